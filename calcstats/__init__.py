@@ -1,0 +1,42 @@
+"""calcstats: cohort studies of intrahepatic calcification, from raw tables to paper.
+
+The public API is re-exported here from the subpackages; each subpackage lists its public
+names in its own ``__all__``. ``calcstats.plot``, ``calcstats.datasets`` and
+``calcstats.report`` are reached as namespaces (``cs.plot.survival(...)``).
+"""
+
+from calcstats import cohort as _cohort
+from calcstats import datasets as datasets
+from calcstats import describe as _describe
+from calcstats import plot as plot
+from calcstats import regression as _regression
+from calcstats import report as report
+from calcstats import simulate as _simulate
+from calcstats import survival as _survival
+from calcstats import tables as _tables
+from calcstats._errors import *  # noqa: F403
+from calcstats._errors import __all__ as _errors_all
+from calcstats.cohort import *  # noqa: F403
+from calcstats.describe import *  # noqa: F403
+from calcstats.regression import *  # noqa: F403
+from calcstats.simulate import *  # noqa: F403
+from calcstats.survival import *  # noqa: F403
+from calcstats.tables import *  # noqa: F403
+
+__version__ = "0.1.0"
+
+__all__ = sorted(
+    {
+        "__version__",
+        "datasets",
+        "plot",
+        "report",
+        *_errors_all,
+        *_cohort.__all__,
+        *_describe.__all__,
+        *_regression.__all__,
+        *_simulate.__all__,
+        *_survival.__all__,
+        *_tables.__all__,
+    }
+)

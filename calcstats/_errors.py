@@ -1,0 +1,100 @@
+"""Exceptions and warnings raised by calcstats.
+
+Every error message says what went wrong, where (table, row, patient, column), what was
+found and how to fix it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = [
+    "CalcstatsError",
+    "CalcstatsWarning",
+    "CohortValidationError",
+    "ConvergenceError",
+    "ConvergenceWarning",
+    "DataError",
+    "DataWarning",
+    "ProportionalHazardsWarning",
+    "SchemaError",
+    "SeparationWarning",
+    "SparseDataWarning",
+]
+
+PROBLEM_COLUMNS = ["table", "row", "patient_id", "column", "value", "rule", "message"]
+
+
+class CalcstatsError(Exception):
+    """Base class of every error raised by calcstats."""
+
+
+class SchemaError(CalcstatsError, ValueError):
+    """A table lacks a required column, or a column has the wrong type."""
+
+
+class DataError(CalcstatsError, ValueError):
+    """Values that make the requested analysis impossible (e.g. negative times)."""
+
+
+class ConvergenceError(CalcstatsError, RuntimeError):
+    """A model fit did not converge and no sensible estimate exists."""
+
+
+class CohortValidationError(CalcstatsError, ValueError):
+    """One or more cohort tables broke the validation rules.
+
+    Attributes
+    ----------
+    problems : pandas.DataFrame
+        One row per problem with columns ``table, row, patient_id, column, value, rule,
+        message``. ``row`` is the 0-based position in the table as it was read.
+    """
+
+    def __init__(self, problems: pd.DataFrame, *, max_examples: int = 3) -> None:
+        self.problems = problems.reset_index(drop=True)
+        super().__init__(self._summarise(self.problems, max_examples))
+
+    @staticmethod
+    def _summarise(problems: pd.DataFrame, max_examples: int) -> str:
+        n = len(problems)
+        n_pat = problems["patient_id"].dropna().nunique()
+        lines = [
+            f"{n} problem{'s' if n != 1 else ''} found in the cohort tables "
+            f"({n_pat} patient{'s' if n_pat != 1 else ''} affected):"
+        ]
+        for rule, grp in problems.groupby("rule", sort=False):
+            lines.append(f"  {rule}: {len(grp)}")
+            for msg in grp["message"].head(max_examples):
+                lines.append(f"    - {msg}")
+            if len(grp) > max_examples:
+                lines.append(f"    ... and {len(grp) - max_examples} more")
+        lines.append(
+            "Fix the rows listed in `err.problems`, or pass on_error='exclude' to leave the "
+            "affected patients out (each exclusion is recorded in cohort.flow)."
+        )
+        return "\n".join(lines)
+
+
+class CalcstatsWarning(UserWarning):
+    """Base class of every warning issued by calcstats."""
+
+
+class DataWarning(CalcstatsWarning):
+    """Implausible but possible values, or rows set aside with a record."""
+
+
+class SeparationWarning(CalcstatsWarning):
+    """(Quasi-)complete separation in a binary-outcome model."""
+
+
+class SparseDataWarning(CalcstatsWarning):
+    """Cells or strata too small for the method's asymptotics."""
+
+
+class ConvergenceWarning(CalcstatsWarning):
+    """A fit converged poorly or a fallback method was used."""
+
+
+class ProportionalHazardsWarning(CalcstatsWarning):
+    """Evidence against proportional hazards."""

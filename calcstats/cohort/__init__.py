@@ -1,0 +1,3 @@
+"""calcstats.cohort."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""calcstats.describe."""
+
+__all__: list[str] = []

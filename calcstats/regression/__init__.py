@@ -1,0 +1,3 @@
+"""calcstats.regression."""
+
+__all__: list[str] = []

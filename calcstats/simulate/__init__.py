@@ -1,0 +1,3 @@
+"""calcstats.simulate."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""calcstats.survival."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""calcstats.tables."""
+
+__all__: list[str] = []
