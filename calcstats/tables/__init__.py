@@ -1,3 +1,5 @@
-"""calcstats.tables."""
+"""calcstats.tables: the publication Table model, its exporters and small-cell suppression."""
 
-__all__: list[str] = []
+from calcstats.tables._format import format_ci, format_number, format_p
+
+__all__ = ["format_ci", "format_number", "format_p"]
