@@ -1,3 +1,20 @@
-"""calcstats.plot: publication figures. Reads result objects; never computes statistics."""
+"""calcstats.plot: publication figures. Reads result objects; never computes statistics.
 
-__all__: list[str] = []
+Importing this module never changes matplotlib's global state; use :func:`theme` to
+style figures (as a setter, a ``with`` block or a decorator).
+"""
+
+from calcstats.plot._flow import flow_diagram
+from calcstats.plot._save import save_figure
+from calcstats.plot._segment_map import segment_map
+from calcstats.plot._theme import JOURNALS, LINESTYLES, OKABE_ITO, theme
+
+__all__ = [
+    "JOURNALS",
+    "LINESTYLES",
+    "OKABE_ITO",
+    "flow_diagram",
+    "save_figure",
+    "segment_map",
+    "theme",
+]
