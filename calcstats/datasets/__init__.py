@@ -1,3 +1,5 @@
 """calcstats.datasets: bundled real data and the example cohort."""
 
-__all__: list[str] = []
+from calcstats.datasets._pbc import load_pbc
+
+__all__: list[str] = ["load_pbc"]
