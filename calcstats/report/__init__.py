@@ -1,3 +1,5 @@
-"""calcstats.report: assemble tables and figures into one study report."""
+"""calcstats.report: assemble tables and figures into one study report (HTML, DOCX)."""
 
-__all__: list[str] = []
+from calcstats.report._report import Report, software_versions
+
+__all__ = ["Report", "software_versions"]

@@ -1,0 +1,254 @@
+"""Assemble tables, figures and text into one self-contained study report (HTML, DOCX).
+
+A :class:`Report` is an ordered list of blocks (headings, paragraphs, tables, figures).
+Figures are rendered to PNG when added, so the report holds no live matplotlib objects;
+the HTML embeds them (base64) and needs no other file; the DOCX uses python-docx.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import io
+import platform
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from calcstats._errors import CalcstatsError
+
+__all__ = ["Report", "software_versions"]
+
+_PACKAGES = ("calcstats", "numpy", "pandas", "scipy", "statsmodels", "lifelines", "matplotlib")
+
+_CSS = """
+body { font-family: "Helvetica Neue", Arial, "Liberation Sans", sans-serif; color: #111;
+       max-width: 60rem; margin: 2rem auto; padding: 0 1.5rem; line-height: 1.45; }
+h1 { font-size: 1.7rem; margin-bottom: 0.2rem; }
+h2 { font-size: 1.3rem; border-bottom: 1px solid #999; padding-bottom: 0.2rem; margin-top: 2.2rem; }
+h3 { font-size: 1.1rem; margin-top: 1.6rem; }
+.subtitle { color: #444; margin-top: 0; }
+figure { margin: 1.2rem 0; text-align: center; }
+figure img { max-width: 100%; height: auto; }
+figcaption, .caption { font-size: 0.92rem; color: #222; text-align: left; margin-top: 0.4rem; }
+.block-table { margin: 1.2rem 0; overflow-x: auto; }
+.block-table table { border-collapse: collapse; font-size: 0.9rem; }
+.block-table th, .block-table td { padding: 0.15rem 0.6rem; }
+.toc { background: #f6f6f6; padding: 0.6rem 1.2rem; }
+.meta { color: #555; font-size: 0.85rem; }
+"""
+
+
+def software_versions(packages: tuple[str, ...] = _PACKAGES) -> dict[str, str]:
+    """Versions of Python and the packages behind the analysis (for a methods section).
+
+    Examples
+    --------
+    >>> from calcstats.report import software_versions
+    >>> "python" in software_versions()
+    True
+    """
+    out = {"python": platform.python_version()}
+    for name in packages:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+@dataclass
+class _Block:
+    kind: str
+    payload: Any
+    caption: str | None = None
+    level: int = 2
+    anchor: str = ""
+    width_mm: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _fig_png(fig: Figure, dpi: int) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    return buf.getvalue()
+
+
+class Report:
+    """An ordered study report of headings, text, tables and figures.
+
+    Parameters
+    ----------
+    title : str
+        Report title.
+    subtitle : str, optional
+        A line under the title (e.g. cohort and data cut).
+    authors : str, optional
+        Author line.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, pandas as pd, tempfile, pathlib
+    >>> from calcstats.report import Report
+    >>> rep = Report("Example study")
+    >>> rep.heading("Results")
+    >>> rep.text("Two patients were analysed.")
+    >>> rep.table(pd.DataFrame({"a": [1, 2]}), caption="Table 1. Example")
+    >>> fig, ax = plt.subplots()
+    >>> rep.figure(fig, caption="Figure 1. Empty axes")
+    >>> out = rep.to_html(pathlib.Path(tempfile.mkdtemp()) / "report.html")
+    """
+
+    def __init__(self, title: str, *, subtitle: str | None = None, authors: str | None = None):
+        self.title = title
+        self.subtitle = subtitle
+        self.authors = authors
+        self.blocks: list[_Block] = []
+
+    # ---- building -------------------------------------------------------------------
+    def heading(self, text: str, *, level: int = 2) -> None:
+        """Add a section heading (level 2) or subsection heading (level 3)."""
+        if level not in (2, 3):
+            raise CalcstatsError(f"heading level must be 2 or 3, got {level!r}.")
+        anchor = f"s{len(self.blocks)}"
+        self.blocks.append(_Block("heading", str(text), level=level, anchor=anchor))
+
+    def text(self, text: str) -> None:
+        """Add a paragraph (blank lines start new paragraphs)."""
+        for para in str(text).strip().split("\n\n"):
+            if para.strip():
+                self.blocks.append(_Block("text", " ".join(para.split())))
+
+    def table(self, table: Any, *, caption: str | None = None) -> None:
+        """Add a calcstats ``Table`` (or a DataFrame, shown as is)."""
+        if not (isinstance(table, pd.DataFrame) or hasattr(table, "to_docx")):
+            raise CalcstatsError(
+                "Report.table expects a calcstats Table or a DataFrame, got "
+                f"{type(table).__name__}."
+            )
+        self.blocks.append(_Block("table", table, caption=caption))
+
+    def figure(
+        self,
+        fig: Figure,
+        *,
+        caption: str | None = None,
+        width_mm: float | None = None,
+        dpi: int = 200,
+    ) -> None:
+        """Add a figure (rendered to PNG now; later changes to ``fig`` are not seen)."""
+        if not isinstance(fig, Figure):
+            raise CalcstatsError(
+                f"Report.figure expects a matplotlib Figure, got {type(fig).__name__}; "
+                "pass ax.figure for an Axes."
+            )
+        width = width_mm if width_mm is not None else fig.get_size_inches()[0] * 25.4
+        self.blocks.append(_Block("figure", _fig_png(fig, dpi), caption=caption, width_mm=width))
+
+    def methods(self, text: str | None = None) -> None:
+        """Add a methods paragraph ending with the software versions used."""
+        versions = software_versions()
+        soft = ", ".join(f"{k} {v}" for k, v in versions.items() if k != "python")
+        closing = (
+            f"Analyses were run in Python {versions['python']} with {soft}. Estimates were "
+            "checked against R (survival, cmprsk, stats) in the calcstats test suite."
+        )
+        self.text(f"{text.strip()} {closing}" if text else closing)
+
+    # ---- output ---------------------------------------------------------------------
+    def to_html(self, path: str | Path | None = None) -> str:
+        """Render a self-contained HTML page (figures embedded); write it to ``path`` if given."""
+        heads = [b for b in self.blocks if b.kind == "heading" and b.level == 2]
+        parts = [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>{html.escape(self.title)}</title>",
+            f"<style>{_CSS}</style></head><body>",
+            f"<h1>{html.escape(self.title)}</h1>",
+        ]
+        if self.subtitle:
+            parts.append(f'<p class="subtitle">{html.escape(self.subtitle)}</p>')
+        meta = f"Generated {_dt.date.today().isoformat()} with calcstats"
+        if self.authors:
+            meta = f"{html.escape(self.authors)} · {meta}"
+        parts.append(f'<p class="meta">{meta}</p>')
+        if len(heads) > 2:
+            items = "".join(
+                f'<li><a href="#{b.anchor}">{html.escape(b.payload)}</a></li>' for b in heads
+            )
+            parts.append(f'<nav class="toc"><b>Contents</b><ol>{items}</ol></nav>')
+        for b in self.blocks:
+            if b.kind == "heading":
+                parts.append(f'<h{b.level} id="{b.anchor}">{html.escape(b.payload)}</h{b.level}>')
+            elif b.kind == "text":
+                parts.append(f"<p>{html.escape(b.payload)}</p>")
+            elif b.kind == "table":
+                cap = f'<p class="caption"><b>{html.escape(b.caption)}</b></p>' if b.caption else ""
+                if isinstance(b.payload, pd.DataFrame):
+                    body = b.payload.to_html(index=False, border=0)
+                else:
+                    body = b.payload.to_html(full_page=False)
+                parts.append(f'<div class="block-table">{cap}{body}</div>')
+            elif b.kind == "figure":
+                data = base64.b64encode(b.payload).decode("ascii")
+                cap = f"<figcaption>{html.escape(b.caption)}</figcaption>" if b.caption else ""
+                alt = html.escape(b.caption or "figure")
+                parts.append(
+                    f'<figure><img style="width:{b.width_mm:.0f}mm" alt="{alt}" '
+                    f'src="data:image/png;base64,{data}">{cap}</figure>'
+                )
+        parts.append("</body></html>")
+        page = "\n".join(parts)
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(page, encoding="utf-8")
+        return page
+
+    def to_docx(self, path: str | Path) -> Path:
+        """Write the report as a Word document (tables in journal style, figures as PNG)."""
+        from docx import Document
+        from docx.shared import Mm, Pt
+
+        doc = Document()
+        style = doc.styles["Normal"]
+        style.font.name = "Arial"
+        style.font.size = Pt(10)
+        doc.add_heading(self.title, level=0)
+        if self.subtitle:
+            doc.add_paragraph(self.subtitle)
+        if self.authors:
+            doc.add_paragraph(self.authors)
+        section = doc.sections[0]
+        usable_mm = (section.page_width - section.left_margin - section.right_margin) / 36000
+        for b in self.blocks:
+            if b.kind == "heading":
+                doc.add_heading(b.payload, level=b.level - 1)
+            elif b.kind == "text":
+                doc.add_paragraph(b.payload)
+            elif b.kind == "table":
+                if b.caption:
+                    doc.add_paragraph().add_run(b.caption).bold = True
+                if isinstance(b.payload, pd.DataFrame):
+                    frame = b.payload
+                    t = doc.add_table(rows=len(frame) + 1, cols=len(frame.columns))
+                    for j, col in enumerate(frame.columns):
+                        t.cell(0, j).text = str(col)
+                    for i, row in enumerate(frame.itertuples(index=False), start=1):
+                        for j, val in enumerate(row):
+                            t.cell(i, j).text = "" if pd.isna(val) else str(val)
+                else:
+                    b.payload.to_docx(None, document=doc)
+            elif b.kind == "figure":
+                width = min(float(b.width_mm or usable_mm), usable_mm)
+                doc.add_picture(io.BytesIO(b.payload), width=Mm(width))
+                if b.caption:
+                    doc.add_paragraph(b.caption)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        doc.save(path)
+        return path
