@@ -1,3 +1,7 @@
-"""calcstats.describe."""
+"""calcstats.describe: Table 1, prevalence, incidence rates, rate ratios, Mantel–Haenszel."""
 
-__all__: list[str] = []
+from calcstats.describe._incidence import incidence_rate, rate_ratio
+from calcstats.describe._mantel_haenszel import mantel_haenszel
+from calcstats.describe._prevalence import prevalence
+
+__all__ = ["incidence_rate", "mantel_haenszel", "prevalence", "rate_ratio"]
