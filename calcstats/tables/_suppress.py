@@ -1,0 +1,325 @@
+"""Small-cell suppression (statistical disclosure control) for count tables.
+
+Published counts of 1 to k−1 patients can identify people; health-data custodians forbid
+them (k = 5 at Statistics Canada, the NHS England / ONS "small numbers" rules use 1–7 for
+some outputs, many registries use k = 10 or 11). Hiding the small cell alone is not
+enough when totals are printed: if a row has one hidden cell, the row total gives it back.
+``suppression_mask`` therefore applies the two steps of the standard method described in
+the Statistics Canada *Disclosure Control* guidance, Hundepool et al., *Statistical
+Disclosure Control* (Wiley, 2012, ch. 4) and the NHS Digital *Disclosure Control
+Guidance* (primary, then complementary / secondary suppression):
+
+Algorithm
+---------
+The count table is augmented with its margins: row totals as an extra column, column
+totals as an extra row and the grand total in the corner. Every row and every column of
+the augmented table is then a published linear relation (the cells add up to the total).
+
+1. **Primary suppression**: every entry with value 1..k−1 is hidden — also a small row
+   or column total, which is itself a small count. Zeros are never hidden: a zero is not
+   a secret, and hiding a structural zero protects nothing.
+2. **Secondary suppression, line rule**: a relation (row or column of the augmented table)
+   with exactly one hidden entry gives that entry back by subtraction. For each such line
+   the smallest visible entry greater than zero is hidden too (a cell before a total when
+   values tie, then the first in row-major order). When no cell qualifies, the line's
+   total is the smallest positive candidate: the margin is suppressed.
+3. **Secondary suppression, cycle rule**: two hidden entries per line are not always
+   enough: several lines together can still isolate a cell (two blocks of hidden cells
+   joined through one cell). In the bipartite graph whose vertices are the rows and
+   columns of the augmented table and whose edges are the hidden entries, a hidden entry
+   can be solved for from the published relations exactly when its edge is a *bridge*
+   (lies on no cycle). For each bridge the smallest positive visible entry that closes a
+   cycle through it is hidden.
+4. Steps 2–3 are repeated until nothing changes (a fixed point). A zero is hidden only as
+   a last resort when a relation has no positive visible entry left.
+
+Guarantee: no hidden entry can be computed from the visible entries and the totals by
+linear equations (exact disclosure). The method does not bound how narrow the interval
+of values consistent with the table may be (interval disclosure, e.g. when a reader also
+uses that hidden cells are at least 1); tau-ARGUS's optimal method handles that with
+linear programming.
+
+Display rule (``apply_suppression``): a primary cell prints as ``"<k"`` (for k = 5,
+``"<5"``), a secondary cell as ``"*"``; ``suppression_note(k)`` gives the matching footnote.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from calcstats._errors import CalcstatsError, DataError, DataWarning
+
+__all__ = ["apply_suppression", "suppression_mask", "suppression_note"]
+
+
+def _check_k(k: Any) -> int:
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 2:
+        raise CalcstatsError(
+            f"The suppression threshold k must be a whole number of at least 2, got {k!r}; "
+            "e.g. k=5 hides counts 1 to 4."
+        )
+    return int(k)
+
+
+def _check_counts(counts: Any) -> np.ndarray:
+    try:
+        arr = np.asarray(counts, dtype=float)
+    except (TypeError, ValueError):
+        raise DataError(
+            "counts must be a 2-D table of non-negative whole numbers (an array or a "
+            "DataFrame of counts, without totals)."
+        ) from None
+    if arr.ndim != 2:
+        raise DataError(
+            f"counts must be 2-D (rows × columns), got an array with {arr.ndim} dimension(s)."
+        )
+    bad = ~np.isfinite(arr) | (arr < 0) | (arr != np.round(arr))
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise DataError(
+            f"counts must be non-negative whole numbers; found {arr[i, j]!r} at row {i}, "
+            f"column {j}. Pass the counts, not percentages or missing values."
+        )
+    return arr.astype(np.int64)
+
+
+def _augment(c: np.ndarray) -> np.ndarray:
+    r, k = c.shape
+    a = np.zeros((r + 1, k + 1), dtype=np.int64)
+    a[:r, :k] = c
+    a[:r, k] = c.sum(axis=1)
+    a[r, :k] = c.sum(axis=0)
+    a[r, k] = c.sum()
+    return a
+
+
+def _pick(values: np.ndarray, cands: list[tuple[int, int]], margin_r: int, margin_c: int):
+    """Smallest positive candidate (cells before totals on ties), else the first zero."""
+    if not cands:
+        return None
+
+    def key(rc: tuple[int, int]) -> tuple[int, int, int, int, int]:
+        i, j = rc
+        v = int(values[i, j])
+        return (v == 0, v, int(i == margin_r or j == margin_c), i, j)
+
+    return min(cands, key=key)
+
+
+def _line_rule(values: np.ndarray, hidden: np.ndarray) -> bool:
+    nr, nc = values.shape
+    changed = False
+    for axis in (0, 1):
+        for line in range(nr if axis == 0 else nc):
+            sel = hidden[line, :] if axis == 0 else hidden[:, line]
+            if sel.sum() != 1:
+                continue
+            if axis == 0:
+                cands = [(line, j) for j in range(nc) if not hidden[line, j]]
+            else:
+                cands = [(i, line) for i in range(nr) if not hidden[i, line]]
+            choice = _pick(values, cands, nr - 1, nc - 1)
+            if choice is not None:
+                hidden[choice] = True
+                changed = True
+    return changed
+
+
+def _component(hidden: np.ndarray, start: tuple[str, int], skip: tuple[int, int]) -> set:
+    """Vertices reachable from ``start`` in the hidden-entry graph without edge ``skip``."""
+    seen = {start}
+    stack = [start]
+    while stack:
+        kind, idx = stack.pop()
+        if kind == "r":
+            nbrs = [("c", j) for j in np.flatnonzero(hidden[idx, :]) if (idx, j) != skip]
+        else:
+            nbrs = [("r", i) for i in np.flatnonzero(hidden[:, idx]) if (i, idx) != skip]
+        for v in nbrs:
+            if v not in seen:
+                seen.add(v)
+                stack.append(v)
+    return seen
+
+
+def _cycle_rule(values: np.ndarray, hidden: np.ndarray) -> bool:
+    nr, nc = values.shape
+    for i, j in map(tuple, np.argwhere(hidden)):
+        side_r = _component(hidden, ("r", i), (i, j))
+        if ("c", j) in side_r:
+            continue  # on a cycle: protected
+        side_c = _component(hidden, ("c", j), (i, j))
+        rows = [u for kind, u in side_c if kind == "r"]
+        cols = [v for kind, v in side_r if kind == "c"]
+        cands = [(u, v) for u in rows for v in cols if not hidden[u, v]]
+        choice = _pick(values, cands, nr - 1, nc - 1)
+        if choice is None:  # pragma: no cover - a bridge always has a closing entry
+            continue
+        hidden[choice] = True
+        return True
+    return False
+
+
+def suppression_mask(
+    counts: Any, k: int, *, protect_totals: bool = True, margins: bool = False
+) -> np.ndarray:
+    """Cells to hide so that no count 1..k−1 is shown or can be worked out from totals.
+
+    Parameters
+    ----------
+    counts : array-like or DataFrame
+        2-D table of non-negative whole numbers, rows × columns, WITHOUT totals.
+    k : int
+        Threshold: counts 1 to k−1 are hidden (primary suppression).
+    protect_totals : bool, default True
+        The row, column and grand totals are published (e.g. an "Overall" column and
+        group sizes in the header): apply secondary suppression so no hidden count can be
+        recovered from them, and treat a small total as a small count. False: primary
+        suppression only (for displays without totals).
+    margins : bool, default False
+        Return the mask of the table augmented with totals, shape (rows + 1, columns + 1):
+        last column the row totals, last row the column totals, corner the grand total.
+        With ``margins=False`` a hidden total cannot be shown in the returned mask, so a
+        :class:`~calcstats.DataWarning` names the totals that must be hidden too.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True where the entry must be hidden.
+
+    Notes
+    -----
+    See the module docstring of ``calcstats.tables._suppress`` for the algorithm, its
+    guarantee and the guidance it follows.
+
+    Examples
+    --------
+    >>> suppression_mask([[2, 10, 12], [20, 30, 25]], 5).astype(int)
+    array([[1, 1, 0],
+           [1, 1, 0]])
+    """
+    k = _check_k(k)
+    c = _check_counts(counts)
+    if not protect_totals:
+        mask = (c >= 1) & (c < k)
+        if margins:
+            out = np.zeros((c.shape[0] + 1, c.shape[1] + 1), dtype=bool)
+            out[:-1, :-1] = mask
+            return out
+        return mask
+    a = _augment(c)
+    hidden = (a >= 1) & (a < k)
+    while _line_rule(a, hidden) or _cycle_rule(a, hidden):
+        pass
+    if margins:
+        return hidden
+    row_tot = np.flatnonzero(hidden[:-1, -1]).tolist()
+    col_tot = np.flatnonzero(hidden[-1, :-1]).tolist()
+    if row_tot or col_tot or hidden[-1, -1]:
+        import warnings
+
+        parts = []
+        if row_tot:
+            parts.append(f"the totals of rows {row_tot}")
+        if col_tot:
+            parts.append(f"the totals of columns {col_tot}")
+        if hidden[-1, -1]:
+            parts.append("the grand total")
+        warnings.warn(
+            "Small-cell suppression also requires hiding "
+            + " and ".join(parts)
+            + " (0-based); call suppression_mask(..., margins=True) to get their mask.",
+            DataWarning,
+            stacklevel=2,
+        )
+    return hidden[:-1, :-1].copy()
+
+
+def suppression_note(k: int) -> str:
+    """The footnote that explains the display rule of :func:`apply_suppression`.
+
+    Examples
+    --------
+    >>> suppression_note(5).split(". ")[0]
+    '<5: count between 1 and 4, not shown'
+    """
+    k = _check_k(k)
+    return (
+        f"<{k}: count between 1 and {k - 1}, not shown. *: not shown so that a small count "
+        "cannot be worked out from totals."
+    )
+
+
+def apply_suppression(
+    body: pd.DataFrame, mask: Any, k: int, *, counts: Any = None
+) -> pd.DataFrame:
+    """Replace hidden cells of a display table with ``"<k"`` or ``"*"``.
+
+    The whole display cell is replaced (``"3 (1.5)"`` becomes ``"<5"``), since a
+    percentage gives the count back.
+
+    Parameters
+    ----------
+    body : pandas.DataFrame
+        Display strings.
+    mask : array-like or DataFrame of bool
+        Cells to hide, from :func:`suppression_mask`. A DataFrame is aligned to ``body``
+        by index and column labels (it may cover only some rows and columns); an array
+        must have the shape of ``body``.
+    k : int
+        The threshold used for the mask.
+    counts : array-like or DataFrame, optional
+        The counts behind the masked cells (same layout as ``mask``). With counts, a
+        hidden count 1..k−1 prints as ``"<k"`` and other hidden cells as ``"*"``; without
+        counts every hidden cell prints as ``"*"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``body``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> body = pd.DataFrame({"a": ["2 (10%)", "18 (90%)"], "b": ["9 (45%)", "11 (55%)"]})
+    >>> counts = [[2, 9], [18, 11]]
+    >>> apply_suppression(body, suppression_mask(counts, 5), 5, counts=counts)
+        a  b
+    0  <5  *
+    1   *  *
+    """
+    k = _check_k(k)
+    if not isinstance(body, pd.DataFrame):
+        raise CalcstatsError(f"body must be a pandas DataFrame, got {type(body).__name__}.")
+
+    def aligned(x: Any, name: str) -> pd.DataFrame:
+        if isinstance(x, pd.DataFrame):
+            extra_r = x.index.difference(body.index)
+            extra_c = x.columns.difference(body.columns)
+            if len(extra_r) or len(extra_c):
+                raise CalcstatsError(
+                    f"{name} has rows {list(extra_r)} / columns {list(extra_c)} that are not "
+                    "in body; give it the same labels as the cells it covers."
+                )
+            return x.reindex(index=body.index, columns=body.columns)
+        arr = np.asarray(x)
+        if arr.shape != body.shape:
+            raise CalcstatsError(
+                f"{name} has shape {arr.shape} but body has shape {body.shape}; pass a "
+                "DataFrame labelled like body to cover only part of it."
+            )
+        return pd.DataFrame(arr, index=body.index, columns=body.columns)
+
+    m = aligned(mask, "mask")
+    hide = m.fillna(False).astype(bool).to_numpy()
+    labels = np.full(body.shape, "*", dtype=object)
+    if counts is not None:
+        cnt = aligned(counts, "counts").to_numpy(dtype=float)
+        small = (cnt >= 1) & (cnt < k)
+        labels[small] = f"<{k}"
+    values = body.to_numpy(dtype=object, copy=True)
+    values[hide] = labels[hide]
+    return pd.DataFrame(values, index=body.index, columns=body.columns)
