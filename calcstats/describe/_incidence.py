@@ -30,7 +30,12 @@ from calcstats.describe._intervals import (
     rate_ratio_exact,
     rate_ratio_wald,
 )
-from calcstats.describe._result import DescriptiveResult, check_suppress, group_keys
+from calcstats.describe._result import (
+    DescriptiveResult,
+    check_suppress,
+    group_keys,
+    suppress_rows,
+)
 
 __all__ = ["IncidenceRateResult", "RateRatioResult", "incidence_rate", "rate_ratio"]
 
@@ -43,12 +48,17 @@ def _fmt_ci(est: float, low: float, high: float, digits: int) -> str:
 
 class IncidenceRateResult(DescriptiveResult):
     """Incidence rates: ``tidy()`` columns are the ``by`` columns (and ``band``), then
-    ``events, person_time, rate, conf_low, conf_high`` (rate per ``per`` person-time)."""
+    ``events, person_time, rate, conf_low, conf_high`` (rate per ``per`` person-time).
+
+    With ``suppress_below`` the table hides event counts 1..k−1 and the rates of those
+    rows (primary suppression: no event totals are printed).
+    """
 
     title = "Incidence rates"
 
-    def _count_columns(self) -> list[str]:
-        return ["events"]
+    def _suppress(self, body: pd.DataFrame, frame: pd.DataFrame, k: int):
+        return suppress_rows(body, frame[["events"]].to_numpy(), ["Events"], k,
+                             n_label_columns=max(1, len(self.by)))
 
     def _display(self, frame: pd.DataFrame, *, digits: int) -> pd.DataFrame:
         body = self._label_frame(frame)
@@ -59,7 +69,6 @@ class IncidenceRateResult(DescriptiveResult):
             _fmt_ci(e, a, b, digits)
             for e, a, b in zip(frame["rate"], frame["conf_low"], frame["conf_high"], strict=True)
         ]
-        body.attrs["n_label_columns"] = max(1, len(self.by))
         return body
 
 
@@ -68,9 +77,6 @@ class RateRatioResult(DescriptiveResult):
     then ``estimate, conf_low, conf_high, p_value`` (the reference row has estimate 1)."""
 
     title = "Rate ratios"
-
-    def _count_columns(self) -> list[str]:
-        return ["events"]
 
     def tidy(self) -> pd.DataFrame:
         return self._frame[[*self.by, "estimate", "conf_low", "conf_high", "p_value"]].copy()
@@ -103,15 +109,7 @@ class RateRatioResult(DescriptiveResult):
         from calcstats.tables import Table
 
         body = self._display(self._frame, digits=digits)
-        footnotes = [self.method]
-        if self.suppress_below is not None:
-            from calcstats.describe._result import _suppress_columns
-
-            body.attrs["n_label_columns"] = len(self.by)
-            body, note = _suppress_columns(body, self._frame, ["events"], self.suppress_below)
-            if note:
-                footnotes.append(note)
-        return Table(body, title=title or self.title, footnotes=footnotes, raw=self.tidy())
+        return Table(body, title=title or self.title, footnotes=[self.method], raw=self.tidy())
 
 
 def _split_bands(
@@ -172,7 +170,7 @@ def incidence_rate(
         With event codes, the code counted as the event (default 1 when codes above 1
         occur); other codes count as censored.
     suppress_below : int, optional
-        In ``to_table()``, hide event counts 1..k−1 (with secondary suppression).
+        In ``to_table()``, hide event counts 1..k−1 and their rates (primary suppression).
 
     Returns
     -------

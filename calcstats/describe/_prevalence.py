@@ -24,7 +24,12 @@ from calcstats.describe._intervals import (
     fay_feuer_interval,
     proportion_interval,
 )
-from calcstats.describe._result import DescriptiveResult, check_suppress, group_keys
+from calcstats.describe._result import (
+    DescriptiveResult,
+    check_suppress,
+    group_keys,
+    suppress_rows,
+)
 
 __all__ = ["PrevalenceResult", "prevalence"]
 
@@ -35,8 +40,10 @@ class PrevalenceResult(DescriptiveResult):
 
     title = "Prevalence"
 
-    def _count_columns(self) -> list[str]:
-        return ["n", "cases"]
+    def _suppress(self, body: pd.DataFrame, frame: pd.DataFrame, k: int):
+        counts = np.column_stack([frame["cases"], frame["n"] - frame["cases"]])
+        return suppress_rows(body, counts, ["Cases", None], k, total_column="N",
+                             n_label_columns=max(1, len(self.by)))
 
     def _display(self, frame: pd.DataFrame, *, digits: int) -> pd.DataFrame:
         body = self._label_frame(frame)
@@ -48,7 +55,6 @@ class PrevalenceResult(DescriptiveResult):
         body[f"Prevalence, % ({pct:g}% CI)"] = [
             _fmt_ci(e, a, b, digits - 1) for e, a, b in zip(est, lo, hi, strict=True)
         ]
-        body.attrs["n_label_columns"] = max(1, len(self.by))
         return body
 
 

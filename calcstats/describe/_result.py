@@ -58,10 +58,7 @@ class DescriptiveResult:
         return self._frame.copy()
 
     # ---- publication table ----------------------------------------------------------
-    def _count_columns(self) -> list[str]:
-        return []
-
-    def _display(self, frame: pd.DataFrame) -> pd.DataFrame:  # pragma: no cover - abstract
+    def _display(self, frame: pd.DataFrame, *, digits: int) -> pd.DataFrame:
         raise NotImplementedError
 
     def to_table(self, *, title: str | None = None, digits: int = 2) -> Any:
@@ -75,10 +72,14 @@ class DescriptiveResult:
         body = self._display(frame, digits=digits)
         footnotes = [self.method]
         if self.suppress_below is not None:
-            body, note = _suppress_columns(body, frame, self._count_columns(), self.suppress_below)
+            body, note = self._suppress(body, frame, self.suppress_below)
             if note:
                 footnotes.append(note)
         return Table(body, title=title or self.title, footnotes=footnotes, raw=frame)
+
+    def _suppress(self, body: pd.DataFrame, frame: pd.DataFrame, k: int
+                  ) -> tuple[pd.DataFrame, str]:
+        raise NotImplementedError
 
     def _label_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         if not self.by:
@@ -107,54 +108,57 @@ def check_suppress(k: int | None) -> int | None:
     return int(k)
 
 
-def _suppress_columns(
-    body: pd.DataFrame, frame: pd.DataFrame, columns: list[str], k: int
+def suppress_rows(
+    body: pd.DataFrame,
+    counts: np.ndarray,
+    columns: list[str | None],
+    k: int,
+    *,
+    total_column: str | None = None,
+    n_label_columns: int = 1,
 ) -> tuple[pd.DataFrame, str]:
-    """Hide small counts (and their derived estimates) in the display body.
+    """Hide small counts in a display body whose rows are groups.
 
-    Counts in 1..k-1 print as ``<k``; secondary suppression (so that a hidden count cannot
-    be recovered from the other rows and a column total) follows
-    :func:`calcstats.tables.suppression_mask`. Estimates and intervals of a row with a
-    hidden count print as ``*``.
+    ``counts`` is rows × count-columns (without totals); ``columns[j]`` names the display
+    column of count column j (None when it is not shown, e.g. non-cases). With
+    ``total_column`` the row totals are shown there and are protected (secondary
+    suppression, :func:`calcstats.tables.suppression_mask`); otherwise only primary
+    suppression applies. A hidden count 1..k−1 prints as ``<k``, other hidden counts as
+    ``*``; estimates of a row with any hidden count print as ``*`` (they give the count
+    back).
     """
-    from calcstats.tables import suppression_mask
+    from calcstats.tables import suppression_mask, suppression_note
 
-    present = [c for c in columns if c in frame.columns]
-    if not present:
-        return body, ""
-    counts = frame[present].to_numpy(dtype=float).round().astype(np.int64)
-    mask = np.asarray(suppression_mask(counts, k), dtype=bool)
-    if not mask.any():
+    counts = np.asarray(counts, dtype=float).round().astype(np.int64)
+    protect = total_column is not None
+    mask = np.asarray(suppression_mask(counts, k, protect_totals=protect, margins=protect),
+                      dtype=bool)
+    if protect:
+        row_total_hidden = mask[:-1, -1]
+        mask = mask[:-1, :-1]
+    else:
+        row_total_hidden = np.zeros(counts.shape[0], dtype=bool)
+    if not mask.any() and not row_total_hidden.any():
         return body, ""
     body = body.copy()
-    rows_hidden = mask.any(axis=1)
-    for j, col in enumerate(present):
-        disp = _display_name(col)
+    shown = set()
+    for j, col in enumerate(columns):
+        if col is None:
+            continue
+        shown.add(col)
         for i in np.flatnonzero(mask[:, j]):
-            body.iloc[i, body.columns.get_loc(disp)] = (
-                f"<{k}" if 1 <= counts[i, j] < k else "*"
-            )
-    count_disp = {_display_name(c) for c in present}
-    label_cols = set(body.columns[: body.attrs.get("n_label_columns", 1)])
-    for i in np.flatnonzero(rows_hidden):
+            body.iloc[i, body.columns.get_loc(col)] = f"<{k}" if 1 <= counts[i, j] < k else "*"
+    if total_column is not None:
+        shown.add(total_column)
+        totals = counts.sum(axis=1)
+        for i in np.flatnonzero(row_total_hidden):
+            body.iloc[i, body.columns.get_loc(total_column)] = (
+                f"<{k}" if 1 <= totals[i] < k else "*")
+    label_cols = set(body.columns[:n_label_columns])
+    for i in np.flatnonzero(mask.any(axis=1) | row_total_hidden):
         for col in body.columns:
-            if col in count_disp or col in label_cols:
-                continue
-            body.iloc[i, body.columns.get_loc(col)] = "*"
-    note = (
-        f"Counts of 1–{k - 1} are shown as <{k}; further cells marked * are hidden so that "
-        "suppressed counts cannot be recovered from totals."
-    )
-    return body, note
+            if col not in shown and col not in label_cols:
+                body.iloc[i, body.columns.get_loc(col)] = "*"
+    return body, suppression_note(k)
 
 
-DISPLAY_NAMES = {
-    "n": "N",
-    "cases": "Cases",
-    "events": "Events",
-    "person_time": "Person-time",
-}
-
-
-def _display_name(col: str) -> str:
-    return DISPLAY_NAMES.get(col, col)
