@@ -1,0 +1,637 @@
+"""Reading cohort tables: files or DataFrames → canonical names, types and values.
+
+``read_cohort`` reads, renames (``column_map``), normalises values (case, surrounding
+spaces, documented synonyms from :mod:`calcstats.cohort._schema`), converts types
+strictly (an unparseable number, boolean or date is a problem, never a silent NaN/NaT),
+then validates (:mod:`calcstats.cohort._validate`) and either raises every problem at once
+or excludes the affected patients, recording each exclusion in the flow.
+
+Conversions work on the distinct values of a column (``pandas.factorize``), so a column
+of a million dates with a few thousand distinct values is parsed a few thousand times.
+
+Dates
+-----
+Accepted per value: ISO ``2021-03-04`` (with or without a time, which is dropped),
+``2021/03/04``, ``20210304``, ``4 Mar 2021`` / ``March 4, 2021`` / ``04MAR2021``,
+``04.03.2021`` (day first), ``04/03/2021`` or ``04-03-2021`` (day or month first: given by
+``date_format="dmy"`` or ``"mdy"``, else inferred from the column when some value has a
+first part above 12 (day first) or a second part above 12 (month first); a value that is
+still ambiguous is a problem), Excel serial day numbers 10000–99999 (1927–2173) and native
+date types of parquet, Excel, Stata and SAS files. ``date_format`` may also be an explicit
+``strftime`` format, tried first. Two-digit years are never guessed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from calcstats._errors import CalcstatsError, SchemaError
+from calcstats.cohort._problems import problem_frame
+from calcstats.cohort._schema import (
+    BOOLEAN_FALSE,
+    BOOLEAN_TRUE,
+    TABLES,
+    Column,
+    Vocabularies,
+    normalise_key,
+    parse_segment,
+)
+
+__all__ = ["coerce_table", "parse_dates", "read_cohort", "read_tables"]
+
+EXTENSIONS = (".csv", ".parquet", ".xlsx", ".dta", ".sas7bdat")
+TABLE_NAMES = tuple(TABLES)
+# pandas' default NA strings minus "None" (a valid alcohol_use value) and "NaN"-likes kept.
+_NA_STRINGS = ["", "#N/A", "#N/A N/A", "#NA", "<NA>", "N/A", "NA", "NULL", "NaN", "n/a",
+               "nan", "null"]
+
+
+# --------------------------------------------------------------------------- reading files
+def _find_file(folder: Path, name: str) -> Path | None:
+    found = [folder / f"{name}{ext}" for ext in EXTENSIONS if (folder / f"{name}{ext}").exists()]
+    if len(found) > 1:
+        raise SchemaError(
+            f"folder {str(folder)!r} holds several files for the {name} table: "
+            f"{[p.name for p in found]}; keep exactly one."
+        )
+    return found[0] if found else None
+
+
+def _text_columns(columns: list[str], table: str, mapping: Mapping[str, str]) -> list[str]:
+    """User columns whose canonical column is read as text (ids, dates, vocabularies)."""
+    spec = TABLES[table]
+    out = []
+    for col in columns:
+        canon = spec.column(_canonical_name(col, table, mapping))
+        if canon is not None and canon.kind != "float":
+            out.append(col)
+    return out
+
+
+def _read_file(path: Path, table: str, mapping: Mapping[str, str]) -> pd.DataFrame:
+    ext = path.suffix.lower()
+    try:
+        if ext == ".csv":
+            header = pd.read_csv(path, nrows=0).columns.tolist()
+            text = _text_columns(header, table, mapping)
+            return pd.read_csv(
+                path, dtype=dict.fromkeys(text, str), keep_default_na=False,
+                na_values=_NA_STRINGS,
+            )
+        if ext == ".parquet":
+            return pd.read_parquet(path)
+        if ext == ".xlsx":
+            return pd.read_excel(path)
+        if ext == ".dta":
+            return pd.read_stata(path)
+        if ext == ".sas7bdat":
+            try:
+                import pyreadstat
+            except ImportError as exc:
+                raise CalcstatsError(
+                    f"Reading {str(path)!r} (a SAS .sas7bdat file) needs the optional package "
+                    "pyreadstat, which is not installed. Install it with "
+                    "`pip install 'calcstats[sas]'` (or `pip install pyreadstat`), or export "
+                    "the table to .csv, .parquet, .xlsx or .dta."
+                ) from exc
+            df, _ = pyreadstat.read_sas7bdat(str(path))
+            return df
+    except CalcstatsError:
+        raise
+    except Exception as exc:  # the reader's own error, re-raised with the file named
+        raise SchemaError(f"could not read the {table} table from {str(path)!r}: {exc}") from exc
+    raise SchemaError(f"{str(path)!r}: unsupported file type {ext!r}; use one of {EXTENSIONS}.")
+
+
+# ------------------------------------------------------------------------------ column_map
+def _split_column_map(column_map: Mapping[str, Any] | None) -> tuple[dict[str, dict], bool]:
+    """Per-table maps; the bool says whether the map was flat (one map for all tables)."""
+    if column_map is None:
+        return {t: {} for t in TABLE_NAMES}, True
+    if not isinstance(column_map, Mapping):
+        raise SchemaError(
+            f"column_map must be a dict such as {{'PatID': 'patient_id'}} or "
+            f"{{'patients': {{'PatID': 'patient_id'}}}}; got {type(column_map).__name__}."
+        )
+    nested = [k for k, v in column_map.items() if isinstance(v, Mapping)]
+    if nested:
+        if len(nested) != len(column_map) or not set(nested) <= set(TABLE_NAMES):
+            raise SchemaError(
+                "column_map mixes per-table maps and column renames, or names an unknown "
+                f"table ({sorted(set(column_map) - set(TABLE_NAMES))}); use either one flat "
+                "dict {'PatID': 'patient_id'} or per-table dicts keyed by "
+                f"{list(TABLE_NAMES)}."
+            )
+        return {t: dict(column_map.get(t, {})) for t in TABLE_NAMES}, False
+    return {t: dict(column_map) for t in TABLE_NAMES}, True
+
+
+def _canonical_name(col: object, table: str, mapping: Mapping[str, str]) -> str:
+    if col in mapping:
+        return str(mapping[col])
+    text = str(col)
+    key = text.strip().lower()
+    if key in TABLES[table].names:
+        return key
+    return text
+
+
+def _rename(df: pd.DataFrame, table: str, mapping: Mapping[str, str], strict: bool) -> pd.DataFrame:
+    if strict:
+        missing = [k for k in mapping if k not in df.columns]
+        if missing:
+            raise SchemaError(
+                f"column_map for the {table} table names column(s) {missing} that the table "
+                f"does not have; its columns are {list(df.columns)}."
+            )
+    new = [_canonical_name(c, table, mapping) for c in df.columns]
+    dup = sorted({c for c in new if new.count(c) > 1})
+    if dup:
+        raise SchemaError(
+            f"after renaming, the {table} table has duplicate column(s) {dup} (from "
+            f"{[c for c, n in zip(df.columns, new, strict=True) if n in dup]}); map only one "
+            "source column to each name."
+        )
+    out = df.copy(deep=False)
+    out.columns = new
+    return out.reset_index(drop=True)
+
+
+def read_tables(
+    path: str | os.PathLike | None,
+    frames: Mapping[str, pd.DataFrame | None],
+    column_map: Mapping[str, Any] | None,
+) -> dict[str, pd.DataFrame | None]:
+    """Raw tables (renamed to canonical names), None where a table is absent."""
+    maps, flat = _split_column_map(column_map)
+    given = {k: v for k, v in frames.items() if v is not None}
+    raw: dict[str, pd.DataFrame | None] = dict.fromkeys(TABLE_NAMES)
+    if path is not None:
+        if given:
+            raise SchemaError(
+                "pass either a folder (path) or DataFrames (patients=, imaging=, ...), not "
+                "both."
+            )
+        folder = Path(path)
+        if not folder.is_dir():
+            raise SchemaError(
+                f"{str(folder)!r} is not a folder; read_cohort expects a folder holding "
+                f"patients/imaging/findings/events files ({', '.join(EXTENSIONS)})."
+            )
+        for name in TABLE_NAMES:
+            f = _find_file(folder, name)
+            if f is not None:
+                raw[name] = _read_file(f, name, maps[name])
+        if raw["patients"] is None:
+            raise SchemaError(
+                f"folder {str(folder)!r} has no patients table: add patients.csv (or "
+                f".parquet, .xlsx, .dta, .sas7bdat). Files found: "
+                f"{sorted(p.name for p in folder.iterdir())[:20]}."
+            )
+    else:
+        if frames.get("patients") is None:
+            raise SchemaError(
+                "read_cohort needs a folder or at least the patients table: "
+                "read_cohort('folder/') or read_cohort(patients=df, ...)."
+            )
+        for name, df in given.items():
+            if not isinstance(df, pd.DataFrame):
+                raise SchemaError(
+                    f"{name}= must be a pandas DataFrame, got {type(df).__name__}."
+                )
+            raw[name] = df
+    if flat and column_map:
+        present = set()
+        for df in raw.values():
+            if df is not None:
+                present.update(df.columns)
+        unused = [k for k in maps["patients"] if k not in present]
+        if unused:
+            raise SchemaError(
+                f"column_map names column(s) {unused} found in none of the tables; check the "
+                "spelling (column names are case-sensitive in column_map)."
+            )
+    return {
+        name: None if df is None else _rename(df, name, maps[name], strict=not flat)
+        for name, df in raw.items()
+    }
+
+
+# ------------------------------------------------------------------------------ conversion
+def _blank(s: pd.Series) -> np.ndarray:
+    """Missing values: NA, or text that is empty after stripping."""
+    miss = s.isna().to_numpy()
+    if s.dtype == object:
+        codes, uniques = pd.factorize(s)
+        ublank = np.array([isinstance(u, str) and not u.strip() for u in uniques], dtype=bool)
+        if len(uniques):
+            miss = miss | ((codes >= 0) & ublank[np.maximum(codes, 0)])
+    return miss
+
+
+def _excel_serial(x: np.ndarray) -> np.ndarray:
+    """Excel serial day numbers (10000–99999) → datetime64[ns]; NaT elsewhere."""
+    x = np.asarray(x, dtype=float)
+    ok = np.isfinite(x) & (x >= 10000) & (x < 100000)
+    out = np.full(len(x), np.datetime64("NaT"), dtype="datetime64[ns]")
+    days = np.floor(x[ok]).astype(np.int64)
+    out[ok] = np.datetime64("1899-12-30", "ns") + days.astype("timedelta64[D]")
+    return out
+
+
+def _to_dt(strings: pd.Series, fmt: str) -> pd.Series:
+    return pd.to_datetime(strings, format=fmt, errors="coerce")
+
+
+def _parse_unique_dates(
+    uniq: pd.Series, date_format: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Parse distinct date texts; returns datetime64[ns] values and an ambiguity mask."""
+    n = len(uniq)
+    out = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
+    ambiguous = np.zeros(n, dtype=bool)
+    s = uniq.reset_index(drop=True)
+    is_str = s.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+    # native datetime-like objects and numbers (e.g. from Excel) first
+    for i in np.flatnonzero(~is_str):
+        v = s.iloc[i]
+        if isinstance(v, bool | np.bool_):
+            continue
+        if isinstance(v, int | float | np.integer | np.floating):
+            out.iloc[i] = _excel_serial(np.array([v]))[0]
+            continue
+        try:
+            ts = pd.Timestamp(v)
+        except (TypeError, ValueError):
+            continue
+        if ts is not pd.NaT and ts.tzinfo is not None:
+            ts = ts.tz_convert("UTC").tz_localize(None)
+        out.iloc[i] = ts
+    txt = s.where(is_str, "").astype(str).str.strip()
+    todo = pd.Series(is_str, index=txt.index) & out.isna()
+
+    def fill(mask: pd.Series, values: pd.Series) -> None:
+        m = mask & todo & values.notna()
+        out.loc[m] = values[m]
+        todo.loc[m] = False
+
+    if date_format and "%" in date_format:
+        fill(todo, _to_dt(txt.where(todo), date_format))
+    iso = txt.str.match(r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
+    if (iso & todo).any():
+        fill(iso, pd.to_datetime(txt.where(iso & todo).str[:10].str.replace(
+            r"^(\d{4})-(\d{1,2})-(\d{1,2}).*$", r"\1-\2-\3", regex=True),
+            format="%Y-%m-%d", errors="coerce"))
+    ymd_slash = txt.str.match(r"^\d{4}/\d{1,2}/\d{1,2}$")
+    if (ymd_slash & todo).any():
+        fill(ymd_slash, _to_dt(txt.where(ymd_slash & todo), "%Y/%m/%d"))
+    compact = txt.str.match(r"^\d{8}$")
+    if (compact & todo).any():
+        fill(compact, _to_dt(txt.where(compact & todo), "%Y%m%d"))
+    serial = txt.str.match(r"^\d{5}(\.\d+)?$")
+    if (serial & todo).any():
+        vals = pd.to_numeric(txt.where(serial & todo), errors="coerce").to_numpy()
+        fill(serial, pd.Series(_excel_serial(vals), index=txt.index))
+    parts = txt.str.extract(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})$")
+    dmy_like = parts[0].notna() & todo
+    if dmy_like.any():
+        a = pd.to_numeric(parts[0], errors="coerce")
+        b = pd.to_numeric(parts[2], errors="coerce")
+        dots = parts[1] == "."
+        if date_format in ("dmy", "mdy"):
+            day_first = pd.Series(date_format == "dmy", index=txt.index)
+        elif date_format is None or "%" in date_format:
+            evidence_d = bool(((a > 12) & dmy_like & ~dots).any())
+            evidence_m = bool(((b > 12) & dmy_like & ~dots).any())
+            day_first = pd.Series(dots.to_numpy(), index=txt.index) | (
+                (a > 12) | (evidence_d and not evidence_m)
+            )
+            month_first = ~dots & ((b > 12) | (evidence_m and not evidence_d))
+            amb = dmy_like & ~day_first & ~month_first & (a != b)
+            ambiguous = amb.to_numpy(dtype=bool)
+            dmy_like = dmy_like & ~amb
+        else:
+            raise SchemaError(
+                f"date_format must be 'dmy', 'mdy' or a strftime format such as '%d/%m/%Y'; "
+                f"got {date_format!r}."
+            )
+        day = a.where(day_first, b)
+        month = b.where(day_first, a)
+        iso_txt = (parts[3] + "-" + month.astype("Int64").astype(str) + "-"
+                   + day.astype("Int64").astype(str))
+        fill(dmy_like, _to_dt(iso_txt.where(dmy_like), "%Y-%m-%d"))
+    if todo.any():
+        words = txt.str.replace(",", " ", regex=False).str.replace(
+            r"[\s\-]+", " ", regex=True).str.strip()
+        for fmt in ("%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%d%b%Y"):
+            if not todo.any():
+                break
+            fill(todo, _to_dt(words.where(todo), fmt))
+    return out.dt.normalize().to_numpy(dtype="datetime64[ns]"), ambiguous
+
+
+def parse_dates(
+    s: pd.Series, *, date_format: str | None = None
+) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Parse a column of dates strictly.
+
+    Returns
+    -------
+    (dates, invalid, ambiguous)
+        ``dates`` is datetime64[ns] (NaT where missing or invalid); ``invalid`` marks
+        values given but not readable as a date; ``ambiguous`` marks day/month-ambiguous
+        values (also NaT).
+
+    Examples
+    --------
+    >>> d, bad, amb = parse_dates(pd.Series(["2021-03-04", "4 Mar 2021", "31/12/2020", "x"]))
+    >>> d.dt.strftime("%Y-%m-%d").tolist()[:3], bad.tolist()
+    (['2021-03-04', '2021-03-04', '2020-12-31'], [False, False, False, True])
+    """
+    n = len(s)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        vals = s
+        if getattr(s.dt, "tz", None) is not None:
+            vals = s.dt.tz_convert("UTC").dt.tz_localize(None)
+        return (vals.dt.normalize().astype("datetime64[ns]").reset_index(drop=True),
+                np.zeros(n, dtype=bool), np.zeros(n, dtype=bool))
+    missing = _blank(s)
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        vals = _excel_serial(s.to_numpy(dtype=float, na_value=np.nan))
+        dates = pd.Series(vals, dtype="datetime64[ns]")
+        return dates, ~missing & dates.isna().to_numpy(), np.zeros(n, dtype=bool)
+    codes, uniques = pd.factorize(s)
+    parsed, amb_u = _parse_unique_dates(pd.Series(uniques, dtype=object), date_format)
+    safe = np.maximum(codes, 0)
+    vals = parsed[safe] if len(parsed) else np.full(n, np.datetime64("NaT"), "datetime64[ns]")
+    vals = np.where(codes >= 0, vals, np.datetime64("NaT"))
+    amb = (codes >= 0) & (amb_u[safe] if len(amb_u) else False)
+    dates = pd.Series(vals.astype("datetime64[ns]"))
+    invalid = ~missing & dates.isna().to_numpy() & ~amb
+    return dates, invalid, amb
+
+
+def _to_float(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    if pd.api.types.is_bool_dtype(s):
+        return pd.Series(np.full(len(s), np.nan)), s.notna().to_numpy()
+    if pd.api.types.is_numeric_dtype(s):
+        return pd.Series(s.to_numpy(dtype=float, na_value=np.nan)), np.zeros(len(s), bool)
+    missing = _blank(s)
+    vals = pd.to_numeric(s.astype(str).str.strip().where(~missing), errors="coerce")
+    vals = pd.Series(vals.to_numpy(dtype=float, na_value=np.nan))
+    return vals, ~missing & vals.isna().to_numpy()
+
+
+def _map_uniques(s: pd.Series, fn) -> tuple[np.ndarray, np.ndarray]:
+    """Apply ``fn`` (value → canonical or None) to distinct values; (result, unmapped)."""
+    codes, uniques = pd.factorize(s)
+    mapped = np.array([fn(u) for u in uniques] + [None], dtype=object)
+    res = mapped[np.where(codes >= 0, codes, len(uniques))]
+    missing = _blank(s)
+    bad = ~missing & np.array([m is None for m in mapped], dtype=bool)[
+        np.where(codes >= 0, codes, len(uniques))]
+    res = np.where(missing, None, res)
+    return res, bad
+
+
+def _to_bool(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    def fn(v: object) -> bool | None:
+        if isinstance(v, bool | np.bool_):
+            return bool(v)
+        if isinstance(v, int | float | np.integer | np.floating) and v in (0, 1):
+            return bool(v)
+        key = normalise_key(v)
+        if key in BOOLEAN_TRUE:
+            return True
+        if key in BOOLEAN_FALSE:
+            return False
+        return None
+
+    res, bad = _map_uniques(s, fn)
+    return pd.Series(res, dtype="boolean"), bad
+
+
+def _to_vocab(s: pd.Series, name: str, vocab: Vocabularies) -> tuple[pd.Series, np.ndarray]:
+    lookup = vocab.lookup(name)
+
+    def fn(v: object) -> str | None:
+        if name == "segment":
+            seg = parse_segment(v)
+            if seg is not None and seg in vocab[name]:
+                return seg
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        return lookup.get(normalise_key(v))
+
+    res, bad = _map_uniques(s, fn)
+    return pd.Series(res, dtype=object), bad
+
+
+def _to_id(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    missing = _blank(s)
+    if pd.api.types.is_float_dtype(s):
+        vals = s.to_numpy(dtype=float, na_value=np.nan)
+        whole = np.isfinite(vals) & (np.floor(vals) == vals)
+        if whole[~missing].all():
+            txt = pd.Series(vals).astype("Int64").astype(str)
+        else:
+            txt = s.astype(str)
+    elif s.dtype == object:
+        codes, uniques = pd.factorize(s)
+        conv = np.array([str(u).strip() for u in uniques] + [None], dtype=object)
+        txt = pd.Series(conv[np.where(codes >= 0, codes, len(uniques))])
+    else:
+        txt = s.astype(str).str.strip()
+    out = pd.Series(np.where(missing, None, txt.to_numpy(dtype=object)), dtype=object)
+    return out, np.zeros(len(s), dtype=bool)
+
+
+_KIND_TEXT = {
+    "float": ("invalid_number", "is not a number",
+              "write a plain number (decimal point, no units) or leave the cell empty"),
+    "bool": ("invalid_boolean", "is not a yes/no value",
+             "use true/false, yes/no, y/n or 1/0"),
+    "date": ("invalid_date", "is not a date calcstats can read",
+             "write the date as YYYY-MM-DD (ISO 8601)"),
+}
+
+
+def coerce_table(
+    table: str,
+    df: pd.DataFrame | None,
+    vocab: Vocabularies,
+    date_format: str | None,
+) -> tuple[pd.DataFrame, list[pd.DataFrame], set[str]]:
+    """Canonical names, types and values for one table.
+
+    Returns the converted frame (canonical columns first, then extra columns; index =
+    row as read), the problems found while converting, and the set of required columns
+    that are absent (present in the frame as all-missing placeholders).
+    """
+    spec = TABLES[table]
+    if df is None:
+        df = pd.DataFrame({c.name: pd.Series([], dtype=object) for c in spec.columns
+                           if c.required})
+    problems: list[pd.DataFrame] = []
+    absent: set[str] = set()
+    n = len(df)
+    rows = np.arange(n)
+    pid_col = None
+    if "patient_id" in df.columns:
+        pid_col, _ = _to_id(df["patient_id"])
+    out: dict[str, pd.Series] = {}
+    for col in spec.columns:
+        if col.name not in df.columns:
+            if col.required and not (table == "patients" and col.name == "age_at_index"
+                                     and "birth_date" in df.columns):
+                absent.add(col.name)
+                problems.append(problem_frame(
+                    table, None, None, col.name, None, "missing_column",
+                    f"has no required column {col.name!r} (columns present: "
+                    f"{list(df.columns)})",
+                    f"add the column, or map your column to it with "
+                    f"column_map={{'your_name': {col.name!r}}}"))
+            continue
+        raw = df[col.name]
+        converted, bad, amb = _convert(col, raw, vocab, date_format)
+        out[col.name] = converted
+        if bad.any():
+            rule, what, fix = _rule_text(col, table, vocab)
+            idx = np.flatnonzero(bad)
+            problems.append(problem_frame(
+                table, rows[idx], None if pid_col is None else pid_col.to_numpy()[idx],
+                col.name, raw.to_numpy(dtype=object)[idx], rule, what, fix))
+        if amb is not None and amb.any():
+            idx = np.flatnonzero(amb)
+            problems.append(problem_frame(
+                table, rows[idx], None if pid_col is None else pid_col.to_numpy()[idx],
+                col.name, raw.to_numpy(dtype=object)[idx], "ambiguous_date",
+                "could be day/month or month/day",
+                "pass date_format='dmy' or 'mdy' to read_cohort, or write YYYY-MM-DD"))
+    frame = pd.DataFrame(out, index=pd.RangeIndex(n))
+    for name in absent:
+        frame[name] = pd.Series([None] * n, dtype=object)
+    canon = [c.name for c in spec.columns if c.name in frame.columns]
+    extras = [c for c in df.columns if c not in spec.names]
+    for c in extras:
+        frame[c] = df[c].to_numpy()
+    return frame[canon + extras], problems, absent
+
+
+def _convert(col: Column, raw: pd.Series, vocab: Vocabularies, date_format: str | None):
+    raw = raw.reset_index(drop=True)
+    if col.kind == "id":
+        s, bad = _to_id(raw)
+        return s, bad, None
+    if col.kind == "str":
+        missing = _blank(raw)
+        txt = raw.astype(object).where(~missing, None)
+        if raw.dtype == object:
+            codes, uniques = pd.factorize(txt)
+            conv = np.array([str(u).strip() for u in uniques] + [None], dtype=object)
+            txt = pd.Series(conv[np.where(codes >= 0, codes, len(uniques))])
+        return txt, np.zeros(len(raw), dtype=bool), None
+    if col.kind == "float":
+        s, bad = _to_float(raw)
+        return s, bad, None
+    if col.kind == "bool":
+        s, bad = _to_bool(raw)
+        return s, bad, None
+    if col.kind == "date":
+        return parse_dates(raw, date_format=date_format)
+    s, bad = _to_vocab(raw, col.vocab or col.name, vocab)
+    return s, bad, None
+
+
+def _rule_text(col: Column, table: str, vocab: Vocabularies) -> tuple[str, str, str]:
+    if col.kind == "vocab":
+        name = col.vocab or col.name
+        allowed = list(vocab[name])
+        return ("unknown_value", f"is not in the {name} vocabulary {allowed}",
+                f"use one of the allowed values, or extend the vocabulary with "
+                f"read_cohort(..., vocabularies={{{name!r}: ['your_value']}})")
+    return _KIND_TEXT[col.kind]
+
+
+# ---------------------------------------------------------------------------- read_cohort
+def read_cohort(
+    path: str | os.PathLike | None = None,
+    *,
+    patients: pd.DataFrame | None = None,
+    imaging: pd.DataFrame | None = None,
+    findings: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
+    column_map: Mapping[str, Any] | None = None,
+    on_error: str = "raise",
+    vocabularies: Mapping[str, Any] | None = None,
+    date_format: str | None = None,
+):
+    """Read, normalise and validate a cohort.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        A folder holding ``patients`` and optionally ``imaging``, ``findings`` and
+        ``events`` files (``.csv``, ``.parquet``, ``.xlsx``, ``.dta``, ``.sas7bdat``; SAS
+        needs the optional package pyreadstat).
+    patients, imaging, findings, events : pandas.DataFrame, optional
+        The tables as DataFrames (instead of ``path``). Absent imaging/findings/events
+        give empty tables (no imaging, no calcification, no events).
+    column_map : dict, optional
+        Renames your columns to canonical names: one flat dict for all tables
+        (``{"PatID": "patient_id"}``) or one per table (``{"patients": {...}}``). Column
+        names that equal a canonical name up to case and surrounding spaces are matched
+        without a map.
+    on_error : {"raise", "exclude"}, default "raise"
+        ``"raise"``: any problem raises :class:`CohortValidationError` listing all of them.
+        ``"exclude"``: drop the affected patients with all their rows; each rule that
+        excluded patients is a step of ``cohort.flow`` (a patient is excluded once, at its
+        first rule); rows belonging to no patient of the cohort (orphans, missing
+        patient_id) are dropped and counted as rows in the flow.
+    vocabularies : dict, optional
+        Extra vocabulary values (``{"etiology": ["caroli"]}``) or synonyms
+        (``{"event": {"sbp": "ascites"}}``).
+    date_format : {"dmy", "mdy"} or str, optional
+        Resolves ``01/02/2020``-style dates (day or month first), or an explicit strftime
+        format tried before the built-in ones.
+
+    Returns
+    -------
+    Cohort
+
+    Raises
+    ------
+    CohortValidationError
+        With ``.problems`` (table, row, patient_id, column, value, rule, message).
+    SchemaError
+        When the tables cannot be read or mapped at all.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import calcstats as cs
+    >>> pts = pd.DataFrame({"PatID": ["p1", "p2"], "sex": ["female", "M"],
+    ...     "age_at_index": [54, 61], "index_date": ["2015-03-01", "2016-07-12"],
+    ...     "etiology": ["PBC", "hepatolithiasis"], "cirrhosis_at_baseline": ["no", "yes"],
+    ...     "last_followup_date": ["2020-01-01", "2021-05-30"]})
+    >>> cohort = cs.read_cohort(patients=pts, column_map={"PatID": "patient_id"})
+    >>> cohort.patients["sex"].tolist(), cohort.patients["etiology"].tolist()
+    (['F', 'M'], ['pbc', 'hepatolithiasis'])
+    """
+    from calcstats.cohort._validate import validate_and_build
+
+    if on_error not in ("raise", "exclude"):
+        raise SchemaError(f"on_error must be 'raise' or 'exclude', got {on_error!r}.")
+    vocab = Vocabularies().extend(vocabularies)
+    raw = read_tables(
+        path,
+        {"patients": patients, "imaging": imaging, "findings": findings, "events": events},
+        column_map,
+    )
+    return validate_and_build(raw, vocab=vocab, on_error=on_error, date_format=date_format)

@@ -1,0 +1,432 @@
+"""Validation of the cohort tables: every rule, all problems collected in one pass.
+
+The rules (``RULES``, in the order used for the participant flow):
+
+- ``missing_column``: a required column is absent (cannot be fixed by excluding patients).
+- ``missing_value``: a required cell is empty.
+- ``invalid_number`` / ``invalid_boolean`` / ``invalid_date`` / ``ambiguous_date`` /
+  ``unknown_value``: a value of the wrong type or outside its vocabulary.
+- ``out_of_range``: an impossible value (``HARD_RANGES``: size_mm > 0, age 0–120, ...).
+- ``age_birth_date_mismatch``: age_at_index and birth_date disagree by more than a year.
+- ``duplicate_id``: patient_id, study_id or finding_id not unique.
+- ``orphan_row``: an imaging, findings or events row whose patient_id is not in patients.
+- ``unknown_study``: a finding whose study_id is not in imaging.
+- ``study_patient_mismatch``: a finding whose study belongs to another patient.
+- ``followup_before_index``: last_followup_date before index_date.
+- ``event_before_index``: death or liver transplant dated before the index date (other
+  events before the index date are prevalent conditions and allowed; they must agree with
+  the baseline flags, below).
+- ``event_after_followup`` / ``study_after_followup``: dated after last_followup_date.
+- ``event_after_death`` / ``study_after_death`` / ``followup_after_death``: anything dated
+  after the death.
+- ``multiple_deaths``: more than one death event.
+- ``outcome_after_transplant``: a native-liver outcome after liver_transplant.
+- ``baseline_flag_inconsistent``: a cirrhosis event on or before the index date while
+  cirrhosis_at_baseline is False.
+
+Implausible but possible values (``PLAUSIBLE_RANGES``, dates before 1900 or in the future)
+give one :class:`DataWarning` per column and are kept.
+
+Every rule is vectorised (``Index.get_indexer``, ``groupby``, boolean masks); no Python
+loop runs over the rows of a table, so a million patients validate in seconds.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from calcstats._errors import CohortValidationError, DataWarning
+from calcstats.cohort._flow import Flow
+from calcstats.cohort._problems import empty_problems, problem_frame
+from calcstats.cohort._read import TABLE_NAMES, coerce_table
+from calcstats.cohort._schema import (
+    BASELINE_FLAGS,
+    HARD_RANGES,
+    NATIVE_LIVER_OUTCOMES,
+    PLAUSIBLE_RANGES,
+    TABLES,
+    TERMINAL_EVENTS,
+    Vocabularies,
+)
+
+__all__ = ["RULES", "validate_and_build"]
+
+#: rule → reason shown in the participant flow (the order is the flow's order).
+RULES: Mapping[str, str] = {
+    "missing_column": "Required column missing",
+    "missing_value": "Required value missing",
+    "invalid_number": "Value is not a number",
+    "invalid_boolean": "Value is not yes/no",
+    "invalid_date": "Unreadable date",
+    "ambiguous_date": "Ambiguous day/month date",
+    "unknown_value": "Value outside its vocabulary",
+    "out_of_range": "Impossible value (out of range)",
+    "age_birth_date_mismatch": "Age at index disagrees with birth date",
+    "duplicate_id": "Duplicate identifier",
+    "orphan_row": "Rows whose patient_id is not in the patients table",
+    "unknown_study": "Finding refers to an unknown imaging study",
+    "study_patient_mismatch": "Finding's study belongs to another patient",
+    "followup_before_index": "Last follow-up before index date",
+    "event_before_index": "Death or transplant before index date",
+    "event_after_followup": "Event after last follow-up",
+    "study_after_followup": "Imaging study after last follow-up",
+    "event_after_death": "Event after death",
+    "study_after_death": "Imaging study after death",
+    "followup_after_death": "Last follow-up after death",
+    "multiple_deaths": "More than one death",
+    "outcome_after_transplant": "Native-liver outcome after liver transplant",
+    "baseline_flag_inconsistent": "Baseline flag contradicts pre-index event",
+}
+
+
+def _d(values: np.ndarray) -> np.ndarray:
+    """Dates as YYYY-MM-DD text (for messages)."""
+    return pd.Series(values).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+
+
+class _Checker:
+    """Holds the converted tables and collects problems."""
+
+    def __init__(self, frames: dict[str, pd.DataFrame], absent: dict[str, set[str]]):
+        self.t = frames
+        self.absent = absent
+        self.problems: list[pd.DataFrame] = []
+
+    def has(self, table: str, *cols: str) -> bool:
+        return all(c not in self.absent[table] for c in cols)
+
+    def add(self, table, mask, column, values, rule, what, fix) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        df = self.t[table]
+        idx = np.flatnonzero(mask)
+        pid = df["patient_id"].to_numpy(dtype=object)[idx] if "patient_id" in df else None
+        vals = np.asarray(values, dtype=object)
+        vals = vals[idx] if vals.ndim and len(vals) == len(mask) else vals
+        w = np.asarray(what, dtype=object)
+        w = w[idx] if w.ndim and len(w) == len(mask) else w
+        self.problems.append(problem_frame(table, idx, pid, column, vals, rule, w, fix))
+
+    # ------------------------------------------------------------------ single-table rules
+    def missing_values(self, skip: dict[str, np.ndarray]) -> None:
+        for table in TABLE_NAMES:
+            df = self.t[table]
+            for col in TABLES[table].required:
+                if col not in df.columns or col in self.absent[table]:
+                    continue
+                miss = df[col].isna().to_numpy() & ~skip[table][col]
+                self.add(table, miss, col, np.full(len(df), None, object), "missing_value",
+                         "is empty but required", f"fill in {col} for this row")
+
+    def ranges(self) -> None:
+        for (table, col), (lo, hi, lo_inc, hi_inc) in HARD_RANGES.items():
+            df = self.t[table]
+            if col not in df.columns or not self.has(table, col):
+                continue
+            x = df[col].to_numpy(dtype=float)
+            ok_lo = x >= lo if lo_inc else x > lo
+            ok_hi = x <= hi if hi_inc else x < hi
+            bad = ~np.isnan(x) & ~(ok_lo & ok_hi)
+            rng = (f"{'≥' if lo_inc else '>'} {lo:g}" if np.isinf(hi)
+                   else f"in [{lo:g}, {hi:g}]")
+            self.add(table, bad, col, x, "out_of_range", f"is impossible: it must be {rng}",
+                     "correct the value (check its unit) or leave it empty if unknown")
+
+    def unique_keys(self) -> None:
+        for table in TABLE_NAMES:
+            key = TABLES[table].key
+            if key is None or not self.has(table, key):
+                continue
+            s = self.t[table][key]
+            dup = s.duplicated(keep=False).to_numpy() & s.notna().to_numpy()
+            self.add(table, dup, key, s.to_numpy(dtype=object), "duplicate_id",
+                     f"appears in more than one {table} row", f"give each row its own {key}")
+
+    # ------------------------------------------------------------------ cross-table rules
+    def cross(self) -> None:
+        pts, img, fnd, ev = (self.t[n] for n in TABLE_NAMES)
+        first = pts.loc[pts["patient_id"].notna()].drop_duplicates("patient_id")
+        pindex = pd.Index(first["patient_id"].to_numpy(dtype=object))
+        pcols = {c: first[c].to_numpy() for c in
+                 ("index_date", "last_followup_date") if c in first.columns}
+        for table, df in (("imaging", img), ("findings", fnd), ("events", ev)):
+            if not self.has(table, "patient_id") or not len(df):
+                continue
+            pos = pindex.get_indexer(df["patient_id"].to_numpy(dtype=object))
+            orphan = (pos < 0) & df["patient_id"].notna().to_numpy()
+            self.add(table, orphan, "patient_id", df["patient_id"].to_numpy(dtype=object),
+                     "orphan_row", "is not in the patients table",
+                     "add the patient to the patients table or remove the row")
+            df.attrs["_pos"] = pos
+        # findings -> imaging
+        if len(fnd) and self.has("findings", "study_id") and self.has("imaging", "study_id"):
+            studies = img.loc[img["study_id"].notna()].drop_duplicates("study_id")
+            sindex = pd.Index(studies["study_id"].to_numpy(dtype=object))
+            spos = sindex.get_indexer(fnd["study_id"].to_numpy(dtype=object))
+            sid = fnd["study_id"].to_numpy(dtype=object)
+            self.add("findings", (spos < 0) & fnd["study_id"].notna().to_numpy(), "study_id",
+                     sid, "unknown_study", "is not a study_id of the imaging table",
+                     "add the study to the imaging table or correct the study_id")
+            if self.has("imaging", "patient_id") and self.has("findings", "patient_id"):
+                owner = np.where(spos >= 0, studies["patient_id"].to_numpy(dtype=object)[
+                    np.maximum(spos, 0)] if len(studies) else None, None)
+                fpid = fnd["patient_id"].to_numpy(dtype=object)
+                mism = (spos >= 0) & pd.notna(owner) & pd.notna(fpid) & (owner != fpid)
+                what = np.array([f"belongs to patient {o}, not to this finding's patient"
+                                 for o in owner[mism]], dtype=object)
+                full_what = np.empty(len(fnd), dtype=object)
+                full_what[mism] = what
+                self.add("findings", mism, "study_id", sid, "study_patient_mismatch",
+                         full_what, "correct the finding's patient_id or study_id")
+        if not ({"index_date", "last_followup_date"} <= set(pcols)):
+            return
+        idx_d, fu_d = pcols["index_date"], pcols["last_followup_date"]
+        if self.has("patients", "index_date", "last_followup_date"):
+            x, y = pts["index_date"].to_numpy(), pts["last_followup_date"].to_numpy()
+            bad = ~np.isnat(x) & ~np.isnat(y) & (y < x)
+            self.add("patients", bad, "last_followup_date", y, "followup_before_index",
+                     np.array([f"is before the index date {d}" for d in _d(x)], dtype=object),
+                     "correct last_followup_date or index_date")
+        death = self._first_event("death")
+        trans = self._first_event("liver_transplant")
+        # events
+        if len(ev) and self.has("events", "patient_id", "event", "event_date"):
+            pos = ev.attrs["_pos"]
+            ok = pos >= 0
+            safe = np.maximum(pos, 0)
+            e_date = ev["event_date"].to_numpy()
+            e = ev["event"].to_numpy(dtype=object)
+            has_date = ok & ~np.isnat(e_date)
+            p_idx = np.where(ok, idx_d[safe], np.datetime64("NaT"))
+            p_fu = np.where(ok, fu_d[safe], np.datetime64("NaT"))
+            terminal = np.isin(e, list(TERMINAL_EVENTS))
+            before = has_date & terminal & ~np.isnat(p_idx) & (e_date < p_idx)
+            self.add("events", before, "event_date", e_date, "event_before_index",
+                     np.array([f"({k}) is before the index date {d}" for k, d in
+                               zip(e, _d(p_idx), strict=True)], dtype=object),
+                     "correct the event or index date; a patient cannot die or receive a "
+                     "transplant before the index imaging study")
+            after = has_date & ~np.isnat(p_fu) & (e_date > p_fu)
+            self.add("events", after, "event_date", e_date, "event_after_followup",
+                     np.array([f"({k}) is after the last follow-up date {d}" for k, d in
+                               zip(e, _d(p_fu), strict=True)], dtype=object),
+                     "set last_followup_date on or after the patient's last event")
+            d_date = death.reindex(ev["patient_id"]).to_numpy()
+            after_death = (has_date & ~np.isnat(d_date) & (e_date > d_date)
+                           & (e != "death"))
+            self.add("events", after_death, "event_date", e_date, "event_after_death",
+                     np.array([f"({k}) is after the death on {d}" for k, d in
+                               zip(e, _d(d_date), strict=True)], dtype=object),
+                     "correct the event date or the death date; nothing follows death")
+            is_death = (e == "death") & ev["patient_id"].notna().to_numpy()
+            n_death = pd.Series(is_death.astype(np.int64)).groupby(
+                ev["patient_id"].to_numpy(dtype=object)).transform("sum").to_numpy()
+            self.add("events", is_death & (n_death > 1), "event", e, "multiple_deaths",
+                     "is one of several death events of this patient",
+                     "keep exactly one death event per patient")
+            t_date = trans.reindex(ev["patient_id"]).to_numpy()
+            native = np.isin(e, list(NATIVE_LIVER_OUTCOMES))
+            post_tx = has_date & native & ~np.isnat(t_date) & (e_date > t_date)
+            self.add("events", post_tx, "event", e, "outcome_after_transplant",
+                     np.array([f"is a native-liver outcome dated {a}, after the liver "
+                               f"transplant on {b}" for a, b in
+                               zip(_d(e_date), _d(t_date), strict=True)], dtype=object),
+                     "remove the event or correct its date; after a transplant the native "
+                     "liver is gone")
+            for flag, event in BASELINE_FLAGS.items():
+                if flag not in pts.columns or not self.has("patients", flag):
+                    continue
+                pre = has_date & (e == event) & ~np.isnat(p_idx) & (e_date <= p_idx)
+                pre_pids = pd.unique(ev["patient_id"].to_numpy(dtype=object)[pre])
+                fl = pts[flag]
+                bad = (pts["patient_id"].isin(pre_pids).to_numpy()
+                       & (fl == False).fillna(False).to_numpy(dtype=bool))  # noqa: E712
+                self.add("patients", bad, flag, fl.to_numpy(dtype=object),
+                         "baseline_flag_inconsistent",
+                         f"but the events table has {event} dated on or before the index date",
+                         f"set {flag} to True, or correct the {event} event's date")
+        # imaging dates
+        if len(img) and self.has("imaging", "patient_id", "study_date"):
+            pos = img.attrs["_pos"]
+            ok = pos >= 0
+            s_date = img["study_date"].to_numpy()
+            p_fu = np.where(ok, fu_d[np.maximum(pos, 0)], np.datetime64("NaT"))
+            good = ok & ~np.isnat(s_date)
+            self.add("imaging", good & ~np.isnat(p_fu) & (s_date > p_fu), "study_date",
+                     s_date, "study_after_followup",
+                     np.array([f"is after the last follow-up date {d}" for d in _d(p_fu)],
+                              dtype=object),
+                     "set last_followup_date on or after the patient's last imaging study")
+            d_date = death.reindex(img["patient_id"]).to_numpy()
+            self.add("imaging", good & ~np.isnat(d_date) & (s_date > d_date), "study_date",
+                     s_date, "study_after_death",
+                     np.array([f"is after the death on {d}" for d in _d(d_date)], dtype=object),
+                     "correct the study date or the death date")
+        if self.has("patients", "last_followup_date") and len(death):
+            fu = pts["last_followup_date"].to_numpy()
+            d_date = death.reindex(pts["patient_id"]).to_numpy()
+            self.add("patients", ~np.isnat(fu) & ~np.isnat(d_date) & (fu > d_date),
+                     "last_followup_date", fu, "followup_after_death",
+                     np.array([f"is after the death on {d}" for d in _d(d_date)], dtype=object),
+                     "set last_followup_date to the date of death")
+
+    def _first_event(self, event: str) -> pd.Series:
+        ev = self.t["events"]
+        if not len(ev) or not self.has("events", "patient_id", "event", "event_date"):
+            return pd.Series([], dtype="datetime64[ns]")
+        sel = ev.loc[(ev["event"] == event).to_numpy() & ev["event_date"].notna().to_numpy()]
+        return sel.groupby("patient_id", sort=False)["event_date"].min()
+
+
+def _age(frame: pd.DataFrame, checker: _Checker) -> None:
+    """Derive age_at_index from birth_date where needed; flag disagreements."""
+    if "birth_date" not in frame.columns or "index_date" not in frame.columns:
+        return
+    derived = ((frame["index_date"] - frame["birth_date"]).dt.days / 365.25).to_numpy()
+    if "age_at_index" not in frame.columns:
+        frame.insert(2, "age_at_index", derived)
+        return
+    age = frame["age_at_index"].to_numpy(dtype=float)
+    both = ~np.isnan(age) & ~np.isnan(derived)
+    bad = both & (np.abs(age - derived) > 1.0)
+    checker.add("patients", bad, "age_at_index", age, "age_birth_date_mismatch",
+                np.array([f"disagrees with birth_date (which gives {v:.1f} years)"
+                          for v in derived], dtype=object),
+                "correct age_at_index or birth_date, or give only one of them")
+    frame["age_at_index"] = np.where(np.isnan(age), derived, age)
+
+
+def _plausibility(tables: dict[str, pd.DataFrame]) -> None:
+    today = np.datetime64(pd.Timestamp.today().normalize().to_datetime64(), "ns")
+    for (table, col), (lo, hi) in PLAUSIBLE_RANGES.items():
+        df = tables[table]
+        if col not in df.columns or not len(df):
+            continue
+        x = df[col].to_numpy(dtype=float)
+        odd = ~np.isnan(x) & ((x < lo) | (x > hi))
+        if odd.any():
+            _warn(df, table, col, odd, x, f"outside the plausible range {lo:g}–{hi:g}")
+    for table, spec in TABLES.items():
+        df = tables[table]
+        for c in spec.columns:
+            if c.kind == "date" and c.name in df.columns and len(df):
+                x = df[c.name].to_numpy()
+                odd = ~np.isnat(x) & ((x < np.datetime64("1900-01-01", "ns")) | (x > today))
+                if odd.any():
+                    _warn(df, table, c.name, odd, _d(x), "before 1900 or in the future")
+
+
+def _warn(df, table, col, mask, values, what) -> None:
+    idx = np.flatnonzero(mask)
+    pid = df["patient_id"].to_numpy(dtype=object)[idx[:3]] if "patient_id" in df else []
+    ex = ", ".join(f"row {r} patient {p}: {v}" for r, p, v in
+                   zip(idx[:3], pid, np.asarray(values)[idx[:3]], strict=False))
+    warnings.warn(
+        f"{table}.{col}: {len(idx)} value(s) {what} ({ex}{', ...' if len(idx) > 3 else ''}). "
+        "They are kept; check the values and their units.",
+        DataWarning,
+        stacklevel=4,
+    )
+
+
+def _final_dtypes(table: str, df: pd.DataFrame) -> pd.DataFrame:
+    for c in TABLES[table].columns:
+        if c.name not in df.columns:
+            continue
+        if c.kind == "bool":
+            col = df[c.name].astype("boolean")
+            df[c.name] = col.astype(bool) if not col.isna().any() else col
+        elif c.kind == "date":
+            df[c.name] = df[c.name].astype("datetime64[ns]")
+        elif c.kind == "float":
+            df[c.name] = df[c.name].astype(float)
+        else:
+            df[c.name] = df[c.name].astype(object)
+    return df.reset_index(drop=True)
+
+
+def validate_and_build(
+    raw: dict[str, pd.DataFrame | None],
+    *,
+    vocab: Vocabularies,
+    on_error: str,
+    date_format: str | None,
+):
+    """Convert, validate, then raise or exclude; returns a Cohort."""
+    from calcstats.cohort._cohort import Cohort
+
+    frames: dict[str, pd.DataFrame] = {}
+    absent: dict[str, set[str]] = {}
+    problems: list[pd.DataFrame] = []
+    skip: dict[str, dict[str, np.ndarray]] = {}
+    for name in TABLE_NAMES:
+        frame, probs, miss = coerce_table(name, raw[name], vocab, date_format)
+        frames[name], absent[name] = frame, miss
+        problems.extend(probs)
+        # cells already reported as unreadable are not also "missing"
+        flagged = {c: np.zeros(len(frame), dtype=bool) for c in frame.columns}
+        for p in probs:
+            if len(p) and p["row"].notna().all():
+                col = p["column"].iloc[0]
+                flagged[col][p["row"].to_numpy(dtype=np.int64)] = True
+        skip[name] = flagged
+    checker = _Checker(frames, absent)
+    checker.problems = problems
+    _age(frames["patients"], checker)
+    checker.missing_values(skip)
+    checker.ranges()
+    checker.unique_keys()
+    checker.cross()
+    for df in frames.values():
+        df.attrs.pop("_pos", None)
+    found = [p for p in checker.problems if len(p)]
+    allp = pd.concat(found, ignore_index=True) if found else empty_problems()
+    if len(allp):
+        order = {r: i for i, r in enumerate(RULES)}
+        torder = {t: i for i, t in enumerate(TABLE_NAMES)}
+        key = pd.DataFrame({"r": allp["rule"].map(order), "t": allp["table"].map(torder),
+                            "row": allp["row"].fillna(-1).astype(np.int64)})
+        allp = allp.iloc[np.lexsort((key["row"], key["t"], key["r"]))].reset_index(drop=True)
+    pts = frames["patients"]
+    ids = pts["patient_id"].dropna()
+    flow = Flow.start(ids.to_numpy())
+    if len(allp) and (on_error == "raise" or allp["row"].isna().any()):
+        raise CohortValidationError(allp)
+    if len(allp):
+        frames, flow = _exclude(frames, allp, flow, set(ids))
+    tables = {n: _final_dtypes(n, frames[n]) for n in TABLE_NAMES}
+    _plausibility(tables)
+    return Cohort(tables["patients"], tables["imaging"], tables["findings"], tables["events"],
+                  flow=flow, vocabularies=vocab)
+
+
+def _exclude(frames, allp: pd.DataFrame, flow: Flow, cohort_ids: set):
+    in_cohort = allp["patient_id"].isin(cohort_ids).to_numpy()
+    by_patient = allp.loc[in_cohort].drop_duplicates("patient_id")  # first rule (sorted)
+    row_drops = allp.loc[~in_cohort].drop_duplicates(["table", "row"])  # first rule
+    excluded: set = set()
+    for rule in RULES:
+        pids = by_patient.loc[by_patient["rule"] == rule, "patient_id"].tolist()
+        rows = row_drops.loc[row_drops["rule"] == rule]
+        if not pids and not len(rows):
+            continue
+        reason = RULES[rule]
+        if len(rows):
+            reason += f" ({len(rows)} row(s) belonging to no patient of the cohort dropped)"
+        flow = flow.add(reason, pids, rule=rule, n_rows_excluded=len(rows))
+        excluded.update(pids)
+    keep_ids = cohort_ids - excluded
+    out = {}
+    for name, df in frames.items():
+        drop_rows = row_drops.loc[row_drops["table"] == name, "row"].to_numpy(dtype=np.int64)
+        keep = np.ones(len(df), dtype=bool)
+        keep[drop_rows] = False
+        if "patient_id" in df.columns:
+            keep &= df["patient_id"].isin(keep_ids).to_numpy()
+        out[name] = df.loc[keep]
+    return out, flow
