@@ -1,0 +1,198 @@
+"""Formula → design matrices, with explicit handling of missing rows and bad covariates.
+
+Formulas use statsmodels/patsy syntax (``C(x, Treatment('ref'))``, ``cr(age, df=4)``,
+``a * b`` interactions, ``np.log(x)``). Rows with a missing value in any variable the model
+uses (outcome, covariates, weights, cluster, exposure) are dropped with a
+:class:`~calcstats.DataWarning` that gives the count; the analysed ``n`` is in ``glance()``.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import patsy
+
+from calcstats._errors import DataError, DataWarning, SchemaError
+
+__all__ = ["Design", "build_design", "term_columns"]
+
+
+@dataclass
+class Design:
+    """Analysis-ready pieces of a regression model."""
+
+    formula: str
+    outcome: str
+    y: pd.Series
+    X: pd.DataFrame
+    design_info: Any
+    frame: pd.DataFrame  # the analysed rows of the original data (all columns)
+    weights: np.ndarray | None = None
+    groups: np.ndarray | None = None
+    offset: np.ndarray | None = None
+    n_dropped: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _check_column(data: pd.DataFrame, column: str | None, role: str) -> None:
+    if column is None:
+        return
+    if not isinstance(column, str) or column not in data.columns:
+        raise SchemaError(
+            f"{role}={column!r} is not a column of the data; available columns: "
+            f"{', '.join(map(str, data.columns[:20]))}. Pass the name of a column."
+        )
+
+
+def build_design(
+    data: pd.DataFrame,
+    formula: str,
+    *,
+    weights: str | None = None,
+    cluster: str | None = None,
+    exposure: str | None = None,
+    model_name: str = "model",
+) -> Design:
+    """Build ``y`` and ``X`` from a formula, dropping incomplete rows with a warning."""
+    if not isinstance(data, pd.DataFrame):
+        raise SchemaError(
+            f"{model_name}() needs a pandas DataFrame as data, got {type(data).__name__}."
+        )
+    if not isinstance(formula, str) or "~" not in formula:
+        raise SchemaError(
+            f"formula must be a string like 'outcome ~ x1 + C(x2)', got {formula!r}."
+        )
+    for col, role in ((weights, "weights"), (cluster, "cluster"), (exposure, "exposure")):
+        _check_column(data, col, role)
+    df = data.reset_index(drop=True)
+    n_in = len(df)
+    keep = np.ones(n_in, dtype=bool)
+    for col in (weights, cluster, exposure, *_formula_columns(formula, df)):
+        if col is not None:
+            keep &= df[col].notna().to_numpy()
+    try:
+        y, X = patsy.dmatrices(formula, df.loc[keep], return_type="dataframe", NA_action="drop")
+    except patsy.PatsyError as err:
+        msg = str(err).splitlines()[0]
+        m = re.search(r"specified level (.+) not found", msg)
+        if m:
+            raise DataError(
+                f"In formula {formula!r}: reference level {m.group(1)} does not occur in the "
+                "analysed data. Check its spelling, or choose a level that is present, e.g. "
+                "C(x, Treatment('level'))."
+            ) from None
+        if "NameError" in msg:
+            raise SchemaError(
+                f"In formula {formula!r}: {msg.split('NameError: ')[-1]}. Use column names of "
+                "the data (quote odd names with Q('name'))."
+            ) from None
+        raise DataError(f"Could not build the model from formula {formula!r}: {msg}") from None
+    rows = X.index.to_numpy()
+    n_dropped = n_in - len(rows)
+    if n_dropped:
+        warnings.warn(
+            f"{model_name}(): {n_dropped} of {n_in} rows dropped because of missing values in "
+            f"the model variables ({len(rows)} analysed). Impute (calcstats.mice) or restrict "
+            "the data explicitly to silence this.",
+            DataWarning,
+            stacklevel=3,
+        )
+    if len(rows) == 0:
+        raise DataError(f"{model_name}(): no complete rows left for formula {formula!r}.")
+    if y.shape[1] == 2 and str(y.columns[1]).endswith("[True]"):
+        y = y.iloc[:, [1]].rename(columns={y.columns[1]: str(y.columns[1])[: -len("[True]")]})
+    if y.shape[1] != 1:
+        raise SchemaError(
+            f"The outcome of {formula!r} must be one numeric column (0/1 for binary models); "
+            f"it expanded to {list(y.columns)}. Code a categorical outcome as 0/1, "
+            "e.g. 'I(stage == 4) ~ ...'."
+        )
+    outcome = str(y.columns[0])
+    frame = df.loc[rows]
+    _check_covariates(X, formula)
+    w = g = off = None
+    if weights is not None:
+        w = pd.to_numeric(frame[weights], errors="coerce").to_numpy(dtype=float)
+        if np.any(~np.isfinite(w)) or np.any(w < 0):
+            raise DataError(
+                f"weights column {weights!r} must hold finite non-negative numbers."
+            )
+    if cluster is not None:
+        g = pd.factorize(frame[cluster])[0]
+    if exposure is not None:
+        e = pd.to_numeric(frame[exposure], errors="coerce").to_numpy(dtype=float)
+        if np.any(~np.isfinite(e)) or np.any(e <= 0):
+            bad = int(np.sum(~np.isfinite(e) | (e <= 0)))
+            raise DataError(
+                f"exposure column {exposure!r} (person-time) must be positive; {bad} rows are "
+                "zero, negative or not numeric. Remove rows without follow-up time."
+            )
+        off = np.log(e)
+    return Design(
+        formula=formula,
+        outcome=outcome,
+        y=y.iloc[:, 0],
+        X=X,
+        design_info=X.design_info,
+        frame=frame,
+        weights=w,
+        groups=g,
+        offset=off,
+        n_dropped=n_dropped,
+    )
+
+
+def _formula_columns(formula: str, df: pd.DataFrame) -> list[str]:
+    """Data columns named in the formula (so that e.g. ``I(x == 4)`` with x missing drops)."""
+    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", formula))
+    names |= set(re.findall(r"Q\(\s*['\"]([^'\"]+)['\"]\s*\)", formula))
+    return [c for c in df.columns if isinstance(c, str) and c in names]
+
+
+def _check_covariates(X: pd.DataFrame, formula: str) -> None:
+    arr = X.to_numpy(dtype=float)
+    n, p = arr.shape
+    for j, name in enumerate(X.columns):
+        if name == "Intercept":
+            continue
+        col = arr[:, j]
+        if np.ptp(col) == 0:
+            hint = (
+                "a factor level with no analysed rows"
+                if "[T." in name
+                else "a covariate with one value only"
+            )
+            raise DataError(
+                f"Covariate column {name!r} in {formula!r} is constant ({col[0]:g}) in all "
+                f"{n} analysed rows ({hint}). Remove it from the formula or merge the level."
+            )
+    if p > n:
+        raise DataError(
+            f"{formula!r} has {p} coefficients but only {n} analysed rows; simplify the model."
+        )
+    rank = np.linalg.matrix_rank(arr)
+    if rank < p:
+        # find a column that is a combination of the previous ones
+        names = []
+        for j in range(1, p + 1):
+            if np.linalg.matrix_rank(arr[:, :j]) < j:
+                names.append(X.columns[j - 1])
+                break
+        raise DataError(
+            f"The design of {formula!r} is rank deficient (rank {rank} < {p} columns); "
+            f"{names[0]!r} is a linear combination of earlier columns (collinear covariates, or "
+            "a spline basis without centring, e.g. use cr(x, df=4, constraints='center'))."
+        )
+
+
+def term_columns(design_info: Any) -> dict[str, list[str]]:
+    """Map each formula term (as written) to its design-matrix column names."""
+    out: dict[str, list[str]] = {}
+    for term, sl in design_info.term_name_slices.items():
+        out[term] = list(design_info.column_names[sl])
+    return out

@@ -1,0 +1,213 @@
+"""Inference helpers on fitted models: likelihood-ratio tests and effects within strata."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from calcstats._errors import CalcstatsError
+from calcstats._result import TestResult, check_conf_level
+from calcstats.regression._design import term_columns
+from calcstats.regression._results import RegressionResult
+
+__all__ = ["effect_by", "lr_test"]
+
+
+def lr_test(reduced: RegressionResult, full: RegressionResult) -> TestResult:
+    """Likelihood-ratio test of a reduced model nested in a full one (same rows).
+
+    Parameters
+    ----------
+    reduced, full : RegressionResult
+        Two fits of the same kind on the same rows; the reduced model's coefficients must
+        be a subset of the full model's.
+
+    Returns
+    -------
+    TestResult
+        ``statistic = 2 (logLik(full) - logLik(reduced))`` on ``df`` = difference in the
+        number of parameters, chi-square p-value (as R ``anova(..., test="LRT")`` for glm and
+        ``lmtest::lrtest``).
+
+    Examples
+    --------
+    >>> import calcstats as cs
+    >>> pbc = cs.datasets.load_pbc()  # doctest: +SKIP
+    >>> full = cs.logistic(pbc, "I(stage == 4) ~ age + C(edema)")  # doctest: +SKIP
+    >>> red = cs.logistic(full.design.frame, "I(stage == 4) ~ age")  # doctest: +SKIP
+    >>> cs.lr_test(red, full).p_value  # doctest: +SKIP
+    """
+    for name, r in (("reduced", reduced), ("full", full)):
+        if not isinstance(r, RegressionResult):
+            raise CalcstatsError(
+                f"lr_test(): {name} must be a calcstats regression result, got "
+                f"{type(r).__name__}."
+            )
+    if type(reduced) is not type(full) or reduced.method != full.method:
+        raise CalcstatsError(
+            f"lr_test(): both models must be of the same kind; got {reduced.method!r} and "
+            f"{full.method!r}."
+        )
+    if getattr(full, "_problem", None) is not None:
+        raise CalcstatsError(
+            "lr_test(): Firth models have different penalties when fitted separately; use "
+            "full.term_tests(method='lr') for penalised likelihood-ratio tests."
+        )
+    missing = [c for c in reduced.params.index if c not in full.params.index]
+    if missing:
+        raise CalcstatsError(
+            f"lr_test(): the models are not nested: {missing} are in the reduced model but "
+            "not in the full model."
+        )
+    same = reduced.nobs == full.nobs and np.allclose(
+        reduced.design.y.to_numpy(float), full.design.y.to_numpy(float)
+    )
+    if same:
+        cols = list(reduced.params.index)
+        same = np.allclose(reduced.design.X[cols].to_numpy(float),
+                           full.design.X[cols].to_numpy(float))
+    if not same:
+        raise CalcstatsError(
+            f"lr_test(): the models were not fitted on the same rows (n = {reduced.nobs} and "
+            f"{full.nobs}). Fit the reduced model on full.design.frame."
+        )
+    df = full.n_params - reduced.n_params
+    if df <= 0:
+        raise CalcstatsError("lr_test(): the full model must have more parameters.")
+    stat = max(2.0 * (full.loglik - reduced.loglik), 0.0)
+    return TestResult(stat, df, stats.chi2.sf(stat, df), method="likelihood-ratio test",
+                      extra={"loglik_reduced": reduced.loglik, "loglik_full": full.loglik})
+
+
+def _find_term(terms: dict[str, list[str]], name: str, role: str) -> str:
+    if name in terms:
+        return name
+    pat = re.compile(r"(?<![\w.])" + re.escape(name) + r"(?![\w.])")
+    cand = [t for t in terms if ":" not in t and pat.search(t)]
+    if len(cand) != 1:
+        raise CalcstatsError(
+            f"effect_by(): {role} {name!r} matches {len(cand)} main-effect terms "
+            f"({cand}); available terms: {[t for t in terms if t != 'Intercept']}."
+        )
+    return cand[0]
+
+
+def effect_by(
+    result: RegressionResult,
+    exposure: str,
+    modifier: str,
+    *,
+    at: Sequence[float] | None = None,
+    exponentiate: bool | None = None,
+    conf_level: float | None = None,
+) -> pd.DataFrame:
+    """Stratum-specific effects of an exposure across levels of an effect modifier.
+
+    For a model with an ``exposure * modifier`` interaction, the effect of the exposure
+    within modifier level ``m`` is ``b_exposure + b_exposure:m`` with variance
+    ``L V L'`` from the model's covariance (robust if the model is).
+
+    Parameters
+    ----------
+    result : RegressionResult
+    exposure, modifier : str
+        Formula terms (``"np.log(bili)"``, ``"C(sex)"``) or the column they are built on
+        (``"sex"``).
+    at : sequence of float, optional
+        Values of a numeric modifier (default ``[0, 1]`` for a 0/1 modifier).
+    exponentiate, conf_level
+        As in ``tidy()``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``modifier, level, exposure, estimate, std_error, statistic, p_value, conf_low,
+        conf_high``; one row per modifier level (and exposure level).
+
+    Examples
+    --------
+    >>> import calcstats as cs
+    >>> pbc = cs.datasets.load_pbc()  # doctest: +SKIP
+    >>> fit = cs.logistic(pbc, "I(stage == 4) ~ np.log(bili) * C(sex) + age")  # doctest: +SKIP
+    >>> cs.effect_by(fit, "np.log(bili)", "sex")  # doctest: +SKIP
+    """
+    level = result.conf_level if conf_level is None else check_conf_level(conf_level)
+    if exponentiate is None:
+        exponentiate = result.ratio_measure is not None
+    di = result.design.design_info
+    terms = term_columns(di)
+    E = _find_term(terms, exposure, "exposure")
+    M = _find_term(terms, modifier, "modifier")
+    inter = [t for t in terms if sorted(t.split(":")) == sorted([E, M])]
+    if not inter:
+        raise CalcstatsError(
+            f"effect_by(): the model has no {E}:{M} interaction; fit e.g. "
+            f"'... ~ {E} * {M}' to estimate effects within strata."
+        )
+    icols = set(terms[inter[0]])
+    m_cols = terms[M]
+    categorical = all(c.startswith(M + "[") for c in m_cols)
+    levels: list[tuple[str, str | None, float]] = []  # (label, modifier column, multiplier)
+    if categorical:
+        cats = None
+        for f, fi in di.factor_infos.items():
+            if f.name() == M and fi.type == "categorical":
+                cats = fi.categories
+        for cat in cats or ():
+            col = next((c for c in m_cols if c in (f"{M}[T.{cat}]", f"{M}[{cat}]")), None)
+            levels.append((str(cat), col, 1.0))
+        levels.sort(key=lambda t: t[1] is not None)  # reference level first
+    else:
+        vals = at
+        if vals is None:
+            u = np.unique(result.design.frame.eval(M) if M not in result.design.frame else
+                          result.design.frame[M])
+            if set(np.asarray(u, float).tolist()) <= {0.0, 1.0}:
+                vals = [0.0, 1.0]
+            else:
+                raise CalcstatsError(
+                    f"effect_by(): modifier {M!r} is numeric; give the values to evaluate at, "
+                    "e.g. at=[40, 50, 60]."
+                )
+        levels = [(f"{v:g}", m_cols[0], float(v)) for v in vals]
+    names = list(result.params.index)
+    b = result.params.to_numpy()
+    V = result.cov.to_numpy()
+    rows = []
+    for lab, mcol, mult in levels:
+        for e in terms[E]:
+            L = np.zeros(len(names))
+            L[names.index(e)] = 1.0
+            if mcol is not None:
+                col = next((c for c in (f"{e}:{mcol}", f"{mcol}:{e}") if c in icols), None)
+                if col is None:
+                    raise CalcstatsError(f"effect_by(): interaction column for {e} and {mcol} "
+                                         "not found.")
+                L[names.index(col)] = mult
+            est = float(L @ b)
+            se = float(np.sqrt(L @ V @ L))
+            rows.append({"modifier": M, "level": lab, "exposure": e, "estimate": est,
+                         "std_error": se})
+    out = pd.DataFrame(rows)
+    z = out["estimate"] / out["std_error"]
+    a = 1 - level
+    if result.df_resid is not None:
+        p = 2 * stats.t.sf(np.abs(z), result.df_resid)
+        q = stats.t.ppf(1 - a / 2, result.df_resid)
+    else:
+        p = 2 * stats.norm.sf(np.abs(z))
+        q = stats.norm.ppf(1 - a / 2)
+    out["statistic"] = z
+    out["p_value"] = p
+    lo = out["estimate"] - q * out["std_error"]
+    hi = out["estimate"] + q * out["std_error"]
+    if exponentiate:
+        out["estimate"] = np.exp(out["estimate"])
+        lo, hi = np.exp(lo), np.exp(hi)
+    out["conf_low"] = lo
+    out["conf_high"] = hi
+    return out

@@ -1,0 +1,236 @@
+"""GLMs against R (tests/reference/regression.R → regression.json)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from calcstats import ConvergenceWarning, DataError, DataWarning, SchemaError
+from calcstats.regression import linear, log_binomial, logistic, negative_binomial, poisson
+
+from .conftest import compare
+
+LOGIT = "I(stage == 4) ~ age + C(sex, Treatment('m')) + np.log(bili) + albumin"
+SEX = "C(sex, Treatment('m'))[T.f]"
+LOGIT_MAP = {"(Intercept)": "Intercept", "sexf": SEX, "log(bili)": "np.log(bili)"}
+EDEMA_MAP = {"(Intercept)": "Intercept", "edema_f0.5": "C(edema)[T.0.5]",
+             "edema_f1": "C(edema)[T.1.0]", "log(bili)": "np.log(bili)", "sexf": SEX}
+
+
+def fit_quiet(fn, *args, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        return fn(*args, **kw)
+
+
+def test_logistic_matches_glm(pbc, ref):
+    with pytest.warns(DataWarning, match="6 of 418 rows dropped"):
+        fit = logistic(pbc, LOGIT)
+    r = ref["logit"]
+    compare(fit, r, LOGIT_MAP)  # coef 1e-5, SE 1e-4 relative
+    assert fit.nobs == r["n"] == 412
+    assert fit.loglik == pytest.approx(r["loglik"], rel=1e-8)
+    g = fit.glance().iloc[0]
+    assert g["aic"] == pytest.approx(r["aic"], rel=1e-8)
+    assert g["n_dropped"] == 6 and g["n_events"] == 144
+    t = fit.tidy()
+    assert list(t.columns) == ["term", "estimate", "std_error", "statistic", "p_value",
+                               "conf_low", "conf_high"]
+    row = t.set_index("term").loc["age"]
+    b, se = r["coef"][1], r["se"][1]
+    assert row["estimate"] == pytest.approx(np.exp(b), rel=1e-5)
+    assert row["conf_low"] == pytest.approx(np.exp(b - 1.959963984540054 * se), rel=1e-5)
+    assert fit.tidy(exponentiate=False).set_index("term").loc["age", "estimate"] == (
+        pytest.approx(b, rel=1e-5))
+    assert "OR" in repr(fit) and "<b>" in fit._repr_html_()
+
+
+def test_logistic_weights_and_cluster(pbc, ref):
+    fw = fit_quiet(logistic, pbc, LOGIT, weights="w")
+    compare(fw, ref["logit_weights"], LOGIT_MAP)  # 1e-5 / 1e-4
+    assert fw.loglik == pytest.approx(ref["logit_weights"]["loglik"], rel=1e-8)
+    fc = fit_quiet(logistic, pbc, LOGIT, cluster="clust")
+    compare(fc, ref["logit_cluster"], LOGIT_MAP)  # vcovCL HC1 + cadjust, SE to 1e-4
+    assert "cluster-robust (25 clusters" in fc.glance()["se_type"][0]
+
+
+def test_term_tests_and_lr(pbc, ref):
+    from calcstats.regression import lr_test
+
+    full = fit_quiet(logistic, pbc, "I(stage == 4) ~ age + C(edema) + np.log(bili)")
+    r = ref["logit_edema"]
+    compare(full, r, EDEMA_MAP)
+    wald = full.term_tests().set_index("term")
+    assert wald.loc["C(edema)", "df"] == 2
+    assert wald.loc["C(edema)", "statistic"] == pytest.approx(r["wald_edema"], rel=1e-6)
+    lr = full.term_tests(method="lr").set_index("term")
+    np.testing.assert_allclose(lr.loc[["age", "C(edema)", "np.log(bili)"], "statistic"],
+                               r["drop1_lrt"], rtol=1e-6)
+    np.testing.assert_allclose(lr.loc[["age", "C(edema)", "np.log(bili)"], "p_value"],
+                               r["drop1_p"], rtol=1e-5)
+    reduced = logistic(full.design.frame, "I(stage == 4) ~ age + np.log(bili)")
+    res = lr_test(reduced, full)
+    assert res.statistic == pytest.approx(ref["lr_edema"]["stat"], rel=1e-6)
+    assert res.df == 2
+
+
+def test_lr_test_rejects_different_rows(pbc):
+    from calcstats import CalcstatsError
+    from calcstats.regression import lr_test
+
+    full = fit_quiet(logistic, pbc, "I(stage == 4) ~ age + np.log(bili)")
+    other = logistic(pbc.dropna(subset=["stage"]).iloc[:300], "I(stage == 4) ~ age")
+    with pytest.raises(CalcstatsError, match="same rows"):
+        lr_test(other, full)
+
+
+def test_poisson_offset_and_modified(pbc, ref):
+    fo = poisson(pbc, "dead ~ age + C(edema)", exposure="years")
+    compare(fo, ref["poisson_offset"], EDEMA_MAP)
+    assert fo.loglik == pytest.approx(ref["poisson_offset"]["loglik"], rel=1e-8)
+    assert fo.ratio_measure == "IRR"
+    fr = poisson(pbc, "dead ~ age + C(edema)", robust=True)
+    compare(fr, ref["modified_poisson"], EDEMA_MAP)  # sandwich HC0, SE 1e-4
+    assert fr.glance()["se_type"][0] == "robust (HC0)"
+
+
+def test_log_binomial_matches_r(pbc, ref):
+    fit = fit_quiet(log_binomial, pbc, "dead ~ C(sex, Treatment('m')) + hepato")
+    compare(fit, ref["log_binomial"], {"(Intercept)": "Intercept", "sexf": SEX})
+    assert fit.loglik == pytest.approx(ref["log_binomial"]["loglik"], rel=1e-7)
+    assert fit.ratio_measure == "RR" and fit.method == "log-binomial regression"
+
+
+def test_log_binomial_falls_back_to_modified_poisson(pbc, ref):
+    # edema = 1 in men: fitted risk reaches 1 -> no interior MLE
+    with pytest.warns(ConvergenceWarning, match="modified Poisson"):
+        fit = log_binomial(pbc, "dead ~ age + C(edema)")
+    assert "modified Poisson" in fit.glance()["method"][0]
+    compare(fit, ref["modified_poisson"], EDEMA_MAP)
+
+
+def test_negative_binomial_matches_glm_nb(pbc, ref):
+    d = pbc.dropna(subset=["copper"])
+    fit = negative_binomial(d, "copper ~ age + C(sex, Treatment('m')) + np.log(bili)")
+    r = ref["negbin"]
+    compare(fit, r, LOGIT_MAP)
+    assert fit.theta == pytest.approx(r["theta"], rel=1e-5)
+    assert fit.extra["theta_se"] == pytest.approx(r["theta_se"], rel=1e-4)
+    assert fit.loglik == pytest.approx(r["loglik"], rel=1e-8)
+    assert fit.aic == pytest.approx(r["aic"], rel=1e-8)
+
+
+def test_negative_binomial_offset_simulated(ref):
+    r = ref["negbin_sim"]
+    d = pd.DataFrame(r["data"])
+    fit = negative_binomial(d, "y ~ x + z", exposure="t")
+    compare(fit, r, {"(Intercept)": "Intercept"})
+    assert fit.theta == pytest.approx(r["theta"], rel=1e-5)
+
+
+def test_linear_matches_lm(pbc, ref):
+    f = "np.log(bili) ~ age + C(sex, Treatment('m')) + C(edema) + albumin"
+    fit = fit_quiet(linear, pbc, f)
+    r = ref["linear"]
+    compare(fit, r, EDEMA_MAP)
+    assert fit.df_resid == r["df_resid"]
+    assert fit.loglik == pytest.approx(r["loglik"], rel=1e-8)
+    assert fit.aic == pytest.approx(r["aic"], rel=1e-8)
+    g = fit.glance().iloc[0]
+    assert g["sigma"] == pytest.approx(r["sigma"], rel=1e-8)
+    assert g["r_squared"] == pytest.approx(r["r2"], rel=1e-8)
+    assert pd.isna(g["n_events"])
+    F = fit.term_tests().set_index("term").loc["C(edema)"]
+    assert F["statistic"] == pytest.approx(ref["linear_edema_F"]["F"], rel=1e-6)
+    assert F["p_value"] == pytest.approx(ref["linear_edema_F"]["p"], rel=1e-5)
+    fw = fit_quiet(linear, pbc, f, weights="w")
+    compare(fw, ref["linear_weights"], EDEMA_MAP)
+    assert fw.loglik == pytest.approx(ref["linear_weights"]["loglik"], rel=1e-8)
+    fc = fit_quiet(linear, pbc, f, cluster="clust")
+    compare(fc, ref["linear_cluster"], EDEMA_MAP)
+
+
+# ---- bad input -------------------------------------------------------------------------
+def test_missing_reference_level_is_an_error(pbc):
+    with pytest.raises(DataError, match="'x' does not occur"):
+        fit_quiet(logistic, pbc, "I(stage == 4) ~ C(sex, Treatment('x'))")
+
+
+def test_constant_covariate_is_an_error(pbc):
+    pbc["one"] = 1.0
+    with pytest.raises(DataError, match=r"'one'.*constant"):
+        fit_quiet(logistic, pbc, "I(stage == 4) ~ age + one")
+
+
+def test_level_without_rows_is_an_error(pbc):
+    d = pbc.assign(grp=pd.Categorical(np.where(pbc["age"] > 50, "old", "young"),
+                                      categories=["old", "young", "none"]))
+    with pytest.raises(DataError, match="constant"):
+        fit_quiet(logistic, d, "I(stage == 4) ~ C(grp)")
+
+
+def test_collinear_covariates_error(pbc):
+    pbc["age2"] = 2 * pbc["age"]
+    with pytest.raises(DataError, match="rank deficient"):
+        fit_quiet(logistic, pbc, "I(stage == 4) ~ age + age2")
+
+
+def test_unknown_column_and_non_binary_outcome(pbc):
+    with pytest.raises(SchemaError, match="nosuch"):
+        logistic(pbc, "dead ~ nosuch")
+    with pytest.raises(DataError, match="must be 0/1"):
+        fit_quiet(logistic, pbc, "stage ~ age")
+    with pytest.raises(SchemaError, match="weights"):
+        logistic(pbc, "dead ~ age", weights="nosuch")
+
+
+def test_missing_outcome_inside_expression_is_dropped(pbc):
+    # I(stage == 4) is False when stage is NaN; the row must still count as missing
+    with pytest.warns(DataWarning, match="6 of 418"):
+        fit = logistic(pbc, "I(stage == 4) ~ age")
+    assert fit.nobs == 412
+
+
+def test_separation_warns_and_suggests_firth(ref):
+    from calcstats import SeparationWarning
+
+    d = pd.DataFrame(ref["firth"]["data"])
+    with pytest.warns(SeparationWarning, match="method='firth'"):
+        logistic(d, "y ~ x + z")
+
+
+def test_spline_and_interaction_formulas(pbc):
+    fit = fit_quiet(logistic, pbc, "I(stage == 4) ~ cr(age, df=3, constraints='center') "
+                    "+ np.log(bili) * C(sex)")
+    assert any(t.startswith("cr(age") for t in fit.params.index)
+    assert "np.log(bili):C(sex)[T.m]" in fit.params.index
+    tt = fit.term_tests().set_index("term")
+    assert tt.loc["cr(age, df=3, constraints='center')", "df"] == 3
+
+
+def test_row_order_invariance(pbc):
+    a = fit_quiet(poisson, pbc, "dead ~ age + C(edema)", exposure="years")
+    b = fit_quiet(poisson, pbc.sample(frac=1, random_state=3), "dead ~ age + C(edema)",
+                  exposure="years")
+    np.testing.assert_allclose(a.params, b.params, rtol=1e-9)
+
+
+def test_effect_by_matches_linear_combination(pbc, ref):
+    from calcstats.regression import effect_by
+
+    fit = fit_quiet(logistic, pbc, "I(stage == 4) ~ np.log(bili) * C(sex, Treatment('m')) + age")
+    r = ref["effect_by"]
+    out = effect_by(fit, "np.log(bili)", "sex", exponentiate=False)
+    assert list(out["level"]) == r["level"] == ["m", "f"]
+    np.testing.assert_allclose(out["estimate"], r["est"], rtol=1e-5)
+    np.testing.assert_allclose(out["std_error"], r["se"], rtol=1e-4)
+    ex = effect_by(fit, "bili", "sex")
+    np.testing.assert_allclose(ex["estimate"], np.exp(r["est"]), rtol=1e-5)
+    assert (ex["conf_low"] < ex["estimate"]).all()
+    from calcstats import CalcstatsError
+
+    with pytest.raises(CalcstatsError, match=r"no .* interaction"):
+        effect_by(fit, "age", "sex")
