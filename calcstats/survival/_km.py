@@ -24,12 +24,12 @@ __all__ = ["kaplan_meier", "km_arrays"]
 def km_arrays(n_risk: np.ndarray, n_event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Kaplan–Meier estimate and Greenwood variance of log S at each time of one group.
 
-    Terms where everyone at risk has the event add nothing to the variance sum (R's
-    convention); the estimate is 0 from there on.
+    Where everyone at risk has the event the estimate drops to 0 and the variance of
+    log S is infinite, so its standard error is NaN, as in R.
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod(1.0 - n_event / n_risk)
-        term = np.where(n_risk > n_event, n_event / (n_risk * (n_risk - n_event)), 0.0)
+        term = np.where(n_risk > n_event, n_event / (n_risk * (n_risk - n_event)), np.inf)
     return surv, np.cumsum(term)
 
 
@@ -60,7 +60,9 @@ def kaplan_meier(
     by : str or list of str, optional
         Grouping column(s); one curve per level combination (R's sorted factor order).
     weights : str, optional
-        Column of non-negative case weights (as ``survfit(weights=)``).
+        Column of non-negative case weights. Counts become weight sums and the variance
+        is Greenwood's with weighted counts (``survfit(weights=, robust=FALSE)``; for
+        non-integer weights R defaults to an infinitesimal-jackknife variance instead).
     conf_type : {"log-log", "log", "plain"}
         Transform for the pointwise intervals. The default "log-log" keeps the limits in
         [0, 1]; note that R's ``survfit`` defaults to "log".
@@ -104,6 +106,8 @@ def _fit(sd, d: np.ndarray, *, cause, conf_type: str, conf_level: float) -> Surv
         rows = rt.rows(g)
         surv[rows], var_log[rows] = km_arrays(rt.n_risk[rows], n_ev[rows])
     se_log = np.sqrt(var_log)
+    with np.errstate(invalid="ignore"):
+        se_surv = np.where(np.isinf(se_log), np.nan, surv * se_log)
     low, high = confint(surv, se_log, logse=True, conf_type=conf_type, conf_level=conf_level)
     curve = pd.DataFrame(
         {
@@ -113,7 +117,7 @@ def _fit(sd, d: np.ndarray, *, cause, conf_type: str, conf_level: float) -> Surv
             "n_event": n_ev,
             "n_censor": n_all - n_ev,
             "estimate": surv,
-            "std_error": surv * se_log,
+            "std_error": se_surv,
             "conf_low": low,
             "conf_high": high,
         }
