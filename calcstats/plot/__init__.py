@@ -7,6 +7,7 @@ style figures (as a setter, a ``with`` block or a decorator).
 from calcstats.plot._flow import flow_diagram
 from calcstats.plot._save import save_figure
 from calcstats.plot._segment_map import segment_map
+from calcstats.plot._survival import survival
 from calcstats.plot._theme import JOURNALS, LINESTYLES, OKABE_ITO, theme
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "flow_diagram",
     "save_figure",
     "segment_map",
+    "survival",
     "theme",
 ]
