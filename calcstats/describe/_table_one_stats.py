@@ -73,18 +73,16 @@ def continuous_summary(
            "wsum": wsum}
     if need_quantiles:
         q = np.full((n_groups, 3), np.nan)
-        order = np.lexsort((xx, gx))
-        xs, gs = xx[order], gx[order]
-        bounds = np.searchsorted(gs, np.arange(n_groups + 1))
+        probs = np.array([0.5, 0.25, 0.75])
         for k in range(n_groups):
-            seg = xs[bounds[k]:bounds[k + 1]]
+            sel = gx == k if n_groups > 1 else slice(None)
+            seg = xx[sel]
             if seg.size == 0:
                 continue
             if w is None:
-                q[k] = np.quantile(seg, [0.5, 0.25, 0.75])
+                q[k] = np.quantile(seg, probs)
             else:
-                q[k] = _weighted_quantiles(seg, w[ok][order][bounds[k]:bounds[k + 1]],
-                                           np.array([0.5, 0.25, 0.75]))
+                q[k] = _weighted_quantiles(seg, w[ok][sel], probs)
         out.update(median=q[:, 0], q1=q[:, 1], q3=q[:, 2])
     return out
 
