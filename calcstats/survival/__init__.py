@@ -2,8 +2,10 @@
 
 from calcstats.survival._cif import cumulative_incidence
 from calcstats.survival._km import kaplan_meier
+from calcstats.survival._logrank import logrank
 
 __all__: list[str] = [
     "cumulative_incidence",
     "kaplan_meier",
+    "logrank",
 ]
