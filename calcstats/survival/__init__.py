@@ -1,10 +1,12 @@
 """calcstats.survival."""
 
 from calcstats.survival._cif import cumulative_incidence
+from calcstats.survival._cox import cox
 from calcstats.survival._km import kaplan_meier
 from calcstats.survival._logrank import logrank
 
 __all__: list[str] = [
+    "cox",
     "cumulative_incidence",
     "kaplan_meier",
     "logrank",

@@ -1,0 +1,286 @@
+"""Right-hand-side formula → design matrix, shared by the survival models.
+
+The formula language is patsy's (statsmodels ships it), so term names are patsy's:
+``C(etiology)[T.psc]``, ``cr(age, df=4)[0]``, ``age:sex[T.M]``. NumPy functions ``log``,
+``log2``, ``log10``, ``exp``, ``sqrt`` and ``abs`` are available without a prefix
+(``log(bili)``). The design never has an intercept column: categorical terms still use
+treatment (reference) coding, as in a model with an intercept, and the intercept column is
+dropped afterwards (a Cox model has no intercept).
+
+Rows with a missing value in any model variable are dropped, never silently: a
+:class:`~calcstats.DataWarning` names the columns and the number of rows, and the count is
+kept on the returned :class:`Design` (``n_dropped``) so results can report it.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import patsy
+
+from calcstats._errors import DataError, DataWarning, SchemaError
+
+__all__ = ["Design", "build_design", "design_for_new_data", "formula_variables"]
+
+_FUNCTIONS = {
+    "log": np.log,
+    "log2": np.log2,
+    "log10": np.log10,
+    "log1p": np.log1p,
+    "exp": np.exp,
+    "sqrt": np.sqrt,
+    "abs": np.abs,
+    "np": np,
+}
+
+
+def _centred_spline(base: type) -> object:
+    """patsy's ``cr``/``cc`` with ``constraints="center"`` by default.
+
+    Without an intercept the plain natural-spline basis spans the constant, which a Cox
+    model cannot estimate; centring gives ``df`` identifiable columns (as R's ``ns``).
+    """
+
+    class Centred(base):  # type: ignore[misc, valid-type]
+        def memorize_chunk(self, x, df=None, knots=None, lower_bound=None, upper_bound=None,
+                           constraints="center"):
+            return super().memorize_chunk(x, df, knots, lower_bound, upper_bound, constraints)
+
+        def transform(self, x, df=None, knots=None, lower_bound=None, upper_bound=None,
+                      constraints="center"):
+            return super().transform(x, df, knots, lower_bound, upper_bound, constraints)
+
+    Centred.__name__ = base.__name__
+    return patsy.stateful_transform(Centred)
+
+
+_FUNCTIONS["cr"] = _centred_spline(patsy.mgcv_cubic_splines.CR)
+_FUNCTIONS["cc"] = _centred_spline(patsy.mgcv_cubic_splines.CC)
+_LEVEL_REPR = re.compile(r"np\.(?:float|int|uint)\d+\(([^()]*)\)|np\.str_\(('[^']*'|\"[^\"]*\")\)")
+
+
+def _clean_name(name: str) -> str:
+    """``C(stage)[T.np.float64(2.0)]`` → ``C(stage)[T.2.0]`` (numpy 2 scalar reprs)."""
+
+    def repl(m: re.Match[str]) -> str:
+        if m.group(1) is not None:
+            return m.group(1)
+        return m.group(2)[1:-1]
+
+    return _LEVEL_REPR.sub(repl, name)
+
+
+_PATSY_BUILTINS = {"C", "I", "Q", "cr", "cc", "bs", "te", "center", "standardize", "scale",
+                   "Treatment", "Sum", "Poly", "Diff", "Helmert", "True", "False", "None"}
+
+
+@dataclass
+class Design:
+    """A design matrix built from a formula.
+
+    Attributes
+    ----------
+    X : numpy.ndarray
+        ``n × p`` float design (no intercept).
+    columns : list of str
+        Column (coefficient) names, patsy's.
+    terms : dict of str to list of int
+        For each formula term, the positions of its columns (used for per-term tests).
+    variables : list of str
+        The data columns the formula uses.
+    rows : numpy.ndarray
+        Positions (0-based, in the input data) of the rows kept.
+    n_dropped : int
+        Rows dropped for missing values in the model variables.
+    """
+
+    X: np.ndarray
+    columns: list[str]
+    terms: dict[str, list[int]]
+    variables: list[str]
+    rows: np.ndarray
+    n_dropped: int
+    design_info: patsy.DesignInfo = field(repr=False)
+    dropped_columns: list[str] = field(default_factory=list)
+
+
+def _split_formula(formula: str) -> str:
+    if not isinstance(formula, str) or not formula.strip():
+        raise SchemaError(
+            f"formula must be a non-empty string such as 'age + C(etiology)', got {formula!r}."
+        )
+    if "~" in formula:
+        lhs, rhs = formula.split("~", 1)
+        if lhs.strip():
+            raise SchemaError(
+                f"formula {formula!r} has a left-hand side ({lhs.strip()!r}); give only the "
+                "right-hand side, e.g. 'age + C(etiology)', and name the outcome columns with "
+                "time= and event=."
+            )
+        formula = rhs
+    return formula.strip()
+
+
+def _names_in_code(code: str) -> list[str]:
+    """Data-column names referenced by one patsy factor's Python code."""
+    try:
+        tree = ast.parse(code, mode="eval")
+    except SyntaxError as exc:
+        raise SchemaError(f"cannot parse formula term {code!r}: {exc.msg}.") from None
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Q":
+            for arg in node.args:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    names.append(arg.value)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            names.append(node.id)
+    return names
+
+
+def formula_variables(formula: str, data: pd.DataFrame) -> list[str]:
+    """The data columns a right-hand-side formula uses (in order of first use).
+
+    Raises :class:`~calcstats.SchemaError` for a name that is neither a column of ``data``
+    nor a known function, listing close matches.
+    """
+    rhs = _split_formula(formula)
+    try:
+        desc = patsy.ModelDesc.from_formula(rhs)
+    except patsy.PatsyError as exc:
+        raise SchemaError(f"cannot parse formula {formula!r}: {exc}") from None
+    found: list[str] = []
+    cols = [str(c) for c in data.columns]
+    for term in desc.rhs_termlist:
+        for factor in term.factors:
+            for name in _names_in_code(factor.code):
+                if name in data.columns:
+                    if name not in found:
+                        found.append(name)
+                elif name in _FUNCTIONS or name in _PATSY_BUILTINS:
+                    continue
+                else:
+                    close = difflib.get_close_matches(name, cols, n=3, cutoff=0.6)
+                    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+                    raise SchemaError(
+                        f"formula {formula!r} uses {name!r}, which is not a column of the "
+                        f"data (columns: {', '.join(cols[:20])}{' ...' if len(cols) > 20 else ''})."
+                        f"{hint}"
+                    )
+    return found
+
+
+def build_design(
+    data: pd.DataFrame,
+    formula: str,
+    *,
+    extra: Sequence[str] = (),
+    table: str = "data",
+) -> Design:
+    """Build the design matrix of ``formula`` on ``data``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The analysis table.
+    formula : str
+        Right-hand side, e.g. ``"age + C(etiology) + log(bili)"``.
+    extra : sequence of str
+        Further columns (time, event, strata, ...) whose missing values also drop a row.
+    table : str
+        Name of the table in messages.
+
+    Returns
+    -------
+    Design
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = build_design(pd.DataFrame({"x": [1.0, 2, 4], "g": ["a", "b", "a"]}), "log(x) + C(g)")
+    >>> d.columns
+    ['C(g)[T.b]', 'log(x)']
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise SchemaError(f"{table} must be a pandas DataFrame, got {type(data).__name__}.")
+    variables = formula_variables(formula, data)
+    if not variables:
+        raise SchemaError(f"formula {formula!r} uses no column of {table}.")
+    used = list(dict.fromkeys([*variables, *extra]))
+    miss = data[used].isna()
+    bad = miss.any(axis=1).to_numpy()
+    n_dropped = int(bad.sum())
+    dropped_cols = [c for c in used if bool(miss[c].any())]
+    if n_dropped:
+        counts = ", ".join(f"{c} ({int(miss[c].sum())})" for c in dropped_cols)
+        warnings.warn(
+            f"{n_dropped} of {len(data)} rows of {table} dropped for missing values in the "
+            f"model variables: {counts}. Impute or filter them first to silence this.",
+            DataWarning,
+            stacklevel=3,
+        )
+    rows = np.flatnonzero(~bad)
+    if len(rows) == 0:
+        raise DataError(f"no complete rows left in {table} for the model variables {used}.")
+    sub = data.iloc[rows] if n_dropped else data
+    frame = {v: sub[v].to_numpy() for v in variables}
+    env = patsy.EvalEnvironment([_FUNCTIONS])
+    try:
+        mat = patsy.dmatrix("1 + " + _split_formula(formula), frame, eval_env=env,
+                            NA_action="raise", return_type="matrix")
+    except patsy.PatsyError as exc:
+        raise SchemaError(f"cannot build the design of formula {formula!r}: {exc}") from None
+    info = mat.design_info
+    X = np.asarray(mat, dtype=float)
+    keep = [i for i, n in enumerate(info.column_names) if n != "Intercept"]
+    X = X[:, keep]
+    pos = {old: new for new, old in enumerate(keep)}
+    terms: dict[str, list[int]] = {}
+    for name, sl in info.term_name_slices.items():
+        idx = [pos[i] for i in range(sl.start, sl.stop) if i in pos]
+        if idx:
+            terms[_clean_name(name)] = idx
+    if not np.all(np.isfinite(X)):
+        badcol = [info.column_names[k] for j, k in enumerate(keep)
+                  if not np.all(np.isfinite(X[:, j]))]
+        raise DataError(
+            f"the design of formula {formula!r} has infinite or undefined values in "
+            f"{', '.join(badcol)} (e.g. log of zero or of a negative number); "
+            "transform or filter those rows first."
+        )
+    return Design(
+        X=np.ascontiguousarray(X),
+        columns=[_clean_name(info.column_names[i]) for i in keep],
+        terms=terms,
+        variables=variables,
+        rows=rows,
+        n_dropped=n_dropped,
+        design_info=info,
+        dropped_columns=dropped_cols,
+    )
+
+
+def design_for_new_data(design: Design, newdata: pd.DataFrame) -> np.ndarray:
+    """The design matrix for ``newdata`` using the fitted formula's coding and knots."""
+    missing = [v for v in design.variables if v not in newdata.columns]
+    if missing:
+        raise SchemaError(
+            f"new data lacks the model variable(s) {', '.join(missing)}; give one column per "
+            f"variable in the formula ({', '.join(design.variables)})."
+        )
+    if newdata[design.variables].isna().any().any():
+        raise DataError("new data have missing values in the model variables; fill them first.")
+    frame = {v: newdata[v].to_numpy() for v in design.variables}
+    try:
+        (mat,) = patsy.build_design_matrices([design.design_info], frame, NA_action="raise")
+    except patsy.PatsyError as exc:
+        raise DataError(f"cannot code the new data with the fitted formula: {exc}") from None
+    keep = [i for i, n in enumerate(design.design_info.column_names) if n != "Intercept"]
+    return np.asarray(mat, dtype=float)[:, keep]

@@ -1,0 +1,277 @@
+"""Cox proportional-hazards regression, matching R's ``survival::coxph``.
+
+The fit is our own Newton–Raphson (see :mod:`calcstats.survival._coxfit` for why and how):
+Efron or Breslow ties, strata, case weights, (start, stop] counting-process data, the
+robust (cluster) sandwich variance of ``coxph(cluster=)``, cause-specific hazards for
+competing-risk codes, and Harrell's concordance as R reports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from calcstats._errors import DataError, SchemaError
+from calcstats._formula import Design, build_design
+from calcstats._result import ModelResult, check_conf_level
+from calcstats.survival._concordance import concordance_counts
+from calcstats.survival._coxfit import CoxFit, fit_cox, prepare, score_residuals
+from calcstats.survival._model_input import (
+    as_list,
+    check_columns,
+    event_codes,
+    group_codes,
+    time_values,
+)
+
+__all__ = ["CoxResult", "cox"]
+
+
+class CoxResult(ModelResult):
+    """Result of :func:`cox`.
+
+    Attributes
+    ----------
+    params, bse : pandas.Series
+        Log hazard ratios and their standard errors (robust when ``cluster`` was given).
+    model : CoxFit
+        The fit object: ``coef``, ``var`` (model-based), ``loglik``, ``loglik0``,
+        ``iterations``, ``linear_predictor``.
+    cov_params : pandas.DataFrame
+        Variance–covariance matrix used for the SEs (robust with ``cluster``).
+    naive_bse : pandas.Series
+        Model-based SEs (equal to ``bse`` without ``cluster``).
+    design : Design
+        The design matrix and formula coding (used by ``partial_effect``, ``adjusted_curves``).
+    """
+
+    ratio_measure = "HR"
+
+    def __init__(self, params: pd.Series, bse: pd.Series, *, fit: CoxFit, design: Design,
+                 cov: np.ndarray, info: dict[str, Any], conf_level: float) -> None:
+        super().__init__(params, bse, model=fit, conf_level=conf_level, nobs=info["n"],
+                         n_events=info["n_events"], loglik=fit.loglik)
+        names = list(params.index)
+        self.cov_params = pd.DataFrame(cov, index=names, columns=names)
+        self.naive_bse = pd.Series(np.sqrt(np.diag(fit.var)), index=names)
+        self.design = design
+        self.info = info
+        self.method = f"Cox proportional hazards ({info['ties'].capitalize()} ties" + (
+            ", robust SE)" if info["robust"] else ")")
+
+    # ---- tests --------------------------------------------------------------------
+    @property
+    def lr_test(self) -> tuple[float, int, float]:
+        """Likelihood-ratio test of all coefficients: (statistic, df, p)."""
+        stat = 2 * (self.model.loglik - self.model.loglik0)
+        df = len(self.params)
+        return stat, df, float(stats.chi2.sf(stat, df))
+
+    @property
+    def wald_test(self) -> tuple[float, int, float]:
+        """Wald test of all coefficients with the reported (robust if clustered) variance."""
+        b = self.params.to_numpy()
+        stat = float(b @ np.linalg.solve(self.cov_params.to_numpy(), b))
+        return stat, len(b), float(stats.chi2.sf(stat, len(b)))
+
+    @property
+    def score_test(self) -> tuple[float, int, float]:
+        """Score (log-rank) test at β = 0, model-based."""
+        stat = self.model.score_test
+        return stat, len(self.params), float(stats.chi2.sf(stat, len(self.params)))
+
+    @cached_property
+    def concordance(self) -> float:
+        """Harrell's C as R's ``coxph`` reports it (within strata, weighted)."""
+        i = self.info
+        return concordance_counts(i["stop"], i["status"], self.model.linear_predictor,
+                                  weights=i["weights"], strata=i["strata"],
+                                  start=i["start"])["concordance"]
+
+    def _glance_extra(self) -> dict[str, Any]:
+        lr, wald, sc = self.lr_test, self.wald_test, self.score_test
+        return {
+            "concordance": self.concordance,
+            "lr_statistic": lr[0], "lr_df": lr[1], "lr_p_value": lr[2],
+            "wald_statistic": wald[0], "wald_df": wald[1], "wald_p_value": wald[2],
+            "score_statistic": sc[0], "score_df": sc[1], "score_p_value": sc[2],
+            "n_dropped": self.info["n_dropped"],
+            "robust": self.info["robust"],
+        }
+
+    # ---- diagnostics ----------------------------------------------------------------
+    def check_ph(self, transform: str = "km", *, global_test: bool = True):
+        """Test proportional hazards as R's ``cox.zph`` (survival >= 3).
+
+        Returns a :class:`~calcstats.survival.PHCheck` with ``.table`` (term, chisq, df,
+        p_value; last row GLOBAL), ``.residuals`` (scaled Schoenfeld residuals) and
+        ``.smooth(term)``.
+        """
+        from calcstats.survival._zph import check_ph
+
+        return check_ph(self, transform=transform, global_test=global_test)
+
+    def linear_predictor(self, newdata: pd.DataFrame | None = None) -> np.ndarray:
+        """x·β (uncentred) for the fitted rows or for ``newdata``."""
+        if newdata is None:
+            return self.model.linear_predictor
+        from calcstats._formula import design_for_new_data
+
+        return design_for_new_data(self.design, newdata) @ self.params.to_numpy()
+
+
+def cox(
+    data: pd.DataFrame,
+    formula: str,
+    *,
+    time: str,
+    event: str,
+    cause: int | None = None,
+    ties: str = "efron",
+    strata: str | Sequence[str] | None = None,
+    cluster: str | None = None,
+    weights: str | None = None,
+    start: str | None = None,
+    conf_level: float = 0.95,
+) -> CoxResult:
+    """Fit a Cox proportional-hazards model (as R's ``coxph``).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per subject, or per (start, stop] interval when ``start`` is given.
+    formula : str
+        Right-hand side in patsy syntax: ``"age + C(etiology) + log(bili)"``,
+        ``"cr(age, df=4)"`` (natural spline), ``"x1:x2"`` (interaction).
+    time : str
+        Follow-up time column (the stop time with ``start``).
+    event : str
+        0/1 (or bool) event column, or integer codes 0 = censored, 1..k = cause k.
+    cause : int, optional
+        With cause codes: the event of interest; other causes count as censored
+        (cause-specific hazard).
+    ties : {"efron", "breslow"}
+        Approximation for tied event times (R's default is Efron).
+    strata : str or list of str, optional
+        Columns defining strata with separate baseline hazards (as ``strata()`` in R).
+    cluster : str, optional
+        Cluster (e.g. patient) column: SEs become the robust sandwich SEs of
+        ``coxph(..., cluster=)``; needed with several rows per patient.
+    weights : str, optional
+        Case-weight column (positive), as ``coxph(weights=)``. As in R, non-integer
+        weights (e.g. inverse-probability weights) give robust (sandwich) SEs.
+    start : str, optional
+        Interval start column for counting-process data (``Surv(start, stop, event)``),
+        e.g. from ``cohort.counting_process_table``: a row is at risk on (start, time].
+    conf_level : float
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    CoxResult
+        ``tidy()`` (HR by default), ``glance()`` (n, n_events, log-likelihood, AIC,
+        concordance, likelihood-ratio / Wald / score tests), ``check_ph()``.
+
+    Examples
+    --------
+    >>> import calcstats as cs
+    >>> pbc = cs.datasets.load_pbc()                                  # doctest: +SKIP
+    >>> fit = cs.cox(pbc, "age + log(bili)", time="time", event="status", cause=2)
+    >>> fit.tidy()[["term", "estimate"]]                              # doctest: +SKIP
+    """
+    level = check_conf_level(conf_level)
+    if ties not in ("efron", "breslow"):
+        raise SchemaError(f"ties must be 'efron' or 'breslow', got {ties!r}.")
+    strata_cols = as_list(strata)
+    outcome = [time, event, *([start] if start else [])]
+    others = [*strata_cols, *([cluster] if cluster else []), *([weights] if weights else [])]
+    check_columns(data, [*outcome, *others])
+    design = build_design(data, formula, extra=[*outcome, *others])
+    sub = data.iloc[design.rows]
+    stop = time_values(sub, time)
+    st = time_values(sub, start, what="start") if start else None
+    if st is not None:
+        bad = st >= stop
+        if bad.any():
+            raise DataError(
+                f"{int(bad.sum())} row(s) have {start!r} >= {time!r} (e.g. rows "
+                f"{sub.index[np.flatnonzero(bad)[:3]].tolist()}); each interval must have "
+                "start < stop."
+            )
+    status = event_codes(sub, event, cause)
+    if not status.any():
+        raise DataError(
+            f"no events in {event!r}"
+            + (f" for cause {cause}" if cause is not None else "")
+            + f" among the {len(sub)} rows used: a Cox model needs at least one event."
+        )
+    wt = None
+    if weights:
+        wser = sub[weights]
+        if not pd.api.types.is_numeric_dtype(wser):
+            raise SchemaError(f"weights column {weights!r} must be numeric.")
+        wt = wser.to_numpy(dtype=float)
+        if np.any(~np.isfinite(wt)) or np.any(wt <= 0):
+            raise DataError(f"weights column {weights!r} must be positive and finite.")
+    scodes = group_codes(sub, strata_cols)[0] if strata_cols else None
+    X = design.X
+    _check_design(X, design.columns, status)
+    cd = prepare(X, stop, status, start=st, weights=wt, strata=scodes, ties=ties)
+    fit = fit_cox(cd, names=design.columns)
+    cov = fit.var
+    # as coxph: robust variance with cluster=, or with non-integer case weights
+    robust = bool(cluster) or (wt is not None and bool(np.any(wt != np.floor(wt))))
+    if robust:
+        resid = score_residuals(fit)
+        w = np.ones(len(stop)) if wt is None else wt
+        dfbeta = (resid * w[:, None]) @ fit.var
+        if cluster:
+            codes, _ = pd.factorize(sub[cluster])
+        else:
+            codes = np.arange(len(stop))
+        agg = np.zeros((codes.max() + 1, dfbeta.shape[1]))
+        np.add.at(agg, codes, dfbeta)
+        cov = agg.T @ agg
+    params = pd.Series(fit.coef, index=design.columns)
+    bse = pd.Series(np.sqrt(np.diag(cov)), index=design.columns)
+    info = {
+        "n": len(stop), "n_events": int(status.sum()), "n_dropped": design.n_dropped,
+        "ties": ties, "cluster": cluster, "robust": robust, "stop": stop, "start": st,
+        "status": status,
+        "weights": wt, "strata": scodes, "strata_cols": strata_cols, "time": time,
+        "event": event, "cause": cause, "start_col": start, "weights_col": weights,
+    }
+    return CoxResult(params, bse, fit=fit, design=design, cov=cov, info=info,
+                     conf_level=level)
+
+
+def _check_design(X: np.ndarray, names: list[str], status: np.ndarray) -> None:
+    sd = X.std(axis=0)
+    const = [n for n, s in zip(names, sd, strict=True) if not s > 0]
+    if const:
+        raise DataError(
+            f"covariate(s) {', '.join(const)} take a single value in the rows used, so "
+            "their hazard ratio cannot be estimated; drop them from the formula (or check "
+            "the filtering that left them constant)."
+        )
+    if X.shape[1] > 1:
+        Xc = (X - X.mean(axis=0)) / sd
+        corr = Xc.T @ Xc / len(Xc)
+        ev = np.linalg.eigvalsh(corr)
+        if ev[0] < 1e-10 * ev[-1]:
+            dep = []
+            for j in range(1, len(names)):
+                a, b = corr[:j, :j], corr[:j, j]
+                coef = np.linalg.lstsq(a, b, rcond=None)[0]
+                if corr[j, j] - b @ coef < 1e-8:
+                    dep.append(names[j])
+            raise DataError(
+                "the covariates are collinear (one is a linear combination of others): "
+                f"{', '.join(dep) or 'see the design'}; remove redundant terms (e.g. a "
+                "variable and a spline of the same variable, or overlapping categories)."
+            )
