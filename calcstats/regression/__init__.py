@@ -1,14 +1,21 @@
 """calcstats.regression: GLMs with epidemiological output, Firth, MI, E-values, diagnostics."""
 
+from calcstats.regression._diagnostics import auc, calibration, hosmer_lemeshow, vif
+from calcstats.regression._evalue import evalue
 from calcstats.regression._glm import linear, log_binomial, logistic, negative_binomial, poisson
 from calcstats.regression._inference import effect_by, lr_test
 
 __all__ = [
+    "auc",
+    "calibration",
     "effect_by",
+    "evalue",
+    "hosmer_lemeshow",
     "linear",
     "log_binomial",
     "logistic",
     "lr_test",
     "negative_binomial",
     "poisson",
+    "vif",
 ]

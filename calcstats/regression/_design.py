@@ -19,7 +19,7 @@ import patsy
 
 from calcstats._errors import DataError, DataWarning, SchemaError
 
-__all__ = ["Design", "build_design", "term_columns"]
+__all__ = ["Design", "build_design", "design_for", "term_columns"]
 
 
 @dataclass
@@ -104,6 +104,7 @@ def build_design(
         )
     if len(rows) == 0:
         raise DataError(f"{model_name}(): no complete rows left for formula {formula!r}.")
+    y_info, y_col = y.design_info, y.columns[-1]
     if y.shape[1] == 2 and str(y.columns[1]).endswith("[True]"):
         y = y.iloc[:, [1]].rename(columns={y.columns[1]: str(y.columns[1])[: -len("[True]")]})
     if y.shape[1] != 1:
@@ -144,6 +145,7 @@ def build_design(
         groups=g,
         offset=off,
         n_dropped=n_dropped,
+        extra={"y_info": y_info, "y_column": y_col},
     )
 
 
@@ -196,3 +198,35 @@ def term_columns(design_info: Any) -> dict[str, list[str]]:
     for term, sl in design_info.term_name_slices.items():
         out[term] = list(design_info.column_names[sl])
     return out
+
+
+def design_for(design: Design, data: pd.DataFrame, *, model_name: str) -> tuple[np.ndarray,
+                                                                               np.ndarray]:
+    """Outcome and design matrix of new data under a fitted model's formula."""
+    if not isinstance(data, pd.DataFrame):
+        raise SchemaError(f"{model_name}(): data must be a pandas DataFrame.")
+    df = data.reset_index(drop=True)
+    keep = np.ones(len(df), dtype=bool)
+    for col in _formula_columns(design.formula, df):
+        keep &= df[col].notna().to_numpy()
+    try:
+        y, X = patsy.build_design_matrices(
+            [design.extra["y_info"], design.design_info], df.loc[keep],
+            return_type="dataframe", NA_action="drop",
+        )
+    except patsy.PatsyError as err:
+        raise DataError(
+            f"{model_name}(): cannot evaluate {design.formula!r} on the new data: "
+            f"{str(err).splitlines()[0]}"
+        ) from None
+    rows = X.index.intersection(y.index)
+    n_dropped = len(df) - len(rows)
+    if n_dropped:
+        warnings.warn(
+            f"{model_name}(): {n_dropped} of {len(df)} rows of the new data dropped because "
+            "of missing values in the model variables.",
+            DataWarning,
+            stacklevel=3,
+        )
+    return (y.loc[rows, design.extra["y_column"]].to_numpy(dtype=float),
+            X.loc[rows].to_numpy(dtype=float))
