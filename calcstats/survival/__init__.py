@@ -2,12 +2,14 @@
 
 from calcstats.survival._cif import cumulative_incidence
 from calcstats.survival._cox import cox
+from calcstats.survival._gray import gray_test
 from calcstats.survival._km import kaplan_meier
 from calcstats.survival._logrank import logrank
 
 __all__: list[str] = [
     "cox",
     "cumulative_incidence",
+    "gray_test",
     "kaplan_meier",
     "logrank",
 ]
