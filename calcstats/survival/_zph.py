@@ -1,0 +1,202 @@
+"""Proportional-hazards check of a Cox fit, as R's ``cox.zph`` (survival >= 3).
+
+The test is the score test for adding ``g(t)·x`` terms to the fitted model, evaluated at
+``(β̂, 0)`` without iterating (Grambsch & Therneau with the exact information matrix, the
+algorithm of survival 3): per formula term (a factor or spline term is one multi-df test)
+and GLOBAL. ``g`` is the left-continuous Kaplan–Meier transform ``1 − S(t−)``, centred at
+its mean over the events. Scaled Schoenfeld residuals and the natural-spline smooth with
+its ±2 SE band are those ``plot.cox.zph`` draws, so a plot only has to draw them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from patsy.mgcv_cubic_splines import CR
+from scipy import stats
+
+from calcstats._errors import SchemaError
+from calcstats.survival._coxfit import _iterate, schoenfeld
+
+if TYPE_CHECKING:
+    from calcstats.survival._cox import CoxResult
+
+__all__ = ["PHCheck", "check_ph"]
+
+
+class PHCheck:
+    """Result of :meth:`CoxResult.check_ph`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        ``term, chisq, df, p_value``; one row per formula term and a last ``GLOBAL`` row.
+    residuals : pandas.DataFrame
+        One row per event: ``time``, ``x`` (transformed time) and one column per term of
+        scaled Schoenfeld residuals plus the coefficient (an estimate of β(t)); a term
+        named ``time``, ``x`` or ``stratum`` gets the column ``beta(<term>)``. With strata
+        a ``stratum`` column (0-based code) comes first.
+    columns : dict
+        Term → its column in ``residuals``.
+    transform : str
+    """
+
+    def __init__(self, table: pd.DataFrame, residuals: pd.DataFrame, var: pd.DataFrame,
+                 transform: str, columns: dict[str, str]) -> None:
+        self.columns = columns
+        self.table = table
+        self.residuals = residuals
+        self.var = var
+        self.transform = transform
+
+    @property
+    def terms(self) -> list[str]:
+        """Term names (``.columns[term]`` is the term's column in ``.residuals``)."""
+        return list(self.columns)
+
+    def smooth(self, term: str, df: int = 4, *, n_points: int = 40) -> pd.DataFrame:
+        """Natural-spline smooth of a term's residuals with a ±2 SE band (as plot.cox.zph).
+
+        Returns a DataFrame with columns ``x, fit, conf_low, conf_high`` on ``n_points``
+        equally spaced transformed times.
+        """
+        if term not in self.terms:
+            raise SchemaError(f"no term {term!r}; the terms are {', '.join(self.terms)}.")
+        if int(df) < 2:
+            raise SchemaError(f"df must be at least 2, got {df!r}.")
+        df = int(df)
+        xx = self.residuals["x"].to_numpy(float)
+        yy = self.residuals[self.columns[term]].to_numpy(float)
+        ok = np.isfinite(yy)
+        xx, yy = xx[ok], yy[ok]
+        pred = np.linspace(xx.min(), xx.max(), n_points)
+        both = np.concatenate([pred, xx])
+        probs = np.linspace(0, 1, df)[1:-1]
+        knots = np.quantile(both, probs)
+        cr = CR()
+        kw = {"knots": knots, "lower_bound": both.min(), "upper_bound": both.max()}
+        cr.memorize_chunk(both, **kw)
+        cr.memorize_finish()
+        basis = np.asarray(cr.transform(both, **kw))
+        pmat, xmat = basis[:n_points], basis[n_points:]
+        coef, *_ = np.linalg.lstsq(xmat, yy, rcond=None)
+        fit = pmat @ coef
+        xtx_inv = np.linalg.pinv(xmat.T @ xmat)
+        seval = np.einsum("ij,jk,ik->i", pmat, xtx_inv, pmat)
+        half = 2 * np.sqrt(float(self.var.loc[term, term]) * seval)
+        return pd.DataFrame({"x": pred, "fit": fit, "conf_low": fit - half,
+                             "conf_high": fit + half})
+
+    def __repr__(self) -> str:
+        return "Proportional hazards check (cox.zph, transform=" + self.transform + ")\n" + \
+            self.table.to_string(index=False, float_format=lambda v: f"{v:.4g}")
+
+    def _repr_html_(self) -> str:
+        return "<p><b>Proportional hazards check</b></p>" + self.table.to_html(index=False)
+
+
+def _km_transform(stop, start, status) -> np.ndarray:
+    """1 − S(t−) at each row's stop time, from the (unweighted, unstratified) KM."""
+    ev_times, d = np.unique(stop[status], return_counts=True)
+    n_stop = np.searchsorted(np.sort(stop), ev_times, side="left")
+    at_risk = len(stop) - n_stop
+    if start is not None:
+        at_risk = at_risk - (len(start) - np.searchsorted(np.sort(start), ev_times, "left"))
+    surv = np.cumprod(1 - d / at_risk)
+    k = np.searchsorted(ev_times, stop, side="left")      # event times strictly before t
+    return 1 - np.concatenate(([1.0], surv))[k]
+
+
+def check_ph(result: CoxResult, *, transform: str = "km", global_test: bool = True) -> PHCheck:
+    """See :meth:`CoxResult.check_ph`."""
+    fit = result.model
+    cd = fit.data
+    info = result.info
+    stop, start, status = info["stop"], info["start"], info["status"]
+    if transform == "km":
+        tt = _km_transform(stop, start, status)
+    elif transform == "identity":
+        tt = stop.copy()
+    elif transform == "log":
+        tt = np.log(stop)
+    elif transform == "rank":
+        tt = stats.rankdata(stop)
+    else:
+        raise SchemaError(
+            f"transform must be 'km', 'identity', 'log' or 'rank', got {transform!r}."
+        )
+    g_row = tt - tt[status].mean()
+    er, grp = cd.ev_rows, cd.ev_group
+    g_group = np.zeros(cd.n_groups)
+    g_group[grp] = g_row[er]
+    beta = fit.coef
+    p = len(beta)
+    it = _iterate(cd, beta)
+    imat1 = it.imat
+    imat2 = _iterate(cd, beta, multipliers=g_group).imat
+    imat3 = _iterate(cd, beta, multipliers=g_group**2).imat
+    X = cd.X
+    u2 = (g_group[grp] * cd.wt[er]) @ X[er] - (g_group[grp] * it.mw) @ it.abar
+    big = np.block([[imat1, imat2], [imat2.T, imat3]])
+    terms = result.design.terms
+    rows = []
+    for name, cols in terms.items():
+        kk = [*range(p), *(p + j for j in cols)]
+        u = np.concatenate([np.zeros(p), u2[cols]])
+        chisq = float(u @ np.linalg.solve(big[np.ix_(kk, kk)], u))
+        rows.append((name, chisq, len(cols)))
+    if global_test:
+        u = np.concatenate([np.zeros(p), u2])
+        rows.append(("GLOBAL", float(u @ np.linalg.solve(big, u)), p))
+    table = pd.DataFrame(rows, columns=["term", "chisq", "df"])
+    table["p_value"] = stats.chi2.sf(table["chisq"], table["df"])
+
+    # scaled Schoenfeld residuals (plot.cox.zph)
+    sres, ev_rows = schoenfeld(fit)
+    strata = info["strata"]
+    s_ev = np.zeros(len(ev_rows), dtype=np.int64) if strata is None else strata[ev_rows]
+    n_strata = int(s_ev.max()) + 1 if strata is None else int(strata.max()) + 1
+    used = np.zeros((n_strata, p))
+    s_all = np.zeros(len(stop), dtype=np.int64) if strata is None else strata
+    deaths_per = np.bincount(s_ev, minlength=n_strata)
+    for s in range(n_strata):
+        xs = X[s_all == s]
+        varies = (xs.max(axis=0) - xs.min(axis=0)) > 0 if len(xs) else np.zeros(p, bool)
+        used[s] = np.where(varies, deaths_per[s], 0)
+    for cols in terms.values():
+        if len(cols) > 1:
+            used[:, cols] = used[:, cols].max(axis=1, keepdims=True)
+    wtmat = np.zeros((p, p))
+    for s in range(n_strata):
+        wtmat += np.minimum.outer(used[s], used[s])
+    vmean = imat1 / np.where(wtmat == 0, 1, wtmat)
+    names = list(terms)
+    temp = np.zeros((p, len(names)))
+    for i, cols in enumerate(terms.values()):
+        temp[cols, i] = 1.0 if len(cols) == 1 else beta[cols]
+    sres = sres @ temp
+    vmean = temp.T @ vmean @ temp
+    used_t = used[:, [cols[0] for cols in terms.values()]]
+    scaled = np.full_like(sres, np.nan)
+    for s in range(n_strata):
+        k = np.flatnonzero(used_t[s] > 0)
+        j = np.flatnonzero(s_ev == s)
+        if len(k) and len(j):
+            scaled[np.ix_(j, k)] = np.linalg.solve(vmean[np.ix_(k, k)], sres[np.ix_(j, k)].T).T
+    for i, cols in enumerate(terms.values()):
+        scaled[:, i] += beta[cols[0]] if len(cols) == 1 else 1.0
+    # R's order: by stratum and time (ties: row order; reversed for (start, stop] data)
+    rowpos = ev_rows if start is None else -ev_rows
+    order = np.lexsort((rowpos, stop[ev_rows], s_ev))
+    res = pd.DataFrame({"time": stop[ev_rows][order], "x": tt[ev_rows][order]})
+    columns = {n: (f"beta({n})" if n in ("time", "x", "stratum") else n) for n in names}
+    for i, name in enumerate(names):
+        res[columns[name]] = scaled[order, i]
+    if strata is not None:
+        res.insert(0, "stratum", s_ev[order])
+    var = pd.DataFrame(np.linalg.inv(vmean), index=names, columns=names)
+    return PHCheck(table, res.reset_index(drop=True), var, transform, columns)
+
+

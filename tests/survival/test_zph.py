@@ -1,0 +1,90 @@
+"""CoxResult.check_ph against R's cox.zph(transform="km") and plot.cox.zph's smooth."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import calcstats as cs
+
+REF = Path(__file__).parent.parent / "reference"
+ROOT = Path(__file__).parent.parent.parent
+MAYO = "age + edema + log(bili) + log(albumin) + log(protime)"
+
+
+@pytest.fixture(scope="module")
+def mref() -> dict:
+    return json.loads((REF / "survival_models.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def fits() -> dict:
+    p0 = pd.read_csv(ROOT / "data" / "pbc.csv")
+    pbc = p0[p0["trt"].notna()].assign(death=lambda d: (d["status"] == 2).astype(int))
+    ht = pd.read_csv(REF / "survival_models_data" / "heavy_ties.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cs.DataWarning)
+        return {
+            "zph_mayo": (cs.cox(pbc, MAYO, time="time", event="death"), "log(bili)"),
+            "zph_stage": (cs.cox(p0, "C(stage) + age + log(bili)", time="time",
+                                 event="status", cause=2), "age"),
+            "zph_ties_strata": (cs.cox(ht, "x + b + C(g)", time="time", event="status",
+                                       strata="s"), "x"),
+        }
+
+
+def _rterm(t: str) -> str:
+    return {"C(stage)": "factor(stage)", "C(g)": "g"}.get(t, t)
+
+
+@pytest.mark.parametrize("case", ["zph_mayo", "zph_stage", "zph_ties_strata"])
+def test_matches_cox_zph(case, fits, mref):
+    fit, term = fits[case]
+    r = mref[case]
+    z = fit.check_ph(transform="km")
+    tab = z.table.assign(term=z.table["term"].map(_rterm)).set_index("term").loc[r["term"]]
+    np.testing.assert_allclose(tab["chisq"], r["chisq"], rtol=1e-6)     # chisq: 1e-6 rel
+    np.testing.assert_array_equal(tab["df"], r["df"])
+    np.testing.assert_allclose(tab["p_value"], r["p"], rtol=1e-5)
+    res = z.residuals
+    np.testing.assert_allclose(res["time"], r["time"], rtol=0, atol=0)
+    np.testing.assert_allclose(res["x"], r["x"], atol=1e-12)
+    ry = pd.DataFrame(r["y"])
+    for i, t in enumerate(r["term"][:-1]):
+        ours = next(k for k in z.terms if _rterm(k) == t)
+        np.testing.assert_allclose(res[z.columns[ours]], ry.iloc[:, i], rtol=1e-7, atol=1e-9)
+    sm = z.smooth(term, df=4)
+    assert list(sm.columns) == ["x", "fit", "conf_low", "conf_high"]
+    np.testing.assert_allclose(sm["x"], r["smooth_x"], atol=1e-12)
+    np.testing.assert_allclose(sm["fit"], r["smooth_fit"], rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(sm["conf_low"], r["smooth_low"], rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(sm["conf_high"], r["smooth_high"], rtol=1e-7, atol=1e-9)
+
+
+def test_pbc_reference_global(fits, pbc_reference):
+    z = fits["zph_mayo"][0].check_ph()
+    np.testing.assert_allclose(z.table["chisq"], pbc_reference["cox_zph_km"]["chisq"], rtol=1e-6)
+    assert z.table["term"].iloc[-1] == "GLOBAL"
+    assert "GLOBAL" in repr(z)
+
+
+def test_bad_arguments(fits):
+    fit = fits["zph_mayo"][0]
+    with pytest.raises(cs.SchemaError, match="transform"):
+        fit.check_ph(transform="weird")
+    with pytest.raises(cs.SchemaError, match="no term"):
+        fit.check_ph().smooth("bili")
+
+
+def test_no_global_and_other_transforms(fits):
+    fit = fits["zph_mayo"][0]
+    z = fit.check_ph(global_test=False)
+    assert "GLOBAL" not in set(z.table["term"])
+    for tr in ("identity", "log", "rank"):
+        t = fit.check_ph(transform=tr).table
+        assert np.all(np.isfinite(t["chisq"])) and np.all(t["chisq"] >= 0)
