@@ -135,7 +135,7 @@ def gray_test(
     ...                    "status": [1, 2, 1, 0, 1, 1, 2, 0, 1, 2],
     ...                    "arm": ["a", "b"] * 5})
     >>> round(cs.gray_test(df, time="t", event="status", cause=1, by="arm").statistic, 4)
-    0.5216
+    2.2686
     """
     if by is None:
         raise DataError("gray_test needs by= (the column of the groups to compare).")

@@ -115,7 +115,7 @@ def logrank(
     >>> df = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6, 7, 8], "d": [1, 1, 0, 1, 1, 0, 1, 1],
     ...                    "arm": ["a", "b"] * 4})
     >>> round(cs.logrank(df, time="t", event="d", by="arm").statistic, 4)
-    0.0406
+    0.3651
     """
     if by is None:
         raise DataError("logrank needs by= (the column of the groups to compare).")
