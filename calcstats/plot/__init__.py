@@ -5,6 +5,7 @@ style figures (as a setter, a ``with`` block or a decorator).
 """
 
 from calcstats.plot._flow import flow_diagram
+from calcstats.plot._forest import forest
 from calcstats.plot._save import save_figure
 from calcstats.plot._segment_map import segment_map
 from calcstats.plot._survival import survival
@@ -15,6 +16,7 @@ __all__ = [
     "LINESTYLES",
     "OKABE_ITO",
     "flow_diagram",
+    "forest",
     "save_figure",
     "segment_map",
     "survival",
