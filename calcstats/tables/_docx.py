@@ -38,14 +38,61 @@ __all__ = ["table_to_docx"]
 RULE_HEAVY = 8  # eighths of a point: 1 pt
 RULE_LIGHT = 4  # 0.5 pt
 INDENT_CM = 0.35
+CELL_PAD_CM = 0.1  # left and right cell margin (Word's default is 0.19 cm)
+
+
+_TBLPR_ORDER = (
+    "tblStyle",
+    "tblpPr",
+    "tblOverlap",
+    "bidiVisual",
+    "tblStyleRowBandSize",
+    "tblStyleColBandSize",
+    "tblW",
+    "jc",
+    "tblCellSpacing",
+    "tblInd",
+    "tblBorders",
+    "shd",
+    "tblLayout",
+    "tblCellMar",
+    "tblLook",
+)
+_TCPR_ORDER = (
+    "cnfStyle",
+    "tcW",
+    "gridSpan",
+    "hMerge",
+    "vMerge",
+    "tcBorders",
+    "shd",
+    "noWrap",
+    "tcMar",
+    "textDirection",
+    "tcFitText",
+    "vAlign",
+    "hideMark",
+)
+
+
+def _insert_ordered(parent, el, order: tuple[str, ...]) -> None:
+    """Insert ``el`` into ``parent`` where the OOXML schema sequence wants it (Word
+    rejects files whose property children are out of order)."""
+    name = el.tag.split("}")[1]
+    for old in parent.findall(qn(f"w:{name}")):
+        parent.remove(old)
+    later = set(order[order.index(name) + 1 :])
+    for i, child in enumerate(parent):
+        if child.tag.split("}")[1] in later:
+            parent.insert(i, el)
+            return
+    parent.append(el)
 
 
 def _set_cell_borders(cell: _Cell, **edges: int) -> None:
     """Set single-line borders on the given edges (top/bottom/left/right) of a cell;
     every other edge is explicitly 'nil' so no table style can add lines."""
     tc_pr = cell._tc.get_or_add_tcPr()
-    for old in tc_pr.findall(qn("w:tcBorders")):
-        tc_pr.remove(old)
     borders = OxmlElement("w:tcBorders")
     for edge in ("top", "left", "bottom", "right"):
         el = OxmlElement(f"w:{edge}")
@@ -58,17 +105,25 @@ def _set_cell_borders(cell: _Cell, **edges: int) -> None:
         else:
             el.set(qn("w:val"), "nil")
         borders.append(el)
-    tc_pr.append(borders)
+    _insert_ordered(tc_pr, borders, _TCPR_ORDER)
 
 
 def _no_table_borders(tbl) -> None:
+    """No borders at table level, and narrow left/right cell margins."""
     tbl_pr = tbl._tbl.tblPr
+    mar = OxmlElement("w:tblCellMar")
+    for edge in ("left", "right"):
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:w"), str(round(CELL_PAD_CM / 2.54 * 1440)))
+        el.set(qn("w:type"), "dxa")
+        mar.append(el)
+    _insert_ordered(tbl_pr, mar, _TBLPR_ORDER)
     borders = OxmlElement("w:tblBorders")
     for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
         el = OxmlElement(f"w:{edge}")
         el.set(qn("w:val"), "nil")
         borders.append(el)
-    tbl_pr.append(borders)
+    _insert_ordered(tbl_pr, borders, _TBLPR_ORDER)
 
 
 def _style_run_paragraph(
@@ -87,15 +142,70 @@ def _style_run_paragraph(
     r_fonts = r_pr.find(qn("w:rFonts"))
     for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
         r_fonts.set(qn(attr), font)
+    # the paragraph mark too, so an empty cell is no taller than a filled one
+    p_pr = par._p.get_or_add_pPr()
+    mark = OxmlElement("w:rPr")
+    mark_fonts = OxmlElement("w:rFonts")
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        mark_fonts.set(qn(attr), font)
+    mark.append(mark_fonts)
+    for tag in ("w:sz", "w:szCs"):
+        sz = OxmlElement(tag)
+        sz.set(qn("w:val"), str(round(size * 2)))
+        mark.append(sz)
+    for old in p_pr.findall(qn("w:rPr")):
+        p_pr.remove(old)
+    p_pr.append(mark)
 
 
-def _col_widths(table: Table, text_width_cm: float) -> list[float]:
-    labels = ["  " * lvl + r[0] for lvl, r in zip(table.indent, table.cells, strict=True)]
-    lens = [max([len(table.columns[0]), *map(len, labels), 4])]
+def _text_em(text: str, *, bold: bool = False) -> float:
+    """Rough printed width of ``text`` in em (Times/Arial-like proportions)."""
+    em = 0.0
+    for ch in text:
+        if ch.isupper():
+            em += 0.72
+        elif ch.isdigit():
+            em += 0.5
+        elif ch.isspace():
+            em += 0.25
+        elif ch.isalpha():
+            em += 0.47
+        else:
+            em += 0.4
+    return em * (1.08 if bold else 1.0)
+
+
+def _col_widths(table: Table, text_width_cm: float, font_size: float) -> list[float]:
+    """Column widths in cm from the widest text of each column (label indentation and
+    bold headings included) plus the cell padding. If the table is wider than the text,
+    the label column wraps first (down to 30% of the text width), then all columns
+    shrink in proportion."""
+    indent_em = INDENT_CM / (font_size / 72 * 2.54)
+    ems = [
+        max(
+            _text_em(table.columns[0], bold=True),
+            *(
+                indent_em * lvl + _text_em(r[0])
+                for lvl, r in zip(table.indent, table.cells, strict=True)
+            ),
+        )
+    ]
     for j in range(1, table.n_cols):
-        lens.append(max([len(table.columns[j]), *(len(r[j]) for r in table.cells), 3]))
-    total = sum(lens)
-    return [text_width_cm * n / total for n in lens]
+        body = max((_text_em(r[j]) for r in table.cells), default=0.0)
+        ems.append(max(_text_em(table.columns[j], bold=True), body, 1.5))
+    for text, a, b in table.spanner_row():
+        extra = _text_em(text, bold=True) - sum(ems[a : b + 1])
+        if extra > 0:
+            ems[b] += extra
+    em_cm = font_size / 72 * 2.54
+    widths = [e * em_cm + 2 * CELL_PAD_CM + 0.15 for e in ems]
+    excess = sum(widths) - text_width_cm
+    if excess > 0:
+        widths[0] = max(widths[0] - excess, min(widths[0], 0.3 * text_width_cm))
+    total = sum(widths)
+    if total > text_width_cm:
+        widths = [w * text_width_cm / total for w in widths]
+    return widths
 
 
 def table_to_docx(
@@ -145,6 +255,9 @@ def table_to_docx(
         doc.core_properties.modified = fixed
         doc.core_properties.last_modified_by = "calcstats"
         doc.core_properties.author = "calcstats"
+        for sec in doc.sections:  # journal manuscripts: 1-inch margins
+            sec.left_margin = sec.right_margin = Cm(2.54)
+            sec.top_margin = sec.bottom_margin = Cm(2.54)
     if landscape:
         section = doc.sections[-1] if new else doc.add_section(WD_SECTION.NEW_PAGE)
         if section.orientation != WD_ORIENT.LANDSCAPE:
@@ -166,7 +279,9 @@ def table_to_docx(
     tbl.alignment = WD_TABLE_ALIGNMENT.CENTER
     tbl.autofit = False
     _no_table_borders(tbl)
-    widths = _col_widths(table, text_width_cm)
+    widths = _col_widths(table, text_width_cm, font_size)
+    for j, col in enumerate(tbl.columns):
+        col.width = Cm(widths[j])
     for row in tbl.rows:
         for j, cell in enumerate(row.cells):
             cell.width = Cm(widths[j])
@@ -202,6 +317,10 @@ def table_to_docx(
         r = n_head + i
         for j, cell in enumerate(tbl.rows[r].cells):
             fill(cell, values[j], align=left if j == 0 else centre, indent=lvl if j == 0 else 0)
+            if i == 0:  # a little air under the header rule and above the bottom rule
+                cell.paragraphs[0].paragraph_format.space_before = Pt(2)
+            if r == last:
+                cell.paragraphs[0].paragraph_format.space_after = Pt(2)
             _set_cell_borders(cell, **({"bottom": RULE_HEAVY} if r == last else {}))
     if table.n_rows == 0:
         for cell in head.cells:

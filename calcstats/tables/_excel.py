@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["table_to_excel"]
 
-_FORBIDDEN = set('[]:*?/\\')
+_FORBIDDEN = set("[]:*?/\\")
 
 
 def table_to_excel(
@@ -46,8 +46,10 @@ def table_to_excel(
     -------
     pathlib.Path
     """
-    if not isinstance(sheet_name, str) or not 0 < len(sheet_name) <= 31 or (
-        set(sheet_name) & _FORBIDDEN
+    if (
+        not isinstance(sheet_name, str)
+        or not 0 < len(sheet_name) <= 31
+        or (set(sheet_name) & _FORBIDDEN)
     ):
         raise CalcstatsError(
             f"sheet_name {sheet_name!r} is not a valid Excel sheet name: use 1 to 31 "

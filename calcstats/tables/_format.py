@@ -44,8 +44,7 @@ EN_DASH = "–"
 def _check_digits(digits: Any, *, name: str = "digits", minimum: int = 0) -> int:
     if isinstance(digits, bool) or not isinstance(digits, numbers.Integral):
         raise CalcstatsError(
-            f"{name} must be a whole number of decimal places, got {digits!r}; use e.g. "
-            f"{name}=2."
+            f"{name} must be a whole number of decimal places, got {digits!r}; use e.g. {name}=2."
         )
     if digits < minimum:
         raise CalcstatsError(f"{name} must be at least {minimum}, got {digits}.")
@@ -82,9 +81,7 @@ def _fixed(x: float, digits: int) -> str:
 def _vectorise(func: Callable[..., str], *args: Any) -> Any:
     """Apply ``func`` elementwise when any argument is array-like; else call it once."""
     series = next((a for a in args if isinstance(a, pd.Series)), None)
-    arraylike = [
-        a for a in args if isinstance(a, pd.Series | np.ndarray | list | tuple | pd.Index)
-    ]
+    arraylike = [a for a in args if isinstance(a, pd.Series | np.ndarray | list | tuple | pd.Index)]
     if not arraylike:
         return func(*args)
     n = len(arraylike[0])

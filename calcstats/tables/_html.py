@@ -18,20 +18,22 @@ __all__ = ["TABLE_CSS", "table_to_html"]
 
 TABLE_CSS = """\
 table.cs-table { border-collapse: collapse; font-family: "Times New Roman", Times, serif;
-  font-size: 10pt; color: #000; border-top: 1.5px solid #000;
-  border-bottom: 1.5px solid #000; margin: 0.5em 0; }
+  font-size: 10pt; color: #000; border-top: 1.5px solid #000; margin: 0.5em 0; }
 table.cs-table caption { caption-side: top; text-align: left; font-weight: bold;
   padding-bottom: 0.4em; }
 table.cs-table th, table.cs-table td { padding: 0.15em 0.8em; vertical-align: top;
   text-align: center; border: none; white-space: nowrap; }
-table.cs-table th { font-weight: bold; }
+table.cs-table th { font-weight: bold; vertical-align: bottom; }
 table.cs-table th.cs-label, table.cs-table td.cs-label { text-align: left; }
 table.cs-table thead tr:last-child th { border-bottom: 1px solid #000; }
-table.cs-table th.cs-spanner { border-bottom: 1px solid #000; }
+table.cs-table th.cs-spanner { background: linear-gradient(#000, #000) no-repeat center
+  bottom / calc(100% - 0.8em) 1px; }
 table.cs-table tbody tr:first-child td { padding-top: 0.3em; }
+table.cs-table tbody tr:last-child td { border-bottom: 1.5px solid #000;
+  padding-bottom: 0.3em; }
 table.cs-table tfoot td { text-align: left; font-size: 9pt; white-space: normal;
-  padding-top: 0.3em; border-top: 1.5px solid #000; }
-table.cs-table tfoot tr + tr td { border-top: none; padding-top: 0; }
+  padding: 0.1em 0 0 0; }
+table.cs-table tfoot tr:first-child td { padding-top: 0.4em; }
 """
 
 
@@ -89,7 +91,7 @@ def table_to_html(table: Table, *, full_page: bool = True) -> str:
         return fragment
     title = _e(table.title) if table.title else "Table"
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{title}</title>\n<style>\nbody {{ margin: 1.5em; background: #fff; }}\n"
         f"{TABLE_CSS}</style>\n</head>\n<body>\n{fragment}\n</body>\n</html>\n"
     )

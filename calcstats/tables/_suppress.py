@@ -253,9 +253,7 @@ def suppression_note(k: int) -> str:
     )
 
 
-def apply_suppression(
-    body: pd.DataFrame, mask: Any, k: int, *, counts: Any = None
-) -> pd.DataFrame:
+def apply_suppression(body: pd.DataFrame, mask: Any, k: int, *, counts: Any = None) -> pd.DataFrame:
     """Replace hidden cells of a display table with ``"<k"`` or ``"*"``.
 
     The whole display cell is replaced (``"3 (1.5)"`` becomes ``"<5"``), since a

@@ -150,9 +150,7 @@ class Table:
         used: dict[int, str] = {}
         for sp in spanners:
             if not (isinstance(sp, tuple | list) and len(sp) == 2 and isinstance(sp[0], str)):
-                raise CalcstatsError(
-                    f"Each spanner must be (label, [column names]), got {sp!r}."
-                )
+                raise CalcstatsError(f"Each spanner must be (label, [column names]), got {sp!r}.")
             label, cols = sp
             if isinstance(cols, str):
                 cols = [cols]
@@ -309,9 +307,7 @@ class Table:
             self, path, document=document, font=font, font_size=font_size, landscape=landscape
         )
 
-    def to_excel(
-        self, path: str | os.PathLike[str], *, sheet_name: str = "Table"
-    ) -> Path:
+    def to_excel(self, path: str | os.PathLike[str], *, sheet_name: str = "Table") -> Path:
         """Write an .xlsx workbook; see :func:`calcstats.tables._excel.table_to_excel`."""
         from calcstats.tables._excel import table_to_excel
 

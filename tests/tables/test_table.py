@@ -1,0 +1,156 @@
+"""Tests of the Table model and its text, CSV, Markdown and HTML outputs."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from calcstats import CalcstatsError
+from calcstats.tables import Table
+from calcstats.tables._html import TABLE_CSS
+
+
+def test_model_accessors(table):
+    assert table.n_rows == 5 and table.n_cols == 5
+    assert table.columns[0] == "Characteristic"
+    assert table.indent == (0, 0, 1, 1, 2)
+    assert table.spanners == (("Calcification", ("Yes", "No")),)
+    assert table.spanner_row() == [
+        ("", 0, 0),
+        ("Calcification", 1, 2),
+        ("", 3, 3),
+        ("", 4, 4),
+    ]
+    assert table.body.iloc[2, 1] == "40 (40.0%)"
+
+
+def test_to_frame_returns_raw_copy(table):
+    raw = table.to_frame()
+    assert raw["mean_yes"].iloc[0] == 54.123
+    raw.loc[0, "mean_yes"] = 0.0
+    assert table.to_frame()["mean_yes"].iloc[0] == 54.123
+
+
+def test_to_frame_without_raw_is_body(make_table):
+    t = make_table(raw=None)
+    pd.testing.assert_frame_equal(t.to_frame(), t.body)
+
+
+def test_missing_values_become_blank():
+    t = Table(pd.DataFrame({"a": ["x", None], "b": [np.nan, "3"], "c": [pd.NA, 7]}))
+    assert t.cells == (("x", "", ""), ("", "3", "7"))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"indent": [0, 1]}, "5 rows"),
+        ({"indent": [0, 0, 1, -1, 0]}, "whole numbers >= 0"),
+        ({"spanners": [("S", ["Yes", "Overall"])]}, "not adjacent"),
+        ({"spanners": [("S", ["Nope"])]}, "not in the body"),
+        ({"spanners": [("S", ["Yes"]), ("T", ["Yes", "No"])]}, "may not overlap"),
+        ({"spanners": [("S",)]}, "label, \\[column names\\]"),
+        ({"footnotes": "one note"}, "wrap it in a list"),
+        ({"title": 3}, "title"),
+        ({"raw": [1, 2]}, "raw"),
+    ],
+)
+def test_bad_layout_is_a_clear_error(make_table, kwargs, message):
+    with pytest.raises(CalcstatsError, match=message):
+        make_table(**kwargs)
+
+
+def test_bad_body():
+    with pytest.raises(CalcstatsError, match="DataFrame"):
+        Table([["a"]])
+    with pytest.raises(CalcstatsError, match="repeated column names"):
+        Table(pd.DataFrame([[1, 2]], columns=["a", "a"]))
+
+
+def test_text_repr(table):
+    text = repr(table)
+    lines = text.splitlines()
+    assert lines[0] == "Table 1. Baseline characteristics"
+    assert "Calcification" in lines[2]
+    assert lines[4].startswith("Characteristic")
+    assert "  PBC" in text and "    Missing" in text
+    assert lines[-2:] == ["Mean (SD); n (%).", "p: t-test; chi-square test."]
+    # the spanner label is centred over the Yes and No columns
+    yes = lines[4].index("Yes")
+    assert lines[2].index("Calcification") < lines[4].index("No")
+    assert lines[2].index("Calcification") + len("Calcification") > yes
+
+
+def test_csv_round_trip(table, tmp_path):
+    text = table.to_csv()
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["", "Calcification", "Calcification", "", ""]
+    assert rows[1] == list(table.columns)
+    assert rows[2] == ["Age, years", "54.1 (10.2)", "51.3 (11.0)", "52.0 (10.8)", "<0.001"]
+    assert rows[4][0] == "  PBC" and rows[6][0] == "    Missing"
+    path = tmp_path / "t.csv"
+    assert table.to_csv(path) is None
+    assert path.read_bytes() == text.encode("utf-8")
+    assert b"\r" not in path.read_bytes()
+
+
+def test_csv_without_spanners_has_one_header_row(make_table):
+    t = make_table(spanners=())
+    rows = list(csv.reader(io.StringIO(t.to_csv())))
+    assert rows[0] == list(t.columns)
+
+
+def test_markdown(table):
+    md = table.to_markdown()
+    lines = md.splitlines()
+    assert lines[0] == "**Table 1. Baseline characteristics**"
+    assert (
+        lines[2]
+        == "| Characteristic | Calcification: Yes | Calcification: No | Overall | p-value |"
+    )
+    assert lines[3] == "|:---|:---:|:---:|:---:|:---:|"
+    assert lines[6].startswith("| \u00a0\u00a0\u00a0\u00a0PBC |")
+    assert lines[8].startswith("| " + "\u00a0" * 8 + "Missing |")
+    assert lines[-2:] == ["Mean (SD); n (%).  ", "p: t-test; chi-square test."]
+
+
+def test_markdown_escapes_pipes():
+    t = Table(pd.DataFrame({"a|b": ["x|y"]}))
+    assert "a\\|b" in t.to_markdown() and "x\\|y" in t.to_markdown()
+
+
+def test_html_fragment_vs_page(table):
+    frag = table.to_html(full_page=False)
+    page = table.to_html()
+    assert frag.startswith('<table class="cs-table">') and frag.endswith("</table>")
+    assert "<style>" not in frag and "<html" not in frag
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert frag in page and TABLE_CSS in page
+    assert '<meta charset="utf-8">' in page
+    assert "<caption>Table 1. Baseline characteristics</caption>" in frag
+    assert '<th class="cs-spanner" colspan="2">Calcification</th>' in frag
+    # escaping and indentation
+    assert "PSC &amp; other_" in frag and "&lt;0.001" in frag
+    assert '<td class="cs-label" style="padding-left: 2.0em">PBC</td>' in frag
+    assert '<td class="cs-label" style="padding-left: 3.2em">Missing</td>' in frag
+    assert frag.count('<td colspan="5">') == 2
+    assert table._repr_html_().startswith("<style>")
+    assert frag in table._repr_html_()
+
+
+def test_html_without_title_spanners_notes():
+    t = Table(pd.DataFrame({"x": ["a"], "y": ["1"]}))
+    frag = t.to_html(full_page=False)
+    assert "<caption>" not in frag and "<tfoot>" not in frag and "cs-spanner" not in frag
+    assert frag.count("<tr>") == 2
+
+
+def test_outputs_are_deterministic(table, make_table):
+    other = make_table()
+    assert table == other
+    for method in ("to_html", "to_latex", "to_markdown", "to_csv", "to_text"):
+        assert getattr(table, method)() == getattr(other, method)()
