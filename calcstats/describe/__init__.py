@@ -3,6 +3,14 @@
 from calcstats.describe._incidence import incidence_rate, rate_ratio
 from calcstats.describe._mantel_haenszel import mantel_haenszel
 from calcstats.describe._prevalence import prevalence
+from calcstats.describe._segments import segment_summary
 from calcstats.describe._table_one import table_one
 
-__all__ = ["incidence_rate", "mantel_haenszel", "prevalence", "rate_ratio", "table_one"]
+__all__ = [
+    "incidence_rate",
+    "mantel_haenszel",
+    "prevalence",
+    "rate_ratio",
+    "segment_summary",
+    "table_one",
+]

@@ -284,8 +284,8 @@ def rate_ratio(
     --------
     >>> import pandas as pd, calcstats as cs
     >>> st = pd.DataFrame({"t": [2.0, 3, 1, 4], "d": [1, 0, 1, 1], "g": ["a", "a", "b", "b"]})
-    >>> round(cs.rate_ratio(st, time="t", event="d", by="g").tidy()["estimate"][1], 3)
-    2.5
+    >>> float(cs.rate_ratio(st, time="t", event="d", by="g").tidy()["estimate"][1])
+    2.0
     """
     data = check_frame(data, func="rate_ratio")
     level = check_conf_level(conf_level)
