@@ -4,6 +4,8 @@ from calcstats.regression._diagnostics import auc, calibration, hosmer_lemeshow,
 from calcstats.regression._evalue import evalue
 from calcstats.regression._glm import linear, log_binomial, logistic, negative_binomial, poisson
 from calcstats.regression._inference import effect_by, lr_test
+from calcstats.regression._mice import mice
+from calcstats.regression._pool import pool
 
 __all__ = [
     "auc",
@@ -15,7 +17,9 @@ __all__ = [
     "log_binomial",
     "logistic",
     "lr_test",
+    "mice",
     "negative_binomial",
     "poisson",
+    "pool",
     "vif",
 ]
