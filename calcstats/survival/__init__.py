@@ -5,6 +5,7 @@ from calcstats.survival._cox import cox
 from calcstats.survival._gray import gray_test
 from calcstats.survival._km import kaplan_meier
 from calcstats.survival._logrank import logrank
+from calcstats.survival._rmst import rmst
 
 __all__: list[str] = [
     "cox",
@@ -12,4 +13,5 @@ __all__: list[str] = [
     "gray_test",
     "kaplan_meier",
     "logrank",
+    "rmst",
 ]

@@ -1,0 +1,90 @@
+"""rmst against R's print.survfit(rmean=) and contrasts computed by hand in R."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import calcstats as cs
+from calcstats._errors import DataError
+
+REL = 1e-6  # estimates, SEs, limits and p-values: relative 1e-6
+
+CASES = {
+    "pbc_all_10": ("pbc", "years", "death", {}),
+    "pbc_trt_10": ("trial", "years", "death", {"by": "trt"}),
+    "pbc_edema_5": ("pbc", "years", "death", {"by": "edema"}),
+    "small_g_6.5": ("small", "time", "event1", {"by": "g"}),
+}
+
+
+@pytest.fixture(scope="module")
+def frames(pbc, small):
+    return {"pbc": pbc, "trial": pbc[pbc["trt"].notna()], "small": small}
+
+
+@pytest.mark.parametrize("key", list(CASES))
+def test_matches_print_survfit_rmean(frames, ref, key):
+    frame, time, event, kw = CASES[key]
+    r = ref["rmst"][key]
+    res = cs.rmst(frames[frame], time=time, event=event, tau=r["tau"], **kw)
+    tidy = res.tidy()
+    assert list(tidy.columns) == [*([kw["by"]] if kw else []), "estimate", "std_error",
+                                  "conf_low", "conf_high"]
+    np.testing.assert_allclose(tidy["estimate"], np.atleast_1d(r["rmean"]), rtol=REL)
+    np.testing.assert_allclose(tidy["std_error"], np.atleast_1d(r["se"]), rtol=REL)
+    if "diff" in r:
+        d = res.contrast("difference")
+        np.testing.assert_allclose(d["estimate"], r["diff"], rtol=REL)
+        np.testing.assert_allclose(d["std_error"], r["diff_se"], rtol=REL)
+        np.testing.assert_allclose(d["conf_low"], r["diff_lower"], rtol=REL)
+        np.testing.assert_allclose(d["conf_high"], r["diff_upper"], rtol=REL)
+        np.testing.assert_allclose(d["p_value"], r["diff_p"], rtol=REL)
+        q = res.contrast("ratio")
+        np.testing.assert_allclose(q["estimate"], r["ratio"], rtol=REL)
+        np.testing.assert_allclose(q["conf_low"], r["ratio_lower"], rtol=REL)
+        np.testing.assert_allclose(q["conf_high"], r["ratio_upper"], rtol=REL)
+        np.testing.assert_allclose(q["p_value"], r["ratio_p"], rtol=REL)
+
+
+def test_pbc_reference(pbc, pbc_reference):
+    r = pbc_reference["rmst_10y"]
+    tidy = cs.rmst(pbc, time="years", event="status", cause=2, tau=10).tidy()
+    assert tidy["estimate"].iloc[0] == pytest.approx(r["rmst"], rel=REL)
+    assert tidy["std_error"].iloc[0] == pytest.approx(r["se"], rel=REL)
+
+
+def test_se_is_not_that_of_min_t_tau(pbc):
+    """With censoring the correct SE differs from the naive SD(min(T, tau))/sqrt(n)."""
+    res = cs.rmst(pbc, time="years", event="death", tau=10).tidy()
+    naive = np.minimum(pbc["years"], 10).std(ddof=1) / np.sqrt(len(pbc))
+    assert abs(res["std_error"].iloc[0] - naive) / naive > 0.05
+
+
+def test_no_censoring_equals_mean_of_min(small):
+    df = small.assign(d=1)
+    res = cs.rmst(df, time="time", event="d", tau=5).tidy()
+    assert res["estimate"].iloc[0] == pytest.approx(np.minimum(df["time"], 5).mean(), rel=1e-12)
+
+
+def test_to_table_and_repr(small):
+    res = cs.rmst(small, time="time", event="event1", tau=6, by="g")
+    table = res.to_table()
+    assert "Difference (95% CI)" in table.body.columns and len(table.body) == 3
+    pd.testing.assert_frame_equal(table.to_frame(), res.tidy())
+    assert "Restricted mean" in repr(res) and "<table" in res._repr_html_()
+
+
+def test_bad_input(small):
+    with pytest.raises(DataError, match="beyond the last follow-up"):
+        cs.rmst(small, time="time", event="event1", tau=50, by="g")
+    with pytest.raises(DataError, match="tau must be a positive"):
+        cs.rmst(small, time="time", event="event1", tau=-1)
+    res = cs.rmst(small, time="time", event="event1", tau=3)
+    with pytest.raises(DataError, match="two groups"):
+        res.contrast()
+    res = cs.rmst(small, time="time", event="event1", tau=3, by="g")
+    with pytest.raises(DataError, match="measure"):
+        res.contrast("odds")
+    assert isinstance(res.contrast(reference=2), pd.DataFrame)
