@@ -6,6 +6,7 @@ style figures (as a setter, a ``with`` block or a decorator).
 
 from calcstats.plot._flow import flow_diagram
 from calcstats.plot._forest import forest
+from calcstats.plot._ph import ph_diagnostics
 from calcstats.plot._save import save_figure
 from calcstats.plot._segment_map import segment_map
 from calcstats.plot._survival import survival
@@ -17,6 +18,7 @@ __all__ = [
     "OKABE_ITO",
     "flow_diagram",
     "forest",
+    "ph_diagnostics",
     "save_figure",
     "segment_map",
     "survival",
