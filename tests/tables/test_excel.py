@@ -1,0 +1,84 @@
+"""Excel export: the saved .xlsx is reopened with openpyxl and checked cell by cell."""
+
+from __future__ import annotations
+
+import openpyxl
+import pytest
+
+from calcstats import CalcstatsError
+
+
+@pytest.fixture
+def sheet(table, tmp_path):
+    path = table.to_excel(tmp_path / "t.xlsx", sheet_name="Table 1")
+    return openpyxl.load_workbook(path)["Table 1"]
+
+
+def test_excel_cells(sheet):
+    assert sheet["A1"].value == "Table 1. Baseline characteristics" and sheet["A1"].font.b
+    assert sheet["A2"].value is None
+    assert [c.value for c in sheet[3]] == [None, "Calcification", None, None, None]
+    assert [c.value for c in sheet[4]] == ["Characteristic", "Yes", "No", "Overall", "p-value"]
+    assert [c.value for c in sheet[5]] == [
+        "Age, years",
+        "54.1 (10.2)",
+        "51.3 (11.0)",
+        "52.0 (10.8)",
+        "<0.001",
+    ]
+    assert [c.value for c in sheet[6]] == ["Etiology", None, None, None, "0.43"]
+    assert [c.value for c in sheet[8]] == ["PSC & other_", "<5", "*", "62 (31.0)", None]
+    assert sheet["A10"].value == "Mean (SD); n (%)."
+    assert sheet["A11"].value == "p: t-test; chi-square test."
+    assert sheet.max_row == 11
+
+
+def test_excel_merged_spanner_and_header(sheet):
+    assert [str(r) for r in sheet.merged_cells.ranges] == ["B3:C3"]
+    assert sheet["B3"].font.b and sheet["B3"].alignment.horizontal == "center"
+    assert all(c.font.b for c in sheet[4])
+    assert sheet["A4"].alignment.horizontal == "left"
+
+
+def _style(side):
+    return None if side is None else side.style
+
+
+def test_excel_rules_and_indent(sheet):
+    for j in range(1, 6):
+        assert sheet.cell(row=3, column=j).border.top.style == "medium"
+        assert sheet.cell(row=4, column=j).border.bottom.style == "thin"
+        assert sheet.cell(row=9, column=j).border.bottom.style == "medium"
+        for r in range(5, 9):
+            b = sheet.cell(row=r, column=j).border
+            assert _style(b.top) is None and _style(b.bottom) is None
+        for r in range(3, 10):
+            b = sheet.cell(row=r, column=j).border
+            assert _style(b.left) is None and _style(b.right) is None
+    # spanner rule only under the spanner
+    assert sheet["B3"].border.bottom.style == "thin"
+    assert _style(sheet["A3"].border.bottom) is None
+    assert [sheet.cell(row=r, column=1).alignment.indent for r in range(5, 10)] == [0, 0, 1, 1, 2]
+
+
+def test_excel_column_widths(sheet):
+    widths = [sheet.column_dimensions[c].width for c in "ABCDE"]
+    # longest text + 2: "  PSC & other_" (indent 1), "54.1 (10.2)", ..., "p-value"
+    assert widths == [16, 13, 13, 13, 9]
+
+
+def test_excel_without_title_or_spanners(make_table, tmp_path):
+    t = make_table(title=None, spanners=(), footnotes=())
+    ws = openpyxl.load_workbook(t.to_excel(tmp_path / "x.xlsx")).active
+    assert ws.title == "Table"
+    assert [c.value for c in ws[1]] == ["Characteristic", "Yes", "No", "Overall", "p-value"]
+    assert _style(ws["A1"].border.top) == "medium"
+    assert ws.max_row == 6 and not ws.merged_cells.ranges
+
+
+def test_excel_deterministic_and_bad_sheet(table, make_table, tmp_path):
+    a = table.to_excel(tmp_path / "a.xlsx")
+    b = make_table().to_excel(tmp_path / "b.xlsx")
+    assert a.read_bytes() == b.read_bytes()
+    with pytest.raises(CalcstatsError, match="sheet name"):
+        table.to_excel(tmp_path / "c.xlsx", sheet_name="a/b")
