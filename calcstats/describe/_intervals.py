@@ -4,8 +4,9 @@ All functions are vectorised over numpy arrays and follow R exactly:
 
 * ``wilson``: score interval without continuity correction = ``prop.test(x, n, correct=FALSE)``.
 * ``exact``: Clopper–Pearson = ``binom.test(x, n)``.
-* ``jeffreys``: equal-tailed Beta(x + 1/2, n - x + 1/2) quantiles = ``qbeta`` (no boundary
-  modification at x = 0 or x = n).
+* ``jeffreys``: equal-tailed Beta(x + 1/2, n - x + 1/2) quantiles (``qbeta``) with the
+  boundary rule of Brown, Cai & DasGupta (2001): lower limit 0 when x = 0 and upper
+  limit 1 when x = n (otherwise the interval would exclude the observed proportion).
 * Poisson counts: Garwood exact interval = ``poisson.test(x, T)``.
 * Rate ratio: conditional binomial interval and p-value = ``poisson.test(c(x1, x2), c(T1, T2))``.
 * Directly standardised rates: Fay & Feuer (1997) gamma interval =
@@ -60,8 +61,8 @@ def proportion_interval(
             low = np.where(x == 0, 0.0, stats.beta.ppf(a / 2, x, n - x + 1))
             high = np.where(x == n, 1.0, stats.beta.ppf(1 - a / 2, x + 1, n - x))
         elif method == "jeffreys":
-            low = stats.beta.ppf(a / 2, x + 0.5, n - x + 0.5)
-            high = stats.beta.ppf(1 - a / 2, x + 0.5, n - x + 0.5)
+            low = np.where(x == 0, 0.0, stats.beta.ppf(a / 2, x + 0.5, n - x + 0.5))
+            high = np.where(x == n, 1.0, stats.beta.ppf(1 - a / 2, x + 0.5, n - x + 0.5))
         else:
             raise CalcstatsError(
                 f"method={method!r} is not a proportion interval; use one of "

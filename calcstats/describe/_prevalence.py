@@ -87,7 +87,8 @@ def prevalence(
         (ordered Categoricals keep their order).
     method : {"wilson", "exact", "jeffreys"}
         Wilson score interval without continuity correction (R ``prop.test(correct=FALSE)``),
-        exact Clopper–Pearson (R ``binom.test``), or Jeffreys (Beta(x+½, n−x+½) quantiles).
+        exact Clopper–Pearson (R ``binom.test``), or Jeffreys (Beta(x+½, n−x+½) quantiles,
+        limits 0 at x = 0 and 1 at x = n as Brown, Cai & DasGupta 2001).
     conf_level : float
         Confidence level, default 0.95.
     standardize : dict, optional

@@ -16,7 +16,9 @@ prev <- function(x, n, level = 0.95) {
   list(x = x, n = n,
        exact = ci(binom.test(x, n, conf.level = level)$conf.int),
        wilson = ci(prop.test(x, n, correct = FALSE, conf.level = level)$conf.int),
-       jeffreys = c(qbeta(a / 2, x + 0.5, n - x + 0.5), qbeta(1 - a / 2, x + 0.5, n - x + 0.5)))
+       # Jeffreys with the Brown, Cai & DasGupta (2001) boundary rule: 0 at x = 0, 1 at x = n
+       jeffreys = c(if (x == 0) 0 else qbeta(a / 2, x + 0.5, n - x + 0.5),
+                    if (x == n) 1 else qbeta(1 - a / 2, x + 0.5, n - x + 0.5)))
 }
 out$prev_overall <- prev(sum(pbc$edema_any), nrow(pbc))
 out$prev_overall_90 <- prev(sum(pbc$edema_any), nrow(pbc), 0.90)
