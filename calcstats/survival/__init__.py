@@ -2,6 +2,7 @@
 
 from calcstats.survival._cif import cumulative_incidence
 from calcstats.survival._cox import cox
+from calcstats.survival._finegray import fine_gray
 from calcstats.survival._gray import gray_test
 from calcstats.survival._km import kaplan_meier
 from calcstats.survival._logrank import logrank
@@ -10,6 +11,7 @@ from calcstats.survival._rmst import rmst
 __all__: list[str] = [
     "cox",
     "cumulative_incidence",
+    "fine_gray",
     "gray_test",
     "kaplan_meier",
     "logrank",

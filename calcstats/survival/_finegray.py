@@ -1,0 +1,358 @@
+"""Fine–Gray subdistribution-hazard regression, matching R's ``cmprsk::crr``.
+
+Why our own: ``crr`` (and ``survival::finegray`` + ``coxph``) cost O(n²) — minutes at
+20,000 patients — and Python has no Fine–Gray at all. The estimator is crr's: censoring
+weights from the Kaplan–Meier of the censoring distribution evaluated just before each
+time, ``G(t−)``; a subject with a competing event at ``s`` stays in the risk set of a later
+event time ``t`` with weight ``G(t−)/G(s−)``; Breslow handling of ties; the variance is
+crr's robust sandwich ``H⁻¹ (Σ ηᵢηᵢᵀ) H⁻¹``, whose ηᵢ include the term for the estimated
+censoring distribution.
+
+Everything that crr computes with nested loops over subjects is a sum over event times
+that splits into a forward part (subjects still at risk) and a backward part (earlier
+competing events, re-weighted by ``G``), so it is computed with cumulative sums over the
+sorted times — O(n log n) for the sort and O(n p²) per Newton step.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from calcstats._errors import ConvergenceError, ConvergenceWarning, DataError, SchemaError
+from calcstats._formula import Design, build_design, design_for_new_data
+from calcstats._result import ModelResult, check_conf_level
+from calcstats.survival._model_input import check_columns, time_values
+
+__all__ = ["FineGrayFit", "FineGrayResult", "fine_gray"]
+
+
+def _rev_cumsum(a: np.ndarray) -> np.ndarray:
+    """out[i] = Σ_{j >= i} a[j], with one extra zero row at the end."""
+    c = np.cumsum(a[::-1], axis=0)[::-1]
+    return np.concatenate([c, np.zeros((1, *a.shape[1:]))])
+
+
+def _cumsum0(a: np.ndarray) -> np.ndarray:
+    """out[i] = Σ_{j < i} a[j] (exclusive), length len(a) + 1."""
+    return np.concatenate([np.zeros((1, *a.shape[1:])), np.cumsum(a, axis=0)])
+
+
+@dataclass
+class FineGrayFit:
+    """Internal state of a Fine–Gray fit (sorted data, censoring weights, estimates)."""
+
+    coef: np.ndarray
+    var: np.ndarray
+    info: np.ndarray
+    loglik: float
+    loglik0: float
+    iterations: int
+    converged: bool
+    fail_times: np.ndarray      # distinct times of the event of interest
+    base_jumps: np.ndarray      # baseline subdistribution-hazard jumps at fail_times (x = 0)
+
+
+class _FG:
+    """Sorted data and the cumulative-sum machinery."""
+
+    def __init__(self, t: np.ndarray, code: np.ndarray, X: np.ndarray) -> None:
+        order = np.argsort(t, kind="stable")
+        self.t = t[order]
+        self.ici = code[order]                       # 1 event, 2 competing, 0 censored
+        self.means = X.mean(axis=0)
+        self.X = np.ascontiguousarray(X[order] - self.means)
+        n = len(t)
+        ut, first = np.unique(self.t, return_index=True)
+        self.ut, self.first = ut, first
+        cens = np.bincount(np.searchsorted(ut, self.t[self.ici == 0]), minlength=len(ut))
+        at_risk = n - first                          # rows with time >= u
+        self.Y, self.nc = at_risk.astype(float), cens.astype(float)
+        G = np.cumprod(1 - cens / at_risk)
+        Gm = np.concatenate(([1.0], G[:-1]))         # G(u−) at each distinct time
+        self.G_row = Gm[np.searchsorted(ut, self.t)] # G(t_i−) per sorted row
+        fail = self.ici == 1
+        self.ft, self.d = np.unique(self.t[fail], return_counts=True)
+        self.d = self.d.astype(float)
+        self.k_first = np.searchsorted(self.t, self.ft, side="left")  # first row t >= t_k
+        self.Gk = self.G_row[self.k_first]
+        self.comp = self.ici == 2
+        # per row: number of failure times <= t_i, and < t_i
+        self.n_le = np.searchsorted(self.ft, self.t, side="right")
+        self.fail_rows = np.flatnonzero(fail)
+        self.k_of_fail = np.searchsorted(self.ft, self.t[fail])
+        self.XT = np.ascontiguousarray(self.X.T)
+        self.comp_idx = np.flatnonzero(self.comp)
+        self.comp_w = 1.0 / self.G_row[self.comp_idx]
+        self.comp_before = np.searchsorted(self.comp_idx, self.k_first, side="left")
+
+    def sums(self, beta: np.ndarray):
+        eta = self.X @ beta
+        shift = float(eta.max())
+        r = np.exp(eta - shift)
+        p = self.X.shape[1]
+        n = len(r)
+        rx = np.empty((p + 1, n))                     # (1 + p) × n, rows contiguous
+        rx[0] = r
+        np.multiply(self.XT, r, out=rx[1:])
+        cs = np.empty((p + 1, n + 1))
+        cs[:, 0] = 0.0
+        np.cumsum(rx, axis=1, out=cs[:, 1:])
+        R = (cs[:, -1:] - cs[:, self.k_first]).T       # still at risk: t_i >= t_k
+        rc = rx[:, self.comp_idx] * self.comp_w
+        cc = np.empty((p + 1, len(self.comp_idx) + 1))
+        cc[:, 0] = 0.0
+        np.cumsum(rc, axis=1, out=cc[:, 1:])
+        C = cc[:, self.comp_before].T                  # competing events before t_k
+        S = R + self.Gk[:, None] * C
+        return eta, shift, r, S
+
+    def evaluate(self, beta: np.ndarray, *, info: bool = True):
+        eta, shift, r, S = self.sums(beta)
+        S0 = S[:, 0]
+        if np.any(S0 <= 0):
+            raise ConvergenceError("Fine–Gray risk-set sums underflowed; the fit diverges.")
+        abar = S[:, 1:] / S0[:, None]
+        fr = self.fail_rows
+        loglik = float(eta[fr].sum() - np.sum(self.d * (np.log(S0) + shift)))
+        u = self.X[fr].sum(axis=0) - self.d @ abar
+        H = None
+        if info:
+            c = self.d / S0
+            cf = _cumsum0(c)                                     # Σ_{k: t_k <= t_i} c_k
+            gb = _rev_cumsum(c * self.Gk)                        # Σ_{k: t_k > t_i} c_k G_k
+            a = cf[self.n_le] + np.where(self.comp, gb[self.n_le] / self.G_row, 0.0)
+            H = (self.XT * (r * a)) @ self.X - (abar * self.d[:, None]).T @ abar
+        return loglik, u, H, abar, S0, r, shift
+
+    def eta_residuals(self, beta: np.ndarray) -> np.ndarray:
+        """crr's ηᵢ: score residual plus the censoring-distribution term ψᵢ."""
+        _, _, _, abar, S0, r, _ = self.evaluate(beta, info=False)
+        X = self.X
+        c = self.d / S0
+        ca = abar * c[:, None]
+        F1 = _cumsum0(c)[self.n_le]
+        FA = _cumsum0(ca)[self.n_le]
+        B1 = _rev_cumsum(c * self.Gk)[self.n_le]
+        BA = _rev_cumsum(ca * self.Gk[:, None])[self.n_le]
+        res = -r[:, None] * (X * F1[:, None] - FA)
+        cw = np.where(self.comp, r / np.where(self.comp, self.G_row, 1.0), 0.0)
+        res -= cw[:, None] * (X * B1[:, None] - BA)
+        fr = self.fail_rows
+        res[fr] += X[fr] - abar[self.k_of_fail]
+        # ψ: the censoring part, q(u) at each distinct time u with a censoring
+        ut = self.ut
+        comp_w = np.where(self.comp, r / np.where(self.comp, self.G_row, 1.0), 0.0)
+        B = _cumsum0(np.column_stack([comp_w, comp_w[:, None] * X]))[self.first]  # t_j < u
+        kk = np.searchsorted(self.ft, ut, side="left")       # failure times >= u
+        Qg = _rev_cumsum(self.d * self.Gk / S0)[kk]
+        QgA = _rev_cumsum(ca * self.Gk[:, None])[kk]
+        q = B[:, 1:] * Qg[:, None] - B[:, :1] * QgA            # per distinct time
+        step = (self.nc / self.Y**2)[:, None] * q
+        cum = np.cumsum(step, axis=0)                          # Σ_{u <= t}
+        ui = np.searchsorted(ut, self.t)
+        psi = -cum[ui]
+        cens = self.ici == 0
+        psi[cens] += q[ui[cens]] / self.Y[ui[cens], None]
+        return res + psi
+
+
+def _fit(fg: _FG, names: list[str], max_iter: int = 50) -> FineGrayFit:
+    p = fg.X.shape[1]
+    beta = np.zeros(p)
+    ll, u, H, *_ = fg.evaluate(beta)
+    ll0 = ll
+    converged = False
+    it = 0
+    while it < max_iter:
+        it += 1
+        try:
+            step = np.linalg.solve(H, u)
+        except np.linalg.LinAlgError:
+            raise ConvergenceError(
+                "the Fine–Gray information matrix is singular: collinear covariates or a "
+                "covariate without variation among the subjects at risk."
+            ) from None
+        nb = beta + step
+        halv = 0
+        while True:
+            try:
+                nll, nu, nH, *_ = fg.evaluate(nb)
+                ok = np.isfinite(nll)
+            except ConvergenceError:
+                ok = False
+            if ok and nll >= ll - 1e-12 * abs(ll):
+                break
+            halv += 1
+            if halv > 40:
+                raise ConvergenceError("the Fine–Gray pseudo-likelihood could not be improved.")
+            nb = (nb + beta) / 2
+        small = np.all(np.abs(nb - beta) <= 1e-9 * (1 + np.abs(beta)))
+        rel = abs(nll - ll) <= 1e-13 * max(abs(nll), 1)
+        beta, ll, u, H = nb, nll, nu, nH
+        if small or rel:
+            converged = True
+            break
+    if not converged:
+        warnings.warn(f"the Fine–Gray fit did not converge in {max_iter} iterations.",
+                      ConvergenceWarning, stacklevel=3)
+    try:
+        Hinv = np.linalg.inv(H)
+    except np.linalg.LinAlgError:
+        raise ConvergenceError("the Fine–Gray information matrix is singular.") from None
+    sd = fg.X.std(axis=0)
+    flag = np.abs(beta) * sd > 15
+    if np.any(flag):
+        warnings.warn(
+            "Fine–Gray coefficient(s) of "
+            f"{', '.join(n for n, f in zip(names, flag, strict=True) if f)} are extreme and "
+            "may be infinite (the covariate separates the events); estimates are unreliable.",
+            ConvergenceWarning, stacklevel=3)
+    eta = fg.eta_residuals(beta)
+    var = Hinv @ (eta.T @ eta) @ Hinv
+    _, _, _, _, S0, _, shift = fg.evaluate(beta, info=False)
+    jumps = fg.d / S0 * np.exp(-shift)            # baseline at centred x = 0
+    jumps = jumps * np.exp(-fg.means @ beta)      # baseline at x = 0
+    return FineGrayFit(coef=beta, var=var, info=H, loglik=ll, loglik0=ll0, iterations=it,
+                       converged=converged, fail_times=fg.ft, base_jumps=jumps)
+
+
+class FineGrayResult(ModelResult):
+    """Result of :func:`fine_gray`: subdistribution hazard ratios (``sHR``).
+
+    ``bse`` are crr's robust (sandwich) SEs; ``model`` is the :class:`FineGrayFit`;
+    ``loglik`` is the log pseudo-likelihood (as crr's ``loglik``).
+    """
+
+    ratio_measure = "sHR"
+    method = "Fine–Gray subdistribution hazards (crr)"
+
+    def __init__(self, params, bse, *, fit: FineGrayFit, design: Design, info: dict[str, Any],
+                 conf_level: float) -> None:
+        super().__init__(params, bse, model=fit, conf_level=conf_level, nobs=info["n"],
+                         n_events=info["n_events"], loglik=fit.loglik)
+        self.design = design
+        self.info = info
+        names = list(params.index)
+        self.cov_params = pd.DataFrame(fit.var, index=names, columns=names)
+
+    def _glance_extra(self) -> dict[str, Any]:
+        return {"n_competing": self.info["n_competing"], "n_censored": self.info["n_censored"],
+                "cause": self.info["cause"], "loglik_null": self.model.loglik0,
+                "n_dropped": self.info["n_dropped"]}
+
+    def predict(self, newdata: pd.DataFrame, times=None) -> pd.DataFrame:
+        """Cumulative incidence curves for covariate rows, as ``predict.crr``.
+
+        Parameters
+        ----------
+        newdata : pandas.DataFrame
+            One row per covariate pattern, with the formula's variables.
+        times : array-like, optional
+            Times at which to evaluate the (right-continuous step) curves; by default the
+            distinct event times of the cause of interest.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Long format: ``row`` (the index label of ``newdata``), ``time``, ``estimate``.
+        """
+        Z = design_for_new_data(self.design, newdata)
+        fit = self.model
+        lp = Z @ fit.coef
+        cumbase = np.cumsum(fit.base_jumps)
+        if times is None:
+            tt = fit.fail_times
+            base = cumbase
+        else:
+            tt = np.atleast_1d(np.asarray(times, dtype=float))
+            if np.any(~np.isfinite(tt)) or np.any(tt < 0):
+                raise DataError("times must be finite and >= 0.")
+            k = np.searchsorted(fit.fail_times, tt, side="right")
+            base = np.concatenate(([0.0], cumbase))[k]
+        cif = 1 - np.exp(-np.exp(lp)[:, None] * base[None, :])
+        return pd.DataFrame({
+            "row": np.repeat(newdata.index.to_numpy(), len(tt)),
+            "time": np.tile(tt, len(Z)),
+            "estimate": cif.ravel(),
+        })
+
+
+def fine_gray(
+    data: pd.DataFrame,
+    formula: str,
+    *,
+    time: str,
+    event: str,
+    cause: int = 1,
+    conf_level: float = 0.95,
+    max_iter: int = 50,
+) -> FineGrayResult:
+    """Fine–Gray regression of the subdistribution hazard of ``cause`` (as ``cmprsk::crr``).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per subject.
+    formula : str
+        Right-hand side (patsy), e.g. ``"age + log(bili) + C(etiology)"``.
+    time : str
+        Follow-up time column.
+    event : str
+        Integer codes: 0 = censored, 1..k = cause k.
+    cause : int
+        The event of interest; every other non-zero code is a competing event.
+    conf_level : float
+        Confidence level of the intervals.
+    max_iter : int
+        Maximum Newton–Raphson iterations.
+
+    Returns
+    -------
+    FineGrayResult
+        ``tidy()`` gives subdistribution hazard ratios with crr's robust SEs;
+        ``predict(newdata, times)`` the cumulative incidence curves.
+
+    Examples
+    --------
+    >>> import calcstats as cs
+    >>> pbc = cs.datasets.load_pbc()                                  # doctest: +SKIP
+    >>> fg = cs.fine_gray(pbc, "age + log(bili)", time="time", event="status", cause=2)
+    >>> fg.tidy()                                                      # doctest: +SKIP
+    """
+    level = check_conf_level(conf_level)
+    check_columns(data, [time, event])
+    design = build_design(data, formula, extra=[time, event])
+    sub = data.iloc[design.rows]
+    t = time_values(sub, time)
+    ev = sub[event]
+    if not pd.api.types.is_numeric_dtype(ev):
+        raise SchemaError(f"event column {event!r} must hold integer codes 0 = censored, "
+                          f"1..k = causes; found dtype {ev.dtype}.")
+    v = ev.to_numpy(dtype=float)
+    codes = np.unique(v)
+    if np.any(codes < 0) or np.any(codes != np.round(codes)):
+        raise DataError(f"event column {event!r} must hold 0 (censored) and 1..k; found "
+                        f"{codes[:8].tolist()}.")
+    if cause == 0 or cause not in codes:
+        raise DataError(f"cause={cause!r} does not occur in {event!r} (codes present: "
+                        f"{[int(c) for c in codes]}).")
+    code = np.where(v == cause, 1, np.where(v == 0, 0, 2)).astype(np.int8)
+    X = design.X
+    sd = X.std(axis=0)
+    const = [n for n, s in zip(design.columns, sd, strict=True) if not s > 0]
+    if const:
+        raise DataError(f"covariate(s) {', '.join(const)} take a single value in the rows "
+                        "used; drop them from the formula.")
+    fg = _FG(t, code, X)
+    fit = _fit(fg, design.columns, max_iter=max_iter)
+    params = pd.Series(fit.coef, index=design.columns)
+    bse = pd.Series(np.sqrt(np.diag(fit.var)), index=design.columns)
+    info = {"n": len(t), "n_events": int((code == 1).sum()),
+            "n_competing": int((code == 2).sum()), "n_censored": int((code == 0).sum()),
+            "cause": cause, "n_dropped": design.n_dropped, "time": time, "event": event}
+    return FineGrayResult(params, bse, fit=fit, design=design, info=info, conf_level=level)
