@@ -24,6 +24,13 @@ from calcstats.survival._input import check_cause, prepare, warn_no_events
 __all__ = ["gray_test"]
 
 
+def _weighted_cross(m: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``sum_t sum_k w[t, k] m[t, i, k] m[t, j, k]`` as one matrix product."""
+    k = m.shape[1]
+    x = m.transpose(0, 2, 1).reshape(-1, k)
+    return x.T @ (x * w.reshape(-1)[:, None])
+
+
 def _gray_stratum(
     t: np.ndarray, m: np.ndarray, g: np.ndarray, k: int, rho: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -70,8 +77,8 @@ def _gray_stratum(
         t5 = np.where(nd1[:, None] > 1, 1 - (nd1[:, None] - 1) / (tr[:, None] * skmm - 1), 1.0)
         t3 = np.where(has1, t5 * skmm * nd1[:, None] / (tr[:, None] * rs), 0.0)
         m1 = a - t4[:, None, :] * c  # (T, i, k)
-        var = np.einsum("tik,tjk,tk->ij", m1, m1, t3)
-        v2 = np.einsum("tik,tk->ik", m1, t4 * t3)
+        var = _weighted_cross(m1, t3)
+        v2 = (m1 * (t4 * t3)[:, None, :]).sum(axis=0)
         v3 = (t4 * t4 * t3).sum(axis=0)
         # failures from the other causes
         has2 = (skm > 0) & (d2 > 0)
@@ -79,8 +86,8 @@ def _gray_stratum(
         t5b = np.where(d2 > 1, 1 - (d2 - 1) / (rs - 1), 1.0)
         t3b = np.where(has2, t5b * skmm**2 * d2 / rs**2, 0.0)
         m2 = t4b[:, None, :] * c
-        var += np.einsum("tik,tjk,tk->ij", m2, m2, t3b)
-        v2 -= np.einsum("tik,tk->ik", m2, t4b * t3b)
+        var += _weighted_cross(m2, t3b)
+        v2 -= (m2 * (t4b * t3b)[:, None, :]).sum(axis=0)
         v3 += (t4b * t4b * t3b).sum(axis=0)
     cf = c[-1]
     var += (cf * v3[None, :]) @ cf.T + cf @ v2.T + v2 @ cf.T

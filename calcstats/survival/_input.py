@@ -131,7 +131,13 @@ def _factorize(data: pd.DataFrame, names: list[str], what: str) -> tuple[np.ndar
                 f"{what} column {name!r} has {where.size} missing value(s) (first at row "
                 f"{data.index[where[0]]!r}); drop these rows or give them their own level."
             )
-        codes, levels = pd.factorize(col, sort=True)
+        try:
+            codes, levels = pd.factorize(col, sort=True)
+        except TypeError:
+            raise SchemaError(
+                f"{what} column {name!r} mixes value types that cannot be ordered (e.g. "
+                "numbers and text); convert it to one type, e.g. .astype(str)."
+            ) from None
         codes_list.append(codes.astype(np.int64))
         levels_list.append(np.asarray(levels))
     if len(names) == 1:
