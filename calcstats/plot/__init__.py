@@ -4,6 +4,7 @@ Importing this module never changes matplotlib's global state; use :func:`theme`
 style figures (as a setter, a ``with`` block or a decorator).
 """
 
+from calcstats.plot._effects import dose_response, prevalence
 from calcstats.plot._flow import flow_diagram
 from calcstats.plot._forest import forest
 from calcstats.plot._ph import ph_diagnostics
@@ -16,9 +17,11 @@ __all__ = [
     "JOURNALS",
     "LINESTYLES",
     "OKABE_ITO",
+    "dose_response",
     "flow_diagram",
     "forest",
     "ph_diagnostics",
+    "prevalence",
     "save_figure",
     "segment_map",
     "survival",
