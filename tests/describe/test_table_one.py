@@ -243,3 +243,17 @@ def test_table_exports_reopen(tmp_path, t1):
     assert "age, mean (SD)" in flat
     age = next(r for r in t1.cells if r[0] == "age, mean (SD)")
     assert age[1] in flat and age[4] in flat
+
+
+def test_docx_reopened_cell_by_cell(tmp_path, t1):
+    docx = pytest.importorskip("docx")
+    path = tmp_path / "t1.docx"
+    t1.to_docx(path)
+    table = docx.Document(str(path)).tables[0]
+    texts = [[c.text.strip() for c in row.cells] for row in table.rows]
+    body_rows = [r for r in texts if r and r[0] in {c[0].strip() for c in t1.cells}]
+    expected = [[c.strip() for c in row] for row in t1.cells]
+    # every body row of the Table appears, in order, with identical cells
+    matched = [r for r in body_rows if r in expected]
+    assert len(matched) == len(expected)
+    assert [r[0] for r in matched] == [r[0] for r in expected]
