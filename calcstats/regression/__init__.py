@@ -6,6 +6,7 @@ from calcstats.regression._glm import linear, log_binomial, logistic, negative_b
 from calcstats.regression._inference import effect_by, lr_test
 from calcstats.regression._mice import mice
 from calcstats.regression._pool import pool
+from calcstats.regression._table import regression_table, univariable
 
 __all__ = [
     "auc",
@@ -21,5 +22,7 @@ __all__ = [
     "negative_binomial",
     "poisson",
     "pool",
+    "regression_table",
+    "univariable",
     "vif",
 ]
