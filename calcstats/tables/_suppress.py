@@ -80,7 +80,7 @@ def _check_counts(counts: Any) -> np.ndarray:
     if bad.any():
         i, j = np.argwhere(bad)[0]
         raise DataError(
-            f"counts must be non-negative whole numbers; found {arr[i, j]!r} at row {i}, "
+            f"counts must be non-negative whole numbers; found {arr[i, j]:g} at row {i}, "
             f"column {j}. Pass the counts, not percentages or missing values."
         )
     return arr.astype(np.int64)
@@ -293,7 +293,7 @@ def apply_suppression(body: pd.DataFrame, mask: Any, k: int, *, counts: Any = No
     if not isinstance(body, pd.DataFrame):
         raise CalcstatsError(f"body must be a pandas DataFrame, got {type(body).__name__}.")
 
-    def aligned(x: Any, name: str) -> pd.DataFrame:
+    def aligned(x: Any, name: str, fill: Any) -> pd.DataFrame:
         if isinstance(x, pd.DataFrame):
             extra_r = x.index.difference(body.index)
             extra_c = x.columns.difference(body.columns)
@@ -302,7 +302,7 @@ def apply_suppression(body: pd.DataFrame, mask: Any, k: int, *, counts: Any = No
                     f"{name} has rows {list(extra_r)} / columns {list(extra_c)} that are not "
                     "in body; give it the same labels as the cells it covers."
                 )
-            return x.reindex(index=body.index, columns=body.columns)
+            return x.reindex(index=body.index, columns=body.columns, fill_value=fill)
         arr = np.asarray(x)
         if arr.shape != body.shape:
             raise CalcstatsError(
@@ -311,11 +311,10 @@ def apply_suppression(body: pd.DataFrame, mask: Any, k: int, *, counts: Any = No
             )
         return pd.DataFrame(arr, index=body.index, columns=body.columns)
 
-    m = aligned(mask, "mask")
-    hide = m.fillna(False).astype(bool).to_numpy()
+    hide = aligned(mask, "mask", False).to_numpy(dtype=bool)
     labels = np.full(body.shape, "*", dtype=object)
     if counts is not None:
-        cnt = aligned(counts, "counts").to_numpy(dtype=float)
+        cnt = aligned(counts, "counts", 0).to_numpy(dtype=float)
         small = (cnt >= 1) & (cnt < k)
         labels[small] = f"<{k}"
     values = body.to_numpy(dtype=object, copy=True)
