@@ -92,7 +92,7 @@ class MantelHaenszelResult:
 
         s = self._strata
         lab = f"{self.measure} ({self.conf_level * 100:g}% CI)"
-        labels = [f"{s.columns[0]} = {v}" for v in s.iloc[:, 0]]
+        labels = [f"{s.columns[0]} = {_level_str(v)}" for v in s.iloc[:, 0]]
         values = [format_ci(e, a, b, digits=digits) for e, a, b in
                   zip(s["estimate"], s["conf_low"], s["conf_high"], strict=True)]
         labels += ["Crude", "Mantel–Haenszel pooled"]
@@ -115,6 +115,12 @@ class MantelHaenszelResult:
         return (f"MantelHaenszelResult: {self.measure} = {self.estimate:.4g} "
                 f"({self.conf_level:.0%} CI {self.conf_low:.4g}–{self.conf_high:.4g})\n"
                 f"  {self.test!r}\n  {self.homogeneity!r}")
+
+
+def _level_str(x: object) -> str:
+    if isinstance(x, (float, np.floating)) and np.isfinite(x) and float(x).is_integer():
+        return str(int(x))
+    return str(x)
 
 
 def _wald(est: np.ndarray, var: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
@@ -212,7 +218,7 @@ def mantel_haenszel(
     )
     g = work.groupby(strata_cols, observed=True, sort=True)[
         ["_a", "_c", "_n1", "_n0", "_t1", "_t0"]].sum()
-    stratum = (g.index.map(lambda k: " / ".join(map(str, k))) if len(strata_cols) > 1
+    stratum = (g.index.map(lambda k: " / ".join(map(_level_str, k))) if len(strata_cols) > 1
                else g.index)
     a, c, n1, n0, t1, t0 = (g[col].to_numpy(dtype=float) for col in
                             ["_a", "_c", "_n1", "_n0", "_t1", "_t0"])

@@ -8,17 +8,38 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calcstats._errors import CalcstatsError
+from calcstats._errors import CalcstatsError, DataError
 from calcstats.describe._checks import check_columns, check_no_missing
 
 __all__ = ["DescriptiveResult", "group_keys"]
 
 
 def group_keys(data: pd.DataFrame, by: list[str], *, argument: str = "by") -> pd.DataFrame:
-    """Validate the ``by`` columns and return them (no missing values allowed)."""
+    """Validate the ``by`` columns and return them.
+
+    Missing values are an error, and so is an empty group: a Categorical level with no
+    rows (its count, rate or ratio would be undefined, and leaving it out silently would
+    hide it).
+    """
     check_columns(data, by, argument=argument)
     check_no_missing(data, by, argument=argument)
+    check_empty_levels(data, by, argument=argument)
     return data[by]
+
+
+def check_empty_levels(data: pd.DataFrame, columns: list[str], *, argument: str) -> None:
+    """Raise a DataError when a Categorical grouping column has a level without rows."""
+    for col in columns:
+        s = data[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            used = set(pd.unique(s.cat.codes))
+            empty = [c for i, c in enumerate(s.cat.categories) if i not in used]
+            if empty:
+                raise DataError(
+                    f"{argument}: column {col!r} has level(s) {[str(e) for e in empty]} with no "
+                    f"rows (empty group). Drop them with "
+                    f"data[{col!r}].cat.remove_unused_categories(), or merge levels."
+                )
 
 
 class DescriptiveResult:

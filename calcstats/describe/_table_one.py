@@ -24,7 +24,7 @@ import pandas as pd
 
 from calcstats._errors import CalcstatsError, DataError
 from calcstats.describe._checks import as_list, check_columns, check_frame, check_no_missing
-from calcstats.describe._result import check_suppress
+from calcstats.describe._result import check_empty_levels, check_suppress
 from calcstats.describe._table_one_stats import (
     categorical_test,
     continuous_summary,
@@ -207,6 +207,7 @@ def table_one(
             raise CalcstatsError(f"by must be one column name, got {by!r}.")
         check_columns(data, [by], argument="by")
         check_no_missing(data, [by], argument="by")
+        check_empty_levels(data, [by], argument="by")
     w = None
     if weights is not None:
         check_columns(data, [weights], argument="weights")
@@ -232,8 +233,8 @@ def table_one(
     if by is not None:
         gs = data[by]
         if isinstance(gs.dtype, pd.CategoricalDtype):
-            glevels = [c for c in gs.cat.categories if (gs == c).any()]
-            codes = pd.Categorical(gs, categories=glevels).codes.astype(np.int64)
+            glevels = list(gs.cat.categories)
+            codes = gs.cat.codes.to_numpy().astype(np.int64)
         else:
             glevels = sorted(pd.unique(gs), key=_sort_key)
             codes = pd.Categorical(gs, categories=glevels).codes.astype(np.int64)

@@ -18,7 +18,8 @@ variable), so 200,000 rows × 20 variables take a fraction of a second. Conventi
 * SMD (Yang & Dalton 2012): continuous |m₁ − m₂| / √((s₁² + s₂²)/2); categorical
   √((p₁ − p₂)ᵀ S⁻¹ (p₁ − p₂)) over levels 2..K with S the average of the two multinomial
   covariance matrices (generalised inverse, as R tableone); binary the same with one level.
-  More than two groups: the largest pairwise SMD.
+  More than two groups: the largest pairwise SMD. Nonnormal variables use the same
+  mean/SD formula (as R tableone).
 """
 
 from __future__ import annotations

@@ -61,6 +61,14 @@ def test_bool_outcome_and_ordered_groups():
     assert list(res["cases"]) == [0, 1, 2]
 
 
+def test_empty_group_is_an_error(pbc):
+    df = pbc.assign(grp=pd.Categorical(pbc["sex"], categories=["f", "m", "x"]))
+    with pytest.raises(DataError, match="empty group"):
+        cs.prevalence(df, outcome="edema_any", by="grp")
+    with pytest.raises(DataError, match="empty group"):
+        cs.table_one(df, by="grp", variables=["age"])
+
+
 def test_standardized_matches_epitools(trial, ref):
     tr = trial.assign(agegrp=pd.cut(trial["age"], [0, 50, 60, np.inf], right=False,
                                     labels=["<50", "50-59", "60+"]).astype(str))
