@@ -234,3 +234,44 @@ def test_effect_by_matches_linear_combination(pbc, ref):
 
     with pytest.raises(CalcstatsError, match=r"no .* interaction"):
         effect_by(fit, "age", "sex")
+
+
+def test_effect_by_categorical_exposure(pbc):
+    from calcstats.regression import effect_by
+
+    fit = fit_quiet(logistic, pbc, "I(stage == 4) ~ C(edema) * C(sex) + age")
+    out = effect_by(fit, "edema", "sex", exponentiate=False)
+    assert list(out["level"]) == ["f", "f", "m", "m"]
+    b = fit.params
+    row = out[(out["level"] == "m") & (out["exposure"] == "C(edema)[T.1.0]")].iloc[0]
+    assert row["estimate"] == pytest.approx(
+        b["C(edema)[T.1.0]"] + b["C(edema)[T.1.0]:C(sex)[T.m]"], rel=1e-12)
+    cols = ["C(edema)[T.1.0]", "C(edema)[T.1.0]:C(sex)[T.m]"]
+    V = fit.cov.loc[cols, cols].to_numpy()
+    assert row["std_error"] == pytest.approx(np.sqrt(V.sum()), rel=1e-12)
+    ref_row = out[(out["level"] == "f") & (out["exposure"] == "C(edema)[T.0.5]")].iloc[0]
+    assert ref_row["estimate"] == pytest.approx(b["C(edema)[T.0.5]"], rel=1e-12)
+
+
+def test_numeric_modifier_needs_at(pbc):
+    from calcstats import CalcstatsError
+    from calcstats.regression import effect_by
+
+    fit = fit_quiet(logistic, pbc, "I(stage == 4) ~ np.log(bili) * age")
+    with pytest.raises(CalcstatsError, match="at="):
+        effect_by(fit, "np.log(bili)", "age")
+    out = effect_by(fit, "np.log(bili)", "age", at=[40, 60], exponentiate=False)
+    b = fit.params
+    assert out["estimate"].iloc[1] == pytest.approx(
+        b["np.log(bili)"] + 60 * b["np.log(bili):age"], rel=1e-12)
+
+
+def test_flipping_a_covariate_inverts_the_ratio(pbc):
+    # property: OR(-x) = 1/OR(x), IRR likewise; SE unchanged
+    d = pbc.assign(nage=-pbc["age"])
+    a = fit_quiet(logistic, d, "I(stage == 4) ~ age + np.log(bili)")
+    b = fit_quiet(logistic, d, "I(stage == 4) ~ nage + np.log(bili)")
+    ta, tb = a.tidy().set_index("term"), b.tidy().set_index("term")
+    assert tb.loc["nage", "estimate"] == pytest.approx(1 / ta.loc["age", "estimate"], rel=1e-8)
+    assert tb.loc["nage", "std_error"] == pytest.approx(ta.loc["age", "std_error"], rel=1e-8)
+    assert tb.loc["nage", "conf_low"] == pytest.approx(1 / ta.loc["age", "conf_high"], rel=1e-8)

@@ -144,3 +144,26 @@ def test_mice_progress_and_errors(incomplete, capsys):
         mice(incomplete.assign(pid=[f"p{i}" for i in range(len(incomplete))]), m=1)
     with pytest.raises(DataError, match="method ''"):
         mice(incomplete, m=1, method={"x": ""})
+
+
+def test_pool_real_cox_and_fine_gray(pbc):
+    import calcstats as cs
+
+    d = pbc[["time", "status", "age", "bili", "chol"]].assign(logbili=np.log(pbc["bili"]))
+    imp = mice(d, m=3, seed=4, maxit=2, progress=False)
+
+    def prep(x):
+        return x.assign(lchol=np.log(x["chol"]))
+
+    for fn in (cs.cox, cs.fine_gray):
+        fits = imp.fit(lambda x, fn=fn: fn(prep(x), "age + logbili + lchol", time="time",
+                                           event="status", cause=2))
+        p = pool(fits)
+        Q = np.vstack([f.params for f in fits])
+        U = np.vstack([f.bse**2 for f in fits])
+        np.testing.assert_allclose(p.params, Q.mean(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(p.bse**2, U.mean(axis=0) + (1 + 1 / 3) * Q.var(axis=0, ddof=1),
+                                   rtol=1e-12)
+        assert np.isinf(p.details()["dfcom"]).all()
+        t = p.tidy()
+        np.testing.assert_allclose(t["estimate"], np.exp(Q.mean(axis=0)), rtol=1e-12)
