@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from calcstats._errors import CalcstatsError, SchemaError
 from calcstats.cohort._problems import problem_frame
@@ -224,10 +226,24 @@ def read_tables(
 
 
 # ------------------------------------------------------------------------------ conversion
+def _arrow_text(s: pd.Series):
+    """The column as a pyarrow string array when every value is text or missing."""
+    if s.dtype != object:
+        return None
+    try:
+        return pa.array(s.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+
+
 def _blank(s: pd.Series) -> np.ndarray:
     """Missing values: NA, or text that is empty after stripping."""
     miss = s.isna().to_numpy()
     if s.dtype == object:
+        arr = _arrow_text(s)
+        if arr is not None:
+            empty = pc.fill_null(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(arr)), 0), False)
+            return miss | empty.to_numpy(zero_copy_only=False)
         codes, uniques = pd.factorize(s)
         ublank = np.array([isinstance(u, str) and not u.strip() for u in uniques], dtype=bool)
         if len(uniques):
@@ -434,22 +450,31 @@ def _to_vocab(s: pd.Series, name: str, vocab: Vocabularies) -> tuple[pd.Series, 
 
 
 def _to_id(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    missing = _blank(s)
     if pd.api.types.is_float_dtype(s):
         vals = s.to_numpy(dtype=float, na_value=np.nan)
-        whole = np.isfinite(vals) & (np.floor(vals) == vals)
-        if whole[~missing].all():
+        finite = np.isfinite(vals)
+        if (np.floor(vals[finite]) == vals[finite]).all():
             txt = pd.Series(vals).astype("Int64").astype(str)
         else:
             txt = s.astype(str)
-    elif s.dtype == object:
-        codes, uniques = pd.factorize(s)
-        conv = np.array([str(u).strip() for u in uniques] + [None], dtype=object)
-        txt = pd.Series(conv[np.where(codes >= 0, codes, len(uniques))])
-    else:
-        txt = s.astype(str).str.strip()
-    out = pd.Series(np.where(missing, None, txt.to_numpy(dtype=object)), dtype=object)
-    return out, np.zeros(len(s), dtype=bool)
+        out = np.where(finite, txt.to_numpy(dtype=object), None)
+        return pd.Series(out, dtype=object), np.zeros(len(s), dtype=bool)
+    if s.dtype != object:
+        out = s.astype(str).to_numpy(dtype=object)
+        out = np.where(s.isna().to_numpy(), None, out)
+        return pd.Series(out, dtype=object), np.zeros(len(s), dtype=bool)
+    arr = _arrow_text(s)
+    if arr is not None:
+        trimmed = pc.utf8_trim_whitespace(arr)
+        empty = pc.equal(pc.utf8_length(trimmed), 0)
+        trimmed = pc.if_else(empty, pa.scalar(None, pa.string()), trimmed)
+        out = trimmed.to_numpy(zero_copy_only=False)
+        return pd.Series(out, dtype=object), np.zeros(len(s), dtype=bool)
+    missing = _blank(s)
+    codes, uniques = pd.factorize(s)
+    conv = np.array([str(u).strip() for u in uniques] + [None], dtype=object)
+    txt = conv[np.where(codes >= 0, codes, len(uniques))]
+    return pd.Series(np.where(missing, None, txt), dtype=object), np.zeros(len(s), dtype=bool)
 
 
 _KIND_TEXT = {
@@ -499,7 +524,7 @@ def coerce_table(
                     f"column_map={{'your_name': {col.name!r}}}"))
             continue
         raw = df[col.name]
-        converted, bad, amb = _convert(col, raw, vocab, date_format)
+        converted, bad, amb = _convert(col, raw, vocab, date_format, pid_col)
         out[col.name] = converted
         if bad.any():
             rule, what, fix = _rule_text(col, table, vocab)
@@ -524,9 +549,12 @@ def coerce_table(
     return frame[canon + extras], problems, absent
 
 
-def _convert(col: Column, raw: pd.Series, vocab: Vocabularies, date_format: str | None):
+def _convert(col: Column, raw: pd.Series, vocab: Vocabularies, date_format: str | None,
+             pid: pd.Series | None = None):
     raw = raw.reset_index(drop=True)
     if col.kind == "id":
+        if col.name == "patient_id" and pid is not None:
+            return pid, np.zeros(len(raw), dtype=bool), None
         s, bad = _to_id(raw)
         return s, bad, None
     if col.kind == "str":

@@ -108,8 +108,11 @@ class _Checker:
         pid = df["patient_id"].to_numpy(dtype=object)[idx] if "patient_id" in df else None
         vals = np.asarray(values, dtype=object)
         vals = vals[idx] if vals.ndim and len(vals) == len(mask) else vals
-        w = np.asarray(what, dtype=object)
-        w = w[idx] if w.ndim and len(w) == len(mask) else w
+        if callable(what):
+            w = np.asarray(what(idx), dtype=object)
+        else:
+            w = np.asarray(what, dtype=object)
+            w = w[idx] if w.ndim and len(w) == len(mask) else w
         self.problems.append(problem_frame(table, idx, pid, column, vals, rule, w, fix))
 
     # ------------------------------------------------------------------ single-table rules
@@ -190,7 +193,7 @@ class _Checker:
             x, y = pts["index_date"].to_numpy(), pts["last_followup_date"].to_numpy()
             bad = ~np.isnat(x) & ~np.isnat(y) & (y < x)
             self.add("patients", bad, "last_followup_date", y, "followup_before_index",
-                     np.array([f"is before the index date {d}" for d in _d(x)], dtype=object),
+                     lambda i: [f"is before the index date {d}" for d in _d(x[i])],
                      "correct last_followup_date or index_date")
         death = self._first_event("death")
         trans = self._first_event("liver_transplant")
@@ -207,21 +210,21 @@ class _Checker:
             terminal = np.isin(e, list(TERMINAL_EVENTS))
             before = has_date & terminal & ~np.isnat(p_idx) & (e_date < p_idx)
             self.add("events", before, "event_date", e_date, "event_before_index",
-                     np.array([f"({k}) is before the index date {d}" for k, d in
-                               zip(e, _d(p_idx), strict=True)], dtype=object),
+                     lambda i: [f"({k}) is before the index date {d}" for k, d in
+                               zip(e[i], _d(p_idx[i]), strict=True)],
                      "correct the event or index date; a patient cannot die or receive a "
                      "transplant before the index imaging study")
             after = has_date & ~np.isnat(p_fu) & (e_date > p_fu)
             self.add("events", after, "event_date", e_date, "event_after_followup",
-                     np.array([f"({k}) is after the last follow-up date {d}" for k, d in
-                               zip(e, _d(p_fu), strict=True)], dtype=object),
+                     lambda i: [f"({k}) is after the last follow-up date {d}" for k, d in
+                               zip(e[i], _d(p_fu[i]), strict=True)],
                      "set last_followup_date on or after the patient's last event")
             d_date = death.reindex(ev["patient_id"]).to_numpy()
             after_death = (has_date & ~np.isnat(d_date) & (e_date > d_date)
                            & (e != "death"))
             self.add("events", after_death, "event_date", e_date, "event_after_death",
-                     np.array([f"({k}) is after the death on {d}" for k, d in
-                               zip(e, _d(d_date), strict=True)], dtype=object),
+                     lambda i: [f"({k}) is after the death on {d}" for k, d in
+                               zip(e[i], _d(d_date[i]), strict=True)],
                      "correct the event date or the death date; nothing follows death")
             is_death = (e == "death") & ev["patient_id"].notna().to_numpy()
             n_death = pd.Series(is_death.astype(np.int64)).groupby(
@@ -233,9 +236,9 @@ class _Checker:
             native = np.isin(e, list(NATIVE_LIVER_OUTCOMES))
             post_tx = has_date & native & ~np.isnat(t_date) & (e_date > t_date)
             self.add("events", post_tx, "event", e, "outcome_after_transplant",
-                     np.array([f"is a native-liver outcome dated {a}, after the liver "
+                     lambda i: [f"is a native-liver outcome dated {a}, after the liver "
                                f"transplant on {b}" for a, b in
-                               zip(_d(e_date), _d(t_date), strict=True)], dtype=object),
+                               zip(_d(e_date[i]), _d(t_date[i]), strict=True)],
                      "remove the event or correct its date; after a transplant the native "
                      "liver is gone")
             for flag, event in BASELINE_FLAGS.items():
@@ -259,20 +262,19 @@ class _Checker:
             good = ok & ~np.isnat(s_date)
             self.add("imaging", good & ~np.isnat(p_fu) & (s_date > p_fu), "study_date",
                      s_date, "study_after_followup",
-                     np.array([f"is after the last follow-up date {d}" for d in _d(p_fu)],
-                              dtype=object),
+                     lambda i: [f"is after the last follow-up date {d}" for d in _d(p_fu[i])],
                      "set last_followup_date on or after the patient's last imaging study")
             d_date = death.reindex(img["patient_id"]).to_numpy()
             self.add("imaging", good & ~np.isnat(d_date) & (s_date > d_date), "study_date",
                      s_date, "study_after_death",
-                     np.array([f"is after the death on {d}" for d in _d(d_date)], dtype=object),
+                     lambda i, d_date=d_date: [f"is after the death on {d}" for d in _d(d_date[i])],
                      "correct the study date or the death date")
         if self.has("patients", "last_followup_date") and len(death):
             fu = pts["last_followup_date"].to_numpy()
             d_date = death.reindex(pts["patient_id"]).to_numpy()
             self.add("patients", ~np.isnat(fu) & ~np.isnat(d_date) & (fu > d_date),
                      "last_followup_date", fu, "followup_after_death",
-                     np.array([f"is after the death on {d}" for d in _d(d_date)], dtype=object),
+                     lambda i, d_date=d_date: [f"is after the death on {d}" for d in _d(d_date[i])],
                      "set last_followup_date to the date of death")
 
     def _first_event(self, event: str) -> pd.Series:
@@ -295,8 +297,8 @@ def _age(frame: pd.DataFrame, checker: _Checker) -> None:
     both = ~np.isnan(age) & ~np.isnan(derived)
     bad = both & (np.abs(age - derived) > 1.0)
     checker.add("patients", bad, "age_at_index", age, "age_birth_date_mismatch",
-                np.array([f"disagrees with birth_date (which gives {v:.1f} years)"
-                          for v in derived], dtype=object),
+                lambda i: [f"disagrees with birth_date (which gives {v:.1f} years)"
+                          for v in derived[i]],
                 "correct age_at_index or birth_date, or give only one of them")
     frame["age_at_index"] = np.where(np.isnan(age), derived, age)
 
@@ -318,14 +320,17 @@ def _plausibility(tables: dict[str, pd.DataFrame]) -> None:
                 x = df[c.name].to_numpy()
                 odd = ~np.isnat(x) & ((x < np.datetime64("1900-01-01", "ns")) | (x > today))
                 if odd.any():
-                    _warn(df, table, c.name, odd, _d(x), "before 1900 or in the future")
+                    _warn(df, table, c.name, odd, x, "before 1900 or in the future")
 
 
 def _warn(df, table, col, mask, values, what) -> None:
     idx = np.flatnonzero(mask)
     pid = df["patient_id"].to_numpy(dtype=object)[idx[:3]] if "patient_id" in df else []
+    shown = np.asarray(values)[idx[:3]]
+    if shown.dtype.kind == "M":
+        shown = _d(shown)
     ex = ", ".join(f"row {r} patient {p}: {v}" for r, p, v in
-                   zip(idx[:3], pid, np.asarray(values)[idx[:3]], strict=False))
+                   zip(idx[:3], pid, shown, strict=False))
     warnings.warn(
         f"{table}.{col}: {len(idx)} value(s) {what} ({ex}{', ...' if len(idx) > 3 else ''}). "
         "They are kept; check the values and their units.",
@@ -335,19 +340,23 @@ def _warn(df, table, col, mask, values, what) -> None:
 
 
 def _final_dtypes(table: str, df: pd.DataFrame) -> pd.DataFrame:
-    for c in TABLES[table].columns:
-        if c.name not in df.columns:
-            continue
-        if c.kind == "bool":
-            col = df[c.name].astype("boolean")
-            df[c.name] = col.astype(bool) if not col.isna().any() else col
+    df = df.reset_index(drop=True)
+    cols: dict[str, pd.Series] = {}
+    for name in df.columns:
+        c = TABLES[table].column(name)
+        s = df[name]
+        if c is None:
+            cols[name] = s
+        elif c.kind == "bool":
+            col = s.astype("boolean")
+            cols[name] = col.astype(bool) if not col.isna().any() else col
         elif c.kind == "date":
-            df[c.name] = df[c.name].astype("datetime64[ns]")
+            cols[name] = s.astype("datetime64[ns]")
         elif c.kind == "float":
-            df[c.name] = df[c.name].astype(float)
+            cols[name] = s.astype(float)
         else:
-            df[c.name] = df[c.name].astype(object)
-    return df.reset_index(drop=True)
+            cols[name] = s.astype(object)
+    return pd.DataFrame(cols, index=pd.RangeIndex(len(df)))
 
 
 def validate_and_build(
@@ -417,7 +426,8 @@ def _exclude(frames, allp: pd.DataFrame, flow: Flow, cohort_ids: set):
             continue
         reason = RULES[rule]
         if len(rows):
-            reason += f" ({len(rows)} row(s) belonging to no patient of the cohort dropped)"
+            reason += (f" ({len(rows)} row(s) of no cohort patient dropped; counted as rows, "
+                       "not patients)")
         flow = flow.add(reason, pids, rule=rule, n_rows_excluded=len(rows))
         excluded.update(pids)
     keep_ids = cohort_ids - excluded
