@@ -175,7 +175,9 @@ def cumulative_incidence(
         {
             "_group": np.repeat(rt.group, len(names)),
             "time": np.repeat(rt.time, len(names)),
-            "state": np.tile(names, rt.time.size),
+            "state": pd.Categorical.from_codes(
+                np.tile(np.arange(len(names)), rt.time.size), categories=names
+            ),
             "estimate": probs.reshape(-1),
             "std_error": se.reshape(-1),
         }

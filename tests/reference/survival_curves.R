@@ -63,6 +63,10 @@ for (ct in c("log-log", "log", "plain")) {
 # non-integer weights is its infinitesimal-jackknife variance, which calcstats does not use)
 fw <- survfit(Surv(time, event1) ~ g, data = small, weights = w, conf.type = "log-log",
               robust = FALSE)
+f90 <- survfit(Surv(years, death) ~ edema, data = pbc, conf.type = "log-log", conf.int = 0.9)
+km[["pbc_edema_90"]] <- list(curve = curve(f90), median = list(
+  median = unname(summary(f90)$table[, "median"]), lower = unname(summary(f90)$table[, "0.9LCL"]),
+  upper = unname(summary(f90)$table[, "0.9UCL"])))
 km[["small_weighted"]] <- list(curve = curve(fw), median = medians(fw))
 # median that hits 0.5 exactly over an interval (R's averaging rule)
 half <- data.frame(time = c(1, 2, 3, 4, 5, 6), status = c(1, 1, 1, 0, 1, 1))
@@ -120,6 +124,8 @@ for (ct in c("log-log", "log", "plain")) {
   aj[[paste0("small_g_", ct)]] <- ajc(survfit(Surv(time, factor(status)) ~ g, data = small,
                                               conf.type = ct))
 }
+aj[["small_g_90"]] <- ajc(survfit(Surv(time, factor(status)) ~ g, data = small,
+                                  conf.type = "log-log", conf.int = 0.9))
 out$aj <- aj
 
 # ---- Gray's test (cmprsk::cuminc) --------------------------------------------------

@@ -59,7 +59,7 @@ def test_pbc_reference_values(pbc, pbc_reference):
     cif = cs.cumulative_incidence(pbc, time="years", event="status", cause=2)
     sp = cif.state_probabilities()
     for i, t in enumerate(r["time"]):
-        at_t = sp[sp["time"] <= t].groupby("state")["estimate"].last()
+        at_t = sp[sp["time"] <= t].groupby("state", observed=True)["estimate"].last()
         np.testing.assert_allclose(
             [at_t["event_free"], at_t["cause_1"], at_t["cause_2"]], r["pstate"][i], rtol=1e-9
         )
@@ -126,3 +126,14 @@ def test_states_sum_to_one_and_order_invariant(rows, seed):
     shuffled = cs.cumulative_incidence(df.sample(frac=1, random_state=seed), time="t",
                                        event="status", cause=1)
     pd.testing.assert_frame_equal(cif.tidy(), shuffled.tidy())
+
+
+def test_conf_level_90_matches_survfit(small, ref):
+    r = ref["aj"]["small_g_90"]
+    cif = cs.cumulative_incidence(small, time="time", event="status", cause=2, by="g",
+                                  conf_level=0.9)
+    tidy = cif.tidy()
+    np.testing.assert_allclose(tidy["conf_low"], _mat(r["lower"])[:, 2], atol=CURVE_TOL,
+                               equal_nan=True)
+    np.testing.assert_allclose(tidy["conf_high"], _mat(r["upper"])[:, 2], atol=CURVE_TOL,
+                               equal_nan=True)

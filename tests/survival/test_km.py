@@ -185,3 +185,14 @@ def test_km_bounded_monotone_and_order_invariant(rows, seed):
     for _, sub in tidy.groupby("g"):
         assert (np.diff(sub["estimate"].to_numpy()) <= 1e-15).all()
     pd.testing.assert_frame_equal(tidy, shuffled.tidy())
+
+
+def test_conf_level_90_matches_survfit(pbc, ref):
+    r = ref["km"]["pbc_edema_90"]
+    km = cs.kaplan_meier(pbc, time="years", event="death", by="edema", conf_level=0.9)
+    _compare(km.tidy(), r["curve"])
+    med = km.median()
+    np.testing.assert_allclose(med["conf_low"], num(r["median"]["lower"]), atol=1e-9,
+                               equal_nan=True)
+    np.testing.assert_allclose(med["conf_high"], num(r["median"]["upper"]), atol=1e-9,
+                               equal_nan=True)
