@@ -1,3 +1,9 @@
-"""calcstats.simulate."""
+"""calcstats.simulate: synthetic calcification cohorts with known truth."""
 
-__all__: list[str] = []
+from calcstats.simulate._simulate import simulate_cohort
+from calcstats.simulate._truth import Truth
+
+__all__: list[str] = [
+    "Truth",
+    "simulate_cohort",
+]

@@ -1,0 +1,209 @@
+"""The simulator's known truth: generating parameters, latent quantities, true models."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from calcstats._errors import CalcstatsError
+from calcstats.simulate import _params as P
+
+__all__ = ["Truth"]
+
+
+class Truth:
+    """What the simulator knows and the analyst does not.
+
+    Attributes
+    ----------
+    params : dict
+        Every generating parameter (the call's options, the preset, the per-etiology
+        tables and hazards, with their source tags).
+    patients : pandas.DataFrame
+        One row per patient: ``patient_id``, ``true_etiology``, ``true_calcification``,
+        ``true_n_calcifications`` (latent count at baseline, detected or not),
+        ``new_calcification_years`` (onset of a calcification formed during follow-up,
+        ``inf`` if none), ``calcification_recorded_years`` (first imaging study showing a
+        calcification, ``inf`` if none) and the latent event times before censoring
+        ``latent_<event>_years`` (``inf`` = never).
+    lesions : pandas.DataFrame
+        One row per true lesion: ``patient_id``, ``lesion``, ``onset_years``, ``segment``,
+        ``size_mm`` (true size), ``morphology`` (true), ``associated_lesion``.
+    etiology_levels : tuple of str
+        Recorded etiologies present in the cohort (sorted); the first is the reference
+        level that patsy (and so :func:`calcstats.cox`) uses.
+
+    Examples
+    --------
+    >>> import calcstats as cs
+    >>> sim = cs.simulate_cohort(500, seed=1)
+    >>> sim.truth.formula("cirrhosis")
+    'any_calcification + C(etiology) + age_at_index + sex'
+    """
+
+    def __init__(
+        self,
+        params: dict[str, Any],
+        patients: pd.DataFrame,
+        lesions: pd.DataFrame,
+        etiology_levels: tuple[str, ...],
+    ) -> None:
+        self.params = params
+        self.patients = patients
+        self.lesions = lesions
+        self.etiology_levels = tuple(etiology_levels)
+
+    def __repr__(self) -> str:
+        return (f"Truth(preset={self.params['preset']!r}, n={self.params['n']}, "
+                f"seed={self.params['seed']!r}, "
+                f"calcification_hr={self.params['calcification_hr']})")
+
+    @staticmethod
+    def _check_outcome(outcome: str) -> None:
+        if outcome in P.PH_OUTCOMES:
+            return
+        if outcome in ("liver_transplant", "death"):
+            raise CalcstatsError(
+                f"No single proportional-hazards model is true for {outcome!r}: its hazard "
+                "rises after decompensation, HCC or cholangiocarcinoma (illness-death "
+                "structure) and death adds Gompertz background mortality in attained age. "
+                f"Truth.formula/hazard_ratios cover {', '.join(P.PH_OUTCOMES)}."
+            )
+        raise CalcstatsError(
+            f"Unknown outcome {outcome!r}; the simulator's proportional-hazards outcomes "
+            f"are {', '.join(P.PH_OUTCOMES)}."
+        )
+
+    def formula(self, outcome: str, *, time_varying: bool = False) -> str:
+        """Right-hand side of the true cause-specific Cox model for ``outcome``.
+
+        Parameters
+        ----------
+        outcome : str
+            ``"cirrhosis"``, ``"decompensation"``, ``"hcc"`` or ``"cholangiocarcinoma"``.
+        time_varying : bool
+            If True, name the exposure ``calcification`` as in
+            ``cohort.counting_process_table(outcome, exposure="calcification")``;
+            otherwise ``any_calcification`` (baseline, ``cohort.survival_table``).
+
+        Notes
+        -----
+        The calcification effect acts on the calcification status as recorded, from the
+        first imaging study that shows it. With ``followup_imaging=False`` that status is
+        fixed at baseline and the baseline model is exactly true; with follow-up imaging
+        the time-varying model is the true one and the baseline model misclassifies the
+        patients whose calcification is first recorded later. For ``"cirrhosis"`` the
+        model applies to patients without cirrhosis at baseline (``survival_table``
+        leaves the others out), so ``cirrhosis_at_baseline`` is not a term.
+
+        Examples
+        --------
+        >>> import calcstats as cs
+        >>> cs.simulate_cohort(300, seed=2).truth.formula("hcc")
+        'any_calcification + C(etiology) + age_at_index + sex + cirrhosis_at_baseline'
+        """
+        self._check_outcome(outcome)
+        exposure = "calcification" if time_varying else "any_calcification"
+        terms = [exposure, "C(etiology)", "age_at_index", "sex"]
+        if P.HAZARDS[outcome]["log_cirrhosis"] is not None:
+            terms.append("cirrhosis_at_baseline")
+        return " + ".join(terms)
+
+    def hazard_ratios(
+        self, outcome: str, *, reference: str | None = None, time_varying: bool = False
+    ) -> pd.Series:
+        """True hazard ratio of every term of :meth:`formula`, named as cs.cox names them.
+
+        Parameters
+        ----------
+        outcome : str
+            As in :meth:`formula`.
+        reference : str, optional
+            Reference etiology; default the alphabetically first etiology in the cohort
+            (patsy's choice). Pass it when you fit on a subset that lacks that level.
+        time_varying : bool
+            Name the exposure ``calcification`` instead of ``any_calcification``.
+
+        Returns
+        -------
+        pandas.Series
+            Index: ``any_calcification``, ``C(etiology)[T.<level>]`` for each non-reference
+            level, ``age_at_index`` (per year), ``sex[T.M]`` and, except for cirrhosis,
+            ``cirrhosis_at_baseline``.
+
+        Examples
+        --------
+        >>> import calcstats as cs
+        >>> hr = cs.simulate_cohort(300, seed=2, calcification_hr=1.5).truth
+        >>> round(hr.hazard_ratios("cirrhosis")["any_calcification"], 3)
+        1.5
+        """
+        self._check_outcome(outcome)
+        levels = self.etiology_levels
+        ref = levels[0] if reference is None else reference
+        if ref not in levels:
+            raise CalcstatsError(
+                f"reference={ref!r} is not an etiology of this cohort; choose one of "
+                f"{', '.join(levels)}."
+            )
+        spec = P.HAZARDS[outcome]
+        exposure = "calcification" if time_varying else "any_calcification"
+        calc_hr = self.params["calcification_hr"] if outcome == "cirrhosis" else 1.0
+        out = {exposure: float(calc_hr)}
+        base = spec["rate"].get(ref, spec["default"])
+        for level in levels:
+            if level != ref:
+                out[f"C(etiology)[T.{level}]"] = spec["rate"].get(level, spec["default"]) / base
+        out["age_at_index"] = math.exp(spec["log_age"])
+        out["sex[T.M]"] = math.exp(spec["log_male"])
+        if spec["log_cirrhosis"] is not None:
+            out["cirrhosis_at_baseline"] = math.exp(spec["log_cirrhosis"])
+        return pd.Series(out, name="hazard_ratio", dtype=float)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Parameters, the true models (formula and hazard ratios per outcome) and a
+        summary of the latent quantities, as plain JSON-ready Python objects."""
+        models = {
+            k: {"formula": self.formula(k),
+                "hazard_ratios": {t: float(v) for t, v in self.hazard_ratios(k).items()}}
+            for k in P.PH_OUTCOMES
+        }
+        lat = self.patients
+        summary = {
+            "n_true_calcification": int(lat["true_calcification"].sum()),
+            "n_true_lesions_baseline": int(lat["true_n_calcifications"].sum()),
+            "n_new_calcification": int(np.isfinite(lat["new_calcification_years"]).sum()),
+            "n_calcification_recorded": int(
+                np.isfinite(lat["calcification_recorded_years"]).sum()),
+        }
+        return {
+            "generator": "calcstats.simulate_cohort",
+            "params": _jsonable(self.params),
+            "etiology_levels": list(self.etiology_levels),
+            "models": models,
+            "latent_summary": summary,
+        }
+
+    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
+        """:meth:`to_dict` as JSON text; written to ``path`` too when given."""
+        text = json.dumps(self.to_dict(), indent=indent, sort_keys=False) + "\n"
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    return obj
