@@ -151,7 +151,9 @@ def mantel_haenszel(
     exposure : str
         Binary exposure column (0/1 or bool; 1 = exposed).
     outcome : str
-        Binary outcome (0/1 or bool). For ``measure="IRR"`` a non-negative event count.
+        Binary outcome (0/1 or bool). For ``measure="IRR"`` a non-negative event count
+        per row (so aggregated rows work); competing-risk codes are not interpreted —
+        pass e.g. ``(status == 1).astype(int)``.
     strata : str or list of str
         Stratifying column(s); missing values are an error.
     measure : {"OR", "RR", "IRR"}

@@ -111,3 +111,14 @@ def test_mh_errors(trial):
         cs.mantel_haenszel(trial, exposure="treated", outcome="death", strata="chol")
     with pytest.raises(DataError, match="only the value"):
         cs.mantel_haenszel(trial.assign(z=1), exposure="z", outcome="death", strata="sex")
+
+
+def test_irr_accepts_aggregated_counts(trial):
+    per_patient = cs.mantel_haenszel(trial, exposure="treated", outcome="death", strata="sex",
+                                     measure="IRR", time="years")
+    agg = trial.groupby(["sex", "treated"], as_index=False).agg(
+        death=("death", "sum"), years=("years", "sum"))
+    aggregated = cs.mantel_haenszel(agg, exposure="treated", outcome="death", strata="sex",
+                                    measure="IRR", time="years")
+    pd.testing.assert_frame_equal(per_patient.tidy(), aggregated.tidy())
+    assert aggregated.homogeneity.statistic == pytest.approx(per_patient.homogeneity.statistic)
