@@ -181,15 +181,10 @@ def _col_widths(table: Table, text_width_cm: float, font_size: float) -> list[fl
     the label column wraps first (down to 30% of the text width), then all columns
     shrink in proportion."""
     indent_em = INDENT_CM / (font_size / 72 * 2.54)
-    ems = [
-        max(
-            _text_em(table.columns[0], bold=True),
-            *(
-                indent_em * lvl + _text_em(r[0])
-                for lvl, r in zip(table.indent, table.cells, strict=True)
-            ),
-        )
-    ]
+    labels = (
+        indent_em * lvl + _text_em(r[0]) for lvl, r in zip(table.indent, table.cells, strict=True)
+    )
+    ems = [max(_text_em(table.columns[0], bold=True), max(labels, default=0.0))]
     for j in range(1, table.n_cols):
         body = max((_text_em(r[j]) for r in table.cells), default=0.0)
         ems.append(max(_text_em(table.columns[j], bold=True), body, 1.5))

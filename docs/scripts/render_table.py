@@ -9,8 +9,9 @@ Writes ``table1.html``, ``table1.docx``, ``table1.xlsx``, ``table1.tex`` and
 
 * ``table1_html.png``: the HTML page screenshotted by headless Chromium
   (``apt-get install chromium``);
-* ``table1_docx.png``: the Word file converted by LibreOffice to PDF and by ``pdftoppm``
-  (poppler-utils) to PNG, when ``libreoffice``/``soffice`` and ``pdftoppm`` are installed.
+* ``table1_docx.png`` and ``table1_xlsx.png``: the Word and Excel files converted by
+  LibreOffice to PDF and by ``pdftoppm`` (poppler-utils) to PNG, when
+  ``libreoffice``/``soffice`` and ``pdftoppm`` are installed.
 
 Tools that are missing are reported and skipped. The table is made by hand (no
 statistics), with the layout features of a real Table 1: a spanner, indented levels,
@@ -115,37 +116,34 @@ def main(outdir: str = "/tmp/calcstats_render") -> int:
     office = shutil.which("libreoffice") or shutil.which("soffice")
     pdftoppm = shutil.which("pdftoppm")
     if office and pdftoppm:
-        subprocess.run(
-            [
-                office,
-                "--headless",
-                "--convert-to",
-                "pdf",
-                "--outdir",
-                str(out),
-                str(out / "table1.docx"),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-        subprocess.run(
-            [
-                pdftoppm,
-                "-png",
-                "-r",
-                "110",
-                "-singlefile",
-                str(out / "table1.pdf"),
-                str(out / "table1_docx"),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-        print("wrote", out / "table1_docx.png")
+        for name in ("table1.docx", "table1.xlsx"):
+            stem = name.replace(".", "_")
+            subprocess.run(
+                [
+                    office,
+                    "--headless",
+                    "--convert-to",
+                    "pdf",
+                    "--outdir",
+                    str(out / stem),
+                    str(out / name),
+                ],
+                capture_output=True,
+                timeout=300,
+            )
+            pdf = out / stem / "table1.pdf"
+            if not pdf.exists():
+                print(f"LibreOffice could not convert {name} (is its component installed?)")
+                continue
+            subprocess.run(
+                [pdftoppm, "-png", "-r", "110", "-singlefile", str(pdf), str(out / stem)],
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
+            print("wrote", out / f"{stem}.png")
     else:
-        print("libreoffice or pdftoppm not found: skipped the Word rendering")
+        print("libreoffice or pdftoppm not found: skipped the Word and Excel renderings")
     return 0
 
 

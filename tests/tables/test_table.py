@@ -154,3 +154,18 @@ def test_outputs_are_deterministic(table, make_table):
     assert table == other
     for method in ("to_html", "to_latex", "to_markdown", "to_csv", "to_text"):
         assert getattr(table, method)() == getattr(other, method)()
+
+
+def test_empty_body_exports(tmp_path):
+    import docx
+    import openpyxl
+
+    t = Table(pd.DataFrame({"x": [], "y": []}), title="Empty", footnotes=["n"])
+    assert "x & y \\\\\n\\midrule\n\\bottomrule" in t.to_latex()
+    assert t.to_csv() == "x,y\n"
+    t.to_docx(tmp_path / "e.docx")
+    d = docx.Document(str(tmp_path / "e.docx"))
+    assert [c.text for c in d.tables[0].rows[0].cells] == ["x", "y"]
+    ws = openpyxl.load_workbook(t.to_excel(tmp_path / "e.xlsx")).active
+    assert [c.value for c in ws[3]] == ["x", "y"] and ws["A4"].value == "n"
+    assert ws["A3"].border.bottom.style == "medium"
