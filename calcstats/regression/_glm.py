@@ -37,6 +37,7 @@ from calcstats._errors import (
     ConvergenceWarning,
     DataError,
     SeparationWarning,
+    SparseDataWarning,
 )
 from calcstats._result import check_conf_level
 from calcstats.regression._design import Design, build_design
@@ -195,6 +196,23 @@ def _separation_check(design: Design, res: Any, caught: list[str]) -> None:
         )
 
 
+def _unbounded_check(design: Design, res: Any, name: str, category: type[Warning]) -> None:
+    """Warn when an estimate runs off to infinity (e.g. a level with zero events)."""
+    b = np.abs(np.asarray(res.params, dtype=float))
+    se = np.asarray(res.bse, dtype=float)
+    bad = (se > 1e3 * max(1.0, float(np.median(b)))) | (b > 20) | ~np.isfinite(se)
+    if bad.any():
+        terms = [c for c, x in zip(design.X.columns, bad, strict=True) if x]
+        warnings.warn(
+            f"{name}(): the estimates of {terms} in {design.formula!r} are unbounded (maximum "
+            "likelihood at infinity, e.g. a level with no events or all events); their values "
+            "and SEs are arbitrary. Merge sparse levels or remove the term"
+            + (", or use logistic(method='firth')." if category is SeparationWarning else "."),
+            category,
+            stacklevel=4,
+        )
+
+
 def _fit_logistic_ml(design: Design, conf_level: float, *, warn: bool = True) -> RegressionResult:
     res, se_type, caught = _glm_fit(design, sm.families.Binomial())
     if warn:
@@ -275,7 +293,7 @@ def logistic(
 # ---------------------------------------------------------------------------------------
 def _fit_poisson(
     design: Design, conf_level: float, robust: bool, *, cls: type = PoissonResult,
-    method: str | None = None,
+    method: str | None = None, warn: bool = True,
 ) -> RegressionResult:
     res, se_type, caught = _glm_fit(design, sm.families.Poisson(), robust=robust)
     if "convergence" in caught:
@@ -284,6 +302,9 @@ def _fit_poisson(
             ConvergenceWarning,
             stacklevel=3,
         )
+    if warn:
+        _unbounded_check(design, res, "poisson" if cls is PoissonResult else "log_binomial",
+                         SparseDataWarning if cls is PoissonResult else SeparationWarning)
     if method is None:
         method = "modified Poisson (robust HC0)" if robust else "Poisson regression"
         if design.offset is not None:
@@ -292,7 +313,7 @@ def _fit_poisson(
         cls, design, res, method=method, se_type=se_type, loglik=float(res.llf),
         conf_level=conf_level,
         refit=lambda cols: _fit_poisson(_subset(design, cols), conf_level, robust, cls=cls,
-                                        method=method),
+                                        method=method, warn=False),
     )
 
 
@@ -388,6 +409,8 @@ def _fit_log_binomial(design: Design, conf_level: float, *, warn: bool = True):
     except (ValueError, np.linalg.LinAlgError, FloatingPointError) as err:
         problem = f"the fit failed ({err})"
     if problem is None:
+        if warn:
+            _unbounded_check(design, res, "log_binomial", SeparationWarning)
         return _wrap(
             LogBinomialResult, design, res, method="log-binomial regression", se_type=se_type,
             loglik=float(res.llf), conf_level=conf_level,
@@ -403,7 +426,7 @@ def _fit_log_binomial(design: Design, conf_level: float, *, warn: bool = True):
         )
     return _fit_poisson(
         design, conf_level, True, cls=LogBinomialResult,
-        method=f"modified Poisson (robust HC0) — log-binomial fallback: {problem}",
+        method=f"modified Poisson (robust HC0) — log-binomial fallback: {problem}", warn=warn,
     )
 
 
@@ -434,10 +457,12 @@ def _theta_ml(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
     return t
 
 
-def _fit_nb(design: Design, conf_level: float) -> RegressionResult:
+def _fit_nb(design: Design, conf_level: float, *, warn: bool = True) -> RegressionResult:
     y = design.y.to_numpy(dtype=float)
     w = np.ones_like(y) if design.weights is None else design.weights
     res, _, _ = _glm_fit(design, sm.families.Poisson())
+    if warn:
+        _unbounded_check(design, res, "negative_binomial", SparseDataWarning)
     mu = np.asarray(res.fittedvalues, dtype=float)
     theta = _theta_ml(y, mu, w)
     if not np.isfinite(theta):
@@ -479,7 +504,7 @@ def _fit_nb(design: Design, conf_level: float) -> RegressionResult:
         NegativeBinomialResult, design, res, method="negative binomial regression (NB2, "
         "theta by ML)", se_type=se_type, loglik=ll, conf_level=conf_level,
         n_params=design.X.shape[1] + 1,
-        refit=lambda cols: _fit_nb(_subset(design, cols), conf_level),
+        refit=lambda cols: _fit_nb(_subset(design, cols), conf_level, warn=False),
         extra={"theta": theta, "theta_se": se_theta,
                "glance": {"theta": theta, "theta_se": se_theta}},
     )

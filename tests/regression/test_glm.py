@@ -275,3 +275,33 @@ def test_flipping_a_covariate_inverts_the_ratio(pbc):
     assert tb.loc["nage", "estimate"] == pytest.approx(1 / ta.loc["age", "estimate"], rel=1e-8)
     assert tb.loc["nage", "std_error"] == pytest.approx(ta.loc["age", "std_error"], rel=1e-8)
     assert tb.loc["nage", "conf_low"] == pytest.approx(1 / ta.loc["age", "conf_high"], rel=1e-8)
+
+
+@pytest.fixture()
+def zero_level():
+    rng = np.random.default_rng(1)
+    n = 300
+    d = pd.DataFrame({"g": rng.choice(["a", "b", "c"], n), "x": rng.normal(size=n),
+                      "py": rng.uniform(1, 3, n)})
+    d["y"] = rng.binomial(1, 0.3, n)
+    d.loc[d["g"] == "c", "y"] = 0
+    d["cnt"] = rng.poisson(2 * d["py"])
+    d.loc[d["g"] == "c", "cnt"] = 0
+    return d
+
+
+def test_level_without_events_is_never_silent(zero_level):
+    from calcstats import ConvergenceError, SeparationWarning, SparseDataWarning
+
+    d = zero_level
+    with pytest.warns(SeparationWarning, match=r"C\(g\)\[T.c\]"):
+        logistic(d, "y ~ C(g) + x")
+    with pytest.warns(SparseDataWarning, match=r"C\(g\)\[T.c\].*unbounded"):
+        poisson(d, "cnt ~ C(g) + x", exposure="py")
+    with pytest.warns(SeparationWarning, match="unbounded"):
+        log_binomial(d, "y ~ C(g) + x")
+    with pytest.warns(SparseDataWarning), pytest.raises(ConvergenceError, match="poisson"):
+        negative_binomial(d, "cnt ~ C(g) + x", exposure="py")
+    # Firth gives a finite estimate for the empty level
+    fit = logistic(d, "y ~ C(g) + x", method="firth")
+    assert np.isfinite(fit.params["C(g)[T.c]"]) and fit.params["C(g)[T.c]"] < -2
