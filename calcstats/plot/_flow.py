@@ -20,7 +20,13 @@ _NEEDED = {"reason", "n_before", "n_excluded", "n_after"}
 
 def _flow_frame(data: Any) -> pd.DataFrame:
     flow = getattr(data, "flow", data)
-    frame = flow.to_frame() if hasattr(flow, "to_frame") else flow
+    if hasattr(flow, "to_frame"):
+        try:
+            frame = flow.to_frame(detail=True)  # with the validation rule of each step
+        except TypeError:
+            frame = flow.to_frame()
+    else:
+        frame = flow
     if not isinstance(frame, pd.DataFrame) or not _NEEDED <= set(frame.columns):
         raise CalcstatsError(
             "flow_diagram expects a Cohort, its .flow, or flow.to_frame() with columns "
@@ -39,8 +45,11 @@ def _group(frame: pd.DataFrame) -> tuple[int, list[dict[str, Any]]]:
     has_rule = "rule" in frame.columns
     boxes: list[dict[str, Any]] = []
     for _, row in steps.iterrows():
-        is_rule = has_rule and isinstance(row["rule"], str) and row["rule"] != ""
-        item = (str(row["reason"]), int(row["n_excluded"]))
+        is_rule = has_rule and isinstance(row["rule"], str) and row["rule"] not in ("", "user")
+        rows_only = int(row.get("n_rows_excluded", 0) or 0) if int(row["n_excluded"]) == 0 else 0
+        if int(row["n_excluded"]) == 0 and rows_only == 0:
+            continue  # a step that removed nothing
+        item = (str(row["reason"]), int(row["n_excluded"]), rows_only)
         if is_rule and boxes and boxes[-1]["validation"]:
             boxes[-1]["items"].append(item)
             boxes[-1]["n_excluded"] += item[1]
@@ -55,6 +64,14 @@ def _group(frame: pd.DataFrame) -> tuple[int, list[dict[str, Any]]]:
             }
         )
     return start, boxes
+
+
+def _item(reason: str, n: int, rows_only: int) -> str:
+    if n == 0 and rows_only:
+        if "row" in reason:
+            return f"• {reason}"
+        return f"• {reason} ({rows_only:,} row{'s' if rows_only != 1 else ''}, no patient)"
+    return f"• {reason} (n = {n:,})"
 
 
 def flow_diagram(
@@ -107,7 +124,8 @@ def flow_diagram(
     start, boxes = _group(frame)
     n_main = len(boxes) + 1
     if ax is None:
-        fig = plt.figure(figsize=figsize or (6.3, 0.6 + 1.05 * n_main))
+        n_items = sum(len(b["items"]) + 1 for b in boxes)
+        fig = plt.figure(figsize=figsize or (6.3, 0.6 + 0.8 * n_main + 0.22 * n_items))
         ax = fig.add_axes((0.02, 0.02, 0.96, 0.96))
     else:
         fig = ax.figure
@@ -184,8 +202,8 @@ def flow_diagram(
         lines = [keep(f"{head} (n = {box['n_excluded']:,})")]
         if box["validation"] or len(box["items"]) > 1:
             lines += [
-                textwrap.fill(keep(f"• {r} (n = {n:,})"), chars_side, subsequent_indent="   ")
-                for r, n in box["items"]
+                textwrap.fill(keep(_item(r, n, k)), chars_side, subsequent_indent="   ")
+                for r, n, k in box["items"]
             ]
         else:
             lines.append(textwrap.fill(box["items"][0][0], chars_side))

@@ -60,3 +60,25 @@ def test_flow_errors():
 
 def test_flow_baseline(flow, match_baseline, baseline_style):
     match_baseline(flow_diagram(flow), "flow_diagram")
+
+
+def test_flow_from_real_cohort_groups_validation_rules():
+    import calcstats as cs
+
+    p = pd.DataFrame({
+        "patient_id": ["a", "b", "c", "d", "e"],
+        "sex": ["F", "M", "F", "F", "M"],
+        "age_at_index": [50, 60, 70, 80, 15],
+        "index_date": ["2020-01-01", "2020-02-01", "2020-03-01", "2020-13-01", "2020-01-01"],
+        "etiology": ["pbc", "psc", "pbc", "foo", "psc"],
+        "cirrhosis_at_baseline": [False, False, False, False, False],
+        "last_followup_date": ["2022-01-01", "2023-01-01", "2021-01-01", "2022-01-01",
+                               "2022-01-01"],
+    })
+    cohort = cs.read_cohort(patients=p, on_error="exclude")
+    cohort = cohort.exclude("age_at_index < 18", reason="age under 18")
+    texts = _texts(flow_diagram(cohort))
+    side = [" ".join(t.split()) for t in texts if t.startswith("Excluded")]
+    assert side[0].startswith("Excluded at data validation (n = 1)")
+    assert side[1] == "Excluded (n = 1) age under 18"
+    assert "Patients analysed\n(n = 3)" in texts
