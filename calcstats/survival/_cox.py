@@ -218,7 +218,7 @@ def cox(
         wt = wser.to_numpy(dtype=float)
         if np.any(~np.isfinite(wt)) or np.any(wt <= 0):
             raise DataError(f"weights column {weights!r} must be positive and finite.")
-    scodes = group_codes(sub, strata_cols)[0] if strata_cols else None
+    scodes, slabels = group_codes(sub, strata_cols) if strata_cols else (None, None)
     X = design.X
     _check_design(X, design.columns, status)
     cd = prepare(X, stop, status, start=st, weights=wt, strata=scodes, ties=ties)
@@ -245,6 +245,7 @@ def cox(
         "status": status,
         "weights": wt, "strata": scodes, "strata_cols": strata_cols, "time": time,
         "event": event, "cause": cause, "start_col": start, "weights_col": weights,
+        "strata_labels": slabels, "data": sub, "formula": formula,
     }
     return CoxResult(params, bse, fit=fit, design=design, cov=cov, info=info,
                      conf_level=level)

@@ -354,5 +354,6 @@ def fine_gray(
     bse = pd.Series(np.sqrt(np.diag(fit.var)), index=design.columns)
     info = {"n": len(t), "n_events": int((code == 1).sum()),
             "n_competing": int((code == 2).sum()), "n_censored": int((code == 0).sum()),
-            "cause": cause, "n_dropped": design.n_dropped, "time": time, "event": event}
+            "cause": cause, "n_dropped": design.n_dropped, "time": time, "event": event,
+            "data": sub, "formula": formula, "max_iter": max_iter, "t": t, "code": code}
     return FineGrayResult(params, bse, fit=fit, design=design, info=info, conf_level=level)

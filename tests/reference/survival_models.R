@@ -118,3 +118,21 @@ out$fg_ties_cause2 <- list(term = c("x", "b"), coef = unname(fgm2$coef),
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE),
            "tests/reference/survival_models.json")
 cat("wrote tests/reference/survival_models.json\n")
+
+# survfit.coxph curves for adjusted_curves: individual curves (with SE) and their mean
+sc <- function(fit, nd, times) {
+  sf <- survfit(fit, newdata = nd)
+  s <- summary(sf, times = times)
+  list(times = times, surv = unname(as.matrix(s$surv)), std_err = unname(as.matrix(s$std.err)))
+}
+adj <- list()
+fit_m <- coxph(mayo, data = pbc)
+adj$mayo_one <- sc(fit_m, pbc[5, ], c(500, 1000, 2000, 3000, 4000))
+adj$mayo_three <- sc(fit_m, pbc[c(1, 10, 100), ], c(500, 1000, 2000, 3000, 4000))
+fit_sb <- coxph(Surv(time, death) ~ age + log(bili) + strata(edema), data = pbc, ties = "breslow")
+adj$strata_one <- sc(fit_sb, pbc[pbc$edema == 0.5, ][2, ], c(500, 1000, 2000, 3000))
+out2 <- jsonlite::fromJSON("tests/reference/survival_models.json", simplifyVector = FALSE)
+out2$adjusted <- adj
+writeLines(toJSON(out2, digits = NA, auto_unbox = TRUE, pretty = TRUE),
+           "tests/reference/survival_models.json")
+cat("added adjusted-curve references\n")
