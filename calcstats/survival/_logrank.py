@@ -152,7 +152,11 @@ def logrank(
     else:
         keep = expected > 0
         if keep.sum() < 2:
-            raise DataError("fewer than two groups have any subject at risk at an event time.")
+            raise DataError(
+                "fewer than two groups have any subject at risk at an event time (groups "
+                f"with none: {sd.groups[~keep].to_dict('records')}); the groups' follow-up "
+                "does not overlap, so there is nothing to compare."
+            )
         oe_k = oe[keep][1:]
         stat = float(oe_k @ np.linalg.solve(var[np.ix_(keep, keep)][1:, 1:], oe_k))
         df = int(keep.sum()) - 1

@@ -196,3 +196,12 @@ def test_conf_level_90_matches_survfit(pbc, ref):
                                equal_nan=True)
     np.testing.assert_allclose(med["conf_high"], num(r["median"]["upper"]), atol=1e-9,
                                equal_nan=True)
+
+
+def test_integer_weights_equal_replicated_rows(small):
+    w = (small.index % 3 + 1).to_numpy()
+    weighted = cs.kaplan_meier(small.assign(w=w), time="time", event="event1", by="g",
+                               weights="w")
+    expanded = cs.kaplan_meier(small.loc[small.index.repeat(w)], time="time", event="event1",
+                               by="g")
+    pd.testing.assert_frame_equal(weighted.tidy(), expanded.tidy(), atol=1e-12)

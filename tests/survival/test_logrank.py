@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import calcstats as cs
 from calcstats._errors import CalcstatsWarning, DataError
@@ -123,3 +127,26 @@ def test_bad_input(small):
         res = cs.logrank(df, time="time", event="event1", by="g")
     assert res.table.loc[2, "observed"] == 0
     assert isinstance(res.table, pd.DataFrame)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.integers(1, 12), st.integers(0, 1), st.sampled_from("abc")),
+                  min_size=6, max_size=60),
+)
+def test_invariant_to_group_labels(rows):
+    df = pd.DataFrame(rows, columns=["t", "d", "g"])
+    if df["g"].nunique() < 2 or df["d"].sum() == 0:
+        return
+    relabel = df.assign(g=df["g"].map({"a": "z", "b": "y", "c": "x"}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CalcstatsWarning)
+        try:
+            a = cs.logrank(df, time="t", event="d", by="g")
+        except DataError:  # no two groups share an event time: both must refuse
+            with pytest.raises(DataError, match="fewer than two groups"):
+                cs.logrank(relabel, time="t", event="d", by="g")
+            return
+        b = cs.logrank(relabel, time="t", event="d", by="g")
+    assert a.statistic == pytest.approx(b.statistic, rel=1e-9, abs=1e-12)
+    assert a.df == b.df
