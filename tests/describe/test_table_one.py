@@ -257,3 +257,25 @@ def test_docx_reopened_cell_by_cell(tmp_path, t1):
     matched = [r for r in body_rows if r in expected]
     assert len(matched) == len(expected)
     assert [r[0] for r in matched] == [r[0] for r in expected]
+
+
+def test_agrees_with_python_tableone(trial):
+    tableone = pytest.importorskip("tableone")
+    import warnings
+
+    cols = ["age", "bili", "chol", "sex", "edema", "ascites"]
+    cat = ["sex", "edema", "ascites"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = tableone.TableOne(trial, columns=cols, categorical=cat, nonnormal=["bili"],
+                                   groupby="stage", pval=True, smd=True, include_null=False)
+    ours = cs.table_one(trial, by="stage", variables=cols, categorical=["edema"],
+                        nonnormal=["bili"]).to_frame()
+    ours = ours[ours["variable"] != "n"].groupby("variable").first()
+    p = theirs.htest_table["P-Value"].astype(float)
+    smd = theirs.smd_table.astype(float).abs().max(axis=1)
+    for var in cols:
+        if theirs.htest_table.loc[var, "Test"] in ("One-way ANOVA", "Kruskal-Wallis",
+                                                   "Chi-squared"):
+            assert ours.loc[var, "p_value"] == pytest.approx(p[var], rel=1e-9), var
+        assert ours.loc[var, "smd"] == pytest.approx(smd[var], rel=1e-9), var
