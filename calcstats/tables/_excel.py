@@ -1,10 +1,11 @@
 """Excel (.xlsx) export of a :class:`~calcstats.tables.Table` with openpyxl.
 
-Layout: the title in A1 (bold), a blank row, the header (spanner labels in merged cells
-with a thin rule under them, then the bold column headings), the body with row levels
-indented (``Alignment(indent=level)``), a rule above the header, under the header and
-under the body, footnotes in the rows below. Column widths follow the longest text.
-Cells hold the display strings; the raw numbers are in ``Table.to_frame()``. The file is
+Layout: one font throughout (Arial 10 pt by default), the title in A1 (bold), a blank
+row, the header (spanner labels in merged cells with a thin rule under them, then the
+bold column headings), the body with row levels indented (``Alignment(indent=level)``),
+a rule above the header, under the header and under the body, footnotes in the rows
+below. Column widths follow the longest text and the sheet prints one page wide. Cells
+hold the display strings; the raw numbers are in ``Table.to_frame()``. The file is
 reproducible: document timestamps and zip entry times are fixed.
 """
 
@@ -30,7 +31,12 @@ _FORBIDDEN = set("[]:*?/\\")
 
 
 def table_to_excel(
-    table: Table, path: str | os.PathLike[str], *, sheet_name: str = "Table"
+    table: Table,
+    path: str | os.PathLike[str],
+    *,
+    sheet_name: str = "Table",
+    font: str = "Arial",
+    font_size: float = 10,
 ) -> Path:
     """Write ``table`` to a new workbook at ``path`` and return the path.
 
@@ -41,6 +47,10 @@ def table_to_excel(
         The .xlsx file to write (overwritten if it exists).
     sheet_name : str, default "Table"
         Worksheet name (at most 31 characters, none of ``[]:*?/\\``).
+    font : str, default "Arial"
+        The one font of every cell.
+    font_size : float, default 10
+        Size in points of the table; the title is 2 pt larger, footnotes 1 pt smaller.
 
     Returns
     -------
@@ -62,14 +72,19 @@ def table_to_excel(
     wb.properties.creator = "calcstats"
     ws = wb.active
     ws.title = sheet_name
-    bold = Font(bold=True)
+    if not 6 <= font_size <= 14:
+        raise CalcstatsError(f"font_size must be between 6 and 14 points, got {font_size!r}.")
+    plain = Font(name=font, size=font_size)
+    bold = Font(name=font, size=font_size, bold=True)
     thick = Side(style="medium", color="000000")
     thin = Side(style="thin", color="000000")
     centre = Alignment(horizontal="center", vertical="top")
 
     r = 1
     if table.title:
-        ws.cell(row=r, column=1, value=table.title).font = Font(bold=True, size=12)
+        ws.cell(row=r, column=1, value=table.title).font = Font(
+            name=font, size=font_size + 2, bold=True
+        )
         r += 2
     first_header = r
     runs = table.spanner_row()
@@ -96,6 +111,7 @@ def table_to_excel(
         for j, v in enumerate(values):
             cell = ws.cell(row=r, column=j + 1, value=v if v != "" else None)
             cell.number_format = "@"
+            cell.font = plain
             if j == 0:
                 cell.alignment = Alignment(horizontal="left", vertical="top", indent=lvl)
             else:
@@ -106,7 +122,7 @@ def table_to_excel(
         cell = ws.cell(row=last_row, column=j + 1)
         cell.border = Border(top=cell.border.top, bottom=thick)
     for note in table.footnotes:
-        ws.cell(row=r, column=1, value=note).font = Font(size=9)
+        ws.cell(row=r, column=1, value=note).font = Font(name=font, size=font_size - 1)
         r += 1
     labels = [2 * lvl + len(row[0]) for lvl, row in zip(table.indent, table.cells, strict=True)]
     widths = [max([len(table.columns[0]), *labels, 8])]
@@ -119,6 +135,10 @@ def table_to_excel(
     for j, w in enumerate(widths):
         ws.column_dimensions[ws.cell(row=1, column=j + 1).column_letter].width = w + 2
     ws.freeze_panes = ws.cell(row=header_row + 1, column=2)
+    # print on one page width
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
     out = Path(path)
     wb.save(str(out))
     normalise_zip(out)

@@ -307,11 +307,18 @@ class Table:
             self, path, document=document, font=font, font_size=font_size, landscape=landscape
         )
 
-    def to_excel(self, path: str | os.PathLike[str], *, sheet_name: str = "Table") -> Path:
+    def to_excel(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        sheet_name: str = "Table",
+        font: str = "Arial",
+        font_size: float = 10,
+    ) -> Path:
         """Write an .xlsx workbook; see :func:`calcstats.tables._excel.table_to_excel`."""
         from calcstats.tables._excel import table_to_excel
 
-        return table_to_excel(self, path, sheet_name=sheet_name)
+        return table_to_excel(self, path, sheet_name=sheet_name, font=font, font_size=font_size)
 
     def to_csv(self, path: str | os.PathLike[str] | None = None) -> str | None:
         """Write the display table as CSV (UTF-8, ``\\n`` line ends).

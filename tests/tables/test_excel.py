@@ -82,3 +82,14 @@ def test_excel_deterministic_and_bad_sheet(table, make_table, tmp_path):
     assert a.read_bytes() == b.read_bytes()
     with pytest.raises(CalcstatsError, match="sheet name"):
         table.to_excel(tmp_path / "c.xlsx", sheet_name="a/b")
+
+
+def test_excel_one_font_and_page_fit(table, tmp_path):
+    path = table.to_excel(tmp_path / "f.xlsx", font="Times New Roman", font_size=9)
+    ws = openpyxl.load_workbook(path).active
+    cells = [c for row in ws.iter_rows() for c in row if c.value is not None]
+    assert {c.font.name for c in cells} == {"Times New Roman"}
+    assert ws["A1"].font.sz == 11 and ws["A5"].font.sz == 9 and ws["A10"].font.sz == 8
+    assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+    with pytest.raises(CalcstatsError, match="font_size"):
+        table.to_excel(tmp_path / "g.xlsx", font_size=3)
