@@ -12,6 +12,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from calcstats._errors import DataError, DataWarning, SchemaError
 from calcstats.cohort._analysis import (
@@ -560,3 +562,155 @@ def test_lesion_table_name_clash_and_empty():
     c.findings["modality"] = "CT"
     with pytest.raises(SchemaError, match=r"findings table has column.*'modality'"):
         lesion_table(c)
+
+
+# ----------------------------------------------------------------------------- properties
+
+EVENTS = ("cirrhosis", "hcc", "death", "liver_transplant")
+SEGS = ("I", "II", "III", "IVa", "IVb", "V", "VI", "VII", "VIII")
+MORPHS = ("punctate", "coarse", "rim", "diffuse")
+
+
+@st.composite
+def cohorts(draw):
+    n = draw(st.integers(1, 6))
+    patients, studies, findings, events = [], [], [], []
+    for i in range(n):
+        pid = f"p{i}"
+        index = draw(st.integers(0, 40))
+        patients.append({"patient_id": pid, "index": index,
+                         "fu": index + draw(st.integers(0, 1500)),
+                         "cirrhosis_at_baseline": draw(st.booleans())})
+        for j in range(draw(st.integers(0, 3))):
+            sid = f"{pid}s{j}"
+            studies.append((sid, pid, index + draw(st.integers(-60, 1500)), "CT"))
+            for k in range(draw(st.integers(0, 3))):
+                findings.append((f"{sid}f{k}", sid, pid, draw(st.sampled_from(SEGS)),
+                                 draw(st.floats(0.5, 40)), draw(st.sampled_from(MORPHS))))
+        for _ in range(draw(st.integers(0, 4))):
+            events.append((pid, draw(st.sampled_from(EVENTS)),
+                           index + draw(st.integers(-100, 1700))))
+    return make_cohort(patients, studies, findings, events)
+
+
+@st.composite
+def analyses(draw):
+    outcome = draw(st.sampled_from(("cirrhosis", "hcc", "death")))
+    others = [e for e in ("death", "liver_transplant") if e != outcome]
+    competing = tuple(draw(st.permutations(others))[: draw(st.integers(0, len(others)))])
+    horizon = draw(st.one_of(st.none(), st.floats(0.2, 5.0)))
+    return outcome, competing, horizon
+
+
+def oracle(c, outcome, competing, horizon):
+    """Follow-up by the documented rules, one patient at a time."""
+    names = (outcome, *competing)
+    rows, excluded = {}, []
+    for p in c.patients.itertuples():
+        fu = (p.last_followup_date - p.index_date).days
+        mine = c.events[(c.events["patient_id"] == p.patient_id)
+                        & c.events["event"].isin(names)]
+        first = {e: (d - p.index_date).days
+                 for e, d in mine.groupby("event")["event_date"].min().items()}
+        if first.get(outcome, 1) <= 0 or (outcome == "cirrhosis" and p.cirrhosis_at_baseline):
+            excluded.append(p.patient_id)
+            continue
+        if any(first.get(e, 1) <= 0 for e in competing):
+            excluded.append(p.patient_id)
+            continue
+        cands = sorted((first[e], k + 1) for k, e in enumerate(names) if e in first)
+        t, s = fu, 0
+        if cands and cands[0][0] <= fu:
+            t, s = cands[0]
+        if horizon is not None and t > horizon * 365.25:
+            t, s = horizon * 365.25, 0
+        if t <= 0:
+            excluded.append(p.patient_id)
+            continue
+        rows[p.patient_id] = (t / 365.25, s)
+    return rows, excluded
+
+
+def _quiet(fn, *args, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        return fn(*args, **kw)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cohorts(), analyses())
+def test_property_survival_table_matches_rules(c, analysis):
+    outcome, competing, horizon = analysis
+    table = _quiet(survival_table, c, outcome, competing=competing, horizon=horizon)
+    expected, excluded = oracle(c, outcome, competing, horizon)
+    assert (table["time"] > 0).all() and np.isfinite(table["time"]).all()
+    if horizon is not None:
+        assert (table["time"] <= horizon).all()
+    assert set(table["status"]) <= set(range(len(competing) + 2))
+    assert table["patient_id"].tolist() == [p for p in c.patients["patient_id"] if p in expected]
+    for pid, t, s in zip(table["patient_id"], table["time"], table["status"], strict=True):
+        assert s == expected[pid][1]
+        assert t == pytest.approx(expected[pid][0], rel=1e-12)
+    assert table.attrs["excluded"]["patient_id"].tolist() == excluded
+    # status k > 0: the patient has that event on the day follow-up ends
+    for row in table[table["status"] > 0].itertuples():
+        name = table.attrs["status_labels"][row.status]
+        days = (c.events.loc[(c.events["patient_id"] == row.patient_id)
+                             & (c.events["event"] == name), "event_date"]
+                - c.patients.set_index("patient_id").loc[row.patient_id, "index_date"]).dt.days
+        assert days.min() == pytest.approx(row.time * 365.25)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cohorts(), analyses(), st.randoms(use_true_random=False))
+def test_property_row_order_does_not_matter(c, analysis, rnd):
+    outcome, competing, horizon = analysis
+
+    def shuffled(df):
+        order = list(range(len(df)))
+        rnd.shuffle(order)
+        return df.iloc[order].reset_index(drop=True)
+
+    c2 = SimpleNamespace(patients=shuffled(c.patients), imaging=shuffled(c.imaging),
+                         findings=shuffled(c.findings), events=shuffled(c.events))
+    for fn, kw in ((survival_table, {"competing": competing, "horizon": horizon}),
+                   (counting_process_table, {"competing": competing})):
+        a = _quiet(fn, c, outcome, **kw)
+        b = _quiet(fn, c2, outcome, **kw)
+        keys = ["patient_id", "start"] if "start" in a.columns else ["patient_id"]
+        a = a.sort_values(keys).reset_index(drop=True)
+        b = b.sort_values(keys).reset_index(drop=True)
+        pd.testing.assert_frame_equal(a, b)
+    pa = patient_table(c).sort_values("patient_id").reset_index(drop=True)
+    pb = patient_table(c2).sort_values("patient_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(pa, pb)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cohorts(), analyses())
+def test_property_counting_process_has_no_immortal_time(c, analysis):
+    outcome, competing, _ = analysis
+    stt = _quiet(survival_table, c, outcome, competing=competing).set_index("patient_id")
+    cpt = _quiet(counting_process_table, c, outcome, competing=competing)
+    assert (cpt["stop"] > cpt["start"]).all()  # no zero-length intervals
+    assert set(cpt["patient_id"]) == set(stt.index)
+    idx = c.patients.set_index("patient_id")["index_date"]
+    with_findings = c.imaging[c.imaging["study_id"].isin(c.findings["study_id"])]
+    first_seen = ((with_findings.groupby("patient_id")["study_date"].min()
+                   - idx.reindex(with_findings.groupby("patient_id").size().index)).dt.days)
+    for pid, rows in cpt.groupby("patient_id", sort=False):
+        assert rows["stop"].diff().dropna().gt(0).all()
+        assert rows["start"].iloc[0] == 0
+        assert (rows["start"].iloc[1:].to_numpy() == rows["stop"].iloc[:-1].to_numpy()).all()
+        assert (rows["stop"] - rows["start"]).sum() == pytest.approx(stt.loc[pid, "time"])
+        assert rows["stop"].iloc[-1] == pytest.approx(stt.loc[pid, "time"])
+        assert rows["status"].iloc[-1] == stt.loc[pid, "status"]
+        assert (rows["status"].iloc[:-1] == 0).all()
+        assert rows["calcification"].is_monotonic_increasing
+        seen = first_seen.get(pid, np.inf)
+        for r in rows.itertuples():
+            if r.calcification == 1:  # exposed only from the day calcification was seen
+                assert r.start * 365.25 == pytest.approx(max(seen, 0)) or (
+                    r.start * 365.25 >= seen)
+            else:
+                assert r.stop * 365.25 <= seen + 1e-9
