@@ -30,7 +30,10 @@ __all__ = ["aalen_johansen", "cumulative_incidence"]
 
 
 def aalen_johansen(
-    n_risk: np.ndarray, n_cause: np.ndarray, n_censor: np.ndarray
+    n_risk: np.ndarray,
+    n_cause: np.ndarray,
+    n_censor: np.ndarray,
+    squared: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """State probabilities and their infinitesimal-jackknife variances for one group.
 
@@ -39,6 +42,9 @@ def aalen_johansen(
     n_risk : (T,) numbers at risk at each distinct time.
     n_cause : (T, K) events of each cause at each time.
     n_censor : (T,) censorings at each time.
+    squared : optional (risk, cause, censor) sums of squared case weights, shaped as
+        above. With case weights the counts are weight sums and the variance is
+        ``sum_i (w_i u_i)^2`` (R's robust variance).
 
     Returns
     -------
@@ -67,23 +73,27 @@ def aalen_johansen(
         alpha_a = a - beta_a[:, None] * g
         step = s_prev / n
         k = dk.shape[1]
-        sum_a2 = n_censor[:, None] * alpha_a**2
-        sum_ab = n_censor[:, None] * alpha_a * beta_a[:, None]
-        sum_b2 = n_censor * beta_a**2
+        if squared is None:
+            risk2, dk2, cens2 = n, dk, n_censor
+        else:
+            risk2, dk2, cens2 = (np.asarray(x, dtype=float) for x in squared)
+        sum_a2 = cens2[:, None] * alpha_a**2
+        sum_ab = cens2[:, None] * alpha_a * beta_a[:, None]
+        sum_b2 = cens2 * beta_a**2
         for c in range(k):
             b = a.copy()
             b[:, 0] -= step
             b[:, c + 1] += step
             beta_b = np.where(surv > 0, b[:, 0] / safe_s, 0.0)
             alpha_b = b - beta_b[:, None] * g
-            wgt = dk[:, c]
+            wgt = dk2[:, c]
             sum_a2 += wgt[:, None] * alpha_b**2
             sum_ab += wgt[:, None] * alpha_b * beta_b[:, None]
             sum_b2 += wgt * beta_b**2
         q = np.cumsum(sum_a2, axis=0)
         r = np.cumsum(sum_ab, axis=0)
         p = np.cumsum(sum_b2)
-        remaining = n - d - n_censor
+        remaining = risk2 - dk2.sum(axis=1) - cens2
         var = q + 2 * r * g + p[:, None] * g**2 + remaining[:, None] * a**2
     return g, np.maximum(var, 0.0)
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from calcstats._result import check_conf_level
+from calcstats.survival._cif import aalen_johansen
 from calcstats.survival._curves import SurvivalCurve, check_conf_type, confint
 from calcstats.survival._input import event_indicator, prepare, warn_no_events
 from calcstats.survival._tabulate import tabulate
@@ -60,9 +61,11 @@ def kaplan_meier(
     by : str or list of str, optional
         Grouping column(s); one curve per level combination (R's sorted factor order).
     weights : str, optional
-        Column of non-negative case weights. Counts become weight sums and the variance
-        is Greenwood's with weighted counts (``survfit(weights=, robust=FALSE)``; for
-        non-integer weights R defaults to an infinitesimal-jackknife variance instead).
+        Column of non-negative case weights; counts become weight sums. As R's
+        ``survfit``: with integer (frequency) weights the variance is Greenwood's with
+        weighted counts; when any weight is non-integer (e.g. inverse-probability
+        weights) it is the robust infinitesimal-jackknife variance
+        ``sum_i (w_i dS/dw_i)^2``, and the intervals use that SE of S.
     conf_type : {"log-log", "log", "plain"}
         Transform for the pointwise intervals. The default "log-log" keeps the limits in
         [0, 1]; note that R's ``survfit`` defaults to "log".
@@ -95,20 +98,40 @@ def kaplan_meier(
 
 def _fit(sd, d: np.ndarray, *, cause, conf_type: str, conf_level: float) -> SurvivalCurve:
     w = sd.weights
+    robust = w is not None and bool(np.any(w != np.floor(w)))
     if w is None:
         rt = tabulate(sd.time, sd.group, sd.n_groups, [None, d])
-    else:
+    elif not robust:
         rt = tabulate(sd.time, sd.group, sd.n_groups, [w, w * d])
+    else:
+        w2 = w * w
+        rt = tabulate(sd.time, sd.group, sd.n_groups, [w, w * d, w2, w2 * d])
     n_all, n_ev = rt.sums[:, 0], rt.sums[:, 1]
     surv = np.empty(n_all.size)
     var_log = np.empty(n_all.size)
+    se_surv = np.empty(n_all.size)
     for g in range(sd.n_groups):
         rows = rt.rows(g)
-        surv[rows], var_log[rows] = km_arrays(rt.n_risk[rows], n_ev[rows])
-    se_log = np.sqrt(var_log)
-    with np.errstate(invalid="ignore"):
-        se_surv = np.where(np.isinf(se_log), np.nan, surv * se_log)
-    low, high = confint(surv, se_log, logse=True, conf_type=conf_type, conf_level=conf_level)
+        if not robust:
+            surv[rows], var_log[rows] = km_arrays(rt.n_risk[rows], n_ev[rows])
+            continue
+        n2, d2 = rt.sums[rows, 2], rt.sums[rows, 3]
+        risk2 = np.cumsum(n2[::-1])[::-1]
+        nr, ne = rt.n_risk[rows], n_ev[rows]
+        probs, var = aalen_johansen(nr, ne[:, None], n_all[rows] - ne,
+                                    squared=(risk2, d2[:, None], n2 - d2))
+        surv[rows], se_surv[rows] = probs[:, 0], np.sqrt(var[:, 0])
+    if robust:
+        low, high = confint(surv, se_surv, logse=False, conf_type=conf_type,
+                            conf_level=conf_level)
+        method = "Kaplan–Meier, robust (infinitesimal-jackknife) standard errors"
+    else:
+        se_log = np.sqrt(var_log)
+        with np.errstate(invalid="ignore"):
+            se_surv = np.where(np.isinf(se_log), np.nan, surv * se_log)
+        low, high = confint(surv, se_log, logse=True, conf_type=conf_type,
+                            conf_level=conf_level)
+        method = "Kaplan–Meier, Greenwood standard errors"
     curve = pd.DataFrame(
         {
             "_group": rt.group,
@@ -136,5 +159,5 @@ def _fit(sd, d: np.ndarray, *, cause, conf_type: str, conf_level: float) -> Surv
         n_events=n_events,
         time_column=sd.time_column,
         event_column=sd.event_column,
-        method="Kaplan–Meier, Greenwood standard errors",
+        method=method,
     )

@@ -33,7 +33,9 @@ curve <- function(fit) {
   st <- if (is.null(fit$strata)) rep("all", length(fit$time)) else
     rep(names(fit$strata), fit$strata)
   list(strata = st, time = fit$time, n_risk = fit$n.risk, n_event = fit$n.event,
-       n_censor = fit$n.censor, surv = fit$surv, std_err = fit$std.err * fit$surv,
+       n_censor = fit$n.censor, surv = fit$surv,
+       # std.err is on the log scale (Greenwood) unless logse is FALSE (robust IJ)
+       std_err = if (isFALSE(fit$logse)) fit$std.err else fit$std.err * fit$surv,
        lower = fit$lower, upper = fit$upper)
 }
 medians <- function(fit) {
@@ -59,10 +61,13 @@ for (ct in c("log-log", "log", "plain")) {
   km[[paste0("small_g_", ct)]] <- list(curve = curve(f2), median = medians(f2),
                                         at = at_times(f2, c(0.5, 2, 3.5, 7)))
 }
-# case weights: Greenwood variance with weighted counts (robust = FALSE; R's default for
-# non-integer weights is its infinitesimal-jackknife variance, which calcstats does not use)
-fw <- survfit(Surv(time, event1) ~ g, data = small, weights = w, conf.type = "log-log",
-              robust = FALSE)
+# case weights. R's default: Greenwood with weighted counts for integer weights, the
+# robust (infinitesimal-jackknife) variance when any weight is non-integer.
+fw <- survfit(Surv(time, event1) ~ g, data = small, weights = w, conf.type = "log-log")
+stopifnot(isFALSE(fw$logse))
+fi <- survfit(Surv(time, event1) ~ g, data = small, weights = round(2 * w),
+              conf.type = "log-log")
+km[["small_weighted_int"]] <- list(curve = curve(fi), median = medians(fi))
 f90 <- survfit(Surv(years, death) ~ edema, data = pbc, conf.type = "log-log", conf.int = 0.9)
 km[["pbc_edema_90"]] <- list(curve = curve(f90), median = list(
   median = unname(summary(f90)$table[, "median"]), lower = unname(summary(f90)$table[, "0.9LCL"]),

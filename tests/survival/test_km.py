@@ -55,9 +55,23 @@ def test_tied_data_by_group_matches_survfit(small, ref, conf_type):
                                equal_nan=True)
 
 
-def test_case_weights_match_survfit(small, ref):
+def test_noninteger_weights_robust_se_match_survfit(small, ref):
+    # R's default for non-integer weights: infinitesimal-jackknife SE of S
     r = ref["km"]["small_weighted"]
     km = cs.kaplan_meier(small, time="time", event="event1", by="g", weights="w")
+    assert "robust" in km.method
+    _compare(km.tidy(), r["curve"])
+    med = km.median()
+    for ours, theirs in [("median", "median"), ("conf_low", "lower"), ("conf_high", "upper")]:
+        np.testing.assert_allclose(med[ours], num(r["median"][theirs]), atol=1e-9,
+                                   equal_nan=True)
+
+
+def test_integer_weights_greenwood_match_survfit(small, ref):
+    r = ref["km"]["small_weighted_int"]
+    km = cs.kaplan_meier(small.assign(w2=(2 * small["w"]).round()), time="time",
+                         event="event1", by="g", weights="w2")
+    assert "Greenwood" in km.method
     _compare(km.tidy(), r["curve"])
     np.testing.assert_allclose(km.median()["median"], num(r["median"]["median"]), atol=1e-9)
 
