@@ -40,6 +40,12 @@ from calcstats.describe._result import (
 __all__ = ["IncidenceRateResult", "RateRatioResult", "incidence_rate", "rate_ratio"]
 
 
+def _level_str(x: object) -> str:
+    if isinstance(x, (float, np.floating)) and np.isfinite(x) and float(x).is_integer():
+        return str(int(x))
+    return str(x)
+
+
 def _fmt_ci(est: float, low: float, high: float, digits: int) -> str:
     from calcstats.tables import format_ci
 
@@ -263,7 +269,8 @@ def rate_ratio(
     by : str
         Grouping column.
     reference : optional
-        Reference level (matched by value or by its string form, so ``"1"`` matches 1);
+        Reference level (matched by value or by its string form, so ``"1"`` matches 1
+        and 1.0);
         default the first level (category order for Categoricals, else sorted).
     method : {"exact", "wald"}
         ``"exact"``: conditional binomial interval and two-sided binomial p-value (R
@@ -299,7 +306,9 @@ def rate_ratio(
     if reference is None:
         ref_i = 0
     else:
-        matches = [i for i, v in enumerate(levels) if v == reference or str(v) == str(reference)]
+        matches = [i for i, v in enumerate(levels)
+                   if v == reference or str(v) == str(reference)
+                   or _level_str(v) == str(reference)]
         if not matches:
             raise DataError(
                 f"reference={reference!r} is not a level of {by!r} present in the data; "

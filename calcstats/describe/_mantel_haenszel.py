@@ -111,6 +111,11 @@ class MantelHaenszelResult:
         return Table(body, title=title or f"Mantel–Haenszel {self.measure}", footnotes=notes,
                      raw=raw)
 
+    def _repr_html_(self) -> str:
+        return (f"<p><b>Mantel–Haenszel {self.measure}</b>: {self.method}</p>"
+                + self.tidy().to_html(index=False, float_format=lambda v: f"{v:.4g}")
+                + f"<p>{self.test!r}<br>{self.homogeneity!r}</p>")
+
     def __repr__(self) -> str:
         return (f"MantelHaenszelResult: {self.measure} = {self.estimate:.4g} "
                 f"({self.conf_level:.0%} CI {self.conf_low:.4g}–{self.conf_high:.4g})\n"

@@ -102,7 +102,7 @@ def test_rate_ratio_level_and_epitools(trial, ref):
 
 def test_rate_ratio_three_levels_and_reference(pbc, ref):
     res = cs.rate_ratio(pbc, time="years", event="status", cause=2, by="edema",
-                        reference="0.0").tidy()
+                        reference="0").tidy()
     for lev in ["0.5", "1"]:
         row = res[res["edema"] == float(lev)].iloc[0]
         r = ref["rr_edema"][lev]["exact"]
