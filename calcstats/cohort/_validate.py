@@ -122,7 +122,10 @@ class _Checker:
             for col in TABLES[table].required:
                 if col not in df.columns or col in self.absent[table]:
                     continue
-                miss = df[col].isna().to_numpy() & ~skip[table][col]
+                flagged = skip[table].get(col)
+                miss = df[col].isna().to_numpy()
+                if flagged is not None:
+                    miss &= ~flagged
                 self.add(table, miss, col, np.full(len(df), None, object), "missing_value",
                          "is empty but required", f"fill in {col} for this row")
 
