@@ -11,7 +11,9 @@ Writes ``table1.html``, ``table1.docx``, ``table1.xlsx``, ``table1.tex`` and
   (``apt-get install chromium``);
 * ``table1_docx.png`` and ``table1_xlsx.png``: the Word and Excel files converted by
   LibreOffice to PDF and by ``pdftoppm`` (poppler-utils) to PNG, when
-  ``libreoffice``/``soffice`` and ``pdftoppm`` are installed.
+  ``libreoffice``/``soffice`` and ``pdftoppm`` are installed;
+* ``table1_tex.png``: ``table1.tex`` in a minimal article compiled by ``pdflatex``
+  (packages booktabs, threeparttable), when installed.
 
 Tools that are missing are reported and skipped. The table is made by hand (no
 statistics), with the layout features of a real Table 1: a spanner, indented levels,
@@ -75,6 +77,15 @@ def sample_table() -> Table:
             "SMD, standardised mean difference.",
             suppression_note(5),
         ],
+    )
+
+
+def latex_document(table: Table) -> str:
+    """A minimal pdflatex document around ``table.to_latex()``."""
+    return (
+        "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{booktabs}\n"
+        "\\usepackage{threeparttable}\n\\usepackage[margin=2.5cm]{geometry}\n"
+        "\\begin{document}\n" + table.to_latex() + "\\end{document}\n"
     )
 
 
@@ -144,6 +155,34 @@ def main(outdir: str = "/tmp/calcstats_render") -> int:
             print("wrote", out / f"{stem}.png")
     else:
         print("libreoffice or pdftoppm not found: skipped the Word and Excel renderings")
+
+    pdflatex = shutil.which("pdflatex")
+    if pdflatex and pdftoppm:
+        (out / "table1_doc.tex").write_text(latex_document(t), encoding="utf-8")
+        subprocess.run(
+            [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "table1_doc.tex"],
+            cwd=out,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        subprocess.run(
+            [
+                pdftoppm,
+                "-png",
+                "-r",
+                "110",
+                "-singlefile",
+                str(out / "table1_doc.pdf"),
+                str(out / "table1_tex"),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        print("wrote", out / "table1_tex.png")
+    else:
+        print("pdflatex or pdftoppm not found: skipped the LaTeX rendering")
     return 0
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import pandas as pd
 import pytest
 
@@ -60,3 +63,37 @@ def test_latex_minimal_table_has_no_notes_block():
     tex = Table(pd.DataFrame({"x": ["a"], "y": ["1"]})).to_latex()
     assert "threeparttable" not in tex and r"\caption" not in tex and "multicolumn" not in tex
     assert "\\toprule\nx & y \\\\\n\\midrule\na & 1 \\\\\n\\bottomrule" in tex
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+@pytest.mark.parametrize("fontenc", ["", "\\usepackage[T1]{fontenc}\n"])
+def test_latex_compiles_without_missing_glyphs(make_table, tmp_path, fontenc):
+    body = pd.DataFrame(
+        {
+            "Characteristic": ["Age ≥ 65, n (%)", "Weight, μg ± SD", "χ² & 50% <5"],
+            "A_1": ["3 (1.0–2.0)", "−0.5 to ∞", "~^\\ $#{}"],
+        }
+    )
+    t = Table(
+        body,
+        title="Table 2. Odd # chars",
+        indent=[0, 1, 1],
+        spanners=[("Group & more", ["A_1"])],
+        footnotes=["Note: p < 0.05"],
+    )
+    doc = (
+        "\\documentclass{article}\n" + fontenc + "\\usepackage{booktabs}\n"
+        "\\usepackage{threeparttable}\n\\begin{document}\n" + t.to_latex() + "\\end{document}\n"
+    )
+    (tmp_path / "t.tex").write_text(doc, encoding="utf-8")
+    run = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    log = (tmp_path / "t.log").read_text(errors="replace")
+    assert run.returncode == 0, log[-2000:]
+    assert "Missing character" not in log
+    assert (tmp_path / "t.pdf").exists()
