@@ -15,8 +15,12 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from calcstats.cohort._analysis import lesion_table, patient_table
-from calcstats.cohort._analysis_time import counting_process_table, survival_table
+from calcstats.cohort._analysis import (
+    counting_process_table,
+    lesion_table,
+    patient_table,
+    survival_table,
+)
 
 SEGMENTS = np.array(["I", "II", "III", "IVa", "IVb", "V", "VI", "VII", "VIII"])
 MORPH = np.array(["punctate", "coarse", "rim", "ductal", "vascular", "network", "diffuse"])

@@ -54,16 +54,16 @@ import numpy as np
 import pandas as pd
 
 from calcstats._errors import DataError, DataWarning, SchemaError
-from calcstats.cohort._analysis import (
-    _NS_PER_DAY,
-    _finding_study_positions,
+from calcstats.cohort._analysis_base import (
+    NS_PER_DAY,
     binary_to_int,
+    finding_study_positions,
     get_table,
     index_days,
     nanoseconds,
     patient_positions,
-    patient_table,
 )
+from calcstats.cohort._analysis_patient import patient_table
 from calcstats.cohort._schema import VOCABULARIES
 
 __all__ = ["counting_process_table", "survival_table"]
@@ -156,7 +156,7 @@ def _first_dates(
             f"events.event_date is missing for {int(nat.sum())} event(s) used here, e.g. for "
             f"patients {ids}; every event needs a date."
         )
-    days = (ns - index_ns[pos]) / _NS_PER_DAY
+    days = (ns - index_ns[pos]) / NS_PER_DAY
     cause = pd.Index(list(names)).get_indexer(rows["event"])
     np.minimum.at(first, (pos, cause), days)
     return first
@@ -176,7 +176,7 @@ def _follow_up(
         )
 
     index_ns = index_days(patients)
-    fu_days = (index_days(patients, "last_followup_date") - index_ns) / _NS_PER_DAY
+    fu_days = (index_days(patients, "last_followup_date") - index_ns) / NS_PER_DAY
     if (fu_days < 0).any():
         ids = patients["patient_id"].to_numpy()[fu_days < 0][:5].tolist()
         raise DataError(
@@ -291,7 +291,7 @@ def survival_table(
     --------
     >>> from types import SimpleNamespace
     >>> import pandas as pd
-    >>> from calcstats.cohort._analysis_time import survival_table
+    >>> from calcstats.cohort._analysis import survival_table
     >>> d = pd.Timestamp("2020-01-01")
     >>> c = SimpleNamespace(
     ...     patients=pd.DataFrame({"patient_id": ["a", "b"], "index_date": [d, d],
@@ -334,7 +334,7 @@ def _exposure_days(
     if exposure == "calcification":
         imaging = get_table(cohort, "imaging")
         findings = get_table(cohort, "findings")
-        s_pos = _finding_study_positions(imaging, findings)
+        s_pos = finding_study_positions(imaging, findings)
         f_pat = patient_positions(patients, findings["patient_id"], "findings")
         study_ns, nat = nanoseconds(imaging["study_date"])
         if nat[s_pos].any():
@@ -342,7 +342,7 @@ def _exposure_days(
                 "imaging.study_date is missing for a study with findings; every study "
                 "needs a date."
             )
-        days = (study_ns[s_pos] - index_ns[f_pat]) / _NS_PER_DAY
+        days = (study_ns[s_pos] - index_ns[f_pat]) / NS_PER_DAY
         first = np.full(len(patients), np.inf)
         np.minimum.at(first, f_pat, days)
         return first
@@ -392,7 +392,7 @@ def counting_process_table(
     --------
     >>> from types import SimpleNamespace
     >>> import pandas as pd
-    >>> from calcstats.cohort._analysis_time import counting_process_table
+    >>> from calcstats.cohort._analysis import counting_process_table
     >>> d = pd.Timestamp("2020-01-01")
     >>> c = SimpleNamespace(
     ...     patients=pd.DataFrame({"patient_id": ["a"], "index_date": [d],

@@ -19,10 +19,11 @@ from calcstats._errors import DataError, DataWarning, SchemaError
 from calcstats.cohort._analysis import (
     BURDEN_LEVELS,
     PHENOTYPE_COLUMNS,
+    counting_process_table,
     lesion_table,
     patient_table,
+    survival_table,
 )
-from calcstats.cohort._analysis_time import counting_process_table, survival_table
 
 D0 = pd.Timestamp("2020-01-01")
 Y = 365.25
