@@ -129,6 +129,7 @@ def draw_patients(
         "alcohol": alcohol,
         "site": site,
         "index_day": index_day,
+        "admin_day": cutoff_day - index_day,
         "admin_years": (cutoff_day - index_day) / DAYS_PER_YEAR,
     }
 

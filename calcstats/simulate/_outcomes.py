@@ -93,7 +93,8 @@ def draw_outcomes(
             d = np.ceil(np.minimum(t, 1e6) * DAYS_PER_YEAR)
             return np.maximum(d, 1).astype(np.int64)
 
-        cens_day = np.maximum(np.floor(latent["censoring"] * DAYS_PER_YEAR), 1).astype(np.int64)
+        ltfu_day = np.floor(np.minimum(latent["loss_to_followup"], 1e6) * DAYS_PER_YEAR)
+        cens_day = np.maximum(np.minimum(ltfu_day, pt["admin_day"]), 1).astype(np.int64)
         death_day = to_day(latent["death"])
         died = death_day <= cens_day
         last_day = np.where(died, death_day, cens_day)
