@@ -715,3 +715,94 @@ def test_property_counting_process_has_no_immortal_time(c, analysis):
                     r.start * 365.25 >= seen)
             else:
                 assert r.stop * 365.25 <= seen + 1e-9
+
+
+# ----------------------------------------------------------------------------- via read_cohort
+
+
+def _raw_tables() -> dict[str, pd.DataFrame]:
+    """Raw exports as a user would bring them (text dates, synonyms, yes/no flags)."""
+    patients = pd.DataFrame({
+        "patient_id": ["p1", "p2", "p3", "p4"],
+        "sex": ["female", "M", "F", "male"],
+        "age_at_index": [54.0, 61.0, 45.0, 70.0],
+        "index_date": ["2015-03-01", "2016-07-12", "2014-01-10", "2015-06-01"],
+        "etiology": ["pbc", "psc", "other", "hepatolithiasis"],
+        "cirrhosis_at_baseline": ["no", "yes", "no", "no"],
+        "last_followup_date": ["2020-01-01", "2021-05-30", "2019-12-31", "2019-06-01"],
+        "diabetes": ["no", "yes", "no", "yes"],
+    })
+    imaging = pd.DataFrame({
+        "study_id": ["s1", "s2", "s3", "s4", "s5"],
+        "patient_id": ["p1", "p1", "p2", "p3", "p4"],
+        "study_date": ["2015-03-01", "2017-01-01", "2016-07-12", "2014-01-10", "2015-06-01"],
+        "modality": ["ct", "ultrasound", "MRI", "CT", "CT"],
+    })
+    findings = pd.DataFrame({
+        "finding_id": ["f1", "f2", "f3", "f4", "f5"],
+        "study_id": ["s1", "s1", "s2", "s3", "s5"],
+        "patient_id": ["p1", "p1", "p1", "p2", "p4"],
+        "segment": ["VII", "II", "III", "IVa", "I"],
+        "size_mm": [3.0, 5.0, 9.0, 2.0, 4.0],
+        "morphology": ["punctate", "coarse", "rim", "rim", "diffuse"],
+    })
+    events = pd.DataFrame({
+        "patient_id": ["p2", "p1", "p3", "p3", "p4"],
+        "event": ["cirrhosis", "varices", "liver_transplant", "death", "cirrhosis"],
+        "event_date": ["2016-01-01", "2018-05-01", "2018-01-01", "2019-12-31", "2017-06-01"],
+    })
+    return {"patients": patients, "imaging": imaging, "findings": findings, "events": events}
+
+
+def test_tables_through_read_cohort():
+    import calcstats as cs
+
+    cohort = cs.read_cohort(**_raw_tables())
+    pt = cohort.patient_table().set_index("patient_id")
+    assert pt["n_calcifications"].tolist() == [2, 1, 0, 1]  # p1's follow-up finding ignored
+    assert pt["calcification_burden"].astype(str).tolist() == ["2-5", "1", "none", ">5"]
+    assert pt["bilobar"].tolist() == [1, 0, 0, 0]
+    assert pt["dominant_morphology"].tolist() == ["coarse", "rim", "none", "diffuse"]
+    assert pt["diabetes"].tolist() == [0, 1, 0, 1]
+
+    with pytest.warns(DataWarning, match="1 patient"):
+        st = cohort.survival_table("cirrhosis", competing=("liver_transplant", "death"))
+    assert st.attrs["excluded"]["patient_id"].tolist() == ["p2"]
+    got = st.set_index("patient_id")
+    assert got["status"].to_dict() == {"p1": 0, "p3": 2, "p4": 1}
+    days = {"p1": (pd.Timestamp("2020-01-01") - pd.Timestamp("2015-03-01")).days,
+            "p3": (pd.Timestamp("2018-01-01") - pd.Timestamp("2014-01-10")).days,
+            "p4": (pd.Timestamp("2017-06-01") - pd.Timestamp("2015-06-01")).days}
+    for pid, d in days.items():
+        assert got.loc[pid, "time"] == pytest.approx(d / 365.25, rel=1e-14)
+
+    cpt = cohort.counting_process_table("death")
+    assert cpt["calcification"].tolist() == [1, 1, 0, 1]
+    lt = cohort.lesion_table()
+    assert len(lt) == 5 and lt["modality"].tolist() == ["CT", "CT", "US", "MRI", "CT"]
+
+    smaller = cohort.exclude("patient_id == 'p4'", reason="test")
+    assert "p4" not in smaller.patient_table()["patient_id"].tolist()
+
+
+def test_simulated_cohort_consistency():
+    import calcstats as cs
+
+    sim = cs.simulate_cohort(n=400, seed=3)
+    args = ("cirrhosis",)
+    kw = {"competing": ("liver_transplant", "death")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        st_ = sim.survival_table(*args, **kw)
+        cpt = sim.counting_process_table(*args, **kw)
+    n_ex = len(st_.attrs["excluded"])
+    assert len(st_) + n_ex == len(sim.patients)
+    person_time = (cpt["stop"] - cpt["start"]).groupby(cpt["patient_id"]).sum()
+    np.testing.assert_allclose(person_time.reindex(st_["patient_id"]).to_numpy(),
+                               st_["time"].to_numpy(), rtol=1e-12)
+    last = cpt.groupby("patient_id").tail(1).set_index("patient_id")["status"]
+    assert (last.reindex(st_["patient_id"]).to_numpy() == st_["status"].to_numpy()).all()
+    pt = sim.patient_table()
+    assert (pt["any_calcification"] == (pt["n_calcifications"] > 0)).all()
+    assert ((pt["calcification_burden"] == "none") == (pt["n_calcifications"] == 0)).all()
+    assert not (pt["bilobar"] & pt["right_lobe_only"]).any()
