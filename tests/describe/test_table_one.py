@@ -279,3 +279,20 @@ def test_agrees_with_python_tableone(trial):
                                                    "Chi-squared"):
             assert ours.loc[var, "p_value"] == pytest.approx(p[var], rel=1e-9), var
         assert ours.loc[var, "smd"] == pytest.approx(smd[var], rel=1e-9), var
+
+
+@pytest.mark.parametrize("kw", [{"by": None}, {"by": "trt", "overall": False}])
+def test_suppression_without_overall_or_groups(trial, kw):
+    small = trial.iloc[:50]
+    t = cs.table_one(small, variables=["edema", "stage"], categorical=["edema", "stage"],
+                     suppress_below=5, **kw)
+    raw = t.to_frame()
+    counts = raw.dropna(subset=["count"])
+    shown = [c for r in t.cells for c in r[1:]]
+    # every count of 1..4 in the raw numbers is hidden in the display
+    small_counts = counts[(counts["count"] >= 1) & (counts["count"] < 5)]
+    assert len(small_counts) > 0
+    for c in shown:
+        if c and c[0].isdigit():
+            n = int(c.split(" ")[0])
+            assert n == 0 or n >= 5
