@@ -3,8 +3,10 @@
 Output is a ``table`` float holding a ``tabular`` with ``\\toprule``, ``\\midrule`` and
 ``\\bottomrule`` (no vertical lines), spanners as ``\\multicolumn`` with a
 ``\\cmidrule(lr)`` under each, indentation as ``\\hspace{<level>em}``, and footnotes in a
-``threeparttable`` ``tablenotes`` block. Preamble: ``\\usepackage{booktabs}`` and, when the
-table has footnotes, ``\\usepackage{threeparttable}``.
+``threeparttable`` ``tablenotes`` block. The title becomes the ``\\caption``; a leading
+"Table 1." / "Table S2:" is dropped because LaTeX numbers its tables itself. Preamble:
+``\\usepackage{booktabs}`` and, when the table has footnotes,
+``\\usepackage{threeparttable}``.
 
 Every string is escaped: the ten LaTeX special characters, ``<``/``>`` (which print as
 other glyphs in the default OT1 encoding), and common Unicode symbols that pdflatex does
@@ -13,12 +15,15 @@ not know (``≤ ≥ ± × − ∞ χ μ ²``) are written as LaTeX commands.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from calcstats.tables._table import Table
 
 __all__ = ["latex_escape", "table_to_latex"]
+
+_TABLE_PREFIX = re.compile(r"^\s*Table\s+[A-Za-z]?\d+[A-Za-z]?\s*[.:]\s*")
 
 _ESCAPES = {
     "\\": r"\textbackslash{}",
@@ -68,7 +73,8 @@ def table_to_latex(table: Table) -> str:
     if notes:
         lines.append(r"\begin{threeparttable}")
     if table.title:
-        lines.append(r"\caption{" + latex_escape(table.title) + "}")
+        caption = _TABLE_PREFIX.sub("", table.title) or table.title
+        lines.append(r"\caption{" + latex_escape(caption) + "}")
     lines.append(r"\begin{tabular}{l" + "c" * (n - 1) + "}")
     lines.append(r"\toprule")
     runs = table.spanner_row()

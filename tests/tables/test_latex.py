@@ -50,7 +50,7 @@ def test_latex_booktabs_structure(table):
     assert lines[i + 8].startswith(r"\hspace{1em}PSC \& other\_ & \textless{}5 & * &")
     assert lines[i + 9].startswith(r"\hspace{2em}Missing & ")
     assert lines[i + 10] == r"\bottomrule"
-    assert r"\caption{Table 1. Baseline characteristics}" in lines
+    assert r"\caption{Baseline characteristics}" in lines  # LaTeX numbers the table
     assert r"\begin{threeparttable}" in lines and r"\item[] Mean (SD); n (\%)." in lines
     # no vertical rules anywhere
     assert "|" not in tex
@@ -97,3 +97,18 @@ def test_latex_compiles_without_missing_glyphs(make_table, tmp_path, fontenc):
     assert run.returncode == 0, log[-2000:]
     assert "Missing character" not in log
     assert (tmp_path / "t.pdf").exists()
+
+
+@pytest.mark.parametrize(
+    ("title", "caption"),
+    [
+        ("Table 1. Baseline", "Baseline"),
+        ("Table S2: Sensitivity analysis", "Sensitivity analysis"),
+        ("Tables of 2 kinds", "Tables of 2 kinds"),
+        ("Table 3.", "Table 3."),
+        ("Rates per 1,000 & more", "Rates per 1,000 \\& more"),
+    ],
+)
+def test_latex_caption_drops_table_number(title, caption):
+    tex = Table(pd.DataFrame({"x": ["a"]}), title=title).to_latex()
+    assert "\\caption{" + caption + "}" in tex
