@@ -4,11 +4,15 @@ from calcstats.regression._diagnostics import auc, calibration, hosmer_lemeshow,
 from calcstats.regression._evalue import evalue
 from calcstats.regression._glm import linear, log_binomial, logistic, negative_binomial, poisson
 from calcstats.regression._inference import effect_by, lr_test
-from calcstats.regression._mice import mice
-from calcstats.regression._pool import pool
+from calcstats.regression._mice import MiceResult, mice
+from calcstats.regression._pool import PooledResult, pool
+from calcstats.regression._results import RegressionResult
 from calcstats.regression._table import regression_table, univariable
 
 __all__ = [
+    "MiceResult",
+    "PooledResult",
+    "RegressionResult",
     "auc",
     "calibration",
     "effect_by",

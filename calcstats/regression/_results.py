@@ -20,6 +20,7 @@ __all__ = [
     "NegativeBinomialResult",
     "PoissonResult",
     "RegressionResult",
+    "c_statistic",
 ]
 
 
@@ -140,13 +141,31 @@ class RegressionResult(ModelResult):
         return pd.DataFrame(rows, columns=["term", "df", "statistic", "p_value", "method"])
 
 
-class LogisticResult(RegressionResult):
-    """Logistic regression (odds ratios)."""
+def c_statistic(y: np.ndarray, score: np.ndarray) -> float:
+    """Concordance (AUC) of a score for a 0/1 outcome; ties count one half."""
+    pos = y == 1
+    m, n = int(pos.sum()), int((~pos).sum())
+    if m == 0 or n == 0:
+        return float("nan")
+    r = stats.rankdata(score)
+    return float((r[pos].sum() - m * (m + 1) / 2) / (m * n))
+
+
+class _BinaryResult(RegressionResult):
+    def _glance_extra(self) -> dict[str, Any]:
+        out = super()._glance_extra()
+        eta = self.design.X.to_numpy(dtype=float) @ self.params.to_numpy()
+        out["concordance"] = c_statistic(self.design.y.to_numpy(dtype=float), eta)
+        return out
+
+
+class LogisticResult(_BinaryResult):
+    """Logistic regression (odds ratios); glance() includes the concordance (C statistic)."""
 
     ratio_measure = "OR"
 
 
-class LogBinomialResult(RegressionResult):
+class LogBinomialResult(_BinaryResult):
     """Log-binomial regression (risk ratios), or its modified-Poisson fallback."""
 
     ratio_measure = "RR"

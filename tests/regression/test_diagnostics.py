@@ -82,3 +82,7 @@ def test_diagnostics_reject_wrong_models(pbc):
         hosmer_lemeshow(lin, groups=1)
     with pytest.raises(CalcstatsError, match="two covariate"):
         vif(pd.DataFrame({"a": [1.0, 2.0, 3.0]}), "~ a")
+
+
+def test_glance_concordance_equals_auc(logit_fit, ref):
+    assert logit_fit.glance()["concordance"][0] == pytest.approx(ref["auc"]["auc"], rel=1e-10)
