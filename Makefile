@@ -15,15 +15,15 @@ $(STAMP): $(PY) pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m ruff check calcstats tests examples benchmarks
+	$(PY) -m ruff check calcstats tests examples benchmarks docs/scripts
 	MPLBACKEND=Agg $(PY) -m pytest
 
 example: $(STAMP)
 	MPLBACKEND=Agg $(PY) examples/cohort_study.py
 
 lint: $(STAMP)
-	$(PY) -m ruff check calcstats tests examples benchmarks
-	$(PY) -m ruff format --check calcstats tests examples benchmarks
+	$(PY) -m ruff check calcstats tests examples benchmarks docs/scripts
+	$(PY) -m ruff format --check calcstats tests examples benchmarks docs/scripts
 
 docs: $(STAMP)
 	$(VENV)/bin/mkdocs build --strict
