@@ -271,7 +271,7 @@ def table_to_docx(
     n_head = 2 if runs else 1
     n_rows = n_head + table.n_rows
     tbl = doc.add_table(rows=n_rows, cols=table.n_cols)
-    tbl.alignment = WD_TABLE_ALIGNMENT.CENTER
+    tbl.alignment = WD_TABLE_ALIGNMENT.LEFT  # flush with the title and notes
     tbl.autofit = False
     _no_table_borders(tbl)
     widths = _col_widths(table, text_width_cm, font_size)

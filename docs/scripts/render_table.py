@@ -2,7 +2,7 @@
 
 Usage::
 
-    python docs/scripts/render_table.py [OUTDIR]
+    python docs/scripts/render_table.py [OUTDIR] [--pbc]
 
 Writes ``table1.html``, ``table1.docx``, ``table1.xlsx``, ``table1.tex`` and
 ``table1.md`` to OUTDIR (default ``/tmp/calcstats_render``), then
@@ -15,9 +15,10 @@ Writes ``table1.html``, ``table1.docx``, ``table1.xlsx``, ``table1.tex`` and
 * ``table1_tex.png``: ``table1.tex`` in a minimal article compiled by ``pdflatex``
   (packages booktabs, threeparttable), when installed.
 
-Tools that are missing are reported and skipped. The table is made by hand (no
-statistics), with the layout features of a real Table 1: a spanner, indented levels,
-p-values, a suppressed cell and footnotes.
+Tools that are missing are reported and skipped. By default the table is made by hand
+(no statistics), with the layout features of a real Table 1: a spanner, indented levels,
+p-values, a suppressed cell and footnotes. With ``--pbc`` it is ``calcstats.table_one``
+on the Mayo PBC data (``data/pbc.csv``, patients with a treatment arm).
 """
 
 from __future__ import annotations
@@ -89,10 +90,26 @@ def latex_document(table: Table) -> str:
     )
 
 
-def main(outdir: str = "/tmp/calcstats_render") -> int:
+def pbc_table() -> Table:
+    """``table_one`` of the PBC trial patients by treatment arm, small cells suppressed."""
+    import calcstats as cs
+
+    pbc = pd.read_csv(Path(__file__).resolve().parents[2] / "data" / "pbc.csv")
+    pbc = pbc.dropna(subset=["trt"])
+    return cs.table_one(
+        pbc,
+        by="trt",
+        variables=["age", "sex", "edema", "bili", "albumin", "stage", "ascites"],
+        categorical=["edema", "stage"],
+        nonnormal=["bili"],
+        suppress_below=5,
+    )
+
+
+def main(outdir: str = "/tmp/calcstats_render", *, pbc: bool = False) -> int:
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
-    t = sample_table()
+    t = pbc_table() if pbc else sample_table()
     (out / "table1.html").write_text(t.to_html(), encoding="utf-8")
     (out / "table1.tex").write_text(t.to_latex(), encoding="utf-8")
     (out / "table1.md").write_text(t.to_markdown(), encoding="utf-8")
@@ -187,4 +204,5 @@ def main(outdir: str = "/tmp/calcstats_render") -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:2]))
+    args = [a for a in sys.argv[1:] if a != "--pbc"]
+    sys.exit(main(*args[:1], pbc="--pbc" in sys.argv[1:]))
