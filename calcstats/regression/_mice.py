@@ -79,20 +79,18 @@ def _default_method(s: pd.Series) -> str:
     return "pmm"
 
 
-def _predictors(df: pd.DataFrame, exclude: str, kinds: dict[str, str]) -> np.ndarray:
-    parts = [np.ones((len(df), 1))]
-    for c in df.columns:
-        if c == exclude:
+def _predictors(work: np.ndarray, exclude: int, nlev: list[int]) -> np.ndarray:
+    """Intercept, standardised numeric columns and dummy-coded categorical columns."""
+    parts = [np.ones((work.shape[0], 1))]
+    for j, k in enumerate(nlev):
+        if j == exclude:
             continue
-        if kinds[c] == "num":
-            x = df[c].to_numpy(dtype=float)
+        x = work[:, j]
+        if k == 0:
             sd = x.std()
             parts.append(((x - x.mean()) / (sd if sd > 0 else 1.0))[:, None])
-        else:
-            codes = pd.Categorical(df[c]).codes
-            k = int(codes.max()) + 1
-            if k > 1:
-                parts.append((codes[:, None] == np.arange(1, k)[None, :]).astype(float))
+        elif k > 1:
+            parts.append((x[:, None] == np.arange(1, k)[None, :]).astype(float))
     return np.hstack(parts)
 
 
@@ -235,47 +233,48 @@ def mice(
     n_missing = df.isna().sum()
     targets = [c for c in df.columns if meth[c] and n_missing[c] > 0]
     cats = {c: pd.Categorical(df[c]).categories for c in df.columns if kinds[c] == "cat"}
+    columns = list(df.columns)
+    nlev = [0 if kinds[c] == "num" else len(cats[c]) for c in columns]
+    base = np.empty((len(df), len(columns)))
+    for j, c in enumerate(columns):  # numeric working copy; categoricals as codes
+        if kinds[c] == "num":
+            base[:, j] = df[c].to_numpy(dtype=float)
+        else:
+            codes = pd.Categorical(df[c], categories=cats[c]).codes.astype(float)
+            codes[codes < 0] = np.nan
+            base[:, j] = codes
+    tidx = [columns.index(c) for c in targets]
+    obs = {j: ~np.isnan(base[:, j]) for j in tidx}
     children = np.random.SeedSequence(seed).spawn(m)
     show = progress is True
     t0 = time.perf_counter()
     out = []
     for i in range(m):
         rng = np.random.default_rng(children[i])
-        work = pd.DataFrame(index=df.index)
-        for c in df.columns:  # numeric working copy; categoricals as codes
-            if kinds[c] == "num":
-                work[c] = df[c].astype(float)
-            else:
-                codes = pd.Categorical(df[c], categories=cats[c]).codes.astype(float)
-                codes[codes < 0] = np.nan
-                work[c] = codes
-        obs = {c: work[c].notna().to_numpy() for c in targets}
-        for c in targets:  # start: random draws from the observed values
-            o = obs[c]
-            vals = work[c].to_numpy()
-            vals[~o] = rng.choice(vals[o], size=int((~o).sum()), replace=True)
-            work[c] = vals
+        work = base.copy()
+        for j in tidx:  # start: random draws from the observed values
+            o = obs[j]
+            work[~o, j] = rng.choice(work[o, j], size=int((~o).sum()), replace=True)
         for _ in range(maxit):
-            for c in targets:
-                X = _predictors(work, c, kinds)
-                y = work[c].to_numpy()
-                o = obs[c]
-                if meth[c] == "pmm":
-                    y[~o] = _pmm(X, y, o, rng)
+            for j in tidx:
+                X = _predictors(work, j, nlev)
+                o = obs[j]
+                if meth[columns[j]] == "pmm":
+                    work[~o, j] = _pmm(X, work[:, j], o, rng)
                 else:
-                    y[~o] = _multilogit_draw(X, y.astype(int), o, len(cats[c]), rng)
-                work[c] = y
+                    work[~o, j] = _multilogit_draw(X, work[:, j].astype(int), o, nlev[j], rng)
         done = df.copy()
         for c in targets:
+            col = work[:, columns.index(c)]
             if kinds[c] == "num":
-                vals = work[c].to_numpy()
+                vals = col.copy()
                 if pd.api.types.is_integer_dtype(df[c].dropna()) or str(df[c].dtype).startswith(
                         "Int"):
                     vals = np.round(vals)
                 done[c] = pd.Series(vals, index=df.index).astype(
                     df[c].dtype if not df[c].isna().any() else float)
             else:
-                lev = np.asarray(cats[c])[work[c].to_numpy().astype(int)]
+                lev = np.asarray(cats[c])[col.astype(int)]
                 if isinstance(df[c].dtype, pd.CategoricalDtype):
                     done[c] = pd.Categorical(lev, categories=df[c].cat.categories,
                                              ordered=df[c].cat.ordered)
