@@ -237,7 +237,7 @@ def simulate_cohort(
     >>> sim = cs.simulate_cohort(1000, seed=1, calcification_hr=1.5)
     >>> len(sim.patients)
     1000
-    >>> sim.truth.hazard_ratios("cirrhosis")["any_calcification"]
+    >>> print(sim.truth.hazard_ratios("cirrhosis")["any_calcification"])
     1.5
     """
     from calcstats.cohort import read_cohort

@@ -108,9 +108,10 @@ class Truth:
         'any_calcification + C(etiology) + age_at_index + sex + cirrhosis_at_baseline'
         """
         self._check_outcome(outcome)
+        spec = self.params.get("hazards", P.HAZARDS)[outcome]
         exposure = "calcification" if time_varying else "any_calcification"
         terms = [exposure, "C(etiology)", "age_at_index", "sex"]
-        if P.HAZARDS[outcome]["log_cirrhosis"] is not None:
+        if spec["log_cirrhosis"] is not None:
             terms.append("cirrhosis_at_baseline")
         return " + ".join(terms)
 
@@ -140,7 +141,7 @@ class Truth:
         --------
         >>> import calcstats as cs
         >>> hr = cs.simulate_cohort(300, seed=2, calcification_hr=1.5).truth
-        >>> round(hr.hazard_ratios("cirrhosis")["any_calcification"], 3)
+        >>> print(hr.hazard_ratios("cirrhosis")["any_calcification"])
         1.5
         """
         self._check_outcome(outcome)
@@ -151,7 +152,7 @@ class Truth:
                 f"reference={ref!r} is not an etiology of this cohort; choose one of "
                 f"{', '.join(levels)}."
             )
-        spec = P.HAZARDS[outcome]
+        spec = self.params.get("hazards", P.HAZARDS)[outcome]
         exposure = "calcification" if time_varying else "any_calcification"
         calc_hr = self.params["calcification_hr"] if outcome == "cirrhosis" else 1.0
         out = {exposure: float(calc_hr)}
@@ -174,13 +175,16 @@ class Truth:
             for k in P.PH_OUTCOMES
         }
         lat = self.patients
-        summary = {
-            "n_true_calcification": int(lat["true_calcification"].sum()),
-            "n_true_lesions_baseline": int(lat["true_n_calcifications"].sum()),
-            "n_new_calcification": int(np.isfinite(lat["new_calcification_years"]).sum()),
-            "n_calcification_recorded": int(
-                np.isfinite(lat["calcification_recorded_years"]).sum()),
-        }
+        if lat.empty:
+            summary: dict[str, int] = {}
+        else:
+            summary = {
+                "n_true_calcification": int(lat["true_calcification"].sum()),
+                "n_true_lesions_baseline": int(lat["true_n_calcifications"].sum()),
+                "n_new_calcification": int(np.isfinite(lat["new_calcification_years"]).sum()),
+                "n_calcification_recorded": int(
+                    np.isfinite(lat["calcification_recorded_years"]).sum()),
+            }
         return {
             "generator": "calcstats.simulate_cohort",
             "params": _jsonable(self.params),
@@ -188,6 +192,29 @@ class Truth:
             "models": models,
             "latent_summary": summary,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Truth:
+        """Rebuild a Truth from :meth:`to_dict` output (e.g. a ``truth.json`` file).
+
+        The generating parameters and true models are restored; the latent per-patient
+        and per-lesion tables are not stored in the JSON, so ``patients`` and ``lesions``
+        are empty.
+
+        Examples
+        --------
+        >>> import calcstats as cs
+        >>> t = cs.simulate_cohort(200, seed=1).truth
+        >>> cs.Truth.from_dict(t.to_dict()).formula("hcc") == t.formula("hcc")
+        True
+        """
+        for key in ("params", "etiology_levels"):
+            if key not in data:
+                raise CalcstatsError(
+                    f"Not a calcstats truth: the {key!r} entry is missing. Pass the output "
+                    "of Truth.to_dict() or the content of a truth.json it wrote.")
+        return cls(dict(data["params"]), pd.DataFrame(), pd.DataFrame(),
+                   tuple(data["etiology_levels"]))
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
         """:meth:`to_dict` as JSON text; written to ``path`` too when given."""
