@@ -143,149 +143,179 @@ class _Checker:
             self.add(table, bad, col, x, "out_of_range", f"is impossible: it must be {rng}",
                      "correct the value (check its unit) or leave it empty if unknown")
 
+    def _codes(self, parts: list[tuple[str, str]]) -> tuple[dict[str, np.ndarray], int]:
+        """Integer codes of one key shared by several tables (-1 = missing), one hash pass."""
+        arrays = [self.t[t][c].to_numpy(dtype=object) if self.has(t, c) and c in self.t[t]
+                  else np.full(len(self.t[t]), None, dtype=object) for t, c in parts]
+        codes, uniques = pd.factorize(np.concatenate(arrays) if arrays else np.array([]))
+        out, at = {}, 0
+        for (t, _), a in zip(parts, arrays, strict=True):
+            out[t] = codes[at: at + len(a)]
+            at += len(a)
+        return out, len(uniques)
+
     def unique_keys(self) -> None:
-        for table in TABLE_NAMES:
-            key = TABLES[table].key
-            if key is None or not self.has(table, key):
+        self.pc, self.k = self._codes([(t, "patient_id") for t in TABLE_NAMES])
+        self.sc, self.ks = self._codes([("imaging", "study_id"), ("findings", "study_id")])
+        fc, kf = self._codes([("findings", "finding_id")])
+        for table, key, codes, k in (("patients", "patient_id", self.pc["patients"], self.k),
+                                     ("imaging", "study_id", self.sc["imaging"], self.ks),
+                                     ("findings", "finding_id", fc["findings"], kf)):
+            if not self.has(table, key) or not len(codes):
                 continue
-            s = self.t[table][key]
-            dup = s.duplicated(keep=False).to_numpy() & s.notna().to_numpy()
-            self.add(table, dup, key, s.to_numpy(dtype=object), "duplicate_id",
-                     f"appears in more than one {table} row", f"give each row its own {key}")
+            ok = codes >= 0
+            counts = np.bincount(codes[ok], minlength=k)
+            dup = ok & (counts[np.maximum(codes, 0)] > 1)
+            self.add(table, dup, key, self.t[table][key].to_numpy(dtype=object),
+                     "duplicate_id", f"appears in more than one {table} row",
+                     f"give each row its own {key}")
+
+    @staticmethod
+    def _first_row(codes: np.ndarray, k: int) -> np.ndarray:
+        """Row of the first occurrence of each code (-1 when absent)."""
+        first = np.full(k, -1, dtype=np.int64)
+        rows = np.flatnonzero(codes >= 0)[::-1]
+        first[codes[rows]] = rows
+        return first
 
     # ------------------------------------------------------------------ cross-table rules
     def cross(self) -> None:
         pts, img, fnd, ev = (self.t[n] for n in TABLE_NAMES)
-        first = pts.loc[pts["patient_id"].notna()].drop_duplicates("patient_id")
-        pindex = pd.Index(first["patient_id"].to_numpy(dtype=object))
-        pcols = {c: first[c].to_numpy() for c in
-                 ("index_date", "last_followup_date") if c in first.columns}
+        k = self.k
+        pfirst = self._first_row(self.pc["patients"], k)
+        pos: dict[str, np.ndarray] = {}
         for table, df in (("imaging", img), ("findings", fnd), ("events", ev)):
             if not self.has(table, "patient_id") or not len(df):
                 continue
-            pos = pindex.get_indexer(df["patient_id"].to_numpy(dtype=object))
-            orphan = (pos < 0) & df["patient_id"].notna().to_numpy()
-            self.add(table, orphan, "patient_id", df["patient_id"].to_numpy(dtype=object),
-                     "orphan_row", "is not in the patients table",
+            codes = self.pc[table]
+            p = np.where(codes >= 0, pfirst[np.maximum(codes, 0)], -1)
+            self.add(table, (p < 0) & (codes >= 0), "patient_id",
+                     df["patient_id"].to_numpy(dtype=object), "orphan_row",
+                     "is not in the patients table",
                      "add the patient to the patients table or remove the row")
-            df.attrs["_pos"] = pos
+            pos[table] = p
         # findings -> imaging
         if len(fnd) and self.has("findings", "study_id") and self.has("imaging", "study_id"):
-            studies = img.loc[img["study_id"].notna()].drop_duplicates("study_id")
-            sindex = pd.Index(studies["study_id"].to_numpy(dtype=object))
-            spos = sindex.get_indexer(fnd["study_id"].to_numpy(dtype=object))
+            sfirst = self._first_row(self.sc["imaging"], self.ks)
+            fcodes = self.sc["findings"]
+            spos = np.where(fcodes >= 0, sfirst[np.maximum(fcodes, 0)], -1)
             sid = fnd["study_id"].to_numpy(dtype=object)
-            self.add("findings", (spos < 0) & fnd["study_id"].notna().to_numpy(), "study_id",
-                     sid, "unknown_study", "is not a study_id of the imaging table",
+            self.add("findings", (spos < 0) & (fcodes >= 0), "study_id", sid, "unknown_study",
+                     "is not a study_id of the imaging table",
                      "add the study to the imaging table or correct the study_id")
             if self.has("imaging", "patient_id") and self.has("findings", "patient_id"):
-                owner = np.where(spos >= 0, studies["patient_id"].to_numpy(dtype=object)[
-                    np.maximum(spos, 0)] if len(studies) else None, None)
-                fpid = fnd["patient_id"].to_numpy(dtype=object)
-                mism = (spos >= 0) & pd.notna(owner) & pd.notna(fpid) & (owner != fpid)
-                what = np.array([f"belongs to patient {o}, not to this finding's patient"
-                                 for o in owner[mism]], dtype=object)
-                full_what = np.empty(len(fnd), dtype=object)
-                full_what[mism] = what
+                owner_code = np.where(spos >= 0, self.pc["imaging"][np.maximum(spos, 0)]
+                                      if len(img) else -1, -1)
+                fpc = self.pc["findings"]
+                mism = (spos >= 0) & (owner_code >= 0) & (fpc >= 0) & (owner_code != fpc)
+                owner = img["patient_id"].to_numpy(dtype=object)
                 self.add("findings", mism, "study_id", sid, "study_patient_mismatch",
-                         full_what, "correct the finding's patient_id or study_id")
-        if not ({"index_date", "last_followup_date"} <= set(pcols)):
+                         lambda i: [f"belongs to patient {o}, not to this finding's patient"
+                                    for o in owner[spos[i]]],
+                         "correct the finding's patient_id or study_id")
+        if not self.has("patients", "index_date", "last_followup_date"):
             return
-        idx_d, fu_d = pcols["index_date"], pcols["last_followup_date"]
-        if self.has("patients", "index_date", "last_followup_date"):
-            x, y = pts["index_date"].to_numpy(), pts["last_followup_date"].to_numpy()
-            bad = ~np.isnat(x) & ~np.isnat(y) & (y < x)
-            self.add("patients", bad, "last_followup_date", y, "followup_before_index",
-                     lambda i: [f"is before the index date {d}" for d in _d(x[i])],
-                     "correct last_followup_date or index_date")
+        idx_all = pts["index_date"].to_numpy()
+        fu_all = pts["last_followup_date"].to_numpy()
+        bad = ~np.isnat(idx_all) & ~np.isnat(fu_all) & (fu_all < idx_all)
+        self.add("patients", bad, "last_followup_date", fu_all, "followup_before_index",
+                 lambda i: [f"is before the index date {d}" for d in _d(idx_all[i])],
+                 "correct last_followup_date or index_date")
+        nat = np.datetime64("NaT", "ns")
+
+        def per_row(values: np.ndarray, p: np.ndarray) -> np.ndarray:
+            return np.where(p >= 0, values[np.maximum(p, 0)], nat) if len(values) else \
+                np.full(len(p), nat)
+
         death = self._first_event("death")
         trans = self._first_event("liver_transplant")
         # events
-        if len(ev) and self.has("events", "patient_id", "event", "event_date"):
-            pos = ev.attrs["_pos"]
-            ok = pos >= 0
-            safe = np.maximum(pos, 0)
+        if "events" in pos and self.has("events", "event", "event_date"):
+            p = pos["events"]
+            codes = self.pc["events"]
             e_date = ev["event_date"].to_numpy()
             e = ev["event"].to_numpy(dtype=object)
-            has_date = ok & ~np.isnat(e_date)
-            p_idx = np.where(ok, idx_d[safe], np.datetime64("NaT"))
-            p_fu = np.where(ok, fu_d[safe], np.datetime64("NaT"))
+            has_date = (p >= 0) & ~np.isnat(e_date)
+            p_idx, p_fu = per_row(idx_all, p), per_row(fu_all, p)
             terminal = np.isin(e, list(TERMINAL_EVENTS))
             before = has_date & terminal & ~np.isnat(p_idx) & (e_date < p_idx)
             self.add("events", before, "event_date", e_date, "event_before_index",
                      lambda i: [f"({k}) is before the index date {d}" for k, d in
-                               zip(e[i], _d(p_idx[i]), strict=True)],
+                                zip(e[i], _d(p_idx[i]), strict=True)],
                      "correct the event or index date; a patient cannot die or receive a "
                      "transplant before the index imaging study")
             after = has_date & ~np.isnat(p_fu) & (e_date > p_fu)
             self.add("events", after, "event_date", e_date, "event_after_followup",
                      lambda i: [f"({k}) is after the last follow-up date {d}" for k, d in
-                               zip(e[i], _d(p_fu[i]), strict=True)],
+                                zip(e[i], _d(p_fu[i]), strict=True)],
                      "set last_followup_date on or after the patient's last event")
-            d_date = death.reindex(ev["patient_id"]).to_numpy()
-            after_death = (has_date & ~np.isnat(d_date) & (e_date > d_date)
-                           & (e != "death"))
+            d_date = per_row(death, codes)
+            after_death = has_date & ~np.isnat(d_date) & (e_date > d_date) & (e != "death")
             self.add("events", after_death, "event_date", e_date, "event_after_death",
                      lambda i: [f"({k}) is after the death on {d}" for k, d in
-                               zip(e[i], _d(d_date[i]), strict=True)],
+                                zip(e[i], _d(d_date[i]), strict=True)],
                      "correct the event date or the death date; nothing follows death")
-            is_death = (e == "death") & ev["patient_id"].notna().to_numpy()
-            n_death = pd.Series(is_death.astype(np.int64)).groupby(
-                ev["patient_id"].to_numpy(dtype=object)).transform("sum").to_numpy()
-            self.add("events", is_death & (n_death > 1), "event", e, "multiple_deaths",
-                     "is one of several death events of this patient",
+            is_death = (e == "death") & (codes >= 0)
+            n_death = np.bincount(codes[is_death], minlength=k)
+            self.add("events", is_death & (n_death[np.maximum(codes, 0)] > 1), "event", e,
+                     "multiple_deaths", "is one of several death events of this patient",
                      "keep exactly one death event per patient")
-            t_date = trans.reindex(ev["patient_id"]).to_numpy()
+            t_date = per_row(trans, codes)
             native = np.isin(e, list(NATIVE_LIVER_OUTCOMES))
             post_tx = has_date & native & ~np.isnat(t_date) & (e_date > t_date)
             self.add("events", post_tx, "event", e, "outcome_after_transplant",
                      lambda i: [f"is a native-liver outcome dated {a}, after the liver "
-                               f"transplant on {b}" for a, b in
-                               zip(_d(e_date[i]), _d(t_date[i]), strict=True)],
+                                f"transplant on {b}" for a, b in
+                                zip(_d(e_date[i]), _d(t_date[i]), strict=True)],
                      "remove the event or correct its date; after a transplant the native "
                      "liver is gone")
             for flag, event in BASELINE_FLAGS.items():
                 if flag not in pts.columns or not self.has("patients", flag):
                     continue
                 pre = has_date & (e == event) & ~np.isnat(p_idx) & (e_date <= p_idx)
-                pre_pids = pd.unique(ev["patient_id"].to_numpy(dtype=object)[pre])
+                has_pre = np.zeros(k, dtype=bool)
+                has_pre[codes[pre]] = True
+                pcodes = self.pc["patients"]
                 fl = pts[flag]
-                bad = (pts["patient_id"].isin(pre_pids).to_numpy()
+                bad = ((pcodes >= 0) & has_pre[np.maximum(pcodes, 0)]
                        & (fl == False).fillna(False).to_numpy(dtype=bool))  # noqa: E712
                 self.add("patients", bad, flag, fl.to_numpy(dtype=object),
                          "baseline_flag_inconsistent",
                          f"but the events table has {event} dated on or before the index date",
                          f"set {flag} to True, or correct the {event} event's date")
         # imaging dates
-        if len(img) and self.has("imaging", "patient_id", "study_date"):
-            pos = img.attrs["_pos"]
-            ok = pos >= 0
+        if "imaging" in pos and self.has("imaging", "study_date"):
+            p = pos["imaging"]
             s_date = img["study_date"].to_numpy()
-            p_fu = np.where(ok, fu_d[np.maximum(pos, 0)], np.datetime64("NaT"))
-            good = ok & ~np.isnat(s_date)
+            p_fu = per_row(fu_all, p)
+            good = (p >= 0) & ~np.isnat(s_date)
             self.add("imaging", good & ~np.isnat(p_fu) & (s_date > p_fu), "study_date",
                      s_date, "study_after_followup",
                      lambda i: [f"is after the last follow-up date {d}" for d in _d(p_fu[i])],
                      "set last_followup_date on or after the patient's last imaging study")
-            d_date = death.reindex(img["patient_id"]).to_numpy()
-            self.add("imaging", good & ~np.isnat(d_date) & (s_date > d_date), "study_date",
+            d_img = per_row(death, self.pc["imaging"])
+            self.add("imaging", good & ~np.isnat(d_img) & (s_date > d_img), "study_date",
                      s_date, "study_after_death",
-                     lambda i, d_date=d_date: [f"is after the death on {d}" for d in _d(d_date[i])],
+                     lambda i: [f"is after the death on {d}" for d in _d(d_img[i])],
                      "correct the study date or the death date")
-        if self.has("patients", "last_followup_date") and len(death):
-            fu = pts["last_followup_date"].to_numpy()
-            d_date = death.reindex(pts["patient_id"]).to_numpy()
-            self.add("patients", ~np.isnat(fu) & ~np.isnat(d_date) & (fu > d_date),
-                     "last_followup_date", fu, "followup_after_death",
-                     lambda i, d_date=d_date: [f"is after the death on {d}" for d in _d(d_date[i])],
-                     "set last_followup_date to the date of death")
+        d_pt = per_row(death, self.pc["patients"])
+        self.add("patients", ~np.isnat(fu_all) & ~np.isnat(d_pt) & (fu_all > d_pt),
+                 "last_followup_date", fu_all, "followup_after_death",
+                 lambda i: [f"is after the death on {d}" for d in _d(d_pt[i])],
+                 "set last_followup_date to the date of death")
 
-    def _first_event(self, event: str) -> pd.Series:
+    def _first_event(self, event: str) -> np.ndarray:
+        """Earliest date of ``event`` per patient code (NaT when none)."""
         ev = self.t["events"]
-        if not len(ev) or not self.has("events", "patient_id", "event", "event_date"):
-            return pd.Series([], dtype="datetime64[ns]")
-        sel = ev.loc[(ev["event"] == event).to_numpy() & ev["event_date"].notna().to_numpy()]
-        return sel.groupby("patient_id", sort=False)["event_date"].min()
+        out = np.full(self.k, np.iinfo(np.int64).max, dtype=np.int64)
+        if len(ev) and self.has("events", "patient_id", "event", "event_date"):
+            codes = self.pc["events"]
+            dates = ev["event_date"].to_numpy().astype("datetime64[ns]")
+            sel = (ev["event"] == event).to_numpy() & ~np.isnat(dates) & (codes >= 0)
+            np.minimum.at(out, codes[sel], dates[sel].view(np.int64))
+        res = out.view("datetime64[ns]").copy()
+        res[out == np.iinfo(np.int64).max] = np.datetime64("NaT")
+        return res
 
 
 def _age(frame: pd.DataFrame, checker: _Checker) -> None:
@@ -394,8 +424,6 @@ def validate_and_build(
     checker.ranges()
     checker.unique_keys()
     checker.cross()
-    for df in frames.values():
-        df.attrs.pop("_pos", None)
     found = [p for p in checker.problems if len(p)]
     allp = pd.concat(found, ignore_index=True) if found else empty_problems()
     if len(allp):
