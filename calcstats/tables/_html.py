@@ -24,7 +24,7 @@ table.cs-table caption { caption-side: top; text-align: left; font-weight: bold;
 table.cs-table th, table.cs-table td { padding: 0.15em 0.8em; vertical-align: top;
   text-align: center; border: none; white-space: nowrap; }
 table.cs-table th { font-weight: bold; vertical-align: bottom; }
-table.cs-table th.cs-label, table.cs-table td.cs-label { text-align: left; }
+table.cs-table th.cs-label, table.cs-table td.cs-label { text-align: left; padding-left: 0; }
 table.cs-table thead tr:last-child th { border-bottom: 1px solid #000; }
 table.cs-table th.cs-spanner { background: linear-gradient(#000, #000) no-repeat center
   bottom / calc(100% - 0.8em) 1px; }
@@ -75,7 +75,7 @@ def table_to_html(table: Table, *, full_page: bool = True) -> str:
     out.append("</thead>")
     out.append("<tbody>")
     for lvl, row in zip(table.indent, table.cells, strict=True):
-        style = f' style="padding-left: {0.8 + 1.2 * lvl:.1f}em"' if lvl else ""
+        style = f' style="padding-left: {1.2 * lvl:.1f}em"' if lvl else ""
         cells = [f'<td class="cs-label"{style}>{_e(row[0])}</td>']
         cells += [f"<td>{_e(v)}</td>" for v in row[1:]]
         out.append("<tr>" + "".join(cells) + "</tr>")

@@ -135,8 +135,8 @@ def test_html_fragment_vs_page(table):
     assert '<th class="cs-spanner" colspan="2">Calcification</th>' in frag
     # escaping and indentation
     assert "PSC &amp; other_" in frag and "&lt;0.001" in frag
-    assert '<td class="cs-label" style="padding-left: 2.0em">PBC</td>' in frag
-    assert '<td class="cs-label" style="padding-left: 3.2em">Missing</td>' in frag
+    assert '<td class="cs-label" style="padding-left: 1.2em">PBC</td>' in frag
+    assert '<td class="cs-label" style="padding-left: 2.4em">Missing</td>' in frag
     assert frag.count('<td colspan="5">') == 2
     assert table._repr_html_().startswith("<style>")
     assert frag in table._repr_html_()
