@@ -26,6 +26,8 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check calcstats tests examples benchmarks docs/scripts
 
 docs: $(STAMP)
+	MPLBACKEND=Agg $(PY) docs/scripts/validation.py
+	MPLBACKEND=Agg $(PY) docs/scripts/build_pages.py
 	$(VENV)/bin/mkdocs build --strict
 
 bench: $(STAMP)

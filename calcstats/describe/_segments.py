@@ -73,7 +73,8 @@ def segment_summary(
     >>> from calcstats.describe import segment_summary
     >>> f = pd.DataFrame({"patient_id": ["a", "a", "b"], "segment": ["VII", "VIII", "VII"],
     ...                   "size_mm": [3.0, 5.0, 4.0]})
-    >>> segment_summary(f, stat="prevalence", n_patients=4).set_index("segment").loc["VII", "value"]
+    >>> out = segment_summary(f, stat="prevalence", n_patients=4).set_index("segment")
+    >>> float(out.loc["VII", "value"])
     0.5
     """
     if stat not in _STATS:
