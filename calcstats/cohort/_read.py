@@ -467,6 +467,13 @@ def _to_id(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     if arr is not None:
         trimmed = pc.utf8_trim_whitespace(arr)
         empty = pc.equal(pc.utf8_length(trimmed), 0)
+        changed = pc.any(pc.not_equal(pc.utf8_length(trimmed), pc.utf8_length(arr))).as_py()
+        if not changed and not pc.any(empty).as_py():
+            # nothing to strip: keep the original strings (no copy of a million objects)
+            out = s.to_numpy(dtype=object)
+            if arr.null_count:
+                out = np.where(s.isna().to_numpy(), None, out)
+            return pd.Series(out, dtype=object), np.zeros(len(s), dtype=bool)
         trimmed = pc.if_else(empty, pa.scalar(None, pa.string()), trimmed)
         out = trimmed.to_numpy(zero_copy_only=False)
         return pd.Series(out, dtype=object), np.zeros(len(s), dtype=bool)
