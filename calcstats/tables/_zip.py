@@ -1,30 +1,37 @@
 """Make Office Open XML files (.docx, .xlsx) byte-for-byte reproducible.
 
-python-docx and openpyxl stamp zip entries (and openpyxl the document properties) with the
-current time, so the same table saved twice gives different bytes. ``normalise_zip``
-rewrites the archive with entries in the same order, a fixed timestamp (1980-01-01, the
-zip epoch) and fixed compression.
+python-docx and openpyxl stamp zip entries with the current time, and openpyxl writes the
+save time into ``docProps/core.xml``, so the same table saved twice gives different
+bytes. ``normalise_zip`` rewrites the archive with entries in the same order, a fixed
+timestamp (1980-01-01, the zip epoch), fixed compression, and the document's
+created/modified dates set to 2000-01-01.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
 __all__ = ["normalise_zip"]
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
+_FIXED_DATE = b"2000-01-01T00:00:00Z"
+_DATES = re.compile(rb"(<dcterms:(?:created|modified)\b[^>]*>)[^<]*(</dcterms:)")
 
 
 def normalise_zip(path: Path) -> None:
-    """Rewrite the zip archive at ``path`` with fixed entry timestamps."""
+    """Rewrite the zip archive at ``path`` with fixed entry timestamps and dates."""
     data = path.read_bytes()
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
         for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = _DATES.sub(rb"\g<1>" + _FIXED_DATE + rb"\g<2>", content)
             new = zipfile.ZipInfo(info.filename, date_time=_EPOCH)
             new.compress_type = zipfile.ZIP_DEFLATED
             new.external_attr = 0o600 << 16
-            dst.writestr(new, src.read(info.filename))
+            dst.writestr(new, content)
     path.write_bytes(out.getvalue())

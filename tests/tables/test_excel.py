@@ -93,3 +93,18 @@ def test_excel_one_font_and_page_fit(table, tmp_path):
     assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
     with pytest.raises(CalcstatsError, match="font_size"):
         table.to_excel(tmp_path / "g.xlsx", font_size=3)
+
+
+def test_office_files_identical_when_saved_later(table, tmp_path):
+    import time
+    import zipfile
+
+    first = [table.to_excel(tmp_path / "a.xlsx"), tmp_path / "a.docx"]
+    table.to_docx(first[1])
+    time.sleep(1.1)  # openpyxl stamps the save time (to the second) into core.xml
+    second = [table.to_excel(tmp_path / "b.xlsx"), tmp_path / "b.docx"]
+    table.to_docx(second[1])
+    for a, b in zip(first, second, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    core = zipfile.ZipFile(first[0]).read("docProps/core.xml").decode()
+    assert "2000-01-01T00:00:00Z</dcterms:modified>" in core
