@@ -291,11 +291,12 @@ def lesion_table(cohort: Any) -> pd.DataFrame:
 
     out = findings.reset_index(drop=True)
     seg = segment_codes(findings["segment"])
-    lobe = np.select([(seg >= 5) & (seg <= 8), (seg >= 2) & (seg <= 4), seg == 1],
-                     ["right", "left", "caudate"], default="")
+    lobe_code = np.select([(seg >= 5) & (seg <= 8), (seg >= 2) & (seg <= 4), seg == 1],
+                          [0, 1, 2], default=3)
+    lobe = np.array(["right", "left", "caudate", None], dtype=object)[lobe_code]
     extra = pd.DataFrame(
         {
-            "lobe": pd.Series(lobe, dtype=object).replace("", np.nan),
+            "lobe": lobe,
             "study_date": imaging["study_date"].to_numpy()[s_pos],
             "modality": imaging["modality"].to_numpy()[s_pos],
             "years_since_index": (study_ns[s_pos] - idx_ns[f_pat]) / NS_PER_DAY / 365.25,

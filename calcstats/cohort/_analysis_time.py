@@ -56,6 +56,7 @@ import pandas as pd
 from calcstats._errors import DataError, DataWarning, SchemaError
 from calcstats.cohort._analysis_base import (
     NS_PER_DAY,
+    ExclusionRecord,
     binary_to_int,
     finding_study_positions,
     get_table,
@@ -218,7 +219,7 @@ def _follow_up(
     flag(days <= 0, "no follow-up: last_followup_date equals index_date")
 
     keep = reason == None  # noqa: E711
-    excluded = pd.DataFrame(
+    excluded = ExclusionRecord(
         {
             "patient_id": patients["patient_id"].to_numpy()[~keep],
             "reason": reason[~keep].astype(str),

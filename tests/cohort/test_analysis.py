@@ -806,3 +806,22 @@ def test_simulated_cohort_consistency():
     assert (pt["any_calcification"] == (pt["n_calcifications"] > 0)).all()
     assert ((pt["calcification_burden"] == "none") == (pt["n_calcifications"] == 0)).all()
     assert not (pt["bilobar"] & pt["right_lobe_only"]).any()
+
+
+def test_exclusion_record_survives_pandas_operations():
+    c = make_cohort([{"patient_id": p, "extra_" + p: 1.0} for p in "abcd"],
+                    events=[("a", "cirrhosis", -1), ("b", "death", 10)])
+    with pytest.warns(DataWarning):
+        st1 = survival_table(c, "cirrhosis")
+    st2 = survival_table(c, "death")
+    ex = st1.attrs["excluded"]
+    assert isinstance(ex, pd.DataFrame)
+    assert ex["patient_id"].tolist() == ["a"]
+    with pd.option_context("display.width", 40, "display.max_columns", 4):
+        assert "..." in repr(st1)  # a wide table prints (pandas concatenates its halves)
+    both = pd.concat([st1, st2], ignore_index=True)  # different records: no error
+    assert len(both) == len(st1) + len(st2)
+    same = pd.concat([st1.iloc[:1], st1.iloc[1:]])
+    assert same.attrs["excluded"]["patient_id"].tolist() == ["a"]
+    assert st1[["time", "status"]].attrs["excluded"] is ex  # shared, not copied per operation
+    assert (ex["reason"] != "").all()  # element-wise comparisons work as usual
