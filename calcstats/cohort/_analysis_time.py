@@ -10,9 +10,10 @@ follow-up day or exactly at the horizon counts as an event.
 
 Same-day ties: when the outcome and a competing event share the first event date, the
 outcome wins (status 1); between competing events the one listed first wins. This is the
-usual convention (e.g. Stata's ``stset`` with ``failure()`` and R's ``finegray`` data
-preparation when the event of interest is recorded first): the event of interest was
-observed, and the competing event did not remove the patient from risk before it.
+usual convention when competing-risks data are coded with one status per patient (as
+analysed by R's survival/cmprsk or Stata's stcrreg): the event of interest was observed,
+and with dates only to the day the competing event cannot be shown to have come first.
+List the competing events in the order of precedence you want.
 Events dated after ``last_followup_date`` (impossible in a validated cohort) are not
 used: follow-up ended before them.
 
@@ -38,7 +39,7 @@ that event. Exposure starting on or before index gives exposure 1 from time 0. A
 exposure starting after the end of follow-up, or on its last day, does not split: an
 event on the day exposure is first seen belongs to the earlier, unexposed interval
 (intervals are ``(start, stop]``). The outcome status is carried by the last interval
-only, and no interval has zero length, so the intervals of a patient add up exactly to
+only, and no interval has zero length, so the intervals of a patient add up (to rounding) to
 their ``survival_table`` time.
 """
 
