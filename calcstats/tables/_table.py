@@ -253,17 +253,33 @@ class Table:
     def to_html(self, *, full_page: bool = True) -> str:
         """HTML: a standalone styled page, or with ``full_page=False`` a fragment.
 
-        The fragment is a ``<table class="cs-table">`` without styles, for embedding in a
-        page that includes ``calcstats.tables._html.TABLE_CSS``.
+        Parameters
+        ----------
+        full_page : bool, default True
+            True: a complete UTF-8 HTML document with the journal style sheet. False: only
+            the ``<table class="cs-table">`` element, without styles, for embedding in a
+            page that includes :meth:`Table.css` once.
+
+        Returns
+        -------
+        str
         """
         from calcstats.tables._html import table_to_html
 
         return table_to_html(self, full_page=full_page)
 
-    def _repr_html_(self) -> str:
-        from calcstats.tables._html import TABLE_CSS, table_to_html
+    @staticmethod
+    def css() -> str:
+        """The style sheet of ``to_html()`` pages: one serif font, rules above and below the
+        table and under the header, no vertical lines. Scoped to ``table.cs-table``."""
+        from calcstats.tables._html import TABLE_CSS
 
-        return f"<style>{TABLE_CSS}</style>\n" + table_to_html(self, full_page=False)
+        return TABLE_CSS
+
+    def _repr_html_(self) -> str:
+        from calcstats.tables._html import table_to_html
+
+        return f"<style>{self.css()}</style>\n" + table_to_html(self, full_page=False)
 
     def to_latex(self) -> str:
         """LaTeX ``table`` with booktabs rules (needs ``booktabs``; ``threeparttable`` when
@@ -296,10 +312,31 @@ class Table:
         font_size: float = 10,
         landscape: bool = False,
     ) -> DocxDocument:
-        """Write a Word table in journal style; see :func:`calcstats.tables._docx.table_to_docx`.
+        """Write the table to Word in journal style.
 
-        Give ``path`` to save a new document, ``document=`` to append to an open
-        python-docx Document (saved to ``path`` too if given). Returns the Document.
+        One font throughout, title above, a rule above and below the header and below
+        the table and no other lines, levels indented, footnotes below in a 1 pt smaller
+        size. The saved file is reproducible (fixed timestamps).
+
+        Parameters
+        ----------
+        path : path-like, optional
+            Where to save. Required unless ``document`` is given.
+        document : docx.document.Document, optional
+            An open python-docx Document to append the table to (e.g. a report holding
+            several tables); it is saved to ``path`` only if ``path`` is given too.
+        font : str, default "Times New Roman"
+            The one font used (e.g. ``"Arial"``).
+        font_size : float, default 10
+            Point size of title and table (6 to 14).
+        landscape : bool, default False
+            Landscape pages: a new document is landscape throughout; with ``document=``
+            a landscape section starts on a new page and the document continues in it.
+
+        Returns
+        -------
+        docx.document.Document
+            The document written to (new, or ``document``).
         """
         from calcstats.tables._docx import table_to_docx
 
@@ -315,7 +352,27 @@ class Table:
         font: str = "Arial",
         font_size: float = 10,
     ) -> Path:
-        """Write an .xlsx workbook; see :func:`calcstats.tables._excel.table_to_excel`."""
+        """Write the table to a new Excel workbook.
+
+        Spanners are merged cells, headings bold, levels indented, rules above and below
+        the header and below the table, footnotes in the rows below, column widths fitted
+        to the text. Cells hold the display strings (raw numbers: :meth:`to_frame`).
+
+        Parameters
+        ----------
+        path : path-like
+            The .xlsx file to write (overwritten).
+        sheet_name : str, default "Table"
+            Worksheet name (1 to 31 characters, none of ``[]:*?/\\``).
+        font : str, default "Arial"
+            The one font of every cell.
+        font_size : float, default 10
+            Point size of the table (title 2 pt larger, footnotes 1 pt smaller).
+
+        Returns
+        -------
+        pathlib.Path
+        """
         from calcstats.tables._excel import table_to_excel
 
         return table_to_excel(self, path, sheet_name=sheet_name, font=font, font_size=font_size)

@@ -138,7 +138,7 @@ def test_html_fragment_vs_page(table):
     assert '<td class="cs-label" style="padding-left: 1.2em">PBC</td>' in frag
     assert '<td class="cs-label" style="padding-left: 2.4em">Missing</td>' in frag
     assert frag.count('<td colspan="5">') == 2
-    assert table._repr_html_().startswith("<style>")
+    assert table._repr_html_().startswith("<style>") and Table.css() == TABLE_CSS
     assert frag in table._repr_html_()
 
 
