@@ -1,13 +1,14 @@
 """Small-cell suppression (statistical disclosure control) for count tables.
 
-Published counts of 1 to k−1 patients can identify people; health-data custodians forbid
-them (k = 5 at Statistics Canada, the NHS England / ONS "small numbers" rules use 1–7 for
-some outputs, many registries use k = 10 or 11). Hiding the small cell alone is not
-enough when totals are printed: if a row has one hidden cell, the row total gives it back.
-``suppression_mask`` therefore applies the two steps of the standard method described in
-the Statistics Canada *Disclosure Control* guidance, Hundepool et al., *Statistical
-Disclosure Control* (Wiley, 2012, ch. 4) and the NHS Digital *Disclosure Control
-Guidance* (primary, then complementary / secondary suppression):
+Published counts of 1 to k−1 patients can identify people, so data custodians forbid
+them; the threshold is theirs to set (common choices: k = 5; k = 11 in the US CMS
+cell-size suppression policy, which bans counts 1–10; NHS Digital's Hospital Episode
+Statistics replace 1–7). Hiding the small cell alone is not enough when totals are
+printed: if a row has one hidden cell, the row total gives it back. ``suppression_mask``
+therefore applies the two steps of cell suppression as described in Hundepool et al.,
+*Statistical Disclosure Control* (Wiley, 2012, ch. 4, "primary" and "secondary" or
+"complementary" suppression), the method behind tau-ARGUS and the small-cell rules of
+national statistics offices and health-data custodians:
 
 Algorithm
 ---------
@@ -16,20 +17,22 @@ totals as an extra row and the grand total in the corner. Every row and every co
 the augmented table is then a published linear relation (the cells add up to the total).
 
 1. **Primary suppression**: every entry with value 1..k−1 is hidden — also a small row
-   or column total, which is itself a small count. Zeros are never hidden: a zero is not
-   a secret, and hiding a structural zero protects nothing.
+   or column total, which is itself a small count. Zeros are not hidden: a zero is not a
+   secret, and hiding a structural zero protects nothing.
 2. **Secondary suppression, line rule**: a relation (row or column of the augmented table)
    with exactly one hidden entry gives that entry back by subtraction. For each such line
    the smallest visible entry greater than zero is hidden too (a cell before a total when
-   values tie, then the first in row-major order). When no cell qualifies, the line's
-   total is the smallest positive candidate: the margin is suppressed.
+   values tie, then the first in row-major order). A total is therefore chosen only
+   when no cell of the line qualifies (e.g. a row whose only non-zero cell is hidden):
+   the margin is suppressed.
 3. **Secondary suppression, cycle rule**: two hidden entries per line are not always
    enough: several lines together can still isolate a cell (two blocks of hidden cells
    joined through one cell). In the bipartite graph whose vertices are the rows and
    columns of the augmented table and whose edges are the hidden entries, a hidden entry
    can be solved for from the published relations exactly when its edge is a *bridge*
-   (lies on no cycle). For each bridge the smallest positive visible entry that closes a
-   cycle through it is hidden.
+   (lies on no cycle; the relations are, up to signs, the incidence matrix of that graph,
+   whose null space is spanned by its cycles). For each bridge the smallest positive
+   visible entry that closes a cycle through it is hidden.
 4. Steps 2–3 are repeated until nothing changes (a fixed point). A zero is hidden only as
    a last resort when a relation has no positive visible entry left.
 
