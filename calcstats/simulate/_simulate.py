@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,9 @@ from calcstats.simulate._baseline import (
 from calcstats.simulate._outcomes import draw_outcomes
 from calcstats.simulate._tables import apply_missingness, build_tables
 from calcstats.simulate._truth import Truth
+
+if TYPE_CHECKING:
+    from calcstats.cohort import Cohort
 
 __all__ = ["PRESETS", "simulate_cohort"]
 
@@ -183,7 +186,7 @@ def simulate_cohort(
     alp_missing: float = 0.25,
     etiology_unknown_rate: float = 0.0,
     start_date: str = "2010-01-01",
-):
+) -> Cohort:
     """Simulate a cohort of patients imaged for the liver, with known truth.
 
     Parameters
