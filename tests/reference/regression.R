@@ -54,6 +54,9 @@ out$effect_by <- list(level = c("m", "f"), est = unname(est), se = unname(se),
 f2 <- glm(dead ~ age + edema_f + offset(log(years)), family = poisson, data = pbc)
 out$poisson_offset <- c(cf(f2), list(loglik = as.numeric(logLik(f2)),
   how = "glm(status==2 ~ age + factor(edema) + offset(log(time/365.25)), poisson)"))
+f2w <- glm(dead ~ age + edema_f + offset(log(years)), family = poisson, data = pbc, weights = w)
+out$poisson_weights <- c(cf(f2w), list(loglik = as.numeric(logLik(f2w)),
+  how = "same Poisson model with weights = 1 + id %% 3"))
 f3 <- glm(dead ~ age + edema_f, family = poisson, data = pbc)
 out$modified_poisson <- c(cf(f3, vcovHC(f3, type = "HC0")),
   list(how = "glm(status==2 ~ age + factor(edema), poisson); sandwich::vcovHC(type='HC0')"))
@@ -70,6 +73,9 @@ f5 <- glm.nb(copper ~ age + sex + log(bili), data = pc)
 out$negbin <- c(cf(f5), list(theta = f5$theta, theta_se = f5$SE.theta,
   loglik = as.numeric(logLik(f5)), aic = AIC(f5),
   how = "MASS::glm.nb(copper ~ age + sex + log(bili)) on rows with copper"))
+f5w <- glm.nb(copper ~ age + sex + log(bili), data = pc, weights = w)
+out$negbin_weights <- c(cf(f5w), list(theta = f5w$theta, loglik = as.numeric(logLik(f5w)),
+  how = "glm.nb above with weights = 1 + id %% 3"))
 set.seed(20261125)
 n <- 400
 sim <- data.frame(x = rbinom(n, 1, 0.4), z = round(rnorm(n), 3),

@@ -305,3 +305,16 @@ def test_level_without_events_is_never_silent(zero_level):
     # Firth gives a finite estimate for the empty level
     fit = logistic(d, "y ~ C(g) + x", method="firth")
     assert np.isfinite(fit.params["C(g)[T.c]"]) and fit.params["C(g)[T.c]"] < -2
+
+
+def test_weighted_poisson_and_negative_binomial(pbc, ref):
+    fp = poisson(pbc, "dead ~ age + C(edema)", exposure="years", weights="w")
+    compare(fp, ref["poisson_weights"], EDEMA_MAP)  # coef 1e-5, SE 1e-4
+    assert fp.loglik == pytest.approx(ref["poisson_weights"]["loglik"], rel=1e-8)
+    d = pbc.dropna(subset=["copper"])
+    fn = negative_binomial(d, "copper ~ age + C(sex, Treatment('m')) + np.log(bili)",
+                           weights="w")
+    r = ref["negbin_weights"]
+    compare(fn, r, LOGIT_MAP)
+    assert fn.theta == pytest.approx(r["theta"], rel=1e-5)
+    assert fn.loglik == pytest.approx(r["loglik"], rel=1e-8)
