@@ -20,6 +20,7 @@ from scipy import stats
 from calcstats._errors import DataError
 from calcstats._result import TestResult
 from calcstats.survival._input import check_cause, prepare, warn_no_events
+from calcstats.survival._tabulate import time_codes
 
 __all__ = ["gray_test"]
 
@@ -38,8 +39,7 @@ def _gray_stratum(
 
     ``m`` is 0 (censored), 1 (cause of interest) or 2 (other cause).
     """
-    utime, inv = np.unique(t, return_inverse=True)
-    inv = inv.reshape(-1)
+    utime, inv = time_codes(t)
     size = utime.size * k
     cells = inv * k + g
     count = np.bincount(cells, minlength=size).reshape(-1, k).astype(float)

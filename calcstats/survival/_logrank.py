@@ -16,6 +16,7 @@ from scipy import stats
 from calcstats._errors import DataError
 from calcstats._result import TestResult
 from calcstats.survival._input import event_indicator, prepare, warn_no_events
+from calcstats.survival._tabulate import time_codes
 
 __all__ = ["logrank"]
 
@@ -40,8 +41,7 @@ def _stratum_sums(
     t: np.ndarray, d: np.ndarray, g: np.ndarray, k: int, rho: float, gamma: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted observed, expected and covariance of one stratum (survdiff's sums)."""
-    utime, inv = np.unique(t, return_inverse=True)
-    inv = inv.reshape(-1)
+    utime, inv = time_codes(t)
     cells = inv * k + g
     size = utime.size * k
     count = np.bincount(cells, minlength=size).reshape(utime.size, k).astype(float)

@@ -1,8 +1,9 @@
-"""Risk-set tabulation: one sort of the times, then counts per (group, distinct time).
+"""Risk-set tabulation: the distinct times found once, then counts per (group, time).
 
-This is the vectorised core of the curve estimators and tests: ``np.unique`` sorts the
-times once, ``np.bincount`` sums the per-row quantities for each (group, time) cell and a
-reverse cumulative sum within each group gives the numbers at risk.
+This is the vectorised core of the curve estimators and tests: the distinct times are
+found once (a hash, then a sort of the distinct values only), ``np.bincount`` sums the
+per-row quantities for each (group, time) cell and a reverse cumulative sum within each
+group gives the numbers at risk.
 """
 
 from __future__ import annotations
@@ -10,10 +11,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["RiskTable", "tabulate"]
+__all__ = ["RiskTable", "tabulate", "time_codes"]
 
 _DENSE_LIMIT = 20_000_000
+
+
+def time_codes(time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct times and each row's index into them (as ``np.unique``).
+
+    Hashes first (``pd.factorize``, O(n)) and sorts only the distinct values, which is
+    several times faster than ``np.unique``'s full sort when times are tied.
+    """
+    codes, uniques = pd.factorize(time, sort=False)
+    uniques = np.asarray(uniques, dtype=float)
+    order = np.argsort(uniques, kind="stable")
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    return uniques[order], rank[codes]
 
 
 @dataclass
@@ -43,8 +59,7 @@ def tabulate(
     The first quantity is the one whose reverse cumulative sum gives ``n_risk`` (the row
     weights, or None for plain counts).
     """
-    utime, inv = np.unique(time, return_inverse=True)
-    inv = inv.reshape(-1)
+    utime, inv = time_codes(time)
     n_u = utime.size
     if n_groups == 1:
         key = inv
