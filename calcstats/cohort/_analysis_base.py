@@ -72,6 +72,14 @@ def get_table(cohort: Any, name: str, extra: Iterable[str] = ()) -> pd.DataFrame
                 f"{name}.{col} must hold dates (datetime64), found dtype {table[col].dtype}; "
                 "read the tables with calcstats.read_cohort(), which parses dates strictly."
             )
+    if name == "findings" and not (
+        pd.api.types.is_numeric_dtype(table["size_mm"])
+        and not pd.api.types.is_bool_dtype(table["size_mm"])
+    ):
+        raise SchemaError(
+            f"findings.size_mm must be numeric (mm), found dtype {table['size_mm'].dtype}; "
+            "read the tables with calcstats.read_cohort(), which converts it strictly."
+        )
     return table
 
 

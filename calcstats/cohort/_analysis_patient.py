@@ -142,7 +142,7 @@ def phenotype(patients: pd.DataFrame, imaging: pd.DataFrame, findings: pd.DataFr
     keep = baseline & is_chosen[s_pos]
 
     pat = f_pat[keep]
-    size = pd.to_numeric(findings["size_mm"], errors="coerce").to_numpy(dtype=float)[keep]
+    size = findings["size_mm"].to_numpy(dtype=float, na_value=np.nan)[keep]
     morph_k = morph_codes[keep]
     diffuse_k = diffuse[keep]
     seg = segment_codes(findings["segment"])[keep]

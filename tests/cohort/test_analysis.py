@@ -140,6 +140,11 @@ def test_segments_and_lobe_flags(segments, n_seg, bilobar, right_only):
     assert (p["n_segments"], p["bilobar"], p["right_lobe_only"]) == (n_seg, bilobar, right_only)
 
 
+def test_missing_segment_counts_as_calcification_but_not_segment():
+    p = pheno(one_study([(None, 4.0, "rim"), ("VI", 2.0, "rim")]))
+    assert (p["n_calcifications"], p["n_segments"], p["right_lobe_only"]) == (2, 1, 1)
+
+
 def test_dominant_morphology_rules():
     # most frequent
     assert pheno(one_study([("II", 9, "rim"), ("V", 1, "coarse"), ("VI", 1, "coarse")])
@@ -251,6 +256,10 @@ def test_patient_table_errors():
     c = make_cohort([{"patient_id": "a"}])
     c.patients["index_date"] = "2020-01-01"
     with pytest.raises(SchemaError, match="index_date must hold dates"):
+        patient_table(c)
+    c = one_study([("II", 4, "rim")])
+    c.findings["size_mm"] = ["4 mm"]
+    with pytest.raises(SchemaError, match="size_mm must be numeric"):
         patient_table(c)
     with pytest.raises(SchemaError, match="no imaging table"):
         patient_table(SimpleNamespace(patients=make_cohort([{"patient_id": "a"}]).patients))
