@@ -148,12 +148,49 @@ def _component(hidden: np.ndarray, start: tuple[str, int], skip: tuple[int, int]
     return seen
 
 
+def _bridges(hidden: np.ndarray) -> list[tuple[int, int]]:
+    """Hidden entries whose edge is a bridge of the row–column graph (Tarjan's
+    low-link algorithm, iterative), sorted by position."""
+    nr, nc = hidden.shape
+    adj: list[list[int]] = [[] for _ in range(nr + nc)]
+    for i, j in np.argwhere(hidden):
+        adj[int(i)].append(nr + int(j))
+        adj[nr + int(j)].append(int(i))
+    disc = [-1] * (nr + nc)
+    low = [0] * (nr + nc)
+    timer = 0
+    out: list[tuple[int, int]] = []
+    for root in range(nr + nc):
+        if disc[root] != -1 or not adj[root]:
+            continue
+        disc[root] = low[root] = timer
+        timer += 1
+        stack = [(root, -1, iter(adj[root]))]
+        while stack:
+            v, parent, it = stack[-1]
+            for w in it:
+                if w == parent:
+                    continue  # no parallel edges: (row, column) pairs are unique
+                if disc[w] == -1:
+                    disc[w] = low[w] = timer
+                    timer += 1
+                    stack.append((w, v, iter(adj[w])))
+                    break
+                low[v] = min(low[v], disc[w])
+            else:
+                stack.pop()
+                if parent != -1:
+                    low[parent] = min(low[parent], low[v])
+                    if low[v] > disc[parent]:
+                        a, b = (parent, v) if parent < nr else (v, parent)
+                        out.append((a, b - nr))
+    return sorted(out)
+
+
 def _cycle_rule(values: np.ndarray, hidden: np.ndarray) -> bool:
     nr, nc = values.shape
-    for i, j in map(tuple, np.argwhere(hidden)):
+    for i, j in _bridges(hidden):
         side_r = _component(hidden, ("r", i), (i, j))
-        if ("c", j) in side_r:
-            continue  # on a cycle: protected
         side_c = _component(hidden, ("c", j), (i, j))
         rows = [u for kind, u in side_c if kind == "r"]
         cols = [v for kind, v in side_r if kind == "c"]

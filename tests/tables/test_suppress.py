@@ -13,7 +13,7 @@ from hypothesis.extra.numpy import arrays
 
 from calcstats import CalcstatsError, DataError, DataWarning
 from calcstats.tables import apply_suppression, suppression_mask, suppression_note
-from calcstats.tables._suppress import _augment, _cycle_rule, _line_rule
+from calcstats.tables._suppress import _augment, _bridges, _cycle_rule, _line_rule
 
 
 def relations(shape: tuple[int, int]) -> np.ndarray:
@@ -105,6 +105,7 @@ def test_two_hidden_per_line_is_not_enough():
     for i, j in [(0, 0), (0, 1), (1, 0), (1, 1), (2, 2), (2, 3), (3, 2), (3, 3), (0, 2)]:
         hidden[i, j] = True
     assert determined(hidden) == [(0, 2)]
+    assert _bridges(hidden) == [(0, 2)]
     assert not _line_rule(values, hidden.copy())
     fixed = hidden.copy()
     while _line_rule(values, fixed) or _cycle_rule(values, fixed):
@@ -203,3 +204,10 @@ def test_suppression_note():
         "<5: count between 1 and 4, not shown. *: not shown so that a small count cannot be "
         "worked out from totals."
     )
+
+
+@settings(max_examples=100, deadline=None)
+@given(hidden=arrays(np.bool_, st.tuples(st.integers(1, 6), st.integers(1, 6))))
+def test_bridges_are_exactly_the_solvable_entries(hidden):
+    # graph theory (bridges) and linear algebra (row space) agree on any hidden pattern
+    assert _bridges(hidden) == sorted(determined(hidden))
