@@ -295,3 +295,39 @@ def test_time_varying_exposure_recovers_the_effect():
 def test_bad_arguments_raise_clear_errors(kwargs, match):
     with pytest.raises(DataError, match=match):
         cs.simulate_cohort(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"n": 1, "seed": 1},
+        {"n": 2, "seed": 2, "preset": "paediatric"},
+        {"n": 300, "seed": 3, "followup_years": 0.01, "accrual_years": 0.01},
+        {"n": 300, "seed": 4, "loss_to_followup": 10.0},
+        {"n": 300, "seed": 5, "new_calcification_rate": 10.0},
+        {"n": 300, "seed": 6, "missing_rate": 1.0, "alp_missing": 1.0},
+        {"n": 300, "seed": 7, "calcification_hr": 50.0},
+        {"n": 300, "seed": 9, "etiology_unknown_rate": 1.0},
+    ],
+)
+def test_extreme_options_still_give_valid_cohorts(kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        sim = cs.simulate_cohort(**kwargs)
+    assert len(sim.patients) == kwargs["n"]
+    assert len(sim.truth.patients) == kwargs["n"]
+
+
+def test_recorded_events_are_the_latent_times(big):
+    ev = big.events.merge(big.patients[["patient_id", "index_date"]])
+    lat = big.truth.patients.set_index("patient_id")
+    for event, column in (("cirrhosis", "latent_cirrhosis_years"),
+                          ("liver_transplant", "latent_liver_transplant_years"),
+                          ("death", "latent_death_years")):
+        sub = ev[ev["event"] == event]
+        days = (sub["event_date"] - sub["index_date"]).dt.days.to_numpy()
+        expected = np.ceil(lat.loc[sub["patient_id"], column].to_numpy() * 365.25)
+        assert len(sub) > 20 and np.array_equal(days, np.maximum(expected, 1)), event
+    # nobody cirrhotic at baseline gets an incident cirrhosis event
+    cirr0 = big.patients.loc[big.patients["cirrhosis_at_baseline"], "patient_id"]
+    assert not ev.loc[ev["event"] == "cirrhosis", "patient_id"].isin(cirr0).any()
