@@ -172,7 +172,8 @@ def _as_categoricals(sub: pd.DataFrame, used: list[str]) -> pd.DataFrame:
 
 def _formula_columns(formula: str, df: pd.DataFrame) -> list[str]:
     """Data columns named in the formula (so that e.g. ``I(x == 4)`` with x missing drops)."""
-    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", formula))
+    unquoted = re.sub(r"'[^']*'|\"[^\"]*\"", " ", formula)  # not level names in quotes
+    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", unquoted))
     names |= set(re.findall(r"Q\(\s*['\"]([^'\"]+)['\"]\s*\)", formula))
     return [c for c in df.columns if isinstance(c, str) and c in names]
 

@@ -318,3 +318,10 @@ def test_weighted_poisson_and_negative_binomial(pbc, ref):
     compare(fn, r, LOGIT_MAP)
     assert fn.theta == pytest.approx(r["theta"], rel=1e-5)
     assert fn.loglik == pytest.approx(r["loglik"], rel=1e-8)
+
+
+def test_quoted_level_is_not_a_column(pbc):
+    # 'm' is a level in Treatment('m'); a column called m with missing values is not used
+    d = pbc.assign(m=np.nan)
+    fit = fit_quiet(logistic, d, "I(stage == 4) ~ C(sex, Treatment('m'))")
+    assert fit.nobs == 412
