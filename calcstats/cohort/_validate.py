@@ -16,11 +16,11 @@ The rules (``RULES``, in the order used for the participant flow):
 - ``event_before_index``: death or liver transplant dated before the index date (other
   events before the index date are prevalent conditions and allowed; they must agree with
   the baseline flags, below).
-- ``event_after_followup`` / ``study_after_followup``: dated after last_followup_date.
 - ``event_after_death`` / ``study_after_death`` / ``followup_after_death``: anything dated
   after the death.
 - ``multiple_deaths``: more than one death event.
 - ``outcome_after_transplant``: a native-liver outcome after liver_transplant.
+- ``event_after_followup`` / ``study_after_followup``: dated after last_followup_date.
 - ``baseline_flag_inconsistent``: a cirrhosis event on or before the index date while
   cirrhosis_at_baseline is False.
 
@@ -72,13 +72,13 @@ RULES: Mapping[str, str] = {
     "study_patient_mismatch": "Finding's study belongs to another patient",
     "followup_before_index": "Last follow-up before index date",
     "event_before_index": "Death or transplant before index date",
-    "event_after_followup": "Event after last follow-up",
-    "study_after_followup": "Imaging study after last follow-up",
     "event_after_death": "Event after death",
     "study_after_death": "Imaging study after death",
     "followup_after_death": "Last follow-up after death",
     "multiple_deaths": "More than one death",
     "outcome_after_transplant": "Native-liver outcome after liver transplant",
+    "event_after_followup": "Event after last follow-up",
+    "study_after_followup": "Imaging study after last follow-up",
     "baseline_flag_inconsistent": "Baseline flag contradicts pre-index event",
 }
 
@@ -106,7 +106,7 @@ class _Checker:
         df = self.t[table]
         idx = np.flatnonzero(mask)
         pid = df["patient_id"].to_numpy(dtype=object)[idx] if "patient_id" in df else None
-        vals = np.asarray(values, dtype=object)
+        vals = np.asarray(values)
         vals = vals[idx] if vals.ndim and len(vals) == len(mask) else vals
         if callable(what):
             w = np.asarray(what(idx), dtype=object)
@@ -409,6 +409,7 @@ def validate_and_build(
     for name in TABLE_NAMES:
         frame, probs, miss = coerce_table(name, raw[name], vocab, date_format)
         frames[name], absent[name] = frame, miss
+        raw[name] = None  # release the table as read (lower peak memory)
         problems.extend(probs)
         # cells already reported as unreadable are not also "missing"
         flagged = {c: np.zeros(len(frame), dtype=bool) for c in frame.columns}
@@ -420,6 +421,10 @@ def validate_and_build(
     checker = _Checker(frames, absent)
     checker.problems = problems
     _age(frames["patients"], checker)
+    sp = skip["patients"]
+    if "birth_date" in sp:  # an age derived from an unreadable date is not also "missing"
+        cause = sp["birth_date"] | sp.get("index_date", np.zeros(len(sp["birth_date"]), bool))
+        sp["age_at_index"] = sp.get("age_at_index", np.zeros_like(cause)) | cause
     checker.missing_values(skip)
     checker.ranges()
     checker.unique_keys()
