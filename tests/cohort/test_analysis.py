@@ -834,3 +834,32 @@ def test_exclusion_record_survives_pandas_operations():
     assert same.attrs["excluded"]["patient_id"].tolist() == ["a"]
     assert st1[["time", "status"]].attrs["excluded"] is ex  # shared, not copied per operation
     assert (ex["reason"] != "").all()  # element-wise comparisons work as usual
+
+
+def test_counting_process_matches_r_tmerge():
+    """Same intervals as survival::tmerge (tests/reference/counting_process.R)."""
+    import json
+    from pathlib import Path
+
+    ref = json.loads((Path(__file__).parents[1] / "reference" / "counting_process.json")
+                     .read_text())
+    c = make_cohort(
+        [{"patient_id": "a", "fu": 1000}, {"patient_id": "b", "fu": 500},
+         {"patient_id": "c", "fu": 900}, {"patient_id": "d", "fu": 800},
+         {"patient_id": "e", "fu": 1200}, {"patient_id": "f", "fu": 600},
+         {"patient_id": "g", "fu": 100}, {"patient_id": "h", "fu": 1000}],
+        [("sa0", "a", 0, "US"), ("sa", "a", 400, "CT"), ("sb", "b", 0, "CT"),
+         ("sc", "c", 300, "CT"), ("sd", "d", 900, "CT"), ("se", "e", 0, "US"),
+         ("sf", "f", -30, "CT"), ("sg", "g", 100, "CT"), ("sh", "h", 250, "CT")],
+        [(f"f{s}", s, s[1], "VI", 3.0, "coarse") for s in
+         ("sa", "sb", "sc", "sd", "sf", "sg", "sh")],
+        [("a", "cirrhosis", 700), ("b", "death", 500), ("c", "cirrhosis", 300),
+         ("h", "liver_transplant", 260), ("h", "cirrhosis", 400)],
+    )
+    t = counting_process_table(c, "cirrhosis", competing=("liver_transplant", "death"))
+    assert t["patient_id"].tolist() == ref["id"]
+    # days -> years -> days: equal to 1e-9 days
+    np.testing.assert_allclose(t["start"] * 365.25, ref["tstart"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(t["stop"] * 365.25, ref["tstop"], rtol=0, atol=1e-9)
+    assert t["status"].tolist() == ref["status"]
+    assert t["calcification"].tolist() == ref["calcification"]
