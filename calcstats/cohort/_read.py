@@ -377,12 +377,12 @@ def parse_dates(
             vals = s.dt.tz_convert("UTC").dt.tz_localize(None)
         return (vals.dt.normalize().astype("datetime64[ns]").reset_index(drop=True),
                 np.zeros(n, dtype=bool), np.zeros(n, dtype=bool))
-    missing = _blank(s)
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         vals = _excel_serial(s.to_numpy(dtype=float, na_value=np.nan))
         dates = pd.Series(vals, dtype="datetime64[ns]")
-        return dates, ~missing & dates.isna().to_numpy(), np.zeros(n, dtype=bool)
+        return dates, s.notna().to_numpy() & dates.isna().to_numpy(), np.zeros(n, dtype=bool)
     codes, uniques = pd.factorize(s)
+    missing = _blank_codes(codes, uniques)
     parsed, amb_u = _parse_unique_dates(pd.Series(uniques, dtype=object), date_format)
     safe = np.maximum(codes, 0)
     vals = parsed[safe] if len(parsed) else np.full(n, np.datetime64("NaT"), "datetime64[ns]")
@@ -404,14 +404,21 @@ def _to_float(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return vals, ~missing & vals.isna().to_numpy()
 
 
+def _blank_codes(codes: np.ndarray, uniques: object) -> np.ndarray:
+    """Missing values from a factorization: NA (code -1) or blank text."""
+    ublank = np.array([isinstance(u, str) and not u.strip() for u in uniques] + [True],
+                      dtype=bool)
+    return ublank[np.where(codes >= 0, codes, len(ublank) - 1)]
+
+
 def _map_uniques(s: pd.Series, fn) -> tuple[np.ndarray, np.ndarray]:
     """Apply ``fn`` (value → canonical or None) to distinct values; (result, unmapped)."""
     codes, uniques = pd.factorize(s)
     mapped = np.array([fn(u) for u in uniques] + [None], dtype=object)
-    res = mapped[np.where(codes >= 0, codes, len(uniques))]
-    missing = _blank(s)
-    bad = ~missing & np.array([m is None for m in mapped], dtype=bool)[
-        np.where(codes >= 0, codes, len(uniques))]
+    at = np.where(codes >= 0, codes, len(uniques))
+    res = mapped[at]
+    missing = _blank_codes(codes, uniques)
+    bad = ~missing & np.array([m is None for m in mapped], dtype=bool)[at]
     res = np.where(missing, None, res)
     return res, bad
 
