@@ -128,12 +128,12 @@ def phenotype(patients: pd.DataFrame, imaging: pd.DataFrame, findings: pd.DataFr
         )
     baseline = study_ns[s_pos] <= idx_ns[f_pat]
 
-    morph_codes, morph_names = pd.factorize(findings["morphology"], sort=True)
+    morph = findings["morphology"]
+    if morph.isna().any():  # a missing morphology counts as "unknown"
+        morph = morph.astype(object).where(morph.notna(), "unknown")
+    morph_codes, morph_names = pd.factorize(morph, sort=True)
     morph_names = np.asarray(morph_names, dtype=object)
-    if (morph_codes < 0).any():  # a missing morphology counts as "unknown"
-        morph_names = np.append(morph_names, "unknown")
-        morph_codes = np.where(morph_codes < 0, len(morph_names) - 1, morph_codes)
-    diffuse = morph_names[morph_codes] == "diffuse" if len(morph_codes) else np.zeros(0, bool)
+    diffuse = morph_names[morph_codes] == "diffuse"
 
     chosen = _phenotype_studies(f_pat[baseline], s_pos[baseline], diffuse[baseline],
                                 study_ns, imaging["study_id"])
@@ -191,6 +191,7 @@ def phenotype(patients: pd.DataFrame, imaging: pd.DataFrame, findings: pd.DataFr
             "right_lobe_only": (right & ~left).astype(np.int64),
         }
     )
+
 
 # ----------------------------------------------------------------------------- tables
 
