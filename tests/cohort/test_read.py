@@ -311,3 +311,15 @@ def test_unreadable_file_names_the_file(tmp_path):
     (tmp_path / "patients.parquet").write_bytes(b"garbage")
     with pytest.raises(cs.SchemaError, match=r"patients\.parquet"):
         cs.read_cohort(tmp_path)
+
+
+def test_sas7bdat_read(tmp_path):
+    """patients.sas7bdat was written by R haven (tests/cohort/data/make_sas_fixture.R)."""
+    pytest.importorskip("pyreadstat")
+    import shutil
+    from pathlib import Path
+
+    shutil.copy(Path(__file__).parent / "data" / "patients.sas7bdat", tmp_path)
+    from_sas = cs.read_cohort(tmp_path)
+    expected = cs.read_cohort(patients=valid_tables()["patients"].iloc[:, :7])
+    pd.testing.assert_frame_equal(from_sas.patients, expected.patients)
