@@ -136,7 +136,7 @@ def _cox_baseline(result) -> dict[str, Any]:
     """Per stratum: event times, baseline cumulative hazard Λ0 (x = 0), A(t), Tsiatis T(t)."""
     fit = result.model
     cd = fit.data
-    it = _iterate(cd, fit.coef, info=False)
+    it = _iterate(cd, fit.coef, info=False, entries=True)
     scale = it.scale * np.exp(-(cd.means @ fit.coef))    # back to x = 0, unshifted
     h = it.mw / it.den * scale
     g = cd.ev_group

@@ -33,16 +33,21 @@ __all__ = ["CoxData", "CoxFit", "fit_cox", "prepare"]
 class CoxData:
     """Sorted index structures for one Cox data set (built once, reused per iteration)."""
 
-    X: np.ndarray            # n × p, centred
+    X: np.ndarray            # n × p, centred, rows sorted by stop key
+    stat_f: np.ndarray       # status as float (sorted rows)
+    u_const: np.ndarray      # Σ over deaths of wt·x (centred)
+    deadwt: np.ndarray       # per group: Σ case weights of the deaths
+    gend: np.ndarray         # per group: end of its block of rows (sorted)
+    XT: np.ndarray           # p × n, contiguous copy of X.T
+    perm: np.ndarray         # sorted position -> original row
     means: np.ndarray        # column means removed from X
     wt: np.ndarray           # case weights
     status: np.ndarray       # bool
     efron: bool
     counting: bool
-    order: np.ndarray        # rows sorted by stop key
     lo: np.ndarray           # per event group: first sorted position with stop key >= group key
     hi: np.ndarray           # per event group: end of stratum in stop-sorted order
-    order_b: np.ndarray | None   # rows sorted by start key (counting process)
+    order_b: np.ndarray | None   # (sorted) rows ordered by start key (counting process)
     lo_b: np.ndarray | None
     hi_b: np.ndarray | None
     ev_rows: np.ndarray      # event rows, grouped by event group (one entry per death)
@@ -80,18 +85,17 @@ def prepare(
     M = np.int64(len(times) + 2)
     key_stop = s * M + rank_stop.astype(np.int64) + 1
     key_start = s * M + rank_start.astype(np.int64) + 1   # 0 offset = before any time
-    order = np.argsort(key_stop, kind="stable")
-    ks = key_stop[order]
-    ev_rows_all = np.flatnonzero(status)
-    ev_keys = key_stop[ev_rows_all]
-    eo = np.argsort(ev_keys, kind="stable")
-    ev_rows = ev_rows_all[eo]
-    ev_keys = ev_keys[eo]
+    # every per-row array is kept in stop-key order: no gathers inside the iterations
+    perm = np.argsort(key_stop, kind="stable")
+    key_stop, key_start = key_stop[perm], key_start[perm]
+    X, wt, status = X[perm], wt[perm], status[perm]
+    ev_rows = np.flatnonzero(status)                 # grouped by key (sorted)
+    ev_keys = key_stop[ev_rows]
     gkeys, ev_group, d = np.unique(ev_keys, return_inverse=True, return_counts=True)
     g_stratum = gkeys // M
     stratum_end_key = g_stratum * M + M
-    lo = np.searchsorted(ks, gkeys, side="left")
-    hi = np.searchsorted(ks, stratum_end_key, side="left")
+    lo = np.searchsorted(key_stop, gkeys, side="left")
+    hi = np.searchsorted(key_stop, stratum_end_key, side="left")
     if start is not None:
         order_b = np.argsort(key_start, kind="stable")
         kb = key_start[order_b]
@@ -107,24 +111,24 @@ def prepare(
     row_lo = np.searchsorted(gkeys, key_start, side="right")
     means = np.average(X, axis=0, weights=wt) if X.shape[1] else np.zeros(0)
     rank_g = (gkeys % M) - 1
+    Xc = np.ascontiguousarray(X - means)
     return CoxData(
-        X=np.ascontiguousarray(X - means), means=means, wt=wt, status=status,
-        efron=ties == "efron", counting=start is not None, order=order, lo=lo, hi=hi,
+        X=Xc, stat_f=status.astype(float), u_const=wt[ev_rows] @ Xc[ev_rows],
+        deadwt=np.bincount(ev_group, weights=wt[ev_rows], minlength=len(gkeys)),
+        gend=np.searchsorted(key_stop, gkeys, side="right"), XT=np.ascontiguousarray(Xc.T),
+        perm=perm, means=means, wt=wt, status=status,
+        efron=ties == "efron", counting=start is not None, lo=lo, hi=hi,
         order_b=order_b, lo_b=lo_b, hi_b=hi_b, ev_rows=ev_rows, ev_group=ev_group, frac=frac,
         n_groups=len(gkeys), d=d, row_hi=row_hi, row_lo=row_lo,
         group_time=times[rank_g], group_stratum=g_stratum,
     )
 
 
-def _risk_sums(cd: CoxData, v: np.ndarray) -> np.ndarray:
-    """Σ over the risk set of each event group of the rows of ``v`` (n or n × k)."""
-    vs = v[cd.order]
-    cs = np.concatenate([np.zeros((1, *vs.shape[1:])), np.cumsum(vs, axis=0)])
-    out = cs[cd.hi] - cs[cd.lo]
-    if cd.counting:
-        vb = v[cd.order_b]
-        cb = np.concatenate([np.zeros((1, *vb.shape[1:])), np.cumsum(vb, axis=0)])
-        out = out - (cb[cd.hi_b] - cb[cd.lo_b])
+def _cumsum_cols(vT: np.ndarray) -> np.ndarray:
+    """k × (n + 1) exclusive cumulative sums along the rows of a k × n array."""
+    out = np.empty((vT.shape[0], vT.shape[1] + 1))
+    out[:, 0] = 0.0
+    np.cumsum(vT, axis=1, out=out[:, 1:])
     return out
 
 
@@ -139,50 +143,67 @@ class _Iter:
     loglik: float
     u: np.ndarray
     imat: np.ndarray
-    abar: np.ndarray         # per death entry
+    abar: np.ndarray | None  # per death entry (only with entries=True)
     mw: np.ndarray           # per death entry: mean case weight of its tie group
     den: np.ndarray          # per death entry: Efron-adjusted risk-set sum
     scale: float             # exp(-shift) applied to the risks
 
 
 def _iterate(cd: CoxData, beta: np.ndarray, *, info: bool = True,
-             multipliers: np.ndarray | None = None) -> _Iter:
+             multipliers: np.ndarray | None = None, entries: bool = False) -> _Iter:
+    """Log-likelihood, score and information at ``beta``.
+
+    The Efron sums over the ``l = 0..d-1`` tied deaths are reduced to per-group scalars
+    (Σ 1/den, Σ f/den, Σ 1/den², ...), so no per-death p-vectors are formed unless
+    ``entries`` asks for the per-death means (residuals, baselines).
+    """
     X = cd.X
-    eta = X @ beta if X.shape[1] else np.zeros(len(cd.wt))
-    shift = float(eta.max()) if len(eta) else 0.0
-    risk = np.exp(eta - shift)
-    rw = cd.wt * risk
     p = X.shape[1]
-    both = np.empty((len(rw), p + 1))
-    both[:, 0] = rw
-    both[:, 1:] = rw[:, None] * X
-    S = _risk_sums(cd, both)                        # groups × (1 + p)
-    er, g = cd.ev_rows, cd.ev_group
-    D = np.zeros((cd.n_groups, p + 1))
-    if len(er):
-        _group_sum(D, g, both[er])
-    deadwt = np.bincount(g, weights=cd.wt[er], minlength=cd.n_groups)
-    f = cd.frac
+    ng = cd.n_groups
+    eta = X @ beta if p else np.zeros(len(cd.wt))
+    shift = float(eta.max()) if len(eta) else 0.0
+    rw = cd.wt * np.exp(eta - shift)
+    both = np.empty((2 * (p + 1), len(rw)))
+    both[0] = rw
+    np.multiply(cd.XT, rw, out=both[1:p + 1])
+    np.multiply(both[:p + 1], cd.stat_f, out=both[p + 1:])      # deaths only
+    cs = _cumsum_cols(both)
+    S = (cs[:p + 1, cd.hi] - cs[:p + 1, cd.lo]).T                # risk sets: groups × (1+p)
+    if cd.counting:
+        cb = _cumsum_cols(both[:p + 1, cd.order_b])
+        S -= (cb[:, cd.hi_b] - cb[:, cd.lo_b]).T
+    D = (cs[p + 1:, cd.gend] - cs[p + 1:, cd.lo]).T               # tied deaths per group
+    g, f = cd.ev_group, cd.frac
     den = S[g, 0] - f * D[g, 0]
-    mw = (deadwt / cd.d)[g]
+    mwg = cd.deadwt / cd.d
+    mw = mwg[g]
     if np.any(den <= 0):
         raise ConvergenceError(
             "the Cox risk-set sums underflowed to zero; the linear predictor is extreme "
             "(a coefficient is diverging). Check for a covariate that perfectly predicts "
             "the event order (monotone likelihood) or rescale the covariates."
         )
-    loglik = float(np.sum(cd.wt[er] * eta[er]) - np.sum(mw * (np.log(den) + shift)))
-    abar = (S[g, 1:] - f[:, None] * D[g, 1:]) / den[:, None]
-    u = cd.wt[er] @ X[er] - mw @ abar if p else np.zeros(0)
+    loglik = float(cd.u_const @ beta - np.sum(mw * (np.log(den) + shift)))
+    inv = 1.0 / den
+    a1 = np.bincount(g, weights=inv, minlength=ng)
+    b1 = np.bincount(g, weights=f * inv, minlength=ng)
+    S1, D1 = S[:, 1:], D[:, 1:]
+    u = cd.u_const - (mwg * a1) @ S1 + (mwg * b1) @ D1 if p else np.zeros(0)
     imat = np.zeros((p, p))
     if info and p:
-        mult = np.ones(cd.n_groups) if multipliers is None else multipliers
-        h = mw / den
-        c = np.bincount(g, weights=h, minlength=cd.n_groups) * mult
-        e = np.bincount(g, weights=h * f, minlength=cd.n_groups) * mult
-        vrow = rw * _row_cumulative(cd, c)
-        vrow[er] -= rw[er] * e[g]
-        imat = (X * vrow[:, None]).T @ X - (abar * (mw * mult[g])[:, None]).T @ abar
+        mult = np.ones(ng) if multipliers is None else multipliers
+        w = mwg * mult
+        vrow = rw * _row_cumulative(cd, w * a1)
+        er = cd.ev_rows
+        vrow[er] -= rw[er] * (w * b1)[g]
+        inv2 = inv * inv
+        a2 = np.bincount(g, weights=inv2, minlength=ng) * w
+        b2 = np.bincount(g, weights=f * inv2, minlength=ng) * w
+        c2 = np.bincount(g, weights=f * f * inv2, minlength=ng) * w
+        cross = S1.T @ (D1 * b2[:, None])
+        m2 = S1.T @ (S1 * a2[:, None]) - cross - cross.T + D1.T @ (D1 * c2[:, None])
+        imat = (cd.XT * vrow) @ X - m2
+    abar = (S1[g] - f[:, None] * D1[g]) / den[:, None] if entries else None
     return _Iter(loglik, u, imat, abar, mw, den, np.exp(-shift))
 
 
@@ -209,8 +230,10 @@ class CoxFit:
 
     @property
     def linear_predictor(self) -> np.ndarray:
-        """x·β for every row, on the uncentred covariates."""
-        return (self.data.X + self.data.means) @ self.coef
+        """x·β for every row (input order), on the uncentred covariates."""
+        out = np.empty(len(self.data.perm))
+        out[self.data.perm] = (self.data.X + self.data.means) @ self.coef
+        return out
 
 
 def fit_cox(cd: CoxData, *, max_iter: int = 30, eps: float = 1e-9,
@@ -308,7 +331,7 @@ def fit_cox(cd: CoxData, *, max_iter: int = 30, eps: float = 1e-9,
 def score_residuals(fit: CoxFit) -> np.ndarray:
     """Unweighted score residuals (n × p), as R's ``residuals(fit, "score")`` (Efron aware)."""
     cd = fit.data
-    it = _iterate(cd, fit.coef, info=False)
+    it = _iterate(cd, fit.coef, info=False, entries=True)
     X = cd.X
     eta = X @ fit.coef
     risk = np.exp(eta - float(eta.max())) if len(eta) else eta
@@ -330,14 +353,17 @@ def score_residuals(fit: CoxFit) -> np.ndarray:
     mean_abar = np.zeros((ng, X.shape[1]))
     _group_sum(mean_abar, g, it.abar / cd.d[g][:, None])
     resid[er] += X[er] - mean_abar[g]
-    return resid
+    out = np.empty_like(resid)
+    out[cd.perm] = resid
+    return out
 
 
 def schoenfeld(fit: CoxFit) -> tuple[np.ndarray, np.ndarray]:
-    """Schoenfeld residuals (deaths × p) in event-group order and the death rows."""
+    """Schoenfeld residuals (deaths × p) in event-group order and the death rows (input
+    order)."""
     cd = fit.data
-    it = _iterate(cd, fit.coef, info=False)
+    it = _iterate(cd, fit.coef, info=False, entries=True)
     g = cd.ev_group
     mean_abar = np.zeros((cd.n_groups, cd.X.shape[1]))
     _group_sum(mean_abar, g, it.abar / cd.d[g][:, None])
-    return cd.X[cd.ev_rows] - mean_abar[g], cd.ev_rows
+    return cd.X[cd.ev_rows] - mean_abar[g], cd.perm[cd.ev_rows]

@@ -130,10 +130,10 @@ def check_ph(result: CoxResult, *, transform: str = "km", global_test: bool = Tr
     g_row = tt - tt[status].mean()
     er, grp = cd.ev_rows, cd.ev_group
     g_group = np.zeros(cd.n_groups)
-    g_group[grp] = g_row[er]
+    g_group[grp] = g_row[cd.perm[er]]
     beta = fit.coef
     p = len(beta)
-    it = _iterate(cd, beta)
+    it = _iterate(cd, beta, entries=True)
     imat1 = it.imat
     imat2 = _iterate(cd, beta, multipliers=g_group).imat
     imat3 = _iterate(cd, beta, multipliers=g_group**2).imat
@@ -162,7 +162,7 @@ def check_ph(result: CoxResult, *, transform: str = "km", global_test: bool = Tr
     s_all = np.zeros(len(stop), dtype=np.int64) if strata is None else strata
     deaths_per = np.bincount(s_ev, minlength=n_strata)
     for s in range(n_strata):
-        xs = X[s_all == s]
+        xs = result.design.X[s_all == s]
         varies = (xs.max(axis=0) - xs.min(axis=0)) > 0 if len(xs) else np.zeros(p, bool)
         used[s] = np.where(varies, deaths_per[s], 0)
     for cols in terms.values():
