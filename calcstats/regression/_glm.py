@@ -240,6 +240,7 @@ def logistic(
     weights: str | None = None,
     cluster: str | None = None,
     conf_level: float = 0.95,
+    ci_method: str = "wald",
 ) -> RegressionResult:
     """Logistic regression: odds ratios for a binary outcome.
 
@@ -260,6 +261,10 @@ def logistic(
         Column identifying clusters for cluster-robust SEs (R ``sandwich::vcovCL``).
     conf_level : float
         Confidence level of the intervals.
+    ci_method : {"wald", "profile"}
+        Wald intervals (as Stata, ``confint.default``) or profile-likelihood intervals (as R
+        ``confint(glm)``, which gtsummary/broom show); not with ``cluster=``. Firth always
+        uses profile penalised-likelihood intervals.
 
     Returns
     -------
@@ -276,6 +281,8 @@ def logistic(
     conf_level = check_conf_level(conf_level)
     if method not in ("ml", "firth"):
         raise CalcstatsError(f"method must be 'ml' or 'firth', got {method!r}.")
+    if ci_method not in ("wald", "profile"):
+        raise CalcstatsError(f"ci_method must be 'wald' or 'profile', got {ci_method!r}.")
     design = build_design(data, formula, weights=weights, cluster=cluster, model_name="logistic")
     _check_binary(design, "logistic")
     if method == "firth":
@@ -287,7 +294,24 @@ def logistic(
         from calcstats.regression._firth import fit_firth
 
         return fit_firth(design, conf_level)
-    return _fit_logistic_ml(design, conf_level)
+    fit = _fit_logistic_ml(design, conf_level)
+    return _with_ci_method(fit, ci_method, sm.families.Binomial())
+
+
+def _with_ci_method(fit: RegressionResult, ci_method: str, family: Any) -> RegressionResult:
+    if ci_method not in ("wald", "profile"):
+        raise CalcstatsError(f"ci_method must be 'wald' or 'profile', got {ci_method!r}.")
+    if ci_method == "profile":
+        if fit.se_type != "model-based":
+            raise CalcstatsError(
+                "ci_method='profile' needs model-based standard errors; with robust or "
+                "cluster-robust SEs use ci_method='wald'."
+            )
+        from calcstats.regression._profile import profile_intervals
+
+        fit._profile_fn = lambda level: profile_intervals(fit, family, level)
+        fit.se_type = "model-based; profile-likelihood CI"
+    return fit
 
 
 # ---------------------------------------------------------------------------------------
@@ -326,6 +350,7 @@ def poisson(
     weights: str | None = None,
     cluster: str | None = None,
     conf_level: float = 0.95,
+    ci_method: str = "wald",
 ) -> RegressionResult:
     """Poisson regression: incidence rate ratios (or risk ratios with ``robust=True``).
 
@@ -340,8 +365,8 @@ def poisson(
     robust : bool
         Sandwich HC0 standard errors (R ``sandwich::vcovHC(type="HC0")``); with a 0/1
         outcome this is Zou's modified Poisson estimate of risk ratios.
-    weights, cluster, conf_level
-        As in :func:`logistic`.
+    weights, cluster, conf_level, ci_method
+        As in :func:`logistic` (profile intervals need model-based SEs).
 
     Examples
     --------
@@ -355,7 +380,8 @@ def poisson(
     design = build_design(data, formula, weights=weights, cluster=cluster, exposure=exposure,
                           model_name="poisson")
     _check_counts(design, "poisson")
-    return _fit_poisson(design, conf_level, robust)
+    fit = _fit_poisson(design, conf_level, robust)
+    return _with_ci_method(fit, ci_method, sm.families.Poisson())
 
 
 # ---------------------------------------------------------------------------------------
@@ -473,7 +499,7 @@ def _fit_nb(design: Design, conf_level: float, *, warn: bool = True) -> Regressi
     ll_old = np.inf
     for _ in range(100):
         res, _se, _caught = _glm_fit(
-            design, sm.families.NegativeBinomial(alpha=1.0 / theta), start=np.asarray(res.params)
+            design, sm.families.NegativeBinomial(alpha=1.0 / theta)
         )
         mu = np.asarray(res.fittedvalues, dtype=float)
         theta_new = _theta_ml(y, mu, w)
@@ -491,7 +517,7 @@ def _fit_nb(design: Design, conf_level: float, *, warn: bool = True) -> Regressi
             stacklevel=3,
         )
     res, se_type, _ = _glm_fit(
-        design, sm.families.NegativeBinomial(alpha=1.0 / theta), start=np.asarray(res.params)
+        design, sm.families.NegativeBinomial(alpha=1.0 / theta)
     )
     mu = np.asarray(res.fittedvalues, dtype=float)
     ll = _nb_loglik(y, mu, theta, w)

@@ -77,10 +77,19 @@ class RegressionResult(ModelResult):
         self.df_resid = df_resid
         self.se_type = se_type
         self._refit = refit
+        self._profile_fn: Callable[[float], tuple[np.ndarray, np.ndarray]] | None = None
+        self._profile_cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}
 
     @property
     def formula(self) -> str:
         return self.design.formula
+
+    def _conf_int(self, conf_level: float) -> tuple[np.ndarray, np.ndarray]:
+        if self._profile_fn is None:
+            return super()._conf_int(conf_level)
+        if conf_level not in self._profile_cache:
+            self._profile_cache[conf_level] = self._profile_fn(conf_level)
+        return self._profile_cache[conf_level]
 
     def _glance_extra(self) -> dict[str, Any]:
         out: dict[str, Any] = {"n_dropped": self.design.n_dropped, "se_type": self.se_type}

@@ -20,6 +20,9 @@ cf <- function(fit, V = vcov(fit)) {
 f1 <- glm(I(stage == 4) ~ age + sex + log(bili) + albumin, family = binomial, data = pbc)
 out$logit <- c(cf(f1), list(loglik = as.numeric(logLik(f1)), aic = AIC(f1), n = nobs(f1),
   how = "glm(stage==4 ~ age + sex + log(bili) + albumin, binomial); sex ref 'm'"))
+ci1 <- suppressMessages(confint(f1))
+out$logit_profile <- list(term = rownames(ci1), lower = unname(ci1[, 1]), upper = unname(ci1[, 2]),
+  how = "confint(glm logistic above): profile likelihood (MASS confint.glm, spline-interpolated)")
 f1w <- glm(I(stage == 4) ~ age + sex + log(bili) + albumin, family = binomial, data = pbc,
            weights = w)
 out$logit_weights <- c(cf(f1w), list(loglik = as.numeric(logLik(f1w)),
@@ -54,6 +57,9 @@ out$effect_by <- list(level = c("m", "f"), est = unname(est), se = unname(se),
 f2 <- glm(dead ~ age + edema_f + offset(log(years)), family = poisson, data = pbc)
 out$poisson_offset <- c(cf(f2), list(loglik = as.numeric(logLik(f2)),
   how = "glm(status==2 ~ age + factor(edema) + offset(log(time/365.25)), poisson)"))
+ci2 <- suppressMessages(confint(f2))
+out$poisson_profile <- list(term = rownames(ci2), lower = unname(ci2[, 1]),
+  upper = unname(ci2[, 2]), how = "confint(Poisson offset model above): profile likelihood")
 f2w <- glm(dead ~ age + edema_f + offset(log(years)), family = poisson, data = pbc, weights = w)
 out$poisson_weights <- c(cf(f2w), list(loglik = as.numeric(logLik(f2w)),
   how = "same Poisson model with weights = 1 + id %% 3"))

@@ -325,3 +325,26 @@ def test_quoted_level_is_not_a_column(pbc):
     d = pbc.assign(m=np.nan)
     fit = fit_quiet(logistic, d, "I(stage == 4) ~ C(sex, Treatment('m'))")
     assert fit.nobs == 412
+
+
+def test_profile_likelihood_intervals_match_confint(pbc, ref):
+    fit = fit_quiet(logistic, pbc, LOGIT, ci_method="profile")
+    r = ref["logit_profile"]
+    t = fit.tidy(exponentiate=False).set_index("term").loc[
+        [LOGIT_MAP.get(x, x) for x in r["term"]]]
+    # R interpolates the profile with a spline: agreement to 1e-4 relative
+    np.testing.assert_allclose(t["conf_low"], r["lower"], rtol=1e-4)
+    np.testing.assert_allclose(t["conf_high"], r["upper"], rtol=1e-4)
+    assert "profile" in fit.glance()["se_type"][0]
+    fp = poisson(pbc, "dead ~ age + C(edema)", exposure="years", ci_method="profile")
+    rp = ref["poisson_profile"]
+    tp = fp.tidy(exponentiate=False).set_index("term").loc[
+        [EDEMA_MAP.get(x, x) for x in rp["term"]]]
+    np.testing.assert_allclose(tp["conf_low"], rp["lower"], rtol=1e-4)
+    np.testing.assert_allclose(tp["conf_high"], rp["upper"], rtol=1e-4)
+    from calcstats import CalcstatsError
+
+    with pytest.raises(CalcstatsError, match="model-based"):
+        poisson(pbc, "dead ~ age", robust=True, ci_method="profile")
+    with pytest.raises(CalcstatsError, match="ci_method"):
+        logistic(pbc, "dead ~ age", ci_method="exact")

@@ -1,0 +1,64 @@
+"""Profile-likelihood confidence intervals for GLM coefficients (``ci_method="profile"``).
+
+R's ``confint()`` on a glm (MASS's ``confint.glm``; what gtsummary/broom show) profiles the
+likelihood on a grid and interpolates with a spline; here each limit is the exact root of
+``2 (l(b_hat) - l_profile(b_j)) = chi2_1(conf_level)``, where ``l_profile`` refits the
+model with ``b_j`` fixed (as an offset). The two agree to the accuracy of R's
+interpolation (about 1e-4 relative).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import statsmodels.api as sm
+from scipy import optimize, stats
+
+__all__ = ["profile_intervals"]
+
+
+def profile_intervals(result: Any, family: Any, conf_level: float) -> tuple[np.ndarray,
+                                                                             np.ndarray]:
+    """Profile-likelihood limits of every coefficient of a statsmodels-fitted GLM."""
+    design = result.design
+    X = design.X.to_numpy(dtype=float)
+    y = design.y.to_numpy(dtype=float)
+    base_off = np.zeros(len(y)) if design.offset is None else design.offset
+    q = stats.chi2.ppf(conf_level, 1)
+    bh = result.params.to_numpy()
+    se = result.bse.to_numpy()
+    lmax = result.loglik
+    low, high = np.empty(len(bh)), np.empty(len(bh))
+    for j in range(len(bh)):
+        others = np.delete(X, j, axis=1)
+        def dev(v: float, j: int = j, others: np.ndarray = others) -> float:
+            off = base_off + v * X[:, j]
+            if others.shape[1] == 0:
+                mu = family.link.inverse(off)
+                ll = family.loglike(y, mu, var_weights=design.weights if design.weights
+                                    is not None else 1.0)
+            else:
+                model = sm.GLM(y, others, family=family, offset=off, var_weights=design.weights)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    # statsmodels' default start: warm starts can stop IRLS at a bad point
+                    res = model.fit(tol=1e-12, maxiter=500)
+                ll = res.llf
+            return 2.0 * (lmax - ll) - q
+
+        for side, out in ((-1, low), (1, high)):
+            width = max(se[j], 1e-6)
+            edge = bh[j] + side * width
+            for _ in range(40):
+                if dev(edge) > 0:
+                    break
+                width *= 2
+                edge = bh[j] + side * width
+            else:
+                out[j] = side * np.inf
+                continue
+            a, c = sorted((bh[j], edge))
+            out[j] = optimize.brentq(dev, a, c, xtol=1e-10, rtol=1e-12)
+    return low, high
