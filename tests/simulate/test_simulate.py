@@ -331,3 +331,13 @@ def test_recorded_events_are_the_latent_times(big):
     # nobody cirrhotic at baseline gets an incident cirrhosis event
     cirr0 = big.patients.loc[big.patients["cirrhosis_at_baseline"], "patient_id"]
     assert not ev.loc[ev["event"] == "cirrhosis", "patient_id"].isin(cirr0).any()
+
+
+def test_cox_recovers_the_decompensation_model(big):
+    st = _survival_table(big, "decompensation")
+    td = cs.cox(st, big.truth.formula("decompensation"), time="time", event="status",
+                cause=1).tidy().set_index("term")
+    true = big.truth.hazard_ratios("decompensation")
+    assert set(td.index) == set(true.index)
+    for term in ("cirrhosis_at_baseline", "age_at_index", "any_calcification"):
+        assert td.loc[term, "conf_low"] <= true[term] <= td.loc[term, "conf_high"], term
