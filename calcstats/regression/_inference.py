@@ -163,10 +163,10 @@ def effect_by(
         levels.sort(key=lambda t: t[1] is not None)  # reference level first
     else:
         vals = at
+        frame = result.design.frame
         if vals is None:
-            u = np.unique(result.design.frame.eval(M) if M not in result.design.frame else
-                          result.design.frame[M])
-            if set(np.asarray(u, float).tolist()) <= {0.0, 1.0}:
+            u = np.unique(frame[M].to_numpy(dtype=float)) if M in frame else np.array([0.5])
+            if set(u.tolist()) <= {0.0, 1.0}:
                 vals = [0.0, 1.0]
             else:
                 raise CalcstatsError(

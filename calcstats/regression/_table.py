@@ -24,6 +24,7 @@ import patsy
 
 from calcstats._errors import CalcstatsError, SchemaError
 from calcstats._result import check_conf_level
+from calcstats.regression._pool import PooledResult
 from calcstats.regression._results import RegressionResult
 from calcstats.tables import Table, format_ci, format_number, format_p
 
@@ -82,6 +83,13 @@ def _term_rows(result: RegressionResult, term: Any, labels: dict[str, str],
     return rows
 
 
+def _layout(result: Any) -> RegressionResult:
+    """The fitted model that gives the row layout (for pooled results: the first fit)."""
+    if isinstance(result, PooledResult):
+        return result.model[0]
+    return result
+
+
 def _terms_in_formula_order(result: RegressionResult) -> list[Any]:
     """Formula terms in the order written (patsy groups categorical terms first)."""
     terms = list(result.design.design_info.terms)
@@ -106,10 +114,10 @@ def _model_cells(result: RegressionResult, *, exponentiate: bool | None, conf_le
         raw.append({"term": term, "estimate": r["estimate"], "conf_low": r["conf_low"],
                     "conf_high": r["conf_high"], "p_value": r["p_value"]})
     ref_text = "—" if reference == "dash" or not expo else f"{1:.{digits}f} (ref)"
-    di = result.design.design_info
+    di = _layout(result).design.design_info
     for term in di.terms:
         cells[("ref", term.name())] = (ref_text, "")
-    if global_p:
+    if global_p and isinstance(result, RegressionResult):
         tests = result.term_tests(method="lr" if global_p == "lr" else "wald")
         for _, r in tests[tests["df"] > 1].iterrows():
             cells[("term", r["term"])] = ("", format_p(r["p_value"], digits=p_digits))
@@ -133,8 +141,9 @@ def regression_table(
 
     Parameters
     ----------
-    *results : RegressionResult
-        Fitted calcstats regression models.
+    *results : RegressionResult or PooledResult
+        Fitted calcstats regression models, or results of :func:`pool` over regression
+        models (layout, N and events from the first imputed data set).
     labels : sequence of str, optional
         Spanner label per model (default ``"Model 1"``, ...; no spanner for one model).
     variable_labels : dict, optional
@@ -167,7 +176,7 @@ def regression_table(
     if not results:
         raise CalcstatsError("regression_table() needs at least one fitted model.")
     for i, r in enumerate(results):
-        if not isinstance(r, RegressionResult):
+        if not isinstance(_layout(r), RegressionResult):
             raise SchemaError(
                 f"regression_table(): argument {i + 1} is a {type(r).__name__}, not a calcstats "
                 "regression result (logistic, poisson, ...)."
@@ -188,6 +197,7 @@ def regression_table(
     skeleton: list[dict[str, Any]] = []
     seen: set[str] = set()
     for r in results:
+        r = _layout(r)
         for term in _terms_in_formula_order(r):
             name = term.name()
             if name in seen or (name == "Intercept" and not intercept):
@@ -225,7 +235,10 @@ def _assemble(skeleton, results, labels, cells_per_model, level, raw, title) -> 
     notes = []
     for lab, r in zip(labels, results, strict=True):
         ev = "" if r.n_events is None else f", {r.n_events} events"
-        notes.append(f"{lab}: {r.method}; n = {r.nobs}{ev}; {r.formula}.")
+        notes.append(f"{lab}: {r.method}; n = {r.nobs}{ev}; {_layout(r).formula}.")
+        if isinstance(r, PooledResult):
+            notes.append(f"{lab}: estimates pooled over {r.m} imputed data sets (Rubin's "
+                         "rules, t intervals on Barnard-Rubin df); no global p-values.")
     notes.append("CI = confidence interval; N and Events per level from the first model "
                  "containing the variable; global p-values (header rows) test all levels.")
     return Table(pd.DataFrame(body), title=title, indent=[r["indent"] for r in skeleton],

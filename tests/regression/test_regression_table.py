@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -121,3 +122,23 @@ def test_univariable_poisson_with_kwargs(pbc):
 def test_table_from_dataframe_body_is_plain_strings(fits):
     t = regression_table(*fits)
     assert all(isinstance(v, str) for v in pd.DataFrame(t.body).to_numpy().ravel())
+
+
+def test_regression_table_with_pooled_result(pbc):
+    from calcstats.regression import mice, pool
+
+    d = pbc[["age", "edema", "bili", "chol", "stage"]].assign(
+        stage4=lambda x: np.where(x["stage"].isna(), np.nan, (x["stage"] == 4).astype(float)),
+        edema=lambda x: x["edema"].astype(str)).drop(columns="stage")
+    imp = mice(d, m=3, seed=2, maxit=2, progress=False)
+    pooled = pool(imp.fit(lambda x: logistic(x, "stage4 ~ C(edema) + np.log(chol)")))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        cc = logistic(d, "stage4 ~ C(edema) + np.log(chol)")
+    t = regression_table(cc, pooled, labels=["Complete cases", "Multiple imputation"])
+    b = t.body.set_index("Characteristic")
+    row = pooled.tidy().set_index("term").loc["np.log(chol)"]
+    assert b.loc["np.log(chol)", "OR (95% CI)" + NBSP] == format_ci(
+        row["estimate"], row["conf_low"], row["conf_high"])
+    assert b.loc["0.0", "OR (95% CI)" + NBSP] == "1.00 (ref)"
+    assert any("pooled over 3" in f for f in t.footnotes)
