@@ -6,10 +6,11 @@ death), and pairs are compared only within a stratum. Case weights weight each p
 ``w_i * w_j``. For (start, stop] data the comparison set of an event at ``t`` is everyone
 at risk at ``t``. Ties in the linear predictor count one half.
 
-The counting is O(n log² n) and vectorised: weighted 2-D dominance counts ("how much
-weight with a smaller score lies in this run of the time-sorted data") are answered on a
-merge-sort tree built level by level with sorts of integer keys (numpy has no balanced
-tree, and a Python loop over 10⁶ subjects would take seconds).
+The counting is vectorised (numpy has no balanced tree, and a Python loop over 10⁶
+subjects would take seconds). Right-censored data: one bottom-up merge sort counts, for
+every subject, the weight of later subjects (in time order, strata kept apart through
+the sort key) with a smaller score — O(n log n). (start, stop] data: weighted 2-D
+dominance counts on a merge-sort tree built level by level — O(n log² n).
 """
 
 from __future__ import annotations
@@ -56,6 +57,79 @@ def _prefix_less(ranks: np.ndarray, w: np.ndarray, m: np.ndarray, r: np.ndarray)
     return res
 
 
+def _after_less(key: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """For each position i: Σ w[j] over j > i with key[j] < key[i] (weighted inversions).
+
+    Bottom-up merge sort: at each level the stable sort of (block, key) merges the two
+    sorted halves of every block (timsort merges the runs in ~O(n)); an element of a
+    left half gains the weight of the right-half elements that precede it in the merge.
+    """
+    n = len(key)
+    acc = np.zeros(n)
+    order = np.arange(n, dtype=np.int64)
+    K = np.int64(key.max()) + 1 if n else np.int64(1)
+    level = 0
+    while (1 << level) < n:
+        ck = (order >> (level + 1)) * K + key[order]
+        order = order[np.argsort(ck, kind="stable")]
+        right = ((order >> level) & 1).astype(bool)
+        cw = np.empty(n + 1)
+        cw[0] = 0.0
+        np.cumsum(np.where(right, w[order], 0.0), out=cw[1:])
+        left = np.flatnonzero(~right)
+        start = (order[left] >> (level + 1)) << (level + 1)
+        acc[order[left]] += cw[left] - cw[start]
+        level += 1
+    return acc
+
+
+def _suffix_in_runs(run: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Σ of w over the later elements of the same run (runs are contiguous)."""
+    n = len(run)
+    if n == 0:
+        return np.zeros(0)
+    cw = np.cumsum(w)
+    new = np.ones(n, dtype=bool)
+    new[1:] = run[1:] != run[:-1]
+    end = np.append(np.flatnonzero(new)[1:], n) - 1        # last index of each run
+    run_id = np.cumsum(new) - 1
+    return cw[end][run_id] - cw
+
+
+def _right_censored(stop, ev, ranks, w, s) -> tuple[float, float, float]:
+    n = len(stop)
+    R = np.int64(ranks.max()) + 1
+    oa = np.lexsort((ranks, ~ev, stop, s))            # deaths first in a tie, by score
+    sa, ta, ea, ra, wa = s[oa], stop[oa], ev[oa], ranks[oa], w[oa]
+    key = sa * R + ra
+    less_all = _after_less(key, wa)
+    # equal scores after i (same stratum through the key), minus tied deaths after i
+    ok = np.lexsort((np.arange(n), key))
+    eq_after = np.empty(n)
+    eq_after[ok] = _suffix_in_runs(key[ok], wa[ok])
+    new = np.ones(n, dtype=bool)
+    new[1:] = (sa[1:] != sa[:-1]) | (ta[1:] != ta[:-1]) | (ra[1:] != ra[:-1]) | \
+        (ea[1:] != ea[:-1])
+    run = np.cumsum(new)
+    tied_dead = np.where(ea, _suffix_in_runs(run, wa), 0.0)
+    # comparable weight: everything after the last tied death, within the stratum
+    grp_new = np.ones(n, dtype=bool)
+    grp_new[1:] = (sa[1:] != sa[:-1]) | (ta[1:] != ta[:-1])
+    gid = np.cumsum(grp_new) - 1
+    ia = np.flatnonzero(ea)
+    last_dead = np.zeros(gid[-1] + 1, dtype=np.int64)
+    np.maximum.at(last_dead, gid[ia], ia)
+    lo = last_dead[gid[ia]] + 1
+    hi = np.searchsorted(sa, sa[ia], side="right")
+    cw = np.concatenate(([0.0], np.cumsum(wa)))
+    total = cw[hi] - cw[lo]
+    less = less_all[ia]
+    equal = eq_after[ia] - tied_dead[ia]
+    wi = wa[ia]
+    return (float(np.sum(wi * less)), float(np.sum(wi * (total - less - equal))),
+            float(np.sum(wi * equal)))
+
+
 def _range_counts(
     ranks: np.ndarray, w: np.ndarray, lo: np.ndarray, hi: np.ndarray, r: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -88,6 +162,11 @@ def concordance_counts(
     ev = np.asarray(status, dtype=bool)
     _, ranks = np.unique(score, return_inverse=True)
     ranks = ranks.astype(np.int64)
+    if start is None:
+        conc, disc, tied = _right_censored(np.asarray(stop, dtype=float), ev, ranks, w, s)
+        denom = conc + disc + tied
+        value = (conc + tied / 2) / denom if denom > 0 else float("nan")
+        return {"concordant": conc, "discordant": disc, "tied_x": tied, "concordance": value}
     # order A: stratum, stop time, events before censorings
     oa = np.lexsort((~ev, stop, s))
     sa, ta, ea = s[oa], stop[oa], ev[oa]
