@@ -48,6 +48,50 @@ def group_labels(curves: Any, labels: Mapping[Any, str] | Sequence[str] | None =
     ]
 
 
+class _FrameCurves:
+    """A table of curves (e.g. ``cs.adjusted_curves``) seen through the curve interface."""
+
+    _NEEDED = ("time", "estimate", "conf_low", "conf_high")
+
+    def __init__(self, frame: pd.DataFrame, kind: str | None) -> None:
+        missing = [c for c in self._NEEDED if c not in frame.columns]
+        if missing:
+            raise CalcstatsError(
+                "plot.survival needs a curve result or a DataFrame with columns time, "
+                f"estimate, conf_low, conf_high (e.g. cs.adjusted_curves); missing {missing}."
+            )
+        extra = {"std_error", "n_risk", "n_event", "n_censor"}
+        self.by = [c for c in frame.columns if c not in (*self._NEEDED, *extra)]
+        self._frame = frame.sort_values([*self.by, "time"], kind="stable")
+        self.groups = (
+            self._frame[self.by].drop_duplicates().reset_index(drop=True)
+            if self.by
+            else pd.DataFrame(index=[0])
+        )
+        if kind is None:
+            est = self._frame.groupby(self.by, sort=False)["estimate"] if self.by else None
+            decreasing = (
+                est.apply(lambda e: bool((np.diff(e) <= 1e-12).all())).all()
+                if est is not None
+                else bool((np.diff(self._frame["estimate"]) <= 1e-12).all())
+            )
+            kind = "km" if decreasing else "cif"
+        self.kind = kind
+        self.start_value = 1.0 if kind == "km" else 0.0
+
+    def tidy(self) -> pd.DataFrame:
+        out = self._frame.copy()
+        if "n_censor" not in out.columns:
+            out["n_censor"] = 0
+        return out
+
+    def risk_table(self, times: Any = None) -> pd.DataFrame:
+        raise CalcstatsError(
+            "This table of curves has no numbers at risk (adjusted curves are model-based); "
+            "pass risk_table=False."
+        )
+
+
 def _group_frames(curves: Any) -> list[pd.DataFrame]:
     tidy = curves.tidy()
     if not curves.by:
@@ -88,14 +132,18 @@ def survival(
     title: str | None = None,
     legend_title: str | None = None,
     figsize: tuple[float, float] | None = None,
+    kind: str | None = None,
     ax: Axes | None = None,
 ) -> Figure | Axes:
     """Draw Kaplan–Meier or cumulative-incidence curves, optionally with a risk table.
 
     Parameters
     ----------
-    curves : SurvivalCurve
-        Result of :func:`calcstats.kaplan_meier` or :func:`calcstats.cumulative_incidence`.
+    curves : SurvivalCurve or pandas.DataFrame
+        Result of :func:`calcstats.kaplan_meier` or :func:`calcstats.cumulative_incidence`,
+        or a table of curves with columns ``time, estimate, conf_low, conf_high`` and one
+        group column, such as :func:`calcstats.adjusted_curves` returns (drawn without a
+        risk table or censor marks: pass ``risk_table=False``).
     risk_table : bool, default True
         Add the numbers at risk under the x-axis (a Figure with two axes is returned).
     risk_times : sequence of float, optional
@@ -129,6 +177,9 @@ def survival(
         Axes title and legend title.
     figsize : (float, float), optional
         Figure size in inches (default 3.5 × 3.2 with a risk table).
+    kind : {"km", "cif"}, optional
+        For a table of curves: survival or cumulative incidence (default: inferred from
+        whether the curves decrease).
     ax : matplotlib Axes, optional
         Draw the curves here (only with ``risk_table=False``).
 
@@ -144,6 +195,9 @@ def survival(
     >>> km = cs.kaplan_meier(pbc, time="years", event="died", by="sex")
     >>> fig = cs.plot.survival(km, risk_times=[0, 2, 4, 6, 8, 10, 12])
     """
+    if isinstance(curves, pd.DataFrame):
+        curves = _FrameCurves(curves, kind)
+        censor_marks = False
     for attr in ("tidy", "risk_table", "groups", "kind", "start_value"):
         if not hasattr(curves, attr):
             raise CalcstatsError(

@@ -102,3 +102,22 @@ def test_km_baseline(km, match_baseline, baseline_style):
 def test_cif_baseline(pbc, match_baseline, baseline_style):
     cif = cs.cumulative_incidence(pbc, time="years", event="status", cause=2, by="edema_any")
     match_baseline(survival(cif, risk_times=[0, 3, 6, 9, 12]), "cif_risk_table")
+
+
+def test_adjusted_curves_table(pbc):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = cs.cox(pbc, "C(edema_any) + age", time="years", event="died")
+        adj = cs.adjusted_curves(fit, pbc, variable="edema_any")
+    ax = survival(adj, risk_table=False)
+    assert ax.get_ylabel() == "Survival probability"  # decreasing curves: survival
+    line = _by_gid(ax, "curve-")["curve-0"]
+    part = adj.loc[adj["edema_any"] == "Edema"].sort_values("time")
+    np.testing.assert_allclose(line.get_data()[1][1:-1], part["estimate"])
+    assert not _by_gid(ax, "censor-")
+    with pytest.raises(CalcstatsError, match="no numbers at risk"):
+        survival(adj)
+    with pytest.raises(CalcstatsError, match="missing \\['conf_low'"):
+        survival(adj.drop(columns=["conf_low"]), risk_table=False)
