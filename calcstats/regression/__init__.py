@@ -2,9 +2,10 @@
 
 from calcstats.regression._diagnostics import auc, calibration, hosmer_lemeshow, vif
 from calcstats.regression._evalue import evalue
-from calcstats.regression._glm import linear, log_binomial, logistic, negative_binomial, poisson
+from calcstats.regression._glm import linear, log_binomial, logistic, poisson
 from calcstats.regression._inference import effect_by, lr_test
 from calcstats.regression._mice import MiceResult, mice
+from calcstats.regression._negbin import negative_binomial
 from calcstats.regression._pool import PooledResult, pool
 from calcstats.regression._results import RegressionResult
 from calcstats.regression._table import regression_table, univariable

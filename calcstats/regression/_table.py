@@ -289,12 +289,12 @@ def univariable(
     >>> pbc = cs.datasets.load_pbc()  # doctest: +SKIP
     >>> cs.univariable(pbc, "I(stage == 4)", ["age", "sex", "C(edema)"])  # doctest: +SKIP
     """
-    from calcstats.regression import _glm
+    import calcstats.regression as reg
 
     if isinstance(model, str):
         if model not in _MODELS:
             raise CalcstatsError(f"model must be one of {_MODELS} or a function, got {model!r}.")
-        fn = getattr(_glm, model)
+        fn = getattr(reg, model)
     elif callable(model):
         fn = model
     else:
