@@ -233,8 +233,9 @@ def build_design(
     frame = {v: sub[v].to_numpy() for v in variables}
     env = patsy.EvalEnvironment([_FUNCTIONS])
     try:
-        mat = patsy.dmatrix("1 + " + _split_formula(formula), frame, eval_env=env,
-                            NA_action="raise", return_type="matrix")
+        with np.errstate(all="ignore"):  # non-finite results are reported below
+            mat = patsy.dmatrix("1 + " + _split_formula(formula), frame, eval_env=env,
+                                NA_action="raise", return_type="matrix")
     except patsy.PatsyError as exc:
         raise SchemaError(f"cannot build the design of formula {formula!r}: {exc}") from None
     info = mat.design_info

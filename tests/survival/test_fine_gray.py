@@ -129,3 +129,8 @@ def test_missing_rows_are_counted():
     assert any(issubclass(x.category, cs.DataWarning) and "chol" in str(x.message) for x in w)
     g = fit.glance().iloc[0]
     assert g["n"] + g["n_dropped"] == len(d) and g["n_dropped"] > 0
+
+
+def test_non_convergence_warns(pbc_cc):
+    with pytest.warns(cs.ConvergenceWarning, match="did not converge"):
+        cs.fine_gray(pbc_cc, FORM, time="time", event="status", cause=2, max_iter=1)
