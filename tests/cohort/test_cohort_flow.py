@@ -172,7 +172,7 @@ def _tables(n):
 KINDS = ["sex", "age", "date", "followup", "double_death", "size"]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(
     n=st.integers(min_value=1, max_value=12),
     corrupt=st.lists(st.tuples(st.integers(0, 11), st.sampled_from(KINDS)), max_size=10),
