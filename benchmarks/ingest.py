@@ -8,7 +8,8 @@ subprocess so that peak memory is that of the measured step alone:
 - ``pandas``: ``pd.read_csv`` / ``pd.read_parquet`` of the four files (no checks);
 - ``read_cohort``: ``calcstats.read_cohort(folder)`` (every rule checked).
 
-Peak memory is the child's maximum resident set size (``resource.getrusage``). Wall and
+Peak memory is the child's high-water resident set size (``VmHWM``; ``resource.getrusage``
+where /proc is missing). Wall and
 CPU (process) time are both reported: the ingest is single-threaded, so on an idle machine
 wall time equals CPU time, while on a shared machine wall time grows with the load average
 (printed alongside).
@@ -119,6 +120,21 @@ def write(tables: dict[str, pd.DataFrame], folder: Path, fmt: str) -> None:
             df.to_parquet(folder / f"{name}.parquet", index=False)
 
 
+def _peak_mb() -> float:
+    """Peak resident memory of this process in MB.
+
+    ``VmHWM`` of /proc/self/status belongs to the process image (reset by exec); Linux's
+    ``ru_maxrss`` would also count the parent's size at fork, so it is only the fallback.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _measure(kind: str, folder: str, fmt: str) -> None:
     """Child process: run one step, print its time and peak RSS as JSON."""
     import warnings
@@ -138,7 +154,7 @@ def _measure(kind: str, folder: str, fmt: str) -> None:
         rows = {"patients": len(cohort.patients), "imaging": len(cohort.imaging),
                 "findings": len(cohort.findings), "events": len(cohort.events)}
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = _peak_mb()
     print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb, "rows": rows,
                       "load": os.getloadavg()[0]}))
 
