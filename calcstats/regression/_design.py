@@ -151,13 +151,28 @@ def build_design(
     )
 
 
-def _as_categoricals(sub: pd.DataFrame, used: list[str]) -> pd.DataFrame:
-    """String columns as pandas Categoricals of their present levels: same design as patsy
-    builds from strings, but patsy handles Categoricals vectorised (10x faster on big data)."""
-    conv = {}
+def _as_categoricals(sub: pd.DataFrame, used: list[str], *, strings: str = "category"
+                     ) -> pd.DataFrame:
+    """Make the formula's columns patsy-friendly (rows with missing values already gone).
+
+    String columns (object or pandas ``string``/``str`` dtype, the pandas 3 default) become
+    Categoricals of their present levels (``strings="category"``: the design patsy builds
+    from strings, vectorised) or plain objects (``strings="object"``, for new data under a
+    fitted design); nullable ``boolean`` becomes ``bool`` and nullable ``Int64``/``Float64``
+    become ``float`` (patsy does not understand pandas extension dtypes).
+    """
+    conv: dict[str, Any] = {}
     for c in used:
         s = sub[c]
-        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+        if isinstance(s.dtype, pd.BooleanDtype):
+            conv[c] = s.to_numpy(dtype=bool)
+        elif isinstance(s.dtype, pd.api.extensions.ExtensionDtype) and (
+                pd.api.types.is_numeric_dtype(s.dtype)):
+            conv[c] = s.to_numpy(dtype=float)
+        elif s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+            if strings == "object":
+                conv[c] = s.to_numpy(dtype=object)
+                continue
             try:
                 conv[c] = pd.Categorical(s, categories=sorted(s.dropna().unique()))
             except TypeError:  # mixed, unorderable values: leave it to patsy
@@ -236,9 +251,10 @@ def design_for(design: Design, data: pd.DataFrame, *, model_name: str) -> tuple[
     keep = np.ones(len(df), dtype=bool)
     for col in _formula_columns(design.formula, df):
         keep &= df[col].notna().to_numpy()
+    sub = _as_categoricals(df.loc[keep], _formula_columns(design.formula, df), strings="object")
     try:
         y, X = patsy.build_design_matrices(
-            [design.extra["y_info"], design.design_info], df.loc[keep],
+            [design.extra["y_info"], design.design_info], sub,
             return_type="dataframe", NA_action="drop",
         )
     except patsy.PatsyError as err:

@@ -348,3 +348,21 @@ def test_profile_likelihood_intervals_match_confint(pbc, ref):
         poisson(pbc, "dead ~ age", robust=True, ci_method="profile")
     with pytest.raises(CalcstatsError, match="ci_method"):
         logistic(pbc, "dead ~ age", ci_method="exact")
+
+
+def test_extension_dtypes_and_bool_outcome(pbc):
+    # pandas nullable boolean / string / Int64 columns (pandas 3 defaults) work like numpy ones
+    d = pbc.assign(
+        b=pd.array(np.where(pbc["stage"].isna(), None, pbc["stage"] == 4), dtype="boolean"),
+        sx=pbc["sex"].astype("string"),
+        ag=pbc["age"].round().astype("Int64"),
+    )
+    ref_fit = fit_quiet(logistic, pbc.assign(ag=pbc["age"].round()),
+                        "I(stage == 4) ~ ag + C(sex, Treatment('m'))")
+    fit = fit_quiet(logistic, d, "b ~ ag + C(sx, Treatment('m'))")
+    np.testing.assert_allclose(fit.params.to_numpy(), ref_fit.params.to_numpy(), rtol=1e-10)
+    assert fit.nobs == 412
+    from calcstats.regression import auc
+
+    other = fit_quiet(auc, fit, data=d.iloc[:200])
+    assert 0.5 < other.estimate < 1
