@@ -21,6 +21,14 @@ def test_paper_example_rr():
     assert e.point == pytest.approx(3.9 + math.sqrt(3.9 * 2.9), rel=1e-12)
 
 
+def test_smoking_lung_cancer_example():
+    # Hammond & Horn RR 10.73 (8.02-14.36), the worked example of VanderWeele & Ding (2017)
+    # as printed by R EValue::evalues.RR (package vignette): 20.94777 and 15.52336
+    e = evalue(10.73, 8.02, 14.36)
+    assert e.point == pytest.approx(20.94777, abs=5e-6)
+    assert e.ci == pytest.approx(15.52336, abs=5e-6)
+
+
 def test_protective_estimate_inverted():
     # EValue package documentation: RR 0.80 (0.71-0.91) -> 1.81 and 1.43
     e = evalue(0.80, 0.71, 0.91)
