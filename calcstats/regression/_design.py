@@ -218,18 +218,20 @@ def _check_covariates(X: pd.DataFrame, formula: str) -> None:
     # big n); exact collinearity gives eigenvalues ~1e-16, near-collinearity is left to the fit
     norm = np.sqrt(np.sum(arr**2, axis=0))
     xs = arr / np.where(norm > 0, norm, 1.0)
-    ev = np.linalg.eigvalsh(xs.T @ xs)
+    gram = xs.T @ xs
+    ev = np.linalg.eigvalsh(gram)
     rank = int(np.sum(ev > 1e-11 * max(ev.max(), 1.0)))
     if rank < p:
-        # find a column that is a combination of the previous ones
-        names = []
-        for j in range(1, p + 1):
-            if np.linalg.matrix_rank(xs[:, :j], tol=1e-6) < j:
-                names.append(X.columns[j - 1])
+        # the first column that is a combination of the previous ones
+        culprit = X.columns[-1]
+        for j in range(2, p + 1):
+            e = np.linalg.eigvalsh(gram[:j, :j])
+            if np.sum(e > 1e-11 * max(e.max(), 1.0)) < j:
+                culprit = X.columns[j - 1]
                 break
         raise DataError(
             f"The design of {formula!r} is rank deficient (rank {rank} < {p} columns); "
-            f"{names[0]!r} is a linear combination of earlier columns (collinear covariates, or "
+            f"{culprit!r} is a linear combination of earlier columns (collinear covariates, or "
             "a spline basis without centring, e.g. use cr(x, df=4, constraints='center'))."
         )
 

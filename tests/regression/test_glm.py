@@ -366,3 +366,8 @@ def test_extension_dtypes_and_bool_outcome(pbc):
 
     other = fit_quiet(auc, fit, data=d.iloc[:200])
     assert 0.5 < other.estimate < 1
+
+
+def test_uncentred_spline_basis_explained(pbc):
+    with pytest.raises(DataError, match="constraints='center'"):
+        fit_quiet(logistic, pbc, "I(stage == 4) ~ cr(age, df=4)")
