@@ -121,7 +121,7 @@ def hosmer_lemeshow(
     Examples
     --------
     >>> import calcstats as cs
-    >>> fit = cs.logistic(cs.datasets.load_pbc(), "I(stage == 4) ~ age")  # doctest: +SKIP
+    >>> fit = cs.logistic(cs.datasets.load_pbc(), "I(stage == 4) ~ age")
     >>> cs.hosmer_lemeshow(fit).p_value  # doctest: +SKIP
     """
     if not isinstance(groups, int) or groups < 3:
@@ -172,7 +172,7 @@ def auc(
     Examples
     --------
     >>> import calcstats as cs
-    >>> fit = cs.logistic(cs.datasets.load_pbc(), "I(stage == 4) ~ age")  # doctest: +SKIP
+    >>> fit = cs.logistic(cs.datasets.load_pbc(), "I(stage == 4) ~ age")
     >>> cs.auc(fit)  # doctest: +SKIP
     """
     level = check_conf_level(conf_level)
@@ -206,8 +206,8 @@ def calibration(
     Examples
     --------
     >>> import calcstats as cs
-    >>> pbc = cs.datasets.load_pbc()  # doctest: +SKIP
-    >>> fit = cs.logistic(pbc[pbc.trt.notna()], "I(stage == 4) ~ age")  # doctest: +SKIP
+    >>> pbc = cs.datasets.load_pbc()
+    >>> fit = cs.logistic(pbc[pbc.trt.notna()], "I(stage == 4) ~ age")
     >>> cs.calibration(fit, data=pbc[pbc.trt.isna()])  # doctest: +SKIP
     """
     level = check_conf_level(conf_level)

@@ -269,8 +269,8 @@ def logistic(
     Examples
     --------
     >>> import calcstats as cs
-    >>> pbc = cs.datasets.load_pbc()  # doctest: +SKIP
-    >>> fit = cs.logistic(pbc, "I(stage == 4) ~ age + sex + albumin")  # doctest: +SKIP
+    >>> pbc = cs.datasets.load_pbc()
+    >>> fit = cs.logistic(pbc, "I(stage == 4) ~ age + sex + albumin")
     >>> fit.tidy()  # doctest: +SKIP
     """
     conf_level = check_conf_level(conf_level)

@@ -36,9 +36,9 @@ def lr_test(reduced: RegressionResult, full: RegressionResult) -> TestResult:
     Examples
     --------
     >>> import calcstats as cs
-    >>> pbc = cs.datasets.load_pbc()  # doctest: +SKIP
-    >>> full = cs.logistic(pbc, "I(stage == 4) ~ age + C(edema)")  # doctest: +SKIP
-    >>> red = cs.logistic(full.design.frame, "I(stage == 4) ~ age")  # doctest: +SKIP
+    >>> pbc = cs.datasets.load_pbc()
+    >>> full = cs.logistic(pbc, "I(stage == 4) ~ age + C(edema)")
+    >>> red = cs.logistic(full.design.frame, "I(stage == 4) ~ age")
     >>> cs.lr_test(red, full).p_value  # doctest: +SKIP
     """
     for name, r in (("reduced", reduced), ("full", full)):
@@ -131,8 +131,8 @@ def effect_by(
     Examples
     --------
     >>> import calcstats as cs
-    >>> pbc = cs.datasets.load_pbc()  # doctest: +SKIP
-    >>> fit = cs.logistic(pbc, "I(stage == 4) ~ np.log(bili) * C(sex) + age")  # doctest: +SKIP
+    >>> pbc = cs.datasets.load_pbc()
+    >>> fit = cs.logistic(pbc, "I(stage == 4) ~ np.log(bili) * C(sex) + age")
     >>> cs.effect_by(fit, "np.log(bili)", "sex")  # doctest: +SKIP
     """
     level = result.conf_level if conf_level is None else check_conf_level(conf_level)

@@ -121,7 +121,7 @@ class RegressionResult(ModelResult):
         Examples
         --------
         >>> import calcstats as cs
-        >>> pbc = cs.datasets.load_pbc()  # doctest: +SKIP
+        >>> pbc = cs.datasets.load_pbc()
         >>> cs.logistic(pbc, "I(stage == 4) ~ C(edema) + age").term_tests()  # doctest: +SKIP
         """
         if method not in ("wald", "lr"):

@@ -168,9 +168,9 @@ def regression_table(
     Examples
     --------
     >>> import calcstats as cs
-    >>> pbc = cs.datasets.load_pbc()  # doctest: +SKIP
-    >>> crude = cs.logistic(pbc, "I(stage == 4) ~ C(edema)")  # doctest: +SKIP
-    >>> adj = cs.logistic(pbc, "I(stage == 4) ~ C(edema) + age + sex")  # doctest: +SKIP
+    >>> pbc = cs.datasets.load_pbc()
+    >>> crude = cs.logistic(pbc, "I(stage == 4) ~ C(edema)")
+    >>> adj = cs.logistic(pbc, "I(stage == 4) ~ C(edema) + age + sex")
     >>> cs.regression_table(crude, adj, labels=["Crude", "Adjusted"])  # doctest: +SKIP
     """
     if not results:
@@ -286,7 +286,7 @@ def univariable(
     Examples
     --------
     >>> import calcstats as cs
-    >>> pbc = cs.datasets.load_pbc()  # doctest: +SKIP
+    >>> pbc = cs.datasets.load_pbc()
     >>> cs.univariable(pbc, "I(stage == 4)", ["age", "sex", "C(edema)"])  # doctest: +SKIP
     """
     import calcstats.regression as reg
