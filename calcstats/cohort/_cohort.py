@@ -186,8 +186,15 @@ class Cohort:
 
         Examples
         --------
-        >>> import calcstats as cs  # doctest: +SKIP
-        >>> cohort.exclude("age_at_index < 18", reason="age under 18")  # doctest: +SKIP
+        >>> import pandas as pd
+        >>> import calcstats as cs
+        >>> pts = pd.DataFrame({"patient_id": ["a", "b"], "sex": ["F", "M"],
+        ...     "age_at_index": [15.0, 40.0], "index_date": ["2015-01-01"] * 2,
+        ...     "etiology": ["pbc", "psc"], "cirrhosis_at_baseline": [False] * 2,
+        ...     "last_followup_date": ["2020-01-01"] * 2})
+        >>> cohort = cs.read_cohort(patients=pts)
+        >>> cohort.exclude("age_at_index < 18", reason="age under 18").flow.steps[-1].excluded_ids
+        ('a',)
         """
         if not isinstance(reason, str) or not reason.strip():
             raise CalcstatsError("exclude: give a non-empty reason= (it is shown in the flow).")

@@ -40,9 +40,10 @@ import numpy as np
 import pandas as pd
 
 from calcstats._errors import CohortValidationError, DataWarning
+from calcstats.cohort._convert import coerce_table
 from calcstats.cohort._flow import Flow
 from calcstats.cohort._problems import empty_problems, problem_frame
-from calcstats.cohort._read import TABLE_NAMES, coerce_table
+from calcstats.cohort._read import TABLE_NAMES
 from calcstats.cohort._schema import (
     BASELINE_FLAGS,
     HARD_RANGES,

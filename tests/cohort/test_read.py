@@ -10,7 +10,7 @@ import pytest
 from cohort_tables import set_value, valid_tables
 
 import calcstats as cs
-from calcstats.cohort._read import parse_dates
+from calcstats.cohort._convert import parse_dates
 from calcstats.cohort._schema import Vocabularies, parse_segment
 
 CANONICAL_DTYPES = {
