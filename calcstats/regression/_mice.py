@@ -268,11 +268,10 @@ def mice(
             col = work[:, columns.index(c)]
             if kinds[c] == "num":
                 vals = col.copy()
-                if pd.api.types.is_integer_dtype(df[c].dropna()) or str(df[c].dtype).startswith(
-                        "Int"):
-                    vals = np.round(vals)
-                done[c] = pd.Series(vals, index=df.index).astype(
-                    df[c].dtype if not df[c].isna().any() else float)
+                if pd.api.types.is_integer_dtype(df[c].dtype):  # nullable Int64 etc.
+                    done[c] = pd.array(np.round(vals).astype("int64"), dtype=df[c].dtype)
+                else:
+                    done[c] = vals
             else:
                 lev = np.asarray(cats[c])[col.astype(int)]
                 if isinstance(df[c].dtype, pd.CategoricalDtype):

@@ -180,3 +180,13 @@ def test_mice_agrees_with_r_mice_on_pbc(pbc, ref):
     p = pool(imp.fit(lambda d: logistic(d, FORMULA)))
     z = (p.params[R_NAMES].to_numpy() - np.array(r["estimate"])) / np.sqrt(r["t"])
     assert np.all(np.abs(z) < 0.5), z
+
+
+def test_mice_keeps_nullable_integer_columns():
+    import calcstats as cs
+
+    d = cs.datasets.load_pbc()[["age", "sex", "bili", "chol", "trt"]]
+    imp = mice(d, m=1, seed=1, maxit=2, progress=False)
+    out = imp.datasets[0]
+    assert str(out["trt"].dtype) == "Int64" and set(out["trt"]) == {1, 2}
+    assert out["chol"].notna().all() and str(out["chol"].dtype) == "Int64"
