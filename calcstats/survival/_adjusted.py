@@ -290,13 +290,17 @@ def _cox_curves(result, data, variable, vals, times, q, conf_type):
             if not rows.any():
                 continue
             Ls, As, Ts = _step(gt, tt, L), _step(gt, tt, A), _step(gt, tt, T)
-            r = risk[rows]
-            Zs = Z[rows]
-            Si = np.exp(-np.outer(Ls, r))                     # times × subjects
-            w = Si * r                                        # S_i e^{η_i}
-            est += Si.sum(axis=1)
-            gb -= Ls[:, None] * (w @ Zs) - w.sum(axis=1)[:, None] * As
-            var_l += (w.sum(axis=1) / n) ** 2 * Ts
+            idx = np.flatnonzero(rows)
+            wsum = np.zeros(len(tt))
+            for c0 in range(0, len(idx), _chunk(len(tt))):   # bounded memory
+                part = idx[c0:c0 + _chunk(len(tt))]
+                r = risk[part]
+                Si = np.exp(-np.outer(Ls, r))                 # times × subjects
+                w = Si * r                                    # S_i e^{η_i}
+                est += Si.sum(axis=1)
+                wsum += w.sum(axis=1)
+                gb -= Ls[:, None] * (w @ Z[part]) - w.sum(axis=1)[:, None] * As
+            var_l += (wsum / n) ** 2 * Ts
         if not np.isin(strata, list(base)).all():
             raise DataError("some rows of data are in strata without events in the fit.")
         est /= n
@@ -309,10 +313,19 @@ def _cox_curves(result, data, variable, vals, times, q, conf_type):
     return frames
 
 
+def _chunk(n_times: int) -> int:
+    """Subjects per block so that a times × subjects block stays near 2·10⁶ numbers."""
+    return max(1, 2_000_000 // max(n_times, 1))
+
+
 def _fg_cif(fit, Z: np.ndarray, tt: np.ndarray) -> np.ndarray:
     cum = np.concatenate([[0.0], np.cumsum(fit.base_jumps)])
     L = cum[np.searchsorted(fit.fail_times, tt, side="right")]
-    return 1 - np.exp(-np.outer(L, np.exp(Z @ fit.coef))).mean(axis=1)
+    risk = np.exp(Z @ fit.coef)
+    total = np.zeros(len(tt))
+    for c0 in range(0, len(risk), _chunk(len(tt))):
+        total += np.exp(-np.outer(L, risk[c0:c0 + _chunk(len(tt))])).sum(axis=1)
+    return 1 - total / len(risk)
 
 
 def _fg_curves(result, data, variable, vals, times, level, n_boot, seed):

@@ -108,7 +108,7 @@ class CoxResult(ModelResult):
     def check_ph(self, transform: str = "km", *, global_test: bool = True):
         """Test proportional hazards as R's ``cox.zph`` (survival >= 3).
 
-        Returns a :class:`~calcstats.survival.PHCheck` with ``.table`` (term, chisq, df,
+        Returns a ``PHCheck`` (calcstats.survival._zph) with ``.table`` (term, chisq, df,
         p_value; last row GLOBAL), ``.residuals`` (scaled Schoenfeld residuals) and
         ``.smooth(term)``.
         """
