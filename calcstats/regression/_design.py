@@ -158,8 +158,8 @@ def _as_categoricals(sub: pd.DataFrame, used: list[str], *, strings: str = "cate
     String columns (object or pandas ``string``/``str`` dtype, the pandas 3 default) become
     Categoricals of their present levels (``strings="category"``: the design patsy builds
     from strings, vectorised) or plain objects (``strings="object"``, for new data under a
-    fitted design); nullable ``boolean`` becomes ``bool`` and nullable ``Int64``/``Float64``
-    become ``float`` (patsy does not understand pandas extension dtypes).
+    fitted design); nullable ``boolean`` becomes ``bool``, nullable ``Int64`` ``int64``
+    and ``Float64`` ``float`` (patsy does not understand pandas extension dtypes).
     """
     conv: dict[str, Any] = {}
     for c in used:
@@ -168,7 +168,8 @@ def _as_categoricals(sub: pd.DataFrame, used: list[str], *, strings: str = "cate
             conv[c] = s.to_numpy(dtype=bool)
         elif isinstance(s.dtype, pd.api.extensions.ExtensionDtype) and (
                 pd.api.types.is_numeric_dtype(s.dtype)):
-            conv[c] = s.to_numpy(dtype=float)
+            kind = "int64" if pd.api.types.is_integer_dtype(s.dtype) and s.notna().all() else float
+            conv[c] = s.to_numpy(dtype=kind, na_value=np.nan if kind is float else None)
         elif s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
             if strings == "object":
                 conv[c] = s.to_numpy(dtype=object)
