@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 import patsy
 
-from calcstats._errors import CalcstatsError, SchemaError
+from calcstats._errors import CalcstatsError
 from calcstats._result import check_conf_level
-from calcstats.regression._pool import PooledResult
 from calcstats.regression._results import RegressionResult
+from calcstats.regression._table_view import TableView, table_view
 from calcstats.tables import Table, format_ci, format_number, format_p
 
 __all__ = ["regression_table", "univariable"]
@@ -38,15 +38,13 @@ def _variable_name(code: str) -> str:
     return m.group(1).strip() if m else code
 
 
-def _term_rows(result: RegressionResult, term: Any, labels: dict[str, str],
+def _term_rows(view: TableView, term: Any, labels: dict[str, str],
                digits: int) -> list[dict[str, Any]]:
     """Row skeletons (key, label, indent, n, events) of one formula term."""
-    di = result.design.design_info
+    di = view.design_info
     name = term.name()
-    cols = list(di.column_names[di.term_name_slices[name]])
-    X = result.design.X
-    y = result.design.y.to_numpy(dtype=float)
-    has_events = result.n_events is not None
+    cols = view.term_columns(name)
+    events = view.events()
     rows: list[dict[str, Any]] = []
     factors = term.factors
     cat_info = None
@@ -58,52 +56,46 @@ def _term_rows(result: RegressionResult, term: Any, labels: dict[str, str],
         var = _variable_name(factors[0].code)
         rows.append({"key": ("term", name), "label": labels.get(var, var), "indent": 0,
                      "n": None, "events": None, "multi": len(cols) > 1})
-        block = X[cols].to_numpy(dtype=float)
+        block = view.X()[cols].to_numpy(dtype=float)
         for cat in cat_info.categories:
-            col = f"{name}[T.{cat}]"
+            col = view.level_column(name, cat)
             if col in cols:
                 mask = block[:, cols.index(col)] == 1
                 key = ("col", col)
             else:
                 mask = (block == 0).all(axis=1)
                 key = ("ref", name)
-            rows.append({"key": key, "label": str(cat), "indent": 1, "n": int(mask.sum()),
-                         "events": float(y[mask].sum()) if has_events else None})
+            rows.append({"key": key, "label": str(cat), "indent": 1, "n": view.count(mask),
+                         "events": None if events is None else float(events[mask].sum())})
         return rows
     lab = labels.get(name, labels.get(_variable_name(name), name))
     if len(cols) == 1:
-        rows.append({"key": ("col", cols[0]), "label": lab, "indent": 0, "n": result.nobs,
-                     "events": result.n_events})
+        rows.append({"key": ("col", cols[0]), "label": lab, "indent": 0, "n": view.count(),
+                     "events": view.n_events})
         return rows
-    rows.append({"key": ("term", name), "label": lab, "indent": 0, "n": result.nobs,
-                 "events": result.n_events, "multi": True})
+    rows.append({"key": ("term", name), "label": lab, "indent": 0, "n": view.count(),
+                 "events": view.n_events, "multi": True})
     for c in cols:
         rows.append({"key": ("col", c), "label": c[len(name):] if c.startswith(name) and
                      len(c) > len(name) else c, "indent": 1, "n": None, "events": None})
     return rows
 
 
-def _layout(result: Any) -> RegressionResult:
-    """The fitted model that gives the row layout (for pooled results: the first fit)."""
-    if isinstance(result, PooledResult):
-        return result.model[0]
-    return result
-
-
-def _terms_in_formula_order(result: RegressionResult) -> list[Any]:
+def _terms_in_formula_order(view: TableView) -> list[Any]:
     """Formula terms in the order written (patsy groups categorical terms first)."""
-    terms = list(result.design.design_info.terms)
+    terms = list(view.design_info.terms)
     try:
-        written = [t.name() for t in patsy.ModelDesc.from_formula(result.formula).rhs_termlist]
+        written = [t.name() for t in patsy.ModelDesc.from_formula(view.rhs).rhs_termlist]
     except patsy.PatsyError:
         return terms
     pos = {name: i for i, name in enumerate(written)}
     return sorted(terms, key=lambda t: pos.get(t.name(), len(pos)))
 
 
-def _model_cells(result: RegressionResult, *, exponentiate: bool | None, conf_level: float,
+def _model_cells(view: TableView, *, exponentiate: bool | None, conf_level: float,
                  digits: int, p_digits: int, reference: str, global_p: bool | str,
                  ) -> tuple[dict[tuple[str, str], tuple[str, str]], list[dict[str, Any]]]:
+    result = view.result
     t = result.tidy(exponentiate=exponentiate, conf_level=conf_level).set_index("term")
     expo = result.ratio_measure is not None if exponentiate is None else exponentiate
     cells: dict[tuple[str, str], tuple[str, str]] = {}
@@ -114,18 +106,18 @@ def _model_cells(result: RegressionResult, *, exponentiate: bool | None, conf_le
         raw.append({"term": term, "estimate": r["estimate"], "conf_low": r["conf_low"],
                     "conf_high": r["conf_high"], "p_value": r["p_value"]})
     ref_text = "—" if reference == "dash" or not expo else f"{1:.{digits}f} (ref)"
-    di = _layout(result).design.design_info
-    for term in di.terms:
+    for term in view.design_info.terms:
         cells[("ref", term.name())] = (ref_text, "")
-    if global_p and isinstance(result, RegressionResult):
-        tests = result.term_tests(method="lr" if global_p == "lr" else "wald")
-        for _, r in tests[tests["df"] > 1].iterrows():
-            cells[("term", r["term"])] = ("", format_p(r["p_value"], digits=p_digits))
+    if global_p:
+        tests = view.term_tests("lr" if global_p == "lr" else "wald")
+        if tests is not None:
+            for _, r in tests[tests["df"] > 1].iterrows():
+                cells[("term", r["term"])] = ("", format_p(r["p_value"], digits=p_digits))
     return cells, raw
 
 
 def regression_table(
-    *results: RegressionResult,
+    *results: Any,
     labels: Sequence[str] | None = None,
     variable_labels: dict[str, str] | None = None,
     exponentiate: bool | None = None,
@@ -141,9 +133,11 @@ def regression_table(
 
     Parameters
     ----------
-    *results : RegressionResult or PooledResult
-        Fitted calcstats regression models, or results of :func:`pool` over regression
-        models (layout, N and events from the first imputed data set).
+    *results : RegressionResult, CoxResult, FineGrayResult or PooledResult
+        Fitted calcstats regression models, Cox (cause-specific or all-cause) and
+        Fine–Gray models from :mod:`calcstats.survival`, or results of :func:`pool` over
+        any of them (layout, N and events from the first imputed data set). Kinds mix
+        freely: each model has its own measure column (``OR``, ``HR``, ``sHR``, ...).
     labels : sequence of str, optional
         Spanner label per model (default ``"Model 1"``, ...; no spanner for one model).
     variable_labels : dict, optional
@@ -155,7 +149,9 @@ def regression_table(
     reference : {"ref", "dash"}
         Reference rows as ``"1.00 (ref)"`` or ``"—"``.
     global_p : bool or {"wald", "lr"}
-        Global p-value of multi-level terms on their header row (Wald by default).
+        Global p-value of multi-level terms on their header row (Wald by default: for
+        Cox/Fine–Gray the chi-square on the term's coefficients with the reported, robust
+        when used, covariance). ``"lr"`` refits, so regression models only.
     intercept : bool
         Show the intercept row.
     title : str, optional
@@ -165,6 +161,13 @@ def regression_table(
     Table
         ``.to_frame()`` holds the raw numbers (one row per model and term).
 
+    Notes
+    -----
+    ``Events`` counts the events of each model's outcome: for cause-specific Cox the
+    cause of interest, for Fine–Gray the ``cause`` events (competing events are given in
+    the footnote). For counting-process Cox fits (``start=``) ``N`` counts patients when
+    ``cluster=`` identifies them, else (start, stop] intervals; a footnote says which.
+
     Examples
     --------
     >>> import calcstats as cs
@@ -172,15 +175,13 @@ def regression_table(
     >>> crude = cs.logistic(pbc, "I(stage == 4) ~ C(edema)")
     >>> adj = cs.logistic(pbc, "I(stage == 4) ~ C(edema) + age + sex")
     >>> cs.regression_table(crude, adj, labels=["Crude", "Adjusted"])  # doctest: +SKIP
+    >>> cox = cs.cox(pbc, "C(edema) + age", time="time", event="status", cause=2)
+    >>> fg = cs.fine_gray(pbc, "C(edema) + age", time="time", event="status", cause=2)
+    >>> cs.regression_table(cox, fg, labels=["Cause-specific", "Fine-Gray"])  # doctest: +SKIP
     """
     if not results:
         raise CalcstatsError("regression_table() needs at least one fitted model.")
-    for i, r in enumerate(results):
-        if not isinstance(_layout(r), RegressionResult):
-            raise SchemaError(
-                f"regression_table(): argument {i + 1} is a {type(r).__name__}, not a calcstats "
-                "regression result (logistic, poisson, ...)."
-            )
+    views = [table_view(r, i + 1) for i, r in enumerate(results)]
     if labels is None:
         labels = [f"Model {i + 1}" for i in range(len(results))]
     labels = [str(x) for x in labels]
@@ -196,36 +197,50 @@ def regression_table(
     vlabels = dict(variable_labels or {})
     skeleton: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for r in results:
-        r = _layout(r)
-        for term in _terms_in_formula_order(r):
+    for v in views:
+        for term in _terms_in_formula_order(v):
             name = term.name()
             if name in seen or (name == "Intercept" and not intercept):
                 continue
             seen.add(name)
-            skeleton.extend(_term_rows(r, term, vlabels, digits))
+            skeleton.extend(_term_rows(v, term, vlabels, digits))
     cells_per_model = []
     raw_rows = []
-    for lab, r in zip(labels, results, strict=True):
-        cells, raw = _model_cells(r, exponentiate=exponentiate, conf_level=level, digits=digits,
+    for lab, v in zip(labels, views, strict=True):
+        cells, raw = _model_cells(v, exponentiate=exponentiate, conf_level=level, digits=digits,
                                   p_digits=p_digits, reference=reference, global_p=global_p)
         cells_per_model.append(cells)
         for x in raw:
-            raw_rows.append({"model": lab, **x, "n": r.nobs, "n_events": r.n_events})
-    return _assemble(skeleton, results, labels, cells_per_model, level,
+            raw_rows.append({"model": lab, **x, "n": v.result.nobs,
+                             "n_events": v.result.n_events})
+    return _assemble(skeleton, views, labels, cells_per_model, level,
                      pd.DataFrame(raw_rows), title)
 
 
-def _assemble(skeleton, results, labels, cells_per_model, level, raw, title) -> Table:
-    any_events = any(r.n_events is not None for r in results)
+def _model_note(lab: str, v: TableView) -> list[str]:
+    r = v.result
+    ev = "" if r.n_events is None else f", {r.n_events} events"
+    if v.kind == "fine_gray":
+        ev += f" ({v.fit.info['n_competing']} competing events)"
+    notes = [f"{lab}: {r.method}; n = {r.nobs}{ev}; {v.formula}."]
+    if v.n_note():
+        notes.append(f"{lab}: {v.n_note()}")
+    if v.pooled:
+        notes.append(f"{lab}: estimates pooled over {r.m} imputed data sets (Rubin's "
+                     "rules, t intervals on Barnard-Rubin df); no global p-values.")
+    return notes
+
+
+def _assemble(skeleton, views, labels, cells_per_model, level, raw, title) -> Table:
+    any_events = any(v.n_events is not None for v in views)
     body: dict[str, list[str]] = {"Characteristic": [r["label"] for r in skeleton]}
     body["N"] = ["" if r["n"] is None else format_number(r["n"], digits=0) for r in skeleton]
     if any_events:
         body["Events"] = ["" if r["events"] is None else format_number(r["events"], digits=0)
                           for r in skeleton]
     spanners = []
-    for k, (lab, r, cells) in enumerate(zip(labels, results, cells_per_model, strict=True)):
-        measure = r.ratio_measure or "Beta"
+    for k, (lab, v, cells) in enumerate(zip(labels, views, cells_per_model, strict=True)):
+        measure = v.result.ratio_measure or "Beta"
         pct = f"{100 * level:g}%"
         est_col = f"{measure} ({pct} CI)" + _NBSP * k
         p_col = "p-value" + _NBSP * k
@@ -233,16 +248,12 @@ def _assemble(skeleton, results, labels, cells_per_model, level, raw, title) -> 
         body[p_col] = [cells.get(tuple(row["key"]), ("", ""))[1] for row in skeleton]
         spanners.append((lab, [est_col, p_col]))
     notes = []
-    for lab, r in zip(labels, results, strict=True):
-        ev = "" if r.n_events is None else f", {r.n_events} events"
-        notes.append(f"{lab}: {r.method}; n = {r.nobs}{ev}; {_layout(r).formula}.")
-        if isinstance(r, PooledResult):
-            notes.append(f"{lab}: estimates pooled over {r.m} imputed data sets (Rubin's "
-                         "rules, t intervals on Barnard-Rubin df); no global p-values.")
+    for lab, v in zip(labels, views, strict=True):
+        notes.extend(_model_note(lab, v))
     notes.append("CI = confidence interval; N and Events per level from the first model "
                  "containing the variable; global p-values (header rows) test all levels.")
     return Table(pd.DataFrame(body), title=title, indent=[r["indent"] for r in skeleton],
-                 spanners=spanners if len(results) > 1 else (), footnotes=notes, raw=raw)
+                 spanners=spanners if len(views) > 1 else (), footnotes=notes, raw=raw)
 
 
 _MODELS = ("logistic", "log_binomial", "poisson", "negative_binomial", "linear")
@@ -308,7 +319,7 @@ def univariable(
     raw_rows = []
     fits = []
     for i, cov in enumerate(covariates):
-        fit = fn(data, f"{outcome} ~ {cov}", conf_level=level, **kwargs)
+        fit = table_view(fn(data, f"{outcome} ~ {cov}", conf_level=level, **kwargs), i + 1)
         fits.append(fit)
         c, raw = _model_cells(fit, exponentiate=None, conf_level=level, digits=digits,
                               p_digits=p_digits, reference=reference, global_p=True)
@@ -321,7 +332,8 @@ def univariable(
                 skeleton.append({**row, "key": key})
         for x in raw:
             if x["term"] != "Intercept":
-                raw_rows.append({"covariate": cov, **x, "n": fit.nobs, "n_events": fit.n_events})
+                raw_rows.append({"covariate": cov, **x, "n": fit.result.nobs,
+                                 "n_events": fit.result.n_events})
     return _finish(skeleton, fits, cells, level, pd.DataFrame(raw_rows), title)
 
 
@@ -332,14 +344,14 @@ def _finish(skeleton, fits, cells, level, raw, title) -> Table:
     if any_events:
         body["Events"] = ["" if r["events"] is None else format_number(r["events"], digits=0)
                           for r in skeleton]
-    measure = fits[0].ratio_measure or "Beta"
+    measure = fits[0].result.ratio_measure or "Beta"
     est_col = f"{measure} ({100 * level:g}% CI)"
     body[est_col] = [cells.get(r["key"], ("", ""))[0] for r in skeleton]
     body["p-value"] = [cells.get(r["key"], ("", ""))[1] for r in skeleton]
-    notes = [f"Univariable models ({fits[0].method}), one per characteristic; N and Events "
+    notes = [f"Univariable models ({fits[0].result.method}), one per characteristic; N and Events "
              "are the rows analysed in each model.",
              "Global p-values (header rows) test all levels of a variable."]
-    if not np.all([f.nobs == fits[0].nobs for f in fits]):
+    if not np.all([f.result.nobs == fits[0].result.nobs for f in fits]):
         notes.append("Numbers analysed differ between characteristics because of missing "
                      "values.")
     return Table(pd.DataFrame(body), title=title, indent=[r["indent"] for r in skeleton],
