@@ -80,7 +80,10 @@ class Cohort:
                     f"Cohort: the {name} table lacks canonical column(s) {need}; build a "
                     "cohort from raw tables with calcstats.read_cohort(..., column_map=...)."
                 )
-            tables[name] = df.reset_index(drop=True)
+            idx = df.index
+            if not (isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1):
+                df = df.reset_index(drop=True)
+            tables[name] = df
         self._patients = tables["patients"]
         self._imaging = tables["imaging"]
         self._findings = tables["findings"]

@@ -211,7 +211,8 @@ def _to_float(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     if pd.api.types.is_bool_dtype(s):
         return pd.Series(np.full(len(s), np.nan)), s.notna().to_numpy()
     if pd.api.types.is_numeric_dtype(s):
-        return pd.Series(s.to_numpy(dtype=float, na_value=np.nan)), np.zeros(len(s), bool)
+        return (pd.Series(s.to_numpy(dtype=float, na_value=np.nan, copy=True)),
+                np.zeros(len(s), bool))
     missing = _blank(s)
     vals = pd.to_numeric(s.astype(str).str.strip().where(~missing), errors="coerce")
     vals = pd.Series(vals.to_numpy(dtype=float, na_value=np.nan))
@@ -291,7 +292,7 @@ def _to_id(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
         changed = pc.any(pc.not_equal(pc.utf8_length(trimmed), pc.utf8_length(arr))).as_py()
         if not changed and not pc.any(empty).as_py():
             # nothing to strip: keep the original strings (no copy of a million objects)
-            out = s.to_numpy(dtype=object)
+            out = s.to_numpy(dtype=object, copy=True)
             if arr.null_count:
                 out = np.where(s.isna().to_numpy(), None, out)
             return pd.Series(out, dtype=object), np.zeros(len(s), dtype=bool)
@@ -367,14 +368,16 @@ def coerce_table(
                 col.name, raw.to_numpy(dtype=object)[idx], "ambiguous_date",
                 "could be day/month or month/day",
                 "pass date_format='dmy' or 'mdy' to read_cohort, or write YYYY-MM-DD"))
-    frame = pd.DataFrame(out, index=pd.RangeIndex(n))
-    for name in absent:
-        frame[name] = pd.Series([None] * n, dtype=object)
-    canon = [c.name for c in spec.columns if c.name in frame.columns]
-    extras = [c for c in df.columns if c not in spec.names]
-    for c in extras:
-        frame[c] = df[c].to_numpy()
-    return frame[canon + extras], problems, absent
+    cols: dict[str, object] = {}
+    for c in spec.columns:
+        if c.name in out:
+            cols[c.name] = out[c.name].to_numpy()
+        elif c.name in absent:
+            cols[c.name] = np.full(n, None, dtype=object)
+    for c in df.columns:
+        if c not in spec.names:
+            cols[c] = df[c].to_numpy(copy=True)  # never share memory with the input
+    return pd.DataFrame(cols, index=pd.RangeIndex(n), copy=False), problems, absent
 
 
 def _convert(col: Column, raw: pd.Series, vocab: Vocabularies, date_format: str | None,

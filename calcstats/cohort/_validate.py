@@ -374,23 +374,22 @@ def _warn(df, table, col, mask, values, what) -> None:
 
 
 def _final_dtypes(table: str, df: pd.DataFrame) -> pd.DataFrame:
-    df = df.reset_index(drop=True)
-    cols: dict[str, pd.Series] = {}
+    cols: dict[str, object] = {}
     for name in df.columns:
         c = TABLES[table].column(name)
         s = df[name]
         if c is None:
-            cols[name] = s
+            cols[name] = s.to_numpy()
         elif c.kind == "bool":
             col = s.astype("boolean")
-            cols[name] = col.astype(bool) if not col.isna().any() else col
+            cols[name] = col.to_numpy(dtype=bool) if not col.isna().any() else col.array
         elif c.kind == "date":
-            cols[name] = s.astype("datetime64[ns]")
+            cols[name] = s.to_numpy(dtype="datetime64[ns]")
         elif c.kind == "float":
-            cols[name] = s.astype(float)
+            cols[name] = s.to_numpy(dtype=float)
         else:
-            cols[name] = s.astype(object)
-    return pd.DataFrame(cols, index=pd.RangeIndex(len(df)))
+            cols[name] = s.to_numpy(dtype=object)
+    return pd.DataFrame(cols, index=pd.RangeIndex(len(df)), copy=False)
 
 
 def validate_and_build(

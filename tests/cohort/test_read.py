@@ -323,3 +323,14 @@ def test_sas7bdat_read(tmp_path):
     from_sas = cs.read_cohort(tmp_path)
     expected = cs.read_cohort(patients=valid_tables()["patients"].iloc[:, :7])
     pd.testing.assert_frame_equal(from_sas.patients, expected.patients)
+
+
+def test_cohort_does_not_share_memory_with_input():
+    t = valid_tables()
+    t["patients"]["note"] = ["a", "b", "c"]
+    c = cs.read_cohort(**t)
+    t["patients"].loc[0, "patient_id"] = "changed"
+    t["patients"].loc[0, "note"] = "changed"
+    t["patients"].loc[0, "age_at_index"] = 99.0
+    assert c.patients.loc[0, "patient_id"] == "p1" and c.patients.loc[0, "note"] == "a"
+    assert c.patients.loc[0, "age_at_index"] == 54.0
