@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -201,3 +203,16 @@ def test_errors(four):
         regression_table(four[0], {"coef": 1})
     t = regression_table(four[2], global_p=False, reference="dash")
     assert t.body.loc[0, "p-value"] == "" and t.body.loc[1, "sHR (95% CI)"] == "—"
+
+
+def test_global_wald_matches_r(four):
+    """Edema's 2-df Wald test vs coxph / crr (tests/reference/table_survival.R): 1e-5 rel."""
+    path = Path(__file__).resolve().parents[1] / "reference" / "table_survival.json"
+    ref = json.loads(path.read_text())
+    for fit, key in zip(four, ("cox_crude", "cox_adjusted", "crr_crude", "crr_adjusted"),
+                        strict=True):
+        r = ref[key]
+        np.testing.assert_allclose(fit.params.to_numpy(), r["coef"], rtol=1e-5)
+        tests = table_view(fit).term_tests("wald").set_index("term")
+        np.testing.assert_allclose(tests.loc["C(edema)", "statistic"], r["statistic"], rtol=1e-5)
+        np.testing.assert_allclose(tests.loc["C(edema)", "p_value"], r["p_value"], rtol=1e-4)
