@@ -24,7 +24,6 @@ import patsy
 
 from calcstats._errors import CalcstatsError
 from calcstats._result import check_conf_level
-from calcstats.regression._results import RegressionResult
 from calcstats.regression._table_view import TableView, table_view
 from calcstats.tables import Table, format_ci, format_number, format_p
 
@@ -257,14 +256,39 @@ def _assemble(skeleton, views, labels, cells_per_model, level, raw, title) -> Ta
 
 
 _MODELS = ("logistic", "log_binomial", "poisson", "negative_binomial", "linear")
+_SURVIVAL_MODELS = ("cox", "fine_gray")
+
+
+def _survival_fn(model: str, outcome: str | None, kwargs: dict[str, Any]) -> Callable[..., Any]:
+    """``cox`` / ``fine_gray`` with the event column bound (from ``outcome`` or ``event=``)."""
+    from calcstats.survival import cox, fine_gray
+
+    event = kwargs.pop("event", None)
+    if event is not None and outcome is not None and event != outcome:
+        raise CalcstatsError(
+            f"univariable(model={model!r}): outcome={outcome!r} and event={event!r} differ; "
+            "give the event column once (as outcome or as event=)."
+        )
+    event = event if event is not None else outcome
+    if event is None:
+        raise CalcstatsError(f"univariable(model={model!r}) needs the event column: pass it "
+                             "as outcome (e.g. 'status') or as event=.")
+    if "time" not in kwargs:
+        raise CalcstatsError(f"univariable(model={model!r}) needs time='<follow-up column>'.")
+    fit = cox if model == "cox" else fine_gray
+
+    def fn(data: pd.DataFrame, formula: str, **kw: Any) -> Any:
+        return fit(data, formula, event=event, **kw)
+
+    return fn
 
 
 def univariable(
     data: pd.DataFrame,
-    outcome: str,
+    outcome: str | None,
     covariates: Sequence[str],
     *,
-    model: str | Callable[..., RegressionResult] = "logistic",
+    model: str | Callable[..., Any] = "logistic",
     variable_labels: dict[str, str] | None = None,
     conf_level: float = 0.95,
     digits: int = 2,
@@ -278,15 +302,18 @@ def univariable(
     Parameters
     ----------
     data : pandas.DataFrame
-    outcome : str
-        Left-hand side, e.g. ``"any_calcification"`` or ``"I(stage == 4)"``.
+    outcome : str or None
+        Left-hand side, e.g. ``"any_calcification"`` or ``"I(stage == 4)"``. For
+        ``model="cox"`` / ``"fine_gray"``: the event column (or None and ``event=``).
     covariates : sequence of str
         Right-hand-side terms, e.g. ``["age", "C(etiology, Treatment('pbc'))"]``.
     model : str or callable
         ``"logistic"``, ``"log_binomial"``, ``"poisson"``, ``"negative_binomial"``,
-        ``"linear"`` or a function ``(data, formula, **kwargs) -> RegressionResult``.
+        ``"linear"``, ``"cox"``, ``"fine_gray"`` or a function
+        ``(data, formula, **kwargs) -> RegressionResult``.
     **kwargs
-        Passed to the model (e.g. ``exposure="person_years"``, ``method="firth"``).
+        Passed to the model (e.g. ``exposure="person_years"``, ``method="firth"``; for
+        ``"cox"`` / ``"fine_gray"``: ``time=`` (required), ``event=``, ``cause=``, ...).
 
     Returns
     -------
@@ -299,12 +326,18 @@ def univariable(
     >>> import calcstats as cs
     >>> pbc = cs.datasets.load_pbc()
     >>> cs.univariable(pbc, "I(stage == 4)", ["age", "sex", "C(edema)"])  # doctest: +SKIP
+    >>> cs.univariable(pbc, "status", ["age", "C(edema)"], model="cox", time="time",
+    ...                cause=2)  # doctest: +SKIP
     """
     import calcstats.regression as reg
 
-    if isinstance(model, str):
+    survival = isinstance(model, str) and model in _SURVIVAL_MODELS
+    if survival:
+        fn = _survival_fn(model, outcome, kwargs)
+    elif isinstance(model, str):
         if model not in _MODELS:
-            raise CalcstatsError(f"model must be one of {_MODELS} or a function, got {model!r}.")
+            raise CalcstatsError(f"model must be one of {_MODELS + _SURVIVAL_MODELS} or a "
+                                 f"function, got {model!r}.")
         fn = getattr(reg, model)
     elif callable(model):
         fn = model
@@ -319,7 +352,9 @@ def univariable(
     raw_rows = []
     fits = []
     for i, cov in enumerate(covariates):
-        fit = table_view(fn(data, f"{outcome} ~ {cov}", conf_level=level, **kwargs), i + 1)
+        formula = cov if survival else f"{outcome} ~ {cov}"
+        fit = table_view(fn(data, formula, conf_level=level, **kwargs), i + 1,
+                         caller="univariable()")
         fits.append(fit)
         c, raw = _model_cells(fit, exponentiate=None, conf_level=level, digits=digits,
                               p_digits=p_digits, reference=reference, global_p=True)

@@ -55,7 +55,8 @@ class TableView:
     kind : {"regression", "cox", "fine_gray"}
     """
 
-    def __init__(self, result: Any, position: int = 1) -> None:
+    def __init__(self, result: Any, position: int = 1,
+                 caller: str = "regression_table()") -> None:
         fit = result.model[0] if isinstance(result, PooledResult) else result
         cox_t, fg_t = _survival_types()
         if isinstance(fit, RegressionResult):
@@ -66,7 +67,7 @@ class TableView:
             kind = "fine_gray"
         else:
             raise SchemaError(
-                f"regression_table(): argument {position} is a {type(result).__name__}, not a "
+                f"{caller}: argument {position} is a {type(result).__name__}, not a "
                 "calcstats result it supports: give regression results (logistic, poisson, "
                 "linear, ...), survival results of cox() or fine_gray(), or pool() of those."
             )
@@ -197,6 +198,7 @@ class TableView:
         return pd.DataFrame(rows, columns=["term", "df", "statistic", "p_value", "method"])
 
 
-def table_view(result: Any, position: int = 1) -> TableView:
+def table_view(result: Any, position: int = 1,
+               caller: str = "regression_table()") -> TableView:
     """The :class:`TableView` of a fitted model (raises SchemaError when unsupported)."""
-    return TableView(result, position)
+    return TableView(result, position, caller)

@@ -13,7 +13,7 @@ from scipy import stats
 
 import calcstats as cs
 from calcstats import CalcstatsError, DataWarning, SchemaError
-from calcstats.regression import logistic, pool, regression_table
+from calcstats.regression import logistic, pool, regression_table, univariable
 from calcstats.regression._table_view import table_view
 from calcstats.tables import format_ci, format_p
 
@@ -216,3 +216,33 @@ def test_global_wald_matches_r(four):
         tests = table_view(fit).term_tests("wald").set_index("term")
         np.testing.assert_allclose(tests.loc["C(edema)", "statistic"], r["statistic"], rtol=1e-5)
         np.testing.assert_allclose(tests.loc["C(edema)", "p_value"], r["p_value"], rtol=1e-4)
+
+
+def test_univariable_cox_and_fine_gray(pbc):
+    """One survival model per covariate; numbers equal the separate fits' tidy()."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        t = univariable(pbc, "status", ["age", "C(edema)", "np.log(chol)"], model="cox",
+                        time="time", cause=2, variable_labels={"edema": "Edema"})
+        chol = cs.cox(pbc, "np.log(chol)", time="time", event="status", cause=2)
+    b = t.body
+    assert list(b["Characteristic"]) == ["age", "Edema", "0.0", "0.5", "1.0", "np.log(chol)"]
+    r = chol.tidy().set_index("term").loc["np.log(chol)"]
+    assert b.loc[5, "HR (95% CI)"] == format_ci(r["estimate"], r["conf_low"], r["conf_high"])
+    assert b.loc[5, "N"] == str(int(pbc["chol"].notna().sum()))
+    assert b.loc[5, "Events"] == str(int((pbc.loc[pbc["chol"].notna(), "status"] == 2).sum()))
+    crude = cs.cox(pbc, "C(edema)", time="time", event="status", cause=2)
+    assert b.loc[1, "p-value"] == format_p(_wald(crude, ["C(edema)[T.0.5]",
+                                                         "C(edema)[T.1.0]"])[1])
+    assert b.loc[2, "HR (95% CI)"] == "1.00 (ref)"
+    fg = univariable(pbc, None, ["age"], model="fine_gray", time="time", event="status", cause=2)
+    r = cs.fine_gray(pbc, "age", time="time", event="status", cause=2).tidy().iloc[0]
+    assert "sHR (95% CI)" in fg.body.columns
+    assert fg.body.loc[0, "sHR (95% CI)"] == format_ci(r["estimate"], r["conf_low"],
+                                                       r["conf_high"])
+    with pytest.raises(CalcstatsError, match="time="):
+        univariable(pbc, "status", ["age"], model="cox", cause=2)
+    with pytest.raises(CalcstatsError, match="differ"):
+        univariable(pbc, "status", ["age"], model="cox", time="time", event="trt")
+    with pytest.raises(CalcstatsError, match="needs the event column"):
+        univariable(pbc, None, ["age"], model="fine_gray", time="time")
