@@ -21,10 +21,9 @@ the augmented table is then a published linear relation (the cells add up to the
    secret, and hiding a structural zero protects nothing.
 2. **Secondary suppression, line rule**: a relation (row or column of the augmented table)
    with exactly one hidden entry gives that entry back by subtraction. For each such line
-   the smallest visible entry greater than zero is hidden too (a cell before a total when
-   values tie, then the first in row-major order). A total is therefore chosen only
-   when no cell of the line qualifies (e.g. a row whose only non-zero cell is hidden):
-   the margin is suppressed.
+   the smallest visible entry greater than zero is hidden too (ties: the first in
+   row-major order). A total is chosen only when no cell of the line qualifies (e.g. a
+   row whose only non-zero cell is hidden): the margin is suppressed.
 3. **Secondary suppression, cycle rule**: two hidden entries per line are not always
    enough: several lines together can still isolate a cell (two blocks of hidden cells
    joined through one cell). In the bipartite graph whose vertices are the rows and
@@ -33,14 +32,27 @@ the augmented table is then a published linear relation (the cells add up to the
    (lies on no cycle; the relations are, up to signs, the incidence matrix of that graph,
    whose null space is spanned by its cycles). For each bridge the smallest positive
    visible entry that closes a cycle through it is hidden.
-4. Steps 2–3 are repeated until nothing changes (a fixed point). A zero is hidden only as
-   a last resort when a relation has no positive visible entry left.
+4. **Secondary suppression, bounds rule**: the labels say more than "hidden": a ``<k``
+   entry lies in 1..k−1 and a ``*`` entry is at least k. With these bounds a reader can
+   still pin a small cell down (row "<5", "*", total 6: "*" >= 5 forces "<5" = 1). Every
+   table consistent with the display differs from the true one by cycles of hidden
+   entries, so a small entry can take another value exactly when a cycle through it can
+   be walked one step within the bounds — a path search in a directed graph, exact for
+   the linear-programming range on whole-number tables (the tests check it against
+   scipy's ``linprog``). For each small entry that is pinned, the smallest visible
+   entry of its row or column is hidden.
+5. Steps 2–4 are repeated until nothing changes (a fixed point). In every step a cell
+   is preferred to a total (group sizes and an Overall column are best left visible),
+   and a zero is hidden only as a last resort when a relation has no positive visible
+   entry left.
 
-Guarantee: no hidden entry can be computed from the visible entries and the totals by
-linear equations (exact disclosure). The method does not bound how narrow the interval
-of values consistent with the table may be (interval disclosure, e.g. when a reader also
-uses that hidden cells are at least 1); tau-ARGUS's optimal method handles that with
-linear programming.
+Guarantee: no hidden entry can be computed from the visible entries and the totals, and
+no small entry can be narrowed to a single value by also using the ``<k`` / ``*`` bounds
+— except when every other entry of its row and column is hidden already (a table with
+too few counts of k or more), which issues a :class:`~calcstats.DataWarning`. The
+width of the remaining range is not otherwise controlled (tau-ARGUS's optimal method
+sets protection intervals by linear programming). With k = 2 the label ``<2`` itself
+says 1.
 
 Display rule (``apply_suppression``): a primary cell prints as ``"<k"`` (for k = 5,
 ``"<5"``), a secondary cell as ``"*"``; ``suppression_note(k)`` gives the matching footnote.
@@ -100,14 +112,16 @@ def _augment(c: np.ndarray) -> np.ndarray:
 
 
 def _pick(values: np.ndarray, cands: list[tuple[int, int]], margin_r: int, margin_c: int):
-    """Smallest positive candidate (cells before totals on ties), else the first zero."""
+    """The entry to hide next: a positive cell before a positive total (totals such as
+    group sizes are better left visible), the smallest first, then row-major order; a
+    zero only when nothing positive is left."""
     if not cands:
         return None
 
     def key(rc: tuple[int, int]) -> tuple[int, int, int, int, int]:
         i, j = rc
         v = int(values[i, j])
-        return (v == 0, v, int(i == margin_r or j == margin_c), i, j)
+        return (v == 0, int(i == margin_r or j == margin_c), v, i, j)
 
     return min(cands, key=key)
 
@@ -203,6 +217,88 @@ def _cycle_rule(values: np.ndarray, hidden: np.ndarray) -> bool:
     return False
 
 
+def _slack(values: np.ndarray, k: int, i: int, j: int) -> tuple[bool, bool]:
+    """Whether hidden entry (i, j) can move up / down by one, as far as a reader knows:
+    a ``<k`` entry lies in 1..k−1, a ``*`` entry is at least k (at least 0 if it is 0).
+    Returned in the sign convention of the cycle graph, where row and column totals
+    (but not the grand total) count negatively."""
+    v = values[i, j]
+    if 1 <= v < k:
+        up, down = v < k - 1, v > 1
+    elif v >= k:
+        up, down = True, v > k
+    else:
+        up, down = True, False
+    nr, nc = values.shape
+    flipped = (i == nr - 1) != (j == nc - 1)  # a row or column total, not the corner
+    return (down, up) if flipped else (up, down)
+
+
+def _pinned(values: np.ndarray, hidden: np.ndarray, k: int, i: int, j: int) -> bool:
+    """True if the reader can work out hidden entry (i, j) exactly.
+
+    Every table consistent with what is shown differs from the true one by a sum of
+    cycles of hidden entries (alternately +1 and −1 around each cycle). The entry can
+    take another value exactly when some cycle through it can be walked one step
+    without leaving the bounds the labels imply: a path in the graph with an arc
+    row → column for each entry that can go up and column → row for each that can go
+    down. (For whole-number tables this is exact for the linear-programming range.)
+    """
+    up, down = _slack(values, k, i, j)
+    out_arcs: dict[tuple[str, int], list[tuple[str, int]]] = {}
+    for u, v in map(tuple, np.argwhere(hidden)):
+        if (u, v) == (i, j):
+            continue
+        can_up, can_down = _slack(values, k, int(u), int(v))
+        if can_up:
+            out_arcs.setdefault(("r", int(u)), []).append(("c", int(v)))
+        if can_down:
+            out_arcs.setdefault(("c", int(v)), []).append(("r", int(u)))
+
+    def reach(src: tuple[str, int], dst: tuple[str, int]) -> bool:
+        seen, stack = {src}, [src]
+        while stack:
+            x = stack.pop()
+            if x == dst:
+                return True
+            for y in out_arcs.get(x, ()):
+                if y not in seen:
+                    seen.add(y)
+                    stack.append(y)
+        return False
+
+    if up and reach(("c", j), ("r", i)):
+        return False
+    return not (down and reach(("r", i), ("c", j)))
+
+
+def _interval_rule(
+    values: np.ndarray, hidden: np.ndarray, k: int, stuck: set[tuple[int, int]]
+) -> bool:
+    """For each small hidden entry the reader can pin down, hide the smallest visible
+    entry of its row or column (one per row/column per round). Entries whose row and
+    column are already fully hidden cannot be helped: they are added to ``stuck``."""
+    if k == 2:
+        return False  # "<2" itself says 1: nothing more can be protected
+    nr, nc = values.shape
+    changed = False
+    touched: set[tuple[str, int]] = set()
+    for i, j in map(tuple, np.argwhere(hidden & (values >= 1) & (values < k))):
+        i, j = int(i), int(j)
+        if ("r", i) in touched or ("c", j) in touched or not _pinned(values, hidden, k, i, j):
+            continue
+        cands = [(i, v) for v in range(nc) if not hidden[i, v]]
+        cands += [(u, j) for u in range(nr) if not hidden[u, j]]
+        choice = _pick(values, cands, nr - 1, nc - 1)
+        if choice is None:
+            stuck.add((i, j))
+            continue
+        hidden[choice] = True
+        touched.update({("r", i), ("c", j), ("r", choice[0]), ("c", choice[1])})
+        changed = True
+    return changed
+
+
 def suppression_mask(
     counts: Any, k: int, *, protect_totals: bool = True, margins: bool = False
 ) -> np.ndarray:
@@ -252,8 +348,20 @@ def suppression_mask(
         return mask
     a = _augment(c)
     hidden = (a >= 1) & (a < k)
-    while _line_rule(a, hidden) or _cycle_rule(a, hidden):
-        pass
+    stuck: set[tuple[int, int]] = set()
+    while _line_rule(a, hidden) or _cycle_rule(a, hidden) or _interval_rule(a, hidden, k, stuck):
+        stuck.clear()
+    if stuck:
+        import warnings
+
+        warnings.warn(
+            f"Small-cell suppression cannot protect the entries {sorted(stuck)} (0-based, "
+            "totals last): every other entry of their rows and columns is hidden already, "
+            "yet the totals and the '<k' bounds still give their value. The table has too "
+            "few counts of k or more: merge categories or do not publish it.",
+            DataWarning,
+            stacklevel=2,
+        )
     if margins:
         return hidden
     row_tot = np.flatnonzero(hidden[:-1, -1]).tolist()
