@@ -297,3 +297,26 @@ def test_problems_frame_dtypes():
         cs.read_cohort(**t)
     p = info.value.problems
     assert isinstance(p, pd.DataFrame) and p["row"].dtype == "Int64"
+
+
+def test_example_raw_export_every_injected_problem_found():
+    """data/example_cohort_raw holds a messy export with a list of injected problems."""
+    import json
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "data" / "example_cohort_raw"
+    if not (folder / "injected_problems.csv").exists():
+        pytest.skip("example cohort not generated")
+    cmap = json.loads((folder / "column_map.json").read_text())
+    with pytest.raises(cs.CohortValidationError) as info:
+        cs.read_cohort(folder, column_map=cmap, date_format="dmy")
+    p = info.value.problems
+    # (a flag contradicting an event is reported on the patients row holding the flag)
+    found = set(zip(p["patient_id"], p["rule"], strict=True))
+    injected = pd.read_csv(folder / "injected_problems.csv")
+    for row in injected.itertuples():
+        assert (row.patient_id, row.rule) in found, row
+    # excluding leaves out exactly the patients with injected problems
+    c = cs.read_cohort(folder, column_map=cmap, date_format="dmy", on_error="exclude")
+    in_cohort = set(injected["patient_id"]) - {"P999999"}
+    assert set(c.flow.excluded_ids) == in_cohort
