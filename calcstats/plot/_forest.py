@@ -241,7 +241,24 @@ def forest(
             xlim = (lo - pad, hi + pad)
 
     n_rows = len(rows)
-    label_w, plot_w, text_w = 1.5, 1.6, 1.25 + (0.35 if show_p else 0)
+    # column widths (inches) from the longest texts at the current font size
+    char_in = 0.55 * plt.rcParams["font.size"] / 72
+    longest = max(
+        len(lab) + 2 * ind for lab, ind in zip(rows["label"], rows["indent"], strict=True)
+    )
+    ci_chars = max(
+        [len("1 (reference)")]
+        + [
+            len(format_ci(e, lo, hi, digits=digits))
+            for m in per_model
+            for e, lo, hi in zip(
+                m.get("estimate", []), m.get("conf_low", []), m.get("conf_high", []), strict=True
+            )
+        ]
+    )
+    label_w = max(1.0, char_in * (longest + 2))
+    plot_w = 1.6
+    text_w = char_in * (ci_chars + 2) + (char_in * 8 if show_p else 0)
     width = label_w + n_models * (plot_w + text_w)
     height = 0.55 + 0.19 * (n_rows + 1)
     fig = plt.figure(figsize=figsize or (width, height))
