@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     for sub in ("tables", "figures"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     m_imputations = 5 if args.quick else 20
-    step = Progress(17)
+    step = Progress(16)
     warnings.simplefilter("ignore", cs.DataWarning)  # recorded in the flow / attrs instead
     jhep = cs.plot.theme("jhep")
     width1, width2 = jhep.style.width_mm(1), jhep.style.width_mm(2)
@@ -111,10 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     # 1. ingest -----------------------------------------------------------------------------
     step("Reading the hospital export with a column map; invalid rows excluded")
     column_map = json.loads((args.data / "column_map.json").read_text())
-    read_opts = {}
-    if (args.data / "read_options.json").exists():
-        read_opts = json.loads((args.data / "read_options.json").read_text())
-    cohort = cs.read_cohort(args.data, column_map=column_map, on_error="exclude", **read_opts)
+    # day-first dates at sites B and C (data/README.md); problems exclude the patient
+    cohort = cs.read_cohort(args.data, column_map=column_map, date_format="dmy",
+                            on_error="exclude")
 
     step("Eligibility: adults, no cirrhosis at baseline")
     cohort = cohort.exclude("age_at_index < 18", reason="Age under 18 at index")
@@ -144,8 +143,10 @@ def main(argv: list[str] | None = None) -> int:
 
     # 3. Table 1 ----------------------------------------------------------------------------
     step("Table 1 by calcification status")
+    pt = pt.assign(calcification=pt["any_calcification"].map(
+        {1: "Calcification", 0: "No calcification"}))
     t1 = cs.table_one(
-        pt, by="any_calcification",
+        pt, by="calcification",
         variables=["age_at_index", "sex", "etiology", "bilirubin_mg_dl", "albumin_g_dl",
                    "platelets_10e9_l", "inr", "bmi", "diabetes", "calcification_burden"],
         nonnormal=["bilirubin_mg_dl", "platelets_10e9_l", "inr"],
@@ -154,12 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     save_table(t1, out, "table1_baseline")
     report.heading("Baseline characteristics")
-    report.table(t1, caption="Table 1. Baseline characteristics by intrahepatic calcification")
+    report.table(t1)
 
     # 4. prevalence by etiology and its logistic model --------------------------------------
     step("Prevalence of calcification by etiology; crude and adjusted logistic models")
     prev = cs.prevalence(pt, outcome="any_calcification", by="etiology", method="wilson")
-    save_table(prev.to_table(title="Prevalence of calcification by etiology"), out,
+    save_table(prev.to_table(title="Table 2. Prevalence of calcification by etiology"), out,
                "table2_prevalence")
     with jhep:
         ax = cs.plot.prevalence(prev)
@@ -167,8 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     counts = pt.groupby("etiology")["any_calcification"].agg(["sum", "count"])
     sparse = bool(((counts["sum"] < 5) | (counts["count"] - counts["sum"] < 5)).any())
     method = "firth" if sparse else "ml"
-    crude_or = cs.logistic(pt, "any_calcification ~ C(etiology)", method=method)
-    adj_or = cs.logistic(pt, "any_calcification ~ C(etiology) + age_at_index + sex",
+    # reference: the most common etiology (a stable comparator)
+    ref = pt["etiology"].value_counts().index[0]
+    etiology = f"C(etiology, Treatment('{ref}'))"
+    crude_or = cs.logistic(pt, f"any_calcification ~ {etiology}", method=method)
+    adj_or = cs.logistic(pt, f"any_calcification ~ {etiology} + age_at_index + sex",
                          method=method)
     t3 = cs.regression_table(crude_or, adj_or, labels=["Crude", "Adjusted"],
                              variable_labels=LABELS,
@@ -184,19 +188,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     report.figure(ax.figure, caption="Figure 2. Prevalence of calcification by etiology "
                   "(Wilson 95% CI).", width_mm=width1)
-    report.table(t3, caption="Table 3. Odds ratios of calcification by etiology")
+    report.table(t3)
     plt.close(ax.figure)
 
     # 5. incidence --------------------------------------------------------------------------
     step("Incidence of cirrhosis per 1,000 person-years by calcification burden")
-    ir = cs.incidence_rate(st, time="time", event="status", cause=1,
-                           by="calcification_burden", per=1000)
-    save_table(ir.to_table(title="Incidence of cirrhosis per 1,000 person-years"), out,
-               "table4_incidence")
+    ir = cs.incidence_rate(st.rename(columns={"calcification_burden": "Calcification burden"}),
+                           time="time", event="status", cause=1, by="Calcification burden",
+                           per=1000)
+    t4 = ir.to_table(title="Table 4. Incidence of cirrhosis per 1,000 person-years by "
+                     "calcification burden")
+    save_table(t4, out, "table4_incidence")
     report.heading("Incidence of cirrhosis")
-    report.table(ir.to_table(title="Incidence of cirrhosis per 1,000 person-years"),
-                 caption="Table 4. Incidence of cirrhosis by calcification burden (exact "
-                 "Poisson 95% CI)")
+    report.table(t4)
 
     # 6. KM / log-rank and CIF / Gray -------------------------------------------------------
     step("Kaplan–Meier with log-rank; Aalen–Johansen CIF with Gray's test")
@@ -207,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     cif = cs.cumulative_incidence(st, time="time", event="status", cause=1, by="calcification")
     gray = cs.gray_test(st, time="time", event="status", cause=1, by="calcification")
     with jhep:
-        fig_km = cs.plot.survival(km, test=lr, ylabel="Free of cirrhosis (KM)")
+        fig_km = cs.plot.survival(km, test=lr, ylabel="Free of cirrhosis (KM)",
+                                  ylim=(0.8, 1.0))
         fig_cif = cs.plot.survival(cif, test=gray, ylabel="Cumulative incidence of cirrhosis",
                                    percent=True)
     save_fig(fig_km, out, "figure3_km", width1)
@@ -239,10 +244,10 @@ def main(argv: list[str] | None = None) -> int:
                              labels=["CS-HR crude", "CS-HR adjusted", "sHR crude",
                                      "sHR adjusted"],
                              variable_labels=LABELS,
-                             title="Table 5. Calcification and incident cirrhosis")
+                             title="Table 5. Calcification and incident cirrhosis: "
+                             "cause-specific (Cox) and subdistribution (Fine–Gray) hazard ratios")
     save_table(t5, out, "table5_cox_finegray")
-    report.table(t5, caption="Table 5. Cause-specific hazard ratios (Cox) and "
-                 "subdistribution hazard ratios (Fine–Gray) for incident cirrhosis")
+    report.table(t5)
 
     step("Proportional-hazards check (cox.zph, KM transform)")
     ph = cs_adj.check_ph()
@@ -332,24 +337,54 @@ def main(argv: list[str] | None = None) -> int:
     step("Comparison with the simulator's true hazard ratios")
     truth_path = args.data.parent / "example_cohort" / "truth.json"
     if truth_path.exists():
-        truth = json.loads(truth_path.read_text())
-        true_hr = float(truth["calcification_hr"])
+        truth = cs.Truth.from_dict(json.loads(truth_path.read_text()))
+        true_hrs = truth.hazard_ratios(OUTCOME, time_varying=True)
+        true_hr = float(true_hrs["calcification"])
+        # the generating model: calcification acts from the study that first shows it
+        with warnings.catch_warnings():
+            # etiologies without a single cirrhosis have infinite estimates (monotone
+            # likelihood); they are left out of the coverage count below
+            warnings.simplefilter("ignore", cs.ConvergenceWarning)
+            true_fit = cs.cox(tv, truth.formula(OUTCOME, time_varying=True), time="stop",
+                              start="start", event="status", cause=1)
         rows = []
-        for name, res in (("Crude", cs_crude), ("Adjusted", cs_adj), ("Time-varying", tv_fit)):
-            r = res.tidy().set_index("term").loc[
-                "calcification" if name == "Time-varying" else "any_calcification"]
+        fits = (("Crude, baseline exposure", cs_crude, "any_calcification"),
+                ("Adjusted, baseline exposure", cs_adj, "any_calcification"),
+                ("Adjusted, time-varying exposure", tv_fit, "calcification"),
+                ("True model, time-varying exposure", true_fit, "calcification"))
+        for name, res, term in fits:
+            r = res.tidy().set_index("term").loc[term]
             rows.append({"model": name, "true_hr": true_hr, "estimate": r["estimate"],
                          "conf_low": r["conf_low"], "conf_high": r["conf_high"],
                          "covers_truth": bool(r["conf_low"] <= true_hr <= r["conf_high"])})
         truth_table = pd.DataFrame(rows)
         truth_table.to_csv(out / "tables" / "truth_comparison.csv", index=False)
+        est = true_fit.tidy().set_index("term")
+        terms = [t for t in true_hrs.index if t in est.index
+                 and np.isfinite(est.loc[t, "conf_high"])]
+        covered = sum(est.loc[t, "conf_low"] <= true_hrs[t] <= est.loc[t, "conf_high"]
+                      for t in terms)
         report.heading("Comparison with the known truth")
         report.text(
-            f"The data were simulated with a true conditional cause-specific hazard ratio of "
-            f"{true_hr:g} for calcification; etiology confounds calcification and cirrhosis, "
-            "so the crude estimate is biased and the adjusted one should cover the truth."
+            f"The data were simulated with a true cause-specific hazard ratio of {true_hr:g} "
+            "for calcification, acting from the imaging study that first shows it. Etiology "
+            "confounds calcification and cirrhosis, so the crude estimate is biased; "
+            "classifying exposure at baseline only also misclassifies patients whose "
+            "calcification appears later, which attenuates the estimate. The time-varying "
+            f"analysis recovers the truth: the true model's 95% CIs cover {covered} of the "
+            f"{len(terms)} estimable true hazard ratios (etiologies without any cirrhosis "
+            "have no finite estimate)."
         )
-        report.table(truth_table.round(3), caption="Table 6. Estimates against the truth")
+        shown = pd.DataFrame({
+            "Model": truth_table["model"],
+            "True HR": truth_table["true_hr"].map(lambda v: f"{v:g}"),
+            "Estimated HR (95% CI)": [cs.format_ci(e, lo, hi) for e, lo, hi in zip(
+                truth_table["estimate"], truth_table["conf_low"], truth_table["conf_high"],
+                strict=True)],
+            "CI covers truth": truth_table["covers_truth"].map({True: "yes", False: "no"}),
+        })
+        report.table(shown, caption="Table 6. Hazard ratio of calcification: estimates "
+                     "against the truth")
 
     # 13. methods and report ----------------------------------------------------------------
     step("Writing the report (HTML and DOCX)")

@@ -198,8 +198,9 @@ class Report:
                 data = base64.b64encode(b.payload).decode("ascii")
                 cap = f"<figcaption>{html.escape(b.caption)}</figcaption>" if b.caption else ""
                 alt = html.escape(b.caption or "figure")
+                # printed widths (85-190 mm) read small on a screen: show 1.6x, within the page
                 parts.append(
-                    f'<figure><img style="width:{b.width_mm:.0f}mm" alt="{alt}" '
+                    f'<figure><img style="width:min(100%, {1.6 * b.width_mm:.0f}mm)" alt="{alt}" '
                     f'src="data:image/png;base64,{data}">{cap}</figure>'
                 )
         parts.append("</body></html>")
