@@ -62,6 +62,7 @@ LABELS = {
     "any_calcification": "Any calcification",
     "calcification_burden": "Calcification burden",
     "etiology_group": "Etiology group",
+    "calcification": "Intrahepatic calcification at baseline",
 }
 
 
@@ -148,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     t1 = cs.table_one(
         pt, by="calcification",
         variables=["age_at_index", "sex", "etiology", "bilirubin_mg_dl", "albumin_g_dl",
-                   "platelets_10e9_l", "inr", "bmi", "diabetes", "calcification_burden"],
+                   "platelets_10e9_l", "inr", "bmi", "diabetes"],
         nonnormal=["bilirubin_mg_dl", "platelets_10e9_l", "inr"],
         labels=LABELS,
         title="Table 1. Baseline characteristics by intrahepatic calcification",

@@ -233,10 +233,11 @@ def incidence_rate(
     frame["rate"] = frame["events"].to_numpy() * scale
     frame["conf_low"] = lo * scale
     frame["conf_high"] = hi * scale
-    what = f"event code {used_cause}" if used_cause is not None else "events"
+    what = f"{event} = {used_cause}" if used_cause is not None else f"{event} events"
     text = (
-        f"Incidence rate of {what} ({event}) per {float(per):g} person-time units of {time}, "
-        f"with {level:.0%} exact Poisson (Garwood) interval."
+        f"Rate of {what} per {float(per):,g} units of person-time (time column '{time}'; "
+        f"per {float(per):,g} person-years when '{time}' is in years), with "
+        f"{level:.0%} exact Poisson (Garwood) confidence interval."
     )
     if bands is not None:
         text += " Follow-up split into time bands (lo, hi] as Stata stsplit."
