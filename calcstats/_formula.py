@@ -49,12 +49,14 @@ def _centred_spline(base: type) -> object:
     """
 
     class Centred(base):  # type: ignore[misc, valid-type]
-        def memorize_chunk(self, x, df=None, knots=None, lower_bound=None, upper_bound=None,
-                           constraints="center"):
+        def memorize_chunk(
+            self, x, df=None, knots=None, lower_bound=None, upper_bound=None, constraints="center"
+        ):
             return super().memorize_chunk(x, df, knots, lower_bound, upper_bound, constraints)
 
-        def transform(self, x, df=None, knots=None, lower_bound=None, upper_bound=None,
-                      constraints="center"):
+        def transform(
+            self, x, df=None, knots=None, lower_bound=None, upper_bound=None, constraints="center"
+        ):
             return super().transform(x, df, knots, lower_bound, upper_bound, constraints)
 
     Centred.__name__ = base.__name__
@@ -77,8 +79,26 @@ def _clean_name(name: str) -> str:
     return _LEVEL_REPR.sub(repl, name)
 
 
-_PATSY_BUILTINS = {"C", "I", "Q", "cr", "cc", "bs", "te", "center", "standardize", "scale",
-                   "Treatment", "Sum", "Poly", "Diff", "Helmert", "True", "False", "None"}
+_PATSY_BUILTINS = {
+    "C",
+    "I",
+    "Q",
+    "cr",
+    "cc",
+    "bs",
+    "te",
+    "center",
+    "standardize",
+    "scale",
+    "Treatment",
+    "Sum",
+    "Poly",
+    "Diff",
+    "Helmert",
+    "True",
+    "False",
+    "None",
+}
 
 
 @dataclass
@@ -109,6 +129,8 @@ class Design:
     n_dropped: int
     design_info: patsy.DesignInfo = field(repr=False)
     dropped_columns: list[str] = field(default_factory=list)
+    #: positions in ``design_info.column_names`` of the columns of ``X``, in formula order
+    order: list[int] = field(default_factory=list)
 
 
 def _split_formula(formula: str) -> str:
@@ -206,7 +228,7 @@ def build_design(
     >>> import pandas as pd
     >>> d = build_design(pd.DataFrame({"x": [1.0, 2, 4], "g": ["a", "b", "a"]}), "log(x) + C(g)")
     >>> d.columns
-    ['C(g)[T.b]', 'log(x)']
+    ['log(x)', 'C(g)[T.b]']
     """
     if not isinstance(data, pd.DataFrame):
         raise SchemaError(f"{table} must be a pandas DataFrame, got {type(data).__name__}.")
@@ -234,13 +256,18 @@ def build_design(
     env = patsy.EvalEnvironment([_FUNCTIONS])
     try:
         with np.errstate(all="ignore"):  # non-finite results are reported below
-            mat = patsy.dmatrix("1 + " + _split_formula(formula), frame, eval_env=env,
-                                NA_action="raise", return_type="matrix")
+            mat = patsy.dmatrix(
+                "1 + " + _split_formula(formula),
+                frame,
+                eval_env=env,
+                NA_action="raise",
+                return_type="matrix",
+            )
     except patsy.PatsyError as exc:
         raise SchemaError(f"cannot build the design of formula {formula!r}: {exc}") from None
     info = mat.design_info
     X = np.asarray(mat, dtype=float)
-    keep = [i for i, n in enumerate(info.column_names) if n != "Intercept"]
+    keep = _formula_order(info, formula)
     X = X[:, keep]
     pos = {old: new for new, old in enumerate(keep)}
     terms: dict[str, list[int]] = {}
@@ -249,8 +276,9 @@ def build_design(
         if idx:
             terms[_clean_name(name)] = idx
     if not np.all(np.isfinite(X)):
-        badcol = [info.column_names[k] for j, k in enumerate(keep)
-                  if not np.all(np.isfinite(X[:, j]))]
+        badcol = [
+            info.column_names[k] for j, k in enumerate(keep) if not np.all(np.isfinite(X[:, j]))
+        ]
         raise DataError(
             f"the design of formula {formula!r} has infinite or undefined values in "
             f"{', '.join(badcol)} (e.g. log of zero or of a negative number); "
@@ -265,6 +293,7 @@ def build_design(
         n_dropped=n_dropped,
         design_info=info,
         dropped_columns=dropped_cols,
+        order=keep,
     )
 
 
@@ -283,5 +312,31 @@ def design_for_new_data(design: Design, newdata: pd.DataFrame) -> np.ndarray:
         (mat,) = patsy.build_design_matrices([design.design_info], frame, NA_action="raise")
     except patsy.PatsyError as exc:
         raise DataError(f"cannot code the new data with the fitted formula: {exc}") from None
-    keep = [i for i, n in enumerate(design.design_info.column_names) if n != "Intercept"]
+    keep = design.order or [
+        i for i, n in enumerate(design.design_info.column_names) if n != "Intercept"
+    ]
     return np.asarray(mat, dtype=float)[:, keep]
+
+
+def _formula_order(info: patsy.DesignInfo, formula: str) -> list[int]:
+    """Design columns (no intercept) with terms in the order the formula writes them.
+
+    patsy groups terms by their numeric factors (categorical-only terms first); a results
+    table should list ``any_calcification + age + C(etiology)`` in that order.
+    """
+    try:
+        written = [
+            t.name()
+            for t in patsy.ModelDesc.from_formula("1 + " + _split_formula(formula)).rhs_termlist
+        ]
+    except patsy.PatsyError:
+        written = []
+    rank = {name: i for i, name in enumerate(written)}
+    slices = [(name, sl) for name, sl in info.term_name_slices.items() if name != "Intercept"]
+    slices.sort(key=lambda kv: rank.get(kv[0], len(rank)))
+    return [
+        i
+        for _, sl in slices
+        for i in range(sl.start, sl.stop)
+        if info.column_names[i] != "Intercept"
+    ]

@@ -180,9 +180,12 @@ def cox(
     Examples
     --------
     >>> import calcstats as cs
-    >>> pbc = cs.datasets.load_pbc()                                  # doctest: +SKIP
+    >>> pbc = cs.datasets.load_pbc()
     >>> fit = cs.cox(pbc, "age + log(bili)", time="time", event="status", cause=2)
-    >>> fit.tidy()[["term", "estimate"]]                              # doctest: +SKIP
+    >>> print(fit.tidy()[["term", "estimate"]].round(3).to_string(index=False))
+         term  estimate
+          age     1.045
+    log(bili)     2.759
     """
     level = check_conf_level(conf_level)
     if ties not in ("efron", "breslow"):
