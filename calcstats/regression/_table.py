@@ -24,17 +24,13 @@ import patsy
 
 from calcstats._errors import CalcstatsError
 from calcstats._result import check_conf_level
+from calcstats._terms import variable_name
 from calcstats.regression._table_view import TableView, table_view
 from calcstats.tables import Table, format_ci, format_number, format_p
 
 __all__ = ["regression_table", "univariable"]
 
 _NBSP = "\u00a0"
-
-
-def _variable_name(code: str) -> str:
-    m = re.match(r"^C\(\s*([^,)]+)", code)
-    return m.group(1).strip() if m else code
 
 
 def _term_rows(view: TableView, term: Any, labels: dict[str, str],
@@ -52,7 +48,7 @@ def _term_rows(view: TableView, term: Any, labels: dict[str, str],
         if fi.type == "categorical":
             cat_info = fi
     if cat_info is not None and all(re.search(r"\[T\.", c) for c in cols):
-        var = _variable_name(factors[0].code)
+        var = variable_name(factors[0].code)
         rows.append({"key": ("term", name), "label": labels.get(var, var), "indent": 0,
                      "n": None, "events": None, "multi": len(cols) > 1})
         block = view.X()[cols].to_numpy(dtype=float)
@@ -67,7 +63,7 @@ def _term_rows(view: TableView, term: Any, labels: dict[str, str],
             rows.append({"key": key, "label": str(cat), "indent": 1, "n": view.count(mask),
                          "events": None if events is None else float(events[mask].sum())})
         return rows
-    lab = labels.get(name, labels.get(_variable_name(name), name))
+    lab = labels.get(name, labels.get(variable_name(name), name))
     if len(cols) == 1:
         rows.append({"key": ("col", cols[0]), "label": lab, "indent": 0, "n": view.count(),
                      "events": view.n_events})
