@@ -91,7 +91,7 @@ def _event_vocabulary(cohort: Any, events: pd.DataFrame) -> list[str]:
         if vocab is not None and "event" in vocab:
             values = tuple(vocab["event"])
     except TypeError:  # not a mapping-like vocabularies object: use the default
-        pass
+        values = VOCABULARIES["event"]
     observed = events["event"].dropna().astype(str).unique().tolist()
     return sorted(set(values) | set(observed))
 

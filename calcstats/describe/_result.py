@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,7 +43,7 @@ def check_empty_levels(data: pd.DataFrame, columns: list[str], *, argument: str)
                 )
 
 
-class DescriptiveResult:
+class DescriptiveResult(ABC):
     """Raw numbers of a descriptive estimator with ``tidy()`` and ``to_table()``.
 
     Attributes
@@ -79,8 +80,9 @@ class DescriptiveResult:
         return self._frame.copy()
 
     # ---- publication table ----------------------------------------------------------
+    @abstractmethod
     def _display(self, frame: pd.DataFrame, *, digits: int) -> pd.DataFrame:
-        raise NotImplementedError
+        """Formatted cells of the publication table (one subclass per estimator)."""
 
     def to_table(self, *, title: str | None = None, digits: int = 2) -> Any:
         """The publication :class:`calcstats.tables.Table` (raw numbers in ``.to_frame()``).
@@ -98,9 +100,13 @@ class DescriptiveResult:
                 footnotes.append(note)
         return Table(body, title=title or self.title, footnotes=footnotes, raw=frame)
 
-    def _suppress(self, body: pd.DataFrame, frame: pd.DataFrame, k: int
-                  ) -> tuple[pd.DataFrame, str]:
-        raise NotImplementedError
+    def _suppress(
+        self, body: pd.DataFrame, frame: pd.DataFrame, k: int
+    ) -> tuple[pd.DataFrame, str]:
+        raise CalcstatsError(
+            f"{type(self).__name__} has no count cells to suppress; suppress_below applies "
+            "to prevalence, incidence_rate, mantel_haenszel and table_one."
+        )
 
     def _label_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         if not self.by:
@@ -123,8 +129,7 @@ def check_suppress(k: int | None) -> int | None:
         return None
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
         raise CalcstatsError(
-            f"suppress_below must be None or an integer >= 2 (e.g. 5 hides counts 1-4), "
-            f"got {k!r}."
+            f"suppress_below must be None or an integer >= 2 (e.g. 5 hides counts 1-4), got {k!r}."
         )
     return int(k)
 
@@ -152,8 +157,9 @@ def suppress_rows(
 
     counts = np.asarray(counts, dtype=float).round().astype(np.int64)
     protect = total_column is not None
-    mask = np.asarray(suppression_mask(counts, k, protect_totals=protect, margins=protect),
-                      dtype=bool)
+    mask = np.asarray(
+        suppression_mask(counts, k, protect_totals=protect, margins=protect), dtype=bool
+    )
     if protect:
         row_total_hidden = mask[:-1, -1]
         mask = mask[:-1, :-1]
@@ -174,12 +180,11 @@ def suppress_rows(
         totals = counts.sum(axis=1)
         for i in np.flatnonzero(row_total_hidden):
             body.iloc[i, body.columns.get_loc(total_column)] = (
-                f"<{k}" if 1 <= totals[i] < k else "*")
+                f"<{k}" if 1 <= totals[i] < k else "*"
+            )
     label_cols = set(body.columns[:n_label_columns])
     for i in np.flatnonzero(mask.any(axis=1) | row_total_hidden):
         for col in body.columns:
             if col not in shown and col not in label_cols:
                 body.iloc[i, body.columns.get_loc(col)] = "*"
     return body, suppression_note(k)
-
-
