@@ -100,7 +100,7 @@ def _time(data: pd.DataFrame, column: str) -> np.ndarray:
     bad = np.flatnonzero(t < 0)
     if bad.size:
         raise DataError(
-            f"column {column!r} has {bad.size} negative time(s) (first: {t[bad[0]]!r} at "
+            f"column {column!r} has {bad.size} negative time(s) (first: {float(t[bad[0]]):g} at "
             f"row {data.index[bad[0]]!r}); times count from the index date and must be >= 0."
         )
     return t
@@ -112,7 +112,7 @@ def _codes(data: pd.DataFrame, column: str) -> np.ndarray:
     if frac.size:
         raise DataError(
             f"column {column!r} must hold 0 (censored) and positive integer event codes, "
-            f"found {e[frac[0]]!r} at row {data.index[frac[0]]!r}."
+            f"found {float(e[frac[0]]):g} at row {data.index[frac[0]]!r}."
         )
     return e.astype(np.int64)
 
