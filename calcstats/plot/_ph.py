@@ -103,7 +103,9 @@ def ph_diagnostics(
         p = float(table.loc[term, "p_value"]) if term in table.index else float("nan")
         ptxt = format_p(p)
         ax.set_title(
-            f"{term}\np {ptxt}" if ptxt.startswith(("<", ">")) else f"{term}\np = {ptxt}",
+            f"{term}\np {ptxt[0]} {ptxt[1:]}"
+            if ptxt.startswith(("<", ">"))
+            else f"{term}\np = {ptxt}",
             fontsize="medium",
         )
         ax.set_ylabel(f"β(t) for {term}" if len(term) < 14 else "β(t)")

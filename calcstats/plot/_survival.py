@@ -281,7 +281,7 @@ def survival(
     if test is not None:
         label = getattr(test, "method", "Test").split(" (")[0]
         p = format_p(test.p_value)
-        txt = f"{label} p {p}" if p.startswith(("<", ">")) else f"{label} p = {p}"
+        txt = f"{label} p {p[0]} {p[1:]}" if p.startswith(("<", ">")) else f"{label} p = {p}"
         loc = (0.04, 0.06) if is_km else (0.04, 0.92)
         ax.text(
             *loc,

@@ -76,7 +76,7 @@ def test_test_annotation_and_median(km):
     test = TestResult(25.0, 1, 2e-7, method="Log-rank test")
     ax = survival(km, risk_table=False, test=test, median_lines=True)
     txt = [t.get_text() for t in ax.texts if t.get_gid() == "test"]
-    assert txt == ["Log-rank test p <0.001"]
+    assert txt == ["Log-rank test p < 0.001"]
     med = km.median()["median"].to_numpy()
     drawn = _by_gid(ax, "median-")
     assert drawn["median-0"].get_xdata()[1] == pytest.approx(med[0])
