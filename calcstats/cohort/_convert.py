@@ -14,8 +14,10 @@ Accepted per value: ISO ``2021-03-04`` (with or without a time, which is dropped
 ``date_format="dmy"`` or ``"mdy"``, else inferred from the column when some value has a
 first part above 12 (day first) or a second part above 12 (month first); a value that is
 still ambiguous is a problem), Excel serial day numbers 10000–99999 (1927–2173) and native
-date types of parquet, Excel, Stata and SAS files. ``date_format`` may also be an explicit
-``strftime`` format, tried first. Two-digit years are never guessed.
+date types of parquet, Excel, Stata and SAS files (a time-zone-aware timestamp gives its
+local calendar date: 2020-03-01 00:30+01:00 is 2020-03-01, not the UTC date).
+``date_format`` may also be an explicit ``strftime`` format, tried first. Two-digit years
+are never guessed.
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ def _parse_unique_dates(
         except (TypeError, ValueError):
             continue
         if ts is not pd.NaT and ts.tzinfo is not None:
-            ts = ts.tz_convert("UTC").tz_localize(None)
+            ts = ts.tz_localize(None)  # the calendar date where it was recorded
         out.iloc[i] = ts
     txt = s.where(is_str, "").astype(str).str.strip()
     todo = pd.Series(is_str, index=txt.index) & out.isna()
@@ -188,7 +190,7 @@ def parse_dates(
     if pd.api.types.is_datetime64_any_dtype(s):
         vals = s
         if getattr(s.dt, "tz", None) is not None:
-            vals = s.dt.tz_convert("UTC").dt.tz_localize(None)
+            vals = s.dt.tz_localize(None)  # local calendar date, not the UTC one
         return (vals.dt.normalize().astype("datetime64[ns]").reset_index(drop=True),
                 np.zeros(n, dtype=bool), np.zeros(n, dtype=bool))
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
@@ -271,6 +273,13 @@ def _to_vocab(s: pd.Series, name: str, vocab: Vocabularies) -> tuple[pd.Series, 
     return pd.Series(res, dtype=object), bad
 
 
+def _id_text(v: object) -> str:
+    """One id as text; an integral number gives the same text in any column type (1.0 → "1")."""
+    if isinstance(v, float | np.floating) and np.isfinite(v) and float(v).is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
 def _to_id(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     if pd.api.types.is_float_dtype(s):
         vals = s.to_numpy(dtype=float, na_value=np.nan)
@@ -301,7 +310,7 @@ def _to_id(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
         return pd.Series(out, dtype=object), np.zeros(len(s), dtype=bool)
     missing = _blank(s)
     codes, uniques = pd.factorize(s)
-    conv = np.array([str(u).strip() for u in uniques] + [None], dtype=object)
+    conv = np.array([_id_text(u) for u in uniques] + [None], dtype=object)
     txt = conv[np.where(codes >= 0, codes, len(uniques))]
     return pd.Series(np.where(missing, None, txt), dtype=object), np.zeros(len(s), dtype=bool)
 
@@ -393,7 +402,7 @@ def _convert(col: Column, raw: pd.Series, vocab: Vocabularies, date_format: str 
         txt = raw.astype(object).where(~missing, None)
         if raw.dtype == object:
             codes, uniques = pd.factorize(txt)
-            conv = np.array([str(u).strip() for u in uniques] + [None], dtype=object)
+            conv = np.array([_id_text(u) for u in uniques] + [None], dtype=object)
             txt = pd.Series(conv[np.where(codes >= 0, codes, len(uniques))])
         return txt, np.zeros(len(raw), dtype=bool), None
     if col.kind == "float":

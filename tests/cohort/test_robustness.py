@@ -1,0 +1,42 @@
+"""Regression tests from an adversarial review of the cohort ingest (real hospital exports)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from cohort_tables import valid_tables
+
+import calcstats as cs
+from calcstats.cohort._convert import parse_dates
+
+
+@pytest.mark.parametrize("zone", ["Europe/Paris", "Asia/Tokyo", "America/New_York"])
+def test_tz_aware_dates_keep_their_local_calendar_date(zone):
+    # local midnight in a zone east of UTC is the previous day in UTC: the date must not shift
+    stamps = [pd.Timestamp("2015-03-01", tz=zone), pd.Timestamp("2016-07-12 00:30", tz=zone)]
+    col = pd.Series(pd.DatetimeIndex(stamps))
+    d, bad, _ = parse_dates(col)
+    assert d.tolist() == [pd.Timestamp("2015-03-01"), pd.Timestamp("2016-07-12")]
+    assert not bad.any()
+    d, bad, _ = parse_dates(pd.Series(stamps, dtype=object))
+    assert d.tolist() == [pd.Timestamp("2015-03-01"), pd.Timestamp("2016-07-12")]
+    t = valid_tables()
+    t["patients"]["index_date"] = pd.Series(
+        [pd.Timestamp(x, tz=zone) for x in t["patients"]["index_date"]], dtype=object)
+    c = cs.read_cohort(**t)
+    assert c.patients["index_date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2015-03-01", "2016-07-12", "2014-01-10"]
+
+
+def test_integral_float_ids_in_text_column_match_integer_ids():
+    # Excel/pandas give 1.0 for an id cell in a column that also holds text ids
+    t = valid_tables()
+    t["patients"]["patient_id"] = pd.Series([1.0, "p2", "p3"], dtype=object)
+    t["imaging"]["patient_id"] = pd.Series([1, 1, "p2", "p3"], dtype=object)
+    t["findings"]["patient_id"] = pd.Series([np.int64(1), 1, "p2"], dtype=object)
+    t["events"]["patient_id"] = ["p2", "1", "p3", "p3"]
+    c = cs.read_cohort(**t)
+    assert c.patients["patient_id"].tolist() == ["1", "p2", "p3"]
+    assert c.findings["patient_id"].tolist() == ["1", "1", "p2"]
+    assert c.patient_table().loc[0, "n_calcifications"] == 2
