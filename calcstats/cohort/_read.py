@@ -15,13 +15,14 @@ Value conversion (types, synonyms, strict dates) is in :mod:`calcstats.cohort._c
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from calcstats._errors import CalcstatsError, SchemaError
+from calcstats._errors import CalcstatsError, DataWarning, SchemaError
 from calcstats.cohort._schema import TABLES, Vocabularies
 
 __all__ = ["EXTENSIONS", "TABLE_NAMES", "read_cohort", "read_tables"]
@@ -55,16 +56,59 @@ def _text_columns(columns: list[str], table: str, mapping: Mapping[str, str]) ->
     return out
 
 
+def _csv_encoding(path: Path) -> str:
+    """UTF-16 when the file starts with its byte-order mark, else UTF-8 (with or without BOM)."""
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    return "utf-8-sig"
+
+
+def _read_csv(path: Path, table: str, mapping: Mapping[str, str]) -> pd.DataFrame:
+    """A CSV file: comma, semicolon or tab separated; UTF-8, UTF-16 or Windows-1252 text.
+
+    A semicolon-separated file (what Excel writes where the decimal mark is a comma) is read
+    with ``decimal=","``; a file that is not valid UTF-8 is read as Windows-1252 (the usual
+    encoding of Excel exports in Western Europe) with a DataWarning.
+    """
+    encoding = _csv_encoding(path)
+    for attempt in (encoding, "cp1252", "latin-1"):
+        try:
+            df = _read_csv_as(path, table, mapping, attempt)
+        except UnicodeDecodeError:
+            continue
+        if attempt != encoding:
+            warnings.warn(
+                f"{str(path)!r} is not UTF-8 text; calcstats read it as {attempt} (Windows "
+                "Western European). Check that accented values read correctly; save the file "
+                "as 'CSV UTF-8' to silence this warning.",
+                DataWarning, stacklevel=5,
+            )
+        return df
+    raise SchemaError(f"could not decode {str(path)!r}; save it as 'CSV UTF-8'.")
+
+
+def _read_csv_as(path: Path, table: str, mapping: Mapping[str, str], encoding: str):
+    opts: dict[str, Any] = {"encoding": encoding}
+    header = pd.read_csv(path, nrows=0, **opts).columns.tolist()
+    if len(header) == 1:
+        name = str(header[0])
+        seps = [sep for sep in (";", "\t", "|") if sep in name]
+        if seps:
+            sep = max(seps, key=name.count)
+            opts.update(sep=sep, decimal="," if sep == ";" else ".")
+            header = pd.read_csv(path, nrows=0, **opts).columns.tolist()
+    text = _text_columns(header, table, mapping)
+    return pd.read_csv(path, dtype=dict.fromkeys(text, str), keep_default_na=False,
+                       na_values=NA_STRINGS, **opts)
+
+
 def _read_file(path: Path, table: str, mapping: Mapping[str, str]) -> pd.DataFrame:
     ext = path.suffix.lower()
     try:
         if ext == ".csv":
-            header = pd.read_csv(path, nrows=0).columns.tolist()
-            text = _text_columns(header, table, mapping)
-            return pd.read_csv(
-                path, dtype=dict.fromkeys(text, str), keep_default_na=False,
-                na_values=NA_STRINGS,
-            )
+            return _read_csv(path, table, mapping)
         if ext == ".parquet":
             return pd.read_parquet(path)
         if ext == ".xlsx":
@@ -224,7 +268,9 @@ def read_cohort(
     path : str or path-like, optional
         A folder holding ``patients`` and optionally ``imaging``, ``findings`` and
         ``events`` files (``.csv``, ``.parquet``, ``.xlsx``, ``.dta``, ``.sas7bdat``; SAS
-        needs the optional package pyreadstat).
+        needs the optional package pyreadstat). CSV files may be comma, semicolon (then
+        with decimal commas) or tab separated, in UTF-8, UTF-16 or Windows-1252 (with a
+        DataWarning).
     patients, imaging, findings, events : pandas.DataFrame, optional
         The tables as DataFrames (instead of ``path``). Absent imaging/findings/events
         give empty tables (no imaging, no calcification, no events).

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 from cohort_tables import valid_tables
 
 import calcstats as cs
+from calcstats._errors import DataWarning
 from calcstats.cohort._convert import parse_dates
 
 
@@ -40,3 +43,31 @@ def test_integral_float_ids_in_text_column_match_integer_ids():
     assert c.patients["patient_id"].tolist() == ["1", "p2", "p3"]
     assert c.findings["patient_id"].tolist() == ["1", "1", "p2"]
     assert c.patient_table().loc[0, "n_calcifications"] == 2
+
+
+def _write_patients(tmp_path, **to_csv):
+    t = valid_tables()
+    t["patients"]["site"] = ["Besançon", "Créteil", "Nîmes"]
+    t["patients"]["bilirubin_mg_dl"] = [0.8, 2.5, 1.25]
+    t["patients"].to_csv(tmp_path / "patients.csv", index=False, **to_csv)
+
+
+@pytest.mark.parametrize("opts", [{"sep": ";", "decimal": ","}, {"sep": ";"}, {"sep": "\t"},
+                                  {"sep": "|"}, {"encoding": "utf-16"},
+                                  {"encoding": "utf-8-sig"}])
+def test_csv_separators_and_unicode_encodings(tmp_path, opts):
+    _write_patients(tmp_path, **opts)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = cs.read_cohort(tmp_path).patients
+    assert p["patient_id"].tolist() == ["p1", "p2", "p3"]
+    assert p["bilirubin_mg_dl"].tolist() == [0.8, 2.5, 1.25]
+    assert p["site"].tolist() == ["Besançon", "Créteil", "Nîmes"]
+
+
+def test_windows_1252_csv_is_read_with_a_warning(tmp_path):
+    _write_patients(tmp_path, encoding="cp1252", sep=";", decimal=",")
+    with pytest.warns(DataWarning, match="not UTF-8"):
+        p = cs.read_cohort(tmp_path).patients
+    assert p["site"].tolist() == ["Besançon", "Créteil", "Nîmes"]
+    assert p["bilirubin_mg_dl"].tolist() == [0.8, 2.5, 1.25]
