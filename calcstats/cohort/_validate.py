@@ -89,6 +89,28 @@ def _d(values: np.ndarray) -> np.ndarray:
     return pd.Series(values).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
 
 
+def _zero_key(ids: pd.Series) -> pd.Series:
+    """Ids without leading zeros ("007" and "7" give "7"; "000" gives "0")."""
+    key = ids.astype(str).str.lstrip("0")
+    return key.where(key != "", "0")
+
+
+def _orphan_texts(orphans: np.ndarray, patient_ids: pd.Series) -> list[str]:
+    """Orphan-row texts; name the patients id an orphan matches up to leading zeros."""
+    text = "is not in the patients table"
+    known = patient_ids.dropna()
+    near = pd.Series(known.to_numpy(dtype=object), index=_zero_key(known))
+    near = near[~near.index.duplicated()]
+    keys = _zero_key(pd.Series(orphans, dtype=object))
+    match = near.reindex(keys.to_numpy()).to_numpy(dtype=object)
+    return [
+        text if pd.isna(m) else
+        f"{text}, which has {m!r}: leading zeros were probably lost (e.g. by Excel) in one "
+        "table; give the ids the same form in every table (read id columns as text)"
+        for m in match
+    ]
+
+
 class _Checker:
     """Holds the converted tables and collects problems."""
 
@@ -190,9 +212,12 @@ class _Checker:
                 continue
             codes = self.pc[table]
             p = np.where(codes >= 0, pfirst[np.maximum(codes, 0)], -1)
-            self.add(table, (p < 0) & (codes >= 0), "patient_id",
-                     df["patient_id"].to_numpy(dtype=object), "orphan_row",
-                     "is not in the patients table",
+            orphan = (p < 0) & (codes >= 0)
+            ids = df["patient_id"].to_numpy(dtype=object)
+            self.add(table, orphan, "patient_id", ids, "orphan_row",
+                     (lambda i, ids=ids: _orphan_texts(ids[i], pts["patient_id"]))
+                     if orphan.any() and self.has("patients", "patient_id")
+                     else "is not in the patients table",
                      "add the patient to the patients table or remove the row")
             pos[table] = p
         # findings -> imaging

@@ -71,3 +71,27 @@ def test_windows_1252_csv_is_read_with_a_warning(tmp_path):
         p = cs.read_cohort(tmp_path).patients
     assert p["site"].tolist() == ["Besançon", "Créteil", "Nîmes"]
     assert p["bilirubin_mg_dl"].tolist() == [0.8, 2.5, 1.25]
+
+
+def test_orphan_ids_that_lost_leading_zeros_are_named(tmp_path):
+    # patients saved from Excel (001 -> 1), events exported as text ("001")
+    t = valid_tables()
+    t["patients"]["patient_id"] = [1, 2, 3]
+    t["patients"].to_excel(tmp_path / "patients.xlsx", index=False)
+    ev = t["events"].assign(patient_id=["002", "001", "003", "p9"])
+    ev.to_csv(tmp_path / "events.csv", index=False)
+    with pytest.raises(cs.CohortValidationError) as err:
+        cs.read_cohort(tmp_path)
+    pr = err.value.problems
+    assert pr["rule"].unique().tolist() == ["orphan_row"]
+    assert pr["value"].tolist() == ["002", "001", "003", "p9"]
+    assert pr["message"].str.contains("leading zeros").tolist() == [True, True, True, False]
+    assert "which has '2'" in pr["message"].iloc[0]
+    # ids given the same form in every table read fine, leading zeros kept
+    ev.iloc[:3].to_csv(tmp_path / "events.csv", index=False)
+    t["patients"].assign(patient_id=["001", "002", "003"]).to_csv(
+        tmp_path / "patients.csv", index=False)
+    (tmp_path / "patients.xlsx").unlink()
+    c = cs.read_cohort(tmp_path)
+    assert c.patients["patient_id"].tolist() == ["001", "002", "003"]
+    assert c.events["patient_id"].tolist() == ["002", "001", "003"]
