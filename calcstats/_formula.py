@@ -27,7 +27,13 @@ import patsy
 
 from calcstats._errors import DataError, DataWarning, SchemaError
 
-__all__ = ["Design", "build_design", "design_for_new_data", "formula_variables"]
+__all__ = [
+    "Design",
+    "build_design",
+    "check_object_numbers",
+    "design_for_new_data",
+    "formula_variables",
+]
 
 _FUNCTIONS = {
     "log": np.log,
@@ -155,7 +161,10 @@ def _names_in_code(code: str) -> list[str]:
     try:
         tree = ast.parse(code, mode="eval")
     except SyntaxError as exc:
-        raise SchemaError(f"cannot parse formula term {code!r}: {exc.msg}.") from None
+        raise SchemaError(
+            f"cannot parse formula term {code!r}: {exc.msg}. Quote column names with spaces "
+            "or dots as Q('my col')."
+        ) from None
     names: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Q":
@@ -191,12 +200,49 @@ def formula_variables(formula: str, data: pd.DataFrame) -> list[str]:
                 else:
                     close = difflib.get_close_matches(name, cols, n=3, cutoff=0.6)
                     hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+                    dotted = [c for c in cols if c.startswith((f"{name}.", f"{name} "))]
+                    if dotted:
+                        hint = f" Quote names with dots or spaces: Q({dotted[0]!r})."
                     raise SchemaError(
                         f"formula {formula!r} uses {name!r}, which is not a column of the "
                         f"data (columns: {', '.join(cols[:20])}{' ...' if len(cols) > 20 else ''})."
                         f"{hint}"
                     )
     return found
+
+
+_NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "decimal"})
+
+
+def check_object_numbers(data: pd.DataFrame, variables: Sequence[str], formula: str) -> None:
+    """Refuse formula columns that hold numbers in an ``object`` column.
+
+    patsy codes an ``object`` column as categorical, so ``age`` read in as objects would
+    silently become one dummy per distinct age. Raise :class:`~calcstats.SchemaError`
+    naming the column and the conversion instead.
+    """
+    for v in variables:
+        s = data[v]
+        if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in _NUMBER_KINDS:
+            raise SchemaError(
+                f"column {v!r} in formula {formula!r} holds numbers stored as dtype object, "
+                f"which a formula would code as a categorical variable ({s.nunique()} "
+                f"levels). Convert it first: data[{v!r}] = pd.to_numeric(data[{v!r}]) "
+                "(then write C(...) around it if you do mean it as categorical)."
+            )
+
+
+def _patsy_column(s: pd.Series) -> object:
+    """A column as patsy should see it.
+
+    A pandas Categorical stays categorical, with its category order (the first category
+    is the reference, as for the regression models) and without levels that have no
+    analysed rows; ``to_numpy()`` would turn numeric categories into plain numbers and
+    text categories into alphabetically ordered levels.
+    """
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return s.array.remove_unused_categories()
+    return s.to_numpy()
 
 
 def build_design(
@@ -235,6 +281,7 @@ def build_design(
     variables = formula_variables(formula, data)
     if not variables:
         raise SchemaError(f"formula {formula!r} uses no column of {table}.")
+    check_object_numbers(data, variables, formula)
     used = list(dict.fromkeys([*variables, *extra]))
     miss = data[used].isna()
     bad = miss.any(axis=1).to_numpy()
@@ -252,7 +299,7 @@ def build_design(
     if len(rows) == 0:
         raise DataError(f"no complete rows left in {table} for the model variables {used}.")
     sub = data.iloc[rows] if n_dropped else data
-    frame = {v: sub[v].to_numpy() for v in variables}
+    frame = {v: _patsy_column(sub[v]) for v in variables}
     env = patsy.EvalEnvironment([_FUNCTIONS])
     try:
         with np.errstate(all="ignore"):  # non-finite results are reported below

@@ -18,6 +18,7 @@ import pandas as pd
 import patsy
 
 from calcstats._errors import DataError, DataWarning, SchemaError
+from calcstats._formula import check_object_numbers
 
 __all__ = ["Design", "build_design", "design_for", "term_columns"]
 
@@ -76,6 +77,7 @@ def build_design(
     for col in (weights, cluster, exposure, *used):
         if col is not None:
             keep &= df[col].notna().to_numpy()
+    check_object_numbers(df, used, formula)
     sub = _as_categoricals(df.loc[keep], used)
     try:
         y, X = patsy.dmatrices(formula, sub, return_type="dataframe", NA_action="drop")
