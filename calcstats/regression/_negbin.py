@@ -62,12 +62,13 @@ def _fit_nb(design: Design, conf_level: float, *, warn: bool = True) -> Regressi
     if warn:
         _unbounded_check(design, res, "negative_binomial", SparseDataWarning)
     mu = np.asarray(res.fittedvalues, dtype=float)
+    no_overdispersion = ConvergenceError(
+        f"negative_binomial(): no overdispersion in {design.formula!r} (theta → ∞); "
+        "use poisson() instead."
+    )
     theta = _theta_ml(y, mu, w)
     if not np.isfinite(theta):
-        raise ConvergenceError(
-            f"negative_binomial(): no overdispersion in {design.formula!r} (theta → ∞); "
-            "use poisson() instead."
-        )
+        raise no_overdispersion
     ll_old = np.inf
     for _ in range(100):
         res, _se, _caught = _glm_fit(
@@ -75,6 +76,8 @@ def _fit_nb(design: Design, conf_level: float, *, warn: bool = True) -> Regressi
         )
         mu = np.asarray(res.fittedvalues, dtype=float)
         theta_new = _theta_ml(y, mu, w)
+        if not np.isfinite(theta_new):  # theta drifts to ∞ once mu is the NB fit's
+            raise no_overdispersion
         ll = _nb_loglik(y, mu, theta_new, w)
         done = abs(ll - ll_old) / max(abs(ll), 1.0) < 1e-12 and abs(theta_new - theta) < 1e-8 * (
             1 + theta
