@@ -25,6 +25,16 @@ __all__ = [
 ]
 
 
+def _row_label(data: pd.DataFrame, pos: int) -> str:
+    """The index label of row ``pos`` as typed (``0``, not ``np.int64(0)``)."""
+    label = data.index[pos]
+    if isinstance(label, tuple):
+        label = tuple(x.item() if isinstance(x, np.generic) else x for x in label)
+    elif isinstance(label, np.generic):
+        label = label.item()
+    return repr(label)
+
+
 def check_frame(data: object, *, func: str) -> pd.DataFrame:
     """Return ``data`` if it is a non-empty DataFrame, else raise a clear error."""
     if not isinstance(data, pd.DataFrame):
@@ -112,8 +122,8 @@ def check_time(data: pd.DataFrame, column: str, *, argument: str = "time") -> np
     if neg.size:
         raise DataError(
             f"{argument}={column!r} has {neg.size} negative value(s) (first at row "
-            f"{data.index[neg[0]]!r}: {t[neg[0]]!r}); person-time cannot be negative. Check the "
-            "start/end dates of those rows."
+            f"{_row_label(data, neg[0])}: {float(t[neg[0]]):g}); person-time cannot be "
+            "negative. Check the start/end dates of those rows."
         )
     if not np.isfinite(t).all():
         raise DataError(f"{argument}={column!r} has infinite values; person-time must be finite.")

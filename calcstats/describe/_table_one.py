@@ -56,6 +56,9 @@ class _Var:
     levels: list = field(default_factory=list)
 
 
+_NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "decimal"})
+
+
 def _classify(data: pd.DataFrame, variables: list[str], categorical: set[str],
               nonnormal: set[str], labels: Mapping[str, str], explicit: bool) -> list[_Var]:
     out = []
@@ -225,6 +228,16 @@ def table_one(
             raise CalcstatsError(f"variables includes the grouping column by={by!r}.")
     else:
         var_names = [c for c in data.columns if c not in (by, weights)]
+    # numbers held in object columns (e.g. read from Excel) are described as numbers
+    as_numbers = [
+        v for v in var_names
+        if data[v].dtype == object
+        and pd.api.types.infer_dtype(data[v], skipna=True) in _NUMBER_KINDS
+    ]
+    if as_numbers:
+        data = data.copy(deep=False)
+        for v in as_numbers:
+            data[v] = pd.to_numeric(data[v])
     specs = _classify(data, var_names, cat_set, nn_set, labels, explicit)
     if not specs:
         raise DataError("table_one: no variables to describe.")

@@ -154,7 +154,9 @@ def categorical_test(counts: np.ndarray) -> tuple[float, str]:
         return float(stats.fisher_exact(itab).pvalue), "fisher"
     method = stats.MonteCarloMethod(n_resamples=FISHER_RESAMPLES,
                                     rng=np.random.default_rng(FISHER_SEED))
-    return float(stats.fisher_exact(itab, method=method).pvalue), "fisher_mc"
+    # scipy 1.17 returns a 1-element array (not a scalar) for some sparse R×C tables
+    pvalue = np.ravel(stats.fisher_exact(itab, method=method).pvalue)[0]
+    return float(pvalue), "fisher_mc"
 
 
 def _pairs(n_groups: int, valid: np.ndarray) -> list[tuple[int, int]]:

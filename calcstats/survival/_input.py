@@ -70,6 +70,16 @@ def _require_columns(data: pd.DataFrame, names: list[str]) -> None:
         )
 
 
+def _row(data: pd.DataFrame, pos: int) -> str:
+    """The index label of row ``pos``, as the user would type it (``0``, not ``np.int64(0)``)."""
+    label = data.index[pos]
+    if isinstance(label, tuple):
+        label = tuple(x.item() if isinstance(x, np.generic) else x for x in label)
+    elif isinstance(label, np.generic):
+        label = label.item()
+    return repr(label)
+
+
 def _numeric(data: pd.DataFrame, column: str) -> np.ndarray:
     col = data[column]
     if pd.api.types.is_bool_dtype(col):
@@ -84,7 +94,7 @@ def _numeric(data: pd.DataFrame, column: str) -> np.ndarray:
     if bad.size:
         raise DataError(
             f"column {column!r} has {bad.size} missing value(s) (first at row "
-            f"{data.index[bad[0]]!r}); drop or impute these rows before the analysis."
+            f"{_row(data, bad[0])}); drop or impute these rows before the analysis."
         )
     return values
 
@@ -95,13 +105,13 @@ def _time(data: pd.DataFrame, column: str) -> np.ndarray:
     if bad.size:
         raise DataError(
             f"column {column!r} has {bad.size} infinite value(s) (first at row "
-            f"{data.index[bad[0]]!r}); follow-up times must be finite."
+            f"{_row(data, bad[0])}); follow-up times must be finite."
         )
     bad = np.flatnonzero(t < 0)
     if bad.size:
         raise DataError(
             f"column {column!r} has {bad.size} negative time(s) (first: {float(t[bad[0]]):g} at "
-            f"row {data.index[bad[0]]!r}); times count from the index date and must be >= 0."
+            f"row {_row(data, bad[0])}); times count from the index date and must be >= 0."
         )
     return t
 
@@ -112,7 +122,7 @@ def _codes(data: pd.DataFrame, column: str) -> np.ndarray:
     if frac.size:
         raise DataError(
             f"column {column!r} must hold 0 (censored) and positive integer event codes, "
-            f"found {float(e[frac[0]]):g} at row {data.index[frac[0]]!r}."
+            f"found {float(e[frac[0]]):g} at row {_row(data, frac[0])}."
         )
     return e.astype(np.int64)
 
@@ -129,7 +139,7 @@ def _factorize(data: pd.DataFrame, names: list[str], what: str) -> tuple[np.ndar
             where = np.flatnonzero(col.isna().to_numpy())
             raise DataError(
                 f"{what} column {name!r} has {where.size} missing value(s) (first at row "
-                f"{data.index[where[0]]!r}); drop these rows or give them their own level."
+                f"{_row(data, where[0])}); drop these rows or give them their own level."
             )
         try:
             codes, levels = pd.factorize(col, sort=True)
@@ -190,7 +200,7 @@ def prepare(
         if bad.size:
             raise DataError(
                 f"weights column {weights!r} must be finite and >= 0, found {w[bad[0]]!r} at "
-                f"row {data.index[bad[0]]!r}."
+                f"row {_row(data, bad[0])}."
             )
     return SurvData(
         time=t,
