@@ -8,7 +8,8 @@ times.
 
 Dates
 -----
-Accepted per value: ISO ``2021-03-04`` (with or without a time, which is dropped),
+Accepted per value: ISO ``2021-03-04`` (with or without a time, which is dropped, and a
+UTC offset such as ``2021-03-04T00:00:00+01:00``, which keeps the local date 2021-03-04),
 ``2021/03/04``, ``20210304``, ``4 Mar 2021`` / ``March 4, 2021`` / ``04MAR2021``,
 ``04.03.2021`` (day first), ``04/03/2021`` or ``04-03-2021`` (day or month first: given by
 ``date_format="dmy"`` or ``"mdy"``, else inferred from the column when some value has a
@@ -115,7 +116,9 @@ def _parse_unique_dates(
 
     if date_format and "%" in date_format:
         fill(todo, _to_dt(txt.where(todo), date_format))
-    iso = txt.str.match(r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
+    # the date part of an ISO timestamp: a UTC offset ("Z", "+01:00") keeps the local date
+    iso = txt.str.match(
+        r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
     if (iso & todo).any():
         fill(iso, pd.to_datetime(txt.where(iso & todo).str[:10].str.replace(
             r"^(\d{4})-(\d{1,2})-(\d{1,2}).*$", r"\1-\2-\3", regex=True),

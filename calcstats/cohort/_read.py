@@ -153,8 +153,21 @@ def _split_column_map(column_map: Mapping[str, Any] | None) -> tuple[dict[str, d
                 "dict {'PatID': 'patient_id'} or per-table dicts keyed by "
                 f"{list(TABLE_NAMES)}."
             )
-        return {t: dict(column_map.get(t, {})) for t in TABLE_NAMES}, False
-    return {t: dict(column_map) for t in TABLE_NAMES}, True
+        maps = {t: dict(column_map.get(t, {})) for t in TABLE_NAMES}
+        flat = False
+    else:
+        maps = {t: dict(column_map) for t in TABLE_NAMES}
+        flat = True
+    for table, mapping in maps.items():
+        bad = {k: v for k, v in mapping.items() if not isinstance(v, str) or not v.strip()}
+        if bad:
+            where = "" if flat else f" (for the {table} table)"
+            raise SchemaError(
+                f"column_map{where} must map each of your column names to a calcstats column "
+                f"name (a non-empty string); got {bad}. Leave a column out of column_map to "
+                "keep its name."
+            )
+    return maps, flat
 
 
 def _canonical_name(col: object, table: str, mapping: Mapping[str, str]) -> str:

@@ -10,7 +10,7 @@ import pytest
 from cohort_tables import valid_tables
 
 import calcstats as cs
-from calcstats._errors import DataWarning
+from calcstats._errors import DataWarning, SchemaError
 from calcstats.cohort._convert import parse_dates
 
 
@@ -95,3 +95,22 @@ def test_orphan_ids_that_lost_leading_zeros_are_named(tmp_path):
     c = cs.read_cohort(tmp_path)
     assert c.patients["patient_id"].tolist() == ["001", "002", "003"]
     assert c.events["patient_id"].tolist() == ["002", "001", "003"]
+
+
+@pytest.mark.parametrize("stamp", ["T00:00:00Z", "T00:30:00+01:00", "T23:00:00-0500",
+                                   " 00:00:00.000", "T08:15"])
+def test_iso_timestamps_with_utc_offsets_keep_the_written_date(stamp):
+    t = valid_tables()
+    t["patients"]["index_date"] = [x + stamp for x in t["patients"]["index_date"]]
+    c = cs.read_cohort(**t)
+    assert c.patients["index_date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2015-03-01", "2016-07-12", "2014-01-10"]
+
+
+@pytest.mark.parametrize("cmap", [{"PatSex": None}, {"PatSex": 3}, {"PatSex": " "},
+                                  {"patients": {"PatSex": None}}])
+def test_column_map_targets_must_be_names(cmap):
+    t = valid_tables()
+    t["patients"] = t["patients"].rename(columns={"sex": "PatSex"})
+    with pytest.raises(SchemaError, match="non-empty string"):
+        cs.read_cohort(**t, column_map=cmap)
