@@ -99,6 +99,10 @@ def group_codes(data: pd.DataFrame, cols: Sequence[str]) -> tuple[np.ndarray, li
     if len(cols) == 1:
         codes, uniq = pd.factorize(data[cols[0]], sort=True)
         return codes.astype(np.int64), list(uniq)
-    grp = data.groupby(list(cols), sort=True, dropna=False).ngroup().to_numpy()
-    return grp.astype(np.int64), sorted(set(map(tuple, data[list(cols)].itertuples(
-        index=False, name=None))))
+    # observed=True: only present combinations (and no pandas FutureWarning); the labels
+    # come from each code's first row, so they match the codes whatever the sort order
+    # (Categoricals sort by category order, not alphabetically)
+    grp = data.groupby(list(cols), sort=True, dropna=False, observed=True).ngroup().to_numpy()
+    _, first = np.unique(grp, return_index=True)
+    labels = list(data[list(cols)].iloc[first].itertuples(index=False, name=None))
+    return grp.astype(np.int64), labels

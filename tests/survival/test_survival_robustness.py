@@ -81,3 +81,17 @@ def test_bool_and_float_coded_events_match_integer_codes(trial):
     k2 = cs.kaplan_meier(trial.assign(dead=trial["dead"].astype(bool)),
                          time="years", event="dead", by="arm").tidy()
     pd.testing.assert_frame_equal(k1, k2)
+
+
+def test_adjusted_curves_with_two_categorical_strata(trial):
+    # stratum labels were sorted alphabetically while the codes followed category order,
+    # so each row got another stratum's baseline hazard (S(5) 0.29 instead of 0.73)
+    b = trial.assign(ed=np.where(trial["edema"] > 0, "yes", "no"))
+    c = b.assign(sex=pd.Categorical(b["sex"], categories=["m", "f"]),
+                 ed=pd.Categorical(b["ed"], categories=["yes", "no"]))
+    plain = cs.cox(b, "age + arm", time="years", event="dead", strata=["sex", "ed"])
+    cat = cs.cox(c, "age + arm", time="years", event="dead", strata=["sex", "ed"])
+    a1 = cs.adjusted_curves(plain, b, variable="arm", times=[2, 5], n_boot=0)
+    a2 = cs.adjusted_curves(cat, c, variable="arm", times=[2, 5], n_boot=0)
+    pd.testing.assert_frame_equal(a1, a2, rtol=1e-10)
+    assert sorted(cat.info["strata_labels"]) == sorted(plain.info["strata_labels"])
