@@ -15,6 +15,7 @@ Value conversion (types, synonyms, strict dates) is in :mod:`calcstats.cohort._c
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -170,11 +171,14 @@ def _split_column_map(column_map: Mapping[str, Any] | None) -> tuple[dict[str, d
     return maps, flat
 
 
+_NAME_SEP = re.compile(r"[\s\-]+")
+
+
 def _canonical_name(col: object, table: str, mapping: Mapping[str, str]) -> str:
     if col in mapping:
         return str(mapping[col])
     text = str(col)
-    key = text.strip().lower()
+    key = _NAME_SEP.sub("_", text.strip().lower())
     if key in TABLES[table].names:
         return key
     return text
@@ -199,6 +203,16 @@ def _rename(df: pd.DataFrame, table: str, mapping: Mapping[str, str], strict: bo
     out = df.copy(deep=False)
     out.columns = new
     return out.reset_index(drop=True)
+
+
+def _index_to_columns(df: pd.DataFrame, table: str, mapping: Mapping[str, str]) -> pd.DataFrame:
+    """Move named index levels that are columns of the table (``patient_id``) into columns."""
+    names = [n for n in df.index.names if n is not None and n not in df.columns]
+    spec = TABLES[table]
+    if names and all(spec.column(_canonical_name(n, table, mapping)) is not None
+                     for n in names):
+        return df.reset_index()
+    return df
 
 
 def read_tables(
@@ -243,7 +257,7 @@ def read_tables(
                 raise SchemaError(
                     f"{name}= must be a pandas DataFrame, got {type(df).__name__}."
                 )
-            raw[name] = df
+            raw[name] = _index_to_columns(df, name, maps[name])
     if flat and column_map:
         present = set()
         for df in raw.values():
@@ -290,8 +304,8 @@ def read_cohort(
     column_map : dict, optional
         Renames your columns to canonical names: one flat dict for all tables
         (``{"PatID": "patient_id"}``) or one per table (``{"patients": {...}}``). Column
-        names that equal a canonical name up to case and surrounding spaces are matched
-        without a map.
+        names that equal a canonical name up to case, surrounding spaces and spaces or
+        hyphens for underscores (``"Patient ID"``) are matched without a map.
     on_error : {"raise", "exclude"}, default "raise"
         ``"raise"``: any problem raises :class:`CohortValidationError` listing all of them.
         ``"exclude"``: drop the affected patients with all their rows; each rule that
@@ -330,6 +344,14 @@ def read_cohort(
     """
     from calcstats.cohort._validate import validate_and_build
 
+    if date_format is not None and (
+        not isinstance(date_format, str)
+        or (date_format not in ("dmy", "mdy") and "%" not in date_format)
+    ):
+        raise SchemaError(
+            f"date_format must be 'dmy', 'mdy' or a strftime format such as '%d/%m/%Y'; got "
+            f"{date_format!r}."
+        )
     if on_error not in ("raise", "exclude"):
         raise SchemaError(f"on_error must be 'raise' or 'exclude', got {on_error!r}.")
     vocab = Vocabularies().extend(vocabularies)

@@ -114,3 +114,44 @@ def test_column_map_targets_must_be_names(cmap):
     t["patients"] = t["patients"].rename(columns={"sex": "PatSex"})
     with pytest.raises(SchemaError, match="non-empty string"):
         cs.read_cohort(**t, column_map=cmap)
+
+
+def test_header_names_with_spaces_or_hyphens_match_canonical_names(tmp_path):
+    t = valid_tables()
+    t["patients"] = t["patients"].rename(columns={
+        "patient_id": "Patient ID", "age_at_index": "Age at index",
+        "last_followup_date": "Last-Followup-Date"})
+    c = cs.read_cohort(**t)
+    assert c.patients["patient_id"].tolist() == ["p1", "p2", "p3"]
+    assert c.patients["age_at_index"].tolist() == [54.0, 61.0, 45.0]
+    t["patients"].to_csv(tmp_path / "patients.csv", index=False)
+    assert cs.read_cohort(tmp_path).patients["last_followup_date"].notna().all()
+
+
+def test_patient_id_held_in_the_dataframe_index():
+    t = valid_tables()
+    t["patients"] = t["patients"].set_index("patient_id")
+    t["events"] = t["events"].set_index(["patient_id", "event"])
+    c = cs.read_cohort(**t)
+    assert c.patients["patient_id"].tolist() == ["p1", "p2", "p3"]
+    assert c.events["event"].tolist() == ["cirrhosis", "varices", "liver_transplant", "death"]
+    # an unnamed or non-schema index is not a column
+    t = valid_tables()
+    t["patients"].index = pd.Index(["a", "b", "c"], name="row_label")
+    assert "row_label" not in cs.read_cohort(**t).patients.columns
+
+
+@pytest.mark.parametrize("fmt", ["xyz", "DMY ", 5])
+def test_unknown_date_format_is_rejected_even_without_ambiguous_dates(fmt):
+    with pytest.raises(SchemaError, match="date_format must be"):
+        cs.read_cohort(**valid_tables(), date_format=fmt)
+
+
+def test_cli_rejects_unknown_date_format(tmp_path, capsys):
+    from calcstats.__main__ import main
+
+    for name, df in valid_tables().items():
+        df.to_csv(tmp_path / f"{name}.csv", index=False)
+    assert main(["validate", str(tmp_path)]) == 0
+    assert main(["validate", str(tmp_path), "--date-format", "xyz"]) == 2
+    assert "date_format must be" in capsys.readouterr().err
