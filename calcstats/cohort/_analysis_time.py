@@ -46,7 +46,7 @@ their ``survival_table`` time.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from numbers import Real
 from typing import Any
@@ -103,6 +103,12 @@ def _check_names(
         raise SchemaError(f"{caller}: outcome must be an event name (str), got {outcome!r}.")
     if isinstance(competing, str):
         competing = (competing,)
+    if isinstance(competing, Set | Mapping) and len(competing) > 1:
+        raise SchemaError(
+            f"{caller}: competing must be a list or tuple, not a {type(competing).__name__}: "
+            "status codes 2, 3, ... follow its order, which a set does not keep; write e.g. "
+            f"competing={sorted(map(str, competing))!r}."
+        )
     try:
         competing = tuple(competing)
     except TypeError:

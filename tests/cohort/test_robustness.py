@@ -155,3 +155,15 @@ def test_cli_rejects_unknown_date_format(tmp_path, capsys):
     assert main(["validate", str(tmp_path)]) == 0
     assert main(["validate", str(tmp_path), "--date-format", "xyz"]) == 2
     assert "date_format must be" in capsys.readouterr().err
+
+
+def test_competing_as_a_set_is_rejected_because_status_codes_follow_its_order():
+    c = cs.read_cohort(**valid_tables())
+    with pytest.raises(SchemaError, match="list or tuple"):
+        c.survival_table(outcome="cirrhosis", competing={"death", "liver_transplant"})
+    with pytest.raises(SchemaError, match="list or tuple"):
+        c.counting_process_table(outcome="cirrhosis",
+                                 competing={"death": 1, "liver_transplant": 2})
+    # one competing event has one order
+    st = c.survival_table(outcome="varices", competing={"death"})
+    assert st["status"].tolist() == [1, 0, 2]
