@@ -223,10 +223,14 @@ def incidence_rate(
         frame = pd.DataFrame({"events": [int(d.sum())], "person_time": [float(t.sum())]})
     frame["events"] = frame["events"].astype(np.int64)
     if (frame["person_time"] <= 0).any():
-        bad = frame.loc[frame["person_time"] <= 0, gcols].to_dict("records")
+        if gcols:
+            bad = frame.loc[frame["person_time"] <= 0, gcols].to_dict("records")
+            where, fix = f"in group(s) {bad}", "Check the time column or drop those groups."
+        else:
+            where, fix = f"in {time!r}", "Check the time column."
         raise DataError(
-            f"incidence_rate: zero total person-time in group(s) {bad}; a rate needs positive "
-            "follow-up. Check the time column or drop those groups."
+            f"incidence_rate: zero total person-time {where}; a rate needs positive "
+            f"follow-up. {fix}"
         )
     lo, hi = poisson_exact_interval(frame["events"].to_numpy(), conf_level=level)
     scale = float(per) / frame["person_time"].to_numpy()

@@ -37,3 +37,9 @@ def test_negative_person_time_message_shows_plain_values(trial):
     with pytest.raises(DataError, match=r"first at row 2: -1\)") as err:
         cs.incidence_rate(d, time="years", event="death")
     assert "np." not in str(err.value)
+
+
+def test_zero_person_time_without_by_names_the_column(trial):
+    with pytest.raises(DataError, match=r"zero total person-time in 'years'") as err:
+        cs.incidence_rate(trial.assign(years=0.0), time="years", event="death")
+    assert "[]" not in str(err.value)
