@@ -131,6 +131,10 @@ class ModelResult:
         level = self.conf_level if conf_level is None else check_conf_level(conf_level)
         if exponentiate is None:
             exponentiate = self.ratio_measure is not None
+        elif not isinstance(exponentiate, (bool, np.bool_)):  # "False" would be truthy
+            raise CalcstatsError(
+                f"exponentiate must be True, False or None, got {exponentiate!r}."
+            )
         stat, p = self._test()
         low, high = self._conf_int(level)
         est = self.params.to_numpy(dtype=float)

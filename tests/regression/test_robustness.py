@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import calcstats as cs
-from calcstats._errors import ConvergenceError, SchemaError
+from calcstats._errors import CalcstatsError, ConvergenceError, SchemaError
 
 
 def test_object_column_of_numbers_is_refused_not_dummy_coded(pbc):
@@ -52,3 +53,19 @@ def test_nullable_dtypes_match_numpy_dtypes(pbc):
     a = cs.logistic(d, "dead ~ age + sex").tidy()
     b = cs.logistic(n, "dead ~ age + sex").tidy()
     pd.testing.assert_frame_equal(a, b, rtol=1e-10)
+
+
+def test_tidy_options(pbc):
+    fit = cs.logistic(pbc.dropna(subset=["trt"]), "dead ~ age")
+    with pytest.raises(CalcstatsError, match="exponentiate must be True, False or None"):
+        fit.tidy(exponentiate="False")  # a truthy string used to exponentiate
+    log_scale = fit.tidy(exponentiate=False)
+    odds = fit.tidy()
+    assert list(log_scale.columns) == list(odds.columns)
+    assert odds["estimate"].iloc[1] == pytest.approx(np.exp(log_scale["estimate"].iloc[1]))
+    narrow = fit.tidy(conf_level=0.9)
+    assert list(narrow.columns) == list(odds.columns)
+    assert narrow["conf_low"].iloc[1] > odds["conf_low"].iloc[1]
+    assert narrow["conf_high"].iloc[1] < odds["conf_high"].iloc[1]
+    refit = cs.logistic(pbc.dropna(subset=["trt"]), "dead ~ age", conf_level=0.9).tidy()
+    pd.testing.assert_frame_equal(narrow, refit)
