@@ -160,8 +160,8 @@ class _Checker:
             x = df[col].to_numpy(dtype=float)
             ok_lo = x >= lo if lo_inc else x > lo
             ok_hi = x <= hi if hi_inc else x < hi
-            bad = ~np.isnan(x) & ~(ok_lo & ok_hi)
-            rng = (f"{'≥' if lo_inc else '>'} {lo:g}" if np.isinf(hi)
+            bad = ~np.isnan(x) & (~(ok_lo & ok_hi) | np.isinf(x))  # inf is never measured
+            rng = (f"finite and {'≥' if lo_inc else '>'} {lo:g}" if np.isinf(hi)
                    else f"in [{lo:g}, {hi:g}]")
             self.add(table, bad, col, x, "out_of_range", f"is impossible: it must be {rng}",
                      "correct the value (check its unit) or leave it empty if unknown")

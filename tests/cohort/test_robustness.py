@@ -167,3 +167,18 @@ def test_competing_as_a_set_is_rejected_because_status_codes_follow_its_order():
     # one competing event has one order
     st = c.survival_table(outcome="varices", competing={"death"})
     assert st["status"].tolist() == [1, 0, 2]
+
+
+@pytest.mark.parametrize(("table", "column", "value"), [
+    ("findings", "size_mm", np.inf), ("findings", "size_mm", "inf"),
+    ("patients", "bilirubin_mg_dl", np.inf), ("patients", "bmi", "Infinity"),
+    ("patients", "age_at_index", -np.inf)])
+def test_infinite_measurements_are_impossible(table, column, value):
+    t = valid_tables()
+    t[table][column] = t[table][column].astype(object) if column in t[table] else None
+    t[table].loc[0, column] = value
+    with pytest.raises(cs.CohortValidationError) as err:
+        cs.read_cohort(**t)
+    pr = err.value.problems
+    assert pr[["table", "row", "column", "rule"]].values.tolist() == [
+        [table, 0, column, "out_of_range"]]
