@@ -37,7 +37,21 @@ NA_STRINGS = ["", "#N/A", "#N/A N/A", "#NA", "<NA>", "N/A", "NA", "NULL", "NaN",
 
 # --------------------------------------------------------------------------- reading files
 def _find_file(folder: Path, name: str) -> Path | None:
-    found = [folder / f"{name}{ext}" for ext in EXTENSIONS if (folder / f"{name}{ext}").exists()]
+    """The file of one table: ``name`` + a supported extension, matched ignoring case.
+
+    A file named like the table but with another extension (``events.xls``) is an error,
+    never a silently absent table.
+    """
+    candidates = [p for p in folder.iterdir()
+                  if p.is_file() and p.name.lower().split(".", 1)[0] == name]
+    found = [p for p in candidates if p.name.lower() in {name + ext for ext in EXTENSIONS}]
+    other = [p for p in candidates if p not in found]
+    if other and not found:
+        raise SchemaError(
+            f"folder {str(folder)!r} holds {[p.name for p in other]} for the {name} table, but "
+            f"calcstats reads only {', '.join(EXTENSIONS)} files; save the table as one of "
+            "these (e.g. .xlsx or CSV UTF-8), or read it yourself and pass a DataFrame."
+        )
     if len(found) > 1:
         raise SchemaError(
             f"folder {str(folder)!r} holds several files for the {name} table: "

@@ -182,3 +182,22 @@ def test_infinite_measurements_are_impossible(table, column, value):
     pr = err.value.problems
     assert pr[["table", "row", "column", "rule"]].values.tolist() == [
         [table, 0, column, "out_of_range"]]
+
+
+def test_table_files_are_found_ignoring_case_and_other_formats_are_not_silently_absent(
+        tmp_path):
+    t = valid_tables()
+    t["patients"].to_csv(tmp_path / "Patients.CSV", index=False)
+    t["events"].to_csv(tmp_path / "EVENTS.csv", index=False)
+    c = cs.read_cohort(tmp_path)
+    assert len(c.patients) == 3 and len(c.events) == 4
+    # an events table in a format calcstats does not read must not vanish silently
+    (tmp_path / "EVENTS.csv").rename(tmp_path / "events.xls")
+    with pytest.raises(SchemaError, match=r"events\.xls"):
+        cs.read_cohort(tmp_path)
+    # a backup next to the real file is ignored
+    t["events"].to_csv(tmp_path / "events.csv", index=False)
+    assert len(cs.read_cohort(tmp_path).events) == 4
+    (tmp_path / "patients.xlsx").write_bytes(b"")
+    with pytest.raises(SchemaError, match="several files for the patients table"):
+        cs.read_cohort(tmp_path)
