@@ -30,6 +30,7 @@ from calcstats._errors import DataError, DataWarning, SchemaError
 __all__ = [
     "Design",
     "build_design",
+    "check_empty_terms",
     "check_object_numbers",
     "design_for_new_data",
     "formula_variables",
@@ -215,11 +216,12 @@ _NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "decima
 
 
 def check_object_numbers(data: pd.DataFrame, variables: Sequence[str], formula: str) -> None:
-    """Refuse formula columns that hold numbers in an ``object`` column.
+    """Refuse formula columns that a formula would silently code as categories.
 
     patsy codes an ``object`` column as categorical, so ``age`` read in as objects would
-    silently become one dummy per distinct age. Raise :class:`~calcstats.SchemaError`
-    naming the column and the conversion instead.
+    become one dummy per distinct age; dates and durations likewise become one dummy per
+    date (or no column at all). Raise :class:`~calcstats.SchemaError` naming the column
+    and the conversion instead.
     """
     for v in variables:
         s = data[v]
@@ -230,6 +232,33 @@ def check_object_numbers(data: pd.DataFrame, variables: Sequence[str], formula: 
                 f"levels). Convert it first: data[{v!r}] = pd.to_numeric(data[{v!r}]) "
                 "(then write C(...) around it if you do mean it as categorical)."
             )
+        if (pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s)
+                or isinstance(s.dtype, pd.PeriodDtype)):
+            raise SchemaError(
+                f"column {v!r} in formula {formula!r} holds dates or durations ({s.dtype}), "
+                "which a formula would code as one category per value. Use a number derived "
+                "from it instead, e.g. age in years or calendar year."
+            )
+
+
+def check_empty_terms(info: patsy.DesignInfo, formula: str) -> None:
+    """Refuse formula terms that produced no design column.
+
+    A categorical variable with a single level in the analysed rows gives no column under
+    treatment coding, so the term would silently vanish from the model (R stops with
+    "contrasts can be applied only to factors with 2 or more levels").
+    """
+    empty = [
+        _clean_name(name)
+        for name, sl in info.term_name_slices.items()
+        if name != "Intercept" and sl.stop == sl.start
+    ]
+    if empty:
+        raise DataError(
+            f"term(s) {', '.join(map(repr, empty))} of formula {formula!r} give no covariate "
+            "column: the variable takes a single value (one level) in the analysed rows. "
+            "Drop the term, or check the filtering that left it constant."
+        )
 
 
 def _patsy_column(s: pd.Series) -> object:
@@ -313,6 +342,7 @@ def build_design(
     except patsy.PatsyError as exc:
         raise SchemaError(f"cannot build the design of formula {formula!r}: {exc}") from None
     info = mat.design_info
+    check_empty_terms(info, formula)
     X = np.asarray(mat, dtype=float)
     keep = _formula_order(info, formula)
     X = X[:, keep]

@@ -18,7 +18,7 @@ import pandas as pd
 import patsy
 
 from calcstats._errors import DataError, DataWarning, SchemaError
-from calcstats._formula import check_object_numbers
+from calcstats._formula import check_empty_terms, check_object_numbers
 
 __all__ = ["Design", "build_design", "design_for", "term_columns"]
 
@@ -119,6 +119,7 @@ def build_design(
         )
     outcome = str(y.columns[0])
     frame = df.loc[rows]
+    check_empty_terms(X.design_info, formula)
     _check_covariates(X, formula)
     w = g = off = None
     if weights is not None:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import calcstats as cs
-from calcstats._errors import CalcstatsError, ConvergenceError, SchemaError
+from calcstats._errors import CalcstatsError, ConvergenceError, DataError, SchemaError
 
 
 def test_object_column_of_numbers_is_refused_not_dummy_coded(pbc):
@@ -69,3 +69,13 @@ def test_tidy_options(pbc):
     assert narrow["conf_high"].iloc[1] < odds["conf_high"].iloc[1]
     refit = cs.logistic(pbc.dropna(subset=["trt"]), "dead ~ age", conf_level=0.9).tidy()
     pd.testing.assert_frame_equal(narrow, refit)
+
+
+def test_single_level_term_and_dates_are_refused(pbc):
+    d = pbc.dropna(subset=["trt"])
+    # a one-level factor used to vanish from the model (only the intercept was fitted)
+    with pytest.raises(DataError, match=r"term\(s\) 'site'.*single value"):
+        cs.logistic(d.assign(site="A"), "dead ~ site")
+    with pytest.raises(SchemaError, match=r"'entry'.*dates.*derived"):
+        cs.logistic(d.assign(entry=pd.Timestamp("2020-01-01") + pd.to_timedelta(d["id"], "D")),
+                    "dead ~ entry")

@@ -95,3 +95,15 @@ def test_adjusted_curves_with_two_categorical_strata(trial):
     a2 = cs.adjusted_curves(cat, c, variable="arm", times=[2, 5], n_boot=0)
     pd.testing.assert_frame_equal(a1, a2, rtol=1e-10)
     assert sorted(cat.info["strata_labels"]) == sorted(plain.info["strata_labels"])
+
+
+def test_single_level_term_and_dates_are_refused(trial):
+    women = trial[trial["sex"] == "f"]
+    # C(sex) has one level among women: it used to drop silently out of the model
+    with pytest.raises(DataError, match=r"term\(s\) 'C\(sex\)'.*single value"):
+        cs.cox(women, "C(sex) + age", time="years", event="dead")
+    with pytest.raises(DataError, match=r"term\(s\) 'site'"):
+        cs.fine_gray(trial.assign(site="A"), "site", time="years", event="status", cause=2)
+    with pytest.raises(SchemaError, match=r"'entry'.*dates"):
+        cs.cox(trial.assign(entry=pd.Timestamp("2020-01-01")), "entry + age",
+               time="years", event="dead")
