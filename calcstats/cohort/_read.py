@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from calcstats._errors import CalcstatsError, DataWarning, SchemaError
@@ -284,9 +285,44 @@ def read_tables(
                 "spelling (column names are case-sensitive in column_map)."
             )
     return {
-        name: None if df is None else _rename(df, name, maps[name], strict=not flat)
+        name: None if df is None else _drop_empty_rows(
+            _rename(df, name, maps[name], strict=not flat), name)
         for name, df in raw.items()
     }
+
+
+def _empty_rows(df: pd.DataFrame) -> np.ndarray:
+    """Rows whose every cell is NA or blank text; columns with cheap NA checks go first."""
+    from calcstats.cohort._convert import _blank
+
+    empty = np.ones(len(df), dtype=bool)
+    cols = [df.iloc[:, i] for i in range(df.shape[1])]
+    for col in sorted(cols, key=lambda c: c.dtype == object):
+        if not empty.any():
+            break
+        empty[empty] = _blank(col[empty])
+    return empty
+
+
+def _drop_empty_rows(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Drop the completely empty rows at the end of a table, with a DataWarning.
+
+    A CSV exported from a spreadsheet often ends with lines of bare commas; they hold
+    nothing to validate (pandas' Excel reader already skips them). Empty rows between data
+    rows are kept (reported as missing values) so that row numbers in problems stay those
+    of the table given.
+    """
+    if not len(df) or not len(df.columns) or not _empty_rows(df.iloc[-1:]).all():
+        return df
+    empty = _empty_rows(df)
+    n_keep = len(df) - int(np.argmin(empty[::-1])) if not empty.all() else 0
+    rows = np.arange(n_keep, len(df))
+    warnings.warn(
+        f"{table}: {len(rows)} completely empty row(s) at the end of the table ignored "
+        f"(rows {rows[0]}–{rows[-1]}).",
+        DataWarning, stacklevel=4,
+    )
+    return df.iloc[:n_keep].reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------- read_cohort

@@ -201,3 +201,35 @@ def test_table_files_are_found_ignoring_case_and_other_formats_are_not_silently_
     (tmp_path / "patients.xlsx").write_bytes(b"")
     with pytest.raises(SchemaError, match="several files for the patients table"):
         cs.read_cohort(tmp_path)
+
+
+def _with_blank_rows(df: pd.DataFrame, at: list[int]) -> pd.DataFrame:
+    rows = [r for _, r in df.astype(object).iterrows()]
+    for i in at:
+        rows.insert(i, pd.Series([None] + [" "] * (df.shape[1] - 1), index=df.columns))
+    return pd.DataFrame(rows).reset_index(drop=True)
+
+
+def test_trailing_empty_rows_are_ignored_with_a_warning(tmp_path):
+    t = valid_tables()
+    t["events"] = _with_blank_rows(t["events"], [4, 5])
+    with pytest.warns(DataWarning, match=r"events: 2 completely empty row\(s\) at the end"):
+        c = cs.read_cohort(**t)
+    assert len(c.events) == 4
+    # a CSV ending in lines of commas
+    t = valid_tables()
+    for name, df in t.items():
+        df.to_csv(tmp_path / f"{name}.csv", index=False)
+    with open(tmp_path / "patients.csv", "a") as fh:
+        fh.write(",,,,,,,,,\n,,,,,,,,,\n")
+    with pytest.warns(DataWarning, match="patients: 2 completely empty"):
+        assert len(cs.read_cohort(tmp_path).patients) == 3
+
+
+def test_empty_rows_between_data_rows_are_problems_at_their_row():
+    t = valid_tables()
+    t["events"] = _with_blank_rows(t["events"], [1])
+    with pytest.raises(cs.CohortValidationError) as err:
+        cs.read_cohort(**t)
+    pr = err.value.problems
+    assert set(pr["row"]) == {1} and set(pr["rule"]) == {"missing_value"}
