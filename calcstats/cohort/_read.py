@@ -120,6 +120,21 @@ def _read_csv_as(path: Path, table: str, mapping: Mapping[str, str], encoding: s
                        na_values=NA_STRINGS, **opts)
 
 
+def _read_xlsx(path: Path, table: str) -> pd.DataFrame:
+    """The sheet named like the table, else the only sheet, else the first (with a warning)."""
+    with pd.ExcelFile(path) as book:
+        sheets = book.sheet_names
+        named = [s for s in sheets if str(s).strip().lower() == table]
+        sheet = named[0] if named else sheets[0]
+        if not named and len(sheets) > 1:
+            warnings.warn(
+                f"{str(path)!r} has {len(sheets)} sheets {sheets}; calcstats read the first, "
+                f"{sheet!r}. Name the sheet {table!r} or keep one sheet per file.",
+                DataWarning, stacklevel=5,
+            )
+        return book.parse(sheet)
+
+
 def _read_file(path: Path, table: str, mapping: Mapping[str, str]) -> pd.DataFrame:
     ext = path.suffix.lower()
     try:
@@ -128,7 +143,7 @@ def _read_file(path: Path, table: str, mapping: Mapping[str, str]) -> pd.DataFra
         if ext == ".parquet":
             return pd.read_parquet(path)
         if ext == ".xlsx":
-            return pd.read_excel(path)
+            return _read_xlsx(path, table)
         if ext == ".dta":
             return pd.read_stata(path)
         if ext == ".sas7bdat":

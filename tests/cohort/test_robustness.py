@@ -233,3 +233,17 @@ def test_empty_rows_between_data_rows_are_problems_at_their_row():
         cs.read_cohort(**t)
     pr = err.value.problems
     assert set(pr["row"]) == {1} and set(pr["rule"]) == {"missing_value"}
+
+
+def test_excel_workbooks_with_several_sheets(tmp_path):
+    t = valid_tables()
+    notes = pd.DataFrame({"note": ["exported 2024-01-02"]})
+    with pd.ExcelWriter(tmp_path / "patients.xlsx") as xw:
+        notes.to_excel(xw, sheet_name="README", index=False)
+        t["patients"].to_excel(xw, sheet_name="Patients", index=False)
+    assert cs.read_cohort(tmp_path).patients["patient_id"].tolist() == ["p1", "p2", "p3"]
+    with pd.ExcelWriter(tmp_path / "patients.xlsx") as xw:
+        t["patients"].to_excel(xw, sheet_name="data", index=False)
+        notes.to_excel(xw, sheet_name="README", index=False)
+    with pytest.warns(DataWarning, match="has 2 sheets"):
+        assert len(cs.read_cohort(tmp_path).patients) == 3
