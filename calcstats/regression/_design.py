@@ -18,9 +18,12 @@ import pandas as pd
 import patsy
 
 from calcstats._errors import DataError, DataWarning, SchemaError
-from calcstats._formula import check_empty_terms, check_object_numbers
+from calcstats._formula import _FUNCTIONS, check_empty_terms, check_object_numbers
 
 __all__ = ["Design", "build_design", "design_for", "term_columns"]
+
+# as in the survival formulas: log(bili) etc. work without the np. prefix (np.log too)
+_EVAL_ENV = patsy.EvalEnvironment([{k: v for k, v in _FUNCTIONS.items() if k not in ("cr", "cc")}])
 
 
 @dataclass
@@ -80,7 +83,8 @@ def build_design(
     check_object_numbers(df, used, formula)
     sub = _as_categoricals(df.loc[keep], used)
     try:
-        y, X = patsy.dmatrices(formula, sub, return_type="dataframe", NA_action="drop")
+        y, X = patsy.dmatrices(formula, sub, return_type="dataframe", NA_action="drop",
+                               eval_env=_EVAL_ENV)
     except patsy.PatsyError as err:
         msg = str(err).splitlines()[0]
         m = re.search(r"specified level (.+) not found", msg)

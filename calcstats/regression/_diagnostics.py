@@ -25,7 +25,7 @@ from scipy import special, stats
 
 from calcstats._errors import CalcstatsError, DataError, SchemaError
 from calcstats._result import TestResult, check_conf_level
-from calcstats.regression._design import design_for
+from calcstats.regression._design import _EVAL_ENV, design_for
 from calcstats.regression._results import RegressionResult
 
 __all__ = ["auc", "calibration", "hosmer_lemeshow", "vif"]
@@ -61,7 +61,8 @@ def vif(data: pd.DataFrame | RegressionResult, formula: str | None = None) -> pd
             raise SchemaError("vif(data, formula): give a formula such as '~ age + C(sex)'.")
         rhs = formula.split("~", 1)[-1]
         try:
-            X = patsy.dmatrix(rhs, data, return_type="dataframe", NA_action="drop")
+            X = patsy.dmatrix(rhs, data, return_type="dataframe", NA_action="drop",
+                              eval_env=_EVAL_ENV)
         except patsy.PatsyError as err:
             raise DataError(f"vif(): {str(err).splitlines()[0]}") from None
     else:

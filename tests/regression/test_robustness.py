@@ -79,3 +79,14 @@ def test_single_level_term_and_dates_are_refused(pbc):
     with pytest.raises(SchemaError, match=r"'entry'.*dates.*derived"):
         cs.logistic(d.assign(entry=pd.Timestamp("2020-01-01") + pd.to_timedelta(d["id"], "D")),
                     "dead ~ entry")
+
+
+def test_numpy_functions_without_prefix_as_in_survival_formulas(pbc):
+    d = pbc.dropna(subset=["trt"])
+    bare = cs.logistic(d, "dead ~ age + log(bili)")
+    prefixed = cs.logistic(d, "dead ~ age + np.log(bili)")
+    assert list(bare.params.index) == ["Intercept", "age", "log(bili)"]
+    np.testing.assert_allclose(bare.params.to_numpy(), prefixed.params.to_numpy(), rtol=1e-12)
+    v1 = cs.vif(d, "~ age + log(bili) + albumin")
+    v2 = cs.vif(d, "~ age + np.log(bili) + albumin")
+    np.testing.assert_allclose(v1["vif"].to_numpy(), v2["vif"].to_numpy(), rtol=1e-12)
