@@ -203,7 +203,17 @@ class Cohort:
             raise CalcstatsError("exclude: give a non-empty reason= (it is shown in the flow).")
         sel = query_or_mask
         if callable(sel) and not isinstance(sel, pd.Series | np.ndarray):
-            sel = sel(self._patients)
+            try:
+                sel = sel(self._patients)
+            except CalcstatsError:
+                raise
+            except Exception as exc:  # the user's function: name it, keep its traceback
+                raise CalcstatsError(
+                    f"exclude: the function given as query_or_mask raised "
+                    f"{type(exc).__name__}: {exc}. It receives cohort.patients (columns "
+                    f"{list(self._patients.columns)}) and must return one True/False per "
+                    "patient."
+                ) from exc
         if isinstance(sel, str):
             mask = self._query_mask(sel)
         elif isinstance(sel, pd.Series):

@@ -247,3 +247,12 @@ def test_excel_workbooks_with_several_sheets(tmp_path):
         notes.to_excel(xw, sheet_name="README", index=False)
     with pytest.warns(DataWarning, match="has 2 sheets"):
         assert len(cs.read_cohort(tmp_path).patients) == 3
+
+
+def test_exclude_with_a_failing_function_names_it():
+    c = cs.read_cohort(**valid_tables())
+    with pytest.raises(cs.CalcstatsError, match="raised AttributeError") as err:
+        c.exclude(lambda p: p.agee > 18, reason="adults")
+    assert isinstance(err.value.__cause__, AttributeError)
+    assert c.exclude(lambda p: p["age_at_index"] > 50, reason="over 50").patients[
+        "patient_id"].tolist() == ["p3"]
