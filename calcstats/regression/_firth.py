@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import special, stats
 
 from calcstats._errors import ConvergenceWarning
 from calcstats.regression._design import Design
+from calcstats.regression._profile import profile_limit
 from calcstats.regression._results import LogisticResult
 
 __all__ = ["FirthLogisticResult", "fit_firth"]
@@ -124,21 +125,12 @@ class FirthLogisticResult(LogisticResult):
                 start["b"] = b
                 return 2.0 * (self.loglik - ll) - q
 
+            def restart(start: dict = start) -> None:
+                start["b"] = bh
+
             for side, out in ((-1, low), (1, high)):
-                start["b"] = bh
-                width = max(se[j], 1e-3)
-                edge = bh[j] + side * width
-                for _ in range(60):
-                    if f(edge) > 0:
-                        break
-                    width *= 2
-                    edge = bh[j] + side * width
-                else:
-                    out[j] = side * np.inf
-                    continue
-                start["b"] = bh
-                a, c = sorted((bh[j], edge))
-                out[j] = optimize.brentq(f, a, c, xtol=1e-10, rtol=1e-12)
+                out[j] = profile_limit(f, bh[j], se[j], side=side, min_width=1e-3,
+                                       max_doublings=60, reset=restart)
         self._ci_cache[conf_level] = (low, high)
         return low, high
 

@@ -10,13 +10,14 @@ interpolation (about 1e-4 relative).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import statsmodels.api as sm
 from scipy import optimize, stats
 
-__all__ = ["profile_intervals"]
+__all__ = ["profile_intervals", "profile_limit"]
 
 
 def profile_intervals(result: Any, family: Any, conf_level: float) -> tuple[np.ndarray,
@@ -48,17 +49,41 @@ def profile_intervals(result: Any, family: Any, conf_level: float) -> tuple[np.n
                 ll = res.llf
             return 2.0 * (lmax - ll) - q
 
-        for side, out in ((-1, low), (1, high)):
-            width = max(se[j], 1e-6)
-            edge = bh[j] + side * width
-            for _ in range(40):
-                if dev(edge) > 0:
-                    break
-                width *= 2
-                edge = bh[j] + side * width
-            else:
-                out[j] = side * np.inf
-                continue
-            a, c = sorted((bh[j], edge))
-            out[j] = optimize.brentq(dev, a, c, xtol=1e-10, rtol=1e-12)
+        low[j] = profile_limit(dev, bh[j], se[j], side=-1)
+        high[j] = profile_limit(dev, bh[j], se[j], side=1)
     return low, high
+
+
+def profile_limit(
+    dev: Callable[[float], float],
+    estimate: float,
+    se: float,
+    *,
+    side: int,
+    min_width: float = 1e-6,
+    max_doublings: int = 40,
+    reset: Callable[[], None] | None = None,
+) -> float:
+    """One profile-likelihood limit: the root of ``dev`` on one side of the estimate.
+
+    ``dev(v)`` is the likelihood-ratio statistic minus its chi-square quantile: negative at
+    the estimate and growing away from it. The search steps out from the estimate by the
+    standard error, doubling until ``dev`` turns positive, then solves with Brent's method.
+    Returns ``±inf`` when no sign change is found (an unbounded limit, e.g. separation).
+    ``reset`` is called before each search (to restart warm-started profile fits).
+    """
+    if reset is not None:
+        reset()
+    width = max(se, min_width)
+    edge = estimate + side * width
+    for _ in range(max_doublings):
+        if dev(edge) > 0:
+            break
+        width *= 2
+        edge = estimate + side * width
+    else:
+        return side * np.inf
+    if reset is not None:
+        reset()
+    a, c = sorted((estimate, edge))
+    return optimize.brentq(dev, a, c, xtol=1e-10, rtol=1e-12)
