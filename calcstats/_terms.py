@@ -32,6 +32,12 @@ def _design_info(result: Any) -> Any:
     return info if info is not None else getattr(result, "design_info", None)
 
 
+def _row(variable: str, level: str = "", *, term: str | None = None, reference: bool = False,
+         header: bool = False) -> dict[str, Any]:
+    return {"variable": variable, "level": level, "term": term, "is_reference": reference,
+            "is_header": header}
+
+
 def term_layout(result: Any) -> pd.DataFrame:
     """Rows for a table or forest plot: variables, their levels and reference levels.
 
@@ -62,27 +68,11 @@ def term_layout(result: Any) -> pd.DataFrame:
                     cat = fi
             if cat is None:
                 for c in cols:
-                    rows.append(
-                        {
-                            "variable": variable_name(c),
-                            "level": "",
-                            "term": c,
-                            "is_reference": False,
-                            "is_header": False,
-                        }
-                    )
+                    rows.append(_row(variable_name(c), term=c))
                     seen.add(c)
                 continue
             var = variable_name(term_name)
-            rows.append(
-                {
-                    "variable": var,
-                    "level": "",
-                    "term": None,
-                    "is_reference": False,
-                    "is_header": True,
-                }
-            )
+            rows.append(_row(var, header=True))
             present = {}
             for c in cols:
                 m = _LEVEL.match(c)
@@ -90,15 +80,7 @@ def term_layout(result: Any) -> pd.DataFrame:
                     present[m.group("level")] = c
             for level in cat.categories:
                 key = str(level)
-                rows.append(
-                    {
-                        "variable": var,
-                        "level": key,
-                        "term": present.get(key),
-                        "is_reference": key not in present,
-                        "is_header": False,
-                    }
-                )
+                rows.append(_row(var, key, term=present.get(key), reference=key not in present))
             seen.update(cols)
     for c in params:  # anything the design did not explain (or no design at all)
         if c in seen or c == "Intercept":
@@ -107,32 +89,8 @@ def term_layout(result: Any) -> pd.DataFrame:
         if m:
             var = variable_name(m.group("var"))
             if not any(r["variable"] == var and r["is_header"] for r in rows):
-                rows.append(
-                    {
-                        "variable": var,
-                        "level": "",
-                        "term": None,
-                        "is_reference": False,
-                        "is_header": True,
-                    }
-                )
-            rows.append(
-                {
-                    "variable": var,
-                    "level": m.group("level"),
-                    "term": c,
-                    "is_reference": False,
-                    "is_header": False,
-                }
-            )
+                rows.append(_row(var, header=True))
+            rows.append(_row(var, m.group("level"), term=c))
         else:
-            rows.append(
-                {
-                    "variable": variable_name(c),
-                    "level": "",
-                    "term": c,
-                    "is_reference": False,
-                    "is_header": False,
-                }
-            )
+            rows.append(_row(variable_name(c), term=c))
     return pd.DataFrame(rows, columns=["variable", "level", "term", "is_reference", "is_header"])
