@@ -19,13 +19,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import patsy
-import statsmodels.api as sm
 from scipy import special, stats
 
+from calcstats._design import build_design
 from calcstats._errors import CalcstatsError, DataError, SchemaError
 from calcstats._result import TestResult, check_conf_level
-from calcstats.regression._design import _EVAL_ENV, design_for
+from calcstats.regression._glm import LOGIT
+from calcstats.regression._glmfit import fit_glm
 from calcstats.regression._results import RegressionResult
 
 __all__ = ["auc", "calibration", "hosmer_lemeshow", "vif"]
@@ -60,11 +60,7 @@ def vif(data: pd.DataFrame | RegressionResult, formula: str | None = None) -> pd
         if not isinstance(formula, str):
             raise SchemaError("vif(data, formula): give a formula such as '~ age + C(sex)'.")
         rhs = formula.split("~", 1)[-1]
-        try:
-            X = patsy.dmatrix(rhs, data, return_type="dataframe", NA_action="drop",
-                              eval_env=_EVAL_ENV)
-        except patsy.PatsyError as err:
-            raise DataError(f"vif(): {str(err).splitlines()[0]}") from None
+        X = build_design(data, rhs, response=False, model_name="vif").X
     else:
         raise SchemaError("vif() takes a fitted regression result or a DataFrame and formula.")
     cols = [c for c in X.columns if c != "Intercept"]
@@ -91,7 +87,7 @@ def _binary_predictions(result: Any, data: pd.DataFrame | None, name: str):
         y = result.design.y.to_numpy(dtype=float)
         X = result.design.X.to_numpy(dtype=float)
     else:
-        y, X = design_for(result.design, data, model_name=name)
+        y, X = result.design.outcome_and_matrix(data, model_name=name)
     eta = X @ result.params.to_numpy()
     if result.ratio_measure == "OR":
         p = special.expit(eta)
@@ -216,12 +212,12 @@ def calibration(
         raise CalcstatsError("calibration() needs a logistic regression result.")
     y, _, lp = _binary_predictions(result, data, "calibration")
     one = np.ones((len(y), 1))
-    fi = sm.GLM(y, one, family=sm.families.Binomial(), offset=lp).fit(tol=1e-12)
-    fs = sm.GLM(y, np.column_stack([one, lp]), family=sm.families.Binomial()).fit(tol=1e-12)
+    fi = fit_glm(one, y, family=LOGIT, offset=lp, intercept=0, tol=1e-12)
+    fs = fit_glm(np.column_stack([one, lp]), y, family=LOGIT, intercept=0, tol=1e-12)
     q = stats.norm.ppf(1 - (1 - level) / 2)
     rows = []
-    for name, est, se in (("intercept", fi.params[0], fi.bse[0]),
-                          ("slope", fs.params[1], fs.bse[1])):
+    for name, est, se in (("intercept", fi.coef[0], np.sqrt(fi.cov[0, 0])),
+                          ("slope", fs.coef[1], np.sqrt(fs.cov[1, 1]))):
         rows.append({"term": name, "estimate": float(est), "std_error": float(se),
                      "conf_low": float(est - q * se), "conf_high": float(est + q * se)})
     return pd.DataFrame(rows)

@@ -21,10 +21,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import linalg, special, stats
 
-from calcstats._errors import ConvergenceWarning
-from calcstats.regression._design import Design
+from calcstats._design import Scaling
+from calcstats._errors import ConvergenceError, ConvergenceWarning
+from calcstats._newton import Evaluation, maximise
+from calcstats.regression._frame import ModelFrame
 from calcstats.regression._profile import profile_limit
 from calcstats.regression._results import LogisticResult
 
@@ -32,55 +34,72 @@ __all__ = ["FirthLogisticResult", "fit_firth"]
 
 
 class _FirthProblem:
-    def __init__(self, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> None:
-        self.X, self.y, self.w = X, y, w
+    """Firth's penalised likelihood on the centred, scaled design.
 
-    def pen_loglik(self, b: np.ndarray) -> float:
-        eta = self.X @ b
+    Coefficients go in and out in the original units; the Newton loop runs on
+    ``Z = (X − centre) / scale`` (so an epoch-seconds covariate is as easy as age). A
+    restricted fit that holds some original coefficients fixed (profile likelihood,
+    penalised LR tests) maximises over the affine subspace ``γ = γ₀ + N δ`` of the scaled
+    coefficients that satisfies the restriction, with the full design in the penalty, as
+    logistf's restricted fit.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, w: np.ndarray, intercept: int | None
+                 ) -> None:
+        self.X, self.y, self.w = X, y, w
+        self.intercept = intercept
+        self.sc = Scaling.of(X, intercept=intercept, centre=intercept is not None, weights=w)
+        self.Z = self.sc.apply(X)
+        # Z = X T, so log|Z'WZ| = log|X'WX| + 2 log|det T|: report the penalty of X
+        self._logdet_t = float(np.linalg.slogdet(self.sc.back)[1])
+        self._anchor = np.zeros(X.shape[1])  # scaled estimate of the last full fit
+
+    def _evaluate(self, g: np.ndarray) -> Evaluation:
+        Z = self.Z
+        eta = Z @ g
         p = special.expit(eta)
         W = self.w * p * (1 - p)
-        info = (self.X * W[:, None]).T @ self.X
+        info = (Z * W[:, None]).T @ Z
         sign, logdet = np.linalg.slogdet(info)
         if sign <= 0:
-            return -np.inf
-        ll = np.sum(self.w * (self.y * eta - np.logaddexp(0, eta)))
-        return float(ll + 0.5 * logdet)
+            return Evaluation(float("-inf"), np.zeros(len(g)), info)
+        ll = float(np.sum(self.w * (self.y * eta - np.logaddexp(0, eta)))
+                   + 0.5 * (logdet - 2.0 * self._logdet_t))
+        cov = np.linalg.inv(info)
+        ZW = Z * np.sqrt(W)[:, None]
+        h = np.einsum("ij,jk,ik->i", ZW, cov, ZW)
+        score = Z.T @ (self.w * (self.y - p) + h * (0.5 - p))
+        return Evaluation(ll, score, info)
 
-    def fit(
-        self, start: np.ndarray, fixed: np.ndarray | None = None, *, maxit: int = 200,
-        tol: float = 1e-10,
-    ) -> tuple[np.ndarray, float, bool]:
-        """Maximise the penalised log-likelihood; ``fixed`` is a bool mask of held coefs."""
-        b = start.astype(float).copy()
-        free = np.ones(len(b), dtype=bool) if fixed is None else ~fixed
-        lcur = self.pen_loglik(b)
-        for _ in range(maxit):
-            eta = self.X @ b
-            p = special.expit(eta)
-            W = self.w * p * (1 - p)
-            info = (self.X * W[:, None]).T @ self.X
-            cov = np.linalg.inv(info)
-            XW = self.X * np.sqrt(W)[:, None]
-            h = np.einsum("ij,jk,ik->i", XW, cov, XW)
-            score = self.X.T @ (self.w * (self.y - p) + h * (0.5 - p))
-            delta = np.zeros_like(b)
-            delta[free] = np.linalg.solve(info[np.ix_(free, free)], score[free])
-            mx = np.max(np.abs(delta))
-            if mx > 5:
-                delta *= 5 / mx
-            step = 1.0
-            for _h in range(30):
-                bn = b + step * delta
-                ln = self.pen_loglik(bn)
-                if ln >= lcur - 1e-12:
-                    break
-                step /= 2
-            b, lold, lcur = bn, lcur, ln
-            if np.max(np.abs(step * delta)) < tol and abs(lcur - lold) < tol:
-                return b, lcur, True
-            if np.max(np.abs(score[free])) < tol:
-                return b, lcur, True
-        return b, lcur, False
+    def pen_loglik(self, b: np.ndarray) -> float:
+        return self._evaluate(np.linalg.solve(self.sc.back, b)).loglik
+
+    def fit(self, start: np.ndarray, fixed: np.ndarray | None = None, *, maxit: int = 200,
+            tol: float = 1e-10) -> tuple[np.ndarray, float, bool]:
+        """Maximise the penalised log-likelihood; ``fixed`` is a bool mask of original
+        coefficients held at their values in ``start``."""
+        T = self.sc.back
+        g_start = np.linalg.solve(T, np.asarray(start, dtype=float))
+        if fixed is None or not np.any(fixed):
+            res = maximise(self._evaluate, g_start, max_iter=maxit, tol=tol * 1e-2,
+                           max_step=5.0, what="Firth's logistic regression")
+            self._anchor = res.beta
+            return self.sc.coef(res.beta), res.last.loglik, res.converged
+        mask = np.asarray(fixed, dtype=bool)
+        A = T[mask]
+        null = linalg.null_space(A)
+        # start from the full fit moved onto the restriction (a raw start such as "slope 0,
+        # intercept as fitted" can put η at ±1e9 when a covariate is far from 0)
+        target = np.asarray(start, dtype=float)[mask]
+        g0 = self._anchor + np.linalg.lstsq(A, target - A @ self._anchor, rcond=None)[0]
+
+        def restricted(d: np.ndarray) -> Evaluation:
+            ev = self._evaluate(g0 + null @ d)
+            return Evaluation(ev.loglik, null.T @ ev.score, null.T @ ev.info @ null)
+
+        res = maximise(restricted, np.zeros(null.shape[1]), max_iter=maxit, tol=tol * 1e-2,
+                       max_step=5.0, what="Firth's logistic regression")
+        return self.sc.coef(g0 + null @ res.beta), res.last.loglik, res.converged
 
 
 class FirthLogisticResult(LogisticResult):
@@ -88,16 +107,23 @@ class FirthLogisticResult(LogisticResult):
 
     def __init__(self, *args: Any, problem: _FirthProblem, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.penalized = True
         self._problem = problem
         self._ci_cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}
         self._lr: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _glance_extra(self) -> dict[str, Any]:
+        return {**super()._glance_extra(), "penalized": True}
 
     def _profile(self, j: int, value: float, start: np.ndarray) -> tuple[float, np.ndarray]:
         fixed = np.zeros(len(self.params), dtype=bool)
         fixed[j] = True
         b0 = start.copy()
         b0[j] = value
-        b, ll, _ = self._problem.fit(b0, fixed)
+        try:
+            b, ll, _ = self._problem.fit(b0, fixed)
+        except ConvergenceError:  # so far out that every fitted probability is 0 or 1
+            return float("-inf"), start
         return ll, b
 
     def _test(self) -> tuple[np.ndarray, np.ndarray]:
@@ -123,7 +149,7 @@ class FirthLogisticResult(LogisticResult):
             def f(v: float, j: int = j, start: dict = start) -> float:
                 ll, b = self._profile(j, v, start["b"])
                 start["b"] = b
-                return 2.0 * (self.loglik - ll) - q
+                return min(2.0 * (self.loglik - ll) - q, 1e12)
 
             def restart(start: dict = start) -> None:
                 start["b"] = bh
@@ -135,24 +161,25 @@ class FirthLogisticResult(LogisticResult):
         return low, high
 
 
-def fit_firth(design: Design, conf_level: float) -> FirthLogisticResult:
-    """Fit Firth logistic regression on a prepared design."""
-    X = design.X.to_numpy(dtype=float)
-    y = design.y.to_numpy(dtype=float)
-    w = np.ones_like(y) if design.weights is None else design.weights
-    prob = _FirthProblem(X, y, w)
+def fit_firth(mf: ModelFrame, conf_level: float) -> FirthLogisticResult:
+    """Fit Firth logistic regression on a prepared model frame."""
+    X, y = mf.X, mf.y
+    w = np.ones_like(y) if mf.weights is None else mf.weights
+    prob = _FirthProblem(X, y, w, mf.design.intercept)
     b, ll, ok = prob.fit(np.zeros(X.shape[1]))
     if not ok:
         warnings.warn(
             f"logistic(method='firth'): Newton iterations did not converge for "
-            f"{design.formula!r}; estimates may be inaccurate.",
+            f"{mf.formula!r}; no estimate is reported ('—').",
             ConvergenceWarning,
             stacklevel=3,
         )
     p = special.expit(X @ b)
-    info = (X * (w * p * (1 - p))[:, None]).T @ X
-    names = list(design.X.columns)
-    cov = pd.DataFrame(np.linalg.inv(info), index=names, columns=names)
+    sc = prob.sc
+    Z = prob.Z
+    info = (Z * (w * p * (1 - p))[:, None]).T @ Z
+    names = mf.design.columns
+    cov = sc.cov(np.linalg.inv(info))
     params = pd.Series(b, index=names)
 
     def refit(keep: list[str]) -> Any:
@@ -165,7 +192,7 @@ def fit_firth(design: Design, conf_level: float) -> FirthLogisticResult:
     return FirthLogisticResult(
         params,
         cov,
-        design=design,
+        frame=mf,
         model={"coef": b, "penalized_loglik": ll, "converged": ok},
         method="Firth penalised-likelihood logistic regression",
         loglik=ll,
@@ -173,6 +200,7 @@ def fit_firth(design: Design, conf_level: float) -> FirthLogisticResult:
         se_type="model-based; profile penalised-likelihood CI; penalised LR p",
         conf_level=conf_level,
         refit=refit,
+        converged=ok,
+        nonestimable=None if ok else {c: "the fit did not converge" for c in names},
         problem=prob,
-        extra={"glance": {"penalized": True}},
     )

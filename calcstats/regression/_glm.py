@@ -1,32 +1,29 @@
-"""Generalised linear models: logistic, log-binomial, Poisson, negative binomial, linear.
+"""Generalised linear models: logistic, log-binomial, Poisson, linear.
 
-Fitting is statsmodels' IRLS (``GLM``) and ``OLS``/``WLS``; this module adds what a paper
-needs: exponentiated tidy output, missing-row accounting, separation and convergence
-checks, the log-binomial → modified-Poisson fallback, and MASS::glm.nb's theta.
+Fitting is :func:`calcstats.regression._glmfit.fit_glm` (Fisher scoring on the centred,
+scaled design, shared with the engine path) and least squares by QR on the same scaled
+design; this module adds what a paper needs: exponentiated tidy output, missing-row
+accounting, monotone-likelihood (separation) checks, the log-binomial → modified-Poisson
+fallback. Negative binomial regression lives in ``_negbin.py``.
 
 Standard errors
 ---------------
-* ``robust=True`` (Poisson): sandwich HC0, as R ``sandwich::vcovHC(fit, type="HC0")``.
+* ``robust=True``: sandwich HC0, as R ``sandwich::vcovHC(fit, type="HC0")``.
 * ``cluster=``: cluster-robust sandwich as R ``sandwich::vcovCL(fit, cluster=)`` with its
   defaults: ``cadjust=TRUE`` (factor ``G/(G-1)``) and ``type="HC1"`` for ``lm`` (extra
   ``(n-1)/(n-k)``, as Stata's ``vce(cluster)``) but ``type="HC0"`` for ``glm`` (no extra
   factor). So ``linear`` uses ``G/(G-1)*(n-1)/(n-k)`` and the GLMs ``G/(G-1)``.
-* ``weights=``: prior weights as R ``glm(weights=)`` / ``lm(weights=)``.
-
-Negative binomial regression lives in ``_negbin.py``.
+* ``weights=``: prior weights as R ``glm(weights=)`` / ``lm(weights=)``; zero weights set
+  the row aside (see :mod:`calcstats._validation`).
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
-from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from calcstats._errors import (
     CalcstatsError,
@@ -35,8 +32,10 @@ from calcstats._errors import (
     SeparationWarning,
     SparseDataWarning,
 )
+from calcstats._newton import divergence_report
 from calcstats._result import check_conf_level
-from calcstats.regression._design import Design, build_design
+from calcstats.regression._frame import ModelFrame, model_frame
+from calcstats.regression._glmfit import Family, GlmFit, fit_glm, sandwich
 from calcstats.regression._results import (
     LinearResult,
     LogBinomialResult,
@@ -47,184 +46,108 @@ from calcstats.regression._results import (
 
 __all__ = ["linear", "log_binomial", "logistic", "poisson"]
 
+LOGIT = Family("binomial", "logit")
+LOGBIN = Family("binomial", "log")
+POISSON = Family("poisson", "log")
+
 
 # ---------------------------------------------------------------------------------------
-def _check_binary(design: Design, name: str) -> None:
-    y = design.y.to_numpy(dtype=float)
+def _check_binary(mf: ModelFrame, name: str) -> None:
+    y = mf.y
     bad = ~np.isin(y, (0.0, 1.0))
     if bad.any():
         vals = sorted(set(np.unique(y[bad]).tolist()))[:5]
         raise DataError(
-            f"{name}(): outcome {design.outcome!r} must be 0/1 (or True/False); found values "
+            f"{name}(): outcome {mf.outcome!r} must be 0/1 (or True/False); found values "
             f"{vals}. Recode it, e.g. 'I(stage == 4) ~ ...'."
         )
     if y.min() == y.max():
         raise DataError(
-            f"{name}(): outcome {design.outcome!r} takes the single value {y[0]:g} in all "
+            f"{name}(): outcome {mf.outcome!r} takes the single value {y[0]:g} in all "
             f"{len(y)} analysed rows; there is nothing to model."
         )
 
 
-def _check_counts(design: Design, name: str) -> None:
-    y = design.y.to_numpy(dtype=float)
+def _check_counts(mf: ModelFrame, name: str) -> None:
+    y = mf.y
     if np.any(y < 0) or np.any(np.abs(y - np.round(y)) > 1e-8):
-        raise DataError(
-            f"{name}(): outcome {design.outcome!r} must hold non-negative counts."
-        )
+        raise DataError(f"{name}(): outcome {mf.outcome!r} must hold non-negative counts.")
 
 
-def _cov_spec(design: Design, robust: bool) -> tuple[str, dict[str, Any], str]:
-    if design.groups is not None:
-        kw = {"groups": design.groups, "use_correction": True, "df_correction": True}
-        n_g = int(design.groups.max()) + 1
+def _covariance(mf: ModelFrame, fit: GlmFit, robust: bool) -> tuple[np.ndarray, str]:
+    """Model-based, HC0 or cluster-robust (vcovCL HC0 with G/(G-1)) covariance."""
+    if mf.groups is not None:
+        n_g = int(mf.groups.max()) + 1
         if n_g < 2:
             raise DataError("cluster= needs at least two clusters in the analysed rows.")
-        return "cluster", kw, f"cluster-robust ({n_g} clusters)"
+        cov = fit.robust_cov(mf.X, mf.y, mf.weights, mf.groups, adjust=n_g / (n_g - 1))
+        return cov, f"cluster-robust ({n_g} clusters); G/(G-1) adjustment (vcovCL HC0)"
     if robust:
-        return "HC0", {}, "robust (HC0)"
-    return "nonrobust", {}, "model-based"
+        return fit.robust_cov(mf.X, mf.y, mf.weights), "robust (HC0)"
+    return fit.cov, "model-based"
 
 
-def _glm_fit(
-    design: Design,
-    family: Any,
-    *,
-    robust: bool = False,
-    start: np.ndarray | None = None,
-    offset: np.ndarray | None = None,
-) -> tuple[Any, str, list[str]]:
-    cov_type, cov_kw, se_type = _cov_spec(design, robust)
-    caught: list[str] = []
-    with warnings.catch_warnings(record=True) as rec:
-        warnings.simplefilter("always")
-        model = sm.GLM(
-            design.y,
-            design.X,
-            family=family,
-            offset=design.offset if offset is None else offset,
-            var_weights=design.weights,
-        )
-        res = model.fit(start_params=start, maxiter=100, tol=1e-10, cov_type=cov_type,
-                        cov_kwds=cov_kw or None)
-    if cov_type == "cluster":
-        # statsmodels applies G/(G-1)*(n-1)/(n-k); vcovCL on a glm uses G/(G-1) only
-        n, k = design.X.shape
-        res.calcstats_cov_scale = (n - k) / (n - 1)
-        se_type += "; G/(G-1) adjustment (vcovCL HC0)"
-    for w in rec:
-        if issubclass(w.category, PerfectSeparationWarning):
-            caught.append("separation")
-        elif issubclass(w.category, SMConvergenceWarning):
-            caught.append("convergence")
-        elif issubclass(w.category, RuntimeWarning):
-            caught.append("numerical")
-    if not res.converged:
-        caught.append("convergence")
-    return res, se_type, caught
+def _weighted_sum(mf: ModelFrame, v: np.ndarray) -> float:
+    return float(np.sum(v if mf.weights is None else mf.weights * v))
 
 
-def _weighted_sum(design: Design, v: np.ndarray) -> float:
-    return float(np.sum(v if design.weights is None else design.weights * v))
+def _events(mf: ModelFrame) -> int:
+    return round(_weighted_sum(mf, mf.y))
 
 
-def _events(design: Design) -> int | None:
-    return round(_weighted_sum(design, design.y.to_numpy(dtype=float)))
+def _fit(mf: ModelFrame, family: Family, *, start: np.ndarray | None = None) -> GlmFit:
+    return fit_glm(mf.X, mf.y, family=family, weights=mf.weights, offset=mf.offset,
+                   intercept=mf.design.intercept, centre=mf.design.shift_invariant,
+                   start=start)
 
 
-def _wrap(
+def _result(
     cls: type[RegressionResult],
-    design: Design,
-    res: Any,
+    mf: ModelFrame,
+    fit: GlmFit,
     *,
+    name: str,
     method: str,
-    se_type: str,
-    loglik: float,
+    robust: bool,
     conf_level: float,
     refit: Any,
-    n_params: int | None = None,
-    df_resid: float | None = None,
-    extra: dict[str, Any] | None = None,
-    events: bool = True,
+    category: type[Warning],
+    warn: bool,
 ) -> RegressionResult:
-    names = list(design.X.columns)
-    params = pd.Series(np.asarray(res.params, dtype=float), index=names)
-    scale = getattr(res, "calcstats_cov_scale", 1.0)
-    cov = pd.DataFrame(scale * np.asarray(res.cov_params(), dtype=float), index=names,
-                       columns=names)
+    cov, se_type = _covariance(mf, fit, robust)
+    names = mf.design.columns
+    nonest: dict[str, str] = {}
+    if fit.diverging.any():
+        events = mf.y > 0 if fit.family.name != "binomial" else mf.y == 1
+        if warn:
+            nonest = divergence_report(names, fit.diverging, fit.direction, model_name=name,
+                                       X=mf.X, events=events, category=category)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                nonest = divergence_report(names, fit.diverging, fit.direction,
+                                           model_name=name, X=mf.X, events=events)
+    if not fit.converged and warn:
+        warnings.warn(
+            f"{name}(): the fit of {mf.formula!r} did not converge in {fit.iterations} "
+            "iterations; no estimate is reported ('—'). Check for separation or sparse "
+            "levels, or simplify the model.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    if not fit.converged:
+        nonest = {c: "the fit did not converge" for c in names}
     return cls(
-        params,
-        cov,
-        design=design,
-        model=res,
-        method=method,
-        loglik=loglik,
-        n_events=_events(design) if events else None,
-        n_params=n_params,
-        df_resid=df_resid,
-        se_type=se_type,
-        conf_level=conf_level,
-        refit=refit,
-        extra=extra,
+        pd.Series(fit.coef, index=names), cov, frame=mf, model=fit, method=method,
+        loglik=fit.loglik, n_events=_events(mf), se_type=se_type, conf_level=conf_level,
+        refit=refit, converged=fit.converged, nonestimable=nonest,
     )
-
-
-def _subset(design: Design, cols: list[str]) -> Design:
-    return replace(design, X=design.X[cols])
 
 
 # ---------------------------------------------------------------------------------------
-def _separation_check(design: Design, res: Any, caught: list[str]) -> None:
-    p = np.asarray(res.fittedvalues, dtype=float)
-    extreme = (p < 1e-8) | (p > 1 - 1e-8)
-    huge = np.asarray(res.bse, dtype=float) > 1e3 * np.maximum(1.0, np.abs(res.params).median())
-    big_coef = np.abs(np.asarray(res.params, dtype=float)) > 15
-    if "separation" in caught or (extreme.any() and (huge.any() or big_coef.any())):
-        terms = [c for c, h, b in zip(design.X.columns, huge, big_coef, strict=True) if h or b]
-        warnings.warn(
-            f"logistic(): (quasi-)complete separation in {design.formula!r}: "
-            f"{int(extreme.sum())} rows have fitted probability 0 or 1 and the maximum-"
-            f"likelihood estimates of {terms or 'some terms'} are infinite (the printed values "
-            "are arbitrary). Use method='firth' for finite, bias-reduced estimates with profile-"
-            "likelihood intervals, or merge sparse levels.",
-            SeparationWarning,
-            stacklevel=3,
-        )
-
-
-def _unbounded_check(design: Design, res: Any, name: str, category: type[Warning]) -> None:
-    """Warn when an estimate runs off to infinity (e.g. a level with zero events)."""
-    b = np.abs(np.asarray(res.params, dtype=float))
-    se = np.asarray(res.bse, dtype=float)
-    bad = (se > 1e3 * max(1.0, float(np.median(b)))) | (b > 20) | ~np.isfinite(se)
-    if bad.any():
-        terms = [c for c, x in zip(design.X.columns, bad, strict=True) if x]
-        warnings.warn(
-            f"{name}(): the estimates of {terms} in {design.formula!r} are unbounded (maximum "
-            "likelihood at infinity, e.g. a level with no events or all events); their values "
-            "and SEs are arbitrary. Merge sparse levels or remove the term"
-            + (", or use logistic(method='firth')." if category is SeparationWarning else "."),
-            category,
-            stacklevel=4,
-        )
-
-
-def _fit_logistic_ml(design: Design, conf_level: float, *, warn: bool = True) -> RegressionResult:
-    res, se_type, caught = _glm_fit(design, sm.families.Binomial())
-    if warn:
-        _separation_check(design, res, caught)
-        if "convergence" in caught and "separation" not in caught:
-            warnings.warn(
-                f"logistic(): IRLS did not converge for {design.formula!r}; estimates are "
-                "unreliable. Check for separation or rescale covariates; method='firth' helps "
-                "with sparse data.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-    return _wrap(
-        LogisticResult, design, res, method="logistic regression (ML)", se_type=se_type,
-        loglik=float(res.llf), conf_level=conf_level,
-        refit=lambda cols: _fit_logistic_ml(_subset(design, cols), conf_level, warn=False),
-    )
+def cols_not(mf: ModelFrame, keep: list[str]) -> list[str]:
+    """The design columns not in ``keep``."""
+    return [c for c in mf.design.columns if c not in keep]
 
 
 def logistic(
@@ -234,6 +157,7 @@ def logistic(
     method: str = "ml",
     weights: str | None = None,
     cluster: str | None = None,
+    robust: bool = False,
     conf_level: float = 0.95,
     ci_method: str = "wald",
 ) -> RegressionResult:
@@ -254,6 +178,9 @@ def logistic(
         Column of prior weights (R ``glm(weights=)``).
     cluster : str, optional
         Column identifying clusters for cluster-robust SEs (R ``sandwich::vcovCL``).
+    robust : bool
+        Sandwich HC0 standard errors (R ``sandwich::vcovHC(type="HC0")``), e.g. with
+        inverse-probability weights.
     conf_level : float
         Confidence level of the intervals.
     ci_method : {"wald", "profile"}
@@ -278,22 +205,33 @@ def logistic(
         raise CalcstatsError(f"method must be 'ml' or 'firth', got {method!r}.")
     if ci_method not in ("wald", "profile"):
         raise CalcstatsError(f"ci_method must be 'wald' or 'profile', got {ci_method!r}.")
-    design = build_design(data, formula, weights=weights, cluster=cluster, model_name="logistic")
-    _check_binary(design, "logistic")
+    mf = model_frame(data, formula, weights=weights, cluster=cluster, model_name="logistic")
+    _check_binary(mf, "logistic")
     if method == "firth":
-        if cluster is not None:
+        if cluster is not None or robust:
             raise CalcstatsError(
-                "cluster= is not available with method='firth' (profile-likelihood intervals "
-                "assume independent rows); use method='ml' with cluster=."
+                "cluster= and robust=True are not available with method='firth' (profile-"
+                "likelihood intervals assume independent rows); use method='ml' with them."
             )
         from calcstats.regression._firth import fit_firth
 
-        return fit_firth(design, conf_level)
-    fit = _fit_logistic_ml(design, conf_level)
-    return _with_ci_method(fit, ci_method, sm.families.Binomial())
+        return fit_firth(mf, conf_level)
+    fit = _fit_logistic(mf, conf_level, robust)
+    return _with_ci_method(fit, ci_method, LOGIT)
 
 
-def _with_ci_method(fit: RegressionResult, ci_method: str, family: Any) -> RegressionResult:
+def _fit_logistic(mf: ModelFrame, conf_level: float, robust: bool, *, warn: bool = True
+                  ) -> RegressionResult:
+    fit = _fit(mf, LOGIT)
+    return _result(
+        LogisticResult, mf, fit, name="logistic", method="logistic regression (ML)",
+        robust=robust, conf_level=conf_level, category=SeparationWarning, warn=warn,
+        refit=lambda keep: _fit_logistic(mf.without(cols_not(mf, keep)), conf_level, robust,
+                                         warn=False),
+    )
+
+
+def _with_ci_method(fit: RegressionResult, ci_method: str, family: Family) -> RegressionResult:
     if ci_method not in ("wald", "profile"):
         raise CalcstatsError(f"ci_method must be 'wald' or 'profile', got {ci_method!r}.")
     if ci_method == "profile":
@@ -311,28 +249,20 @@ def _with_ci_method(fit: RegressionResult, ci_method: str, family: Any) -> Regre
 
 # ---------------------------------------------------------------------------------------
 def _fit_poisson(
-    design: Design, conf_level: float, robust: bool, *, cls: type = PoissonResult,
+    mf: ModelFrame, conf_level: float, robust: bool, *, cls: type = PoissonResult,
     method: str | None = None, warn: bool = True,
 ) -> RegressionResult:
-    res, se_type, caught = _glm_fit(design, sm.families.Poisson(), robust=robust)
-    if "convergence" in caught:
-        warnings.warn(
-            f"poisson(): IRLS did not converge for {design.formula!r}; estimates unreliable.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    if warn:
-        _unbounded_check(design, res, "poisson" if cls is PoissonResult else "log_binomial",
-                         SparseDataWarning if cls is PoissonResult else SeparationWarning)
+    fit = _fit(mf, POISSON)
     if method is None:
         method = "modified Poisson (robust HC0)" if robust else "Poisson regression"
-        if design.offset is not None:
+        if mf.offset is not None:
             method += " with log person-time offset"
-    return _wrap(
-        cls, design, res, method=method, se_type=se_type, loglik=float(res.llf),
-        conf_level=conf_level,
-        refit=lambda cols: _fit_poisson(_subset(design, cols), conf_level, robust, cls=cls,
-                                        method=method, warn=False),
+    name = "poisson" if cls is PoissonResult else "log_binomial"
+    return _result(
+        cls, mf, fit, name=name, method=method, robust=robust, conf_level=conf_level,
+        category=SparseDataWarning if cls is PoissonResult else SeparationWarning, warn=warn,
+        refit=lambda keep: _fit_poisson(mf.without(cols_not(mf, keep)), conf_level, robust,
+                                        cls=cls, method=method, warn=False),
     )
 
 
@@ -372,11 +302,11 @@ def poisson(
     2.691
     """
     conf_level = check_conf_level(conf_level)
-    design = build_design(data, formula, weights=weights, cluster=cluster, exposure=exposure,
-                          model_name="poisson")
-    _check_counts(design, "poisson")
-    fit = _fit_poisson(design, conf_level, robust)
-    return _with_ci_method(fit, ci_method, sm.families.Poisson())
+    mf = model_frame(data, formula, weights=weights, cluster=cluster, exposure=exposure,
+                     model_name="poisson")
+    _check_counts(mf, "poisson")
+    fit = _fit_poisson(mf, conf_level, robust)
+    return _with_ci_method(fit, ci_method, POISSON)
 
 
 # ---------------------------------------------------------------------------------------
@@ -391,7 +321,7 @@ def log_binomial(
     """Log-binomial regression: risk ratios for a binary outcome.
 
     Fitted as R ``glm(family=binomial(link="log"), start=c(log(mean(y)), 0, ...))``. When
-    IRLS does not converge or a fitted probability reaches 1, a ConvergenceWarning is
+    the fit does not converge or a fitted probability reaches 1, a ConvergenceWarning is
     issued and the model is refitted as modified Poisson (Poisson with HC0 sandwich SE,
     Zou 2004); ``glance()["method"]`` records which model was used.
 
@@ -403,74 +333,91 @@ def log_binomial(
     3.0
     """
     conf_level = check_conf_level(conf_level)
-    design = build_design(data, formula, weights=weights, cluster=cluster,
-                          model_name="log_binomial")
-    _check_binary(design, "log_binomial")
-    return _fit_log_binomial(design, conf_level)
+    mf = model_frame(data, formula, weights=weights, cluster=cluster, model_name="log_binomial")
+    _check_binary(mf, "log_binomial")
+    return _fit_log_binomial(mf, conf_level)
 
 
-def _fit_log_binomial(design: Design, conf_level: float, *, warn: bool = True):
-    y = design.y.to_numpy(dtype=float)
-    start = np.zeros(design.X.shape[1])
-    if "Intercept" in design.X.columns:
-        ybar = _weighted_sum(design, y) / _weighted_sum(design, np.ones_like(y))
-        start[list(design.X.columns).index("Intercept")] = np.log(ybar)
+def _fit_log_binomial(mf: ModelFrame, conf_level: float, *, warn: bool = True
+                      ) -> RegressionResult:
     problem = None
-    try:
-        res, se_type, caught = _glm_fit(
-            design, sm.families.Binomial(link=sm.families.links.Log()), start=start
-        )
-        mu = np.asarray(res.fittedvalues, dtype=float)
-        if "convergence" in caught or not np.all(np.isfinite(res.params)):
-            problem = "IRLS did not converge"
-        elif np.nanmax(mu) >= 1 - 1e-8:
-            problem = f"{int(np.sum(mu >= 1 - 1e-8))} fitted probabilities reached 1"
-        elif not np.all(np.isfinite(res.bse)):
-            problem = "the information matrix is singular"
-    except (ValueError, np.linalg.LinAlgError, FloatingPointError) as err:
-        problem = f"the fit failed ({err})"
+    fit = _fit(mf, LOGBIN)
+    if not fit.converged:
+        problem = "the fit did not converge"
+    elif fit.diverging.any():
+        problem = "an estimate runs off to infinity"
+    elif np.nanmax(fit.mu) >= 1 - 1e-8:
+        problem = f"{int(np.sum(fit.mu >= 1 - 1e-8))} fitted probabilities reached 1"
     if problem is None:
-        if warn:
-            _unbounded_check(design, res, "log_binomial", SeparationWarning)
-        return _wrap(
-            LogBinomialResult, design, res, method="log-binomial regression", se_type=se_type,
-            loglik=float(res.llf), conf_level=conf_level,
-            refit=lambda cols: _fit_log_binomial(_subset(design, cols), conf_level, warn=False),
+        return _result(
+            LogBinomialResult, mf, fit, name="log_binomial", method="log-binomial regression",
+            robust=False, conf_level=conf_level, category=SeparationWarning, warn=warn,
+            refit=lambda keep: _fit_log_binomial(mf.without(cols_not(mf, keep)), conf_level,
+                                                 warn=False),
         )
     if warn:
         warnings.warn(
-            f"log_binomial(): {problem} for {design.formula!r}; risk ratios were estimated by "
+            f"log_binomial(): {problem} for {mf.formula!r}; risk ratios were estimated by "
             "modified Poisson regression (Poisson GLM with robust HC0 SE, Zou 2004) instead. "
             "glance()['method'] records this.",
             ConvergenceWarning,
             stacklevel=3,
         )
     return _fit_poisson(
-        design, conf_level, True, cls=LogBinomialResult,
+        mf, conf_level, True, cls=LogBinomialResult,
         method=f"modified Poisson (robust HC0) — log-binomial fallback: {problem}", warn=warn,
     )
 
 
 # ---------------------------------------------------------------------------------------
-# ---------------------------------------------------------------------------------------
-def _fit_linear(design: Design, conf_level: float) -> RegressionResult:
-    cov_type, cov_kw, se_type = _cov_spec(design, False)
-    if design.weights is None:
-        model = sm.OLS(design.y, design.X)
+def _fit_linear(mf: ModelFrame, conf_level: float, robust: bool) -> RegressionResult:
+    """Least squares by QR on the centred, scaled design (as R ``lm``)."""
+    X, y = mf.X, mf.y
+    n, k = X.shape
+    w = np.ones(n) if mf.weights is None else mf.weights
+    sc = mf.design.scaling(weights=w)
+    sw = np.sqrt(w)
+    Z = sc.apply(X) * sw[:, None]
+    q, r = np.linalg.qr(Z)
+    gamma = np.linalg.solve(r, q.T @ (y * sw))
+    rinv = np.linalg.inv(r)
+    coef = sc.coef(gamma)
+    Zu = sc.apply(X)
+    resid = y - Zu @ gamma
+    fitted = y - resid
+    rss = float(np.sum(w * resid**2))
+    df_resid = float(n - k)
+    sigma2 = rss / df_resid
+    bread = rinv @ rinv.T  # (Z'WZ)^-1 on the scaled design; mapped back below
+    if mf.groups is not None:
+        n_g = int(mf.groups.max()) + 1
+        if n_g < 2:
+            raise DataError("cluster= needs at least two clusters in the analysed rows.")
+        s = Zu * (w * resid)[:, None]
+        cov = sc.cov(sandwich(bread, s, mf.groups, adjust=n_g / (n_g - 1) * (n - 1) / (n - k)))
+        se_type = (f"cluster-robust ({n_g} clusters); G/(G-1)*(n-1)/(n-k) adjustment "
+                   "(vcovCL HC1)")
+    elif robust:
+        cov, se_type = sc.cov(sandwich(bread, Zu * (w * resid)[:, None])), "robust (HC0)"
     else:
-        model = sm.WLS(design.y, design.X, weights=design.weights)
-    res = model.fit(cov_type=cov_type, cov_kwds=cov_kw or None)
-    if cov_type == "cluster":
-        se_type += "; G/(G-1)*(n-1)/(n-k) adjustment (vcovCL HC1)"
-    return _wrap(
-        LinearResult, design, res, method="linear regression (least squares)", se_type=se_type,
-        loglik=float(res.llf), conf_level=conf_level, n_params=design.X.shape[1] + 1,
-        df_resid=float(res.df_resid), events=False,
-        refit=lambda cols: _fit_linear(_subset(design, cols), conf_level),
-        extra={"glance": {"r_squared": float(res.rsquared),
-                          "adj_r_squared": float(res.rsquared_adj),
-                          "sigma": float(np.sqrt(res.scale))}},
+        cov, se_type = sc.cov(sigma2 * bread), "model-based"
+    loglik = float(0.5 * np.sum(np.log(w)) - n / 2 * (np.log(2 * np.pi) + 1 - np.log(n)
+                                                      + np.log(rss)))
+    has_int = mf.design.intercept is not None
+    centre = np.sum(w * fitted) / np.sum(w) if has_int else 0.0
+    mss = float(np.sum(w * (fitted - centre) ** 2))
+    r2 = mss / (mss + rss) if mss + rss > 0 else float("nan")
+    res = LinearResult(
+        pd.Series(coef, index=mf.design.columns), cov, frame=mf,
+        model={"coef": coef, "fitted": fitted, "residuals": resid, "scaling": sc},
+        method="linear regression (least squares)", loglik=loglik, n_events=None,
+        n_params=k + 1, df_resid=df_resid, se_type=se_type, conf_level=conf_level,
+        refit=lambda keep: _fit_linear(mf.without(cols_not(mf, keep)), conf_level, robust),
     )
+    res.r_squared = r2
+    res.adj_r_squared = 1 - (1 - r2) * ((n - int(has_int)) / df_resid)
+    res.sigma = float(np.sqrt(sigma2))
+    return res
 
 
 def linear(
@@ -479,13 +426,15 @@ def linear(
     *,
     weights: str | None = None,
     cluster: str | None = None,
+    robust: bool = False,
     conf_level: float = 0.95,
 ) -> RegressionResult:
     """Linear regression (R ``lm``): t-based tests and intervals on n - k residual df.
 
     With ``cluster=`` the cluster-robust SEs use the ``G/(G-1)*(n-1)/(n-k)`` factor
-    (``sandwich::vcovCL``) and t intervals on the residual df (as ``lmtest::coeftest``).
-    AIC counts sigma as a parameter (as R ``AIC(lm)``).
+    (``sandwich::vcovCL``) and t intervals on the residual df (as ``lmtest::coeftest``);
+    ``robust=True`` gives HC0 sandwich SEs (``sandwich::vcovHC(type="HC0")``). AIC counts
+    sigma as a parameter (as R ``AIC(lm)``).
 
     Examples
     --------
@@ -495,8 +444,12 @@ def linear(
     1.01
     """
     conf_level = check_conf_level(conf_level)
-    design = build_design(data, formula, weights=weights, cluster=cluster, model_name="linear")
-    y = design.y.to_numpy(dtype=float)
-    if not np.all(np.isfinite(y)):
-        raise DataError(f"linear(): outcome {design.outcome!r} must be numeric and finite.")
-    return _fit_linear(design, conf_level)
+    mf = model_frame(data, formula, weights=weights, cluster=cluster, model_name="linear")
+    n, k = mf.X.shape
+    if n <= k:
+        raise DataError(
+            f"linear(): {formula!r} has {k} coefficients but only {n} analysed rows, so no "
+            "residual degrees of freedom are left to estimate the error variance; use more "
+            "rows or fewer terms."
+        )
+    return _fit_linear(mf, conf_level, robust)

@@ -11,7 +11,6 @@ from scipy import stats
 
 from calcstats._errors import CalcstatsError
 from calcstats._result import TestResult, check_conf_level
-from calcstats.regression._design import term_columns
 from calcstats.regression._results import RegressionResult
 
 __all__ = ["effect_by", "lr_test"]
@@ -139,7 +138,7 @@ def effect_by(
     if exponentiate is None:
         exponentiate = result.ratio_measure is not None
     di = result.design.design_info
-    terms = term_columns(di)
+    terms = result.design.terms
     E = _find_term(terms, exposure, "exposure")
     M = _find_term(terms, modifier, "modifier")
     inter = [t for t in terms if sorted(t.split(":")) == sorted([E, M])]

@@ -11,19 +11,13 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import special
 
 from calcstats._errors import ConvergenceError, ConvergenceWarning, SparseDataWarning
 from calcstats._result import check_conf_level
-from calcstats.regression._design import Design, build_design
-from calcstats.regression._glm import (
-    _check_counts,
-    _glm_fit,
-    _subset,
-    _unbounded_check,
-    _wrap,
-)
+from calcstats.regression._frame import ModelFrame, model_frame
+from calcstats.regression._glm import POISSON, _check_counts, _fit, _result, cols_not
+from calcstats.regression._glmfit import Family
 from calcstats.regression._results import NegativeBinomialResult, RegressionResult
 
 __all__ = ["negative_binomial"]
@@ -55,30 +49,24 @@ def _theta_ml(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
     return t
 
 
-def _fit_nb(design: Design, conf_level: float, *, warn: bool = True) -> RegressionResult:
-    y = design.y.to_numpy(dtype=float)
-    w = np.ones_like(y) if design.weights is None else design.weights
-    res, _, _ = _glm_fit(design, sm.families.Poisson())
-    if warn:
-        _unbounded_check(design, res, "negative_binomial", SparseDataWarning)
-    mu = np.asarray(res.fittedvalues, dtype=float)
+def _fit_nb(mf: ModelFrame, conf_level: float, *, warn: bool = True) -> RegressionResult:
+    y = mf.y
+    w = np.ones_like(y) if mf.weights is None else mf.weights
+    fit = _fit(mf, POISSON)
     no_overdispersion = ConvergenceError(
-        f"negative_binomial(): no overdispersion in {design.formula!r} (theta → ∞); "
+        f"negative_binomial(): no overdispersion in {mf.formula!r} (theta → ∞); "
         "use poisson() instead."
     )
-    theta = _theta_ml(y, mu, w)
+    theta = _theta_ml(y, fit.mu, w)
     if not np.isfinite(theta):
         raise no_overdispersion
     ll_old = np.inf
     for _ in range(100):
-        res, _se, _caught = _glm_fit(
-            design, sm.families.NegativeBinomial(alpha=1.0 / theta)
-        )
-        mu = np.asarray(res.fittedvalues, dtype=float)
-        theta_new = _theta_ml(y, mu, w)
+        fit = _fit(mf, Family("negbin", "log", theta), start=fit.coef)
+        theta_new = _theta_ml(y, fit.mu, w)
         if not np.isfinite(theta_new):  # theta drifts to ∞ once mu is the NB fit's
             raise no_overdispersion
-        ll = _nb_loglik(y, mu, theta_new, w)
+        ll = _nb_loglik(y, fit.mu, theta_new, w)
         done = abs(ll - ll_old) / max(abs(ll), 1.0) < 1e-12 and abs(theta_new - theta) < 1e-8 * (
             1 + theta
         )
@@ -91,24 +79,24 @@ def _fit_nb(design: Design, conf_level: float, *, warn: bool = True) -> Regressi
             ConvergenceWarning,
             stacklevel=3,
         )
-    res, se_type, _ = _glm_fit(
-        design, sm.families.NegativeBinomial(alpha=1.0 / theta)
-    )
-    mu = np.asarray(res.fittedvalues, dtype=float)
-    ll = _nb_loglik(y, mu, theta, w)
+    fit = _fit(mf, Family("negbin", "log", theta), start=fit.coef)
+    fit.loglik = _nb_loglik(y, fit.mu, theta, w)
+    mu = fit.mu
     # SE of theta from the observed information of the profile (as MASS: 1/sqrt(I))
     t = theta
     info = np.sum(w * (-special.polygamma(1, t + y) + special.polygamma(1, t) - 1 / t
                        + 2 / (mu + t) - (y + t) / (mu + t) ** 2))
     se_theta = float(1 / np.sqrt(info)) if info > 0 else float("nan")
-    return _wrap(
-        NegativeBinomialResult, design, res, method="negative binomial regression (NB2, "
-        "theta by ML)", se_type=se_type, loglik=ll, conf_level=conf_level,
-        n_params=design.X.shape[1] + 1,
-        refit=lambda cols: _fit_nb(_subset(design, cols), conf_level, warn=False),
-        extra={"theta": theta, "theta_se": se_theta,
-               "glance": {"theta": theta, "theta_se": se_theta}},
+    res = _result(
+        NegativeBinomialResult, mf, fit, name="negative_binomial",
+        method="negative binomial regression (NB2, theta by ML)", robust=False,
+        conf_level=conf_level, category=SparseDataWarning, warn=warn,
+        refit=lambda keep: _fit_nb(mf.without(cols_not(mf, keep)), conf_level, warn=False),
     )
+    res.n_params = mf.X.shape[1] + 1
+    assert isinstance(res, NegativeBinomialResult)
+    res.theta, res.theta_se = theta, se_theta
+    return res
 
 
 def negative_binomial(
@@ -137,7 +125,7 @@ def negative_binomial(
     True
     """
     conf_level = check_conf_level(conf_level)
-    design = build_design(data, formula, weights=weights, cluster=cluster, exposure=exposure,
-                          model_name="negative_binomial")
-    _check_counts(design, "negative_binomial")
-    return _fit_nb(design, conf_level)
+    mf = model_frame(data, formula, weights=weights, cluster=cluster, exposure=exposure,
+                     model_name="negative_binomial")
+    _check_counts(mf, "negative_binomial")
+    return _fit_nb(mf, conf_level)

@@ -16,6 +16,7 @@ fits; pass ``dfcom=`` to reproduce it.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from calcstats._errors import CalcstatsError
+from calcstats._errors import CalcstatsError, ConvergenceWarning
 from calcstats._result import ModelResult
 
 __all__ = ["PooledResult", "pool"]
@@ -36,11 +37,13 @@ class PooledResult(ModelResult):
     ``details()`` gives the within/between variances, riv, lambda, fmi and df.
     """
 
-    def __init__(self, params: pd.Series, bse: pd.Series, *, details: pd.DataFrame,
+    def __init__(self, params: pd.Series, cov: np.ndarray, *, details: pd.DataFrame,
                  ratio_measure: str | None, method: str, m: int, nobs: int | None,
-                 n_events: int | None, conf_level: float, results: list[ModelResult]) -> None:
-        super().__init__(params, bse, model=results, conf_level=conf_level, nobs=nobs,
-                         n_events=n_events)
+                 n_events: int | None, conf_level: float, results: list[ModelResult],
+                 nonestimable: dict[str, str], converged: bool) -> None:
+        super().__init__(params, cov, model=results, conf_level=conf_level, nobs=nobs,
+                         n_events=n_events, nonestimable=nonestimable, converged=converged,
+                         terms=results[0].terms)
         self.ratio_measure = ratio_measure
         self.method = method
         self.m = m
@@ -90,7 +93,7 @@ def pool(
     >>> import numpy as np, pandas as pd
     >>> from calcstats._result import ModelResult
     >>> from calcstats.regression import pool
-    >>> fits = [ModelResult(pd.Series({"x": b}), pd.Series({"x": 0.1})) for b in (0.5, 0.6, 0.7)]
+    >>> fits = [ModelResult(pd.Series({"x": b}), [[0.01]]) for b in (0.5, 0.6, 0.7)]
     >>> round(float(pool(fits).params["x"]), 3)
     0.6
     """
@@ -111,9 +114,22 @@ def pool(
                 "data set changes the terms)."
             )
     m = len(results)
+    nonest: dict[str, str] = {}
+    for i, r in enumerate(results):
+        for term, why in r.nonestimable.items():
+            nonest.setdefault(term, f"not estimable in imputation {i + 1}: {why}")
+    if nonest:
+        warnings.warn(
+            f"pool(): {', '.join(nonest)} could not be estimated in at least one imputed data "
+            "set; the pooled estimate is reported as NaN ('—'). Merge sparse levels or drop "
+            "the term.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     Q = np.vstack([r.params.to_numpy(dtype=float) for r in results])
     U = np.vstack([r.bse.to_numpy(dtype=float) ** 2 for r in results])
-    if not np.all(np.isfinite(Q)) or not np.all(np.isfinite(U)):
+    ok = np.array([t not in nonest for t in terms])
+    if not np.all(np.isfinite(Q[:, ok])) or not np.all(np.isfinite(U[:, ok])):
         raise CalcstatsError("pool(): some estimates or standard errors are not finite.")
     qbar = Q.mean(axis=0)
     ubar = U.mean(axis=0)
@@ -139,9 +155,13 @@ def pool(
                             "riv": riv, "lambda": lam, "fmi": fmi,
                             "dfcom": dfcom, "df": df})
     first = results[0]
+    # total covariance T = Ubar + (1 + 1/m) B (its diagonal is t above)
+    ubar_mat = np.mean([r.cov.to_numpy(dtype=float) for r in results], axis=0)
+    b_mat = np.atleast_2d(np.cov(Q, rowvar=False, ddof=1))
+    cov = ubar_mat + (1 + 1 / m) * b_mat
     return PooledResult(
         pd.Series(qbar, index=terms),
-        pd.Series(np.sqrt(t), index=terms),
+        cov,
         details=details,
         ratio_measure=first.ratio_measure,
         method=f"Rubin's rules over {m} imputations ({first.method or type(first).__name__}); "
@@ -151,4 +171,6 @@ def pool(
         n_events=first.n_events,
         conf_level=first.conf_level if conf_level is None else conf_level,
         results=results,
+        nonestimable=nonest,
+        converged=all(r.converged for r in results),
     )

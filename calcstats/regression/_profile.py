@@ -9,45 +9,40 @@ interpolation (about 1e-4 relative).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import statsmodels.api as sm
 from scipy import optimize, stats
+
+from calcstats.regression._glmfit import Family, fit_glm
 
 __all__ = ["profile_intervals", "profile_limit"]
 
 
-def profile_intervals(result: Any, family: Any, conf_level: float) -> tuple[np.ndarray,
-                                                                             np.ndarray]:
-    """Profile-likelihood limits of every coefficient of a statsmodels-fitted GLM."""
-    design = result.design
-    X = design.X.to_numpy(dtype=float)
-    y = design.y.to_numpy(dtype=float)
-    base_off = np.zeros(len(y)) if design.offset is None else design.offset
+def profile_intervals(result: Any, family: Family, conf_level: float) -> tuple[np.ndarray,
+                                                                               np.ndarray]:
+    """Profile-likelihood limits of every coefficient of a GLM result."""
+    mf = result.frame
+    X, y = mf.X, mf.y
+    base_off = np.zeros(len(y)) if mf.offset is None else mf.offset
     q = stats.chi2.ppf(conf_level, 1)
     bh = result.params.to_numpy()
     se = result.bse.to_numpy()
-    lmax = result.loglik
+    lmax = float(result.loglik)
+    intercept = mf.design.intercept
     low, high = np.empty(len(bh)), np.empty(len(bh))
     for j in range(len(bh)):
         others = np.delete(X, j, axis=1)
-        def dev(v: float, j: int = j, others: np.ndarray = others) -> float:
+        icpt = None if intercept is None or intercept == j else (
+            intercept - (intercept > j))
+
+        def dev(v: float, j: int = j, others: np.ndarray = others,
+                icpt: int | None = icpt) -> float:
             off = base_off + v * X[:, j]
-            if others.shape[1] == 0:
-                mu = family.link.inverse(off)
-                ll = family.loglike(y, mu, var_weights=design.weights if design.weights
-                                    is not None else 1.0)
-            else:
-                model = sm.GLM(y, others, family=family, offset=off, var_weights=design.weights)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    # statsmodels' default start: warm starts can stop IRLS at a bad point
-                    res = model.fit(tol=1e-12, maxiter=500)
-                ll = res.llf
-            return 2.0 * (lmax - ll) - q
+            fit = fit_glm(others, y, family=family, weights=mf.weights, offset=off,
+                          intercept=icpt, centre=icpt is not None, tol=1e-12)
+            return 2.0 * (lmax - fit.loglik) - q
 
         low[j] = profile_limit(dev, bh[j], se[j], side=-1)
         high[j] = profile_limit(dev, bh[j], se[j], side=1)

@@ -11,7 +11,7 @@ from scipy import stats
 
 from calcstats._errors import CalcstatsError
 from calcstats._result import ModelResult
-from calcstats.regression._design import Design, term_columns
+from calcstats.regression._frame import ModelFrame
 
 __all__ = [
     "LinearResult",
@@ -29,25 +29,27 @@ class RegressionResult(ModelResult):
 
     Attributes
     ----------
-    params, bse : pandas.Series
-        Coefficients and standard errors on the model (link) scale.
+    params : pandas.Series
+        Coefficients on the model (link) scale.
     cov : pandas.DataFrame
         Covariance matrix of ``params`` (robust / cluster-robust when requested).
+    frame : ModelFrame
+        Design, outcome, weights, clusters and offset of the analysed rows.
     design : Design
-        Outcome, design matrix and the analysed rows (``design.frame``).
+        ``frame.design``: the design matrix, outcome and the analysed rows
+        (``design.frame``).
+    se_type : str
+        How the standard errors were computed.
     model : object
-        The underlying statsmodels results object (or the Firth fit).
+        The fit object (:class:`calcstats.regression._glmfit.GlmFit` for the GLMs).
     """
-
-    #: label of the standard-error type shown in glance()
-    se_type: str = "model-based"
 
     def __init__(
         self,
         params: pd.Series,
-        cov: pd.DataFrame,
+        cov: pd.DataFrame | np.ndarray,
         *,
-        design: Design,
+        frame: ModelFrame,
         model: Any,
         method: str,
         loglik: float | None,
@@ -57,22 +59,24 @@ class RegressionResult(ModelResult):
         se_type: str = "model-based",
         conf_level: float = 0.95,
         refit: Callable[[list[str]], RegressionResult] | None = None,
-        extra: dict[str, Any] | None = None,
+        converged: bool = True,
+        nonestimable: dict[str, str] | None = None,
     ) -> None:
-        bse = pd.Series(np.sqrt(np.diag(cov.to_numpy())), index=params.index)
         super().__init__(
             params,
-            bse,
+            cov,
             model=model,
             conf_level=conf_level,
-            nobs=len(design.y),
+            nobs=frame.n,
             n_events=n_events,
             loglik=loglik,
             n_params=n_params,
-            extra=extra,
+            converged=converged,
+            nonestimable=nonestimable,
+            terms=frame.design.terms,
         )
-        self.cov = cov
-        self.design = design
+        self.frame = frame
+        self.design = frame.design
         self.method = method
         self.df_resid = df_resid
         self.se_type = se_type
@@ -92,10 +96,11 @@ class RegressionResult(ModelResult):
         return self._profile_cache[conf_level]
 
     def _glance_extra(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"n_dropped": self.design.n_dropped, "se_type": self.se_type}
+        out: dict[str, Any] = {"n_dropped": self.design.n_dropped,
+                               "n_zero_weight": self.frame.n_zero_weight,
+                               "se_type": self.se_type}
         if self.df_resid is not None:
             out["df_resid"] = self.df_resid
-        out.update(self.extra.get("glance", {}))
         return out
 
     def _title(self) -> str:
@@ -126,27 +131,24 @@ class RegressionResult(ModelResult):
         """
         if method not in ("wald", "lr"):
             raise CalcstatsError(f"method must be 'wald' or 'lr', got {method!r}.")
+        if method == "wald":
+            return super().term_tests()
+        if self._refit is None:
+            raise CalcstatsError(f"{type(self).__name__} cannot be refitted for LR tests.")
         rows = []
-        for term, cols in term_columns(self.design.design_info).items():
+        for term, cols in self.terms.items():
             if term == "Intercept":
                 continue
             k = len(cols)
-            if method == "wald":
-                b = self.params[cols].to_numpy()
-                V = self.cov.loc[cols, cols].to_numpy()
-                w = float(b @ np.linalg.solve(V, b))
-                if self.df_resid is not None:
-                    stat, p, label = w / k, stats.f.sf(w / k, k, self.df_resid), "Wald F"
-                else:
-                    stat, p, label = w, stats.chi2.sf(w, k), "Wald chi-square"
+            if any(c in self.nonestimable for c in cols):
+                stat = p = float("nan")
             else:
-                if self._refit is None:
-                    raise CalcstatsError(f"{type(self).__name__} cannot be refitted for LR tests.")
                 keep = [c for c in self.params.index if c not in cols]
                 reduced = self._refit(keep)
-                stat = 2.0 * (self.loglik - reduced.loglik)
-                p, label = stats.chi2.sf(stat, k), "likelihood ratio"
-            rows.append({"term": term, "df": k, "statistic": stat, "p_value": p, "method": label})
+                stat = 2.0 * (float(self.loglik or 0.0) - float(reduced.loglik or 0.0))
+                p = float(stats.chi2.sf(stat, k))
+            rows.append({"term": term, "df": k, "statistic": stat, "p_value": p,
+                         "method": "likelihood ratio"})
         return pd.DataFrame(rows, columns=["term", "df", "statistic", "p_value", "method"])
 
 
@@ -187,16 +189,36 @@ class PoissonResult(RegressionResult):
 
 
 class NegativeBinomialResult(RegressionResult):
-    """Negative binomial (NB2) regression, theta by maximum likelihood (MASS::glm.nb)."""
+    """Negative binomial (NB2) regression, theta by maximum likelihood (MASS::glm.nb).
+
+    Attributes
+    ----------
+    theta, theta_se : float
+        The shape (``Var = μ + μ²/θ``) and its standard error.
+    """
 
     ratio_measure = "IRR"
+    theta: float = float("nan")
+    theta_se: float = float("nan")
 
-    @property
-    def theta(self) -> float:
-        return float(self.extra["theta"])
+    def _glance_extra(self) -> dict[str, Any]:
+        return {**super()._glance_extra(), "theta": self.theta, "theta_se": self.theta_se}
 
 
 class LinearResult(RegressionResult):
-    """Linear regression (t-based inference)."""
+    """Linear regression (t-based inference).
+
+    Attributes
+    ----------
+    r_squared, adj_r_squared, sigma : float
+        R², adjusted R² and the residual standard error (as R's ``summary.lm``).
+    """
 
     ratio_measure = None
+    r_squared: float = float("nan")
+    adj_r_squared: float = float("nan")
+    sigma: float = float("nan")
+
+    def _glance_extra(self) -> dict[str, Any]:
+        return {**super()._glance_extra(), "r_squared": self.r_squared,
+                "adj_r_squared": self.adj_r_squared, "sigma": self.sigma}

@@ -27,9 +27,8 @@ import pandas as pd
 import patsy.contrasts
 from scipy import stats
 
+from calcstats._design import clean_name as _clean_name
 from calcstats._errors import CalcstatsError, SchemaError
-from calcstats._formula import _clean_name
-from calcstats.regression._design import term_columns
 from calcstats.regression._pool import PooledResult
 from calcstats.regression._results import RegressionResult
 
@@ -102,29 +101,21 @@ class TableView:
 
     def columns(self) -> list[str]:
         """Coefficient names (as in ``params`` and ``tidy()``), without the intercept."""
-        if self.kind == "regression":
-            return [c for c in self.fit.design.X.columns if c != "Intercept"]
-        return list(self.fit.design.columns)
+        return [c for c in self.fit.design.columns if c != "Intercept"]
 
     def term_columns(self, name: str) -> list[str]:
         """Coefficient names of one formula term (patsy term name)."""
-        if self.kind == "regression":
-            return list(term_columns(self.design_info).get(name, []))
-        cols = self.fit.design.columns
-        return [cols[j] for j in self.fit.design.terms.get(_clean_name(name), [])]
+        return list(self.fit.design.terms.get(_clean_name(name), []))
 
     def level_column(self, term_name: str, level: Any) -> str:
         """Coefficient name of a treatment-coded level (patsy's naming; survival designs
         clean numpy scalar reprs, ``[T.np.float64(0.5)]`` → ``[T.0.5]``)."""
         name = f"{term_name}[T.{patsy.contrasts._obj_to_readable_str(level)}]"
-        return name if self.kind == "regression" else _clean_name(name)
+        return _clean_name(name)
 
     def X(self) -> pd.DataFrame:
         """Design matrix of the analysed rows, columns named by coefficient."""
-        if self.kind == "regression":
-            return self.fit.design.X
-        d = self.fit.design
-        return pd.DataFrame(d.X, columns=list(d.columns))
+        return self.fit.design.X
 
     def events(self) -> np.ndarray | None:
         """Event indicator (0/1) per analysed row, or None for models without events."""
@@ -184,7 +175,7 @@ class TableView:
                 f"only, not for {type(self.fit).__name__}; use global_p='wald' (or True)."
             )
         rows = []
-        params, cov = self.fit.params, self.fit.cov_params
+        params, cov = self.fit.params, self.fit.cov
         for term in self.design_info.terms:
             cols = self.term_columns(term.name())
             if not cols:

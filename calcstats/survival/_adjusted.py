@@ -27,7 +27,6 @@ import pandas as pd
 from scipy import stats
 
 from calcstats._errors import CalcstatsError, DataError, SchemaError
-from calcstats._formula import design_for_new_data
 from calcstats._result import check_conf_level
 from calcstats.survival._coxfit import _group_sum, _iterate
 
@@ -121,10 +120,10 @@ def partial_effect(result, variable: str, values=None, reference=None,
     base = _typical_row(data, result.design.variables)
     grid = pd.concat([base] * (len(values) + 1), ignore_index=True)
     grid[variable] = [reference, *values]
-    Z = design_for_new_data(result.design, grid)
+    Z = result.design.new_data(grid)
     diff = Z[1:] - Z[0]
     b = result.params.to_numpy()
-    V = result.cov_params.to_numpy()
+    V = result.cov.to_numpy()
     lp = diff @ b
     se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", diff, V, diff), 0))
     q = stats.norm.ppf(0.5 + level / 2)
@@ -274,13 +273,13 @@ def _cox_curves(result, data, variable, vals, times, q, conf_type):
     all_t = np.concatenate([b[0] for b in base.values()])
     tt = _grid(times, all_t)
     b = result.params.to_numpy()
-    V = result.cov_params.to_numpy()
+    V = result.cov.to_numpy()
     n = len(data)
     frames = []
     for v in vals:
         nd = data.copy()
         nd[variable] = v
-        Z = design_for_new_data(result.design, nd)
+        Z = result.design.new_data(nd)
         risk = np.exp(Z @ b)
         est = np.zeros(len(tt))
         gb = np.zeros((len(tt), len(b)))
@@ -338,10 +337,10 @@ def _fg_curves(result, data, variable, vals, times, level, n_boot, seed):
     for v in vals:
         nd = data.copy()
         nd[variable] = v
-        Zs.append(design_for_new_data(result.design, nd))
+        Zs.append(result.design.new_data(nd))
     ests = [_fg_cif(result.model, Z, tt) for Z in Zs]
     info = result.info
-    t, code, X = info["t"], info["code"], result.design.X
+    t, code, X = info["t"], info["code"], result.design.matrix
     rng = np.random.default_rng(seed)
     boots = np.full((int(n_boot), len(vals), len(tt)), np.nan)
     for bi in range(int(n_boot)):

@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from calcstats._design import Design, build_design
 from calcstats._errors import DataError, SchemaError
-from calcstats._formula import Design, build_design
+from calcstats._newton import divergence_report
 from calcstats._result import ModelResult, check_conf_level
+from calcstats._validation import check_weights
 from calcstats.survival._concordance import concordance_counts
 from calcstats.survival._coxfit import CoxFit, fit_cox, prepare, score_residuals
 from calcstats.survival._model_input import (
@@ -42,7 +44,7 @@ class CoxResult(ModelResult):
     model : CoxFit
         The fit object: ``coef``, ``var`` (model-based), ``loglik``, ``loglik0``,
         ``iterations``, ``linear_predictor``.
-    cov_params : pandas.DataFrame
+    cov : pandas.DataFrame
         Variance–covariance matrix used for the SEs (robust with ``cluster``).
     naive_bse : pandas.Series
         Model-based SEs (equal to ``bse`` without ``cluster``).
@@ -52,12 +54,14 @@ class CoxResult(ModelResult):
 
     ratio_measure = "HR"
 
-    def __init__(self, params: pd.Series, bse: pd.Series, *, fit: CoxFit, design: Design,
-                 cov: np.ndarray, info: dict[str, Any], conf_level: float) -> None:
-        super().__init__(params, bse, model=fit, conf_level=conf_level, nobs=info["n"],
-                         n_events=info["n_events"], loglik=fit.loglik)
+    def __init__(self, params: pd.Series, *, fit: CoxFit, design: Design,
+                 cov: np.ndarray, info: dict[str, Any], conf_level: float,
+                 nonestimable: dict[str, str]) -> None:
+        super().__init__(params, cov, model=fit, conf_level=conf_level, nobs=info["n"],
+                         n_events=info["n_events"], loglik=fit.loglik,
+                         converged=fit.converged, nonestimable=nonestimable,
+                         terms=design.terms)
         names = list(params.index)
-        self.cov_params = pd.DataFrame(cov, index=names, columns=names)
         self.naive_bse = pd.Series(np.sqrt(np.diag(fit.var)), index=names)
         self.design = design
         self.info = info
@@ -76,7 +80,7 @@ class CoxResult(ModelResult):
     def wald_test(self) -> tuple[float, int, float]:
         """Wald test of all coefficients with the reported (robust if clustered) variance."""
         b = self.params.to_numpy()
-        stat = float(b @ np.linalg.solve(self.cov_params.to_numpy(), b))
+        stat = float(b @ np.linalg.lstsq(self.cov.to_numpy(), b, rcond=None)[0])
         return stat, len(b), float(stats.chi2.sf(stat, len(b)))
 
     @property
@@ -101,6 +105,7 @@ class CoxResult(ModelResult):
             "wald_statistic": wald[0], "wald_df": wald[1], "wald_p_value": wald[2],
             "score_statistic": sc[0], "score_df": sc[1], "score_p_value": sc[2],
             "n_dropped": self.info["n_dropped"],
+            "n_zero_weight": self.info["n_zero_weight"],
             "robust": self.info["robust"],
         }
 
@@ -120,9 +125,7 @@ class CoxResult(ModelResult):
         """x·β (uncentred) for the fitted rows or for ``newdata``."""
         if newdata is None:
             return self.model.linear_predictor
-        from calcstats._formula import design_for_new_data
-
-        return design_for_new_data(self.design, newdata) @ self.params.to_numpy()
+        return self.design.new_data(newdata) @ self.params.to_numpy()
 
 
 def cox(
@@ -194,7 +197,17 @@ def cox(
     outcome = [time, event, *([start] if start else [])]
     others = [*strata_cols, *([cluster] if cluster else []), *([weights] if weights else [])]
     check_columns(data, [*outcome, *others])
-    design = build_design(data, formula, extra=[*outcome, *others])
+    n_zero = 0
+    if weights:
+        present = data[weights].notna()
+        w_all = check_weights(data.loc[present, weights], column=weights, function="cox")
+        zero = np.zeros(len(data), dtype=bool)
+        zero[np.flatnonzero(present.to_numpy())] = w_all == 0
+        n_zero = int(zero.sum())
+        if n_zero:
+            data = data.loc[~zero]
+    design = build_design(data, formula, response=False, intercept=False,
+                          extra=[*outcome, *others], model_name="cox")
     sub = data.iloc[design.rows]
     stop = time_values(sub, time)
     st = time_values(sub, start, what="start") if start else None
@@ -213,19 +226,18 @@ def cox(
             + (f" for cause {cause}" if cause is not None else "")
             + f" among the {len(sub)} rows used: a Cox model needs at least one event."
         )
-    wt = None
-    if weights:
-        wser = sub[weights]
-        if not pd.api.types.is_numeric_dtype(wser):
-            raise SchemaError(f"weights column {weights!r} must be numeric.")
-        wt = wser.to_numpy(dtype=float)
-        if np.any(~np.isfinite(wt)) or np.any(wt <= 0):
-            raise DataError(f"weights column {weights!r} must be positive and finite.")
+    wt = sub[weights].to_numpy(dtype=float) if weights else None
     scodes, slabels = group_codes(sub, strata_cols) if strata_cols else (None, None)
-    X = design.X
-    _check_design(X, design.columns, status)
+    X = design.matrix
     cd = prepare(X, stop, status, start=st, weights=wt, strata=scodes, ties=ties)
-    fit = fit_cox(cd, names=design.columns)
+    fit = fit_cox(cd)
+    nonest: dict[str, str] = {}
+    if fit.diverging.any():
+        raw_sorted = cd.X + cd.means
+        nonest = divergence_report(design.columns, fit.diverging, fit.direction,
+                                   model_name="cox", X=raw_sorted, events=cd.status)
+    if not fit.converged:
+        nonest = {c: "the fit did not converge" for c in design.columns}
     cov = fit.var
     # as coxph: robust variance with cluster=, or with non-integer case weights
     robust = bool(cluster) or (wt is not None and bool(np.any(wt != np.floor(wt))))
@@ -241,41 +253,14 @@ def cox(
         np.add.at(agg, codes, dfbeta)
         cov = agg.T @ agg
     params = pd.Series(fit.coef, index=design.columns)
-    bse = pd.Series(np.sqrt(np.diag(cov)), index=design.columns)
     info = {
         "n": len(stop), "n_events": int(status.sum()), "n_dropped": design.n_dropped,
+        "n_zero_weight": n_zero,
         "ties": ties, "cluster": cluster, "robust": robust, "stop": stop, "start": st,
         "status": status,
         "weights": wt, "strata": scodes, "strata_cols": strata_cols, "time": time,
         "event": event, "cause": cause, "start_col": start, "weights_col": weights,
         "strata_labels": slabels, "data": sub, "formula": formula,
     }
-    return CoxResult(params, bse, fit=fit, design=design, cov=cov, info=info,
-                     conf_level=level)
-
-
-def _check_design(X: np.ndarray, names: list[str], status: np.ndarray) -> None:
-    sd = X.std(axis=0)
-    const = [n for n, s in zip(names, sd, strict=True) if not s > 0]
-    if const:
-        raise DataError(
-            f"covariate(s) {', '.join(const)} take a single value in the rows used, so "
-            "their hazard ratio cannot be estimated; drop them from the formula (or check "
-            "the filtering that left them constant)."
-        )
-    if X.shape[1] > 1:
-        Xc = (X - X.mean(axis=0)) / sd
-        corr = Xc.T @ Xc / len(Xc)
-        ev = np.linalg.eigvalsh(corr)
-        if ev[0] < 1e-10 * ev[-1]:
-            dep = []
-            for j in range(1, len(names)):
-                a, b = corr[:j, :j], corr[:j, j]
-                coef = np.linalg.lstsq(a, b, rcond=None)[0]
-                if corr[j, j] - b @ coef < 1e-8:
-                    dep.append(names[j])
-            raise DataError(
-                "the covariates are collinear (one is a linear combination of others): "
-                f"{', '.join(dep) or 'see the design'}; remove redundant terms (e.g. a "
-                "variable and a spline of the same variable, or overlapping categories)."
-            )
+    return CoxResult(params, fit=fit, design=design, cov=cov, info=info,
+                     conf_level=level, nonestimable=nonest)

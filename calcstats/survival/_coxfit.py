@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from calcstats._errors import ConvergenceError, ConvergenceWarning
+from calcstats._newton import Evaluation, maximise, solve_psd
 
 __all__ = ["CoxData", "CoxFit", "fit_cox", "prepare"]
 
@@ -227,6 +228,8 @@ class CoxFit:
     u0: np.ndarray
     imat: np.ndarray
     data: CoxData
+    diverging: np.ndarray
+    direction: np.ndarray
 
     @property
     def linear_predictor(self) -> np.ndarray:
@@ -236,96 +239,38 @@ class CoxFit:
         return out
 
 
-def fit_cox(cd: CoxData, *, max_iter: int = 30, eps: float = 1e-9,
-            names: list[str] | None = None) -> CoxFit:
-    """Newton–Raphson with step halving (R's rule), from β = 0."""
+def fit_cox(cd: CoxData, *, max_iter: int = 30, eps: float = 1e-9) -> CoxFit:
+    """Newton–Raphson from β = 0 by the shared loop (:func:`calcstats._newton.maximise`).
+
+    The loop runs on the columns scaled to unit SD (they are already centred), which keeps
+    the information matrix well conditioned whatever the covariates' units; R's stopping
+    rule (relative log-likelihood change below ``eps``) and step halving, then one exact
+    Newton step.
+    """
     p = cd.X.shape[1]
-    beta = np.zeros(p)
-    it0 = _iterate(cd, beta)
-    ll0 = it0.loglik
-    cur = it0
-    try:
-        score = float(it0.u @ np.linalg.solve(it0.imat, it0.u)) if p else 0.0
-    except np.linalg.LinAlgError:
-        score = float("nan")
-    converged = p == 0
-    n_iter = 0
-    halvings = 0
-    while not converged and n_iter < max_iter:
-        n_iter += 1
-        try:
-            step = np.linalg.solve(cur.imat, cur.u)
-        except np.linalg.LinAlgError:
-            raise ConvergenceError(
-                "the Cox information matrix is singular: the covariates are collinear or a "
-                "covariate has no variation among the subjects at risk at the event times."
-            ) from None
-        new_beta = beta + step
-        try:
-            new = _iterate(cd, new_beta)
-            ok = np.isfinite(new.loglik)
-        except ConvergenceError:
-            ok = False
-        while not ok or new.loglik < cur.loglik - 1e-12 * abs(cur.loglik):
-            halvings += 1
-            if halvings > 60:
-                break
-            new_beta = (new_beta + beta) / 2
-            try:
-                new = _iterate(cd, new_beta)
-                ok = np.isfinite(new.loglik)
-            except ConvergenceError:
-                ok = False
-        if not ok:
-            raise ConvergenceError("the Cox log-likelihood could not be evaluated.")
-        done = abs(1 - cur.loglik / new.loglik) <= eps if new.loglik != 0 else True
-        small = np.all(np.abs(new_beta - beta) <= 1e-10 * (1 + np.abs(beta)))
-        beta, cur = new_beta, new
-        if done or small:
-            # one more exact Newton step at convergence keeps β accurate to ~1e-10
-            try:
-                step = np.linalg.solve(cur.imat, cur.u)
-            except np.linalg.LinAlgError:
-                step = np.zeros(p)
-            if np.all(np.abs(step) <= 1e-6 * (1 + np.abs(beta))):
-                nb = beta + step
-                nxt = _iterate(cd, nb)
-                if nxt.loglik >= cur.loglik - 1e-12 * abs(cur.loglik):
-                    beta, cur = nb, nxt
-            converged = True
-    try:
-        var = np.linalg.inv(cur.imat) if p else np.zeros((0, 0))
-    except np.linalg.LinAlgError:
-        raise ConvergenceError(
-            "the Cox information matrix is singular at the estimate; a coefficient is "
-            "not identifiable (collinear covariates or monotone likelihood)."
-        ) from None
-    if not converged:
+    sd = cd.X.std(axis=0) if p else np.zeros(0)
+    s = np.where(sd > 0, sd, 1.0)
+    outer = np.outer(s, s)
+
+    def evaluate(g: np.ndarray) -> Evaluation:
+        it = _iterate(cd, g / s)
+        return Evaluation(it.loglik, it.u / s, it.imat / outer)
+
+    it0 = _iterate(cd, np.zeros(p))
+    score = float(it0.u @ solve_psd(it0.imat, it0.u)) if p else 0.0
+    res = maximise(evaluate, np.zeros(p), max_iter=max_iter, tol=eps, what="the Cox model")
+    if not res.converged:
         warnings.warn(
-            f"the Cox fit did not converge in {max_iter} Newton–Raphson iterations "
-            f"(log-likelihood change still above {eps:g}); estimates may be unreliable.",
+            f"the Cox fit did not converge in {max_iter} Newton–Raphson iterations; no "
+            "estimate is reported ('—'). Check for sparse levels or rescale the covariates.",
             ConvergenceWarning,
             stacklevel=3,
         )
-    # monotone likelihood: R's check — the next Newton step stays large relative to β
-    if p:
-        infs = np.abs(cur.u @ var)
-        sd = np.sqrt(np.maximum(np.diag(var), 0))
-        flag = ((infs > eps) & (infs > np.sqrt(eps) * np.abs(beta))) | (
-            np.abs(beta) * cd.X.std(axis=0) > 15
-        ) | (sd * cd.X.std(axis=0) > 1e3)
-        if np.any(flag):
-            which = [names[j] if names else str(j) for j in np.flatnonzero(flag)]
-            warnings.warn(
-                "the Cox log-likelihood converged before the coefficient(s) of "
-                f"{', '.join(which)}; they may be infinite (monotone likelihood: the "
-                "covariate separates events from non-events in time). Their estimates and "
-                "SEs are not meaningful; consider collapsing categories or a penalised fit.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-    return CoxFit(coef=beta, var=var, loglik=cur.loglik, loglik0=ll0, score_test=score,
-                  iterations=n_iter, converged=converged, u0=it0.u, imat=cur.imat, data=cd)
+    var_s = np.linalg.pinv(res.last.info) if p else np.zeros((0, 0))
+    return CoxFit(coef=res.beta / s, var=var_s / outer, loglik=res.last.loglik,
+                  loglik0=it0.loglik, score_test=score, iterations=res.iterations,
+                  converged=res.converged, u0=it0.u, imat=res.last.info * outer, data=cd,
+                  diverging=res.diverging, direction=res.direction)
 
 
 def score_residuals(fit: CoxFit) -> np.ndarray:

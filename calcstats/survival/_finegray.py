@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from calcstats._design import Design, build_design
 from calcstats._errors import ConvergenceError, ConvergenceWarning, DataError, SchemaError
-from calcstats._formula import Design, build_design, design_for_new_data
+from calcstats._newton import Evaluation, divergence_report, maximise
 from calcstats._result import ModelResult, check_conf_level
 from calcstats.survival._model_input import check_columns, time_values
 
@@ -55,6 +56,8 @@ class FineGrayFit:
     converged: bool
     fail_times: np.ndarray      # distinct times of the event of interest
     base_jumps: np.ndarray      # baseline subdistribution-hazard jumps at fail_times (x = 0)
+    diverging: np.ndarray       # coefficients running off to ±∞ (monotone likelihood)
+    direction: np.ndarray
 
 
 class _FG:
@@ -162,63 +165,35 @@ class _FG:
 
 
 def _fit(fg: _FG, names: list[str], max_iter: int = 50) -> FineGrayFit:
+    """Newton–Raphson by the shared loop (:func:`calcstats._newton.maximise`) on the
+    columns scaled to unit SD (they are centred in :class:`_FG`)."""
     p = fg.X.shape[1]
-    beta = np.zeros(p)
-    ll, u, H, *_ = fg.evaluate(beta)
-    ll0 = ll
-    converged = False
-    it = 0
-    while it < max_iter:
-        it += 1
-        try:
-            step = np.linalg.solve(H, u)
-        except np.linalg.LinAlgError:
-            raise ConvergenceError(
-                "the Fine–Gray information matrix is singular: collinear covariates or a "
-                "covariate without variation among the subjects at risk."
-            ) from None
-        nb = beta + step
-        halv = 0
-        while True:
-            try:
-                nll, nu, nH, *_ = fg.evaluate(nb)
-                ok = np.isfinite(nll)
-            except ConvergenceError:
-                ok = False
-            if ok and nll >= ll - 1e-12 * abs(ll):
-                break
-            halv += 1
-            if halv > 40:
-                raise ConvergenceError("the Fine–Gray pseudo-likelihood could not be improved.")
-            nb = (nb + beta) / 2
-        small = np.all(np.abs(nb - beta) <= 1e-9 * (1 + np.abs(beta)))
-        rel = abs(nll - ll) <= 1e-13 * max(abs(nll), 1)
-        beta, ll, u, H = nb, nll, nu, nH
-        if small or rel:
-            converged = True
-            break
-    if not converged:
-        warnings.warn(f"the Fine–Gray fit did not converge in {max_iter} iterations.",
-                      ConvergenceWarning, stacklevel=3)
-    try:
-        Hinv = np.linalg.inv(H)
-    except np.linalg.LinAlgError:
-        raise ConvergenceError("the Fine–Gray information matrix is singular.") from None
     sd = fg.X.std(axis=0)
-    flag = np.abs(beta) * sd > 15
-    if np.any(flag):
-        warnings.warn(
-            "Fine–Gray coefficient(s) of "
-            f"{', '.join(n for n, f in zip(names, flag, strict=True) if f)} are extreme and "
-            "may be infinite (the covariate separates the events); estimates are unreliable.",
-            ConvergenceWarning, stacklevel=3)
+    s = np.where(sd > 0, sd, 1.0)
+    outer = np.outer(s, s)
+
+    def evaluate(g: np.ndarray) -> Evaluation:
+        ll, u, H, *_ = fg.evaluate(g / s)
+        return Evaluation(ll, u / s, H / outer)
+
+    ll0 = fg.evaluate(np.zeros(p), info=False)[0]
+    res = maximise(evaluate, np.zeros(p), max_iter=max_iter, tol=1e-13,
+                   what="the Fine–Gray model")
+    beta = res.beta / s
+    if not res.converged:
+        warnings.warn(f"the Fine–Gray fit did not converge in {max_iter} iterations; no "
+                      "estimate is reported ('—').", ConvergenceWarning, stacklevel=3)
+    H = res.last.info * outer
+    Hinv = np.linalg.pinv(H)
     eta = fg.eta_residuals(beta)
     var = Hinv @ (eta.T @ eta) @ Hinv
     _, _, _, _, S0, _, shift = fg.evaluate(beta, info=False)
     jumps = fg.d / S0 * np.exp(-shift)            # baseline at centred x = 0
     jumps = jumps * np.exp(-fg.means @ beta)      # baseline at x = 0
-    return FineGrayFit(coef=beta, var=var, info=H, loglik=ll, loglik0=ll0, iterations=it,
-                       converged=converged, fail_times=fg.ft, base_jumps=jumps)
+    return FineGrayFit(coef=beta, var=var, info=H, loglik=res.last.loglik, loglik0=ll0,
+                       iterations=res.iterations, converged=res.converged,
+                       fail_times=fg.ft, base_jumps=jumps, diverging=res.diverging,
+                       direction=res.direction)
 
 
 class FineGrayResult(ModelResult):
@@ -231,14 +206,14 @@ class FineGrayResult(ModelResult):
     ratio_measure = "sHR"
     method = "Fine–Gray subdistribution hazards (crr)"
 
-    def __init__(self, params, bse, *, fit: FineGrayFit, design: Design, info: dict[str, Any],
-                 conf_level: float) -> None:
-        super().__init__(params, bse, model=fit, conf_level=conf_level, nobs=info["n"],
-                         n_events=info["n_events"], loglik=fit.loglik)
+    def __init__(self, params, *, fit: FineGrayFit, design: Design, info: dict[str, Any],
+                 conf_level: float, nonestimable: dict[str, str]) -> None:
+        super().__init__(params, fit.var, model=fit, conf_level=conf_level, nobs=info["n"],
+                         n_events=info["n_events"], loglik=fit.loglik,
+                         converged=fit.converged, nonestimable=nonestimable,
+                         terms=design.terms)
         self.design = design
         self.info = info
-        names = list(params.index)
-        self.cov_params = pd.DataFrame(fit.var, index=names, columns=names)
 
     def _glance_extra(self) -> dict[str, Any]:
         return {"n_competing": self.info["n_competing"], "n_censored": self.info["n_censored"],
@@ -261,7 +236,7 @@ class FineGrayResult(ModelResult):
         pandas.DataFrame
             Long format: ``row`` (the index label of ``newdata``), ``time``, ``estimate``.
         """
-        Z = design_for_new_data(self.design, newdata)
+        Z = self.design.new_data(newdata)
         fit = self.model
         lp = Z @ fit.coef
         cumbase = np.cumsum(fit.base_jumps)
@@ -329,7 +304,8 @@ def fine_gray(
     """
     level = check_conf_level(conf_level)
     check_columns(data, [time, event])
-    design = build_design(data, formula, extra=[time, event])
+    design = build_design(data, formula, response=False, intercept=False, extra=[time, event],
+                          model_name="fine_gray")
     sub = data.iloc[design.rows]
     t = time_values(sub, time)
     ev = sub[event]
@@ -345,18 +321,20 @@ def fine_gray(
         raise DataError(f"cause={cause!r} does not occur in {event!r} (codes present: "
                         f"{[int(c) for c in codes]}).")
     code = np.where(v == cause, 1, np.where(v == 0, 0, 2)).astype(np.int8)
-    X = design.X
-    sd = X.std(axis=0)
-    const = [n for n, s in zip(design.columns, sd, strict=True) if not s > 0]
-    if const:
-        raise DataError(f"covariate(s) {', '.join(const)} take a single value in the rows "
-                        "used; drop them from the formula.")
+    X = design.matrix
     fg = _FG(t, code, X)
     fit = _fit(fg, design.columns, max_iter=max_iter)
+    nonest: dict[str, str] = {}
+    if fit.diverging.any():
+        nonest = divergence_report(design.columns, fit.diverging, fit.direction,
+                                   model_name="fine_gray", X=fg.X + fg.means,
+                                   events=fg.ici == 1)
+    if not fit.converged:
+        nonest = {c: "the fit did not converge" for c in design.columns}
     params = pd.Series(fit.coef, index=design.columns)
-    bse = pd.Series(np.sqrt(np.diag(fit.var)), index=design.columns)
     info = {"n": len(t), "n_events": int((code == 1).sum()),
             "n_competing": int((code == 2).sum()), "n_censored": int((code == 0).sum()),
             "cause": cause, "n_dropped": design.n_dropped, "time": time, "event": event,
             "data": sub, "formula": formula, "max_iter": max_iter, "t": t, "code": code}
-    return FineGrayResult(params, bse, fit=fit, design=design, info=info, conf_level=level)
+    return FineGrayResult(params, fit=fit, design=design, info=info, conf_level=level,
+                          nonestimable=nonest)

@@ -140,7 +140,8 @@ def check_ph(result: CoxResult, *, transform: str = "km", global_test: bool = Tr
     X = cd.X
     u2 = (g_group[grp] * cd.wt[er]) @ X[er] - (g_group[grp] * it.mw) @ it.abar
     big = np.block([[imat1, imat2], [imat2.T, imat3]])
-    terms = result.design.terms
+    names = result.design.columns
+    terms = {t: [names.index(c) for c in cs] for t, cs in result.design.terms.items()}
     rows = []
     for name, cols in terms.items():
         kk = [*range(p), *(p + j for j in cols)]
@@ -162,7 +163,7 @@ def check_ph(result: CoxResult, *, transform: str = "km", global_test: bool = Tr
     s_all = np.zeros(len(stop), dtype=np.int64) if strata is None else strata
     deaths_per = np.bincount(s_ev, minlength=n_strata)
     for s in range(n_strata):
-        xs = result.design.X[s_all == s]
+        xs = result.design.matrix[s_all == s]
         varies = (xs.max(axis=0) - xs.min(axis=0)) > 0 if len(xs) else np.zeros(p, bool)
         used[s] = np.where(varies, deaths_per[s], 0)
     for cols in terms.values():

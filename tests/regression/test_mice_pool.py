@@ -46,7 +46,7 @@ class FakeCox(ModelResult):
 def test_pool_generic_model_result_by_hand():
     est = [0.50, 0.62, 0.55, 0.70]
     se = [0.10, 0.11, 0.09, 0.12]
-    fits = [FakeCox(pd.Series({"x": b, "z": -b}), pd.Series({"x": s, "z": 2 * s}))
+    fits = [FakeCox(pd.Series({"x": b, "z": -b}), np.diag([s**2, (2 * s) ** 2]))
             for b, s in zip(est, se, strict=True)]
     p = pool(fits)
     m = 4

@@ -36,7 +36,7 @@ def four(pbc):
 def _wald(result, cols):
     """Independent joint Wald chi-square of ``cols``: (statistic, p)."""
     b = result.params[cols].to_numpy()
-    V = result.cov_params.loc[cols, cols].to_numpy()
+    V = result.cov.loc[cols, cols].to_numpy()
     w = float(b @ np.linalg.inv(V) @ b)
     return w, float(stats.chi2.sf(w, len(cols)))
 

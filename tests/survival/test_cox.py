@@ -199,13 +199,13 @@ def test_bad_input(pbc312):
         cs.cox(neg, "age", time="time", event="death")
     with pytest.raises(cs.DataError, match="no events"):
         cs.cox(d.assign(death=0), "age", time="time", event="death")
-    with pytest.raises(cs.DataError, match="single value"):
+    with pytest.raises(cs.DataError, match="'k' in 'age \\+ k' is constant"):
         cs.cox(d.assign(k=1.0), "age + k", time="time", event="death")
     with pytest.raises(cs.DataError, match="more than one event type"):
         cs.cox(d, "age", time="time", event="status")
     with pytest.raises(cs.DataError, match="cause=3 does not occur"):
         cs.cox(d, "age", time="time", event="status", cause=3)
-    with pytest.raises(cs.DataError, match="collinear"):
+    with pytest.raises(cs.DataError, match="rank deficient.*age2.*linear combination"):
         cs.cox(d.assign(age2=2 * d["age"] + 1), "age + age2", time="time", event="death")
     with pytest.raises(cs.SchemaError, match="left-hand side"):
         cs.cox(d, "time ~ age", time="time", event="death")
@@ -213,8 +213,10 @@ def test_bad_input(pbc312):
         cs.cox(d, "age", time="time", event="death", ties="exact")
     with pytest.raises(cs.DataError, match="start < stop"):
         cs.cox(d.assign(t0=d["time"]), "age", time="time", event="death", start="t0")
-    with pytest.raises(cs.DataError, match="positive"):
+    with pytest.raises(cs.DataError, match="every weight in 'w' is zero"):
         cs.cox(d.assign(w=0.0), "age", time="time", event="death", weights="w")
+    with pytest.raises(cs.DataError, match=r"finite numbers >= 0.*-1.0"):
+        cs.cox(d.assign(w=-1.0), "age", time="time", event="death", weights="w")
 
 
 def test_monotone_likelihood_warns():
@@ -225,5 +227,9 @@ def test_monotone_likelihood_warns():
     # every event happens in group x = 1 and all x = 1 subjects fail before any x = 0 one
     d = pd.DataFrame({"x": x, "z": rng.normal(size=n), "time": time,
                       "event": (x == 1).astype(int)})
-    with pytest.warns(cs.ConvergenceWarning, match="infinite"):
-        cs.cox(d, "x + z", time="time", event="event")
+    with pytest.warns(cs.ConvergenceWarning, match=r"does not exist for x .*\+∞"):
+        fit = cs.cox(d, "x + z", time="time", event="event")
+    t = fit.tidy().set_index("term")
+    assert np.isnan(t.loc["x", ["estimate", "conf_low", "conf_high", "p_value"]]).all()
+    assert np.isfinite(t.loc["z", "estimate"])
+    assert not fit.glance()["converged"][0] and "x" in fit.nonestimable
