@@ -100,7 +100,7 @@ def test_rank_is_checked_on_the_centred_scaled_design(df):
     df = df.assign(y=(df["age"] > 55).astype(int))
     d = _build(df, "y ~ I(age + 1e7) + bili", response=True)
     assert d.columns == ["Intercept", "I(age + 1e7)", "bili"]
-    with pytest.raises(cs.DataError, match="rank deficient.*linear combination"):
+    with pytest.raises(cs.DataError, match=r"rank deficient.*linear combination"):
         _build(df, "y ~ age + I(1e8 * age + 1e12)", response=True)
 
 

@@ -317,7 +317,7 @@ def test_level_without_events_is_never_silent(zero_level):
             pytest.warns(SeparationWarning, match=level):
         fb = log_binomial(d, "y ~ C(g) + x")
     assert np.isnan(fb.tidy().set_index("term").loc["C(g)[T.c]", "estimate"])
-    with pytest.raises(ConvergenceError, match="no overdispersion.*use poisson"):
+    with pytest.raises(ConvergenceError, match=r"no overdispersion.*use poisson"):
         negative_binomial(d, "cnt ~ C(g) + x", exposure="py")
     # Firth gives a finite estimate for the empty level
     fit = logistic(d, "y ~ C(g) + x", method="firth")
