@@ -1,9 +1,17 @@
+# ruff: noqa: E402  (third-party imports run between saving and restoring warnings.filters)
 """calcstats: cohort studies of intrahepatic calcification, from raw tables to paper.
 
 The public API is re-exported here from the subpackages; each subpackage lists its public
 names in its own ``__all__``. ``calcstats.plot``, ``calcstats.datasets`` and
 ``calcstats.report`` are reached as namespaces (``cs.plot.survival(...)``).
 """
+
+import warnings as _warnings
+
+# Importing calcstats leaves warnings.filters as it was: scipy and numpy register global
+# filters when first imported; those are discarded here (calcstats silences third-party
+# warnings only locally, around the calls that raise them).
+_filters = list(_warnings.filters)
 
 from calcstats import cohort as _cohort
 from calcstats import datasets as datasets
@@ -22,6 +30,10 @@ from calcstats.regression import *  # noqa: F403
 from calcstats.simulate import *  # noqa: F403
 from calcstats.survival import *  # noqa: F403
 from calcstats.tables import *  # noqa: F403
+
+_warnings.filters[:] = _filters
+_warnings._filters_mutated()  # type: ignore[attr-defined]
+del _filters
 
 __version__ = "0.1.0"
 
