@@ -319,6 +319,9 @@ def forest(
             if r.key not in est.index:
                 continue
             e = est.loc[[r.key]].iloc[0]
+            if not np.isfinite(float(e["estimate"])):  # not estimable: "—", no marker
+                ax_txt.text(0.05, yi, "—", va="center", ha="left", gid="estimate-text")
+                continue
             xs.append(float(e["estimate"]))
             los.append(float(e["conf_low"]))
             his.append(float(e["conf_high"]))
@@ -395,4 +398,11 @@ def forest(
             )
         if title:
             ax.set_title(title, fontweight="bold", pad=14)
+    notes = [f"— {term}: not estimable ({why})." for res in
+             ([] if isinstance(results, pd.DataFrame) else
+              (results if isinstance(results, list | tuple) else [results]))
+             for term, why in getattr(res, "nonestimable", {}).items()]
+    if notes:
+        fig.text(0.01, 0.0, "\n".join(notes), ha="left", va="top", fontsize="small",
+                 gid="footnote")
     return fig

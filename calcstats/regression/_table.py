@@ -95,9 +95,14 @@ def _model_cells(view: TableView, *, exponentiate: bool | None, conf_level: floa
     expo = result.ratio_measure is not None if exponentiate is None else exponentiate
     cells: dict[tuple[str, str], tuple[str, str]] = {}
     raw: list[dict[str, Any]] = []
+    nonest = getattr(result, "nonestimable", {})
     for term, r in t.iterrows():
-        cells[("col", term)] = (format_ci(r["estimate"], r["conf_low"], r["conf_high"],
-                                          digits=digits), format_p(r["p_value"], digits=p_digits))
+        if term in nonest:
+            cells[("col", term)] = ("—", "—")
+        else:
+            cells[("col", term)] = (format_ci(r["estimate"], r["conf_low"], r["conf_high"],
+                                              digits=digits),
+                                    format_p(r["p_value"], digits=p_digits))
         raw.append({"term": term, "estimate": r["estimate"], "conf_low": r["conf_low"],
                     "conf_high": r["conf_high"], "p_value": r["p_value"]})
     ref_text = "—" if reference == "dash" or not expo else f"{1:.{digits}f} (ref)"
@@ -107,7 +112,8 @@ def _model_cells(view: TableView, *, exponentiate: bool | None, conf_level: floa
         tests = view.term_tests("lr" if global_p == "lr" else "wald")
         if tests is not None:
             for _, r in tests[tests["df"] > 1].iterrows():
-                cells[("term", r["term"])] = ("", format_p(r["p_value"], digits=p_digits))
+                cells[("term", r["term"])] = (
+                    "", "—" if pd.isna(r["p_value"]) else format_p(r["p_value"], digits=p_digits))
     return cells, raw
 
 
@@ -218,6 +224,8 @@ def _model_note(lab: str, v: TableView) -> list[str]:
     if v.kind == "fine_gray":
         ev += f" ({v.fit.info['n_competing']} competing events)"
     notes = [f"{lab}: {r.method}; n = {r.nobs}{ev}; {v.formula}."]
+    for term, why in getattr(r, "nonestimable", {}).items():
+        notes.append(f"{lab}: — {term} not estimable ({why}).")
     if v.n_note():
         notes.append(f"{lab}: {v.n_note()}")
     if v.pooled:

@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import patsy.contrasts
-from scipy import stats
 
 from calcstats._design import clean_name as _clean_name
 from calcstats._errors import CalcstatsError, SchemaError
@@ -174,19 +173,7 @@ class TableView:
                 f"global_p='lr' needs refitted models and is available for regression models "
                 f"only, not for {type(self.fit).__name__}; use global_p='wald' (or True)."
             )
-        rows = []
-        params, cov = self.fit.params, self.fit.cov
-        for term in self.design_info.terms:
-            cols = self.term_columns(term.name())
-            if not cols:
-                continue
-            b = params[cols].to_numpy(dtype=float)
-            V = cov.loc[cols, cols].to_numpy(dtype=float)
-            w = float(b @ np.linalg.solve(V, b))
-            rows.append({"term": term.name(), "df": len(cols), "statistic": w,
-                         "p_value": float(stats.chi2.sf(w, len(cols))),
-                         "method": "Wald chi-square"})
-        return pd.DataFrame(rows, columns=["term", "df", "statistic", "p_value", "method"])
+        return self.fit.term_tests()
 
 
 def table_view(result: Any, position: int = 1,
