@@ -59,8 +59,14 @@ class _Var:
 _NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "decimal"})
 
 
-def _classify(data: pd.DataFrame, variables: list[str], categorical: set[str],
-              nonnormal: set[str], labels: Mapping[str, str], explicit: bool) -> list[_Var]:
+def _classify(
+    data: pd.DataFrame,
+    variables: list[str],
+    categorical: set[str],
+    nonnormal: set[str],
+    labels: Mapping[str, str],
+    explicit: bool,
+) -> list[_Var]:
     out = []
     for v in variables:
         s = data[v]
@@ -74,8 +80,10 @@ def _classify(data: pd.DataFrame, variables: list[str], categorical: set[str],
             continue
         nonmiss = s.dropna()
         if pd.api.types.is_bool_dtype(s) or (
-            pd.api.types.is_numeric_dtype(s) and v not in nonnormal
-            and not isinstance(s.dtype, pd.CategoricalDtype) and _is_01(nonmiss)
+            pd.api.types.is_numeric_dtype(s)
+            and v not in nonnormal
+            and not isinstance(s.dtype, pd.CategoricalDtype)
+            and _is_01(nonmiss)
         ):
             if v in nonnormal:
                 raise CalcstatsError(f"nonnormal: {v!r} is binary, not continuous.")
@@ -230,7 +238,8 @@ def table_one(
         var_names = [c for c in data.columns if c not in (by, weights)]
     # numbers held in object columns (e.g. read from Excel) are described as numbers
     as_numbers = [
-        v for v in var_names
+        v
+        for v in var_names
         if data[v].dtype == object
         and pd.api.types.infer_dtype(data[v], skipna=True) in _NUMBER_KINDS
     ]
@@ -277,23 +286,42 @@ def table_one(
     def slot_values(arr_groups: np.ndarray, arr_overall: float | np.ndarray) -> list:
         return [arr_overall if i is None else arr_groups[i] for _, i in cols]
 
-    wsum_g = np.bincount(codes, w, minlength=G) if w is not None else np.bincount(
-        codes, minlength=G).astype(float)
+    wsum_g = (
+        np.bincount(codes, w, minlength=G)
+        if w is not None
+        else np.bincount(codes, minlength=G).astype(float)
+    )
     n_total = float(wsum_g.sum())
     nd = 0 if w is None else 1
-    rows.append({"label": "n", "indent": 0, "cells": [
-        _fmt(n_total if i is None else wsum_g[i], nd) for _, i in cols], "p": "", "smd": ""})
+    rows.append(
+        {
+            "label": "n",
+            "indent": 0,
+            "cells": [_fmt(n_total if i is None else wsum_g[i], nd) for _, i in cols],
+            "p": "",
+            "smd": "",
+        }
+    )
     for _, i in cols:
-        raw.append({"variable": "n", "label": "n", "level": None,
-                    "group": "Overall" if i is None else glevels[i],
-                    "n": n_total if i is None else wsum_g[i]})
+        raw.append(
+            {
+                "variable": "n",
+                "label": "n",
+                "level": None,
+                "group": "Overall" if i is None else glevels[i],
+                "n": n_total if i is None else wsum_g[i],
+            }
+        )
 
     zeros = np.zeros(len(data), dtype=np.int64)
     for spec in specs:
         s = data[spec.name]
         if spec.kind in ("continuous", "nonnormal"):
-            x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float) if not \
-                pd.api.types.is_numeric_dtype(s) else s.to_numpy(dtype=float, na_value=np.nan)
+            x = (
+                pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+                if not pd.api.types.is_numeric_dtype(s)
+                else s.to_numpy(dtype=float, na_value=np.nan)
+            )
             nonnum = s.notna().to_numpy() & np.isnan(x)
             if nonnum.any():
                 raise DataError(f"variables: column {spec.name!r} has non-numeric values.")
@@ -304,39 +332,66 @@ def table_one(
             d = smd_continuous(sg["mean"], sg["var"], sg["n"]) if use_smd else np.nan
             if nq:
                 dec = _decimals(so["q3"][0] - so["q1"][0])
-                cell = [f"{_fmt(m, dec)} [{_fmt(a, dec)}, {_fmt(b, dec)}]" if n > 0 else ""
-                        for m, a, b, n in zip(
-                            slot_values(sg["median"], so["median"][0]),
-                            slot_values(sg["q1"], so["q1"][0]),
-                            slot_values(sg["q3"], so["q3"][0]),
-                            slot_values(sg["n"], so["n"][0]), strict=True)]
+                cell = [
+                    f"{_fmt(m, dec)} [{_fmt(a, dec)}, {_fmt(b, dec)}]" if n > 0 else ""
+                    for m, a, b, n in zip(
+                        slot_values(sg["median"], so["median"][0]),
+                        slot_values(sg["q1"], so["q1"][0]),
+                        slot_values(sg["q3"], so["q3"][0]),
+                        slot_values(sg["n"], so["n"][0]),
+                        strict=True,
+                    )
+                ]
                 lab = f"{spec.label}, median [IQR]"
             else:
                 dec = _decimals(so["sd"][0])
-                cell = [f"{_fmt(m, dec)} ({_fmt(sd, dec)})" if n > 0 else ""
-                        for m, sd, n in zip(slot_values(sg["mean"], so["mean"][0]),
-                                            slot_values(sg["sd"], so["sd"][0]),
-                                            slot_values(sg["n"], so["n"][0]), strict=True)]
+                cell = [
+                    f"{_fmt(m, dec)} ({_fmt(sd, dec)})" if n > 0 else ""
+                    for m, sd, n in zip(
+                        slot_values(sg["mean"], so["mean"][0]),
+                        slot_values(sg["sd"], so["sd"][0]),
+                        slot_values(sg["n"], so["n"][0]),
+                        strict=True,
+                    )
+                ]
                 lab = f"{spec.label}, mean (SD)"
             if key:
                 tests_used.setdefault(key, SYMBOLS[len(tests_used)])
-            rows.append({"label": lab, "indent": 0, "cells": cell,
-                         "p": _pcell(p, key, tests_used, format_p), "smd": _smd(d)})
+            rows.append(
+                {
+                    "label": lab,
+                    "indent": 0,
+                    "cells": cell,
+                    "p": _pcell(p, key, tests_used, format_p),
+                    "smd": _smd(d),
+                }
+            )
             for _, i in cols:
                 src, j = (so, 0) if i is None else (sg, i)
-                rec = {"variable": spec.name, "label": spec.label, "level": None,
-                       "group": "Overall" if i is None else glevels[i], "n": src["n"][j],
-                       "mean": src["mean"][j], "sd": src["sd"][j],
-                       "missing": src["missing"][j], "p_value": p,
-                       "test": TEST_NAMES.get(key, ""), "smd": d}
+                rec = {
+                    "variable": spec.name,
+                    "label": spec.label,
+                    "level": None,
+                    "group": "Overall" if i is None else glevels[i],
+                    "n": src["n"][j],
+                    "mean": src["mean"][j],
+                    "sd": src["sd"][j],
+                    "missing": src["missing"][j],
+                    "p_value": p,
+                    "test": TEST_NAMES.get(key, ""),
+                    "smd": d,
+                }
                 if nq:
                     rec.update(median=src["median"][j], q1=src["q1"][j], q3=src["q3"][j])
                 raw.append(rec)
             miss_g, miss_o = sg["missing"], so["missing"][0]
         else:
             if spec.kind == "binary":
-                vals = s.to_numpy(dtype=float, na_value=np.nan) if not \
-                    pd.api.types.is_bool_dtype(s) else s.astype("float").to_numpy()
+                vals = (
+                    s.to_numpy(dtype=float, na_value=np.nan)
+                    if not pd.api.types.is_bool_dtype(s)
+                    else s.astype("float").to_numpy()
+                )
                 lc = np.where(np.isnan(vals), -1, vals).astype(np.int64)
             else:
                 lc = pd.Categorical(s, categories=spec.levels).codes.astype(np.int64)
@@ -368,37 +423,68 @@ def table_one(
             level_rows: list[int | None] = [None] * L
             if spec.kind == "binary":
                 level_rows[1] = len(rows)
-                rows.append({"label": f"{spec.label}, n (%)", "indent": 0,
-                             "cells": [_npct(c, q, nd) for c, q in zip(cts[1], pct[1],
-                                                                       strict=True)],
-                             "p": _pcell(p, key, tests_used, format_p), "smd": _smd(d)})
+                rows.append(
+                    {
+                        "label": f"{spec.label}, n (%)",
+                        "indent": 0,
+                        "cells": [_npct(c, q, nd) for c, q in zip(cts[1], pct[1], strict=True)],
+                        "p": _pcell(p, key, tests_used, format_p),
+                        "smd": _smd(d),
+                    }
+                )
             else:
-                rows.append({"label": f"{spec.label}, n (%)", "indent": 0,
-                             "cells": [""] * len(cols),
-                             "p": _pcell(p, key, tests_used, format_p), "smd": _smd(d)})
+                rows.append(
+                    {
+                        "label": f"{spec.label}, n (%)",
+                        "indent": 0,
+                        "cells": [""] * len(cols),
+                        "p": _pcell(p, key, tests_used, format_p),
+                        "smd": _smd(d),
+                    }
+                )
                 for lv in shown:
                     level_rows[lv] = len(rows)
-                    rows.append({"label": _level_str(spec.levels[lv]), "indent": 1,
-                                 "cells": [_npct(c, q, nd) for c, q in zip(cts[lv], pct[lv],
-                                                                           strict=True)],
-                                 "p": "", "smd": ""})
+                    rows.append(
+                        {
+                            "label": _level_str(spec.levels[lv]),
+                            "indent": 1,
+                            "cells": [
+                                _npct(c, q, nd) for c, q in zip(cts[lv], pct[lv], strict=True)
+                            ],
+                            "p": "",
+                            "smd": "",
+                        }
+                    )
             for lv in range(L):
                 for _, i in cols:
-                    raw.append({"variable": spec.name, "label": spec.label,
-                                "level": spec.levels[lv],
-                                "group": "Overall" if i is None else glevels[i],
-                                "n": cnt_o.sum() if i is None else tot_g[i],
-                                "count": cnt_o[lv] if i is None else cnt[lv, i],
-                                "percent": 100 * (props_o[lv] if i is None else props[lv, i]),
-                                "missing": miss_o if i is None else miss_g[i],
-                                "p_value": p, "test": TEST_NAMES.get(key, ""), "smd": d})
+                    raw.append(
+                        {
+                            "variable": spec.name,
+                            "label": spec.label,
+                            "level": spec.levels[lv],
+                            "group": "Overall" if i is None else glevels[i],
+                            "n": cnt_o.sum() if i is None else tot_g[i],
+                            "count": cnt_o[lv] if i is None else cnt[lv, i],
+                            "percent": 100 * (props_o[lv] if i is None else props[lv, i]),
+                            "missing": miss_o if i is None else miss_g[i],
+                            "p_value": p,
+                            "test": TEST_NAMES.get(key, ""),
+                            "smd": d,
+                        }
+                    )
         miss_row = len(rows) if (missing and miss_o > 0) else None
         if spec.kind in ("binary", "categorical"):
             blocks.append((level_rows, np.vstack([cnt, miss_g[None, :]]), miss_row))
         if missing and miss_o > 0:
-            rows.append({"label": "Missing", "indent": 1,
-                         "cells": [_fmt(v, nd) for v in slot_values(miss_g, miss_o)],
-                         "p": "", "smd": ""})
+            rows.append(
+                {
+                    "label": "Missing",
+                    "indent": 1,
+                    "cells": [_fmt(v, nd) for v in slot_values(miss_g, miss_o)],
+                    "p": "",
+                    "smd": "",
+                }
+            )
 
     body = pd.DataFrame({"Characteristic": [r["label"] for r in rows]})
     for j, (name, _) in enumerate(cols):
@@ -417,8 +503,14 @@ def table_one(
     spanners = []
     if show_groups:
         spanners = [(str(labels.get(by, by)), group_names)]
-    return Table(body, title=title, indent=[r["indent"] for r in rows], spanners=spanners,
-                 footnotes=notes, raw=pd.DataFrame(raw))
+    return Table(
+        body,
+        title=title,
+        indent=[r["indent"] for r in rows],
+        spanners=spanners,
+        footnotes=notes,
+        raw=pd.DataFrame(raw),
+    )
 
 
 def _npct(c: float, q: float, nd: int) -> str:
@@ -437,8 +529,14 @@ def _pcell(p: float, key: str, used: dict[str, str], format_p) -> str:
     return f"{format_p(p)}{used[key]}"
 
 
-def _footnotes(specs: list[_Var], tests_used: dict[str, str], use_smd: bool, n_groups: int,
-               weighted: bool, asked_p: bool) -> list[str]:
+def _footnotes(
+    specs: list[_Var],
+    tests_used: dict[str, str],
+    use_smd: bool,
+    n_groups: int,
+    weighted: bool,
+    asked_p: bool,
+) -> list[str]:
     kinds = {s.kind for s in specs}
     parts = []
     if kinds & {"continuous"}:
@@ -449,15 +547,18 @@ def _footnotes(specs: list[_Var], tests_used: dict[str, str], use_smd: bool, n_g
         parts.append("n (%) of patients with data")
     notes = ["Values are " + "; ".join(parts) + "."]
     if weighted:
-        notes.append("Weighted: counts are sums of weights; means, SDs, quantiles and "
-                     "percentages are weighted.")
+        notes.append(
+            "Weighted: counts are sums of weights; means, SDs, quantiles and "
+            "percentages are weighted."
+        )
         if asked_p:
-            notes.append("P-values are not shown for weighted comparisons; the weighted "
-                         "SMD is the balance diagnostic.")
+            notes.append(
+                "P-values are not shown for weighted comparisons; the weighted "
+                "SMD is the balance diagnostic."
+            )
     for key, sym in tests_used.items():
         notes.append(f"{sym} {TEST_NAMES[key]}.")
     if use_smd:
         extra = " (largest pairwise difference across groups)" if n_groups > 2 else ""
         notes.append(f"SMD, standardised mean difference{extra}.")
     return notes
-

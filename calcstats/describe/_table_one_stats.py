@@ -70,8 +70,7 @@ def continuous_summary(
             mean = np.bincount(gx, ww * xx, minlength=n_groups) / wsum
             ss = np.bincount(gx, ww * (xx - mean[gx]) ** 2, minlength=n_groups)
             var = ss / wsum * n / (n - 1)
-    out = {"n": n, "missing": missing, "mean": mean, "sd": np.sqrt(var), "var": var,
-           "wsum": wsum}
+    out = {"n": n, "missing": missing, "mean": mean, "sd": np.sqrt(var), "var": var, "wsum": wsum}
     if need_quantiles:
         q = np.full((n_groups, 3), np.nan)
         probs = np.array([0.5, 0.25, 0.75])
@@ -152,8 +151,9 @@ def categorical_test(counts: np.ndarray) -> tuple[float, str]:
     itab = np.rint(tab).astype(np.int64)
     if itab.shape == (2, 2):
         return float(stats.fisher_exact(itab).pvalue), "fisher"
-    method = stats.MonteCarloMethod(n_resamples=FISHER_RESAMPLES,
-                                    rng=np.random.default_rng(FISHER_SEED))
+    method = stats.MonteCarloMethod(
+        n_resamples=FISHER_RESAMPLES, rng=np.random.default_rng(FISHER_SEED)
+    )
     # scipy 1.17 returns a 1-element array (not a scalar) for some sparse R×C tables
     pvalue = np.ravel(stats.fisher_exact(itab, method=method).pvalue)[0]
     return float(pvalue), "fisher_mc"
@@ -169,8 +169,11 @@ def smd_continuous(mean: np.ndarray, var: np.ndarray, n: np.ndarray) -> float:
     best = np.nan
     for i, j in _pairs(mean.size, n > 1):
         pooled = np.sqrt((var[i] + var[j]) / 2)
-        d = abs(mean[i] - mean[j]) / pooled if pooled > 0 else (
-            0.0 if mean[i] == mean[j] else np.inf)
+        d = (
+            abs(mean[i] - mean[j]) / pooled
+            if pooled > 0
+            else (0.0 if mean[i] == mean[j] else np.inf)
+        )
         best = d if np.isnan(best) else max(best, d)
     return float(best)
 
