@@ -91,13 +91,35 @@ def test_categorical_counts(ref, t1):
 def test_smd_match_yang_dalton(trial, ref, t1):
     for var in ["bili", "age", "sex", "stage", "edema"]:
         assert _raw(t1, var)["smd"].iloc[0] == pytest.approx(ref[f"smd_{var}"], rel=REL), var
-    by_stage = cs.table_one(
-        trial, by="stage", variables=["age", "sex", "edema"], categorical=["edema"]
-    )
+    # more than two groups: the mean of the pairwise SMDs (what R tableone prints), or
+    # with smd="max" the largest
+    kw = dict(by="stage", variables=["age", "sex", "edema"], categorical=["edema"])
+    by_stage = cs.table_one(trial, **kw)
+    largest = cs.table_one(trial, smd="max", **kw)
     for var in ["age", "sex", "edema"]:
         assert _raw(by_stage, var)["smd"].iloc[0] == pytest.approx(
             ref[f"smd_{var}_by_stage"], rel=REL
         ), var
+        assert _raw(largest, var)["smd"].iloc[0] == pytest.approx(
+            ref[f"smd_{var}_by_stage_max"], rel=REL
+        ), var
+    age = next(r for r in by_stage.cells if r[0] == "age, mean (SD)")
+    assert age[-1] == f"{ref['smd_age_by_stage']:.3f}"
+    assert "SMD, standardised mean difference (mean of the 6 pairwise SMDs, as R tableone)." in (
+        by_stage.footnotes
+    )
+    assert "SMD, standardised mean difference (largest of the 6 pairwise SMDs)." in (
+        largest.footnotes
+    )
+
+
+def test_smd_option_is_checked(trial):
+    for bad in ("average", "MAX", 1.5):
+        with pytest.raises(CalcstatsError, match=r"smd must be True or 'mean'.*'max'"):
+            cs.table_one(trial, by="trt", variables=["age"], smd=bad)
+    two = [cs.table_one(trial, by="trt", variables=["age"], smd=s) for s in (True, "mean", "max")]
+    assert two[0].cells == two[1].cells == two[2].cells  # two groups: one pair
+    assert "SMD" not in cs.table_one(trial, by="trt", variables=["age"], smd=False).columns
 
 
 def test_weighted_matches_survey_formulas(trial, ref):
@@ -312,7 +334,8 @@ def test_agrees_with_python_tableone(trial):
     ).to_frame()
     ours = ours[ours["variable"] != "n"].groupby("variable").first()
     p = theirs.htest_table["P-Value"].astype(float)
-    smd = theirs.smd_table.astype(float).abs().max(axis=1)
+    # tableone (Python) gives one SMD column per pair; the default summary is their mean
+    smd = theirs.smd_table.astype(float).abs().mean(axis=1)
     for var in cols:
         if theirs.htest_table.loc[var, "Test"] in (
             "One-way ANOVA",
