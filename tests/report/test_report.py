@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as _dt
 import re
-import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -74,76 +72,6 @@ def test_bad_blocks():
 # ---- reproducible files: no date unless the caller gives one ----------------------------
 
 
-@contextlib.contextmanager
-def _another_day(days: int):
-    """Move the clock ``days`` ahead for the file writers' stacks (a small freezegun).
-
-    Shifts ``time.time``/``time_ns``/``localtime``/``gmtime``/``ctime``/``strftime`` and
-    ``datetime.datetime.now``/``utcnow``/``today`` and ``datetime.date.today`` as seen
-    through the ``datetime`` module and through the names imported from it by calcstats,
-    python-docx, openpyxl, matplotlib and Pillow.
-    """
-    real_dt, real_date = _dt.datetime, _dt.date
-    shift = _dt.timedelta(days=days).total_seconds()
-    real_time, real_time_ns = time.time, time.time_ns
-    real_localtime, real_gmtime = time.localtime, time.gmtime
-    real_ctime, real_strftime = time.ctime, time.strftime
-
-    class _Meta(type):
-        def __instancecheck__(cls, obj):
-            return isinstance(obj, cls._real)
-
-    class FakeDatetime(real_dt, metaclass=_Meta):
-        _real = real_dt
-
-        @classmethod
-        def now(cls, tz=None):
-            return real_dt.fromtimestamp(real_time() + shift, tz)
-
-        @classmethod
-        def utcnow(cls):
-            return cls.now(_dt.UTC).replace(tzinfo=None)
-
-        @classmethod
-        def today(cls):
-            return cls.now()
-
-    class FakeDate(real_date, metaclass=_Meta):
-        _real = real_date
-
-        @classmethod
-        def today(cls):
-            return real_date.fromtimestamp(real_time() + shift)
-
-    patches = [
-        (time, "time", lambda: real_time() + shift),
-        (time, "time_ns", lambda: real_time_ns() + int(shift * 1e9)),
-        (time, "localtime", lambda s=None: real_localtime(real_time() + shift if s is None else s)),
-        (time, "gmtime", lambda s=None: real_gmtime(real_time() + shift if s is None else s)),
-        (time, "ctime", lambda s=None: real_ctime(real_time() + shift if s is None else s)),
-        (
-            time,
-            "strftime",
-            lambda f, t=None: real_strftime(f, time.localtime() if t is None else t),
-        ),
-        (_dt, "datetime", FakeDatetime),
-        (_dt, "date", FakeDate),
-    ]
-    stacks = ("calcstats", "docx", "openpyxl", "matplotlib", "PIL", "zipfile")
-    for name, module in list(sys.modules.items()):
-        if module is None or not name.startswith(stacks):
-            continue
-        for attr, value in list(vars(module).items()):
-            if value is real_dt:
-                patches.append((module, attr, FakeDatetime))
-            elif value is real_date:
-                patches.append((module, attr, FakeDate))
-    with pytest.MonkeyPatch.context() as mp:
-        for target, attr, value in patches:
-            mp.setattr(target, attr, value)
-        yield
-
-
 def _write_everything(folder: Path, *, date=None) -> dict[str, bytes]:
     """Every file writer of calcstats, on one small table and one figure."""
     from calcstats.plot import save_figure
@@ -170,10 +98,10 @@ def _write_everything(folder: Path, *, date=None) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
-def test_files_identical_when_written_on_another_day(tmp_path):
+def test_files_identical_when_written_on_another_day(tmp_path, another_day):
     today = _write_everything(tmp_path / "today")
     moved = date.today() + _dt.timedelta(days=400)
-    with _another_day(400):  # the clock has moved for the writers
+    with another_day(400):  # the clock has moved for the writers
         assert _dt.date.today() == moved and _dt.datetime.now().date() == moved
         assert time.localtime()[:3] == moved.timetuple()[:3]
         later = _write_everything(tmp_path / "later")
@@ -201,8 +129,8 @@ def test_files_identical_when_written_on_another_day(tmp_path):
     assert str(date.today().year) not in html.split("<body>")[1].split("<h2")[0]
 
 
-def test_report_date_only_when_given(tmp_path):
-    with _another_day(3):
+def test_report_date_only_when_given(tmp_path, another_day):
+    with another_day(3):
         files = _write_everything(tmp_path / "dated", date="2024-05-31")
     assert (
         '<p class="meta">A. Author · Generated 2024-05-31 with calcstats</p>'
