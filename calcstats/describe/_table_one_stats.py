@@ -13,13 +13,22 @@ variable), so 200,000 rows × 20 variables take a fraction of a second. Conventi
   Categorical: Pearson χ² without continuity correction (R ``chisq.test(correct=FALSE)``),
   replaced by Fisher's exact test when an expected count is below 5: exact for 2×2 (R
   ``fisher.test``), and for larger tables a Monte-Carlo p-value from 99,999 random tables
-  with fixed margins (``scipy.stats.fisher_exact`` with a seeded ``MonteCarloMethod``;
-  R's network algorithm is exact, agreement is within Monte-Carlo error).
+  with fixed margins, as R ``fisher.test(simulate.p.value = TRUE, B = 99999)``: the
+  proportion (1 + #{simulated tables no more probable than the observed one}) / (B + 1),
+  tables drawn with ``scipy.stats.random_table`` from a seeded generator. R's default
+  network algorithm is exact; agreement is within Monte-Carlo error (SE ≤ 0.0016). The
+  tables are simulated in chunks of at most ``FISHER_CHUNK_CELLS`` cells, so memory stays
+  bounded; a table of more than ``FISHER_MAX_CELLS`` cells (about 20 s of simulation)
+  raises a CalcstatsError asking to merge rare levels or to leave p-values out.
 * SMD (Yang & Dalton 2012): continuous |m₁ − m₂| / √((s₁² + s₂²)/2); categorical
   √((p₁ − p₂)ᵀ S⁻¹ (p₁ − p₂)) over levels 2..K with S the average of the two multinomial
   covariance matrices (generalised inverse, as R tableone); binary the same with one level.
-  More than two groups: the largest pairwise SMD. Nonnormal variables use the same
-  mean/SD formula (as R tableone).
+  More than two groups: the mean of the pairwise SMDs (``summary="mean"``, what R
+  ``tableone`` prints: ``ExtractSmd``/``print`` show the "average" column, the row mean of
+  the pairwise SMDs), or the largest (``summary="max"``). Nonnormal variables use the same
+  mean/SD formula (as R tableone). Undefined (NaN) when a group has fewer than two values
+  (continuous; R's ``var`` is NA) or none (categorical); a pair whose groups do not vary
+  but differ gives ``inf`` (R prints ``Inf``), a pair of identical constants 0 (as R).
 """
 
 from __future__ import annotations
@@ -27,7 +36,9 @@ from __future__ import annotations
 from itertools import combinations
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
+
+from calcstats._errors import CalcstatsError
 
 __all__ = [
     "categorical_test",
@@ -39,6 +50,11 @@ __all__ = [
 
 FISHER_RESAMPLES = 99_999
 FISHER_SEED = 20121
+#: Cells of the simulated tables held in memory at once (~16 MB with the statistic).
+FISHER_CHUNK_CELLS = 1_000_000
+#: Largest table (levels × groups) given a Monte-Carlo Fisher p-value.
+FISHER_MAX_CELLS = 1_000
+SMD_SUMMARIES = ("mean", "max")
 
 
 def _weighted_quantiles(x: np.ndarray, w: np.ndarray, probs: np.ndarray) -> np.ndarray:
@@ -62,16 +78,15 @@ def continuous_summary(
         if w is None:
             mean = np.bincount(gx, xx, minlength=n_groups) / n
             ss = np.bincount(gx, (xx - mean[gx]) ** 2, minlength=n_groups)
-            var = ss / (n - 1)
+            var = np.where(n > 1, ss / (n - 1), np.nan)  # no SD of fewer than two
             wsum = n
         else:
             ww = w[ok]
             wsum = np.bincount(gx, ww, minlength=n_groups)
             mean = np.bincount(gx, ww * xx, minlength=n_groups) / wsum
             ss = np.bincount(gx, ww * (xx - mean[gx]) ** 2, minlength=n_groups)
-            var = ss / wsum * n / (n - 1)
-    out = {"n": n, "missing": missing, "mean": mean, "sd": np.sqrt(var), "var": var,
-           "wsum": wsum}
+            var = np.where(n > 1, ss / wsum * n / (n - 1), np.nan)
+    out = {"n": n, "missing": missing, "mean": mean, "sd": np.sqrt(var), "var": var, "wsum": wsum}
     if need_quantiles:
         q = np.full((n_groups, 3), np.nan)
         probs = np.array([0.5, 0.25, 0.75])
@@ -139,8 +154,12 @@ def continuous_test(
     return float(stats.chi2.sf(h / corr, k - 1)), "kruskal"
 
 
-def categorical_test(counts: np.ndarray) -> tuple[float, str]:
-    """P-value and test key for a levels × groups count table (empty rows/cols dropped)."""
+def categorical_test(counts: np.ndarray, *, name: str = "") -> tuple[float, str]:
+    """P-value and test key for a levels × groups count table (empty rows/cols dropped).
+
+    ``name`` (the variable) is used in the error raised when the table is too large for
+    the Monte-Carlo Fisher test.
+    """
     tab = counts[counts.sum(axis=1) > 0][:, counts.sum(axis=0) > 0]
     if tab.shape[0] < 2 or tab.shape[1] < 2:
         return np.nan, ""
@@ -152,33 +171,85 @@ def categorical_test(counts: np.ndarray) -> tuple[float, str]:
     itab = np.rint(tab).astype(np.int64)
     if itab.shape == (2, 2):
         return float(stats.fisher_exact(itab).pvalue), "fisher"
-    method = stats.MonteCarloMethod(n_resamples=FISHER_RESAMPLES,
-                                    rng=np.random.default_rng(FISHER_SEED))
-    # scipy 1.17 returns a 1-element array (not a scalar) for some sparse R×C tables
-    pvalue = np.ravel(stats.fisher_exact(itab, method=method).pvalue)[0]
-    return float(pvalue), "fisher_mc"
+    return fisher_monte_carlo(itab, name=name), "fisher_mc"
 
 
-def _pairs(n_groups: int, valid: np.ndarray) -> list[tuple[int, int]]:
-    idx = [i for i in range(n_groups) if valid[i]]
-    return list(combinations(idx, 2))
+def fisher_monte_carlo(table: np.ndarray, *, name: str = "") -> float:
+    """Monte-Carlo p-value of Fisher's exact test for an R×C table (R's simulate rule).
+
+    ``FISHER_RESAMPLES`` tables with the observed margins are drawn in chunks of at most
+    ``FISHER_CHUNK_CELLS`` cells from a generator seeded with ``FISHER_SEED``; the p-value
+    is (1 + #{tables with Σ log x! ≥ the observed one}) / (B + 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(fisher_monte_carlo(np.array([[1, 0, 3], [2, 5, 0], [0, 1, 7]])), 4)
+    0.001
+    """
+    what = f"of {name!r} " if name else ""
+    if table.size > FISHER_MAX_CELLS:
+        raise CalcstatsError(
+            f"table_one: the Fisher test {what}needs a Monte-Carlo p-value over a "
+            f"{table.shape[0]} × {table.shape[1]} table of levels × groups "
+            f"({table.size:,} cells; at most {FISHER_MAX_CELLS:,} are simulated). Merge "
+            "rare levels (e.g. into 'other') or pass pvalues=False."
+        )
+    n_sim = int(FISHER_RESAMPLES)
+    try:
+        rng = np.random.default_rng(FISHER_SEED)
+        dist = stats.random_table(table.sum(axis=1), table.sum(axis=0), seed=rng)
+        observed = -float(special.gammaln(table + 1).sum())
+        almost_one = 1 + 64 * np.finfo(float).eps  # R: ties within rounding count
+        chunk = max(1, min(n_sim, FISHER_CHUNK_CELLS // table.size))
+        hits = done = 0
+        while done < n_sim:
+            size = min(chunk, n_sim - done)
+            sims = dist.rvs(size=size)
+            stat = -special.gammaln(sims + 1).sum(axis=(1, 2))
+            hits += int(np.count_nonzero(stat <= observed / almost_one))
+            done += size
+    except MemoryError as exc:
+        raise CalcstatsError(
+            f"table_one: out of memory in the Monte-Carlo Fisher test {what}"
+            f"({table.shape[0]} × {table.shape[1]} table). Merge rare levels or pass "
+            "pvalues=False."
+        ) from exc
+    return (1 + hits) / (n_sim + 1)
 
 
-def smd_continuous(mean: np.ndarray, var: np.ndarray, n: np.ndarray) -> float:
-    """Largest pairwise SMD of a continuous variable (the SMD itself for two groups)."""
-    best = np.nan
-    for i, j in _pairs(mean.size, n > 1):
+def _summarise(pairs: list[float], summary: str) -> float:
+    if not pairs:
+        return np.nan
+    arr = np.asarray(pairs, dtype=float)
+    return float(arr.max() if summary == "max" else arr.mean())
+
+
+def smd_continuous(
+    mean: np.ndarray, var: np.ndarray, n: np.ndarray, *, summary: str = "mean"
+) -> float:
+    """SMD of a continuous variable: the SMD itself for two groups, the mean (or max) of
+    the pairwise SMDs for more; NaN if a group has fewer than two values."""
+    if (n < 2).any():
+        return np.nan
+    pairs = []
+    for i, j in combinations(range(mean.size), 2):
         pooled = np.sqrt((var[i] + var[j]) / 2)
-        d = abs(mean[i] - mean[j]) / pooled if pooled > 0 else (
-            0.0 if mean[i] == mean[j] else np.inf)
-        best = d if np.isnan(best) else max(best, d)
-    return float(best)
+        if pooled > 0:
+            pairs.append(abs(mean[i] - mean[j]) / pooled)
+        else:
+            pairs.append(0.0 if mean[i] == mean[j] else np.inf)
+    return _summarise(pairs, summary)
 
 
-def smd_categorical(props: np.ndarray, n: np.ndarray) -> float:
-    """Largest pairwise SMD of a categorical variable; ``props`` is levels × groups."""
-    best = np.nan
-    for i, j in _pairs(props.shape[1], n > 0):
+def smd_categorical(props: np.ndarray, n: np.ndarray, *, summary: str = "mean") -> float:
+    """SMD of a categorical variable (``props`` is levels × groups): two groups, the SMD;
+    more, the mean (or max) of the pairwise SMDs; NaN if a group has no values; ``inf``
+    for a pair whose difference lies where neither group varies."""
+    if (n <= 0).any():
+        return np.nan
+    pairs = []
+    for i, j in combinations(range(props.shape[1]), 2):
         p1, p2 = props[1:, i], props[1:, j]
         s1 = -np.outer(p1, p1)
         np.fill_diagonal(s1, p1 * (1 - p1))
@@ -186,7 +257,10 @@ def smd_categorical(props: np.ndarray, n: np.ndarray) -> float:
         np.fill_diagonal(s2, p2 * (1 - p2))
         s = (s1 + s2) / 2
         diff = p1 - p2
-        val = float(diff @ np.linalg.pinv(s) @ diff)
-        d = np.sqrt(max(val, 0.0))
-        best = d if np.isnan(best) else max(best, d)
-    return float(best)
+        s_inv = np.linalg.pinv(s)
+        if np.linalg.norm(s @ s_inv @ diff - diff) > 1e-9 * max(1.0, np.linalg.norm(diff)):
+            pairs.append(np.inf)  # e.g. all of group 1 in one level, all of group 2 in another
+            continue
+        val = float(diff @ s_inv @ diff)
+        pairs.append(float(np.sqrt(max(val, 0.0))))
+    return _summarise(pairs, summary)

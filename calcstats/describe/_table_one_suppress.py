@@ -34,8 +34,9 @@ def suppress_table_one(
         keep = c.sum(axis=1) > 0  # an all-zero row (e.g. no missing) is not published
         c_used = c[keep]
         ids_used = [r for r, kp in zip(row_ids, keep, strict=True) if kp]
-        mask = np.asarray(suppression_mask(c_used, k, protect_totals=True, margins=True),
-                          dtype=bool)
+        mask = np.asarray(
+            suppression_mask(c_used, k, protect_totals=True, margins=True), dtype=bool
+        )
         totals = c_used.sum(axis=1)
         for i, r in enumerate(ids_used):
             if r is None:

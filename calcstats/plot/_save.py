@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,6 +15,7 @@ __all__ = ["save_figure"]
 
 _FORMATS = ("pdf", "png", "tiff", "svg", "eps")
 _MM_PER_INCH = 25.4
+_EPS_DATE = re.compile(rb"^%%CreationDate: [^\r\n]*\r?\n", re.MULTILINE)
 
 
 def save_figure(
@@ -28,8 +30,8 @@ def save_figure(
     """Write ``fig`` at an exact physical width in one or more formats.
 
     Fonts are embedded as TrueType (``pdf.fonttype=42``, never Type 3), TIFF is LZW
-    compressed, and PDF/SVG carry no creation date or random ids, so saving the same
-    figure twice gives byte-identical files.
+    compressed, and PDF/SVG/EPS carry no creation date or random ids, so saving the same
+    figure twice, on any day, gives byte-identical files.
 
     Parameters
     ----------
@@ -121,5 +123,7 @@ def save_figure(
             elif fmt == "eps":
                 kwargs["metadata"] = {"CreationDate": None}
             fig.savefig(out, **kwargs)
+            if fmt == "eps":  # matplotlib always writes the time of day into EPS
+                out.write_bytes(_EPS_DATE.sub(b"", out.read_bytes(), count=1))
             written.append(out)
     return written

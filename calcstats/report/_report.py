@@ -3,6 +3,11 @@
 A :class:`Report` is an ordered list of blocks (headings, paragraphs, tables, figures).
 Figures are rendered to PNG when added, so the report holds no live matplotlib objects;
 the HTML embeds them (base64) and needs no other file; the DOCX uses python-docx.
+
+Both files are reproducible: the same report gives the same bytes on any day. A date
+appears only when the caller gives one (``Report(..., date=...)``): in the HTML header
+line, under the title of the DOCX, and as the DOCX's created/modified dates (otherwise
+fixed at 2000-01-01, with fixed zip entry times).
 """
 
 from __future__ import annotations
@@ -73,6 +78,25 @@ class _Block:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _check_date(date: object) -> _dt.date | None:
+    """The report date as a ``datetime.date`` (from a date, datetime or ISO string)."""
+    if date is None:
+        return None
+    if isinstance(date, _dt.datetime):
+        return date.date()
+    if isinstance(date, _dt.date):
+        return date
+    if isinstance(date, str):
+        try:
+            return _dt.date.fromisoformat(date.strip())
+        except ValueError:
+            pass
+    raise CalcstatsError(
+        f"Report(date=...) must be a datetime.date or an ISO date string such as "
+        f"'2024-05-31', got {date!r}. Leave it out for a report without a date."
+    )
+
+
 def _fig_png(fig: Figure, dpi: int) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
@@ -90,6 +114,11 @@ class Report:
         A line under the title (e.g. cohort and data cut).
     authors : str, optional
         Author line.
+    date : datetime.date or str, optional
+        Date of the report (e.g. the data cut or the day of the analysis; a
+        ``datetime.date`` or ISO ``"2024-05-31"``). Shown in the report and stored as the
+        DOCX document date. Default: no date, so reruns on other days give identical
+        files.
 
     Examples
     --------
@@ -104,10 +133,18 @@ class Report:
     >>> out = rep.to_html(pathlib.Path(tempfile.mkdtemp()) / "report.html")
     """
 
-    def __init__(self, title: str, *, subtitle: str | None = None, authors: str | None = None):
+    def __init__(
+        self,
+        title: str,
+        *,
+        subtitle: str | None = None,
+        authors: str | None = None,
+        date: _dt.date | str | None = None,
+    ):
         self.title = title
         self.subtitle = subtitle
         self.authors = authors
+        self.date = _check_date(date)
         self.blocks: list[_Block] = []
 
     # ---- building -------------------------------------------------------------------
@@ -173,7 +210,8 @@ class Report:
         ]
         if self.subtitle:
             parts.append(f'<p class="subtitle">{html.escape(self.subtitle)}</p>')
-        meta = f"Generated {_dt.date.today().isoformat()} with calcstats"
+        when = f" {self.date.isoformat()}" if self.date is not None else ""
+        meta = f"Generated{when} with calcstats"
         if self.authors:
             meta = f"{html.escape(self.authors)} · {meta}"
         parts.append(f'<p class="meta">{meta}</p>')
@@ -211,11 +249,25 @@ class Report:
         return page
 
     def to_docx(self, path: str | Path) -> Path:
-        """Write the report as a Word document (tables in journal style, figures as PNG)."""
+        """Write the report as a Word document (tables in journal style, figures as PNG).
+
+        The file is byte-identical on rerun: fixed zip entry times, and document dates
+        from ``date=`` (2000-01-01 without one). Missing folders are created.
+        """
         from docx import Document
         from docx.shared import Mm, Pt
 
+        from calcstats.tables._zip import normalise_zip
+
         doc = Document()
+        props = doc.core_properties
+        props.title = self.title
+        props.author = self.authors or "calcstats"
+        props.last_modified_by = "calcstats"
+        props.comments = "Made with calcstats"
+        props.revision = 1
+        stamp = _dt.datetime.combine(self.date or _dt.date(2000, 1, 1), _dt.time())
+        props.created = props.modified = stamp
         style = doc.styles["Normal"]
         style.font.name = "Arial"
         style.font.size = Pt(10)
@@ -224,6 +276,8 @@ class Report:
             doc.add_paragraph(self.subtitle)
         if self.authors:
             doc.add_paragraph(self.authors)
+        if self.date is not None:
+            doc.add_paragraph(self.date.isoformat())
         section = doc.sections[0]
         usable_mm = (section.page_width - section.left_margin - section.right_margin) / 36000
         for b in self.blocks:
@@ -252,4 +306,5 @@ class Report:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         doc.save(path)
+        normalise_zip(path, date=self.date)
         return path

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from docx import Document
@@ -24,6 +23,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from calcstats._errors import CalcstatsError
+from calcstats.tables._files import output_path
 from calcstats.tables._zip import normalise_zip
 
 if TYPE_CHECKING:
@@ -218,7 +218,8 @@ def table_to_docx(
     ----------
     table : Table
     path : path-like, optional
-        Where to save the document. Required unless ``document`` is given.
+        Where to save the document (missing folders are created). Required unless
+        ``document`` is given.
     document : docx.document.Document, optional
         An open python-docx Document to append the table to (e.g. a report with several
         tables). The caller saves it, unless ``path`` is also given.
@@ -333,7 +334,7 @@ def table_to_docx(
         if k == 0:
             par.paragraph_format.space_before = Pt(3)
     if path is not None:
-        out = Path(path)
+        out = output_path(path)
         doc.save(str(out))
         normalise_zip(out)
     return doc

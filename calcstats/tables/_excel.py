@@ -6,7 +6,9 @@ bold column headings), the body with row levels indented (``Alignment(indent=lev
 a rule above the header, under the header and under the body, footnotes in the rows
 below. Column widths follow the longest text and the sheet prints one page wide. Cells
 hold the display strings; the raw numbers are in ``Table.to_frame()``. The file is
-reproducible: document timestamps and zip entry times are fixed.
+reproducible: document timestamps and zip entry times are fixed. Text that a spreadsheet
+would read as a formula (``=…``, ``@…``, ``-ve``; see :mod:`calcstats.tables._files`) is
+stored as text with Excel's quote prefix, so it shows as typed and never runs.
 """
 
 from __future__ import annotations
@@ -20,14 +22,27 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 
 from calcstats._errors import CalcstatsError
+from calcstats.tables._files import is_formula_like, output_path
 from calcstats.tables._zip import normalise_zip
 
 if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell
+    from openpyxl.worksheet.worksheet import Worksheet
+
     from calcstats.tables._table import Table
 
 __all__ = ["table_to_excel"]
 
 _FORBIDDEN = set("[]:*?/\\")
+
+
+def _put(ws: Worksheet, row: int, column: int, value: str | None) -> Cell:
+    """Write ``value`` as text: a formula-like string is kept as a quoted string."""
+    cell = ws.cell(row=row, column=column, value=value)
+    if value is not None and is_formula_like(value):
+        cell.data_type = "s"  # openpyxl made it a formula
+        cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
+    return cell
 
 
 def table_to_excel(
@@ -44,7 +59,7 @@ def table_to_excel(
     ----------
     table : Table
     path : path-like
-        The .xlsx file to write (overwritten if it exists).
+        The .xlsx file to write (overwritten if it exists; missing folders are created).
     sheet_name : str, default "Table"
         Worksheet name (at most 31 characters, none of ``[]:*?/\\``).
     font : str, default "Arial"
@@ -82,15 +97,13 @@ def table_to_excel(
 
     r = 1
     if table.title:
-        ws.cell(row=r, column=1, value=table.title).font = Font(
-            name=font, size=font_size + 2, bold=True
-        )
+        _put(ws, r, 1, table.title).font = Font(name=font, size=font_size + 2, bold=True)
         r += 2
     first_header = r
     runs = table.spanner_row()
     if runs:
         for text, a, b in runs:
-            cell = ws.cell(row=r, column=a + 1, value=text or None)
+            cell = _put(ws, r, a + 1, text or None)
             cell.font = bold
             cell.alignment = centre
             if b > a:
@@ -101,7 +114,7 @@ def table_to_excel(
                 )
         r += 1
     for j, name in enumerate(table.columns):
-        cell = ws.cell(row=r, column=j + 1, value=name)
+        cell = _put(ws, r, j + 1, name)
         cell.font = bold
         cell.alignment = Alignment(horizontal="left" if j == 0 else "center", vertical="top")
         cell.border = Border(top=thick if r == first_header else None, bottom=thin)
@@ -109,7 +122,7 @@ def table_to_excel(
     r += 1
     for lvl, values in zip(table.indent, table.cells, strict=True):
         for j, v in enumerate(values):
-            cell = ws.cell(row=r, column=j + 1, value=v if v != "" else None)
+            cell = _put(ws, r, j + 1, v if v != "" else None)
             cell.number_format = "@"
             cell.font = plain
             if j == 0:
@@ -122,7 +135,7 @@ def table_to_excel(
         cell = ws.cell(row=last_row, column=j + 1)
         cell.border = Border(top=cell.border.top, bottom=thick)
     for note in table.footnotes:
-        ws.cell(row=r, column=1, value=note).font = Font(name=font, size=font_size - 1)
+        _put(ws, r, 1, note).font = Font(name=font, size=font_size - 1)
         r += 1
     labels = [2 * lvl + len(row[0]) for lvl, row in zip(table.indent, table.cells, strict=True)]
     widths = [max([len(table.columns[0]), *labels, 8])]
@@ -139,7 +152,7 @@ def table_to_excel(
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    out = Path(path)
+    out = output_path(path)
     wb.save(str(out))
     normalise_zip(out)
     return out

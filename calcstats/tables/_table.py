@@ -10,8 +10,6 @@ the same table gives the same bytes.
 
 from __future__ import annotations
 
-import csv
-import io
 import numbers
 import os
 from collections.abc import Sequence
@@ -34,6 +32,20 @@ def _cell_text(x: Any) -> str:
     if isinstance(x, float) and x != x:
         return ""
     return str(x)
+
+
+def _csv_row(fields: list[str]) -> str:
+    """One CSV line: a field with a comma, quote, LF or CR is quoted (RFC 4180).
+
+    ``csv.writer`` with ``\\n`` line ends leaves a lone CR unquoted, which readers take
+    for a line break.
+    """
+    out = [
+        '"' + f.replace('"', '""') + '"' if any(ch in f for ch in ',"\n\r') else f for f in fields
+    ]
+    if out == [""]:
+        out = ['""']  # a row of one empty field is not a blank line
+    return ",".join(out) + "\n"
 
 
 class Table:
@@ -321,7 +333,8 @@ class Table:
         Parameters
         ----------
         path : path-like, optional
-            Where to save. Required unless ``document`` is given.
+            Where to save (missing folders are created). Required unless ``document`` is
+            given.
         document : docx.document.Document, optional
             An open python-docx Document to append the table to (e.g. a report holding
             several tables); it is saved to ``path`` only if ``path`` is given too.
@@ -361,7 +374,8 @@ class Table:
         Parameters
         ----------
         path : path-like
-            The .xlsx file to write (overwritten).
+            The .xlsx file to write (overwritten; missing folders are created). Text that
+            a spreadsheet would read as a formula is stored as text (Excel's quote prefix).
         sheet_name : str, default "Table"
             Worksheet name (1 to 31 characters, none of ``[]:*?/\\``).
         font : str, default "Arial"
@@ -382,24 +396,39 @@ class Table:
 
         With spanners the first header row holds the spanner labels (repeated over their
         columns), the second the column headings. Indented rows keep their level as two
-        leading spaces per level. Returns the text when ``path`` is None.
+        leading spaces per level. A cell that a spreadsheet would read as a formula
+        (starting with ``=``, ``@``, a tab, a carriage return, or ``+``/``-`` when it is
+        not numeric text such as ``-1.5`` or ``-0.50 (-2.00 to -1.00)``) gets a leading
+        ``'`` so that it opens as text (OWASP CSV injection). Missing folders of ``path``
+        are created. Returns the text when ``path`` is None.
+
+        Examples
+        --------
+        >>> t = Table(pd.DataFrame({"Level": ['=HYPERLINK("http://x")', "b"],
+        ...                         "Estimate": ["-1.5", "2.0"]}))
+        >>> print(t.to_csv())
+        Level,Estimate
+        "'=HYPERLINK(""http://x"")",-1.5
+        b,2.0
+        <BLANKLINE>
         """
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
+        from calcstats.tables._files import formula_safe, output_path
+
+        lines: list[str] = []
         runs = self.spanner_row()
         if runs:
             top = [""] * self.n_cols
             for text, a, b in runs:
                 for j in range(a, b + 1):
-                    top[j] = text
-            writer.writerow(top)
-        writer.writerow(self._columns)
+                    top[j] = formula_safe(text)
+            lines.append(_csv_row(top))
+        lines.append(_csv_row([formula_safe(c) for c in self._columns]))
         for lvl, row in zip(self._indent, self._cells, strict=True):
-            writer.writerow(["  " * lvl + row[0], *row[1:]])
-        text = buf.getvalue()
+            lines.append(_csv_row(["  " * lvl + formula_safe(row[0]), *map(formula_safe, row[1:])]))
+        text = "".join(lines)
         if path is None:
             return text
-        Path(path).write_text(text, encoding="utf-8", newline="")
+        output_path(path).write_text(text, encoding="utf-8", newline="")
         return None
 
     def __eq__(self, other: object) -> bool:

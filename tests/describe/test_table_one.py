@@ -25,9 +25,13 @@ def _raw(t, variable, group=None, level=None):
 
 @pytest.fixture()
 def t1(trial):
-    return cs.table_one(trial, by="trt", variables=["age", "sex", "bili", "chol", "stage",
-                                                    "edema", "ascites"],
-                        categorical=["stage", "edema"], nonnormal=["bili"])
+    return cs.table_one(
+        trial,
+        by="trt",
+        variables=["age", "sex", "bili", "chol", "stage", "edema", "ascites"],
+        categorical=["stage", "edema"],
+        nonnormal=["bili"],
+    )
 
 
 def test_continuous_summaries_match_r(trial, ref, t1):
@@ -40,7 +44,8 @@ def test_continuous_summaries_match_r(trial, ref, t1):
             assert row["missing"] == r["missing"]
             if var == "bili":  # nonnormal: quantiles as R quantile(type = 7)
                 assert [row["median"], row["q1"], row["q3"]] == pytest.approx(
-                    [r["median"], r["q1"], r["q3"]], rel=REL)
+                    [r["median"], r["q1"], r["q3"]], rel=REL
+                )
     n = _raw(t1, "n")
     assert n.set_index("group")["n"].to_dict() == {"Overall": 312, 1.0: 158, 2.0: 154}
 
@@ -49,18 +54,16 @@ def test_pvalues_match_r(trial, ref, t1):
     assert _raw(t1, "bili")["p_value"].iloc[0] == pytest.approx(ref["t1_p_bili_wilcox"], rel=REL)
     assert _raw(t1, "chol")["p_value"].iloc[0] == pytest.approx(ref["t1_p_chol_t"], rel=REL)
     assert _raw(t1, "sex")["p_value"].iloc[0] == pytest.approx(ref["t1_p_sex_chisq"], rel=REL)
-    assert _raw(t1, "stage")["p_value"].iloc[0] == pytest.approx(ref["t1_p_stage_chisq"],
-                                                                 rel=REL)
-    assert _raw(t1, "edema")["p_value"].iloc[0] == pytest.approx(ref["t1_p_edema_chisq"],
-                                                                 rel=REL)
+    assert _raw(t1, "stage")["p_value"].iloc[0] == pytest.approx(ref["t1_p_stage_chisq"], rel=REL)
+    assert _raw(t1, "edema")["p_value"].iloc[0] == pytest.approx(ref["t1_p_edema_chisq"], rel=REL)
     normal = cs.table_one(trial, by="trt", variables=["bili"])
     assert _raw(normal, "bili")["p_value"].iloc[0] == pytest.approx(ref["t1_p_bili_t"], rel=REL)
     assert _raw(normal, "bili")["test"].iloc[0] == "Welch two-sample t-test"
     by_stage = cs.table_one(trial, by="stage", variables=["age", "bili"], nonnormal=["bili"])
-    assert _raw(by_stage, "age")["p_value"].iloc[0] == pytest.approx(ref["t1_p_age_anova"],
-                                                                     rel=REL)
-    assert _raw(by_stage, "bili")["p_value"].iloc[0] == pytest.approx(ref["t1_p_bili_kruskal"],
-                                                                      rel=REL)
+    assert _raw(by_stage, "age")["p_value"].iloc[0] == pytest.approx(ref["t1_p_age_anova"], rel=REL)
+    assert _raw(by_stage, "bili")["p_value"].iloc[0] == pytest.approx(
+        ref["t1_p_bili_kruskal"], rel=REL
+    )
 
 
 def test_fisher_when_expected_below_5(trial, ref):
@@ -88,24 +91,51 @@ def test_categorical_counts(ref, t1):
 def test_smd_match_yang_dalton(trial, ref, t1):
     for var in ["bili", "age", "sex", "stage", "edema"]:
         assert _raw(t1, var)["smd"].iloc[0] == pytest.approx(ref[f"smd_{var}"], rel=REL), var
-    by_stage = cs.table_one(trial, by="stage", variables=["age", "sex", "edema"],
-                            categorical=["edema"])
+    # more than two groups: the mean of the pairwise SMDs (what R tableone prints), or
+    # with smd="max" the largest
+    kw = dict(by="stage", variables=["age", "sex", "edema"], categorical=["edema"])
+    by_stage = cs.table_one(trial, **kw)
+    largest = cs.table_one(trial, smd="max", **kw)
     for var in ["age", "sex", "edema"]:
         assert _raw(by_stage, var)["smd"].iloc[0] == pytest.approx(
-            ref[f"smd_{var}_by_stage"], rel=REL), var
+            ref[f"smd_{var}_by_stage"], rel=REL
+        ), var
+        assert _raw(largest, var)["smd"].iloc[0] == pytest.approx(
+            ref[f"smd_{var}_by_stage_max"], rel=REL
+        ), var
+    age = next(r for r in by_stage.cells if r[0] == "age, mean (SD)")
+    assert age[-1] == f"{ref['smd_age_by_stage']:.3f}"
+    assert "SMD, standardised mean difference (mean of the 6 pairwise SMDs, as R tableone)." in (
+        by_stage.footnotes
+    )
+    assert "SMD, standardised mean difference (largest of the 6 pairwise SMDs)." in (
+        largest.footnotes
+    )
+
+
+def test_smd_option_is_checked(trial):
+    for bad in ("average", "MAX", 1.5):
+        with pytest.raises(CalcstatsError, match=r"smd must be True or 'mean'.*'max'"):
+            cs.table_one(trial, by="trt", variables=["age"], smd=bad)
+    two = [cs.table_one(trial, by="trt", variables=["age"], smd=s) for s in (True, "mean", "max")]
+    assert two[0].cells == two[1].cells == two[2].cells  # two groups: one pair
+    assert "SMD" not in cs.table_one(trial, by="trt", variables=["age"], smd=False).columns
 
 
 def test_weighted_matches_survey_formulas(trial, ref):
     tr = trial.assign(w=1 + (trial["age"] > 50) + 0.5 * trial["female"])
-    t = cs.table_one(tr, by="trt", variables=["bili", "chol", "stage", "sex"],
-                     categorical=["stage"], weights="w")
+    t = cs.table_one(
+        tr, by="trt", variables=["bili", "chol", "stage", "sex"], categorical=["stage"], weights="w"
+    )
     b1, b2 = _raw(t, "bili", 1.0).iloc[0], _raw(t, "bili", 2.0).iloc[0]
     r = ref["w_bili"]
     assert [b1["mean"], b1["sd"], b2["mean"], b2["sd"], b1["smd"]] == pytest.approx(
-        [r["mean1"], r["sd1"], r["mean2"], r["sd2"], r["smd"]], rel=REL)
+        [r["mean1"], r["sd1"], r["mean2"], r["sd2"], r["smd"]], rel=REL
+    )
     c1 = _raw(t, "chol", 1.0).iloc[0]
     assert [c1["mean"], c1["sd"], c1["smd"]] == pytest.approx(
-        [ref["w_chol"]["mean1"], ref["w_chol"]["sd1"], ref["w_chol"]["smd"]], rel=REL)
+        [ref["w_chol"]["mean1"], ref["w_chol"]["sd1"], ref["w_chol"]["smd"]], rel=REL
+    )
     st = _raw(t, "stage", 1.0).sort_values("level")
     assert (st["percent"] / 100).tolist() == pytest.approx(ref["w_stage"]["p1"], rel=REL)
     assert st["n"].iloc[0] == pytest.approx(ref["w_stage"]["n1"], rel=REL)
@@ -117,8 +147,9 @@ def test_weighted_matches_survey_formulas(trial, ref):
 
 def test_unit_weights_equal_unweighted(trial):
     a = cs.table_one(trial, by="trt", variables=["bili", "sex"], pvalues=False).to_frame()
-    b = cs.table_one(trial.assign(w=1.0), by="trt", variables=["bili", "sex"],
-                     weights="w").to_frame()
+    b = cs.table_one(
+        trial.assign(w=1.0), by="trt", variables=["bili", "sex"], weights="w"
+    ).to_frame()
     cols = ["n", "mean", "sd", "count", "percent", "smd"]
     pd.testing.assert_frame_equal(a[cols], b[cols], check_dtype=False)
 
@@ -127,8 +158,7 @@ def test_weighted_quantiles_are_replicated_inverse_cdf():
     rng = np.random.default_rng(5)
     x = rng.normal(size=41).round(2)
     w = rng.integers(1, 4, size=41)
-    t = cs.table_one(pd.DataFrame({"x": x, "w": w.astype(float)}), nonnormal=["x"],
-                     weights="w")
+    t = cs.table_one(pd.DataFrame({"x": x, "w": w.astype(float)}), nonnormal=["x"], weights="w")
     row = _raw(t, "x").iloc[0]
     rep = np.repeat(x, w)
     expected = np.quantile(rep, [0.5, 0.25, 0.75], method="inverted_cdf")
@@ -136,22 +166,27 @@ def test_weighted_quantiles_are_replicated_inverse_cdf():
 
 
 def test_layout_binary_bool_ordered_missing_labels():
-    df = pd.DataFrame({
-        "grp": ["a", "b"] * 6,
-        "flag": [1, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0, 0],
-        "yes": [True, False] * 6,
-        "burden": pd.Categorical([">5", "none", "1", "2-5"] * 3,
-                                 categories=["none", "1", "2-5", ">5"], ordered=True),
-        "age": [50.0, np.nan, 60, 61, 40, 45, 52, 58, 49, 51, 47, 70],
-    })
+    df = pd.DataFrame(
+        {
+            "grp": ["a", "b"] * 6,
+            "flag": [1, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0, 0],
+            "yes": [True, False] * 6,
+            "burden": pd.Categorical(
+                [">5", "none", "1", "2-5"] * 3, categories=["none", "1", "2-5", ">5"], ordered=True
+            ),
+            "age": [50.0, np.nan, 60, 61, 40, 45, 52, 58, 49, 51, 47, 70],
+        }
+    )
     t = cs.table_one(df, by="grp", labels={"age": "Age, years", "grp": "Group"})
     labels = t.to_frame()
     shown = [row[0] for row in t.cells]
     assert shown[:3] == ["n", "flag, n (%)", "yes, n (%)"]
     i = shown.index("burden, n (%)")
-    assert shown[i + 1:i + 5] == ["none", "1", "2-5", ">5"]
-    assert "Age, years, mean (SD)" in shown and shown[shown.index("Age, years, mean (SD)") + 1] \
-        == "Missing"
+    assert shown[i + 1 : i + 5] == ["none", "1", "2-5", ">5"]
+    assert (
+        "Age, years, mean (SD)" in shown
+        and shown[shown.index("Age, years, mean (SD)") + 1] == "Missing"
+    )
     assert t.indent[i + 1] == 1 and t.indent[i] == 0
     flag = next(r for r in t.cells if r[0] == "flag, n (%)")
     assert flag[1] == "6 (50.0)"  # overall: count of the 1 level and its percent
@@ -170,8 +205,9 @@ def test_missing_false_hides_missing_row(trial):
 
 
 def test_default_variables_skip_identifiers_and_dates(trial):
-    df = trial.assign(pid=[f"P{i}" for i in range(len(trial))],
-                      index_date=pd.Timestamp("2020-01-01"))
+    df = trial.assign(
+        pid=[f"P{i}" for i in range(len(trial))], index_date=pd.Timestamp("2020-01-01")
+    )
     t = cs.table_one(df[["pid", "index_date", "age", "trt"]], by="trt")
     assert set(t.to_frame()["variable"]) == {"n", "age"}
     with pytest.raises(DataError, match="dates"):
@@ -188,27 +224,43 @@ def test_input_errors(trial, pbc):
     with pytest.raises(CalcstatsError, match="categorical"):
         cs.table_one(trial, by="trt", variables=["sex"], nonnormal=["sex"])
     with pytest.raises(CalcstatsError, match="weights"):
-        cs.table_one(trial.assign(w=1.0), by="trt", variables=["sex"], weights="w",
-                     suppress_below=5)
+        cs.table_one(
+            trial.assign(w=1.0), by="trt", variables=["sex"], weights="w", suppress_below=5
+        )
     with pytest.raises(DataError, match="empty"):
         cs.table_one(trial.iloc[:0], by="trt")
 
 
 def test_row_order_invariance(trial):
-    a = cs.table_one(trial, by="trt", variables=["age", "bili", "stage"],
-                     categorical=["stage"], nonnormal=["bili"])
-    b = cs.table_one(trial.sample(frac=1, random_state=1), by="trt",
-                     variables=["age", "bili", "stage"], categorical=["stage"],
-                     nonnormal=["bili"])
+    a = cs.table_one(
+        trial,
+        by="trt",
+        variables=["age", "bili", "stage"],
+        categorical=["stage"],
+        nonnormal=["bili"],
+    )
+    b = cs.table_one(
+        trial.sample(frac=1, random_state=1),
+        by="trt",
+        variables=["age", "bili", "stage"],
+        categorical=["stage"],
+        nonnormal=["bili"],
+    )
     assert a.cells == b.cells
 
 
 def test_suppression_hides_small_counts_and_protects_totals(trial):
     small = trial.iloc[:60]
-    t = cs.table_one(small, by="trt", variables=["edema", "stage", "ascites"],
-                     categorical=["edema", "stage"], suppress_below=5)
-    plain = cs.table_one(small, by="trt", variables=["edema", "stage", "ascites"],
-                         categorical=["edema", "stage"])
+    t = cs.table_one(
+        small,
+        by="trt",
+        variables=["edema", "stage", "ascites"],
+        categorical=["edema", "stage"],
+        suppress_below=5,
+    )
+    plain = cs.table_one(
+        small, by="trt", variables=["edema", "stage", "ascites"], categorical=["edema", "stage"]
+    )
     raw = plain.to_frame()
     cells = {r[0] + str(i): r for i, r in enumerate(t.cells)}
     assert any("<5" in c for r in cells.values() for c in r)
@@ -224,7 +276,7 @@ def test_suppression_hides_small_counts_and_protects_totals(trial):
     for var in ["edema", "stage"]:
         levels = raw[(raw["variable"] == var) & (raw["group"] == "Overall")]["level"]
         idx = next(i for i, r in enumerate(t.cells) if r[0] == f"{var}, n (%)")
-        block = t.cells[idx + 1: idx + 1 + len(levels)]
+        block = t.cells[idx + 1 : idx + 1 + len(levels)]
         for j in range(1, 4):
             hidden = sum(1 for r in block if r[j] in ("<5", "*"))
             assert hidden != 1, (var, j)
@@ -267,16 +319,29 @@ def test_agrees_with_python_tableone(trial):
     cat = ["sex", "edema", "ascites"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        theirs = tableone.TableOne(trial, columns=cols, categorical=cat, nonnormal=["bili"],
-                                   groupby="stage", pval=True, smd=True, include_null=False)
-    ours = cs.table_one(trial, by="stage", variables=cols, categorical=["edema"],
-                        nonnormal=["bili"]).to_frame()
+        theirs = tableone.TableOne(
+            trial,
+            columns=cols,
+            categorical=cat,
+            nonnormal=["bili"],
+            groupby="stage",
+            pval=True,
+            smd=True,
+            include_null=False,
+        )
+    ours = cs.table_one(
+        trial, by="stage", variables=cols, categorical=["edema"], nonnormal=["bili"]
+    ).to_frame()
     ours = ours[ours["variable"] != "n"].groupby("variable").first()
     p = theirs.htest_table["P-Value"].astype(float)
-    smd = theirs.smd_table.astype(float).abs().max(axis=1)
+    # tableone (Python) gives one SMD column per pair; the default summary is their mean
+    smd = theirs.smd_table.astype(float).abs().mean(axis=1)
     for var in cols:
-        if theirs.htest_table.loc[var, "Test"] in ("One-way ANOVA", "Kruskal-Wallis",
-                                                   "Chi-squared"):
+        if theirs.htest_table.loc[var, "Test"] in (
+            "One-way ANOVA",
+            "Kruskal-Wallis",
+            "Chi-squared",
+        ):
             assert ours.loc[var, "p_value"] == pytest.approx(p[var], rel=1e-9), var
         assert ours.loc[var, "smd"] == pytest.approx(smd[var], rel=1e-9), var
 
@@ -284,12 +349,12 @@ def test_agrees_with_python_tableone(trial):
 @pytest.mark.parametrize("kw", [{"by": None}, {"by": "trt", "overall": False}])
 def test_suppression_without_overall_or_groups(trial, kw):
     small = trial.iloc[:50]
-    t = cs.table_one(small, variables=["edema", "stage"], categorical=["edema", "stage"],
-                     suppress_below=5, **kw)
+    t = cs.table_one(
+        small, variables=["edema", "stage"], categorical=["edema", "stage"], suppress_below=5, **kw
+    )
     raw = t.to_frame()
     counts = raw.dropna(subset=["count"])
-    count_cols = [j for j, name in enumerate(t.columns) if j > 0 and name not in
-                  ("p-value", "SMD")]
+    count_cols = [j for j, name in enumerate(t.columns) if j > 0 and name not in ("p-value", "SMD")]
     shown = [r[j] for r in t.cells for j in count_cols]
     # every count of 1..4 in the raw numbers is hidden in the display
     small_counts = counts[(counts["count"] >= 1) & (counts["count"] < 5)]

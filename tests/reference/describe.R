@@ -182,11 +182,19 @@ out$smd_age <- smd_cont(g1$age, g2$age)
 out$smd_sex <- smd_cat(props(g1$sex, c("m", "f")), props(g2$sex, c("m", "f")))
 out$smd_stage <- smd_cat(props(g1$stage, 1:4), props(g2$stage, 1:4))
 out$smd_edema <- smd_cat(props(g1$edema, c(0, 0.5, 1)), props(g2$edema, c(0, 0.5, 1)))
-# > 2 groups: max over pairs (groups = stage)
+# > 2 groups (groups = stage): R tableone prints the mean of the pairwise SMDs
+# (FormatLstSmds: cbind(average = rowMeans(matSmds), matSmds); print and ExtractSmd show
+# "average"); calcstats smd = "max" gives the largest pairwise SMD (*_max)
 pairs <- combn(1:4, 2)
-out$smd_age_by_stage <- max(apply(pairs, 2, function(p) smd_cont(tr$age[tr$stage == p[1]], tr$age[tr$stage == p[2]])))
-out$smd_sex_by_stage <- max(apply(pairs, 2, function(p) smd_cat(props(tr$sex[tr$stage == p[1]], c("m", "f")), props(tr$sex[tr$stage == p[2]], c("m", "f")))))
-out$smd_edema_by_stage <- max(apply(pairs, 2, function(p) smd_cat(props(tr$edema[tr$stage == p[1]], c(0, 0.5, 1)), props(tr$edema[tr$stage == p[2]], c(0, 0.5, 1)))))
+pw_age <- apply(pairs, 2, function(p) smd_cont(tr$age[tr$stage == p[1]], tr$age[tr$stage == p[2]]))
+pw_sex <- apply(pairs, 2, function(p) smd_cat(props(tr$sex[tr$stage == p[1]], c("m", "f")), props(tr$sex[tr$stage == p[2]], c("m", "f"))))
+pw_edema <- apply(pairs, 2, function(p) smd_cat(props(tr$edema[tr$stage == p[1]], c(0, 0.5, 1)), props(tr$edema[tr$stage == p[2]], c(0, 0.5, 1))))
+out$smd_age_by_stage <- mean(pw_age)
+out$smd_sex_by_stage <- mean(pw_sex)
+out$smd_edema_by_stage <- mean(pw_edema)
+out$smd_age_by_stage_max <- max(pw_age)
+out$smd_sex_by_stage_max <- max(pw_sex)
+out$smd_edema_by_stage_max <- max(pw_edema)
 
 # weighted (as tableone::svyCreateTableOne: svymean, svyvar = weighted var * n/(n-1))
 tr$w <- 1 + (tr$age > 50) + 0.5 * tr$female

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import base64
+import datetime as _dt
 import re
+import time
+from datetime import date
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -63,3 +67,95 @@ def test_bad_blocks():
         rep.table([1, 2, 3])
     with pytest.raises(CalcstatsError, match="heading level"):
         rep.heading("x", level=5)
+
+
+# ---- reproducible files: no date unless the caller gives one ----------------------------
+
+
+def _write_everything(folder: Path, *, date=None) -> dict[str, bytes]:
+    """Every file writer of calcstats, on one small table and one figure."""
+    from calcstats.plot import save_figure
+    from calcstats.tables import Table
+
+    folder.mkdir(parents=True, exist_ok=True)
+    body = pd.DataFrame({"Characteristic": ["Age, years", "Sex"], "Overall": ["54.1 (10.2)", "3"]})
+    table = Table(body, title="Table 1", footnotes=["Mean (SD)."])
+    table.to_docx(folder / "t.docx")
+    table.to_excel(folder / "t.xlsx")
+    table.to_csv(folder / "t.csv")
+    (folder / "t.html").write_text(table.to_html(), encoding="utf-8")
+    fig, ax = plt.subplots(figsize=(2, 1.5))
+    ax.plot([0, 1], [1, 0])
+    save_figure(
+        fig, folder / "f", width_mm=60, dpi=100, formats=("pdf", "png", "tiff", "svg", "eps")
+    )
+    rep = Report("Study", authors="A. Author", date=date)
+    rep.table(table, caption="Table 1")
+    rep.figure(fig, caption="Figure 1", dpi=100)
+    rep.to_html(folder / "r.html")
+    rep.to_docx(folder / "r.docx")
+    plt.close(fig)
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_files_identical_when_written_on_another_day(tmp_path, another_day):
+    today = _write_everything(tmp_path / "today")
+    moved = date.today() + _dt.timedelta(days=400)
+    with another_day(400):  # the clock has moved for the writers
+        assert _dt.date.today() == moved and _dt.datetime.now().date() == moved
+        assert time.localtime()[:3] == moved.timetuple()[:3]
+        later = _write_everything(tmp_path / "later")
+    assert (
+        sorted(today)
+        == sorted(later)
+        == [
+            "f.eps",
+            "f.pdf",
+            "f.png",
+            "f.svg",
+            "f.tiff",
+            "r.docx",
+            "r.html",
+            "t.csv",
+            "t.docx",
+            "t.html",
+            "t.xlsx",
+        ]
+    )
+    changed = [name for name in today if today[name] != later[name]]
+    assert changed == []
+    html = today["r.html"].decode()
+    assert "Generated with calcstats" in html
+    assert str(date.today().year) not in html.split("<body>")[1].split("<h2")[0]
+
+
+def test_report_date_only_when_given(tmp_path, another_day):
+    with another_day(3):
+        files = _write_everything(tmp_path / "dated", date="2024-05-31")
+    assert (
+        '<p class="meta">A. Author · Generated 2024-05-31 with calcstats</p>'
+        in files["r.html"].decode()
+    )
+    doc = Document(tmp_path / "dated" / "r.docx")
+    assert "2024-05-31" in [p.text for p in doc.paragraphs]
+    props = doc.core_properties
+    assert props.created == props.modified == _dt.datetime(2024, 5, 31, tzinfo=_dt.UTC)
+    assert props.author == "A. Author" and props.title == "Study"
+    again = Report("Study", date=_dt.date(2024, 5, 31))
+    assert again.date == Report("Study", date=_dt.datetime(2024, 5, 31, 14, 3)).date
+    with pytest.raises(CalcstatsError, match="ISO date string such as '2024-05-31'"):
+        Report("Study", date="31/05/2024")
+
+
+def test_writers_create_missing_folders(tmp_path):
+    from calcstats.tables import Table
+
+    t = Table(pd.DataFrame({"a": ["1"]}))
+    deep = tmp_path / "results" / "tables" / "2024"
+    assert t.to_docx(deep / "a" / "t.docx") is not None
+    assert t.to_excel(deep / "b" / "t.xlsx") == deep / "b" / "t.xlsx"
+    assert t.to_csv(deep / "c" / "t.csv") is None
+    assert (deep / "c" / "t.csv").read_text(encoding="utf-8") == "a\n1\n"
+    assert Report("x").to_docx(deep / "d" / "r.docx").stat().st_size > 0
+    assert (deep / "a" / "t.docx").stat().st_size > 0
+    assert (deep / "b" / "t.xlsx").stat().st_size > 0

@@ -108,3 +108,22 @@ def test_office_files_identical_when_saved_later(table, tmp_path):
         assert a.read_bytes() == b.read_bytes(), a.name
     core = zipfile.ZipFile(first[0]).read("docProps/core.xml").decode()
     assert "2000-01-01T00:00:00Z</dcterms:modified>" in core
+
+
+def test_formula_text_is_stored_as_text(tmp_path):
+    import pandas as pd
+
+    from calcstats.tables import Table
+
+    hostile = ['=HYPERLINK("http://evil.example","click")', "@SUM(A1)", "-ve", "+1+1"]
+    numeric = ["-1.5", "\u22120.3", "-0.50 (-2.00 to -1.00)", "12"]
+    body = pd.DataFrame({"Level": hostile, "Estimate": numeric})
+    table = Table(body, title="=1+1", footnotes=["@note"])
+    ws = openpyxl.load_workbook(table.to_excel(tmp_path / "f.xlsx")).active
+    cells = {c.value: c for row in ws.iter_rows() for c in row if c.value is not None}
+    for text in [*hostile, "=1+1", "@note"]:
+        # the text as typed, as a string cell (never a formula), with Excel's quote prefix
+        assert cells[text].data_type == "s" and cells[text].quotePrefix, text
+    for text in numeric:
+        assert cells[text].data_type == "s" and not cells[text].quotePrefix, text
+    assert not any(c.data_type == "f" for c in cells.values())

@@ -169,3 +169,44 @@ def test_empty_body_exports(tmp_path):
     ws = openpyxl.load_workbook(t.to_excel(tmp_path / "e.xlsx")).active
     assert [c.value for c in ws[3]] == ["x", "y"] and ws["A4"].value == "n"
     assert ws["A3"].border.bottom.style == "medium"
+
+
+_HOSTILE = [
+    '=HYPERLINK("http://evil.example","click")',
+    "@SUM(A1:A9)",
+    "+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "-ve",
+    "\tTAB",
+    "\rCR",
+]
+_NUMERIC = ["-1.5", "\u22120.3", "+2.0", "-0.50 (-2.00 to -1.00)", "-12 [\u221220, \u22124]", "-"]
+
+
+def test_csv_cells_that_spreadsheets_would_run_open_as_text(tmp_path):
+    body = pd.DataFrame(
+        {
+            "Level": [*_HOSTILE, *_NUMERIC],
+            "=Estimate": ["1"] * len(_HOSTILE) + _NUMERIC,
+        }
+    )
+    t = Table(body, indent=[1] + [0] * (len(body) - 1))
+    t.to_csv(tmp_path / "t.csv")
+    with open(tmp_path / "t.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["Level", "'=Estimate"]
+    labels = [r[0] for r in rows[1:]]
+    # an indented label keeps its indentation, the quote sits before its text
+    assert labels[0] == "  '" + _HOSTILE[0]
+    assert labels[1 : len(_HOSTILE)] == ["'" + h for h in _HOSTILE[1:]]
+    # numbers and numeric text (negative estimates, intervals) are written as they are
+    assert labels[len(_HOSTILE) :] == _NUMERIC
+    assert [r[1] for r in rows[1 + len(_HOSTILE) :]] == _NUMERIC
+
+
+def test_csv_formula_in_a_table_one_level_is_neutralised():
+    import calcstats as cs
+
+    df = pd.DataFrame({"site": ['=HYPERLINK("http://x","y")', "A", "B"] * 4, "g": [0, 1] * 6})
+    rows = list(csv.reader(io.StringIO(cs.table_one(df, by="g").to_csv())))
+    assert ['  \'=HYPERLINK("http://x","y")'] == [r[0] for r in rows if "HYPERLINK" in r[0]]

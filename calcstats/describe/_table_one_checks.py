@@ -1,0 +1,221 @@
+"""Inputs of ``table_one``: which kind of row each column becomes, and value checks.
+
+:func:`classify` sorts the variables into continuous, nonnormal, binary (0/1, bool) and
+categorical rows; dates and, unless named, text columns with more than
+``MAX_AUTO_LEVELS`` distinct values (identifiers, free text) are left out. The checks:
+
+* Numbers held in text columns. A column of numbers with a few text cells (``"unknown"``,
+  ``"n/a"``, ``"<0.5"``) would otherwise be described as a category with one level per
+  distinct value; :func:`numbers_from_text` raises a DataError naming the column, the
+  first rows and their values, and the fix (convert them to missing with
+  ``pd.to_numeric(..., errors="coerce")``, or list the column in ``categorical=``). A
+  column with at most :data:`FEW_LEVELS` distinct values is clearly categorical (a stage
+  coded ``1``-``4`` plus ``"unknown"``) and is left as categories.
+* Infinite values in a continuous variable (:func:`check_finite`).
+* ``labels=`` keys that are near-misses of a variable of the table (:func:`check_labels`).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from calcstats._errors import CalcstatsError, DataError, SchemaError
+
+__all__ = [
+    "FEW_LEVELS",
+    "MAX_AUTO_LEVELS",
+    "Var",
+    "check_finite",
+    "check_labels",
+    "classify",
+    "numbers_from_text",
+    "sort_key",
+]
+
+#: Up to this many distinct values a text column with some numbers is a category.
+FEW_LEVELS = 10
+#: Text columns with more distinct values are left out unless named in ``variables``.
+MAX_AUTO_LEVELS = 20
+_NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "decimal"})
+_SHOW = 5  # rows quoted in a message
+
+
+def _row(label: object) -> str:
+    if isinstance(label, np.generic):
+        label = label.item()
+    return repr(label)
+
+
+def _examples(s: pd.Series, bad: np.ndarray) -> str:
+    """``row 3: 'unknown', row 17: 'n/a'`` for the first rows flagged in ``bad``."""
+    pos = np.flatnonzero(bad)
+    shown = ", ".join(f"row {_row(s.index[i])}: {_row(s.iloc[i])}" for i in pos[:_SHOW])
+    more = f" and {pos.size - _SHOW} more row(s)" if pos.size > _SHOW else ""
+    return shown + more
+
+
+def numbers_from_text(
+    data: pd.DataFrame, variables: Sequence[str], categorical: set[str]
+) -> pd.DataFrame:
+    """Return ``data`` with number-holding object columns as numbers; raise on stray text.
+
+    Object columns whose values are all numbers (e.g. read from Excel) become numeric. An
+    object or string column that is mostly numbers but has text cells and more than
+    ``FEW_LEVELS`` distinct values raises a DataError, unless it is listed in
+    ``categorical``. The caller's frame is not changed.
+    """
+    convert = []
+    for v in variables:
+        s = data[v]
+        if isinstance(s.dtype, pd.CategoricalDtype) or not (
+            pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)
+        ):
+            continue
+        kind = pd.api.types.infer_dtype(s, skipna=True)
+        if kind in _NUMBER_KINDS and s.dtype == object:
+            convert.append(v)
+            continue
+        if v in categorical or kind == "boolean":
+            continue
+        counts = s.value_counts(dropna=True)  # one pass; the values are parsed once each
+        if counts.empty:
+            continue
+        parsed = pd.to_numeric(pd.Series(counts.index, dtype=object), errors="coerce")
+        is_text = parsed.isna().to_numpy()
+        n_text = int(counts.to_numpy()[is_text].sum())
+        n_present = int(counts.sum())
+        if n_text == 0 or n_present - n_text < n_text:
+            continue  # numbers in text form, or a text column with a few numbers
+        n_levels = len(counts)
+        if n_levels <= FEW_LEVELS:
+            continue  # clearly categorical: e.g. stage 1-4 and "unknown"
+        text = s.isin(counts.index[is_text]).to_numpy()
+        raise DataError(
+            f"variables: column {v!r} holds numbers, but {n_text} of its "
+            f"{n_present} non-missing values are text ({_examples(s, text)}), so "
+            f"it would be described as a category with {n_levels} levels. If these values "
+            f"mean 'not known', convert them to missing first: "
+            f"data[{v!r}] = pd.to_numeric(data[{v!r}], errors='coerce'). To show every "
+            f"value as a category instead, list the column in categorical=."
+        )
+    if convert:
+        data = data.copy(deep=False)
+        for v in convert:
+            data[v] = pd.to_numeric(data[v])
+    return data
+
+
+def check_finite(data: pd.DataFrame, column: str, x: np.ndarray) -> None:
+    """Raise a DataError naming the rows if the continuous variable ``x`` holds ±inf."""
+    bad = np.isinf(x)
+    if bad.any():
+        raise DataError(
+            f"variables: column {column!r} has {int(bad.sum())} infinite value(s) "
+            f"({_examples(data[column], bad)}); a mean, SD or median with them means "
+            "nothing. Fix the source (often a division by zero), or set them to missing: "
+            f"data[{column!r}] = data[{column!r}].replace([np.inf, -np.inf], np.nan)."
+        )
+
+
+def check_labels(
+    labels: object, data: pd.DataFrame, shown: Sequence[str], by: str | None
+) -> dict[str, str]:
+    """Validate ``labels``: a mapping; a key that is not a column but nearly matches an
+    unlabelled variable of the table (or ``by``) is a typo and raises a SchemaError.
+
+    Keys for columns that are not in this table are allowed, so one dictionary can label
+    several tables and models.
+    """
+    if labels is None:
+        return {}
+    if not isinstance(labels, Mapping):
+        raise CalcstatsError(
+            f"labels must be a dict of column name -> label, got {type(labels).__name__}; "
+            'e.g. labels={"age_at_index": "Age, years"}.'
+        )
+    columns = {str(c) for c in data.columns}
+    unlabelled = [v for v in [*shown, *([by] if by else [])] if v not in labels]
+    for key in labels:
+        if str(key) in columns:
+            continue
+        close = difflib.get_close_matches(str(key), unlabelled, n=1, cutoff=0.75)
+        if close:
+            raise SchemaError(
+                f"labels: key {key!r} is not a column of the data, and {close[0]!r} (in the "
+                f"table) has no label. Did you mean {close[0]!r}? Rename the key, or the "
+                f"row will show the column name {close[0]!r}."
+            )
+    return dict(labels)
+
+
+@dataclass
+class Var:
+    """A row group of the table: a variable, its label, kind and levels."""
+
+    name: str
+    label: str
+    kind: str  # "continuous" | "nonnormal" | "binary" | "categorical"
+    levels: list = field(default_factory=list)
+
+
+def classify(
+    data: pd.DataFrame,
+    variables: list[str],
+    categorical: set[str],
+    nonnormal: set[str],
+    labels: Mapping[str, str],
+    explicit: bool,
+) -> list[Var]:
+    """The rows of the table, one ``Var`` per variable, in order (see the module notes)."""
+    out = []
+    for v in variables:
+        s = data[v]
+        label = str(labels.get(v, v))
+        if pd.api.types.is_datetime64_any_dtype(s) or isinstance(s.dtype, pd.PeriodDtype):
+            if explicit:
+                raise DataError(
+                    f"variables: column {v!r} holds dates ({s.dtype}); summarise a derived "
+                    "number (e.g. follow-up in years) instead."
+                )
+            continue
+        nonmiss = s.dropna()
+        if pd.api.types.is_bool_dtype(s) or (
+            pd.api.types.is_numeric_dtype(s)
+            and v not in nonnormal
+            and not isinstance(s.dtype, pd.CategoricalDtype)
+            and _is_01(nonmiss)
+        ):
+            if v in nonnormal:
+                raise CalcstatsError(f"nonnormal: {v!r} is binary, not continuous.")
+            out.append(Var(v, label, "binary", [0, 1]))
+            continue
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            levels = list(s.cat.categories)
+        elif v in categorical or not pd.api.types.is_numeric_dtype(s):
+            levels = sorted(pd.unique(nonmiss), key=sort_key)
+            if not explicit and v not in categorical and len(levels) > MAX_AUTO_LEVELS:
+                continue  # identifiers and free text are left out unless named
+        else:
+            out.append(Var(v, label, "nonnormal" if v in nonnormal else "continuous"))
+            continue
+        if v in nonnormal:
+            raise CalcstatsError(
+                f"nonnormal: {v!r} is categorical; nonnormal lists continuous variables."
+            )
+        out.append(Var(v, label, "categorical", levels))
+    return out
+
+
+def _is_01(values: pd.Series) -> bool:
+    arr = values.to_numpy(dtype=float)
+    return arr.size > 0 and bool(((arr == 0) | (arr == 1)).all())
+
+
+def sort_key(x: object) -> tuple:
+    """Numbers first (by value), then text (alphabetically)."""
+    return (0, x, "") if isinstance(x, (int, float, np.number)) else (1, 0, str(x))
