@@ -25,6 +25,7 @@ from calcstats import tables as _tables
 from calcstats._errors import *  # noqa: F403
 from calcstats._errors import __all__ as _errors_all
 from calcstats.cohort import *  # noqa: F403
+from calcstats.labels import Labels
 from calcstats.describe import *  # noqa: F403
 from calcstats.regression import *  # noqa: F403
 from calcstats.simulate import *  # noqa: F403
@@ -40,6 +41,7 @@ __version__ = "0.1.0"
 __all__ = sorted(
     {
         "__version__",
+        "Labels",
         "datasets",
         "plot",
         "report",

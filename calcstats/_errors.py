@@ -16,6 +16,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataError",
     "DataWarning",
+    "InvalidParameterError",
     "ProportionalHazardsWarning",
     "SchemaError",
     "SeparationWarning",
@@ -35,6 +36,15 @@ class SchemaError(CalcstatsError, ValueError):
 
 class DataError(CalcstatsError, ValueError):
     """Values that make the requested analysis impossible (e.g. negative times)."""
+
+
+class InvalidParameterError(CalcstatsError, ValueError):
+    """An option has a value the function does not accept (``conf_type="bogus"``,
+    ``conf_level=95``). Raised by the declarative parameter checks
+    (:func:`calcstats._validation.validate_params`) with one message template:
+    "The 'conf_type' parameter of kaplan_meier must be one of 'log-log', 'log', 'plain'.
+    Got 'bogus'."
+    """
 
 
 class ConvergenceError(CalcstatsError, RuntimeError):

@@ -20,12 +20,30 @@ Case weights — one rule everywhere
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-from calcstats._errors import DataError, SchemaError
+from calcstats._errors import DataError, InvalidParameterError, SchemaError
 
-__all__ = ["check_weights", "require_columns"]
+__all__ = [
+    "BOOLEAN",
+    "CALLABLE",
+    "COLUMN",
+    "COLUMNS",
+    "CONF_LEVEL",
+    "DATAFRAME",
+    "NONE",
+    "NUMBERS",
+    "REAL",
+    "Interval",
+    "Options",
+    "check_param",
+    "check_weights",
+    "require_columns",
+    "validate_params",
+]
 
 
 def require_columns(
@@ -113,3 +131,195 @@ def check_weights(values: pd.Series, *, column: str, function: str) -> np.ndarra
             "check the weight column."
         )
     return w
+
+
+# ---- declarative parameter checks ------------------------------------------------------
+class Interval:
+    """A numeric range ``[low, high]`` (``closed`` says which ends are included).
+
+    Examples
+    --------
+    >>> Interval(0, 1, closed="neither").describe()
+    'a number in (0, 1)'
+    """
+
+    def __init__(self, low: float | None, high: float | None, *, closed: str = "both",
+                 integer: bool = False) -> None:
+        self.low, self.high, self.closed, self.integer = low, high, closed, integer
+
+    def accepts(self, value: object) -> bool:
+        import numbers
+
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            return False
+        if self.integer and not float(value).is_integer():
+            return False
+        v = float(value)
+        if v != v:
+            return False
+        lo_ok = self.low is None or (v >= self.low if self.closed in ("both", "left")
+                                     else v > self.low)
+        hi_ok = self.high is None or (v <= self.high if self.closed in ("both", "right")
+                                      else v < self.high)
+        return lo_ok and hi_ok
+
+    def describe(self) -> str:
+        kind = "an integer" if self.integer else "a number"
+        if self.low is not None and self.high is not None:
+            left = "[" if self.closed in ("both", "left") else "("
+            right = "]" if self.closed in ("both", "right") else ")"
+            return f"{kind} in {left}{self.low:g}, {self.high:g}{right}"
+        if self.low is not None:
+            op = ">=" if self.closed in ("both", "left") else ">"
+            return f"{kind} {op} {self.low:g}"
+        if self.high is not None:
+            op = "<=" if self.closed in ("both", "right") else "<"
+            return f"{kind} {op} {self.high:g}"
+        return kind
+
+
+class Options:
+    """One of a fixed set of values (compared with ``==``; bools never match numbers)."""
+
+    def __init__(self, *values: object) -> None:
+        self.values = values
+
+    def accepts(self, value: object) -> bool:
+        for v in self.values:
+            if type(v) is bool or type(value) is bool:
+                if type(v) is type(value) and v == value:
+                    return True
+            elif isinstance(value, type(v)) and value == v:
+                return True
+        return False
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+
+class _Type:
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def accepts(self, value: object) -> bool:
+        import numbers
+
+        k = self.kind
+        if k == "boolean":
+            return isinstance(value, bool | np.bool_)
+        if k == "column":
+            return isinstance(value, str)
+        if k == "columns":
+            return isinstance(value, str) or (
+                isinstance(value, list | tuple) and all(isinstance(v, str) for v in value))
+        if k == "none":
+            return value is None
+        if k == "callable":
+            return callable(value)
+        if k == "dataframe":
+            return isinstance(value, pd.DataFrame)
+        if k == "numbers":
+            try:
+                arr = np.atleast_1d(np.asarray(value, dtype=float))
+            except (TypeError, ValueError):
+                return False
+            return arr.ndim == 1 and bool(np.all(np.isfinite(arr)))
+        if k == "real":
+            return isinstance(value, numbers.Real) and not isinstance(value, bool)
+        raise AssertionError(k)
+
+    def describe(self) -> str:
+        return {
+            "boolean": "True or False",
+            "column": "a column name (str)",
+            "columns": "a column name or a list of column names",
+            "none": "None",
+            "callable": "a function",
+            "dataframe": "a pandas DataFrame",
+            "numbers": "a number or a list of finite numbers",
+            "real": "a number",
+        }[self.kind]
+
+
+BOOLEAN = _Type("boolean")
+COLUMN = _Type("column")
+COLUMNS = _Type("columns")
+NONE = _Type("none")
+CALLABLE = _Type("callable")
+DATAFRAME = _Type("dataframe")
+NUMBERS = _Type("numbers")
+REAL = _Type("real")
+#: ``conf_level`` everywhere: strictly between 0 and 1 (0.95, not 95)
+CONF_LEVEL = Interval(0, 1, closed="neither")
+
+Constraint = Interval | Options | _Type
+
+
+def check_param(value: object, constraints: list[Constraint], *, name: str,
+                function: str) -> None:
+    """Raise :class:`InvalidParameterError` unless ``value`` meets one of ``constraints``.
+
+    Examples
+    --------
+    >>> check_param(0.9, [CONF_LEVEL], name="conf_level", function="kaplan_meier")
+    >>> try:
+    ...     check_param(95, [CONF_LEVEL], name="conf_level", function="kaplan_meier")
+    ... except InvalidParameterError as err:
+    ...     print(err)
+    The 'conf_level' parameter of kaplan_meier must be a number in (0, 1). Got 95. Use 0.95, not 95.
+    """
+    if any(c.accepts(value) for c in constraints):
+        return
+    texts = [c.describe() for c in constraints]
+    want = texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " or " + texts[-1]
+    shown = type(value).__name__ if isinstance(value, pd.DataFrame | np.ndarray) else repr(value)
+    hint = ""
+    if name == "conf_level" and isinstance(value, int | float) and 1 < value < 100:
+        hint = f" Use {value / 100:g}, not {value!r}."
+    raise InvalidParameterError(
+        f"The {name!r} parameter of {function} must be {want}. Got {shown}.{hint}"
+    )
+
+
+def validate_params(constraints: dict[str, list[Constraint]]) -> Any:
+    """Decorator: check the named parameters of a public function before it runs.
+
+    The constraints sit next to the function they guard (as scikit-learn's
+    ``validate_params``); every violation raises :class:`InvalidParameterError` with the
+    one message template of :func:`check_param`.
+
+    Examples
+    --------
+    >>> @validate_params({"ties": [Options("efron", "breslow")]})
+    ... def fit(data, *, ties="efron"):
+    ...     return ties
+    >>> try:
+    ...     fit(None, ties="exact")
+    ... except InvalidParameterError as err:
+    ...     print(err)
+    The 'ties' parameter of fit must be one of 'efron', 'breslow'. Got 'exact'.
+    """
+    import functools
+    import inspect
+
+    def decorate(func: Any) -> Any:
+        sig = inspect.signature(func)
+        unknown = set(constraints) - set(sig.parameters)
+        if unknown:
+            raise AssertionError(f"validate_params: {func.__name__} has no {unknown}")
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                bound = sig.bind(*args, **kwargs)
+            except TypeError as err:
+                raise TypeError(f"{func.__name__}(): {err}") from None
+            bound.apply_defaults()
+            for name, cons in constraints.items():
+                check_param(bound.arguments[name], cons, name=name, function=func.__name__)
+            return func(*args, **kwargs)
+
+        wrapper.__calcstats_constraints__ = constraints  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate

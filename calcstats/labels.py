@@ -232,6 +232,13 @@ class Labels:
         ``np.log(bilirubin_mg_dl)`` → ("Bilirubin (log)", None), ``cr(age_at_index, df=4)``
         → ("Age at index (spline)", None).
         """
+        parts = _split_top(term, ":")
+        if len(parts) > 1:  # interaction: each factor by its label (and level)
+            shown = []
+            for part in parts:
+                var, lev = self.term(part)
+                shown.append(var if lev is None else f"{var}: {lev}")
+            return " × ".join(shown), None
         m = _TERM_LEVEL.match(term)
         if m and not _SPLINE.match(term):
             var = self.variable_of(m.group("var"))
@@ -250,8 +257,6 @@ class Labels:
 
     def _expression(self, term: str) -> str:
         t = term.strip()
-        if ":" in t:
-            return " × ".join(self._expression(p) for p in t.split(":"))
         f = _FUNC.match(t)
         if f:
             inner = self.name(self.variable_of(f.group("x")))
@@ -261,10 +266,29 @@ class Labels:
             inner = self.name(self.variable_of(s.group("x")))
             part = f", basis {int(s.group('k')) + 1}" if s.group("k") else ""
             return f"{inner} (spline{part})"
-        var = self.variable_of(t)
-        if var != t and not _C_CALL.match(t) and not _Q.match(t):
-            return t  # an I(...) expression: shown as written
-        return self.variable(var)
+        i = re.fullmatch(r"I\((?P<x>.+)\)", t)
+        if i:  # an I(...) expression: its variables by their labels
+            return re.sub(r"[A-Za-z_][A-Za-z0-9_]*",
+                          lambda m: self.name(m.group(0)) if m.group(0) in self._variables
+                          else m.group(0), i.group("x")).replace("**", "^")
+        return self.variable(self.variable_of(t))
+
+
+def _split_top(text: str, sep: str) -> list[str]:
+    """Split on ``sep`` outside brackets and parentheses."""
+    out, depth, cur = [], 0, ""
+    for ch in text:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch == sep and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    out.append(cur)
+    return out
 
 
 def _unquote(level: str) -> str:
