@@ -25,8 +25,8 @@ from calcstats import tables as _tables
 from calcstats._errors import *  # noqa: F403
 from calcstats._errors import __all__ as _errors_all
 from calcstats.cohort import *  # noqa: F403
-from calcstats.labels import Labels
 from calcstats.describe import *  # noqa: F403
+from calcstats.labels import Labels as Labels
 from calcstats.regression import *  # noqa: F403
 from calcstats.simulate import *  # noqa: F403
 from calcstats.survival import *  # noqa: F403

@@ -244,7 +244,7 @@ class ModelResult:
         conf_level : float, optional
             Confidence level (default: the model's).
         """
-        from calcstats.tables._format import format_number, format_p
+        from calcstats._format import format_number, format_p
 
         tidy = self.tidy(conf_level=conf_level).set_index("term")
         name = term

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from calcstats._errors import CalcstatsError, DataError
-from calcstats._result import check_conf_level
+from calcstats.results import check_conf_level
 from calcstats.describe._checks import (
     as_list,
     check_columns,

@@ -28,7 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from calcstats._errors import CalcstatsError, DataError
-from calcstats._result import TestResult, check_conf_level
+from calcstats.results import TestResult, check_conf_level
 from calcstats.describe._checks import (
     as_binary,
     as_list,

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from calcstats._errors import CalcstatsError, DataError
-from calcstats._result import check_conf_level
+from calcstats.results import check_conf_level
 from calcstats.describe._checks import as_binary, as_list, check_columns, check_frame
 from calcstats.describe._intervals import (
     METHOD_LABELS,

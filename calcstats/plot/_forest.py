@@ -16,9 +16,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, NullLocator
 
 from calcstats._errors import CalcstatsError
+from calcstats._format import format_ci, format_p
 from calcstats._terms import term_layout
 from calcstats.plot._theme import OKABE_ITO
-from calcstats.tables._format import format_ci, format_p
 
 __all__ = ["forest"]
 

@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from calcstats._errors import CalcstatsError
-from calcstats.tables._format import format_p
+from calcstats._format import format_p
 
 __all__ = ["ph_diagnostics"]
 

@@ -18,8 +18,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from calcstats._errors import CalcstatsError
+from calcstats._format import format_p
 from calcstats.plot._theme import LINESTYLES, OKABE_ITO
-from calcstats.tables._format import format_p
 
 __all__ = ["group_labels", "survival"]
 

@@ -23,7 +23,7 @@ from scipy import special, stats
 
 from calcstats._design import build_design
 from calcstats._errors import CalcstatsError, DataError, SchemaError
-from calcstats._result import TestResult, check_conf_level
+from calcstats.results import TestResult, check_conf_level
 from calcstats.regression._glm import LOGIT
 from calcstats.regression._glmfit import fit_glm
 from calcstats.regression._results import RegressionResult

@@ -33,7 +33,7 @@ from calcstats._errors import (
     SparseDataWarning,
 )
 from calcstats._newton import divergence_report
-from calcstats._result import check_conf_level
+from calcstats.results import check_conf_level
 from calcstats.regression._frame import ModelFrame, model_frame
 from calcstats.regression._glmfit import Family, GlmFit, fit_glm, sandwich
 from calcstats.regression._results import (

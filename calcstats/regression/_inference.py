@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from calcstats._errors import CalcstatsError
-from calcstats._result import TestResult, check_conf_level
+from calcstats.results import TestResult, check_conf_level
 from calcstats.regression._results import RegressionResult
 
 __all__ = ["effect_by", "lr_test"]

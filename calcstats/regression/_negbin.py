@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import special
 
 from calcstats._errors import ConvergenceError, ConvergenceWarning, SparseDataWarning
-from calcstats._result import check_conf_level
+from calcstats.results import check_conf_level
 from calcstats.regression._frame import ModelFrame, model_frame
 from calcstats.regression._glm import POISSON, _check_counts, _fit, _result, cols_not
 from calcstats.regression._glmfit import Family

@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from calcstats._errors import CalcstatsError, ConvergenceWarning
-from calcstats._result import ModelResult
+from calcstats.results import ModelResult
 
 __all__ = ["PooledResult", "pool"]
 
@@ -91,7 +91,7 @@ def pool(
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from calcstats._result import ModelResult
+    >>> from calcstats.results import ModelResult
     >>> from calcstats.regression import pool
     >>> fits = [ModelResult(pd.Series({"x": b}), [[0.01]]) for b in (0.5, 0.6, 0.7)]
     >>> round(float(pool(fits).params["x"]), 3)

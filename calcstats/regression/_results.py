@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from calcstats._errors import CalcstatsError
-from calcstats._result import ModelResult
+from calcstats.results import ModelResult
 from calcstats.regression._frame import ModelFrame
 
 __all__ = [

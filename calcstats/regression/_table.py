@@ -23,7 +23,7 @@ import pandas as pd
 import patsy
 
 from calcstats._errors import CalcstatsError
-from calcstats._result import check_conf_level
+from calcstats.results import check_conf_level
 from calcstats._terms import variable_name
 from calcstats.regression._table_view import TableView, table_view
 from calcstats.tables import Table, format_ci, format_number, format_p
@@ -222,7 +222,7 @@ def _model_note(lab: str, v: TableView) -> list[str]:
     r = v.result
     ev = "" if r.n_events is None else f", {r.n_events} events"
     if v.kind == "fine_gray":
-        ev += f" ({v.fit.info['n_competing']} competing events)"
+        ev += f" ({v.fit.n_competing} competing events)"
     notes = [f"{lab}: {r.method}; n = {r.nobs}{ev}; {v.formula}."]
     for term, why in getattr(r, "nonestimable", {}).items():
         notes.append(f"{lab}: — {term} not estimable ({why}).")

@@ -82,21 +82,20 @@ class TableView:
     @property
     def rhs(self) -> str:
         """The right-hand side of the formula as written."""
-        if self.kind == "regression":
-            return self.fit.formula.split("~", 1)[1].strip()
-        return str(self.fit.info["formula"]).split("~", 1)[-1].strip()
+        return str(self.fit.design.formula).split("~", 1)[-1].strip()
 
     @property
     def formula(self) -> str:
         """The model formula, with a ``Surv``/``crr``-style outcome for survival fits."""
         if self.kind == "regression":
             return self.fit.formula
-        i = self.fit.info
+        si = self.fit.input
+        c = si.columns
         if self.kind == "cox":
-            times = f"{i['start_col']}, {i['time']}" if i["start_col"] else i["time"]
-            ev = i["event"] if i["cause"] is None else f"{i['event']} == {i['cause']}"
+            times = f"{c['start']}, {c['time']}" if c["start"] else c["time"]
+            ev = c["event"] if si.cause is None else f"{c['event']} == {si.cause}"
             return f"Surv({times}, {ev}) ~ {self.rhs}"
-        return f"crr({i['time']}, {i['event']}, failcode = {i['cause']}) ~ {self.rhs}"
+        return f"crr({c['time']}, {c['event']}, failcode = {si.cause}) ~ {self.rhs}"
 
     def columns(self) -> list[str]:
         """Coefficient names (as in ``params`` and ``tidy()``), without the intercept."""
@@ -123,19 +122,18 @@ class TableView:
                 return None
             return self.fit.design.y.to_numpy(dtype=float)
         if self.kind == "cox":
-            return np.asarray(self.fit.info["status"], dtype=float)
-        return (np.asarray(self.fit.info["code"]) == 1).astype(float)
+            return np.asarray(self.fit.input.event, dtype=float)
+        return (np.asarray(self.fit.code) == 1).astype(float)
 
     # ---- analysis units (counting-process Cox) -------------------------------------
     @property
     def counting_process(self) -> bool:
-        return self.kind == "cox" and bool(self.fit.info["start_col"])
+        return self.kind == "cox" and self.fit.input.start is not None
 
     def units(self) -> np.ndarray | None:
         """Patient id per analysed row for counting-process Cox fits with ``cluster=``."""
-        if self.counting_process and self.fit.info["cluster"]:
-            codes, _ = pd.factorize(self.fit.info["data"][self.fit.info["cluster"]])
-            return codes
+        if self.counting_process and self.fit.input.cluster is not None:
+            return self.fit.input.cluster
         return None
 
     def count(self, mask: np.ndarray | None = None) -> int:
@@ -153,9 +151,9 @@ class TableView:
         """Footnote text explaining what N counts, for counting-process fits."""
         if not self.counting_process:
             return None
-        i = self.fit.info
-        if i["cluster"]:
-            return (f"N = patients (distinct {i['cluster']}) with follow-up at each level; a "
+        cluster = self.fit.input.columns["cluster"]
+        if cluster:
+            return (f"N = patients (distinct {cluster}) with follow-up at each level; a "
                     f"patient whose level changes is counted under each; "
                     f"{self.result.nobs} (start, stop] intervals in all.")
         return ("N = (start, stop] intervals, not patients (counting-process data without "

@@ -27,7 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from calcstats._errors import CalcstatsError, DataError, SchemaError
-from calcstats._result import check_conf_level
+from calcstats.results import check_conf_level
 from calcstats.survival._coxfit import _group_sum, _iterate
 
 __all__ = ["adjusted_curves", "partial_effect"]
@@ -105,7 +105,7 @@ def partial_effect(result, variable: str, values=None, reference=None,
     """
     _check_variable(result, variable)
     level = result.conf_level if conf_level is None else check_conf_level(conf_level)
-    data = result.info["data"]
+    data = result.input.data
     col = data[variable]
     numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
     if values is None:
@@ -159,10 +159,12 @@ def _step(times: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def _strata_of(result, data: pd.DataFrame) -> np.ndarray:
-    cols = result.info["strata_cols"]
+    si = result.input
+    cols = si.strata_columns
     if not cols:
         return np.zeros(len(data), dtype=np.int64)
-    labels = result.info["strata_labels"]
+    labels = si.strata[cols[0]].tolist() if len(cols) == 1 else list(
+        si.strata.itertuples(index=False, name=None))
     keys = data[cols[0]].tolist() if len(cols) == 1 else list(
         data[cols].itertuples(index=False, name=None))
     pos = {lab: i for i, lab in enumerate(labels)}
@@ -339,8 +341,7 @@ def _fg_curves(result, data, variable, vals, times, level, n_boot, seed):
         nd[variable] = v
         Zs.append(result.design.new_data(nd))
     ests = [_fg_cif(result.model, Z, tt) for Z in Zs]
-    info = result.info
-    t, code, X = info["t"], info["code"], result.design.matrix
+    t, code, X = result.input.time, result.code, result.design.matrix
     rng = np.random.default_rng(seed)
     boots = np.full((int(n_boot), len(vals), len(tt)), np.nan)
     for bi in range(int(n_boot)):
@@ -351,7 +352,7 @@ def _fg_curves(result, data, variable, vals, times, level, n_boot, seed):
                 if not (code[idx] == 1).any() or np.any(X[idx].std(axis=0) == 0):
                     continue
                 bf = _fit(_FG(t[idx], code[idx], X[idx]), result.design.columns,
-                          max_iter=info["max_iter"])
+                          max_iter=result.max_iter)
         except CalcstatsError:  # a degenerate resample (e.g. a singular information)
             continue
         for j, Z in enumerate(Zs):

@@ -16,20 +16,22 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from calcstats._design import Design, build_design
-from calcstats._errors import DataError, SchemaError
+from calcstats._design import Design
+from calcstats._errors import DataError
 from calcstats._newton import divergence_report
-from calcstats._result import ModelResult, check_conf_level
-from calcstats._validation import check_weights
+from calcstats._survival_input import SurvivalInput, model_input
+from calcstats._validation import (
+    COLUMN,
+    COLUMNS,
+    CONF_LEVEL,
+    NONE,
+    Options,
+    validate_params,
+)
+from calcstats.labels import Labels
+from calcstats.results import ModelResult
 from calcstats.survival._concordance import concordance_counts
 from calcstats.survival._coxfit import CoxFit, fit_cox, prepare, score_residuals
-from calcstats.survival._model_input import (
-    as_list,
-    check_columns,
-    event_codes,
-    group_codes,
-    time_values,
-)
 
 __all__ = ["CoxResult", "cox"]
 
@@ -39,83 +41,82 @@ class CoxResult(ModelResult):
 
     Attributes
     ----------
-    params, bse : pandas.Series
-        Log hazard ratios and their standard errors (robust when ``cluster`` was given).
+    params : pandas.Series
+        Log hazard ratios.
+    cov : pandas.DataFrame
+        Variance–covariance matrix used for the SEs (robust with ``cluster`` or
+        non-integer weights).
+    naive_bse : pandas.Series
+        Model-based SEs (equal to ``bse`` without a robust variance).
     model : CoxFit
         The fit object: ``coef``, ``var`` (model-based), ``loglik``, ``loglik0``,
         ``iterations``, ``linear_predictor``.
-    cov : pandas.DataFrame
-        Variance–covariance matrix used for the SEs (robust with ``cluster``).
-    naive_bse : pandas.Series
-        Model-based SEs (equal to ``bse`` without ``cluster``).
     design : Design
         The design matrix and formula coding (used by ``partial_effect``, ``adjusted_curves``).
+    input : SurvivalInput
+        The analysed outcome: times, status, weights, strata, clusters.
+    ties : {"efron", "breslow"}
+    robust : bool
+        Whether ``cov`` is the robust (sandwich) variance.
     """
 
     ratio_measure = "HR"
 
-    def __init__(self, params: pd.Series, *, fit: CoxFit, design: Design,
-                 cov: np.ndarray, info: dict[str, Any], conf_level: float,
-                 nonestimable: dict[str, str]) -> None:
-        super().__init__(params, cov, model=fit, conf_level=conf_level, nobs=info["n"],
-                         n_events=info["n_events"], loglik=fit.loglik,
+    def __init__(self, params: pd.Series, *, fit: CoxFit, design: Design, si: SurvivalInput,
+                 cov: np.ndarray, ties: str, robust: bool, conf_level: float,
+                 nonestimable: dict[str, str], labels: Labels | None) -> None:
+        super().__init__(params, cov, model=fit, conf_level=conf_level, nobs=si.n,
+                         n_events=int(si.event.sum()), loglik=fit.loglik,
                          converged=fit.converged, nonestimable=nonestimable,
                          terms=design.terms)
-        names = list(params.index)
-        self.naive_bse = pd.Series(np.sqrt(np.diag(fit.var)), index=names)
+        self.naive_bse = pd.Series(np.sqrt(np.diag(fit.var)), index=list(params.index))
         self.design = design
-        self.info = info
-        self.method = f"Cox proportional hazards ({info['ties'].capitalize()} ties" + (
-            ", robust SE)" if info["robust"] else ")")
-
-    # ---- tests --------------------------------------------------------------------
-    @property
-    def lr_test(self) -> tuple[float, int, float]:
-        """Likelihood-ratio test of all coefficients: (statistic, df, p)."""
-        stat = 2 * (self.model.loglik - self.model.loglik0)
-        df = len(self.params)
-        return stat, df, float(stats.chi2.sf(stat, df))
+        self.input = si
+        self.ties = ties
+        self.robust = robust
+        self.labels = Labels.coerce(labels)
+        self.method = f"Cox proportional-hazards model ({ties.capitalize()} ties" + (
+            ", robust SE)" if robust else ")")
 
     @property
-    def wald_test(self) -> tuple[float, int, float]:
-        """Wald test of all coefficients with the reported (robust if clustered) variance."""
-        b = self.params.to_numpy()
-        stat = float(b @ np.linalg.lstsq(self.cov.to_numpy(), b, rcond=None)[0])
-        return stat, len(b), float(stats.chi2.sf(stat, len(b)))
-
-    @property
-    def score_test(self) -> tuple[float, int, float]:
-        """Score (log-rank) test at β = 0, model-based."""
-        stat = self.model.score_test
-        return stat, len(self.params), float(stats.chi2.sf(stat, len(self.params)))
+    def formula(self) -> str:
+        return self.design.formula
 
     @cached_property
     def concordance(self) -> float:
         """Harrell's C as R's ``coxph`` reports it (within strata, weighted)."""
-        i = self.info
-        return concordance_counts(i["stop"], i["status"], self.model.linear_predictor,
-                                  weights=i["weights"], strata=i["strata"],
-                                  start=i["start"])["concordance"]
+        si = self.input
+        return concordance_counts(si.time, si.event.astype(bool), self.model.linear_predictor,
+                                  weights=si.weights,
+                                  strata=si.stratum if si.strata_columns else None,
+                                  start=si.start)["concordance"]
 
     def _glance_extra(self) -> dict[str, Any]:
-        lr, wald, sc = self.lr_test, self.wald_test, self.score_test
+        p = len(self.params)
+        lr = 2 * (self.model.loglik - self.model.loglik0)
+        b = self.params.to_numpy()
+        wald = float(b @ np.linalg.lstsq(self.cov.to_numpy(), b, rcond=None)[0])
+        sc = self.model.score_test
         return {
             "concordance": self.concordance,
-            "lr_statistic": lr[0], "lr_df": lr[1], "lr_p_value": lr[2],
-            "wald_statistic": wald[0], "wald_df": wald[1], "wald_p_value": wald[2],
-            "score_statistic": sc[0], "score_df": sc[1], "score_p_value": sc[2],
-            "n_dropped": self.info["n_dropped"],
-            "n_zero_weight": self.info["n_zero_weight"],
-            "robust": self.info["robust"],
+            "lr_statistic": lr, "lr_df": p, "lr_p_value": float(stats.chi2.sf(lr, p)),
+            "wald_statistic": wald, "wald_df": p, "wald_p_value": float(stats.chi2.sf(wald, p)),
+            "score_statistic": sc, "score_df": p, "score_p_value": float(stats.chi2.sf(sc, p)),
+            "n_dropped": self.design.n_dropped,
+            "n_zero_weight": self.input.n_zero_weight,
+            "robust": self.robust,
         }
 
     # ---- diagnostics ----------------------------------------------------------------
-    def check_ph(self, transform: str = "km", *, global_test: bool = True):
+    def check_ph(self, transform: str = "km", *, global_test: bool = True) -> Any:
         """Test proportional hazards as R's ``cox.zph`` (survival >= 3).
 
-        Returns a ``PHCheck`` (calcstats.survival._zph) with ``.table`` (term, chisq, df,
-        p_value; last row GLOBAL), ``.residuals`` (scaled Schoenfeld residuals) and
-        ``.smooth(term)``.
+        Returns
+        -------
+        PHTestResult
+            A :class:`~calcstats.TestResult` (the GLOBAL test) whose ``tidy(details=True)``
+            has one row per term; ``residuals`` (scaled Schoenfeld) and ``smooth(term)``
+            feed :func:`calcstats.plot.ph_diagnostics`.
         """
         from calcstats.survival._zph import check_ph
 
@@ -128,6 +129,11 @@ class CoxResult(ModelResult):
         return self.design.new_data(newdata) @ self.params.to_numpy()
 
 
+@validate_params({
+    "time": [COLUMN], "event": [COLUMN], "ties": [Options("efron", "breslow")],
+    "strata": [COLUMNS, NONE], "cluster": [COLUMN, NONE], "weights": [COLUMN, NONE],
+    "start": [COLUMN, NONE], "conf_level": [CONF_LEVEL],
+})
 def cox(
     data: pd.DataFrame,
     formula: str,
@@ -141,6 +147,7 @@ def cox(
     weights: str | None = None,
     start: str | None = None,
     conf_level: float = 0.95,
+    labels: Labels | dict[str, str] | None = None,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model (as R's ``coxph``).
 
@@ -173,6 +180,8 @@ def cox(
         e.g. from ``cohort.counting_process_table``: a row is at risk on (start, time].
     conf_level : float
         Confidence level of the intervals.
+    labels : Labels or dict, optional
+        Display labels the result keeps for its tables and plots.
 
     Returns
     -------
@@ -190,77 +199,36 @@ def cox(
           age     1.045
     log(bili)     2.759
     """
-    level = check_conf_level(conf_level)
-    if ties not in ("efron", "breslow"):
-        raise SchemaError(f"ties must be 'efron' or 'breslow', got {ties!r}.")
-    strata_cols = as_list(strata)
-    outcome = [time, event, *([start] if start else [])]
-    others = [*strata_cols, *([cluster] if cluster else []), *([weights] if weights else [])]
-    check_columns(data, [*outcome, *others])
-    n_zero = 0
-    if weights:
-        present = data[weights].notna()
-        w_all = check_weights(data.loc[present, weights], column=weights, function="cox")
-        zero = np.zeros(len(data), dtype=bool)
-        zero[np.flatnonzero(present.to_numpy())] = w_all == 0
-        n_zero = int(zero.sum())
-        if n_zero:
-            data = data.loc[~zero]
-    design = build_design(data, formula, response=False, intercept=False,
-                          extra=[*outcome, *others], model_name="cox")
-    sub = data.iloc[design.rows]
-    stop = time_values(sub, time)
-    st = time_values(sub, start, what="start") if start else None
-    if st is not None:
-        bad = st >= stop
-        if bad.any():
-            raise DataError(
-                f"{int(bad.sum())} row(s) have {start!r} >= {time!r} (e.g. rows "
-                f"{sub.index[np.flatnonzero(bad)[:3]].tolist()}); each interval must have "
-                "start < stop."
-            )
-    status = event_codes(sub, event, cause)
-    if not status.any():
+    design, si = model_input(data, formula, time=time, event=event, cause=cause, start=start,
+                             weights=weights, strata=strata, cluster=cluster, function="cox")
+    if not si.event.any():
         raise DataError(
-            f"no events in {event!r}"
+            f"cox(): no events in {event!r}"
             + (f" for cause {cause}" if cause is not None else "")
-            + f" among the {len(sub)} rows used: a Cox model needs at least one event."
+            + f" among the {si.n} rows used: a Cox model needs at least one event."
         )
-    wt = sub[weights].to_numpy(dtype=float) if weights else None
-    scodes, slabels = group_codes(sub, strata_cols) if strata_cols else (None, None)
-    X = design.matrix
-    cd = prepare(X, stop, status, start=st, weights=wt, strata=scodes, ties=ties)
+    status = si.event.astype(bool)
+    wt = si.weights
+    cd = prepare(design.matrix, si.time, status, start=si.start, weights=wt,
+                 strata=si.stratum if si.strata_columns else None, ties=ties)
     fit = fit_cox(cd)
     nonest: dict[str, str] = {}
     if fit.diverging.any():
-        raw_sorted = cd.X + cd.means
         nonest = divergence_report(design.columns, fit.diverging, fit.direction,
-                                   model_name="cox", X=raw_sorted, events=cd.status)
+                                   model_name="cox", X=cd.X + cd.means, events=cd.status)
     if not fit.converged:
         nonest = {c: "the fit did not converge" for c in design.columns}
     cov = fit.var
     # as coxph: robust variance with cluster=, or with non-integer case weights
-    robust = bool(cluster) or (wt is not None and bool(np.any(wt != np.floor(wt))))
+    robust = cluster is not None or (wt is not None and bool(np.any(wt != np.floor(wt))))
     if robust:
         resid = score_residuals(fit)
-        w = np.ones(len(stop)) if wt is None else wt
+        w = np.ones(si.n) if wt is None else wt
         dfbeta = (resid * w[:, None]) @ fit.var
-        if cluster:
-            codes, _ = pd.factorize(sub[cluster])
-        else:
-            codes = np.arange(len(stop))
-        agg = np.zeros((codes.max() + 1, dfbeta.shape[1]))
+        codes = si.cluster if si.cluster is not None else np.arange(si.n)
+        agg = np.zeros((int(codes.max()) + 1, dfbeta.shape[1]))
         np.add.at(agg, codes, dfbeta)
         cov = agg.T @ agg
-    params = pd.Series(fit.coef, index=design.columns)
-    info = {
-        "n": len(stop), "n_events": int(status.sum()), "n_dropped": design.n_dropped,
-        "n_zero_weight": n_zero,
-        "ties": ties, "cluster": cluster, "robust": robust, "stop": stop, "start": st,
-        "status": status,
-        "weights": wt, "strata": scodes, "strata_cols": strata_cols, "time": time,
-        "event": event, "cause": cause, "start_col": start, "weights_col": weights,
-        "strata_labels": slabels, "data": sub, "formula": formula,
-    }
-    return CoxResult(params, fit=fit, design=design, cov=cov, info=info,
-                     conf_level=level, nonestimable=nonest)
+    return CoxResult(pd.Series(fit.coef, index=design.columns), fit=fit, design=design, si=si,
+                     cov=cov, ties=ties, robust=robust, conf_level=conf_level,
+                     nonestimable=nonest, labels=labels)

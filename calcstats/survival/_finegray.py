@@ -23,11 +23,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calcstats._design import Design, build_design
-from calcstats._errors import ConvergenceError, ConvergenceWarning, DataError, SchemaError
+from calcstats._design import Design
+from calcstats._errors import ConvergenceError, ConvergenceWarning, DataError
 from calcstats._newton import Evaluation, divergence_report, maximise
-from calcstats._result import ModelResult, check_conf_level
-from calcstats.survival._model_input import check_columns, time_values
+from calcstats._survival_input import SurvivalInput, model_input
+from calcstats._validation import COLUMN, CONF_LEVEL, Interval, validate_params
+from calcstats.labels import Labels
+from calcstats.results import ModelResult
 
 __all__ = ["FineGrayFit", "FineGrayResult", "fine_gray"]
 
@@ -204,21 +206,33 @@ class FineGrayResult(ModelResult):
     """
 
     ratio_measure = "sHR"
-    method = "Fine–Gray subdistribution hazards (crr)"
+    method = "Fine–Gray subdistribution hazards model"
 
-    def __init__(self, params, *, fit: FineGrayFit, design: Design, info: dict[str, Any],
-                 conf_level: float, nonestimable: dict[str, str]) -> None:
-        super().__init__(params, fit.var, model=fit, conf_level=conf_level, nobs=info["n"],
-                         n_events=info["n_events"], loglik=fit.loglik,
+    def __init__(self, params: pd.Series, *, fit: FineGrayFit, design: Design,
+                 si: SurvivalInput, code: np.ndarray, max_iter: int, conf_level: float,
+                 nonestimable: dict[str, str], labels: Labels | None) -> None:
+        super().__init__(params, fit.var, model=fit, conf_level=conf_level, nobs=si.n,
+                         n_events=int((code == 1).sum()), loglik=fit.loglik,
                          converged=fit.converged, nonestimable=nonestimable,
                          terms=design.terms)
         self.design = design
-        self.info = info
+        self.input = si
+        #: per analysed row: 1 the cause of interest, 2 a competing cause, 0 censored
+        self.code = code
+        self.cause = si.cause
+        self.max_iter = max_iter
+        self.n_competing = int((code == 2).sum())
+        self.n_censored = int((code == 0).sum())
+        self.labels = Labels.coerce(labels)
+
+    @property
+    def formula(self) -> str:
+        return self.design.formula
 
     def _glance_extra(self) -> dict[str, Any]:
-        return {"n_competing": self.info["n_competing"], "n_censored": self.info["n_censored"],
-                "cause": self.info["cause"], "loglik_null": self.model.loglik0,
-                "n_dropped": self.info["n_dropped"]}
+        return {"n_competing": self.n_competing, "n_censored": self.n_censored,
+                "cause": self.cause, "loglik_null": self.model.loglik0,
+                "n_dropped": self.design.n_dropped, "n_zero_weight": self.input.n_zero_weight}
 
     def predict(self, newdata: pd.DataFrame, times=None) -> pd.DataFrame:
         """Cumulative incidence curves for covariate rows, as ``predict.crr``.
@@ -257,6 +271,10 @@ class FineGrayResult(ModelResult):
         })
 
 
+@validate_params({
+    "time": [COLUMN], "event": [COLUMN], "conf_level": [CONF_LEVEL],
+    "max_iter": [Interval(1, None, integer=True)],
+})
 def fine_gray(
     data: pd.DataFrame,
     formula: str,
@@ -266,6 +284,7 @@ def fine_gray(
     cause: int = 1,
     conf_level: float = 0.95,
     max_iter: int = 50,
+    labels: Labels | dict[str, str] | None = None,
 ) -> FineGrayResult:
     """Fine–Gray regression of the subdistribution hazard of ``cause`` (as ``cmprsk::crr``).
 
@@ -285,6 +304,8 @@ def fine_gray(
         Confidence level of the intervals.
     max_iter : int
         Maximum Newton–Raphson iterations.
+    labels : Labels or dict, optional
+        Display labels the result keeps for its tables and plots.
 
     Returns
     -------
@@ -302,25 +323,10 @@ def fine_gray(
           age     1.050
     log(bili)     2.584
     """
-    level = check_conf_level(conf_level)
-    check_columns(data, [time, event])
-    design = build_design(data, formula, response=False, intercept=False, extra=[time, event],
-                          model_name="fine_gray")
-    sub = data.iloc[design.rows]
-    t = time_values(sub, time)
-    ev = sub[event]
-    if not pd.api.types.is_numeric_dtype(ev):
-        raise SchemaError(f"event column {event!r} must hold integer codes 0 = censored, "
-                          f"1..k = causes; found dtype {ev.dtype}.")
-    v = ev.to_numpy(dtype=float)
-    codes = np.unique(v)
-    if np.any(codes < 0) or np.any(codes != np.round(codes)):
-        raise DataError(f"event column {event!r} must hold 0 (censored) and 1..k; found "
-                        f"{codes[:8].tolist()}.")
-    if cause == 0 or cause not in codes:
-        raise DataError(f"cause={cause!r} does not occur in {event!r} (codes present: "
-                        f"{[int(c) for c in codes]}).")
-    code = np.where(v == cause, 1, np.where(v == 0, 0, 2)).astype(np.int8)
+    design, si = model_input(data, formula, time=time, event=event, cause=cause,
+                             function="fine_gray", competing=True)
+    code = np.where(si.codes == si.cause, 1, np.where(si.codes == 0, 0, 2)).astype(np.int8)
+    t = si.time
     X = design.matrix
     fg = _FG(t, code, X)
     fit = _fit(fg, design.columns, max_iter=max_iter)
@@ -332,9 +338,5 @@ def fine_gray(
     if not fit.converged:
         nonest = {c: "the fit did not converge" for c in design.columns}
     params = pd.Series(fit.coef, index=design.columns)
-    info = {"n": len(t), "n_events": int((code == 1).sum()),
-            "n_competing": int((code == 2).sum()), "n_censored": int((code == 0).sum()),
-            "cause": cause, "n_dropped": design.n_dropped, "time": time, "event": event,
-            "data": sub, "formula": formula, "max_iter": max_iter, "t": t, "code": code}
-    return FineGrayResult(params, fit=fit, design=design, info=info, conf_level=level,
-                          nonestimable=nonest)
+    return FineGrayResult(params, fit=fit, design=design, si=si, code=code, max_iter=max_iter,
+                          conf_level=conf_level, nonestimable=nonest, labels=labels)

@@ -113,8 +113,8 @@ def check_ph(result: CoxResult, *, transform: str = "km", global_test: bool = Tr
     """See :meth:`CoxResult.check_ph`."""
     fit = result.model
     cd = fit.data
-    info = result.info
-    stop, start, status = info["stop"], info["start"], info["status"]
+    si = result.input
+    stop, start, status = si.time, si.start, si.event.astype(bool)
     if transform == "km":
         tt = _km_transform(stop, start, status)
     elif transform == "identity":
@@ -156,7 +156,7 @@ def check_ph(result: CoxResult, *, transform: str = "km", global_test: bool = Tr
 
     # scaled Schoenfeld residuals (plot.cox.zph)
     sres, ev_rows = schoenfeld(fit)
-    strata = info["strata"]
+    strata = si.stratum if si.strata_columns else None
     s_ev = np.zeros(len(ev_rows), dtype=np.int64) if strata is None else strata[ev_rows]
     n_strata = int(s_ev.max()) + 1 if strata is None else int(strata.max()) + 1
     used = np.zeros((n_strata, p))

@@ -1,6 +1,6 @@
 """calcstats.tables: the publication Table model, its exporters and small-cell suppression."""
 
-from calcstats.tables._format import format_ci, format_number, format_p
+from calcstats._format import format_ci, format_number, format_p
 from calcstats.tables._suppress import apply_suppression, suppression_mask, suppression_note
 from calcstats.tables._table import Table
 

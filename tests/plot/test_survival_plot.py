@@ -7,7 +7,7 @@ import pytest
 
 import calcstats as cs
 from calcstats import CalcstatsError
-from calcstats._result import TestResult
+from calcstats.results import TestResult
 from calcstats.plot import survival
 
 

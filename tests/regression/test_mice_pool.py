@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from calcstats import CalcstatsError, DataError
-from calcstats._result import ModelResult
+from calcstats.results import ModelResult
 from calcstats.regression import linear, logistic, mice, pool
 
 FORMULA = "stage4 ~ age + C(sex, Treatment('m')) + np.log(bili) + albumin + np.log(chol)"

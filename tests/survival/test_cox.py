@@ -192,7 +192,7 @@ def test_bad_input(pbc312):
     d = pbc312.copy()
     with pytest.raises(cs.SchemaError, match=r"[Dd]id you mean"):
         cs.cox(d, "agee", time="time", event="death")
-    with pytest.raises(cs.SchemaError, match="no column 'tim'"):
+    with pytest.raises(cs.SchemaError, match="time='tim' is not a column"):
         cs.cox(d, "age", time="tim", event="death")
     neg = d.assign(time=d["time"].where(d.index != d.index[0], -1.0))
     with pytest.raises(cs.DataError, match="negative"):

@@ -1,4 +1,4 @@
-"""Tests of calcstats.tables._format."""
+"""Tests of calcstats._format."""
 
 from __future__ import annotations
 
