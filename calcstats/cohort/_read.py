@@ -308,14 +308,14 @@ def read_tables(
 
 def _empty_rows(df: pd.DataFrame) -> np.ndarray:
     """Rows whose every cell is NA or blank text; columns with cheap NA checks go first."""
-    from calcstats.cohort._convert import _blank
+    from calcstats.cohort._text import blank
 
     empty = np.ones(len(df), dtype=bool)
     cols = [df.iloc[:, i] for i in range(df.shape[1])]
     for col in sorted(cols, key=lambda c: c.dtype == object):
         if not empty.any():
             break
-        empty[empty] = _blank(col[empty])
+        empty[empty] = blank(col[empty])
     return empty
 
 

@@ -84,6 +84,11 @@ RULES: Mapping[str, str] = {
 }
 
 
+#: id column -> what a row without it cannot be linked to (for messages)
+_ID_LINKS: Mapping[str, str] = {"patient_id": "a patient", "study_id": "an imaging study",
+                                "finding_id": "its calcification"}
+
+
 def _d(values: np.ndarray) -> np.ndarray:
     """Dates as YYYY-MM-DD text (for messages)."""
     return pd.Series(values).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
@@ -149,8 +154,13 @@ class _Checker:
                 miss = df[col].isna().to_numpy()
                 if flagged is not None:
                     miss &= ~flagged
+                if col in _ID_LINKS:
+                    what = f"is blank: every {table} row needs a {col} (ids link the tables)"
+                    fix = f"fill in the {col}; without it the row is not linked to {_ID_LINKS[col]}"
+                else:
+                    what, fix = "is empty but required", f"fill in {col} for this row"
                 self.add(table, miss, col, np.full(len(df), None, object), "missing_value",
-                         "is empty but required", f"fill in {col} for this row")
+                         what, fix)
 
     def ranges(self) -> None:
         for (table, col), (lo, hi, lo_inc, hi_inc) in HARD_RANGES.items():
