@@ -27,6 +27,18 @@ def _empty(table: str) -> pd.DataFrame:
                          for c in TABLES[table].columns if c.required})
 
 
+def _nullable(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with float columns as Float64, so a comparison with a missing value is NA."""
+    floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])
+              and not isinstance(df[c].dtype, pd.ArrowDtype)]
+    if not floats:
+        return df
+    out = df.copy(deep=False)
+    for c in floats:
+        out[c] = df[c].astype("Float64")
+    return out
+
+
 class Cohort:
     """A validated cohort: patients, imaging, findings, events, flow, vocabularies.
 
@@ -132,7 +144,7 @@ class Cohort:
     # ------------------------------------------------------------------------- exclude
     def _query_mask(self, query: str) -> pd.Series:
         try:
-            res = self._patients.eval(query)
+            res = _nullable(self._patients).eval(query)
         except pd.errors.UndefinedVariableError as exc:
             try:
                 from calcstats.cohort import _analysis
@@ -143,7 +155,7 @@ class Cohort:
                 ) from exc
             table = _analysis.patient_table(self)
             try:
-                res = table.eval(query)
+                res = _nullable(table).eval(query)
             except pd.errors.UndefinedVariableError as exc2:
                 raise CalcstatsError(
                     f"exclude: the query {query!r} names a column in neither cohort.patients "
@@ -161,7 +173,9 @@ class Cohort:
             raise CalcstatsError(
                 f"exclude: the query {query!r} does not give one True/False per patient."
             )
-        return res.fillna(False) if res.dtype == object else res
+        if res.dtype == object or isinstance(res.dtype, pd.BooleanDtype):
+            return res.fillna(False)  # an unknown result (a missing value) keeps the patient
+        return res
 
     def exclude(
         self,
@@ -175,10 +189,14 @@ class Cohort:
         ----------
         query_or_mask : str, boolean Series/array, or callable
             Selects the patients to EXCLUDE: a pandas query on ``patients`` (or on
-            :meth:`patient_table` columns, e.g. ``"any_calcification == 0"``; a missing
-            value compares as False, so the patient is kept), a boolean mask aligned to
-            ``patients`` (no missing values), or a callable taking ``patients`` and
-            returning such a mask.
+            :meth:`patient_table` columns, e.g. ``"any_calcification == 0"``), a boolean
+            mask aligned to ``patients`` (no missing values), or a callable taking
+            ``patients`` and returning such a mask. In a query, a comparison with a
+            missing number or yes/no value is unknown, and a patient whose result is
+            unknown is kept: ``"diabetes == True"``, ``"bmi > 30"`` and ``"bmi != 30"``
+            keep a patient whose value is missing. Text and date comparisons follow pandas
+            (``x == 'a'`` is False and ``x != 'a'`` True for a missing ``x``). To decide
+            explicitly, name the missing values: ``"diabetes == True or diabetes.isna()"``.
         reason : str
             Shown in the flow.
 

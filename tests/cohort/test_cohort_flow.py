@@ -212,3 +212,19 @@ def test_exclude_invariant(n, corrupt, n_orphans, user_masks):
     # what is left is valid
     cs.read_cohort(patients=cohort.patients, imaging=cohort.imaging,
                    findings=cohort.findings, events=cohort.events)
+
+
+def test_exclude_query_on_a_yes_no_column_with_missing_values_keeps_those_patients():
+    # before: "diabetes == True" with a missing diabetes raised "the mask has 1 missing value"
+    t = valid_tables()
+    t["patients"]["diabetes"] = [True, None, False]
+    t["patients"]["bmi"] = [np.nan, 35.0, 22.0]
+    c = cs.read_cohort(**t)
+    assert c.exclude("diabetes == True", reason="x").flow.steps[-1].excluded_ids == ("p1",)
+    assert c.exclude("not diabetes", reason="x").flow.steps[-1].excluded_ids == ("p3",)
+    # a comparison with a missing number is unknown too, also for !=
+    assert c.exclude("bmi != 30", reason="x").flow.steps[-1].excluded_ids == ("p2", "p3")
+    # deciding explicitly, as the docstring says
+    both = c.exclude("diabetes == True or diabetes.isna()", reason="diabetes or unknown")
+    assert both.patients["patient_id"].tolist() == ["p3"]
+    assert both.flow.steps[-1].excluded_ids == ("p1", "p2")
