@@ -211,17 +211,18 @@ def _date_problems(table: str, name: str, raw: pd.Series, date_format: str | Non
     parsed = read_dates(raw, date_format=date_format)
     out[name] = parsed.dates
     found = []
-    values = raw.to_numpy(dtype=object)
     rule, generic, fix = _KIND_TEXT["date"]
     if parsed.invalid.any():
         idx = np.flatnonzero(parsed.invalid)
         what = [generic if w is None else f"is impossible: {w}" for w in parsed.why[idx]]
         found.append(problem_frame(table, idx, None if pids is None else pids[idx], name,
-                                   values[idx], rule, np.array(what, dtype=object), fix))
+                                   raw.to_numpy(dtype=object)[idx], rule,
+                                   np.array(what, dtype=object), fix))
     if parsed.ambiguous.any():
         idx = np.flatnonzero(parsed.ambiguous)
         found.append(problem_frame(
-            table, idx, None if pids is None else pids[idx], name, values[idx],
+            table, idx, None if pids is None else pids[idx], name,
+            raw.to_numpy(dtype=object)[idx],
             "ambiguous_date", "could be day/month or month/day",
             "pass date_format='dmy' or 'mdy' to read_cohort, or write YYYY-MM-DD"))
     mixed = mixed_date_problem(table, name, raw, parsed, date_format)

@@ -5,10 +5,15 @@ The rules (``RULES``, in the order used for the participant flow):
 - ``missing_column``: a required column is absent (cannot be fixed by excluding patients).
 - ``missing_value``: a required cell is empty.
 - ``invalid_number`` / ``invalid_boolean`` / ``invalid_date`` / ``ambiguous_date`` /
-  ``unknown_value``: a value of the wrong type or outside its vocabulary.
+  ``unknown_value``: a value of the wrong type or outside its vocabulary (an impossible date
+  says which part is impossible: ``month 15 ... with date_format='dmy'``).
+- ``mixed_date_format``: one problem for a column that mixes day-first and month-first
+  dates (its rows are also reported one by one); see :mod:`calcstats.cohort._dates`.
 - ``out_of_range``: an impossible value (``HARD_RANGES``: size_mm > 0, age 0–120, ...).
 - ``age_birth_date_mismatch``: age_at_index and birth_date disagree by more than a year.
 - ``duplicate_id``: patient_id, study_id or finding_id not unique.
+- ``duplicate_row``: an events row that repeats an earlier events row exactly (every
+  column equal after normalisation); each repetition is reported, never silently kept.
 - ``orphan_row``: an imaging, findings or events row whose patient_id is not in patients.
 - ``unknown_study``: a finding whose study_id is not in imaging.
 - ``study_patient_mismatch``: a finding whose study belongs to another patient.
@@ -22,7 +27,12 @@ The rules (``RULES``, in the order used for the participant flow):
 - ``outcome_after_transplant``: a native-liver outcome after liver_transplant.
 - ``event_after_followup`` / ``study_after_followup``: dated after last_followup_date.
 - ``baseline_flag_inconsistent``: a cirrhosis event on or before the index date while
-  cirrhosis_at_baseline is False.
+  cirrhosis_at_baseline is False, or cirrhosis_at_baseline True while the first cirrhosis
+  event is dated after the index date.
+
+Ids that differ only by letter case (``p1`` and ``P1``) are different ids; they give a
+:class:`DataWarning` naming them (an orphan row whose id matches a patient up to case
+says so in its message).
 
 Implausible but possible values (``PLAUSIBLE_RANGES``, dates before 1900 or in the future)
 give one :class:`DataWarning` per column and are kept.
@@ -38,23 +48,23 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from calcstats._errors import CohortValidationError, DataWarning
+from calcstats._errors import DataWarning
 from calcstats.cohort._convert import coerce_table
-from calcstats.cohort._flow import Flow
 from calcstats.cohort._problems import empty_problems, problem_frame
 from calcstats.cohort._read import TABLE_NAMES
 from calcstats.cohort._schema import (
     BASELINE_FLAGS,
     HARD_RANGES,
     NATIVE_LIVER_OUTCOMES,
-    PLAUSIBLE_RANGES,
     TABLES,
     TERMINAL_EVENTS,
     Vocabularies,
 )
 
-__all__ = ["RULES", "validate_and_build"]
+__all__ = ["COLUMN_NOTES", "RULES", "validate_tables"]
 
 #: rule → reason shown in the participant flow (the order is the flow's order).
 RULES: Mapping[str, str] = {
@@ -64,10 +74,12 @@ RULES: Mapping[str, str] = {
     "invalid_boolean": "Value is not yes/no",
     "invalid_date": "Unreadable date",
     "ambiguous_date": "Ambiguous day/month date",
+    "mixed_date_format": "Column mixes day-first and month-first dates",
     "unknown_value": "Value outside its vocabulary",
     "out_of_range": "Impossible value (out of range)",
     "age_birth_date_mismatch": "Age at index disagrees with birth date",
     "duplicate_id": "Duplicate identifier",
+    "duplicate_row": "Event row repeated exactly",
     "orphan_row": "Rows whose patient_id is not in the patients table",
     "unknown_study": "Finding refers to an unknown imaging study",
     "study_patient_mismatch": "Finding's study belongs to another patient",
@@ -80,8 +92,13 @@ RULES: Mapping[str, str] = {
     "outcome_after_transplant": "Native-liver outcome after liver transplant",
     "event_after_followup": "Event after last follow-up",
     "study_after_followup": "Imaging study after last follow-up",
-    "baseline_flag_inconsistent": "Baseline flag contradicts pre-index event",
+    "baseline_flag_inconsistent": "Baseline flag contradicts the events",
 }
+
+#: Rules about a whole column, not a row: excluding patients cannot fix them, so
+#: ``on_error="exclude"`` raises them; except those in ``COLUMN_NOTES``, whose rows are also
+#: reported one by one (then excluded) and which are repeated as a DataWarning.
+COLUMN_NOTES = frozenset({"mixed_date_format"})
 
 
 #: id column -> what a row without it cannot be linked to (for messages)
@@ -101,18 +118,26 @@ def _zero_key(ids: pd.Series) -> pd.Series:
 
 
 def _orphan_texts(orphans: np.ndarray, patient_ids: pd.Series) -> list[str]:
-    """Orphan-row texts; name the patients id an orphan matches up to leading zeros."""
+    """Orphan-row texts; name the patients id an orphan matches up to leading zeros or case."""
     text = "is not in the patients table"
     known = patient_ids.dropna()
-    near = pd.Series(known.to_numpy(dtype=object), index=_zero_key(known))
-    near = near[~near.index.duplicated()]
-    keys = _zero_key(pd.Series(orphans, dtype=object))
-    match = near.reindex(keys.to_numpy()).to_numpy(dtype=object)
+
+    def nearest(key) -> np.ndarray:
+        near = pd.Series(known.to_numpy(dtype=object), index=key(known))
+        near = near[~near.index.duplicated()]
+        return near.reindex(key(pd.Series(orphans, dtype=object)).to_numpy()).to_numpy(
+            dtype=object)
+
+    zeros = nearest(_zero_key)
+    case = nearest(lambda ids: ids.astype(str).str.casefold())
     return [
-        text if pd.isna(m) else
-        f"{text}, which has {m!r}: leading zeros were probably lost (e.g. by Excel) in one "
+        f"{text}, which has {z!r}: leading zeros were probably lost (e.g. by Excel) in one "
         "table; give the ids the same form in every table (read id columns as text)"
-        for m in match
+        if not pd.isna(z) else
+        f"{text}, which has {c!r}: the ids differ only by letter case, and calcstats treats "
+        "them as different patients; write the id the same way in every table"
+        if not pd.isna(c) else text
+        for z, c in zip(zeros, case, strict=True)
     ]
 
 
@@ -185,9 +210,11 @@ class _Checker:
         for (t, _), a in zip(parts, arrays, strict=True):
             out[t] = codes[at: at + len(a)]
             at += len(a)
+        self.uniques[parts[0][1]] = uniques
         return out, len(uniques)
 
     def unique_keys(self) -> None:
+        self.uniques: dict[str, np.ndarray] = {}
         self.pc, self.k = self._codes([(t, "patient_id") for t in TABLE_NAMES])
         self.sc, self.ks = self._codes([("imaging", "study_id"), ("findings", "study_id")])
         fc, kf = self._codes([("findings", "finding_id")])
@@ -202,6 +229,48 @@ class _Checker:
             self.add(table, dup, key, self.t[table][key].to_numpy(dtype=object),
                      "duplicate_id", f"appears in more than one {table} row",
                      f"give each row its own {key}")
+
+    def duplicate_rows(self) -> None:
+        """Events rows that repeat an earlier events row exactly."""
+        ev = self.t["events"]
+        if len(ev) < 2 or not self.has("events", "patient_id", "event", "event_date"):
+            return
+        try:
+            codes = ev.groupby(list(ev.columns), dropna=False, sort=False).ngroup()
+        except TypeError:  # an extra column of unhashable values: compare the schema columns
+            codes = ev.groupby(["patient_id", "event", "event_date"], dropna=False,
+                               sort=False).ngroup()
+        codes = codes.to_numpy()
+        first = self._first_row(codes, int(codes.max()) + 1)[codes]
+        dup = first != np.arange(len(ev))
+        when = ev["event_date"].to_numpy()
+        self.add("events", dup, "event", ev["event"].to_numpy(dtype=object), "duplicate_row",
+                 lambda i: [f"dated {w} repeats events row {f} exactly" for w, f in
+                            zip(_d(when[i]), first[i], strict=True)],
+                 "remove the repeated row: each event of a patient is entered once")
+
+    def case_clashes(self) -> None:
+        """A DataWarning naming ids that differ only by letter case (after unique_keys)."""
+        for key, ids in self.uniques.items():
+            try:
+                arr = pa.array(ids, type=pa.string())
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                continue  # not all text (numeric ids have no letter case)
+            low = pc.utf8_lower(arr)
+            if pc.count_distinct(low).as_py() == len(arr):
+                continue
+            folded = pd.Series(low.to_numpy(zero_copy_only=False))
+            clash = folded.duplicated(keep=False).to_numpy()
+            groups = pd.Series(ids[clash]).groupby(folded[clash].to_numpy()).agg(sorted)
+            shown = "; ".join(" / ".join(map(repr, g)) for g in groups.iloc[:5])
+            more = f" and {len(groups) - 5} more" if len(groups) > 5 else ""
+            warnings.warn(
+                f"{key}: {len(groups)} group(s) of ids differ only by letter case ({shown}"
+                f"{more}); calcstats treats them as different ids. If they are the same "
+                f"{key.removesuffix('_id')}, write the id the same way in every table.",
+                DataWarning,
+                stacklevel=5,
+            )
 
     @staticmethod
     def _first_row(codes: np.ndarray, k: int) -> np.ndarray:
@@ -319,6 +388,17 @@ class _Checker:
                          "baseline_flag_inconsistent",
                          f"but the events table has {event} dated on or before the index date",
                          f"set {flag} to True, or correct the {event} event's date")
+                first = per_row(self._first_event(event), pcodes)
+                later = ((fl == True).fillna(False).to_numpy(dtype=bool)  # noqa: E712
+                         & ~np.isnat(first) & ~np.isnat(idx_all) & (first > idx_all))
+                self.add("patients", later, flag, fl.to_numpy(dtype=object),
+                         "baseline_flag_inconsistent",
+                         lambda i, first=first, event=event: [
+                             f"but the events table first records {event} on {a}, after the "
+                             f"index date {b}" for a, b in
+                             zip(_d(first[i]), _d(idx_all[i]), strict=True)],
+                         f"set {flag} to False if {event} was diagnosed during follow-up, or "
+                         f"correct the {event} event's date")
         # imaging dates
         if "imaging" in pos and self.has("imaging", "study_date"):
             p = pos["imaging"]
@@ -372,71 +452,15 @@ def _age(frame: pd.DataFrame, checker: _Checker) -> None:
     frame["age_at_index"] = np.where(np.isnan(age), derived, age)
 
 
-def _plausibility(tables: dict[str, pd.DataFrame]) -> None:
-    today = np.datetime64(pd.Timestamp.today().normalize().to_datetime64(), "ns")
-    for (table, col), (lo, hi) in PLAUSIBLE_RANGES.items():
-        df = tables[table]
-        if col not in df.columns or not len(df):
-            continue
-        x = df[col].to_numpy(dtype=float)
-        odd = ~np.isnan(x) & ((x < lo) | (x > hi))
-        if odd.any():
-            _warn(df, table, col, odd, x, f"outside the plausible range {lo:g}–{hi:g}")
-    for table, spec in TABLES.items():
-        df = tables[table]
-        for c in spec.columns:
-            if c.kind == "date" and c.name in df.columns and len(df):
-                x = df[c.name].to_numpy()
-                odd = ~np.isnat(x) & ((x < np.datetime64("1900-01-01", "ns")) | (x > today))
-                if odd.any():
-                    _warn(df, table, c.name, odd, x, "before 1900 or in the future")
+def validate_tables(
+    raw: dict[str, pd.DataFrame | None], *, vocab: Vocabularies, date_format: str | None
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Convert the raw tables and check every rule.
 
-
-def _warn(df, table, col, mask, values, what) -> None:
-    idx = np.flatnonzero(mask)
-    pid = df["patient_id"].to_numpy(dtype=object)[idx[:3]] if "patient_id" in df else []
-    shown = np.asarray(values)[idx[:3]]
-    if shown.dtype.kind == "M":
-        shown = _d(shown)
-    ex = ", ".join(f"row {r} patient {p}: {v}" for r, p, v in
-                   zip(idx[:3], pid, shown, strict=False))
-    warnings.warn(
-        f"{table}.{col}: {len(idx)} value(s) {what} ({ex}{', ...' if len(idx) > 3 else ''}). "
-        "They are kept; check the values and their units.",
-        DataWarning,
-        stacklevel=4,
-    )
-
-
-def _final_dtypes(table: str, df: pd.DataFrame) -> pd.DataFrame:
-    cols: dict[str, object] = {}
-    for name in df.columns:
-        c = TABLES[table].column(name)
-        s = df[name]
-        if c is None:
-            cols[name] = s.to_numpy()
-        elif c.kind == "bool":
-            col = s.astype("boolean")
-            cols[name] = col.to_numpy(dtype=bool) if not col.isna().any() else col.array
-        elif c.kind == "date":
-            cols[name] = s.to_numpy(dtype="datetime64[ns]")
-        elif c.kind == "float":
-            cols[name] = s.to_numpy(dtype=float)
-        else:
-            cols[name] = s.to_numpy(dtype=object)
-    return pd.DataFrame(cols, index=pd.RangeIndex(len(df)), copy=False)
-
-
-def validate_and_build(
-    raw: dict[str, pd.DataFrame | None],
-    *,
-    vocab: Vocabularies,
-    on_error: str,
-    date_format: str | None,
-):
-    """Convert, validate, then raise or exclude; returns a Cohort."""
-    from calcstats.cohort._cohort import Cohort
-
+    Returns the converted tables (index = row as read) and all problems, sorted by rule
+    (``RULES`` order), table and row. ``raw`` is emptied as its tables are converted (lower
+    peak memory).
+    """
     frames: dict[str, pd.DataFrame] = {}
     absent: dict[str, set[str]] = {}
     problems: list[pd.DataFrame] = []
@@ -444,7 +468,7 @@ def validate_and_build(
     for name in TABLE_NAMES:
         frame, probs, miss = coerce_table(name, raw[name], vocab, date_format)
         frames[name], absent[name] = frame, miss
-        raw[name] = None  # release the table as read (lower peak memory)
+        raw[name] = None  # release the table as read
         problems.extend(probs)
         # cells already reported as unreadable are not also "missing"
         flagged = {c: np.zeros(len(frame), dtype=bool) for c in frame.columns}
@@ -463,6 +487,8 @@ def validate_and_build(
     checker.missing_values(skip)
     checker.ranges()
     checker.unique_keys()
+    checker.duplicate_rows()
+    checker.case_clashes()
     checker.cross()
     found = [p for p in checker.problems if len(p)]
     allp = pd.concat(found, ignore_index=True) if found else empty_problems()
@@ -472,42 +498,4 @@ def validate_and_build(
         key = pd.DataFrame({"r": allp["rule"].map(order), "t": allp["table"].map(torder),
                             "row": allp["row"].fillna(-1).astype(np.int64)})
         allp = allp.iloc[np.lexsort((key["row"], key["t"], key["r"]))].reset_index(drop=True)
-    pts = frames["patients"]
-    ids = pts["patient_id"].dropna()
-    flow = Flow.start(ids.to_numpy())
-    if len(allp) and (on_error == "raise" or allp["row"].isna().any()):
-        raise CohortValidationError(allp)
-    if len(allp):
-        frames, flow = _exclude(frames, allp, flow, set(ids))
-    tables = {n: _final_dtypes(n, frames[n]) for n in TABLE_NAMES}
-    _plausibility(tables)
-    return Cohort(tables["patients"], tables["imaging"], tables["findings"], tables["events"],
-                  flow=flow, vocabularies=vocab)
-
-
-def _exclude(frames, allp: pd.DataFrame, flow: Flow, cohort_ids: set):
-    in_cohort = allp["patient_id"].isin(cohort_ids).to_numpy()
-    by_patient = allp.loc[in_cohort].drop_duplicates("patient_id")  # first rule (sorted)
-    row_drops = allp.loc[~in_cohort].drop_duplicates(["table", "row"])  # first rule
-    excluded: set = set()
-    for rule in RULES:
-        pids = by_patient.loc[by_patient["rule"] == rule, "patient_id"].tolist()
-        rows = row_drops.loc[row_drops["rule"] == rule]
-        if not pids and not len(rows):
-            continue
-        reason = RULES[rule]
-        if len(rows):
-            reason += (f" ({len(rows)} row(s) of no cohort patient dropped; counted as rows, "
-                       "not patients)")
-        flow = flow.add(reason, pids, rule=rule, n_rows_excluded=len(rows))
-        excluded.update(pids)
-    keep_ids = cohort_ids - excluded
-    out = {}
-    for name, df in frames.items():
-        drop_rows = row_drops.loc[row_drops["table"] == name, "row"].to_numpy(dtype=np.int64)
-        keep = np.ones(len(df), dtype=bool)
-        keep[drop_rows] = False
-        if "patient_id" in df.columns:
-            keep &= df["patient_id"].isin(keep_ids).to_numpy()
-        out[name] = df.loc[keep]
-    return out, flow
+    return frames, allp

@@ -334,3 +334,76 @@ def test_cohort_does_not_share_memory_with_input():
     t["patients"].loc[0, "age_at_index"] = 99.0
     assert c.patients.loc[0, "patient_id"] == "p1" and c.patients.loc[0, "note"] == "a"
     assert c.patients.loc[0, "age_at_index"] == 54.0
+
+
+# --------------------------------------------------------------- column_map targets
+@pytest.mark.parametrize(("cmap", "expected"), [
+    ({"PatID": "patiend_id"}, r"maps 'PatID' to 'patiend_id', which is not a calcstats column "
+                              r"name: did you mean 'patient_id'\?"),
+    ({"patients": {"PatID": "patient_idd"}}, r"column_map for the patients table maps 'PatID' "
+                                             r"to 'patient_idd'.*did you mean 'patient_id'"),
+    ({"events": {"When": "study_date"}}, r"'study_date', a column of the imaging table, not "
+                                         r"of the events table"),
+])
+def test_column_map_target_that_is_not_a_calcstats_name_is_an_error(cmap, expected):
+    t = valid_tables()
+    t["patients"] = t["patients"].rename(columns={"patient_id": "PatID"})
+    t["events"] = t["events"].rename(columns={"event_date": "When"})
+    with pytest.raises(cs.SchemaError, match=expected) as err:
+        cs.read_cohort(**t, column_map=cmap)
+    assert "known names are [" in str(err.value) or "columns are [" in str(err.value)
+
+
+def test_column_map_targets_written_like_headers_and_extra_names_are_accepted():
+    t = valid_tables()
+    t["patients"] = t["patients"].rename(columns={"patient_id": "PatID", "site": "Hosp"})
+    t["patients"]["Smoker"] = ["never", "current", "former"]
+    c = cs.read_cohort(**t, column_map={"PatID": "Patient ID", "Smoker": "smoking_status"})
+    assert c.patients["patient_id"].tolist() == ["p1", "p2", "p3"]
+    assert c.patients["smoking_status"].tolist() == ["never", "current", "former"]
+
+
+# ------------------------------------------------------------- line numbers of files
+def test_problems_give_the_line_of_a_csv_file(tmp_path):
+    t = valid_tables()
+    t["patients"]["site"] = ["Hôpital\nNord", "Sud", "Est"]  # a quoted field over two lines
+    t["patients"].loc[2, "sex"] = "X"
+    for name, df in t.items():
+        df.to_csv(tmp_path / f"{name}.csv", index=False)
+    text = (tmp_path / "patients.csv").read_text()
+    head, rest = text.split("\n", 1)
+    (tmp_path / "patients.csv").write_text(head + "\n\n" + rest)  # a blank line: skipped
+    with pytest.raises(cs.CohortValidationError) as err:
+        cs.read_cohort(tmp_path)
+    p = err.value.problems
+    assert p[["table", "row", "line", "rule"]].values.tolist() == [
+        ["patients", 2, 6, "unknown_value"]]
+    assert p["message"].item().startswith("patients row 2, line 6 of patients.csv (patient p3): ")
+    assert (tmp_path / "patients.csv").read_text().splitlines()[5].startswith("p3,X,")
+
+
+def test_problems_give_the_sheet_row_of_an_xlsx_file(tmp_path):
+    t = valid_tables()
+    for name, df in t.items():
+        df.to_excel(tmp_path / f"{name}.xlsx", index=False)
+    ev = t["events"].copy()
+    ev.loc[1, "event_date"] = "2018-02-30"
+    ev.to_excel(tmp_path / "events.xlsx", index=False)
+    with pytest.raises(cs.CohortValidationError) as err:
+        cs.read_cohort(tmp_path)
+    p = err.value.problems
+    assert p[["table", "row", "line"]].values.tolist() == [["events", 1, 3]]
+    assert p["message"].item().startswith(
+        "events row 1, Excel row 3 of events.xlsx (patient p1): event_date = '2018-02-30'")
+
+
+def test_problems_of_dataframes_and_parquet_have_no_line(tmp_path):
+    t = set_value(valid_tables(), "patients", 1, "sex", "X")
+    with pytest.raises(cs.CohortValidationError) as err:
+        cs.read_cohort(**t)
+    assert err.value.problems["line"].isna().all()
+    assert err.value.problems["message"].item().startswith("patients row 1 (patient p2): ")
+    t["patients"].to_parquet(tmp_path / "patients.parquet")
+    with pytest.raises(cs.CohortValidationError) as err:
+        cs.read_cohort(tmp_path)
+    assert err.value.problems["line"].isna().all()

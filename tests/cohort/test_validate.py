@@ -136,6 +136,18 @@ CASES = [
     ("cirrhosis-event-at-index", _add("events", patient_id="p1", event="cirrhosis",
                                       event_date="2015-03-01"),
      "patients", "p1", "cirrhosis_at_baseline", "baseline_flag_inconsistent"),
+    ("cirrhosis-flag-true-but-diagnosed-later",
+     lambda t: set_value(add_row(t, "events", patient_id="p1", event="cirrhosis",
+                                 event_date="2017-01-01"), "patients", 0,
+                         "cirrhosis_at_baseline", True),
+     "patients", "p1", "cirrhosis_at_baseline", "baseline_flag_inconsistent"),
+    ("event-entered-twice", _add("events", patient_id="p1", event="varices",
+                                 event_date="2018-05-01"),
+     "events", "p1", "event", "duplicate_row"),
+    ("day-first-and-month-first-dates",
+     lambda t: set_value(set_value(t, "events", 1, "event_date", "05/13/2018"),
+                         "events", 2, "event_date", "13/01/2018"),
+     "events", None, "event_date", "mixed_date_format"),
 ]
 
 
@@ -156,7 +168,7 @@ def test_rule_names_table_patient_column(mutate, table, pid, column, rule):
     with pytest.raises(cs.CohortValidationError) as info:
         cs.read_cohort(**tables)
     p = info.value.problems
-    assert list(p.columns) == PROBLEM_COLUMNS
+    assert list(p.columns) == [*PROBLEM_COLUMNS, "line"]
     hit = p[(p["rule"] == rule) & (p["table"] == table) & (p["column"] == column)]
     if pid is None:
         hit = hit[hit["patient_id"].isna()]
@@ -167,7 +179,7 @@ def test_rule_names_table_patient_column(mutate, table, pid, column, rule):
     assert table in msg and column in msg and "Fix:" in msg
     if pid is not None:
         assert f"patient {pid}" in msg
-    if rule != "missing_column":
+    if rule not in ("missing_column", "mixed_date_format"):
         row = int(hit["row"].iloc[0])
         # the row is the 0-based position in the table as given
         tables_row = tables[table].iloc[row]
@@ -320,3 +332,47 @@ def test_example_raw_export_every_injected_problem_found():
     c = cs.read_cohort(folder, column_map=cmap, date_format="dmy", on_error="exclude")
     in_cohort = set(injected["patient_id"]) - {"P999999"}
     assert set(c.flow.excluded_ids) == in_cohort
+
+
+def test_ids_differing_only_by_case_give_a_warning_naming_them():
+    t = valid_tables()
+    t = add_row(t, "patients", patient_id="P1", sex="M", age_at_index=50.0,
+                index_date="2015-01-01", etiology="pbc", cirrhosis_at_baseline=False,
+                last_followup_date="2020-01-01")
+    with pytest.warns(cs.DataWarning, match=r"patient_id: 1 group\(s\) of ids differ only by "
+                                            r"letter case \('P1' / 'p1'\)"):
+        c = cs.read_cohort(**t)
+    assert c.patients["patient_id"].tolist() == ["p1", "p2", "p3", "P1"]
+
+
+def test_orphan_id_matching_a_patient_up_to_case_says_so():
+    t = set_value(valid_tables(), "events", 1, "patient_id", "P1")
+    with pytest.warns(cs.DataWarning, match="differ only by letter case"):
+        with pytest.raises(cs.CohortValidationError) as err:
+            cs.read_cohort(**t)
+    msg = err.value.problems["message"].item()
+    assert ("patient_id = 'P1' is not in the patients table, which has 'p1': the ids differ "
+            "only by letter case") in msg
+
+
+def test_cirrhosis_at_baseline_with_cirrhosis_first_diagnosed_after_index():
+    t = set_value(valid_tables(), "patients", 0, "cirrhosis_at_baseline", True)
+    t = add_row(t, "events", patient_id="p1", event="cirrhosis", event_date="2017-01-01")
+    with pytest.raises(cs.CohortValidationError) as err:
+        cs.read_cohort(**t)
+    p = err.value.problems
+    assert p[["table", "row", "patient_id", "column", "rule"]].values.tolist() == [
+        ["patients", 0, "p1", "cirrhosis_at_baseline", "baseline_flag_inconsistent"]]
+    assert ("cirrhosis_at_baseline = 'True' but the events table first records cirrhosis on "
+            "2017-01-01, after the index date 2015-03-01. Fix: set cirrhosis_at_baseline to "
+            "False if cirrhosis was diagnosed during follow-up") in p["message"].item()
+    cohort = cs.read_cohort(**t, on_error="exclude")
+    assert cohort.flow.steps[-1].reason == "Baseline flag contradicts the events"
+    assert cohort.flow.steps[-1].excluded_ids == ("p1",)
+
+
+def test_cirrhosis_at_baseline_with_a_cirrhosis_event_before_index_is_consistent():
+    # p2: cirrhosis diagnosed before index, flag True; a later re-entry is not "first" after
+    t = add_row(valid_tables(), "events", patient_id="p2", event="cirrhosis",
+                event_date="2018-01-01")
+    assert len(cs.read_cohort(**t).events) == 5
