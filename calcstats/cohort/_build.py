@@ -36,11 +36,12 @@ import numpy as np
 import pandas as pd
 
 from calcstats._errors import CohortValidationError, DataWarning
+from calcstats.cohort._cross import _d
 from calcstats.cohort._flow import Flow
 from calcstats.cohort._problems import relocate
 from calcstats.cohort._read import TABLE_NAMES, Source
 from calcstats.cohort._schema import PLAUSIBLE_RANGES, TABLES, Vocabularies
-from calcstats.cohort._validate import COLUMN_NOTES, RULES, _d, validate_tables
+from calcstats.cohort._validate import COLUMN_NOTES, RULES, validate_tables
 
 __all__ = ["validate_and_build"]
 
@@ -113,8 +114,9 @@ def _exclude(frames, allp: pd.DataFrame, charged: list[tuple], flow: Flow, cohor
     first_rule: dict[str, str] = {}  # patient -> first rule charged (allp is sorted by rule)
     row_rule: dict[tuple[str, int], str] = {}  # problem row -> its first rule
     charged_rows: set[tuple[str, int]] = set()
-    for table, row, rule, who in zip(allp["table"], allp["row"], allp["rule"], charged,
-                                     strict=True):
+    for table, row, rule, who in zip(
+        allp["table"], allp["row"], allp["rule"], charged, strict=True
+    ):
         if pd.isna(row):
             continue
         row_rule.setdefault((table, int(row)), rule)
@@ -138,8 +140,9 @@ def _exclude(frames, allp: pd.DataFrame, charged: list[tuple], flow: Flow, cohor
         if not pids and not n_rows:
             continue
         if n_rows:
-            reason += (f" ({n_rows} row(s) of no cohort patient dropped; counted as rows, "
-                       "not patients)")
+            reason += (
+                f" ({n_rows} row(s) of no cohort patient dropped; counted as rows, not patients)"
+            )
         flow = flow.add(reason, pids, rule=rule, n_rows_excluded=n_rows)
     return {name: df.loc[keep[name]] for name, df in frames.items()}, flow
 
@@ -170,8 +173,9 @@ def _warn(df, table, col, mask, values, what) -> None:
     shown = np.asarray(values)[idx[:3]]
     if shown.dtype.kind == "M":
         shown = _d(shown)
-    ex = ", ".join(f"row {r} patient {p}: {v}" for r, p, v in
-                   zip(idx[:3], pid, shown, strict=False))
+    ex = ", ".join(
+        f"row {r} patient {p}: {v}" for r, p, v in zip(idx[:3], pid, shown, strict=False)
+    )
     warnings.warn(
         f"{table}.{col}: {len(idx)} value(s) {what} ({ex}{', ...' if len(idx) > 3 else ''}). "
         "They are kept; check the values and their units.",
@@ -220,10 +224,17 @@ def validate_and_build(
         if on_error == "raise" or structural.any():
             raise CohortValidationError(allp)
         for msg in allp.loc[allp["rule"].isin(COLUMN_NOTES), "message"]:
-            warnings.warn(msg + " (the affected rows are excluded one by one).", DataWarning,
-                          stacklevel=3)
+            warnings.warn(
+                msg + " (the affected rows are excluded one by one).", DataWarning, stacklevel=3
+            )
         frames, flow = _exclude(frames, allp, charged, flow, cohort)
     tables = {n: _final_dtypes(n, frames[n]) for n in TABLE_NAMES}
     _plausibility(tables)
-    return Cohort(tables["patients"], tables["imaging"], tables["findings"], tables["events"],
-                  flow=flow, vocabularies=vocab)
+    return Cohort(
+        tables["patients"],
+        tables["imaging"],
+        tables["findings"],
+        tables["events"],
+        flow=flow,
+        vocabularies=vocab,
+    )

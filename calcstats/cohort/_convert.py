@@ -39,8 +39,10 @@ def _to_float(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     if pd.api.types.is_bool_dtype(s):
         return pd.Series(np.full(len(s), np.nan)), s.notna().to_numpy()
     if pd.api.types.is_numeric_dtype(s):
-        return (pd.Series(s.to_numpy(dtype=float, na_value=np.nan, copy=True)),
-                np.zeros(len(s), bool))
+        return (
+            pd.Series(s.to_numpy(dtype=float, na_value=np.nan, copy=True)),
+            np.zeros(len(s), bool),
+        )
     missing = blank(s)
     vals = pd.to_numeric(s.astype(str).str.strip().where(~missing), errors="coerce")
     vals = pd.Series(vals.to_numpy(dtype=float, na_value=np.nan))
@@ -135,12 +137,17 @@ def _to_id(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 _KIND_TEXT = {
-    "float": ("invalid_number", "is not a number",
-              "write a plain number (decimal point, no units) or leave the cell empty"),
-    "bool": ("invalid_boolean", "is not a yes/no value",
-             "use true/false, yes/no, y/n or 1/0"),
-    "date": ("invalid_date", "is not a date calcstats can read",
-             "write the date as YYYY-MM-DD (ISO 8601)"),
+    "float": (
+        "invalid_number",
+        "is not a number",
+        "write a plain number (decimal point, no units) or leave the cell empty",
+    ),
+    "bool": ("invalid_boolean", "is not a yes/no value", "use true/false, yes/no, y/n or 1/0"),
+    "date": (
+        "invalid_date",
+        "is not a date calcstats can read",
+        "write the date as YYYY-MM-DD (ISO 8601)",
+    ),
 }
 
 
@@ -158,8 +165,7 @@ def coerce_table(
     """
     spec = TABLES[table]
     if df is None:
-        df = pd.DataFrame({c.name: pd.Series([], dtype=object) for c in spec.columns
-                           if c.required})
+        df = pd.DataFrame({c.name: pd.Series([], dtype=object) for c in spec.columns if c.required})
     problems: list[pd.DataFrame] = []
     absent: set[str] = set()
     n = len(df)
@@ -171,15 +177,24 @@ def coerce_table(
     out: dict[str, pd.Series] = {}
     for col in spec.columns:
         if col.name not in df.columns:
-            if col.required and not (table == "patients" and col.name == "age_at_index"
-                                     and "birth_date" in df.columns):
+            if col.required and not (
+                table == "patients" and col.name == "age_at_index" and "birth_date" in df.columns
+            ):
                 absent.add(col.name)
-                problems.append(problem_frame(
-                    table, None, None, col.name, None, "missing_column",
-                    f"has no required column {col.name!r} (columns present: "
-                    f"{list(df.columns)})",
-                    f"add the column, or map your column to it with "
-                    f"column_map={{'your_name': {col.name!r}}}"))
+                problems.append(
+                    problem_frame(
+                        table,
+                        None,
+                        None,
+                        col.name,
+                        None,
+                        "missing_column",
+                        f"has no required column {col.name!r} (columns present: "
+                        f"{list(df.columns)})",
+                        f"add the column, or map your column to it with "
+                        f"column_map={{'your_name': {col.name!r}}}",
+                    )
+                )
             continue
         raw = plain(df[col.name]).reset_index(drop=True)
         if col.kind == "date":
@@ -190,9 +205,18 @@ def coerce_table(
         if bad.any():
             rule, what, fix = _rule_text(col, table, vocab)
             idx = np.flatnonzero(bad)
-            problems.append(problem_frame(
-                table, rows[idx], None if pids is None else pids[idx],
-                col.name, raw.to_numpy(dtype=object)[idx], rule, what, fix))
+            problems.append(
+                problem_frame(
+                    table,
+                    rows[idx],
+                    None if pids is None else pids[idx],
+                    col.name,
+                    raw.to_numpy(dtype=object)[idx],
+                    rule,
+                    what,
+                    fix,
+                )
+            )
     cols: dict[str, object] = {}
     for c in spec.columns:
         if c.name in out:
@@ -205,8 +229,14 @@ def coerce_table(
     return pd.DataFrame(cols, index=pd.RangeIndex(n), copy=False), problems, absent
 
 
-def _date_problems(table: str, name: str, raw: pd.Series, date_format: str | None,
-                   pids: np.ndarray | None, out: dict[str, pd.Series]) -> list[pd.DataFrame]:
+def _date_problems(
+    table: str,
+    name: str,
+    raw: pd.Series,
+    date_format: str | None,
+    pids: np.ndarray | None,
+    out: dict[str, pd.Series],
+) -> list[pd.DataFrame]:
     """Read one date column into ``out``; problems of its values (and of the column)."""
     parsed = read_dates(raw, date_format=date_format)
     out[name] = parsed.dates
@@ -215,16 +245,32 @@ def _date_problems(table: str, name: str, raw: pd.Series, date_format: str | Non
     if parsed.invalid.any():
         idx = np.flatnonzero(parsed.invalid)
         what = [generic if w is None else f"is impossible: {w}" for w in parsed.why[idx]]
-        found.append(problem_frame(table, idx, None if pids is None else pids[idx], name,
-                                   raw.to_numpy(dtype=object)[idx], rule,
-                                   np.array(what, dtype=object), fix))
+        found.append(
+            problem_frame(
+                table,
+                idx,
+                None if pids is None else pids[idx],
+                name,
+                raw.to_numpy(dtype=object)[idx],
+                rule,
+                np.array(what, dtype=object),
+                fix,
+            )
+        )
     if parsed.ambiguous.any():
         idx = np.flatnonzero(parsed.ambiguous)
-        found.append(problem_frame(
-            table, idx, None if pids is None else pids[idx], name,
-            raw.to_numpy(dtype=object)[idx],
-            "ambiguous_date", "could be day/month or month/day",
-            "pass date_format='dmy' or 'mdy' to read_cohort, or write YYYY-MM-DD"))
+        found.append(
+            problem_frame(
+                table,
+                idx,
+                None if pids is None else pids[idx],
+                name,
+                raw.to_numpy(dtype=object)[idx],
+                "ambiguous_date",
+                "could be day/month or month/day",
+                "pass date_format='dmy' or 'mdy' to read_cohort, or write YYYY-MM-DD",
+            )
+        )
     mixed = mixed_date_problem(table, name, raw, parsed, date_format)
     if mixed is not None:
         found.append(mixed)
@@ -255,7 +301,10 @@ def _rule_text(col: Column, table: str, vocab: Vocabularies) -> tuple[str, str, 
     if col.kind == "vocab":
         name = col.vocab or col.name
         allowed = list(vocab[name])
-        return ("unknown_value", f"is not in the {name} vocabulary {allowed}",
-                f"use one of the allowed values, or extend the vocabulary with "
-                f"read_cohort(..., vocabularies={{{name!r}: ['your_value']}})")
+        return (
+            "unknown_value",
+            f"is not in the {name} vocabulary {allowed}",
+            f"use one of the allowed values, or extend the vocabulary with "
+            f"read_cohort(..., vocabularies={{{name!r}: ['your_value']}})",
+        )
     return _KIND_TEXT[col.kind]

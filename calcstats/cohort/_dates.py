@@ -101,8 +101,7 @@ def _dmy_reasons(a, b, y, dots, fmt: str | None) -> list[str]:
         elif x > 12 and z > 12:
             out.append(f"neither {x} nor {z} can be a month")
         else:
-            out.append(f"not a date as day/month/year ({as_dmy}) nor as month/day/year "
-                       f"({as_mdy})")
+            out.append(f"not a date as day/month/year ({as_dmy}) nor as month/day/year ({as_mdy})")
     return out
 
 
@@ -110,8 +109,12 @@ def _parse_unique_dates(uniq: pd.Series, date_format: str | None) -> dict[str, n
     """Parse distinct date values; returns per-value arrays (see :class:`ParsedDates`)."""
     n = len(uniq)
     out = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
-    res = {"ambiguous": np.zeros(n, dtype=bool), "why": np.full(n, None, dtype=object),
-           "only_dmy": np.zeros(n, dtype=bool), "only_mdy": np.zeros(n, dtype=bool)}
+    res = {
+        "ambiguous": np.zeros(n, dtype=bool),
+        "why": np.full(n, None, dtype=object),
+        "only_dmy": np.zeros(n, dtype=bool),
+        "only_mdy": np.zeros(n, dtype=bool),
+    }
     s = uniq.reset_index(drop=True)
     is_str = s.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
     # native datetime-like objects and numbers (e.g. from Excel) first
@@ -141,17 +144,26 @@ def _parse_unique_dates(uniq: pd.Series, date_format: str | None) -> dict[str, n
         fill(todo, _to_dt(txt.where(todo), date_format))
     # the date part of an ISO timestamp: a UTC offset ("Z", "+01:00") keeps the local date
     iso = txt.str.match(
-        r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+        r"^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+    )
     if (iso & todo).any():
-        fill(iso, pd.to_datetime(txt.where(iso & todo).str[:10].str.replace(
-            r"^(\d{4})-(\d{1,2})-(\d{1,2}).*$", r"\1-\2-\3", regex=True),
-            format="%Y-%m-%d", errors="coerce"))
+        fill(
+            iso,
+            pd.to_datetime(
+                txt.where(iso & todo)
+                .str[:10]
+                .str.replace(r"^(\d{4})-(\d{1,2})-(\d{1,2}).*$", r"\1-\2-\3", regex=True),
+                format="%Y-%m-%d",
+                errors="coerce",
+            ),
+        )
     ymd_slash = txt.str.match(r"^\d{4}/\d{1,2}/\d{1,2}$")
     if (ymd_slash & todo).any():
         fill(ymd_slash, _to_dt(txt.where(ymd_slash & todo), "%Y/%m/%d"))
     ymd = txt.str.extract(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?!\d)").astype(float)
-    bad_ymd = (((iso | ymd_slash) & todo & ymd[0].notna()).to_numpy()
-               & ~_valid(ymd[0], ymd[1], ymd[2]).to_numpy())
+    bad_ymd = ((iso | ymd_slash) & todo & ymd[0].notna()).to_numpy() & ~_valid(
+        ymd[0], ymd[1], ymd[2]
+    ).to_numpy()
     for i in np.flatnonzero(bad_ymd):
         res["why"][i] = _impossible(*(int(v) for v in ymd.iloc[i]))
     compact = txt.str.match(r"^\d{8}$")
@@ -195,15 +207,29 @@ def _parse_unique_dates(uniq: pd.Series, date_format: str | None) -> dict[str, n
         impossible = (dmy_like & ~_valid(y, month, day)).to_numpy()
         if impossible.any():
             res["why"][impossible] = _dmy_reasons(
-                a[impossible], b[impossible], y[impossible], dots[impossible].to_numpy(),
-                date_format if date_format in _ORDER else None)
-        iso_txt = (parts[3] + "-" + month.astype("Int64").astype(str) + "-"
-                   + day.astype("Int64").astype(str))
-        fill(dmy_like & ~pd.Series(impossible, index=txt.index),
-             _to_dt(iso_txt.where(dmy_like), "%Y-%m-%d"))
+                a[impossible],
+                b[impossible],
+                y[impossible],
+                dots[impossible].to_numpy(),
+                date_format if date_format in _ORDER else None,
+            )
+        iso_txt = (
+            parts[3]
+            + "-"
+            + month.astype("Int64").astype(str)
+            + "-"
+            + day.astype("Int64").astype(str)
+        )
+        fill(
+            dmy_like & ~pd.Series(impossible, index=txt.index),
+            _to_dt(iso_txt.where(dmy_like), "%Y-%m-%d"),
+        )
     if todo.any():
-        words = txt.str.replace(",", " ", regex=False).str.replace(
-            r"[\s\-]+", " ", regex=True).str.strip()
+        words = (
+            txt.str.replace(",", " ", regex=False)
+            .str.replace(r"[\s\-]+", " ", regex=True)
+            .str.strip()
+        )
         for fmt in ("%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%d%b%Y"):
             if not todo.any():
                 break
@@ -222,8 +248,14 @@ def read_dates(s: pd.Series, *, date_format: str | None = None) -> ParsedDates:
         vals = s
         if getattr(s.dt, "tz", None) is not None:
             vals = s.dt.tz_localize(None)  # local calendar date, not the UTC one
-        return ParsedDates(vals.dt.normalize().astype("datetime64[ns]"), none, none.copy(),
-                           no_why, none.copy(), none.copy())
+        return ParsedDates(
+            vals.dt.normalize().astype("datetime64[ns]"),
+            none,
+            none.copy(),
+            no_why,
+            none.copy(),
+            none.copy(),
+        )
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         vals = _excel_serial(s.to_numpy(dtype=float, na_value=np.nan))
         dates = pd.Series(vals, dtype="datetime64[ns]")
@@ -240,8 +272,14 @@ def read_dates(s: pd.Series, *, date_format: str | None = None) -> ParsedDates:
     dates = pd.Series(per_row(u["dates"], np.datetime64("NaT", "ns")))
     amb = per_row(u["ambiguous"], False)
     invalid = ~missing & dates.isna().to_numpy() & ~amb
-    return ParsedDates(dates, invalid, amb, per_row(u["why"], None),
-                       per_row(u["only_dmy"], False), per_row(u["only_mdy"], False))
+    return ParsedDates(
+        dates,
+        invalid,
+        amb,
+        per_row(u["why"], None),
+        per_row(u["only_dmy"], False),
+        per_row(u["only_mdy"], False),
+    )
 
 
 def parse_dates(
@@ -302,8 +340,10 @@ def mixed_date_problem(
             f"day-first and month-first dates, so its other values, read as "
             f"{_ORDER[date_format]}, may be wrong"
         )
-        fix = ("check the column where it was exported and write every date as YYYY-MM-DD; "
-               f"if the whole column is {_ORDER[other]}, pass date_format={other!r}")
+        fix = (
+            "check the column where it was exported and write every date as YYYY-MM-DD; "
+            f"if the whole column is {_ORDER[other]}, pass date_format={other!r}"
+        )
     else:
         if not (d.any() and m.any()):
             return None
@@ -314,6 +354,8 @@ def mixed_date_problem(
             f"possible, and the {int(parsed.ambiguous.sum())} value(s) that could be either "
             "are reported as ambiguous_date"
         )
-        fix = ("write every date as YYYY-MM-DD, or correct the values written in the other "
-               "order at their source")
+        fix = (
+            "write every date as YYYY-MM-DD, or correct the values written in the other "
+            "order at their source"
+        )
     return problem_frame(table, None, None, column, None, "mixed_date_format", what, fix)

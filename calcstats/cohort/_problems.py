@@ -24,8 +24,11 @@ def _text(values: object, n: int) -> np.ndarray:
         return dates.dt.strftime("%Y-%m-%d").astype(object).where(dates.notna(), None).to_numpy()
     if np.ndim(values) == 0:
         values = np.full(n, values, dtype=object)
-    arr = pd.Series(np.asarray(values, dtype=object) if not isinstance(values, pd.Series)
-                    else values.to_numpy(dtype=object))
+    arr = pd.Series(
+        np.asarray(values, dtype=object)
+        if not isinstance(values, pd.Series)
+        else values.to_numpy(dtype=object)
+    )
     out = arr.astype(object).where(arr.notna(), None)
     res = np.empty(n, dtype=object)
     for i, v in enumerate(out.to_numpy()):
@@ -64,7 +67,8 @@ def problem_frame(
     row_list = rows_arr.tolist() if rows_arr is not None else [None]
     col_txt = column if column is not None else "(table)"
     messages = [
-        f"{table} row {r}" + (f" (patient {p})" if p is not None else "")
+        f"{table} row {r}"
+        + (f" (patient {p})" if p is not None else "")
         + f": {col_txt} = {v!r} {w}. Fix: {f}"
         if r is not None
         else f"{table}: {w}. Fix: {f}"
@@ -120,7 +124,7 @@ def relocate(
         new = f"{table} row {row}" + (f", {where[i]}" if where[i] else "")
         if pid is not None:
             new += f" (patient {pid}" + (f", {via[i]}" if via[i] else "") + ")"
-        messages[i] = new + messages[i][len(old):]
+        messages[i] = new + messages[i][len(old) :]
         pids[i] = pid
     out["patient_id"] = pids
     out["message"] = messages

@@ -37,8 +37,20 @@ __all__ = ["EXTENSIONS", "TABLE_NAMES", "Source", "read_cohort", "read_tables"]
 EXTENSIONS = (".csv", ".parquet", ".xlsx", ".dta", ".sas7bdat")
 TABLE_NAMES = tuple(TABLES)
 # pandas' default NA strings without "None" (a valid alcohol_use value).
-NA_STRINGS = ["", "#N/A", "#N/A N/A", "#NA", "<NA>", "N/A", "NA", "NULL", "NaN", "n/a",
-               "nan", "null"]
+NA_STRINGS = [
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "n/a",
+    "nan",
+    "null",
+]
 
 
 # --------------------------------------------------------------------------- reading files
@@ -48,8 +60,9 @@ def _find_file(folder: Path, name: str) -> Path | None:
     A file named like the table but with another extension (``events.xls``) is an error,
     never a silently absent table.
     """
-    candidates = [p for p in folder.iterdir()
-                  if p.is_file() and p.name.lower().split(".", 1)[0] == name]
+    candidates = [
+        p for p in folder.iterdir() if p.is_file() and p.name.lower().split(".", 1)[0] == name
+    ]
     found = [p for p in candidates if p.name.lower() in {name + ext for ext in EXTENSIONS}]
     other = [p for p in candidates if p not in found]
     if other and not found:
@@ -150,7 +163,8 @@ def _read_csv(path: Path, table: str, mapping: Mapping[str, str]) -> tuple[pd.Da
                 f"{str(path)!r} is not UTF-8 text; calcstats read it as {attempt} (Windows "
                 "Western European). Check that accented values read correctly; save the file "
                 "as 'CSV UTF-8' to silence this warning.",
-                DataWarning, stacklevel=5,
+                DataWarning,
+                stacklevel=5,
             )
         return df, Source(path, "csv", len(df), attempt, sep)
     raise SchemaError(f"could not decode {str(path)!r}; save it as 'CSV UTF-8'.")
@@ -167,8 +181,9 @@ def _read_csv_as(path: Path, table: str, mapping: Mapping[str, str], encoding: s
             opts.update(sep=sep, decimal="," if sep == ";" else ".")
             header = pd.read_csv(path, nrows=0, **opts).columns.tolist()
     text = _text_columns(header, table, mapping)
-    df = pd.read_csv(path, dtype=dict.fromkeys(text, str), keep_default_na=False,
-                     na_values=NA_STRINGS, **opts)
+    df = pd.read_csv(
+        path, dtype=dict.fromkeys(text, str), keep_default_na=False, na_values=NA_STRINGS, **opts
+    )
     return df, opts.get("sep", ",")
 
 
@@ -182,7 +197,8 @@ def _read_xlsx(path: Path, table: str) -> pd.DataFrame:
             warnings.warn(
                 f"{str(path)!r} has {len(sheets)} sheets {sheets}; calcstats read the first, "
                 f"{sheet!r}. Name the sheet {table!r} or keep one sheet per file.",
-                DataWarning, stacklevel=5,
+                DataWarning,
+                stacklevel=5,
             )
         return book.parse(sheet)
 
@@ -226,8 +242,7 @@ def _index_to_columns(df: pd.DataFrame, table: str, mapping: Mapping[str, str]) 
     """Move named index levels that are columns of the table (``patient_id``) into columns."""
     names = [n for n in df.index.names if n is not None and n not in df.columns]
     spec = TABLES[table]
-    if names and all(spec.column(canonical_name(n, table, mapping)) is not None
-                     for n in names):
+    if names and all(spec.column(canonical_name(n, table, mapping)) is not None for n in names):
         return df.reset_index()
     return df
 
@@ -245,8 +260,7 @@ def read_tables(
     if path is not None:
         if given:
             raise SchemaError(
-                "pass either a folder (path) or DataFrames (patients=, imaging=, ...), not "
-                "both."
+                "pass either a folder (path) or DataFrames (patients=, imaging=, ...), not both."
             )
         folder = Path(path)
         if not folder.is_dir():
@@ -272,9 +286,7 @@ def read_tables(
             )
         for name, df in given.items():
             if not isinstance(df, pd.DataFrame):
-                raise SchemaError(
-                    f"{name}= must be a pandas DataFrame, got {type(df).__name__}."
-                )
+                raise SchemaError(f"{name}= must be a pandas DataFrame, got {type(df).__name__}.")
             raw[name] = _index_to_columns(df, name, maps[name])
     if flat and column_map:
         present = set()
@@ -288,8 +300,9 @@ def read_tables(
                 "spelling (column names are case-sensitive in column_map)."
             )
     tables = {
-        name: None if df is None else _drop_empty_rows(
-            rename(df, name, maps[name], strict=not flat), name)
+        name: None
+        if df is None
+        else _drop_empty_rows(rename(df, name, maps[name], strict=not flat), name)
         for name, df in raw.items()
     }
     return tables, sources
@@ -324,7 +337,8 @@ def _drop_empty_rows(df: pd.DataFrame, table: str) -> pd.DataFrame:
     warnings.warn(
         f"{table}: {len(rows)} completely empty row(s) at the end of the table ignored "
         f"(rows {rows[0]}–{rows[-1]}).",
-        DataWarning, stacklevel=4,
+        DataWarning,
+        stacklevel=4,
     )
     return df.iloc[:n_keep].reset_index(drop=True)
 
@@ -425,5 +439,6 @@ def read_cohort(
         {"patients": patients, "imaging": imaging, "findings": findings, "events": events},
         column_map,
     )
-    return validate_and_build(raw, vocab=vocab, on_error=on_error, date_format=date_format,
-                              sources=sources)
+    return validate_and_build(
+        raw, vocab=vocab, on_error=on_error, date_format=date_format, sources=sources
+    )

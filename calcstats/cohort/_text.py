@@ -22,8 +22,11 @@ __all__ = ["arrow_text", "blank", "blank_codes", "plain"]
 
 def _as_object(s: pd.Series) -> pd.Series:
     """``object`` values with ``None`` (not NaN/NA) for missing."""
-    vals = s.to_numpy(dtype=object, na_value=None) if not isinstance(
-        s.dtype, pd.CategoricalDtype) else s.astype(object).to_numpy()
+    vals = (
+        s.to_numpy(dtype=object, na_value=None)
+        if not isinstance(s.dtype, pd.CategoricalDtype)
+        else s.astype(object).to_numpy()
+    )
     out = np.asarray(vals, dtype=object).copy()
     out[pd.isna(out)] = None
     return pd.Series(out, index=s.index, dtype=object, name=s.name)
@@ -46,8 +49,7 @@ def plain(s: pd.Series) -> pd.Series:
     if isinstance(dt, pd.ArrowDtype):
         t = dt.pyarrow_dtype
         if pa.types.is_integer(t) or pa.types.is_floating(t):
-            return pd.Series(s.to_numpy(dtype=float, na_value=np.nan), index=s.index,
-                             name=s.name)
+            return pd.Series(s.to_numpy(dtype=float, na_value=np.nan), index=s.index, name=s.name)
         return _as_object(s)  # text, booleans, dates, timestamps, decimals, ...
     return s
 
@@ -80,6 +82,5 @@ def blank(s: pd.Series) -> np.ndarray:
 
 def blank_codes(codes: np.ndarray, uniques: object) -> np.ndarray:
     """Missing values from a factorization: NA (code -1) or blank text."""
-    ublank = np.array([isinstance(u, str) and not u.strip() for u in uniques] + [True],
-                      dtype=bool)
+    ublank = np.array([isinstance(u, str) and not u.strip() for u in uniques] + [True], dtype=bool)
     return ublank[np.where(codes >= 0, codes, len(ublank) - 1)]

@@ -53,14 +53,12 @@ import pyarrow.compute as pc
 
 from calcstats._errors import DataWarning
 from calcstats.cohort._convert import coerce_table
+from calcstats.cohort._cross import CrossRules, _d
 from calcstats.cohort._problems import empty_problems, problem_frame
 from calcstats.cohort._read import TABLE_NAMES
 from calcstats.cohort._schema import (
-    BASELINE_FLAGS,
     HARD_RANGES,
-    NATIVE_LIVER_OUTCOMES,
     TABLES,
-    TERMINAL_EVENTS,
     Vocabularies,
 )
 
@@ -102,46 +100,14 @@ COLUMN_NOTES = frozenset({"mixed_date_format"})
 
 
 #: id column -> what a row without it cannot be linked to (for messages)
-_ID_LINKS: Mapping[str, str] = {"patient_id": "a patient", "study_id": "an imaging study",
-                                "finding_id": "its calcification"}
+_ID_LINKS: Mapping[str, str] = {
+    "patient_id": "a patient",
+    "study_id": "an imaging study",
+    "finding_id": "its calcification",
+}
 
 
-def _d(values: np.ndarray) -> np.ndarray:
-    """Dates as YYYY-MM-DD text (for messages)."""
-    return pd.Series(values).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
-
-
-def _zero_key(ids: pd.Series) -> pd.Series:
-    """Ids without leading zeros ("007" and "7" give "7"; "000" gives "0")."""
-    key = ids.astype(str).str.lstrip("0")
-    return key.where(key != "", "0")
-
-
-def _orphan_texts(orphans: np.ndarray, patient_ids: pd.Series) -> list[str]:
-    """Orphan-row texts; name the patients id an orphan matches up to leading zeros or case."""
-    text = "is not in the patients table"
-    known = patient_ids.dropna()
-
-    def nearest(key) -> np.ndarray:
-        near = pd.Series(known.to_numpy(dtype=object), index=key(known))
-        near = near[~near.index.duplicated()]
-        return near.reindex(key(pd.Series(orphans, dtype=object)).to_numpy()).to_numpy(
-            dtype=object)
-
-    zeros = nearest(_zero_key)
-    case = nearest(lambda ids: ids.astype(str).str.casefold())
-    return [
-        f"{text}, which has {z!r}: leading zeros were probably lost (e.g. by Excel) in one "
-        "table; give the ids the same form in every table (read id columns as text)"
-        if not pd.isna(z) else
-        f"{text}, which has {c!r}: the ids differ only by letter case, and calcstats treats "
-        "them as different patients; write the id the same way in every table"
-        if not pd.isna(c) else text
-        for z, c in zip(zeros, case, strict=True)
-    ]
-
-
-class _Checker:
+class _Checker(CrossRules):
     """Holds the converted tables and collects problems."""
 
     def __init__(self, frames: dict[str, pd.DataFrame], absent: dict[str, set[str]]):
@@ -184,8 +150,9 @@ class _Checker:
                     fix = f"fill in the {col}; without it the row is not linked to {_ID_LINKS[col]}"
                 else:
                     what, fix = "is empty but required", f"fill in {col} for this row"
-                self.add(table, miss, col, np.full(len(df), None, object), "missing_value",
-                         what, fix)
+                self.add(
+                    table, miss, col, np.full(len(df), None, object), "missing_value", what, fix
+                )
 
     def ranges(self) -> None:
         for (table, col), (lo, hi, lo_inc, hi_inc) in HARD_RANGES.items():
@@ -196,19 +163,33 @@ class _Checker:
             ok_lo = x >= lo if lo_inc else x > lo
             ok_hi = x <= hi if hi_inc else x < hi
             bad = ~np.isnan(x) & (~(ok_lo & ok_hi) | np.isinf(x))  # inf is never measured
-            rng = (f"finite and {'≥' if lo_inc else '>'} {lo:g}" if np.isinf(hi)
-                   else f"in [{lo:g}, {hi:g}]")
-            self.add(table, bad, col, x, "out_of_range", f"is impossible: it must be {rng}",
-                     "correct the value (check its unit) or leave it empty if unknown")
+            rng = (
+                f"finite and {'≥' if lo_inc else '>'} {lo:g}"
+                if np.isinf(hi)
+                else f"in [{lo:g}, {hi:g}]"
+            )
+            self.add(
+                table,
+                bad,
+                col,
+                x,
+                "out_of_range",
+                f"is impossible: it must be {rng}",
+                "correct the value (check its unit) or leave it empty if unknown",
+            )
 
     def _codes(self, parts: list[tuple[str, str]]) -> tuple[dict[str, np.ndarray], int]:
         """Integer codes of one key shared by several tables (-1 = missing), one hash pass."""
-        arrays = [self.t[t][c].to_numpy(dtype=object) if self.has(t, c) and c in self.t[t]
-                  else np.full(len(self.t[t]), None, dtype=object) for t, c in parts]
+        arrays = [
+            self.t[t][c].to_numpy(dtype=object)
+            if self.has(t, c) and c in self.t[t]
+            else np.full(len(self.t[t]), None, dtype=object)
+            for t, c in parts
+        ]
         codes, uniques = pd.factorize(np.concatenate(arrays) if arrays else np.array([]))
         out, at = {}, 0
         for (t, _), a in zip(parts, arrays, strict=True):
-            out[t] = codes[at: at + len(a)]
+            out[t] = codes[at : at + len(a)]
             at += len(a)
         self.uniques[parts[0][1]] = uniques
         return out, len(uniques)
@@ -218,17 +199,25 @@ class _Checker:
         self.pc, self.k = self._codes([(t, "patient_id") for t in TABLE_NAMES])
         self.sc, self.ks = self._codes([("imaging", "study_id"), ("findings", "study_id")])
         fc, kf = self._codes([("findings", "finding_id")])
-        for table, key, codes, k in (("patients", "patient_id", self.pc["patients"], self.k),
-                                     ("imaging", "study_id", self.sc["imaging"], self.ks),
-                                     ("findings", "finding_id", fc["findings"], kf)):
+        for table, key, codes, k in (
+            ("patients", "patient_id", self.pc["patients"], self.k),
+            ("imaging", "study_id", self.sc["imaging"], self.ks),
+            ("findings", "finding_id", fc["findings"], kf),
+        ):
             if not self.has(table, key) or not len(codes):
                 continue
             ok = codes >= 0
             counts = np.bincount(codes[ok], minlength=k)
             dup = ok & (counts[np.maximum(codes, 0)] > 1)
-            self.add(table, dup, key, self.t[table][key].to_numpy(dtype=object),
-                     "duplicate_id", f"appears in more than one {table} row",
-                     f"give each row its own {key}")
+            self.add(
+                table,
+                dup,
+                key,
+                self.t[table][key].to_numpy(dtype=object),
+                "duplicate_id",
+                f"appears in more than one {table} row",
+                f"give each row its own {key}",
+            )
 
     def duplicate_rows(self) -> None:
         """Events rows that repeat an earlier events row exactly."""
@@ -238,16 +227,25 @@ class _Checker:
         try:
             codes = ev.groupby(list(ev.columns), dropna=False, sort=False).ngroup()
         except TypeError:  # an extra column of unhashable values: compare the schema columns
-            codes = ev.groupby(["patient_id", "event", "event_date"], dropna=False,
-                               sort=False).ngroup()
+            codes = ev.groupby(
+                ["patient_id", "event", "event_date"], dropna=False, sort=False
+            ).ngroup()
         codes = codes.to_numpy()
         first = self._first_row(codes, int(codes.max()) + 1)[codes]
         dup = first != np.arange(len(ev))
         when = ev["event_date"].to_numpy()
-        self.add("events", dup, "event", ev["event"].to_numpy(dtype=object), "duplicate_row",
-                 lambda i: [f"dated {w} repeats events row {f} exactly" for w, f in
-                            zip(_d(when[i]), first[i], strict=True)],
-                 "remove the repeated row: each event of a patient is entered once")
+        self.add(
+            "events",
+            dup,
+            "event",
+            ev["event"].to_numpy(dtype=object),
+            "duplicate_row",
+            lambda i: [
+                f"dated {w} repeats events row {f} exactly"
+                for w, f in zip(_d(when[i]), first[i], strict=True)
+            ],
+            "remove the repeated row: each event of a patient is entered once",
+        )
 
     def case_clashes(self) -> None:
         """A DataWarning naming ids that differ only by letter case (after unique_keys)."""
@@ -272,167 +270,6 @@ class _Checker:
                 stacklevel=5,
             )
 
-    @staticmethod
-    def _first_row(codes: np.ndarray, k: int) -> np.ndarray:
-        """Row of the first occurrence of each code (-1 when absent)."""
-        first = np.full(k, -1, dtype=np.int64)
-        rows = np.flatnonzero(codes >= 0)[::-1]
-        first[codes[rows]] = rows
-        return first
-
-    # ------------------------------------------------------------------ cross-table rules
-    def cross(self) -> None:
-        pts, img, fnd, ev = (self.t[n] for n in TABLE_NAMES)
-        k = self.k
-        pfirst = self._first_row(self.pc["patients"], k)
-        pos: dict[str, np.ndarray] = {}
-        for table, df in (("imaging", img), ("findings", fnd), ("events", ev)):
-            if not self.has(table, "patient_id") or not len(df):
-                continue
-            codes = self.pc[table]
-            p = np.where(codes >= 0, pfirst[np.maximum(codes, 0)], -1)
-            orphan = (p < 0) & (codes >= 0)
-            ids = df["patient_id"].to_numpy(dtype=object)
-            self.add(table, orphan, "patient_id", ids, "orphan_row",
-                     (lambda i, ids=ids: _orphan_texts(ids[i], pts["patient_id"]))
-                     if orphan.any() and self.has("patients", "patient_id")
-                     else "is not in the patients table",
-                     "add the patient to the patients table or remove the row")
-            pos[table] = p
-        # findings -> imaging
-        if len(fnd) and self.has("findings", "study_id") and self.has("imaging", "study_id"):
-            sfirst = self._first_row(self.sc["imaging"], self.ks)
-            fcodes = self.sc["findings"]
-            spos = np.where(fcodes >= 0, sfirst[np.maximum(fcodes, 0)], -1)
-            sid = fnd["study_id"].to_numpy(dtype=object)
-            self.add("findings", (spos < 0) & (fcodes >= 0), "study_id", sid, "unknown_study",
-                     "is not a study_id of the imaging table",
-                     "add the study to the imaging table or correct the study_id")
-            if self.has("imaging", "patient_id") and self.has("findings", "patient_id"):
-                owner_code = np.where(spos >= 0, self.pc["imaging"][np.maximum(spos, 0)]
-                                      if len(img) else -1, -1)
-                fpc = self.pc["findings"]
-                mism = (spos >= 0) & (owner_code >= 0) & (fpc >= 0) & (owner_code != fpc)
-                owner = img["patient_id"].to_numpy(dtype=object)
-                self.add("findings", mism, "study_id", sid, "study_patient_mismatch",
-                         lambda i: [f"belongs to patient {o}, not to this finding's patient"
-                                    for o in owner[spos[i]]],
-                         "correct the finding's patient_id or study_id")
-        if not self.has("patients", "index_date", "last_followup_date"):
-            return
-        idx_all = pts["index_date"].to_numpy()
-        fu_all = pts["last_followup_date"].to_numpy()
-        bad = ~np.isnat(idx_all) & ~np.isnat(fu_all) & (fu_all < idx_all)
-        self.add("patients", bad, "last_followup_date", fu_all, "followup_before_index",
-                 lambda i: [f"is before the index date {d}" for d in _d(idx_all[i])],
-                 "correct last_followup_date or index_date")
-        nat = np.datetime64("NaT", "ns")
-
-        def per_row(values: np.ndarray, p: np.ndarray) -> np.ndarray:
-            return np.where(p >= 0, values[np.maximum(p, 0)], nat) if len(values) else \
-                np.full(len(p), nat)
-
-        death = self._first_event("death")
-        trans = self._first_event("liver_transplant")
-        # events
-        if "events" in pos and self.has("events", "event", "event_date"):
-            p = pos["events"]
-            codes = self.pc["events"]
-            e_date = ev["event_date"].to_numpy()
-            e = ev["event"].to_numpy(dtype=object)
-            has_date = (p >= 0) & ~np.isnat(e_date)
-            p_idx, p_fu = per_row(idx_all, p), per_row(fu_all, p)
-            terminal = np.isin(e, list(TERMINAL_EVENTS))
-            before = has_date & terminal & ~np.isnat(p_idx) & (e_date < p_idx)
-            self.add("events", before, "event_date", e_date, "event_before_index",
-                     lambda i: [f"({k}) is before the index date {d}" for k, d in
-                                zip(e[i], _d(p_idx[i]), strict=True)],
-                     "correct the event or index date; a patient cannot die or receive a "
-                     "transplant before the index imaging study")
-            after = has_date & ~np.isnat(p_fu) & (e_date > p_fu)
-            self.add("events", after, "event_date", e_date, "event_after_followup",
-                     lambda i: [f"({k}) is after the last follow-up date {d}" for k, d in
-                                zip(e[i], _d(p_fu[i]), strict=True)],
-                     "set last_followup_date on or after the patient's last event")
-            d_date = per_row(death, codes)
-            after_death = has_date & ~np.isnat(d_date) & (e_date > d_date) & (e != "death")
-            self.add("events", after_death, "event_date", e_date, "event_after_death",
-                     lambda i: [f"({k}) is after the death on {d}" for k, d in
-                                zip(e[i], _d(d_date[i]), strict=True)],
-                     "correct the event date or the death date; nothing follows death")
-            is_death = (e == "death") & (codes >= 0)
-            n_death = np.bincount(codes[is_death], minlength=k)
-            self.add("events", is_death & (n_death[np.maximum(codes, 0)] > 1), "event", e,
-                     "multiple_deaths", "is one of several death events of this patient",
-                     "keep exactly one death event per patient")
-            t_date = per_row(trans, codes)
-            native = np.isin(e, list(NATIVE_LIVER_OUTCOMES))
-            post_tx = has_date & native & ~np.isnat(t_date) & (e_date > t_date)
-            self.add("events", post_tx, "event", e, "outcome_after_transplant",
-                     lambda i: [f"is a native-liver outcome dated {a}, after the liver "
-                                f"transplant on {b}" for a, b in
-                                zip(_d(e_date[i]), _d(t_date[i]), strict=True)],
-                     "remove the event or correct its date; after a transplant the native "
-                     "liver is gone")
-            for flag, event in BASELINE_FLAGS.items():
-                if flag not in pts.columns or not self.has("patients", flag):
-                    continue
-                pre = has_date & (e == event) & ~np.isnat(p_idx) & (e_date <= p_idx)
-                has_pre = np.zeros(k, dtype=bool)
-                has_pre[codes[pre]] = True
-                pcodes = self.pc["patients"]
-                fl = pts[flag]
-                bad = ((pcodes >= 0) & has_pre[np.maximum(pcodes, 0)]
-                       & (fl == False).fillna(False).to_numpy(dtype=bool))  # noqa: E712
-                self.add("patients", bad, flag, fl.to_numpy(dtype=object),
-                         "baseline_flag_inconsistent",
-                         f"but the events table has {event} dated on or before the index date",
-                         f"set {flag} to True, or correct the {event} event's date")
-                first = per_row(self._first_event(event), pcodes)
-                later = ((fl == True).fillna(False).to_numpy(dtype=bool)  # noqa: E712
-                         & ~np.isnat(first) & ~np.isnat(idx_all) & (first > idx_all))
-                self.add("patients", later, flag, fl.to_numpy(dtype=object),
-                         "baseline_flag_inconsistent",
-                         lambda i, first=first, event=event: [
-                             f"but the events table first records {event} on {a}, after the "
-                             f"index date {b}" for a, b in
-                             zip(_d(first[i]), _d(idx_all[i]), strict=True)],
-                         f"set {flag} to False if {event} was diagnosed during follow-up, or "
-                         f"correct the {event} event's date")
-        # imaging dates
-        if "imaging" in pos and self.has("imaging", "study_date"):
-            p = pos["imaging"]
-            s_date = img["study_date"].to_numpy()
-            p_fu = per_row(fu_all, p)
-            good = (p >= 0) & ~np.isnat(s_date)
-            self.add("imaging", good & ~np.isnat(p_fu) & (s_date > p_fu), "study_date",
-                     s_date, "study_after_followup",
-                     lambda i: [f"is after the last follow-up date {d}" for d in _d(p_fu[i])],
-                     "set last_followup_date on or after the patient's last imaging study")
-            d_img = per_row(death, self.pc["imaging"])
-            self.add("imaging", good & ~np.isnat(d_img) & (s_date > d_img), "study_date",
-                     s_date, "study_after_death",
-                     lambda i: [f"is after the death on {d}" for d in _d(d_img[i])],
-                     "correct the study date or the death date")
-        d_pt = per_row(death, self.pc["patients"])
-        self.add("patients", ~np.isnat(fu_all) & ~np.isnat(d_pt) & (fu_all > d_pt),
-                 "last_followup_date", fu_all, "followup_after_death",
-                 lambda i: [f"is after the death on {d}" for d in _d(d_pt[i])],
-                 "set last_followup_date to the date of death")
-
-    def _first_event(self, event: str) -> np.ndarray:
-        """Earliest date of ``event`` per patient code (NaT when none)."""
-        ev = self.t["events"]
-        out = np.full(self.k, np.iinfo(np.int64).max, dtype=np.int64)
-        if len(ev) and self.has("events", "patient_id", "event", "event_date"):
-            codes = self.pc["events"]
-            dates = ev["event_date"].to_numpy().astype("datetime64[ns]")
-            sel = (ev["event"] == event).to_numpy() & ~np.isnat(dates) & (codes >= 0)
-            np.minimum.at(out, codes[sel], dates[sel].view(np.int64))
-        res = out.view("datetime64[ns]").copy()
-        res[out == np.iinfo(np.int64).max] = np.datetime64("NaT")
-        return res
-
 
 def _age(frame: pd.DataFrame, checker: _Checker) -> None:
     """Derive age_at_index from birth_date where needed; flag disagreements."""
@@ -445,10 +282,15 @@ def _age(frame: pd.DataFrame, checker: _Checker) -> None:
     age = frame["age_at_index"].to_numpy(dtype=float)
     both = ~np.isnan(age) & ~np.isnan(derived)
     bad = both & (np.abs(age - derived) > 1.0)
-    checker.add("patients", bad, "age_at_index", age, "age_birth_date_mismatch",
-                lambda i: [f"disagrees with birth_date (which gives {v:.1f} years)"
-                          for v in derived[i]],
-                "correct age_at_index or birth_date, or give only one of them")
+    checker.add(
+        "patients",
+        bad,
+        "age_at_index",
+        age,
+        "age_birth_date_mismatch",
+        lambda i: [f"disagrees with birth_date (which gives {v:.1f} years)" for v in derived[i]],
+        "correct age_at_index or birth_date, or give only one of them",
+    )
     frame["age_at_index"] = np.where(np.isnan(age), derived, age)
 
 
@@ -495,7 +337,12 @@ def validate_tables(
     if len(allp):
         order = {r: i for i, r in enumerate(RULES)}
         torder = {t: i for i, t in enumerate(TABLE_NAMES)}
-        key = pd.DataFrame({"r": allp["rule"].map(order), "t": allp["table"].map(torder),
-                            "row": allp["row"].fillna(-1).astype(np.int64)})
+        key = pd.DataFrame(
+            {
+                "r": allp["rule"].map(order),
+                "t": allp["table"].map(torder),
+                "row": allp["row"].fillna(-1).astype(np.int64),
+            }
+        )
         allp = allp.iloc[np.lexsort((key["row"], key["t"], key["r"]))].reset_index(drop=True)
     return frames, allp

@@ -67,7 +67,8 @@ def test_arrow_backed_numbers_booleans_and_dates():
     p["diabetes"] = p["diabetes"].astype(pd.ArrowDtype(pa.bool_()))
     p["index_date"] = pd.to_datetime(p["index_date"]).astype(pd.ArrowDtype(pa.date32()))
     p["last_followup_date"] = pd.to_datetime(p["last_followup_date"]).astype(
-        pd.ArrowDtype(pa.timestamp("ns", tz="Europe/Paris")))
+        pd.ArrowDtype(pa.timestamp("ns", tz="Europe/Paris"))
+    )
     t["imaging"]["patient_id"] = t["imaging"]["patient_id"].astype("category")
     got = cs.read_cohort(**t)
     expected = cs.read_cohort(**valid_tables())
@@ -77,7 +78,8 @@ def test_arrow_backed_numbers_booleans_and_dates():
 
 def test_extra_columns_keep_their_dtype():
     t = valid_tables()
-    t["patients"]["stage"] = pd.Categorical(["early", "late", "early"],
-                                            categories=["early", "late"], ordered=True)
+    t["patients"]["stage"] = pd.Categorical(
+        ["early", "late", "early"], categories=["early", "late"], ordered=True
+    )
     c = cs.read_cohort(**t)
     assert c.patients["stage"].tolist() == ["early", "late", "early"]
