@@ -710,3 +710,24 @@ def test_cirrhosis_at_baseline_with_a_cirrhosis_event_before_index_is_consistent
         valid_tables(), "events", patient_id="p2", event="cirrhosis", event_date="2018-01-01"
     )
     assert len(cs.read_cohort(**t).events) == 5
+
+
+@pytest.mark.parametrize(
+    ("table", "row", "column", "pid"),
+    [
+        ("patients", 1, "patient_id", None),
+        ("imaging", 2, "study_id", "p2"),
+        ("findings", 0, "finding_id", "p1"),
+    ],
+)
+def test_blank_or_whitespace_ids_are_problems(table, row, column, pid):
+    t = set_value(valid_tables(), table, row, column, " \t ")
+    with pytest.raises(cs.CohortValidationError) as err:
+        cs.read_cohort(**t)
+    p = err.value.problems
+    hit = p.loc[(p["table"] == table) & (p["column"] == column)]
+    assert hit[["row", "rule"]].values.tolist() == [[row, "missing_value"]]
+    assert hit["patient_id"].item() == pid or (pid is None and pd.isna(hit["patient_id"].item()))
+    assert f"{column} = None is blank: every {table} row needs a {column}" in (
+        hit["message"].item()
+    )
