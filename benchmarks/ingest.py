@@ -96,14 +96,18 @@ def build(n: int, seed: int = 1) -> dict[str, pd.DataFrame]:
     e_off = (rng.random(len(e_owner)) * fu_days[e_owner]).astype(np.int64) + 1
     e_off = np.minimum(e_off, fu_days[e_owner])
     dead = np.flatnonzero(rng.random(n) < 0.1)
+    kind = rng.choice(NONTERMINAL, len(e_owner))
+    # baseline flag consistent with the events: no cirrhosis event before index exists, and
+    # a patient with cirrhosis at baseline has no cirrhosis diagnosed later
+    kind[(kind == "cirrhosis") & patients["cirrhosis_at_baseline"].to_numpy()[e_owner]] = (
+        "varices")
     events = pd.DataFrame({
         "patient_id": np.concatenate([pid[e_owner], pid[dead]]),
-        "event": np.concatenate([rng.choice(NONTERMINAL, len(e_owner)),
-                                 np.full(len(dead), "death")]),
+        "event": np.concatenate([kind, np.full(len(dead), "death")]),
         "event_date": np.concatenate([index[e_owner] + e_off.astype("timedelta64[D]"),
                                       last_fu[dead]]),
     })
-    # baseline flag consistent with the events: no cirrhosis event before index exists
+    events = events.drop_duplicates(ignore_index=True)  # an event is entered once
     return {"patients": patients, "imaging": imaging, "findings": findings, "events": events}
 
 

@@ -58,7 +58,9 @@ class CohortValidationError(CalcstatsError, ValueError):
     ----------
     problems : pandas.DataFrame
         One row per problem with columns ``table, row, patient_id, column, value, rule,
-        message``. ``row`` is the 0-based position in the table as it was read.
+        message`` (then ``line``, the line of the file the row was read from, when
+        ``read_cohort`` read files). ``row`` is the 0-based position in the table as it
+        was read.
     """
 
     def __init__(self, problems: pd.DataFrame, *, max_examples: int = 3) -> None:

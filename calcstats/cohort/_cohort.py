@@ -23,8 +23,28 @@ __all__ = ["Cohort"]
 
 def _empty(table: str) -> pd.DataFrame:
     dtypes = {"date": "datetime64[ns]", "float": float, "bool": bool}
-    return pd.DataFrame({c.name: pd.Series([], dtype=dtypes.get(c.kind, object))
-                         for c in TABLES[table].columns if c.required})
+    return pd.DataFrame(
+        {
+            c.name: pd.Series([], dtype=dtypes.get(c.kind, object))
+            for c in TABLES[table].columns
+            if c.required
+        }
+    )
+
+
+def _nullable(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with float columns as Float64, so a comparison with a missing value is NA."""
+    floats = [
+        c
+        for c in df.columns
+        if pd.api.types.is_float_dtype(df[c]) and not isinstance(df[c].dtype, pd.ArrowDtype)
+    ]
+    if not floats:
+        return df
+    out = df.copy(deep=False)
+    for c in floats:
+        out[c] = df[c].astype("Float64")
+    return out
 
 
 class Cohort:
@@ -66,15 +86,17 @@ class Cohort:
         vocabularies: Vocabularies | None = None,
         truth: Any = None,
     ) -> None:
-        tables = {"patients": patients, "imaging": imaging, "findings": findings,
-                  "events": events}
+        tables = {"patients": patients, "imaging": imaging, "findings": findings, "events": events}
         for name, df in tables.items():
             if df is None:
                 df = _empty(name)
             if not isinstance(df, pd.DataFrame):
                 raise SchemaError(f"Cohort: {name} must be a DataFrame, got {type(df).__name__}.")
-            need = [c for c in TABLES[name].required
-                    if c not in df.columns and not (c == "age_at_index" and name == "patients")]
+            need = [
+                c
+                for c in TABLES[name].required
+                if c not in df.columns and not (c == "age_at_index" and name == "patients")
+            ]
             if need:
                 raise SchemaError(
                     f"Cohort: the {name} table lacks canonical column(s) {need}; build a "
@@ -88,8 +110,9 @@ class Cohort:
         self._imaging = tables["imaging"]
         self._findings = tables["findings"]
         self._events = tables["events"]
-        self._flow = flow if flow is not None else Flow.start(
-            self._patients["patient_id"].to_numpy())
+        self._flow = (
+            flow if flow is not None else Flow.start(self._patients["patient_id"].to_numpy())
+        )
         if self._flow.n_out != len(self._patients):
             raise CalcstatsError(
                 f"Cohort: the flow ends with {self._flow.n_out} patients but the patients "
@@ -132,7 +155,7 @@ class Cohort:
     # ------------------------------------------------------------------------- exclude
     def _query_mask(self, query: str) -> pd.Series:
         try:
-            res = self._patients.eval(query)
+            res = _nullable(self._patients).eval(query)
         except pd.errors.UndefinedVariableError as exc:
             try:
                 from calcstats.cohort import _analysis
@@ -143,14 +166,15 @@ class Cohort:
                 ) from exc
             table = _analysis.patient_table(self)
             try:
-                res = table.eval(query)
+                res = _nullable(table).eval(query)
             except pd.errors.UndefinedVariableError as exc2:
                 raise CalcstatsError(
                     f"exclude: the query {query!r} names a column in neither cohort.patients "
                     f"nor cohort.patient_table() ({exc2}); columns: {list(table.columns)}."
                 ) from exc2
             res = pd.Series(np.asarray(res), index=table["patient_id"].to_numpy()).reindex(
-                self._patients["patient_id"].to_numpy())
+                self._patients["patient_id"].to_numpy()
+            )
             res.index = self._patients.index
         except Exception as exc:
             raise CalcstatsError(
@@ -161,7 +185,9 @@ class Cohort:
             raise CalcstatsError(
                 f"exclude: the query {query!r} does not give one True/False per patient."
             )
-        return res.fillna(False) if res.dtype == object else res
+        if res.dtype == object or isinstance(res.dtype, pd.BooleanDtype):
+            return res.fillna(False)  # an unknown result (a missing value) keeps the patient
+        return res
 
     def exclude(
         self,
@@ -175,10 +201,14 @@ class Cohort:
         ----------
         query_or_mask : str, boolean Series/array, or callable
             Selects the patients to EXCLUDE: a pandas query on ``patients`` (or on
-            :meth:`patient_table` columns, e.g. ``"any_calcification == 0"``; a missing
-            value compares as False, so the patient is kept), a boolean mask aligned to
-            ``patients`` (no missing values), or a callable taking ``patients`` and
-            returning such a mask.
+            :meth:`patient_table` columns, e.g. ``"any_calcification == 0"``), a boolean
+            mask aligned to ``patients`` (no missing values), or a callable taking
+            ``patients`` and returning such a mask. In a query, a comparison with a
+            missing number or yes/no value is unknown, and a patient whose result is
+            unknown is kept: ``"diabetes == True"``, ``"bmi > 30"`` and ``"bmi != 30"``
+            keep a patient whose value is missing. Text and date comparisons follow pandas
+            (``x == 'a'`` is False and ``x != 'a'`` True for a missing ``x``). To decide
+            explicitly, name the missing values: ``"diabetes == True or diabetes.isna()"``.
         reason : str
             Shown in the flow.
 
@@ -242,9 +272,7 @@ class Cohort:
                 "explicitly, e.g. mask.fillna(False)."
             )
         if not (pd.api.types.is_bool_dtype(mask) or set(pd.unique(mask)) <= {True, False}):
-            raise CalcstatsError(
-                f"exclude: the mask must be True/False, got dtype {mask.dtype}."
-            )
+            raise CalcstatsError(f"exclude: the mask must be True/False, got dtype {mask.dtype}.")
         m = mask.to_numpy(dtype=bool)
         gone = self._patients["patient_id"].to_numpy(dtype=object)[m]
         flow = self._flow.add(reason, gone, rule="user")
@@ -255,8 +283,12 @@ class Cohort:
 
         return Cohort(
             self._patients.loc[~m].reset_index(drop=True),
-            keep(self._imaging), keep(self._findings), keep(self._events),
-            flow=flow, vocabularies=self._vocabularies, truth=self.truth,
+            keep(self._imaging),
+            keep(self._findings),
+            keep(self._events),
+            flow=flow,
+            vocabularies=self._vocabularies,
+            truth=self.truth,
         )
 
     # --------------------------------------------------------------------- analysis
@@ -267,7 +299,10 @@ class Cohort:
         return patient_table(self)
 
     def survival_table(
-        self, outcome: str, *, competing: tuple[str, ...] | list[str] = (),
+        self,
+        outcome: str,
+        *,
+        competing: tuple[str, ...] | list[str] = (),
         horizon: float | None = None,
     ) -> pd.DataFrame:
         """Time to ``outcome`` (years) and status (0 censored, 1 outcome, 2.. competing)."""
@@ -276,7 +311,10 @@ class Cohort:
         return survival_table(self, outcome, competing=competing, horizon=horizon)
 
     def counting_process_table(
-        self, outcome: str, *, exposure: str = "calcification",
+        self,
+        outcome: str,
+        *,
+        exposure: str = "calcification",
         competing: tuple[str, ...] | list[str] = (),
     ) -> pd.DataFrame:
         """(start, stop] intervals with a time-varying exposure."""
@@ -292,8 +330,12 @@ class Cohort:
 
     # ------------------------------------------------------------------------ display
     def _counts(self) -> dict[str, int]:
-        return {"patients": len(self._patients), "imaging studies": len(self._imaging),
-                "findings": len(self._findings), "events": len(self._events)}
+        return {
+            "patients": len(self._patients),
+            "imaging studies": len(self._imaging),
+            "findings": len(self._findings),
+            "events": len(self._events),
+        }
 
     def __repr__(self) -> str:
         c = self._counts()
@@ -305,11 +347,14 @@ class Cohort:
         return s + (", simulated" if self.truth is not None else "") + ")"
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:,}</td></tr>"
-                       for k, v in self._counts().items())
+        rows = "".join(
+            f"<tr><td>{html.escape(k)}</td><td>{v:,}</td></tr>" for k, v in self._counts().items()
+        )
         flow = "".join(
             f"<tr><td>{i}</td><td>{html.escape(s.reason)}</td><td>{s.n_excluded:,}</td>"
-            f"<td>{s.n_after:,}</td></tr>" for i, s in enumerate(self._flow.steps))
+            f"<td>{s.n_after:,}</td></tr>"
+            for i, s in enumerate(self._flow.steps)
+        )
         return (
             "<div><strong>Cohort</strong><table><tr><th>table</th><th>rows</th></tr>"
             f"{rows}</table><table><tr><th>step</th><th>reason</th><th>excluded</th>"

@@ -5,9 +5,10 @@ patients in the final cohort plus every excluded patient, and each excluded pati
 excluded exactly once.
 
 Rows dropped without a patient of the cohort (e.g. events whose ``patient_id`` is not in
-the patients table, or rows without a ``patient_id``) are recorded in a step of their own
-with ``n_excluded = 0`` patients and ``n_rows_excluded`` set: they are counted as rows,
-not as patients.
+the patients table, or rows without a ``patient_id`` that no key links to a patient) are
+counted in ``n_rows_excluded`` of the step of their rule: as rows, not as patients. A row
+that a key links to a patient (a finding with a blank ``patient_id`` on that patient's
+study) is the patient's, and leaves the cohort with the patient.
 """
 
 from __future__ import annotations

@@ -9,15 +9,19 @@ or excludes the affected patients, recording each exclusion in the flow.
 Conversions work on the distinct values of a column (``pandas.factorize``), so a column
 of a million dates with a few thousand distinct values is parsed a few thousand times.
 
-Value conversion (types, synonyms, strict dates) is in :mod:`calcstats.cohort._convert`.
+``column_map`` is checked in :mod:`calcstats.cohort._column_map`; value conversion (types,
+synonyms) is in :mod:`calcstats.cohort._convert`, dates in :mod:`calcstats.cohort._dates`;
+raising or excluding in :mod:`calcstats.cohort._build`. A table read from a CSV or xlsx
+file remembers its file (:class:`Source`) so that a problem row also gives its line.
 """
 
 from __future__ import annotations
 
+import csv
 import os
-import re
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +29,28 @@ import numpy as np
 import pandas as pd
 
 from calcstats._errors import CalcstatsError, DataWarning, SchemaError
+from calcstats.cohort._column_map import canonical_name, rename, split_column_map
 from calcstats.cohort._schema import TABLES, Vocabularies
 
-__all__ = ["EXTENSIONS", "TABLE_NAMES", "read_cohort", "read_tables"]
+__all__ = ["EXTENSIONS", "TABLE_NAMES", "Source", "read_cohort", "read_tables"]
 
 EXTENSIONS = (".csv", ".parquet", ".xlsx", ".dta", ".sas7bdat")
 TABLE_NAMES = tuple(TABLES)
 # pandas' default NA strings without "None" (a valid alcohol_use value).
-NA_STRINGS = ["", "#N/A", "#N/A N/A", "#NA", "<NA>", "N/A", "NA", "NULL", "NaN", "n/a",
-               "nan", "null"]
+NA_STRINGS = [
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "n/a",
+    "nan",
+    "null",
+]
 
 
 # --------------------------------------------------------------------------- reading files
@@ -43,8 +60,9 @@ def _find_file(folder: Path, name: str) -> Path | None:
     A file named like the table but with another extension (``events.xls``) is an error,
     never a silently absent table.
     """
-    candidates = [p for p in folder.iterdir()
-                  if p.is_file() and p.name.lower().split(".", 1)[0] == name]
+    candidates = [
+        p for p in folder.iterdir() if p.is_file() and p.name.lower().split(".", 1)[0] == name
+    ]
     found = [p for p in candidates if p.name.lower() in {name + ext for ext in EXTENSIONS}]
     other = [p for p in candidates if p not in found]
     if other and not found:
@@ -66,7 +84,7 @@ def _text_columns(columns: list[str], table: str, mapping: Mapping[str, str]) ->
     spec = TABLES[table]
     out = []
     for col in columns:
-        canon = spec.column(_canonical_name(col, table, mapping))
+        canon = spec.column(canonical_name(col, table, mapping))
         if canon is not None and canon.kind != "float":
             out.append(col)
     return out
@@ -81,7 +99,53 @@ def _csv_encoding(path: Path) -> str:
     return "utf-8-sig"
 
 
-def _read_csv(path: Path, table: str, mapping: Mapping[str, str]) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Source:
+    """The file a table was read from, to give a problem row's line in it.
+
+    ``kind`` is ``"csv"`` or ``"xlsx"`` (other formats have no spreadsheet lines);
+    ``n_read`` is the number of data rows the reader returned.
+    """
+
+    path: Path
+    kind: str
+    n_read: int
+    encoding: str = "utf-8"
+    sep: str = ","
+
+    def lines(self) -> np.ndarray | None:
+        """The line (CSV) or sheet row (xlsx) of each data row; the header is line 1.
+
+        None when the file cannot be matched row for row (then no line is given rather
+        than a wrong one).
+        """
+        if self.kind == "xlsx":  # the reader keeps blank rows inside the sheet
+            return np.arange(self.n_read, dtype=np.int64) + 2
+        if self.kind != "csv":
+            return None
+        starts: list[int] = []
+        try:
+            with open(self.path, newline="", encoding=self.encoding) as fh:
+                reader = csv.reader(fh, delimiter=self.sep)
+                prev, header = 0, False
+                for record in reader:
+                    start, prev = prev + 1, reader.line_num
+                    if not record or (len(record) == 1 and not record[0].strip()):
+                        continue  # a blank line: pandas skips it
+                    if header:
+                        starts.append(start)
+                    header = True
+        except (csv.Error, OSError, UnicodeError):
+            return None
+        return np.asarray(starts, dtype=np.int64) if len(starts) == self.n_read else None
+
+    def where(self, line: int) -> str:
+        """``"line 17 of patients.csv"`` or ``"Excel row 17 of patients.xlsx"``."""
+        what = "Excel row" if self.kind == "xlsx" else "line"
+        return f"{what} {line} of {self.path.name}"
+
+
+def _read_csv(path: Path, table: str, mapping: Mapping[str, str]) -> tuple[pd.DataFrame, Source]:
     """A CSV file: comma, semicolon or tab separated; UTF-8, UTF-16 or Windows-1252 text.
 
     A semicolon-separated file (what Excel writes where the decimal mark is a comma) is read
@@ -91,7 +155,7 @@ def _read_csv(path: Path, table: str, mapping: Mapping[str, str]) -> pd.DataFram
     encoding = _csv_encoding(path)
     for attempt in (encoding, "cp1252", "latin-1"):
         try:
-            df = _read_csv_as(path, table, mapping, attempt)
+            df, sep = _read_csv_as(path, table, mapping, attempt)
         except UnicodeDecodeError:
             continue
         if attempt != encoding:
@@ -99,9 +163,10 @@ def _read_csv(path: Path, table: str, mapping: Mapping[str, str]) -> pd.DataFram
                 f"{str(path)!r} is not UTF-8 text; calcstats read it as {attempt} (Windows "
                 "Western European). Check that accented values read correctly; save the file "
                 "as 'CSV UTF-8' to silence this warning.",
-                DataWarning, stacklevel=5,
+                DataWarning,
+                stacklevel=5,
             )
-        return df
+        return df, Source(path, "csv", len(df), attempt, sep)
     raise SchemaError(f"could not decode {str(path)!r}; save it as 'CSV UTF-8'.")
 
 
@@ -116,8 +181,10 @@ def _read_csv_as(path: Path, table: str, mapping: Mapping[str, str], encoding: s
             opts.update(sep=sep, decimal="," if sep == ";" else ".")
             header = pd.read_csv(path, nrows=0, **opts).columns.tolist()
     text = _text_columns(header, table, mapping)
-    return pd.read_csv(path, dtype=dict.fromkeys(text, str), keep_default_na=False,
-                       na_values=NA_STRINGS, **opts)
+    df = pd.read_csv(
+        path, dtype=dict.fromkeys(text, str), keep_default_na=False, na_values=NA_STRINGS, **opts
+    )
+    return df, opts.get("sep", ",")
 
 
 def _read_xlsx(path: Path, table: str) -> pd.DataFrame:
@@ -130,117 +197,52 @@ def _read_xlsx(path: Path, table: str) -> pd.DataFrame:
             warnings.warn(
                 f"{str(path)!r} has {len(sheets)} sheets {sheets}; calcstats read the first, "
                 f"{sheet!r}. Name the sheet {table!r} or keep one sheet per file.",
-                DataWarning, stacklevel=5,
+                DataWarning,
+                stacklevel=5,
             )
         return book.parse(sheet)
 
 
-def _read_file(path: Path, table: str, mapping: Mapping[str, str]) -> pd.DataFrame:
+def _read_file(path: Path, table: str, mapping: Mapping[str, str]) -> tuple[pd.DataFrame, Source]:
     ext = path.suffix.lower()
     try:
         if ext == ".csv":
             return _read_csv(path, table, mapping)
-        if ext == ".parquet":
-            return pd.read_parquet(path)
         if ext == ".xlsx":
-            return _read_xlsx(path, table)
-        if ext == ".dta":
-            return pd.read_stata(path)
-        if ext == ".sas7bdat":
-            try:
-                import pyreadstat
-            except ImportError as exc:
-                raise CalcstatsError(
-                    f"Reading {str(path)!r} (a SAS .sas7bdat file) needs the optional package "
-                    "pyreadstat, which is not installed. Install it with "
-                    "`pip install 'calcstats[sas]'` (or `pip install pyreadstat`), or export "
-                    "the table to .csv, .parquet, .xlsx or .dta."
-                ) from exc
-            df, _ = pyreadstat.read_sas7bdat(str(path))
-            return df
+            df = _read_xlsx(path, table)
+            return df, Source(path, "xlsx", len(df))
+        return (df := _read_other(path, ext)), Source(path, ext.lstrip("."), len(df))
     except CalcstatsError:
         raise
     except Exception as exc:  # the reader's own error, re-raised with the file named
         raise SchemaError(f"could not read the {table} table from {str(path)!r}: {exc}") from exc
+
+
+def _read_other(path: Path, ext: str) -> pd.DataFrame:
+    if ext == ".parquet":
+        return pd.read_parquet(path)
+    if ext == ".dta":
+        return pd.read_stata(path)
+    if ext == ".sas7bdat":
+        try:
+            import pyreadstat
+        except ImportError as exc:
+            raise CalcstatsError(
+                f"Reading {str(path)!r} (a SAS .sas7bdat file) needs the optional package "
+                "pyreadstat, which is not installed. Install it with "
+                "`pip install 'calcstats[sas]'` (or `pip install pyreadstat`), or export "
+                "the table to .csv, .parquet, .xlsx or .dta."
+            ) from exc
+        df, _ = pyreadstat.read_sas7bdat(str(path))
+        return df
     raise SchemaError(f"{str(path)!r}: unsupported file type {ext!r}; use one of {EXTENSIONS}.")
-
-
-# ------------------------------------------------------------------------------ column_map
-def _split_column_map(column_map: Mapping[str, Any] | None) -> tuple[dict[str, dict], bool]:
-    """Per-table maps; the bool says whether the map was flat (one map for all tables)."""
-    if column_map is None:
-        return {t: {} for t in TABLE_NAMES}, True
-    if not isinstance(column_map, Mapping):
-        raise SchemaError(
-            f"column_map must be a dict such as {{'PatID': 'patient_id'}} or "
-            f"{{'patients': {{'PatID': 'patient_id'}}}}; got {type(column_map).__name__}."
-        )
-    nested = [k for k, v in column_map.items() if isinstance(v, Mapping)]
-    if nested:
-        if len(nested) != len(column_map) or not set(nested) <= set(TABLE_NAMES):
-            raise SchemaError(
-                "column_map mixes per-table maps and column renames, or names an unknown "
-                f"table ({sorted(set(column_map) - set(TABLE_NAMES))}); use either one flat "
-                "dict {'PatID': 'patient_id'} or per-table dicts keyed by "
-                f"{list(TABLE_NAMES)}."
-            )
-        maps = {t: dict(column_map.get(t, {})) for t in TABLE_NAMES}
-        flat = False
-    else:
-        maps = {t: dict(column_map) for t in TABLE_NAMES}
-        flat = True
-    for table, mapping in maps.items():
-        bad = {k: v for k, v in mapping.items() if not isinstance(v, str) or not v.strip()}
-        if bad:
-            where = "" if flat else f" (for the {table} table)"
-            raise SchemaError(
-                f"column_map{where} must map each of your column names to a calcstats column "
-                f"name (a non-empty string); got {bad}. Leave a column out of column_map to "
-                "keep its name."
-            )
-    return maps, flat
-
-
-_NAME_SEP = re.compile(r"[\s\-]+")
-
-
-def _canonical_name(col: object, table: str, mapping: Mapping[str, str]) -> str:
-    if col in mapping:
-        return str(mapping[col])
-    text = str(col)
-    key = _NAME_SEP.sub("_", text.strip().lower())
-    if key in TABLES[table].names:
-        return key
-    return text
-
-
-def _rename(df: pd.DataFrame, table: str, mapping: Mapping[str, str], strict: bool) -> pd.DataFrame:
-    if strict:
-        missing = [k for k in mapping if k not in df.columns]
-        if missing:
-            raise SchemaError(
-                f"column_map for the {table} table names column(s) {missing} that the table "
-                f"does not have; its columns are {list(df.columns)}."
-            )
-    new = [_canonical_name(c, table, mapping) for c in df.columns]
-    dup = sorted({c for c in new if new.count(c) > 1})
-    if dup:
-        raise SchemaError(
-            f"after renaming, the {table} table has duplicate column(s) {dup} (from "
-            f"{[c for c, n in zip(df.columns, new, strict=True) if n in dup]}); map only one "
-            "source column to each name."
-        )
-    out = df.copy(deep=False)
-    out.columns = new
-    return out.reset_index(drop=True)
 
 
 def _index_to_columns(df: pd.DataFrame, table: str, mapping: Mapping[str, str]) -> pd.DataFrame:
     """Move named index levels that are columns of the table (``patient_id``) into columns."""
     names = [n for n in df.index.names if n is not None and n not in df.columns]
     spec = TABLES[table]
-    if names and all(spec.column(_canonical_name(n, table, mapping)) is not None
-                     for n in names):
+    if names and all(spec.column(canonical_name(n, table, mapping)) is not None for n in names):
         return df.reset_index()
     return df
 
@@ -249,16 +251,16 @@ def read_tables(
     path: str | os.PathLike | None,
     frames: Mapping[str, pd.DataFrame | None],
     column_map: Mapping[str, Any] | None,
-) -> dict[str, pd.DataFrame | None]:
-    """Raw tables (renamed to canonical names), None where a table is absent."""
-    maps, flat = _split_column_map(column_map)
+) -> tuple[dict[str, pd.DataFrame | None], dict[str, Source]]:
+    """Raw tables (renamed to canonical names; None where absent) and the files read."""
+    maps, flat = split_column_map(column_map)
     given = {k: v for k, v in frames.items() if v is not None}
     raw: dict[str, pd.DataFrame | None] = dict.fromkeys(TABLE_NAMES)
+    sources: dict[str, Source] = {}
     if path is not None:
         if given:
             raise SchemaError(
-                "pass either a folder (path) or DataFrames (patients=, imaging=, ...), not "
-                "both."
+                "pass either a folder (path) or DataFrames (patients=, imaging=, ...), not both."
             )
         folder = Path(path)
         if not folder.is_dir():
@@ -269,7 +271,7 @@ def read_tables(
         for name in TABLE_NAMES:
             f = _find_file(folder, name)
             if f is not None:
-                raw[name] = _read_file(f, name, maps[name])
+                raw[name], sources[name] = _read_file(f, name, maps[name])
         if raw["patients"] is None:
             raise SchemaError(
                 f"folder {str(folder)!r} has no patients table: add patients.csv (or "
@@ -284,9 +286,7 @@ def read_tables(
             )
         for name, df in given.items():
             if not isinstance(df, pd.DataFrame):
-                raise SchemaError(
-                    f"{name}= must be a pandas DataFrame, got {type(df).__name__}."
-                )
+                raise SchemaError(f"{name}= must be a pandas DataFrame, got {type(df).__name__}.")
             raw[name] = _index_to_columns(df, name, maps[name])
     if flat and column_map:
         present = set()
@@ -299,23 +299,25 @@ def read_tables(
                 f"column_map names column(s) {unused} found in none of the tables; check the "
                 "spelling (column names are case-sensitive in column_map)."
             )
-    return {
-        name: None if df is None else _drop_empty_rows(
-            _rename(df, name, maps[name], strict=not flat), name)
+    tables = {
+        name: None
+        if df is None
+        else _drop_empty_rows(rename(df, name, maps[name], strict=not flat), name)
         for name, df in raw.items()
     }
+    return tables, sources
 
 
 def _empty_rows(df: pd.DataFrame) -> np.ndarray:
     """Rows whose every cell is NA or blank text; columns with cheap NA checks go first."""
-    from calcstats.cohort._convert import _blank
+    from calcstats.cohort._text import blank
 
     empty = np.ones(len(df), dtype=bool)
     cols = [df.iloc[:, i] for i in range(df.shape[1])]
     for col in sorted(cols, key=lambda c: c.dtype == object):
         if not empty.any():
             break
-        empty[empty] = _blank(col[empty])
+        empty[empty] = blank(col[empty])
     return empty
 
 
@@ -335,7 +337,8 @@ def _drop_empty_rows(df: pd.DataFrame, table: str) -> pd.DataFrame:
     warnings.warn(
         f"{table}: {len(rows)} completely empty row(s) at the end of the table ignored "
         f"(rows {rows[0]}–{rows[-1]}).",
-        DataWarning, stacklevel=4,
+        DataWarning,
+        stacklevel=4,
     )
     return df.iloc[:n_keep].reset_index(drop=True)
 
@@ -370,19 +373,27 @@ def read_cohort(
         Renames your columns to canonical names: one flat dict for all tables
         (``{"PatID": "patient_id"}``) or one per table (``{"patients": {...}}``). Column
         names that equal a canonical name up to case, surrounding spaces and spaces or
-        hyphens for underscores (``"Patient ID"``) are matched without a map.
+        hyphens for underscores (``"Patient ID"``) are matched without a map. A target
+        that looks like a misspelt canonical name (``"patiend_id"``) is a SchemaError with
+        suggestions; other targets name extra columns, kept as covariates.
     on_error : {"raise", "exclude"}, default "raise"
         ``"raise"``: any problem raises :class:`CohortValidationError` listing all of them.
-        ``"exclude"``: drop the affected patients with all their rows; each rule that
+        ``"exclude"``: leave out the affected patients with all their rows; each rule that
         excluded patients is a step of ``cohort.flow`` (a patient is excluded once, at its
-        first rule); rows belonging to no patient of the cohort (orphans, missing
-        patient_id) are dropped and counted as rows in the flow.
+        first rule). A row is its patient's when its ``patient_id`` is blank or unknown but
+        a key finds the patient (a finding's ``study_id`` → ``imaging.patient_id``): a
+        finding with a blank patient_id on a study of P3 excludes P3. Rows belonging to
+        no patient of the cohort (orphans, blank ids no key resolves) are dropped and
+        counted as rows in the flow. The result validates again with no problem; a
+        missing required column is raised even here.
     vocabularies : dict, optional
         Extra vocabulary values (``{"etiology": ["caroli"]}``) or synonyms
         (``{"event": {"sbp": "ascites"}}``).
     date_format : {"dmy", "mdy"} or str, optional
         Resolves ``01/02/2020``-style dates (day or month first), or an explicit strftime
-        format tried before the built-in ones.
+        format tried before the built-in ones. A date impossible in the chosen order says
+        so (``month 15 does not exist with date_format='dmy' ...; did you mean 'mdy'?``),
+        and a column that mixes both orders gets one ``mixed_date_format`` problem.
 
     Returns
     -------
@@ -391,7 +402,10 @@ def read_cohort(
     Raises
     ------
     CohortValidationError
-        With ``.problems`` (table, row, patient_id, column, value, rule, message).
+        With ``.problems`` (table, row, patient_id, column, value, rule, message, line):
+        ``row`` is the 0-based position in the table as read; ``line`` the line of the
+        CSV file (header = line 1) or the sheet row of the xlsx file, missing for
+        DataFrames and other formats. Each message names the same place.
     SchemaError
         When the tables cannot be read or mapped at all.
 
@@ -407,7 +421,7 @@ def read_cohort(
     >>> cohort.patients["sex"].tolist(), cohort.patients["etiology"].tolist()
     (['F', 'M'], ['pbc', 'hepatolithiasis'])
     """
-    from calcstats.cohort._validate import validate_and_build
+    from calcstats.cohort._build import validate_and_build
 
     if date_format is not None and (
         not isinstance(date_format, str)
@@ -420,9 +434,11 @@ def read_cohort(
     if on_error not in ("raise", "exclude"):
         raise SchemaError(f"on_error must be 'raise' or 'exclude', got {on_error!r}.")
     vocab = Vocabularies().extend(vocabularies)
-    raw = read_tables(
+    raw, sources = read_tables(
         path,
         {"patients": patients, "imaging": imaging, "findings": findings, "events": events},
         column_map,
     )
-    return validate_and_build(raw, vocab=vocab, on_error=on_error, date_format=date_format)
+    return validate_and_build(
+        raw, vocab=vocab, on_error=on_error, date_format=date_format, sources=sources
+    )

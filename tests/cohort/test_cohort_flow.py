@@ -17,8 +17,14 @@ from calcstats.cohort._flow import FlowStep
 def test_flow_frame_columns_and_steps():
     f = Flow.start(["a", "b", "c", "c"]).add("too young", ["b"], rule="user")
     frame = f.to_frame()
-    assert list(frame.columns) == ["step", "reason", "n_before", "n_excluded", "n_after",
-                                   "excluded_ids"]
+    assert list(frame.columns) == [
+        "step",
+        "reason",
+        "n_before",
+        "n_excluded",
+        "n_after",
+        "excluded_ids",
+    ]
     assert frame["n_after"].tolist() == [3, 2]
     assert frame["excluded_ids"].iloc[1] == ("b",)
     assert list(f.to_frame(detail=True).columns)[-2:] == ["rule", "n_rows_excluded"]
@@ -54,7 +60,12 @@ def test_exclude_query_returns_new_cohort_and_drops_rows():
     assert len(c.patients) == 3 and len(c.findings) == 3 and len(c.flow.steps) == 1
     step = c2.flow.steps[-1]
     assert (step.reason, step.n_before, step.n_excluded, step.n_after, step.rule) == (
-        "over 50", 3, 2, 1, "user")
+        "over 50",
+        3,
+        2,
+        1,
+        "user",
+    )
     assert step.excluded_ids == ("p1", "p2")
     assert isinstance(c2.patients.index, pd.RangeIndex)
 
@@ -102,8 +113,15 @@ def test_exclude_on_patient_table_column():
 
 def test_exclude_keeps_truth_and_vocabularies():
     c = _cohort()
-    sim = Cohort(c.patients, c.imaging, c.findings, c.events, flow=c.flow,
-                 vocabularies=c.vocabularies, truth="TRUTH")
+    sim = Cohort(
+        c.patients,
+        c.imaging,
+        c.findings,
+        c.events,
+        flow=c.flow,
+        vocabularies=c.vocabularies,
+        truth="TRUTH",
+    )
     c2 = sim.exclude("sex == 'M'", reason="men")
     assert c2.truth == "TRUTH" and c2.vocabularies is c.vocabularies
     assert "simulated" in repr(c2)
@@ -121,8 +139,9 @@ def test_cohort_constructor_checks():
 
 def test_repr_and_html():
     c = _cohort().exclude("sex == 'M'", reason="men")
-    assert repr(c) == ("Cohort(2 patients, 3 imaging studies, 2 findings, 3 events; "
-                       "1 excluded in 1 flow step(s))")
+    assert repr(c) == (
+        "Cohort(2 patients, 3 imaging studies, 2 findings, 3 events; 1 excluded in 1 flow step(s))"
+    )
     h = c._repr_html_()
     assert "<table>" in h and "men" in h and "Patients in source tables" in h
 
@@ -140,32 +159,73 @@ def _corrupt(tables, pid, kind):
     elif kind == "followup":
         p.loc[i, "last_followup_date"] = "1990-01-01"
     elif kind == "double_death":
-        tables["events"] = pd.concat([tables["events"], pd.DataFrame(
-            {"patient_id": [pid, pid], "event": ["death", "death"],
-             "event_date": ["2019-06-01", "2019-06-02"]})], ignore_index=True)
+        tables["events"] = pd.concat(
+            [
+                tables["events"],
+                pd.DataFrame(
+                    {
+                        "patient_id": [pid, pid],
+                        "event": ["death", "death"],
+                        "event_date": ["2019-06-01", "2019-06-02"],
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
     elif kind == "size":
-        tables["findings"] = pd.concat([tables["findings"], pd.DataFrame(
-            {"finding_id": [f"bad_{pid}"], "study_id": [f"s_{pid}"], "patient_id": [pid],
-             "segment": ["V"], "size_mm": [-1.0], "morphology": ["rim"]})],
-            ignore_index=True)
+        tables["findings"] = pd.concat(
+            [
+                tables["findings"],
+                pd.DataFrame(
+                    {
+                        "finding_id": [f"bad_{pid}"],
+                        "study_id": [f"s_{pid}"],
+                        "patient_id": [pid],
+                        "segment": ["V"],
+                        "size_mm": [-1.0],
+                        "morphology": ["rim"],
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
 
 
 def _tables(n):
     ids = [f"q{i}" for i in range(n)]
     return {
-        "patients": pd.DataFrame({
-            "patient_id": ids, "sex": ["F", "M"] * (n // 2) + ["F"] * (n % 2),
-            "age_at_index": np.linspace(20, 80, n), "index_date": ["2010-01-01"] * n,
-            "etiology": ["pbc"] * n, "cirrhosis_at_baseline": [False] * n,
-            "last_followup_date": ["2020-01-01"] * n}),
-        "imaging": pd.DataFrame({"study_id": [f"s_{i}" for i in ids], "patient_id": ids,
-                                 "study_date": ["2010-01-01"] * n, "modality": ["CT"] * n}),
-        "findings": pd.DataFrame({"finding_id": [f"f_{i}" for i in ids],
-                                  "study_id": [f"s_{i}" for i in ids], "patient_id": ids,
-                                  "segment": ["VII"] * n, "size_mm": [3.0] * n,
-                                  "morphology": ["punctate"] * n}),
-        "events": pd.DataFrame({"patient_id": ids, "event": ["varices"] * n,
-                                "event_date": ["2015-01-01"] * n}),
+        "patients": pd.DataFrame(
+            {
+                "patient_id": ids,
+                "sex": ["F", "M"] * (n // 2) + ["F"] * (n % 2),
+                "age_at_index": np.linspace(20, 80, n),
+                "index_date": ["2010-01-01"] * n,
+                "etiology": ["pbc"] * n,
+                "cirrhosis_at_baseline": [False] * n,
+                "last_followup_date": ["2020-01-01"] * n,
+            }
+        ),
+        "imaging": pd.DataFrame(
+            {
+                "study_id": [f"s_{i}" for i in ids],
+                "patient_id": ids,
+                "study_date": ["2010-01-01"] * n,
+                "modality": ["CT"] * n,
+            }
+        ),
+        "findings": pd.DataFrame(
+            {
+                "finding_id": [f"f_{i}" for i in ids],
+                "study_id": [f"s_{i}" for i in ids],
+                "patient_id": ids,
+                "segment": ["VII"] * n,
+                "size_mm": [3.0] * n,
+                "morphology": ["punctate"] * n,
+            }
+        ),
+        "events": pd.DataFrame(
+            {"patient_id": ids, "event": ["varices"] * n, "event_date": ["2015-01-01"] * n}
+        ),
     }
 
 
@@ -187,10 +247,19 @@ def test_exclude_invariant(n, corrupt, n_orphans, user_masks):
             _corrupt(tables, f"q{i}", kind)
             bad.add(f"q{i}")
     if n_orphans:
-        tables["events"] = pd.concat([tables["events"], pd.DataFrame(
-            {"patient_id": [f"ghost{k}" for k in range(n_orphans)],
-             "event": ["death"] * n_orphans, "event_date": ["2015-01-01"] * n_orphans})],
-            ignore_index=True)
+        tables["events"] = pd.concat(
+            [
+                tables["events"],
+                pd.DataFrame(
+                    {
+                        "patient_id": [f"ghost{k}" for k in range(n_orphans)],
+                        "event": ["death"] * n_orphans,
+                        "event_date": ["2015-01-01"] * n_orphans,
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
     cohort = cs.read_cohort(**tables, on_error="exclude")
     for mask in user_masks:
         m = np.array(mask[: len(cohort.patients)], dtype=bool)
@@ -210,5 +279,25 @@ def test_exclude_invariant(n, corrupt, n_orphans, user_masks):
     for name in ("imaging", "findings", "events"):
         assert set(getattr(cohort, name)["patient_id"]) <= remaining
     # what is left is valid
-    cs.read_cohort(patients=cohort.patients, imaging=cohort.imaging,
-                   findings=cohort.findings, events=cohort.events)
+    cs.read_cohort(
+        patients=cohort.patients,
+        imaging=cohort.imaging,
+        findings=cohort.findings,
+        events=cohort.events,
+    )
+
+
+def test_exclude_query_on_a_yes_no_column_with_missing_values_keeps_those_patients():
+    # before: "diabetes == True" with a missing diabetes raised "the mask has 1 missing value"
+    t = valid_tables()
+    t["patients"]["diabetes"] = [True, None, False]
+    t["patients"]["bmi"] = [np.nan, 35.0, 22.0]
+    c = cs.read_cohort(**t)
+    assert c.exclude("diabetes == True", reason="x").flow.steps[-1].excluded_ids == ("p1",)
+    assert c.exclude("not diabetes", reason="x").flow.steps[-1].excluded_ids == ("p3",)
+    # a comparison with a missing number is unknown too, also for !=
+    assert c.exclude("bmi != 30", reason="x").flow.steps[-1].excluded_ids == ("p2", "p3")
+    # deciding explicitly, as the docstring says
+    both = c.exclude("diabetes == True or diabetes.isna()", reason="diabetes or unknown")
+    assert both.patients["patient_id"].tolist() == ["p3"]
+    assert both.flow.steps[-1].excluded_ids == ("p1", "p2")

@@ -14,13 +14,29 @@ from calcstats.cohort._convert import parse_dates
 from calcstats.cohort._schema import Vocabularies, parse_segment
 
 CANONICAL_DTYPES = {
-    "patients": {"patient_id": object, "sex": object, "age_at_index": float,
-                 "index_date": "datetime64[ns]", "etiology": object,
-                 "cirrhosis_at_baseline": bool, "last_followup_date": "datetime64[ns]"},
-    "imaging": {"study_id": object, "patient_id": object, "study_date": "datetime64[ns]",
-                "modality": object},
-    "findings": {"finding_id": object, "study_id": object, "patient_id": object,
-                 "segment": object, "size_mm": float, "morphology": object},
+    "patients": {
+        "patient_id": object,
+        "sex": object,
+        "age_at_index": float,
+        "index_date": "datetime64[ns]",
+        "etiology": object,
+        "cirrhosis_at_baseline": bool,
+        "last_followup_date": "datetime64[ns]",
+    },
+    "imaging": {
+        "study_id": object,
+        "patient_id": object,
+        "study_date": "datetime64[ns]",
+        "modality": object,
+    },
+    "findings": {
+        "finding_id": object,
+        "study_id": object,
+        "patient_id": object,
+        "segment": object,
+        "size_mm": float,
+        "morphology": object,
+    },
     "events": {"patient_id": object, "event": object, "event_date": "datetime64[ns]"},
 }
 
@@ -41,8 +57,14 @@ def test_dataframes_give_canonical_tables():
     assert cohort.patients["diabetes"].dtype == bool
     assert cohort.flow.to_frame()["reason"].iloc[0] == "Patients in source tables"
     assert cohort.truth is None
-    assert set(cohort.vocabularies.keys()) >= {"etiology", "event", "morphology", "modality",
-                                               "segment", "sex"}
+    assert set(cohort.vocabularies.keys()) >= {
+        "etiology",
+        "event",
+        "morphology",
+        "modality",
+        "segment",
+        "sex",
+    }
 
 
 def test_absent_tables_are_empty_canonical_frames():
@@ -65,11 +87,14 @@ def test_column_map_flat_and_per_table():
     t = valid_tables()
     t["patients"] = t["patients"].rename(columns={"patient_id": "PatID", "sex": "Gender"})
     t["events"] = t["events"].rename(columns={"patient_id": "PatID", "event_date": "Date"})
-    cohort = cs.read_cohort(**t, column_map={"PatID": "patient_id", "Gender": "sex",
-                                             "Date": "event_date"})
+    cohort = cs.read_cohort(
+        **t, column_map={"PatID": "patient_id", "Gender": "sex", "Date": "event_date"}
+    )
     assert cohort.patients["patient_id"].tolist() == ["p1", "p2", "p3"]
-    per_table = {"patients": {"PatID": "patient_id", "Gender": "sex"},
-                 "events": {"PatID": "patient_id", "Date": "event_date"}}
+    per_table = {
+        "patients": {"PatID": "patient_id", "Gender": "sex"},
+        "events": {"PatID": "patient_id", "Date": "event_date"},
+    }
     cohort2 = cs.read_cohort(**t, column_map=per_table)
     pd.testing.assert_frame_equal(cohort.events, cohort2.events)
 
@@ -114,11 +139,24 @@ def test_synonyms_and_case_are_normalised():
     assert c.events["event"].tolist() == ["cirrhosis", "varices", "liver_transplant", "death"]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("4a", "IVa"), ("IV a", "IVa"), ("seg 7", "VII"), ("7", "VII"), ("S8", "VIII"),
-    ("segment IVb", "IVb"), ("i", "I"), (4, "IV"), ("4.0", "IV"), ("IX", None), ("9", None),
-    ("7a", None), ("left", None),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("4a", "IVa"),
+        ("IV a", "IVa"),
+        ("seg 7", "VII"),
+        ("7", "VII"),
+        ("S8", "VIII"),
+        ("segment IVb", "IVb"),
+        ("i", "I"),
+        (4, "IV"),
+        ("4.0", "IV"),
+        ("IX", None),
+        ("9", None),
+        ("7a", None),
+        ("left", None),
+    ],
+)
 def test_parse_segment(text, expected):
     assert parse_segment(text) == expected
 
@@ -135,23 +173,46 @@ def test_numeric_codes_and_ids_become_text():
     assert c.findings["patient_id"].tolist() == ["1", "1", "2"]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("2021-03-04", "2021-03-04"), ("2021-3-4", "2021-03-04"),
-    ("2021-03-04 13:45:00", "2021-03-04"), ("2021-03-04T13:45", "2021-03-04"),
-    ("2021/03/04", "2021-03-04"), ("20210304", "2021-03-04"),
-    ("4 Mar 2021", "2021-03-04"), ("March 4, 2021", "2021-03-04"),
-    ("04MAR2021", "2021-03-04"), ("4-Mar-2021", "2021-03-04"),
-    ("04.03.2021", "2021-03-04"), ("25/12/2020", "2020-12-25"), ("12/25/2020", "2020-12-25"),
-    ("44259", "2021-03-04"), (" 2021-03-04 ", "2021-03-04"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2021-03-04", "2021-03-04"),
+        ("2021-3-4", "2021-03-04"),
+        ("2021-03-04 13:45:00", "2021-03-04"),
+        ("2021-03-04T13:45", "2021-03-04"),
+        ("2021/03/04", "2021-03-04"),
+        ("20210304", "2021-03-04"),
+        ("4 Mar 2021", "2021-03-04"),
+        ("March 4, 2021", "2021-03-04"),
+        ("04MAR2021", "2021-03-04"),
+        ("4-Mar-2021", "2021-03-04"),
+        ("04.03.2021", "2021-03-04"),
+        ("25/12/2020", "2020-12-25"),
+        ("12/25/2020", "2020-12-25"),
+        ("44259", "2021-03-04"),
+        (" 2021-03-04 ", "2021-03-04"),
+    ],
+)
 def test_date_formats(text, expected):
     d, bad, amb = parse_dates(pd.Series([text], dtype=object))
     assert not bad[0] and not amb[0]
     assert d.iloc[0] == pd.Timestamp(expected)
 
 
-@pytest.mark.parametrize("text", ["2021-02-29", "21-03-04", "04/03/21", "2021", "March 2021",
-                                  "31/31/2020", "yesterday", "1234", "2021-03-04x"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2021-02-29",
+        "21-03-04",
+        "04/03/21",
+        "2021",
+        "March 2021",
+        "31/31/2020",
+        "yesterday",
+        "1234",
+        "2021-03-04x",
+    ],
+)
 def test_unreadable_dates_are_problems(text):
     d, bad, _ = parse_dates(pd.Series([text], dtype=object))
     assert bad[0] and pd.isna(d.iloc[0])
@@ -181,7 +242,10 @@ def test_date_format_passed_through_read_cohort():
         cs.read_cohort(**t)
     c = cs.read_cohort(**t, date_format="dmy")
     assert c.patients["index_date"].dt.strftime("%Y-%m-%d").tolist() == [
-        "2015-03-01", "2016-07-12", "2014-01-10"]
+        "2015-03-01",
+        "2016-07-12",
+        "2014-01-10",
+    ]
 
 
 def test_native_and_excel_dates():
@@ -200,8 +264,11 @@ def test_native_and_excel_dates():
 
 def test_birth_date_instead_of_age():
     t = valid_tables()
-    t["patients"] = t["patients"].drop(columns=["age_at_index"]).assign(
-        birth_date=["1961-03-01", "1955-07-12", "1969-01-10"])
+    t["patients"] = (
+        t["patients"]
+        .drop(columns=["age_at_index"])
+        .assign(birth_date=["1961-03-01", "1955-07-12", "1969-01-10"])
+    )
     c = cs.read_cohort(**t)
     assert c.patients["age_at_index"].round(1).tolist() == [54.0, 61.0, 45.0]
 
@@ -267,8 +334,9 @@ def test_file_formats_round_trip(tmp_path, fmt):
     from_frames = cs.read_cohort(**tables)
     _check_canonical(from_files)
     for name in ("patients", "imaging", "findings", "events"):
-        pd.testing.assert_frame_equal(getattr(from_files, name), getattr(from_frames, name),
-                                      check_dtype=True)
+        pd.testing.assert_frame_equal(
+            getattr(from_files, name), getattr(from_frames, name), check_dtype=True
+        )
 
 
 def test_csv_keeps_leading_zeros_and_none_text(tmp_path):
@@ -276,8 +344,7 @@ def test_csv_keeps_leading_zeros_and_none_text(tmp_path):
     t["patients"]["patient_id"] = ["007", "008", "009"]
     t["patients"]["alcohol_use"] = ["None", "heavy", "moderate"]
     for name in ("imaging", "findings", "events"):
-        t[name]["patient_id"] = t[name]["patient_id"].map({"p1": "007", "p2": "008",
-                                                           "p3": "009"})
+        t[name]["patient_id"] = t[name]["patient_id"].map({"p1": "007", "p2": "008", "p3": "009"})
     _write(t, tmp_path, "csv")
     c = cs.read_cohort(tmp_path)
     assert c.patients["patient_id"].tolist() == ["007", "008", "009"]
@@ -334,3 +401,94 @@ def test_cohort_does_not_share_memory_with_input():
     t["patients"].loc[0, "age_at_index"] = 99.0
     assert c.patients.loc[0, "patient_id"] == "p1" and c.patients.loc[0, "note"] == "a"
     assert c.patients.loc[0, "age_at_index"] == 54.0
+
+
+# --------------------------------------------------------------- column_map targets
+@pytest.mark.parametrize(
+    ("cmap", "expected"),
+    [
+        (
+            {"PatID": "patiend_id"},
+            r"maps 'PatID' to 'patiend_id', which is not a calcstats column "
+            r"name: did you mean 'patient_id'\?",
+        ),
+        (
+            {"patients": {"PatID": "patient_idd"}},
+            r"column_map for the patients table maps 'PatID' "
+            r"to 'patient_idd'.*did you mean 'patient_id'",
+        ),
+        (
+            {"events": {"When": "study_date"}},
+            r"'study_date', a column of the imaging table, not "
+            r"of the events table",
+        ),
+    ],
+)
+def test_column_map_target_that_is_not_a_calcstats_name_is_an_error(cmap, expected):
+    t = valid_tables()
+    t["patients"] = t["patients"].rename(columns={"patient_id": "PatID"})
+    t["events"] = t["events"].rename(columns={"event_date": "When"})
+    with pytest.raises(cs.SchemaError, match=expected) as err:
+        cs.read_cohort(**t, column_map=cmap)
+    assert "known names are [" in str(err.value) or "columns are [" in str(err.value)
+
+
+def test_column_map_targets_written_like_headers_and_extra_names_are_accepted():
+    t = valid_tables()
+    t["patients"] = t["patients"].rename(columns={"patient_id": "PatID", "site": "Hosp"})
+    t["patients"]["Smoker"] = ["never", "current", "former"]
+    c = cs.read_cohort(**t, column_map={"PatID": "Patient ID", "Smoker": "smoking_status"})
+    assert c.patients["patient_id"].tolist() == ["p1", "p2", "p3"]
+    assert c.patients["smoking_status"].tolist() == ["never", "current", "former"]
+
+
+# ------------------------------------------------------------- line numbers of files
+def test_problems_give_the_line_of_a_csv_file(tmp_path):
+    t = valid_tables()
+    t["patients"]["site"] = ["Hôpital\nNord", "Sud", "Est"]  # a quoted field over two lines
+    t["patients"].loc[2, "sex"] = "X"
+    for name, df in t.items():
+        df.to_csv(tmp_path / f"{name}.csv", index=False)
+    text = (tmp_path / "patients.csv").read_text()
+    head, rest = text.split("\n", 1)
+    (tmp_path / "patients.csv").write_text(head + "\n\n" + rest)  # a blank line: skipped
+    with pytest.raises(cs.CohortValidationError) as err:
+        cs.read_cohort(tmp_path)
+    p = err.value.problems
+    assert p[["table", "row", "line", "rule"]].values.tolist() == [
+        ["patients", 2, 6, "unknown_value"]
+    ]
+    assert p["message"].item().startswith("patients row 2, line 6 of patients.csv (patient p3): ")
+    assert (tmp_path / "patients.csv").read_text().splitlines()[5].startswith("p3,X,")
+
+
+def test_problems_give_the_sheet_row_of_an_xlsx_file(tmp_path):
+    t = valid_tables()
+    for name, df in t.items():
+        df.to_excel(tmp_path / f"{name}.xlsx", index=False)
+    ev = t["events"].copy()
+    ev.loc[1, "event_date"] = "2018-02-30"
+    ev.to_excel(tmp_path / "events.xlsx", index=False)
+    with pytest.raises(cs.CohortValidationError) as err:
+        cs.read_cohort(tmp_path)
+    p = err.value.problems
+    assert p[["table", "row", "line"]].values.tolist() == [["events", 1, 3]]
+    assert (
+        p["message"]
+        .item()
+        .startswith(
+            "events row 1, Excel row 3 of events.xlsx (patient p1): event_date = '2018-02-30'"
+        )
+    )
+
+
+def test_problems_of_dataframes_and_parquet_have_no_line(tmp_path):
+    t = set_value(valid_tables(), "patients", 1, "sex", "X")
+    with pytest.raises(cs.CohortValidationError) as err:
+        cs.read_cohort(**t)
+    assert err.value.problems["line"].isna().all()
+    assert err.value.problems["message"].item().startswith("patients row 1 (patient p2): ")
+    t["patients"].to_parquet(tmp_path / "patients.parquet")
+    with pytest.raises(cs.CohortValidationError) as err:
+        cs.read_cohort(tmp_path)
+    assert err.value.problems["line"].isna().all()
