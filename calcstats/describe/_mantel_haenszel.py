@@ -263,11 +263,30 @@ def _chi2_test(delta: float, var: float, correct: bool, method: str) -> TestResu
     return TestResult(stat, 1, p, method=f"{method} ({cc} continuity correction)")
 
 
-def _homog(stat: float, k: int, method: str) -> TestResult:
+class HomogeneityTestResult(TestResult):
+    """Test of homogeneity of the stratum estimates (Breslow–Day or Cochran's Q).
+
+    Attributes
+    ----------
+    n_strata_used : int
+        Informative strata the test used.
+    breslow_day_uncorrected : float
+        The Breslow–Day statistic before Tarone's correction (odds ratios only).
+    """
+
+    def __init__(self, statistic: float, df: float | None, p_value: float, *, method: str,
+                 n_strata_used: int, breslow_day_uncorrected: float = float("nan")) -> None:
+        super().__init__(statistic, df, p_value, method=method)
+        self.n_strata_used = n_strata_used
+        self.breslow_day_uncorrected = breslow_day_uncorrected
+
+
+def _homog(stat: float, k: int, method: str, *, uncorrected: float = float("nan")
+           ) -> HomogeneityTestResult:
     df = k - 1
     p = float(stats.chi2.sf(stat, df)) if df > 0 else np.nan
-    return TestResult(stat if df > 0 else np.nan, df, p, method=method,
-                      extra={"n_strata_used": k})
+    return HomogeneityTestResult(stat if df > 0 else np.nan, df, p, method=method,
+                                 n_strata_used=k, breslow_day_uncorrected=uncorrected)
 
 
 def _odds_ratio(a, c, n1, n0, t1, t0, z, correct):
@@ -309,11 +328,12 @@ def _odds_ratio(a, c, n1, n0, t1, t0, z, correct):
             bd = float(((a - A) ** 2 / VA)[inf].sum())
             tarone = float((a - A)[inf].sum() ** 2 / VA[inf].sum()) if k else 0.0
             res["homogeneity"] = _homog(bd - tarone, k,
-                                        "Breslow–Day test with Tarone's correction")
-            res["homogeneity"].extra["breslow_day_uncorrected"] = bd
+                                        "Breslow–Day test with Tarone's correction",
+                                        uncorrected=bd)
         else:
-            res["homogeneity"] = TestResult(np.nan, None, np.nan,
-                                            method="Breslow–Day test (not estimable)")
+            res["homogeneity"] = HomogeneityTestResult(
+                np.nan, None, np.nan, method="Breslow–Day test (not estimable)",
+                n_strata_used=0)
         est_i = a * d / (b * c)
         lo, hi = _wald(est_i, 1 / a + 1 / b + 1 / c + 1 / d, z)
     res["variance"] = "Robins–Breslow–Greenland"

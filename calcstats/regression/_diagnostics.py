@@ -113,7 +113,7 @@ def hosmer_lemeshow(
     Returns
     -------
     TestResult
-        With ``.table``: observed and expected events and n per group.
+        With ``tidy(details=True)``: observed and expected events and n per group.
 
     Examples
     --------
@@ -139,7 +139,7 @@ def hosmer_lemeshow(
     table = pd.DataFrame({"group": np.arange(1, groups + 1), "n": n, "observed": obs,
                           "expected": exp})
     return TestResult(stat, df, stats.chi2.sf(stat, df), method="Hosmer-Lemeshow test",
-                      table=table)
+                      details=table)
 
 
 class AUCResult:

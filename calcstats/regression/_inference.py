@@ -78,8 +78,7 @@ def lr_test(reduced: RegressionResult, full: RegressionResult) -> TestResult:
     if df <= 0:
         raise CalcstatsError("lr_test(): the full model must have more parameters.")
     stat = max(2.0 * (full.loglik - reduced.loglik), 0.0)
-    return TestResult(stat, df, stats.chi2.sf(stat, df), method="likelihood-ratio test",
-                      extra={"loglik_reduced": reduced.loglik, "loglik_full": full.loglik})
+    return TestResult(stat, df, stats.chi2.sf(stat, df), method="likelihood-ratio test")
 
 
 def _find_term(terms: dict[str, list[str]], name: str, role: str) -> str:

@@ -43,7 +43,7 @@ def test_or_matches_mantelhaen_test(ucb, trial, ref, data_key):
     assert nc.test.p_value == pytest.approx(r["p_nocorrect"], rel=REL)
     bd = r["breslow_day"]
     assert res.homogeneity.statistic == pytest.approx(bd["tarone"], rel=REL)
-    assert res.homogeneity.extra["breslow_day_uncorrected"] == pytest.approx(bd["bd"], rel=REL)
+    assert res.homogeneity.breslow_day_uncorrected == pytest.approx(bd["bd"], rel=REL)
     if data_key == "ucb":  # every stratum informative
         assert res.homogeneity.df == bd["df"]
         assert res.homogeneity.p_value == pytest.approx(bd["p"], rel=REL)

@@ -51,9 +51,9 @@ def test_hosmer_lemeshow_matches_r(logit_fit, ref):
     assert hl.statistic == pytest.approx(r["stat"], rel=1e-8)
     assert hl.df == 8
     assert hl.p_value == pytest.approx(r["p"], rel=1e-7)
-    np.testing.assert_array_equal(hl.table["observed"], r["observed"])
-    np.testing.assert_array_equal(hl.table["n"], r["n"])
-    np.testing.assert_allclose(hl.table["expected"], r["expected"], rtol=1e-8)
+    np.testing.assert_array_equal(hl.tidy(details=True)["observed"], r["observed"])
+    np.testing.assert_array_equal(hl.tidy(details=True)["n"], r["n"])
+    np.testing.assert_allclose(hl.tidy(details=True)["expected"], r["expected"], rtol=1e-8)
 
 
 def test_calibration_matches_val_prob_convention(pbc, ref):

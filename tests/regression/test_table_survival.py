@@ -106,7 +106,7 @@ def test_global_wald_statistic_independent(four):
             np.testing.assert_allclose(tests.loc["age", "statistic"], z**2, rtol=1e-10)
     # one-term crude Cox: the term test is the model's overall Wald test
     np.testing.assert_allclose(table_view(four[0]).term_tests("wald")["statistic"].iloc[0],
-                               four[0].wald_test[0], rtol=1e-10)
+                               four[0].glance()["wald_statistic"][0], rtol=1e-10)
 
 
 def test_missing_values_and_integer_levels(pbc):

@@ -94,7 +94,8 @@ def test_adjusted_curves_with_two_categorical_strata(trial):
     a1 = cs.adjusted_curves(plain, b, variable="arm", times=[2, 5], n_boot=0)
     a2 = cs.adjusted_curves(cat, c, variable="arm", times=[2, 5], n_boot=0)
     pd.testing.assert_frame_equal(a1, a2, rtol=1e-10)
-    assert sorted(cat.info["strata_labels"]) == sorted(plain.info["strata_labels"])
+    assert sorted(cat.input.strata["sex"].astype(str)) == sorted(
+        plain.input.strata["sex"].astype(str))
 
 
 def test_single_level_term_and_dates_are_refused(trial):
