@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from calcstats._errors import CalcstatsError, DataError
-from calcstats.results import check_conf_level
 from calcstats.describe._checks import (
     as_list,
     check_columns,
@@ -36,6 +35,7 @@ from calcstats.describe._result import (
     group_keys,
     suppress_rows,
 )
+from calcstats.results import check_conf_level
 
 __all__ = ["IncidenceRateResult", "RateRatioResult", "incidence_rate", "rate_ratio"]
 

@@ -28,7 +28,6 @@ import pandas as pd
 from scipy import stats
 
 from calcstats._errors import CalcstatsError, DataError
-from calcstats.results import TestResult, check_conf_level
 from calcstats.describe._checks import (
     as_binary,
     as_list,
@@ -38,6 +37,7 @@ from calcstats.describe._checks import (
     check_time,
 )
 from calcstats.describe._result import group_keys
+from calcstats.results import TestResult, check_conf_level
 
 __all__ = ["MantelHaenszelResult", "mantel_haenszel"]
 

@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from calcstats._errors import CalcstatsError, DataError
-from calcstats.results import check_conf_level
 from calcstats.describe._checks import as_binary, as_list, check_columns, check_frame
 from calcstats.describe._intervals import (
     METHOD_LABELS,
@@ -30,6 +29,7 @@ from calcstats.describe._result import (
     group_keys,
     suppress_rows,
 )
+from calcstats.results import check_conf_level
 
 __all__ = ["PrevalenceResult", "prevalence"]
 

@@ -23,10 +23,10 @@ from scipy import special, stats
 
 from calcstats._design import build_design
 from calcstats._errors import CalcstatsError, DataError, SchemaError
-from calcstats.results import TestResult, check_conf_level
 from calcstats.regression._glm import LOGIT
 from calcstats.regression._glmfit import fit_glm
 from calcstats.regression._results import RegressionResult
+from calcstats.results import TestResult, check_conf_level
 
 __all__ = ["auc", "calibration", "hosmer_lemeshow", "vif"]
 

@@ -33,7 +33,6 @@ from calcstats._errors import (
     SparseDataWarning,
 )
 from calcstats._newton import divergence_report
-from calcstats.results import check_conf_level
 from calcstats.regression._frame import ModelFrame, model_frame
 from calcstats.regression._glmfit import Family, GlmFit, fit_glm, sandwich
 from calcstats.regression._results import (
@@ -43,6 +42,7 @@ from calcstats.regression._results import (
     PoissonResult,
     RegressionResult,
 )
+from calcstats.results import check_conf_level
 
 __all__ = ["linear", "log_binomial", "logistic", "poisson"]
 

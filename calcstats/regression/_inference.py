@@ -10,8 +10,8 @@ import pandas as pd
 from scipy import stats
 
 from calcstats._errors import CalcstatsError
-from calcstats.results import TestResult, check_conf_level
 from calcstats.regression._results import RegressionResult
+from calcstats.results import TestResult, check_conf_level
 
 __all__ = ["effect_by", "lr_test"]
 

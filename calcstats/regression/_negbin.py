@@ -14,11 +14,11 @@ import pandas as pd
 from scipy import special
 
 from calcstats._errors import ConvergenceError, ConvergenceWarning, SparseDataWarning
-from calcstats.results import check_conf_level
 from calcstats.regression._frame import ModelFrame, model_frame
 from calcstats.regression._glm import POISSON, _check_counts, _fit, _result, cols_not
 from calcstats.regression._glmfit import Family
 from calcstats.regression._results import NegativeBinomialResult, RegressionResult
+from calcstats.results import check_conf_level
 
 __all__ = ["negative_binomial"]
 

@@ -10,8 +10,8 @@ import pandas as pd
 from scipy import stats
 
 from calcstats._errors import CalcstatsError
-from calcstats.results import ModelResult
 from calcstats.regression._frame import ModelFrame
+from calcstats.results import ModelResult
 
 __all__ = [
     "LinearResult",

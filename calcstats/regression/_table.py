@@ -23,9 +23,9 @@ import pandas as pd
 import patsy
 
 from calcstats._errors import CalcstatsError
-from calcstats.results import check_conf_level
 from calcstats._terms import variable_name
 from calcstats.regression._table_view import TableView, table_view
+from calcstats.results import check_conf_level
 from calcstats.tables import Table, format_ci, format_number, format_p
 
 __all__ = ["regression_table", "univariable"]

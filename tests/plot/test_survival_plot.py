@@ -7,8 +7,8 @@ import pytest
 
 import calcstats as cs
 from calcstats import CalcstatsError
-from calcstats.results import TestResult
 from calcstats.plot import survival
+from calcstats.results import TestResult
 
 
 @pytest.fixture(scope="module")

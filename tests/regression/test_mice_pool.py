@@ -8,8 +8,8 @@ import pytest
 from scipy import stats
 
 from calcstats import CalcstatsError, DataError
-from calcstats.results import ModelResult
 from calcstats.regression import linear, logistic, mice, pool
+from calcstats.results import ModelResult
 
 FORMULA = "stage4 ~ age + C(sex, Treatment('m')) + np.log(bili) + albumin + np.log(chol)"
 R_NAMES = ["Intercept", "age", "C(sex, Treatment('m'))[T.f]", "np.log(bili)", "albumin",
