@@ -18,11 +18,18 @@ from calcstats.cohort._analysis_patient import (
     lesion_table,
     patient_table,
 )
-from calcstats.cohort._analysis_time import counting_process_table, survival_table
+from calcstats.cohort._analysis_time import (
+    AtRisk,
+    at_risk,
+    counting_process_table,
+    survival_table,
+)
 
 __all__ = [
     "BURDEN_LEVELS",
+    "AtRisk",
     "PHENOTYPE_COLUMNS",
+    "at_risk",
     "counting_process_table",
     "lesion_table",
     "patient_table",

@@ -18,8 +18,7 @@ from calcstats._errors import DataError, SchemaError
 
 __all__ = [
     "NS_PER_DAY",
-    "ExclusionRecord",
-    "binary_to_int",
+        "binary_to_int",
     "check_no_clash",
     "finding_study_positions",
     "get_table",
@@ -200,31 +199,3 @@ def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     inverse = np.empty(len(values), dtype=np.int64)
     inverse[order] = np.cumsum(first) - 1
     return ordered[first], inverse
-
-
-class ExclusionRecord(pd.DataFrame):
-    """The patients an analysis table left out: a DataFrame with ``patient_id, reason``.
-
-    Stored in ``table.attrs["excluded"]``. pandas copies ``attrs`` on most operations and
-    compares them when concatenating (also when it prints a wide table), which fails for
-    a plain DataFrame value ("truth value of a DataFrame is ambiguous", pandas issue
-    60455). This subclass makes that safe: copies made for ``attrs`` share the record
-    (it is a read-only log), and two records compare equal as a whole (``==`` gives one
-    bool, by :meth:`pandas.DataFrame.equals`). Everything else behaves as a DataFrame;
-    operations on it return plain DataFrames.
-    """
-
-    def __deepcopy__(self, memo: dict | None = None) -> ExclusionRecord:
-        return self
-
-    def __eq__(self, other: object) -> Any:
-        if isinstance(other, ExclusionRecord):
-            return pd.DataFrame(self).equals(pd.DataFrame(other))
-        return super().__eq__(other)
-
-    def __ne__(self, other: object) -> Any:
-        if isinstance(other, ExclusionRecord):
-            return not self.__eq__(other)
-        return super().__ne__(other)
-
-    __hash__ = None  # type: ignore[assignment]

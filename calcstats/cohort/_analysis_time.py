@@ -18,7 +18,8 @@ Events dated after ``last_followup_date`` (impossible in a validated cohort) are
 used: follow-up ended before them.
 
 Patients left out (never silently: a :class:`~calcstats.DataWarning` gives the counts and
-``table.attrs["excluded"]`` lists them with the reason, first reason that applies):
+:meth:`Cohort.at_risk` lists them with the reason, first reason that applies, and adds
+them to the participant flow):
 
 1. the outcome is dated on or before ``index_date`` — a prevalent, not an incident, case;
 2. for the outcome ``"cirrhosis"``: ``cirrhosis_at_baseline`` is true — also prevalent;
@@ -57,7 +58,6 @@ import pandas as pd
 from calcstats._errors import DataError, DataWarning, SchemaError
 from calcstats.cohort._analysis_base import (
     NS_PER_DAY,
-    ExclusionRecord,
     binary_to_int,
     finding_study_positions,
     get_table,
@@ -68,7 +68,7 @@ from calcstats.cohort._analysis_base import (
 from calcstats.cohort._analysis_patient import patient_table
 from calcstats.cohort._schema import VOCABULARIES
 
-__all__ = ["counting_process_table", "survival_table"]
+__all__ = ["AtRisk", "at_risk", "counting_process_table", "survival_table"]
 
 _DAYS_PER_YEAR = 365.25
 
@@ -226,7 +226,7 @@ def _follow_up(
     flag(days <= 0, "no follow-up: last_followup_date equals index_date")
 
     keep = reason == None  # noqa: E711
-    excluded = ExclusionRecord(
+    excluded = pd.DataFrame(
         {
             "patient_id": patients["patient_id"].to_numpy()[~keep],
             "reason": reason[~keep].astype(str),
@@ -236,28 +236,44 @@ def _follow_up(
     return _FollowUp(patients, keep, days[keep], status[keep], excluded, labels, index_ns)
 
 
-def _warn_excluded(excluded: pd.DataFrame, caller: str) -> None:
+def _warn_excluded(excluded: pd.DataFrame, caller: str, outcome: str,
+                   competing: Sequence[str]) -> None:
     if len(excluded) == 0:
         return
     counts = excluded["reason"].value_counts(sort=False)
     detail = "; ".join(f"{r}: {c}" for r, c in counts.items())
+    comp = f", competing={tuple(competing)!r}" if competing else ""
     warnings.warn(
-        f"{caller}: {len(excluded)} patient(s) left out ({detail}). They are listed in "
-        "table.attrs['excluded'].",
+        f"{caller}: {len(excluded)} patient(s) left out ({detail}). "
+        f"cohort.at_risk({outcome!r}{comp}) lists them and adds them to the participant "
+        "flow.",
         DataWarning,
         stacklevel=4,
     )
 
 
-def _set_attrs(table: pd.DataFrame, fu: _FollowUp, **extra: Any) -> pd.DataFrame:
-    table.attrs["excluded"] = fu.excluded
-    table.attrs["status_labels"] = dict(fu.labels)
-    names = [fu.labels[k] for k in sorted(fu.labels) if k > 0]
-    table.attrs["outcome"] = names[0]
-    table.attrs["competing"] = tuple(names[1:])
-    for key, value in extra.items():
-        table.attrs[key] = value
-    return table
+@dataclass(frozen=True)
+class AtRisk:
+    """The patients at risk of an outcome: the survival table and who was left out.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        The survival table (as :meth:`Cohort.survival_table`).
+    excluded : pandas.DataFrame
+        ``patient_id, reason`` of every patient left out (prevalent at index, no
+        follow-up, ...), first reason that applies.
+    flow : Flow
+        The cohort's participant flow plus one step per reason (for
+        :func:`calcstats.plot.flow_diagram`).
+    status : dict
+        Status code → event name (0 ``"censored"``, 1 the outcome, 2.. competing).
+    """
+
+    table: pd.DataFrame
+    excluded: pd.DataFrame
+    flow: Any
+    status: dict[int, str]
 
 
 def survival_table(
@@ -266,6 +282,7 @@ def survival_table(
     *,
     competing: Sequence[str] = (),
     horizon: float | None = None,
+    warn: bool = True,
 ) -> pd.DataFrame:
     """One row per patient at risk: the patient table plus ``time`` and ``status``.
 
@@ -286,8 +303,8 @@ def survival_table(
     pandas.DataFrame
         The :func:`patient_table` columns of the patients at risk, in their row order,
         plus ``time`` (years from index, days / 365.25) and ``status`` (0 censored,
-        1 outcome, 2.. competing). ``attrs["excluded"]`` lists the patients left out
-        (``patient_id, reason``); ``attrs["status_labels"]`` maps codes to event names.
+        1 outcome, 2.. competing). :func:`at_risk` lists the patients left out
+        (``patient_id, reason``) and maps the codes to event names.
         The rules (ties, prevalent cases) are in the module documentation.
 
     Warns
@@ -331,8 +348,39 @@ def survival_table(
     if horizon is not None:
         table.loc[fu.days >= float(horizon) * _DAYS_PER_YEAR, "time"] = float(horizon)
     table["status"] = fu.status
-    _warn_excluded(fu.excluded, caller)
-    return _set_attrs(table, fu, horizon=horizon)
+    if warn:
+        _warn_excluded(fu.excluded, caller, outcome, tuple(competing))
+    return table
+
+
+def at_risk(
+    cohort: Any,
+    outcome: str,
+    *,
+    competing: Sequence[str] = (),
+    horizon: float | None = None,
+) -> AtRisk:
+    """The survival table with its record of exclusions and the extended flow.
+
+    Examples
+    --------
+    >>> import calcstats as cs
+    >>> cohort = cs.datasets.load_example_cohort()
+    >>> ar = cohort.at_risk("cirrhosis", competing=("liver_transplant", "death"))
+    >>> ar.excluded["reason"].value_counts().to_dict()
+    {'prevalent case: cirrhosis_at_baseline is true': 258}
+    >>> ar.flow.n_out == len(ar.table)
+    True
+    """
+    fu = _follow_up(cohort, outcome, competing, horizon, "at_risk")
+    table = survival_table(cohort, outcome, competing=competing, horizon=horizon, warn=False)
+    flow = getattr(cohort, "flow", None)
+    if flow is not None:
+        for reason, ids in fu.excluded.groupby("reason", sort=False)["patient_id"]:
+            flow = flow.add(f"{reason} (not at risk of {outcome})", ids.tolist(),
+                            rule="at_risk")
+    return AtRisk(table=table, excluded=fu.excluded.reset_index(drop=True), flow=flow,
+                  status=dict(fu.labels))
 
 
 def _exposure_days(
@@ -389,7 +437,7 @@ def counting_process_table(
         ``status`` (0 except on a patient's last interval, where it is as in
         :func:`survival_table`), a 0/1 column named after ``exposure``, then the
         patients' baseline covariates (boolean columns as int 0/1). The same patients as
-        in :func:`survival_table` are left out, listed in ``attrs["excluded"]``.
+        in :func:`survival_table` are left out, listed by :func:`at_risk`.
 
     Warns
     -----
@@ -468,5 +516,5 @@ def counting_process_table(
         }
     )
     table = pd.concat([table, covariates.drop(columns="patient_id")], axis=1)
-    _warn_excluded(fu.excluded, caller)
-    return _set_attrs(table, fu, exposure=exposure)
+    _warn_excluded(fu.excluded, caller, outcome, tuple(competing))
+    return table

@@ -310,6 +310,18 @@ class Cohort:
 
         return survival_table(self, outcome, competing=competing, horizon=horizon)
 
+    def at_risk(
+        self,
+        outcome: str,
+        *,
+        competing: tuple[str, ...] | list[str] = (),
+        horizon: float | None = None,
+    ) -> Any:
+        """The survival table with the patients left out and the extended flow (AtRisk)."""
+        from calcstats.cohort._analysis import at_risk
+
+        return at_risk(self, outcome, competing=competing, horizon=horizon)
+
     def counting_process_table(
         self,
         outcome: str,

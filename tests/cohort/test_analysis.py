@@ -19,6 +19,7 @@ from calcstats._errors import DataError, DataWarning, SchemaError
 from calcstats.cohort._analysis import (
     BURDEN_LEVELS,
     PHENOTYPE_COLUMNS,
+    at_risk,
     counting_process_table,
     lesion_table,
     patient_table,
@@ -354,10 +355,11 @@ def test_prevalent_and_not_at_risk_patients_are_left_out_with_a_record():
         events=[("before", "cirrhosis", -30), ("at_index", "cirrhosis", 0),
                 ("tx_first", "liver_transplant", -5), ("ok", "cirrhosis", 10)],
     )
-    with pytest.warns(DataWarning, match=r"5 patient\(s\) left out.*attrs\['excluded'\]"):
+    with pytest.warns(DataWarning, match=r"5 patient\(s\) left out.*cohort\.at_risk\("
+                      r"'cirrhosis', competing=\('liver_transplant', 'death'\)\) lists them"):
         st = survival_table(c, "cirrhosis", competing=("liver_transplant", "death"))
     assert st["patient_id"].tolist() == ["ok"]
-    ex = st.attrs["excluded"]
+    ex = at_risk(c, "cirrhosis", competing=("liver_transplant", "death")).excluded
     assert list(ex.columns) == ["patient_id", "reason"]
     assert ex["patient_id"].tolist() == ["before", "at_index", "baseline", "tx_first", "no_fu"]
     reasons = dict(zip(ex["patient_id"], ex["reason"], strict=True))
@@ -376,22 +378,20 @@ def test_baseline_cirrhosis_flag_only_matters_for_cirrhosis():
         warnings.simplefilter("error")
         st = survival_table(c, "hcc")  # no warning: nobody left out
     assert st["status"].tolist() == [1]
-    assert st.attrs["excluded"].empty
-    assert list(st.attrs["excluded"].columns) == ["patient_id", "reason"]
+    ex = at_risk(c, "hcc").excluded
+    assert ex.empty and list(ex.columns) == ["patient_id", "reason"]
     with pytest.warns(DataWarning):
         assert survival_table(c, "cirrhosis").empty
 
 
-def test_attrs_labels():
+def test_status_codes_are_named_by_the_at_risk_record():
     c = make_cohort([{"patient_id": "a"}])
+    ar = at_risk(c, "cirrhosis", competing=["liver_transplant", "death"], horizon=5)
+    assert ar.status == {0: "censored", 1: "cirrhosis", 2: "liver_transplant", 3: "death"}
+    assert at_risk(c, "death", competing="liver_transplant").status == {
+        0: "censored", 1: "death", 2: "liver_transplant"}
     st = survival_table(c, "cirrhosis", competing=["liver_transplant", "death"], horizon=5)
-    assert st.attrs["status_labels"] == {0: "censored", 1: "cirrhosis", 2: "liver_transplant",
-                                         3: "death"}
-    assert st.attrs["outcome"] == "cirrhosis"
-    assert st.attrs["competing"] == ("liver_transplant", "death")
-    assert st.attrs["horizon"] == 5
-    assert survival_table(c, "death", competing="liver_transplant").attrs["competing"] == (
-        "liver_transplant",)
+    assert st.attrs == {}  # no metadata side channel on the table
 
 
 def test_survival_table_columns_are_patient_table_plus_time_status():
@@ -508,8 +508,9 @@ def test_competing_status_only_on_last_interval_and_covariates():
     assert t["stop"].iloc[-1] == pytest.approx(300 / Y)
     assert t["diabetes"].tolist() == [1, 1] and t["age_at_index"].tolist() == [61.0, 61.0]
     assert "any_calcification" not in t.columns
-    assert t.attrs["status_labels"] == {0: "censored", 1: "cirrhosis", 2: "liver_transplant"}
-    assert t.attrs["exposure"] == "calcification"
+    assert at_risk(c, "cirrhosis", competing=("liver_transplant",)).status == {
+        0: "censored", 1: "cirrhosis", 2: "liver_transplant"}
+    assert "calcification" in t.columns
 
 
 def test_event_exposure():
@@ -536,7 +537,7 @@ def test_counting_process_excludes_like_survival_table():
     with pytest.warns(DataWarning, match="counting_process_table"):
         t = cp(c)
     assert t["patient_id"].tolist() == ["b"]
-    assert t.attrs["excluded"]["patient_id"].tolist() == ["a"]
+    assert at_risk(c, "cirrhosis").excluded["patient_id"].tolist() == ["a"]
 
 
 # ----------------------------------------------------------------------------- lesion_table
@@ -661,10 +662,12 @@ def test_property_survival_table_matches_rules(c, analysis):
     for pid, t, s in zip(table["patient_id"], table["time"], table["status"], strict=True):
         assert s == expected[pid][1]
         assert t == pytest.approx(expected[pid][0], rel=1e-12)
-    assert table.attrs["excluded"]["patient_id"].tolist() == excluded
+    record = at_risk(c, outcome, competing=competing, horizon=horizon)
+    assert record.excluded["patient_id"].tolist() == excluded
+    pd.testing.assert_frame_equal(record.table, table)
     # status k > 0: the patient has that event on the day follow-up ends
     for row in table[table["status"] > 0].itertuples():
-        name = table.attrs["status_labels"][row.status]
+        name = record.status[row.status]
         days = (c.events.loc[(c.events["patient_id"] == row.patient_id)
                              & (c.events["event"] == name), "event_date"]
                 - c.patients.set_index("patient_id").loc[row.patient_id, "index_date"]).dt.days
@@ -776,7 +779,10 @@ def test_tables_through_read_cohort():
 
     with pytest.warns(DataWarning, match="1 patient"):
         st = cohort.survival_table("cirrhosis", competing=("liver_transplant", "death"))
-    assert st.attrs["excluded"]["patient_id"].tolist() == ["p2"]
+    ar = cohort.at_risk("cirrhosis", competing=("liver_transplant", "death"))
+    assert ar.excluded["patient_id"].tolist() == ["p2"]
+    assert ar.flow.n_out == len(st) and ar.flow.steps[-1].excluded_ids == ("p2",)
+    assert "not at risk of cirrhosis" in ar.flow.steps[-1].reason
     got = st.set_index("patient_id")
     assert got["status"].to_dict() == {"p1": 0, "p3": 2, "p4": 1}
     days = {"p1": (pd.Timestamp("2020-01-01") - pd.Timestamp("2015-03-01")).days,
@@ -804,7 +810,7 @@ def test_simulated_cohort_consistency():
         warnings.simplefilter("ignore", DataWarning)
         st_ = sim.survival_table(*args, **kw)
         cpt = sim.counting_process_table(*args, **kw)
-    n_ex = len(st_.attrs["excluded"])
+    n_ex = len(sim.at_risk(*args, **kw).excluded)
     assert len(st_) + n_ex == len(sim.patients)
     person_time = (cpt["stop"] - cpt["start"]).groupby(cpt["patient_id"]).sum()
     np.testing.assert_allclose(person_time.reindex(st_["patient_id"]).to_numpy(),
@@ -817,23 +823,16 @@ def test_simulated_cohort_consistency():
     assert not (pt["bilobar"] & pt["right_lobe_only"]).any()
 
 
-def test_exclusion_record_survives_pandas_operations():
+def test_analysis_tables_are_plain_data_frames():
     c = make_cohort([{"patient_id": p, "extra_" + p: 1.0} for p in "abcd"],
                     events=[("a", "cirrhosis", -1), ("b", "death", 10)])
     with pytest.warns(DataWarning):
         st1 = survival_table(c, "cirrhosis")
     st2 = survival_table(c, "death")
-    ex = st1.attrs["excluded"]
-    assert isinstance(ex, pd.DataFrame)
-    assert ex["patient_id"].tolist() == ["a"]
-    with pd.option_context("display.width", 40, "display.max_columns", 4):
-        assert "..." in repr(st1)  # a wide table prints (pandas concatenates its halves)
-    both = pd.concat([st1, st2], ignore_index=True)  # different records: no error
+    assert type(st1) is pd.DataFrame and st1.attrs == {}
+    both = pd.concat([st1, st2], ignore_index=True)
     assert len(both) == len(st1) + len(st2)
-    same = pd.concat([st1.iloc[:1], st1.iloc[1:]])
-    assert same.attrs["excluded"]["patient_id"].tolist() == ["a"]
-    assert st1[["time", "status"]].attrs["excluded"] is ex  # shared, not copied per operation
-    assert (ex["reason"] != "").all()  # element-wise comparisons work as usual
+    assert at_risk(c, "cirrhosis").excluded["patient_id"].tolist() == ["a"]
 
 
 def test_counting_process_matches_r_tmerge():
