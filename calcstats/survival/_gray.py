@@ -131,9 +131,10 @@ def _gray_stratum(
     var = np.zeros((k, k))
     v2 = np.zeros((k, k))
     v3 = np.zeros(k)
-    for _, _, rs, (d1, d2) in et.blocks(_block_size(k, dense)):
+    for lo, _, rs, (d1, d2) in et.blocks(_block_size(k, dense)):
         nd1 = d1.sum(axis=1)
         at_risk = rs > 0
+        compared = (at_risk.sum(axis=1) > 1) & (nd1 > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             factor = np.where(at_risk, (rs - d1 - d2) / rs, 1.0)
             skm = skmm0 * np.cumprod(factor, axis=0)  # right-continuous KM per group
@@ -147,7 +148,10 @@ def _gray_stratum(
             f = f0 + np.cumsum(nd1 / tr)
             fm = f - nd1 / tr
             fb = (1 - fm) ** rho
-            h = nd1 / (tr * (1 - fm))
+            # a_t = 0 where a single group is at risk, so its term in c_t is 0; cmprsk
+            # computes 0 * h there, which is 0/0 once the pooled F has reached 1 (NaN in
+            # the variance, or an error, depending on the order of the groups)
+            h = np.where(compared, nd1 / (tr * (1 - fm)), 0.0)
             alpha = fb / tr
             score += (
                 fb[:, None]
@@ -162,6 +166,13 @@ def _gray_stratum(
             t4b = np.where(has2, (1 - f)[:, None] / np.where(skm > 0, skm, 1.0), 0.0)
             t5b = np.where(d2 > 1, 1 - (d2 - 1) / (rs - 1), 1.0)
             t3b = np.where(has2, t5b * skmm**2 * d2 / rs**2, 0.0)
+        if np.any(compared & ~(fm < 1)):
+            at = et.times[lo + int(np.flatnonzero(compared & ~(fm < 1))[0])]
+            raise DataError(
+                f"Gray's test is undefined: at time {at:g} two or more groups are still at "
+                "risk, but the pooled cumulative incidence of the cause has already reached "
+                "1, so the pooled subdistribution hazard is undefined."
+            )
         w1, w2, w3 = t3, t3 * t4, t4 * t4 * t3 + t4b * t4b * t3b
         dt = d0 + np.cumsum((h * fb)[:, None] * u, axis=0)  # diagonal part of c_t
         run.start(u, h * alpha)
@@ -187,6 +198,24 @@ def _gray_stratum(
     cf = np.diag(d0) - run.c0
     var += (cf * v3[None, :]) @ cf.T + cf @ v2.T + v2 @ cf.T
     return score, var
+
+
+def _warn_indefinite(sd, var: np.ndarray, cause: int) -> None:
+    neg = np.flatnonzero(np.diag(var) < 0)
+    which = "; ".join(
+        ", ".join(f"{col}={val!r}" for col, val in sd.groups.iloc[i].items()) + f": {var[i, i]:.3g}"
+        for i in neg
+    )
+    warnings.warn(
+        f"gray_test, cause {cause}: the estimated variance matrix of the scores is not "
+        "positive semi-definite"
+        + (f" (negative variances, {which})" if len(neg) else "")
+        + f", which happens when the sample is very small ({len(sd.time)} rows). The "
+        "statistic is computed as cmprsk::cuminc computes it, but Gray's asymptotic "
+        "variance is unreliable here: do not trust the p-value.",
+        DataWarning,
+        stacklevel=3,  # _warn_indefinite <- gray_test <- the user's call
+    )
 
 
 def _warn_rank(sd, var: np.ndarray, cause: int, rank: int) -> None:
@@ -313,7 +342,9 @@ def gray_test(
                 score += sc
                 var += v
             # cuminc's statistic: the scores of the first k - 1 groups
-            stat, df = chi_square(score[:-1], var[:-1, :-1])
+            stat, df, indefinite = chi_square(score[:-1], var[:-1, :-1])
+            if indefinite:
+                _warn_indefinite(sd, var, int(c))
             if df == 0:
                 stat = p = np.nan
             else:

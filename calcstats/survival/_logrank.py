@@ -107,28 +107,37 @@ def _stratum_sums(
     return observed, expected, np.diag(diag) - cross
 
 
-def chi_square(u: np.ndarray, v: np.ndarray) -> tuple[float, int]:
-    """``u' V^- u`` and the rank of ``V`` (a symmetric covariance matrix).
+def chi_square(u: np.ndarray, v: np.ndarray) -> tuple[float, int, bool]:
+    """``u' V^- u``, the rank of ``V`` (symmetric) and whether ``V`` is indefinite.
 
-    Full rank: ``solve`` (as R's ``survdiff``). Rank-deficient: a generalised inverse
-    (Moore–Penrose, of the correlation matrix) with the degrees of freedom reduced to the
-    rank, as SAS's ``PROC LIFETEST`` does. The rank counts eigenvalues of the correlation
-    matrix above ``1e-8`` times the largest, so it does not depend on the scale of the
-    groups; rows with zero variance do not count.
+    Full rank: ``solve``, as R's ``survdiff`` and ``cmprsk::cuminc``. Rank-deficient: a
+    generalised inverse (Moore–Penrose, of the matrix scaled to unit diagonal) with the
+    degrees of freedom reduced to the rank, as SAS's ``PROC LIFETEST`` does. The rank
+    counts the scaled matrix's eigenvalues larger in size than ``1e-8`` times the largest,
+    so it does not depend on the scale of the groups; rows with zero variance do not
+    count. ``indefinite`` flags a clearly negative eigenvalue (or a zero variance with
+    non-zero covariances): a variance estimate that is not a variance.
     """
-    sd = np.sqrt(np.clip(np.diag(v), 0.0, None))
-    live = sd > 0
+    if not (np.isfinite(u).all() and np.isfinite(v).all()):
+        raise DataError(
+            "the variance matrix of the test has non-finite entries; the data are too "
+            "degenerate for the test (please report this data set to the calcstats team)."
+        )
+    scale = np.sqrt(np.abs(np.diag(v)))
+    live = scale > 0
+    indefinite = bool(np.any(v[np.ix_(~live, live)]))
     if not live.any():
-        return 0.0, 0
-    ul, s = u[live], sd[live]
-    corr = v[np.ix_(live, live)] / np.outer(s, s)
-    vals, vecs = np.linalg.eigh(corr)
-    ok = vals > 1e-8 * vals.max()
+        return 0.0, 0, indefinite
+    ul, s = u[live], scale[live]
+    vals, vecs = np.linalg.eigh(v[np.ix_(live, live)] / np.outer(s, s))
+    tol = 1e-8 * np.abs(vals).max()
+    ok = np.abs(vals) > tol
+    indefinite |= bool(np.any(vals < -tol))
     rank = int(ok.sum())
-    if rank == live.size == u.size:
-        return float(u @ np.linalg.solve(v, u)), rank
+    if rank == u.size:
+        return float(u @ np.linalg.solve(v, u)), rank, indefinite
     z = vecs[:, ok].T @ (ul / s)
-    return float(z @ (z / vals[ok])), rank
+    return float(z @ (z / vals[ok])), rank, indefinite
 
 
 def logrank(
@@ -303,7 +312,7 @@ def _statistic(
         )
     oe_k = oe[keep][1:]
     full = oe_k.size
-    stat, df = chi_square(oe_k, var[np.ix_(keep, keep)][1:, 1:])
+    stat, df, _ = chi_square(oe_k, var[np.ix_(keep, keep)][1:, 1:])  # V is a sum of PSD terms
     if df == 0:
         raise DataError(
             "the log-rank test is undefined: the variance of observed minus expected is "

@@ -83,6 +83,26 @@ out$stratified_overlap <- list(
 d4 <- data.frame(time = c(3, 3, 1, 1), status = c(0, 1, 2, 2), g = c("a", "a", "b", "b"))
 out$one_cause_degenerate <- list(data = d4, cuminc = gray(cuminc(d4$time, d4$status, d4$g)))
 
+# 5. 16 rows, 4 groups, 2 strata: Gray's variance estimate has a negative diagonal
+#    entry (not a variance); cuminc still solves, and so does calcstats, with a warning
+d5 <- data.frame(
+  time = c(1, 2, 2, 1, 2, 2, 2, 2, 1, 2, 2, 2, 2, 2, 1, 2),
+  status = c(0, 0, 2, 1, 0, 1, 1, 1, 1, 0, 1, 1, 2, 1, 0, 2),
+  g = c("g3", "g3", "g0", "g0", "g3", "g3", "g0", "g1", "g1", "g2", "g3", "g2", "g3", "g3",
+        "g2", "g1"),
+  s = c("s0", "s0", "s0", "s1", "s0", "s1", "s1", "s0", "s1", "s0", "s0", "s1", "s0", "s1",
+        "s1", "s0"))
+ci5 <- cuminc(d5$time, d5$status, d5$g, d5$s)
+out$indefinite_variance <- list(data = d5, cuminc = gray(ci5))
+
+# 6. the pooled F reaches 1 before group b's last failure, where only b is at risk:
+#    cuminc's variance is then 0/0 in b's entries; with b last they are not used
+d6 <- data.frame(time = c(1, 1, 1, 1, 2, 3), status = c(0, 1, 1, 1, 1, 1),
+                 g = c("a", "a", "a", "a", "b", "b"))
+out$pooled_incidence_one <- list(
+  data = d6, cuminc = gray(cuminc(d6$time, d6$status, d6$g)),
+  cuminc_b_first_error = err(cuminc(d6$time, d6$status, ifelse(d6$g == "a", "z", "b"))))
+
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, matrix = "rowmajor",
                   dataframe = "columns"),
            "tests/reference/survival_degenerate.json")

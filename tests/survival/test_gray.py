@@ -8,6 +8,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 import calcstats as cs
 from calcstats._errors import CalcstatsError, CalcstatsWarning, DataError, DataWarning
@@ -212,3 +214,62 @@ def test_running_out_of_memory_is_a_calcstats_error(small, monkeypatch):
     monkeypatch.setattr(_gray, "_gray_stratum", boom)
     with pytest.raises(CalcstatsError, match=r"gray_test ran out of memory \(Unable to alloc"):
         cs.gray_test(small, time="time", event="status", by="g")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(1, 8), st.integers(0, 2), st.sampled_from("abc")),
+        min_size=4,
+        max_size=40,
+    ),
+)
+@example(rows=[(1, 0, "a")] * 4 + [(2, 1, "a"), (2, 1, "b")])  # rank 0 (cuminc: -1)
+@example(rows=[(1, 0, "c"), (2, 1, "a"), (3, 1, "b"), (4, 0, "a"), (5, 1, "b")])
+# pooled F reaches 1 while only b is at risk: NaN variance (silently) before
+@example(rows=[(1, 0, "a"), (1, 1, "a"), (1, 1, "a"), (1, 1, "a"), (2, 1, "b"), (3, 1, "b")])
+def test_refuses_or_answers_the_same_under_relabelling(rows):
+    df = pd.DataFrame(rows, columns=["t", "status", "g"])
+    if df["g"].nunique() < 2 or not (df["status"] == 1).any():
+        return
+    relabel = df.assign(g=df["g"].map({"a": "z", "b": "y", "c": "x"}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CalcstatsWarning)
+        try:
+            a = cs.gray_test(df, time="t", event="status", by="g")
+        except DataError as exc:
+            assert "variance of the scores is zero" in str(exc)
+            with pytest.raises(DataError, match="variance of the scores is zero"):
+                cs.gray_test(relabel, time="t", event="status", by="g")
+            return
+        b = cs.gray_test(relabel, time="t", event="status", by="g")
+    assert 1 <= a.df <= df["g"].nunique() - 1
+    assert np.isfinite(a.extra["variance"]).all()
+    assert a.df == b.df
+    assert a.statistic == pytest.approx(b.statistic, rel=1e-7, abs=1e-9)
+    assert 0 <= a.p_value <= 1
+
+
+def test_variance_that_is_not_a_variance_is_flagged(degenerate):
+    r = degenerate["indefinite_variance"]
+    df = pd.DataFrame(r["data"])
+    with pytest.warns(DataWarning, match="not positive semi-definite") as rec:
+        res = cs.gray_test(df, time="time", event="status", by="g", strata="s")
+    msg = next(str(w.message) for w in rec if "semi-definite" in str(w.message))
+    assert "g='g0'" in msg and "do not trust the p-value" in msg
+    # the statistic is cuminc's (solve on the full-rank matrix), on k - 1 df
+    np.testing.assert_allclose(res.table["statistic"], r["cuminc"]["stat"], rtol=REL)
+    assert res.df == r["cuminc"]["df"][0] == 3
+
+
+@pytest.mark.parametrize("first", ["a", "b"])
+def test_pooled_incidence_reaching_one_does_not_depend_on_group_order(degenerate, first):
+    r = degenerate["pooled_incidence_one"]
+    df = pd.DataFrame(r["data"])
+    if first == "b":  # cuminc fails with b first (NaN in its variance)
+        assert "NaN" in r["cuminc_b_first_error"]
+        df = df.assign(g=df["g"].map({"a": "z", "b": "b"}))
+    res = cs.gray_test(df, time="time", event="status", by="g")
+    assert res.statistic == pytest.approx(r["cuminc"]["stat"], rel=REL)
+    assert res.p_value == pytest.approx(r["cuminc"]["p"], rel=REL)
+    assert np.isfinite(res.extra["variance"]).all()
