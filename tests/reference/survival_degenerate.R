@@ -103,6 +103,22 @@ out$pooled_incidence_one <- list(
   data = d6, cuminc = gray(cuminc(d6$time, d6$status, d6$g)),
   cuminc_b_first_error = err(cuminc(d6$time, d6$status, ifelse(d6$g == "a", "z", "b"))))
 
+# 7. RMST to tau = 5.5 when no group has an event before tau: se(rmean) = 0 in both groups,
+#    so a difference has no interval or p-value (by hand: z = 0 / 0)
+d7 <- data.frame(time = c(5, 6, 7, 5, 6, 8), status = c(0, 1, 1, 0, 1, 1),
+                 g = c("a", "a", "a", "b", "b", "b"))
+tab7 <- summary(survfit(Surv(time, status) ~ g, data = d7), rmean = 5.5)$table
+out$rmst_no_events_before_tau <- list(data = d7, tau = 5.5, rmean = unname(tab7[, "rmean"]),
+                                      se = unname(tab7[, "se(rmean)"]))
+
+# 8. cox.zph when every event is at the same time: the test matrix is singular
+set.seed(1)
+d8 <- data.frame(time = c(rep(5, 10), round(runif(30, 6, 10), 3)),
+                 status = rep(c(1, 0), c(10, 30)), x = round(rnorm(40), 3))
+f8 <- coxph(Surv(time, status) ~ x, data = d8)
+out$zph_one_event_time <- list(data = d8, coef = unname(coef(f8)),
+                               cox_zph_error = err(cox.zph(f8)))
+
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, matrix = "rowmajor",
                   dataframe = "columns"),
            "tests/reference/survival_degenerate.json")
