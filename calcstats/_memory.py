@@ -15,7 +15,20 @@ from collections.abc import Iterator
 
 from calcstats._errors import CalcstatsError
 
-__all__ = ["MemoryLimitError", "available_bytes", "check_memory", "format_bytes", "memory_guard"]
+__all__ = [
+    "CURVE_MEMORY_ADVICE",
+    "MemoryLimitError",
+    "available_bytes",
+    "check_memory",
+    "format_bytes",
+    "memory_guard",
+]
+
+
+CURVE_MEMORY_ADVICE = (
+    "analyse fewer rows or fewer groups (the curves hold one row per group and distinct "
+    "time), e.g. round the times to days or restrict the cohort."
+)
 
 
 class MemoryLimitError(CalcstatsError, MemoryError):

@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from calcstats._errors import DataError, DataWarning
+from calcstats._memory import CURVE_MEMORY_ADVICE, memory_guard
 from calcstats._result import check_conf_level
 from calcstats.survival._input import event_indicator, prepare, warn_no_events
 from calcstats.survival._tabulate import tabulate
@@ -257,35 +258,42 @@ def rmst(
        estimate  std_error  conf_low  conf_high
     0    2.9444     0.4698    2.0237     3.8652
     """
-    conf_level = check_conf_level(conf_level)
-    try:
-        tau = float(tau)
-    except (TypeError, ValueError):
-        raise DataError(f"tau must be a positive number, got {tau!r}.") from None
-    if not np.isfinite(tau) or tau <= 0:
-        raise DataError(f"tau must be a positive number, got {tau!r}.")
-    sd = prepare(data, time=time, event=event, by=by)
-    d = event_indicator(sd, cause)
-    warn_no_events(sd, d, "rmst")
-    rt = tabulate(sd.time, sd.group, sd.n_groups, [None, d])
-    rows = []
-    for g in range(sd.n_groups):
-        sl = rt.rows(g)
-        t, nr, ne = rt.time[sl], rt.n_risk[sl], rt.sums[sl, 1]
-        last_surv = np.prod(1.0 - ne / nr)
-        if tau > t[-1] and last_surv > 0:
-            where = (
-                ""
-                if not sd.by
-                else " in group " + ", ".join(f"{k}={v!r}" for k, v in sd.groups.iloc[g].items())
-            )
-            raise DataError(
-                f"tau={tau:g} is beyond the last follow-up time ({t[-1]:g}){where}; the "
-                "survival curve is unknown there. Choose tau at most the smallest "
-                "group's last follow-up time."
-            )
-        est, se = _rmst_one(t, nr, ne, tau)
-        rows.append({"estimate": est, "std_error": se})
-    return RMSTResult(
-        pd.DataFrame(rows), groups=sd.groups, by=sd.by, tau=tau, conf_level=conf_level, cause=cause
-    )
+    with memory_guard("rmst", CURVE_MEMORY_ADVICE):
+        conf_level = check_conf_level(conf_level)
+        try:
+            tau = float(tau)
+        except (TypeError, ValueError):
+            raise DataError(f"tau must be a positive number, got {tau!r}.") from None
+        if not np.isfinite(tau) or tau <= 0:
+            raise DataError(f"tau must be a positive number, got {tau!r}.")
+        sd = prepare(data, time=time, event=event, by=by)
+        d = event_indicator(sd, cause)
+        warn_no_events(sd, d, "rmst")
+        rt = tabulate(sd.time, sd.group, sd.n_groups, [None, d])
+        rows = []
+        for g in range(sd.n_groups):
+            sl = rt.rows(g)
+            t, nr, ne = rt.time[sl], rt.n_risk[sl], rt.sums[sl, 1]
+            last_surv = np.prod(1.0 - ne / nr)
+            if tau > t[-1] and last_surv > 0:
+                where = (
+                    ""
+                    if not sd.by
+                    else " in group "
+                    + ", ".join(f"{k}={v!r}" for k, v in sd.groups.iloc[g].items())
+                )
+                raise DataError(
+                    f"tau={tau:g} is beyond the last follow-up time ({t[-1]:g}){where}; the "
+                    "survival curve is unknown there. Choose tau at most the smallest "
+                    "group's last follow-up time."
+                )
+            est, se = _rmst_one(t, nr, ne, tau)
+            rows.append({"estimate": est, "std_error": se})
+        return RMSTResult(
+            pd.DataFrame(rows),
+            groups=sd.groups,
+            by=sd.by,
+            tau=tau,
+            conf_level=conf_level,
+            cause=cause,
+        )

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 import calcstats as cs
-from calcstats._errors import DataError, DataWarning
+from calcstats._errors import CalcstatsError, DataError, DataWarning
+from calcstats.survival import _rmst
 
 REL = 1e-6  # estimates, SEs, limits and p-values: relative 1e-6
 
@@ -118,3 +119,16 @@ def test_ratio_with_a_zero_rmst_is_refused():
     with pytest.raises(DataError, match="RMST of group g=a is 0"):
         res.contrast("ratio")
     assert res.contrast("difference")["estimate"].tolist() == [3.5]
+
+
+def test_running_out_of_memory_is_a_calcstats_error(small, monkeypatch):
+    def boom(*args, **kwargs):
+        raise MemoryError("Unable to allocate 38.1 GiB for an array with shape (5120000000,)")
+
+    monkeypatch.setattr(_rmst, "tabulate", boom)
+    with pytest.raises(
+        CalcstatsError, match=r"rmst ran out of memory \(Unable to allocate 38"
+    ) as exc:
+        cs.rmst(small, time="time", event="event1", tau=5, by="g")
+    assert "analyse fewer rows or fewer groups" in str(exc.value)
+    assert isinstance(exc.value, MemoryError)
