@@ -7,7 +7,9 @@ database and without deadlines, so the suite cannot fail at random. Locally the
 ``default`` profile keeps drawing new examples (and replays failures from
 ``.hypothesis/``); ``HYPOTHESIS_PROFILE=ci`` reproduces a CI run. Tests must not set
 ``derandomize``, ``database`` or ``@seed`` themselves (tests/test_hypothesis_profile.py
-checks), and every example that once failed is pinned with ``@example``.
+checks), and every example that once failed is pinned with ``@example``. (Recent
+hypothesis versions switch to a similar built-in profile whenever ``CI`` is set at all,
+even to ``false``; the project supports hypothesis >= 6.80, so the profile is explicit.)
 """
 
 from __future__ import annotations
