@@ -7,7 +7,9 @@ event times (memory of the order of the rows plus k^2 for k groups).
 
 Where survdiff stops because the variance matrix is singular ("system is exactly
 singular"), the test uses a generalised inverse with the degrees of freedom reduced to
-the rank (as SAS PROC LIFETEST), with a warning; a variance of rank 0 is an error.
+the rank (the quadratic form u' V^- u does not depend on the choice of generalised
+inverse, since u lies in the column space of V), with a warning; a variance of rank 0
+is an error.
 """
 
 from __future__ import annotations
@@ -112,7 +114,9 @@ def chi_square(u: np.ndarray, v: np.ndarray) -> tuple[float, int, bool]:
 
     Full rank: ``solve``, as R's ``survdiff`` and ``cmprsk::cuminc``. Rank-deficient: a
     generalised inverse (Moore–Penrose, of the matrix scaled to unit diagonal) with the
-    degrees of freedom reduced to the rank, as SAS's ``PROC LIFETEST`` does. The rank
+    degrees of freedom reduced to the rank (the directions without information are
+    dropped; the chi-square on the remaining ones is the test on the groups that can be
+    compared, e.g. survdiff on the informative strata alone). The rank
     counts the scaled matrix's eigenvalues larger in size than ``1e-8`` times the largest,
     so it does not depend on the scale of the groups; rows with zero variance do not
     count. ``indefinite`` flags a clearly negative eigenvalue (or a zero variance with
@@ -325,8 +329,7 @@ def _statistic(
         f"{full} (the {full + 1} groups with subjects at risk at an event time, minus one): "
         "the groups' information overlaps, e.g. a group is at risk only at event times "
         "where everyone at risk had the event. The test uses a generalised inverse on "
-        f"{df} degrees of freedom (as SAS PROC LIFETEST); R's survdiff stops with 'system "
-        "is exactly singular'.",
+        f"{df} degrees of freedom; R's survdiff stops with 'system is exactly singular'.",
         DataWarning,
         stacklevel=3,  # _statistic <- logrank <- the user's call
     )
