@@ -7,6 +7,8 @@ ratio (see its docstring):
 - ``simulate.py``: simulate_cohort at 1,000,000 patients (target < 60 s);
 - ``analysis_tables.py``: patient/survival/counting-process tables at 1,000,000 patients;
 - ``table_one.py``: table_one vs Python tableone, 200,000 × 20 (target ≤ 0.2×);
+- ``memory.py``: peak memory of logrank and gray_test, 200 groups x 50,000 rows
+  (target < 1 GB each, in a fresh process);
 - ``survival.py``: cox vs R coxph (500,000 × 10, target ≤ 1.2×), fine_gray vs cmprsk::crr
   (≥ 50× at 5,000, ≥ 100× at 20,000) and its scaling, kaplan_meier vs R survfit at
   5,000,000 rows (≤ 1.5×). Needs R with survival and cmprsk.
@@ -29,6 +31,7 @@ SCRIPTS = [
     ("simulate.py", [], []),
     ("analysis_tables.py", [], []),
     ("table_one.py", [], []),
+    ("memory.py", [], ["--rows", "20000"]),
     ("survival.py", [], ["--quick"]),
 ]
 

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from calcstats._memory import CURVE_MEMORY_ADVICE, memory_guard
 from calcstats._result import check_conf_level
 from calcstats.survival._curves import SurvivalCurve, check_conf_type, confint
 from calcstats.survival._input import check_cause, prepare, warn_no_events
@@ -147,66 +148,72 @@ def cumulative_incidence(
        time  estimate
     0   3.5    0.3889
     """
-    conf_level = check_conf_level(conf_level)
-    conf_type = check_conf_type(conf_type)
-    sd = prepare(data, time=time, event=event, by=by)
-    cause = check_cause(sd, cause)
-    causes = np.unique(sd.codes[sd.codes > 0])
-    warn_no_events(sd, (sd.codes == cause).astype(float), f"cumulative_incidence, cause {cause}")
-    quantities: list[np.ndarray | None] = [None, (sd.codes == 0).astype(float)]
-    quantities += [(sd.codes == c).astype(float) for c in causes]
-    rt = tabulate(sd.time, sd.group, sd.n_groups, quantities)
-    n_censor = rt.sums[:, 1]
-    n_cause = rt.sums[:, 2:]
-    probs = np.empty((rt.time.size, causes.size + 1))
-    var = np.empty_like(probs)
-    for g in range(sd.n_groups):
-        rows = rt.rows(g)
-        probs[rows], var[rows] = aalen_johansen(rt.n_risk[rows], n_cause[rows], n_censor[rows])
-    se = np.sqrt(var)
-    col = int(np.flatnonzero(causes == cause)[0]) + 1
-    est = probs[:, col]
-    low, high = confint(est, se[:, col], logse=False, conf_type=conf_type, conf_level=conf_level)
-    curve = pd.DataFrame(
-        {
-            "_group": rt.group,
-            "time": rt.time,
-            "n_risk": rt.n_risk,
-            "n_event": n_cause[:, col - 1],
-            "n_censor": n_censor,
-            "estimate": est,
-            "std_error": se[:, col],
-            "conf_low": low,
-            "conf_high": high,
-        }
-    )
-    names = ["event_free"] + [f"cause_{c}" for c in causes]
-    states = pd.DataFrame(
-        {
-            "_group": np.repeat(rt.group, len(names)),
-            "time": np.repeat(rt.time, len(names)),
-            "state": pd.Categorical.from_codes(
-                np.tile(np.arange(len(names)), rt.time.size), categories=names
-            ),
-            "estimate": probs.reshape(-1),
-            "std_error": se.reshape(-1),
-        }
-    )
-    n = np.bincount(sd.group, minlength=sd.n_groups).astype(float)
-    n_events = np.bincount(sd.group, weights=(sd.codes == cause).astype(float),
-                           minlength=sd.n_groups)
-    return SurvivalCurve(
-        curve,
-        groups=sd.groups,
-        by=sd.by,
-        kind="cif",
-        cause=cause,
-        conf_type=conf_type,
-        conf_level=conf_level,
-        n=n,
-        n_events=n_events,
-        time_column=sd.time_column,
-        event_column=sd.event_column,
-        states=states,
-        method="Aalen–Johansen, infinitesimal-jackknife standard errors",
-    )
+    with memory_guard("cumulative_incidence", CURVE_MEMORY_ADVICE):
+        conf_level = check_conf_level(conf_level)
+        conf_type = check_conf_type(conf_type)
+        sd = prepare(data, time=time, event=event, by=by)
+        cause = check_cause(sd, cause)
+        causes = np.unique(sd.codes[sd.codes > 0])
+        warn_no_events(
+            sd, (sd.codes == cause).astype(float), f"cumulative_incidence, cause {cause}"
+        )
+        quantities: list[np.ndarray | None] = [None, (sd.codes == 0).astype(float)]
+        quantities += [(sd.codes == c).astype(float) for c in causes]
+        rt = tabulate(sd.time, sd.group, sd.n_groups, quantities)
+        n_censor = rt.sums[:, 1]
+        n_cause = rt.sums[:, 2:]
+        probs = np.empty((rt.time.size, causes.size + 1))
+        var = np.empty_like(probs)
+        for g in range(sd.n_groups):
+            rows = rt.rows(g)
+            probs[rows], var[rows] = aalen_johansen(rt.n_risk[rows], n_cause[rows], n_censor[rows])
+        se = np.sqrt(var)
+        col = int(np.flatnonzero(causes == cause)[0]) + 1
+        est = probs[:, col]
+        low, high = confint(
+            est, se[:, col], logse=False, conf_type=conf_type, conf_level=conf_level
+        )
+        curve = pd.DataFrame(
+            {
+                "_group": rt.group,
+                "time": rt.time,
+                "n_risk": rt.n_risk,
+                "n_event": n_cause[:, col - 1],
+                "n_censor": n_censor,
+                "estimate": est,
+                "std_error": se[:, col],
+                "conf_low": low,
+                "conf_high": high,
+            }
+        )
+        names = ["event_free"] + [f"cause_{c}" for c in causes]
+        states = pd.DataFrame(
+            {
+                "_group": np.repeat(rt.group, len(names)),
+                "time": np.repeat(rt.time, len(names)),
+                "state": pd.Categorical.from_codes(
+                    np.tile(np.arange(len(names)), rt.time.size), categories=names
+                ),
+                "estimate": probs.reshape(-1),
+                "std_error": se.reshape(-1),
+            }
+        )
+        n = np.bincount(sd.group, minlength=sd.n_groups).astype(float)
+        n_events = np.bincount(
+            sd.group, weights=(sd.codes == cause).astype(float), minlength=sd.n_groups
+        )
+        return SurvivalCurve(
+            curve,
+            groups=sd.groups,
+            by=sd.by,
+            kind="cif",
+            cause=cause,
+            conf_type=conf_type,
+            conf_level=conf_level,
+            n=n,
+            n_events=n_events,
+            time_column=sd.time_column,
+            event_column=sd.event_column,
+            states=states,
+            method="Aalen–Johansen, infinitesimal-jackknife standard errors",
+        )

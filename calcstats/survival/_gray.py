@@ -4,94 +4,240 @@ No Python library implements it. For each group the score compares the group's
 subdistribution hazard of the cause with the pooled one, weighted by ``(1 - F(t-))^rho``
 (``rho = 0`` is cuminc's default); the variance is Gray's asymptotic estimator, which
 accumulates, over the failure times, terms from the failures of the cause and from the
-competing failures. Here the sums over failure times are done at once with numpy
-(arrays of failure times x groups x groups) instead of a loop over times, so the cost is
-one sort plus O(T k^2).
+competing failures. cmprsk's Fortran loops over times with k x k x k work per time; here
+the sums over failure times are matrix products over blocks of failure times, and with
+many groups the per-time k x k matrices are never formed: memory is of the order of the
+rows plus k^2, and time ``T k^2`` for T failure times and k groups.
+
+A singular variance (e.g. a group with nobody at risk at any failure time) gets a
+generalised inverse with the degrees of freedom reduced to its rank, where cuminc prints
+``stat = -1``; a variance of rank 0 is an error.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from calcstats._errors import DataError
+from calcstats._errors import DataError, DataWarning
+from calcstats._memory import check_memory, memory_guard
 from calcstats._result import TestResult
 from calcstats.survival._input import check_cause, prepare, warn_no_events
-from calcstats.survival._tabulate import time_codes
+from calcstats.survival._logrank import (
+    _MEMORY_ADVICE,
+    _strata_rows,
+    chi_square,
+    too_many_groups,
+)
+from calcstats.survival._tabulate import EventTimes
 
 __all__ = ["gray_test"]
 
 
-def _weighted_cross(m: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``sum_t sum_k w[t, k] m[t, i, k] m[t, j, k]`` as one matrix product."""
-    k = m.shape[1]
-    x = m.transpose(0, 2, 1).reshape(-1, k)
-    return x.T @ (x * w.reshape(-1)[:, None])
+def _suffix(x: np.ndarray) -> np.ndarray:
+    """Inclusive sums from each row to the last row of the block."""
+    return np.cumsum(x[::-1], axis=0)[::-1]
+
+
+class _RunningOuter:
+    """``C_t = C_0 + sum_{s <= t} gamma_s u_s u_s'`` over one block of times at a time.
+
+    The variance needs, over the times of a block, ``sum_t diag(q_t) C_t``, the vectors
+    ``C_t y_t`` and ``sum_t C_t diag(w_t) C_t``. With few groups the block's ``C_t`` are
+    stored (times x k x k, the plain sums); with many, only ``C_0`` (k x k) and the
+    block's rows are kept and the sums are matrix products of (times x k) and
+    (times x times) arrays, so time grows as ``T k^2`` rather than ``T k^3``.
+    """
+
+    def __init__(self, k: int, dense: bool) -> None:
+        self.c0 = np.zeros((k, k))
+        self.dense = dense
+
+    def start(self, u: np.ndarray, gamma: np.ndarray) -> None:
+        self.u = u
+        self.gu = u * gamma[:, None]
+        if self.dense:
+            self.ct = self.c0 + np.cumsum(self.gu[:, :, None] * u[:, None, :], axis=0)
+
+    def diag_sum(self, q: np.ndarray) -> np.ndarray:
+        """``sum_t diag(q_t) C_t``."""
+        if self.dense:
+            return (q[:, :, None] * self.ct).sum(axis=0)
+        return q.sum(axis=0)[:, None] * self.c0 + (self.gu * _suffix(q)).T @ self.u
+
+    def apply(self, y: np.ndarray) -> np.ndarray:
+        """Rows ``C_t y_t``."""
+        if self.dense:
+            return np.einsum("tij,tj->ti", self.ct, y)
+        return y @ self.c0 + np.tril(y @ self.u.T) @ self.gu
+
+    def sandwich(self, w: np.ndarray) -> np.ndarray:
+        """``sum_t C_t diag(w_t) C_t``."""
+        k = self.c0.shape[0]
+        if self.dense:
+            x = self.ct.transpose(0, 2, 1).reshape(-1, k)
+            return x.T @ (x * w.reshape(-1)[:, None])
+        ws = _suffix(w)
+        e = (self.gu * ws).T @ self.u
+        m = self.u @ (self.u * ws).T  # m[s, r] = sum_k u_s u_r ws_r, used for s <= r
+        n = np.triu(m) + np.triu(m, 1).T
+        return (
+            (self.c0 * w.sum(axis=0)) @ self.c0
+            + self.c0 @ e
+            + e.T @ self.c0
+            + (self.gu.T @ n @ self.gu)
+        )
+
+    def finish(self) -> None:
+        self.c0 += self.gu.T @ self.u
+
+
+_DENSE_GROUPS = 12  # up to this many groups the block's C_t are stored (k^3 per time is cheap)
+
+
+def _block_size(k: int, dense: bool) -> int:
+    """Failure times per block: ~4 MB per (times x k x k) array, or about k (the cost per
+    failure time, ~ block x k + k^2 + k^3 / block, is least for a block of about k)."""
+    return max(16, 500_000 // (k * k)) if dense else max(128, min(512, k))
 
 
 def _gray_stratum(
     t: np.ndarray, m: np.ndarray, g: np.ndarray, k: int, rho: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Scores (k,) and their covariance (k, k) for one stratum.
+    """Scores (k,) and their covariance (k, k) for one stratum (cmprsk's ``crst``).
 
-    ``m`` is 0 (censored), 1 (cause of interest) or 2 (other cause).
+    ``m`` is 0 (censored), 1 (cause of interest) or 2 (other cause). Per failure time the
+    Fortran accumulates, with ``a_t = fb (diag(u) - u u' / tr)`` (``u`` the groups'
+    ``n_risk / S(t-)``) and ``c_t = sum_{s <= t} h_s a_s``,
+
+    ``V = sum_t [a W1 a - a W2 c - c W2 a + c W3 c]``, ``v2 = sum_t [a W2 - c W3]``,
+    ``v3 = sum_t w3`` and finally ``V += c v3 c + c v2' + v2 c``,
+
+    with diagonal weights ``W`` from the cause-of-interest (``t3, t4``) and competing
+    (``t3b, t4b``) failures. Writing ``c_t = diag(D_t) - C_t`` with ``C_t`` a running sum
+    of outer products, every term is a product of (times x groups) arrays or one of
+    :class:`_RunningOuter`'s sums, over blocks of failure times.
     """
-    utime, inv = time_codes(t)
-    size = utime.size * k
-    cells = inv * k + g
-    count = np.bincount(cells, minlength=size).reshape(-1, k).astype(float)
-    d1 = np.bincount(cells, weights=(m == 1), minlength=size).reshape(-1, k)
-    d2 = np.bincount(cells, weights=(m == 2), minlength=size).reshape(-1, k)
-    rs = np.cumsum(count[::-1], axis=0)[::-1]
-    fail = (d1 + d2).sum(axis=1) > 0
-    rs, d1, d2 = rs[fail], d1[fail], d2[fail]
-    nd1 = d1.sum(axis=1)
-    at_risk = rs > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.where(at_risk, (rs - d1 - d2) / rs, 1.0)
-        skm = np.cumprod(factor, axis=0)  # right-continuous KM per group
-        skmm = np.vstack([np.ones((1, k)), skm[:-1]])  # left-continuous
-        inc = np.where(at_risk, skmm * d1 / rs, 0.0)
-        f1 = np.cumsum(inc, axis=0)
-        f1m = f1 - inc
-        t1 = np.where(at_risk, rs / skmm, 0.0)
-        tr = t1.sum(axis=1)
-        tq = np.where(at_risk, rs * (1 - f1m) / skmm, 0.0).sum(axis=1)
-        f = np.cumsum(nd1 / tr)
-        fm = f - nd1 / tr
-        fb = (1 - fm) ** rho
-        # a_t = fb (diag(t1) - t1 t1' / tr)
-        a = -(fb / tr)[:, None, None] * t1[:, :, None] * t1[:, None, :]
-        idx = np.arange(k)
-        a[:, idx, idx] += fb[:, None] * t1
-        c = np.cumsum(a * (nd1 / (tr * (1 - fm)))[:, None, None], axis=0)
-        score = (fb[:, None] * np.where(
-            at_risk, d1 - nd1[:, None] * rs * (1 - f1m) / (skmm * tq[:, None]), 0.0
-        )).sum(axis=0)
-        # failures from the cause of interest
-        has1 = (nd1 > 0)[:, None] & at_risk
-        t4 = np.where(skm > 0, 1 - (1 - f)[:, None] / skm, 1.0)
-        t5 = np.where(nd1[:, None] > 1, 1 - (nd1[:, None] - 1) / (tr[:, None] * skmm - 1), 1.0)
-        t3 = np.where(has1, t5 * skmm * nd1[:, None] / (tr[:, None] * rs), 0.0)
-        m1 = a - t4[:, None, :] * c  # (T, i, k)
-        var = _weighted_cross(m1, t3)
-        v2 = (m1 * (t4 * t3)[:, None, :]).sum(axis=0)
-        v3 = (t4 * t4 * t3).sum(axis=0)
-        # failures from the other causes
-        has2 = (skm > 0) & (d2 > 0)
-        t4b = np.where(has2, (1 - f)[:, None] / np.where(skm > 0, skm, 1.0), 0.0)
-        t5b = np.where(d2 > 1, 1 - (d2 - 1) / (rs - 1), 1.0)
-        t3b = np.where(has2, t5b * skmm**2 * d2 / rs**2, 0.0)
-        m2 = t4b[:, None, :] * c
-        var += _weighted_cross(m2, t3b)
-        v2 -= (m2 * (t4b * t3b)[:, None, :]).sum(axis=0)
-        v3 += (t4b * t4b * t3b).sum(axis=0)
-    cf = c[-1]
+    et = EventTimes(t, g, k, [(m == 1).astype(float), (m == 2).astype(float)])
+    dense = k <= _DENSE_GROUPS
+    run = _RunningOuter(k, dense)
+    skmm0, f1_0, d0 = np.ones(k), np.zeros(k), np.zeros(k)
+    f0 = 0.0
+    score = np.zeros(k)
+    var = np.zeros((k, k))
+    v2 = np.zeros((k, k))
+    v3 = np.zeros(k)
+    for lo, _, rs, (d1, d2) in et.blocks(_block_size(k, dense)):
+        nd1 = d1.sum(axis=1)
+        at_risk = rs > 0
+        compared = (at_risk.sum(axis=1) > 1) & (nd1 > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(at_risk, (rs - d1 - d2) / rs, 1.0)
+            skm = skmm0 * np.cumprod(factor, axis=0)  # right-continuous KM per group
+            skmm = np.vstack([skmm0, skm[:-1]])  # left-continuous
+            inc = np.where(at_risk, skmm * d1 / rs, 0.0)
+            f1 = f1_0 + np.cumsum(inc, axis=0)
+            f1m = f1 - inc
+            u = np.where(at_risk, rs / skmm, 0.0)
+            tr = u.sum(axis=1)
+            tq = np.where(at_risk, rs * (1 - f1m) / skmm, 0.0).sum(axis=1)
+            f = f0 + np.cumsum(nd1 / tr)
+            fm = f - nd1 / tr
+            fb = (1 - fm) ** rho
+            # a_t = 0 where a single group is at risk, so its term in c_t is 0; cmprsk
+            # computes 0 * h there, which is 0/0 once the pooled F has reached 1 (NaN in
+            # the variance, or an error, depending on the order of the groups)
+            h = np.where(compared, nd1 / (tr * (1 - fm)), 0.0)
+            alpha = fb / tr
+            score += (
+                fb[:, None]
+                * np.where(at_risk, d1 - nd1[:, None] * rs * (1 - f1m) / (skmm * tq[:, None]), 0.0)
+            ).sum(axis=0)
+            # failures from the cause of interest (t3, t4) and from the others (t3b, t4b)
+            has1 = (nd1 > 0)[:, None] & at_risk
+            t4 = np.where(skm > 0, 1 - (1 - f)[:, None] / skm, 1.0)
+            t5 = np.where(nd1[:, None] > 1, 1 - (nd1[:, None] - 1) / (tr[:, None] * skmm - 1), 1.0)
+            t3 = np.where(has1, t5 * skmm * nd1[:, None] / (tr[:, None] * rs), 0.0)
+            has2 = (skm > 0) & (d2 > 0)
+            t4b = np.where(has2, (1 - f)[:, None] / np.where(skm > 0, skm, 1.0), 0.0)
+            t5b = np.where(d2 > 1, 1 - (d2 - 1) / (rs - 1), 1.0)
+            t3b = np.where(has2, t5b * skmm**2 * d2 / rs**2, 0.0)
+        if np.any(compared & ~(fm < 1)):
+            at = et.times[lo + int(np.flatnonzero(compared & ~(fm < 1))[0])]
+            raise DataError(
+                f"Gray's test is undefined: at time {at:g} two or more groups are still at "
+                "risk, but the pooled cumulative incidence of the cause has already reached "
+                "1, so the pooled subdistribution hazard is undefined."
+            )
+        w1, w2, w3 = t3, t3 * t4, t4 * t4 * t3 + t4b * t4b * t3b
+        dt = d0 + np.cumsum((h * fb)[:, None] * u, axis=0)  # diagonal part of c_t
+        run.start(u, h * alpha)
+        au = u * alpha[:, None]
+        uw2 = u * w2
+        # sum_t a W1 a
+        x = au * (fb[:, None] * u * w1)
+        var += np.diag((fb[:, None] ** 2 * u * u * w1).sum(axis=0)) - x.T @ u - u.T @ x
+        var += (au * (alpha * (u * u * w1).sum(axis=1))[:, None]).T @ u
+        # sum_t a W2 c (added with its transpose)
+        b = np.diag((fb[:, None] * uw2 * dt).sum(axis=0)) - au.T @ (uw2 * dt)
+        b += au.T @ run.apply(uw2) - run.diag_sum(fb[:, None] * uw2)
+        var -= b + b.T
+        # sum_t c W3 c
+        g = run.diag_sum(dt * w3)
+        var += np.diag((dt * dt * w3).sum(axis=0)) - g - g.T + run.sandwich(w3)
+        # v2 = sum_t a W2 - c W3, v3 = sum_t w3
+        v2 += np.diag((fb[:, None] * uw2).sum(axis=0)) - au.T @ uw2
+        v2 += run.diag_sum(w3).T - np.diag((dt * w3).sum(axis=0))
+        v3 += w3.sum(axis=0)
+        run.finish()
+        skmm0, f1_0, d0, f0 = skm[-1], f1[-1], dt[-1], float(f[-1])
+    cf = np.diag(d0) - run.c0
     var += (cf * v3[None, :]) @ cf.T + cf @ v2.T + v2 @ cf.T
     return score, var
+
+
+def _warn_indefinite(sd, var: np.ndarray, cause: int) -> None:
+    neg = np.flatnonzero(np.diag(var) < 0)
+    which = "; ".join(
+        ", ".join(f"{col}={val!r}" for col, val in sd.groups.iloc[i].items()) + f": {var[i, i]:.3g}"
+        for i in neg
+    )
+    warnings.warn(
+        f"gray_test, cause {cause}: the estimated variance matrix of the scores is not "
+        "positive semi-definite"
+        + (f" (negative variances, {which})" if len(neg) else "")
+        + f", which happens when the sample is very small ({len(sd.time)} rows). The "
+        "statistic is computed as cmprsk::cuminc computes it, but Gray's asymptotic "
+        "variance is unreliable here: do not trust the p-value.",
+        DataWarning,
+        stacklevel=3,  # _warn_indefinite <- gray_test <- the user's call
+    )
+
+
+def _warn_rank(sd, var: np.ndarray, cause: int, rank: int) -> None:
+    k = sd.n_groups
+    empty = np.flatnonzero(np.diag(var) <= 0)
+    labels = ", ".join(
+        ", ".join(f"{col}={val!r}" for col, val in sd.groups.iloc[i].items()) for i in empty
+    )
+    why = (
+        f"groups with no variance (nobody at risk at a failure time, or only where "
+        f"everyone at risk failed): {labels}"
+        if len(empty)
+        else "the groups' information overlaps, e.g. groups at risk only at failure times "
+        "where everyone at risk failed"
+    )
+    warnings.warn(
+        f"gray_test, cause {cause}: the variance matrix of the scores has rank {rank}, less "
+        f"than the {k} groups minus one ({why}). The test uses a generalised inverse on "
+        f"{rank} degrees of freedom; cmprsk::cuminc reports stat = -1 here.",
+        DataWarning,
+        stacklevel=3,  # _warn_rank <- gray_test <- the user's call
+    )
 
 
 def gray_test(
@@ -132,7 +278,20 @@ def gray_test(
     TestResult
         ``statistic`` (chi-square on k - 1 df), ``df``, ``p_value`` for ``cause``;
         ``table`` holds the test for every cause in the data (``cause, statistic, df,
-        p_value``), as cuminc prints it.
+        p_value``), as cuminc prints it; a cause that cannot be tested (variance of rank
+        0, where cuminc prints ``stat = -1``) has ``df`` 0 and NaN statistic and p-value.
+
+    Raises
+    ------
+    DataError
+        When the variance of the scores for ``cause`` is zero: no failure time compares
+        two groups with someone surviving it, so there is nothing to test.
+
+    Warns
+    -----
+    DataWarning
+        When the variance matrix is singular but not zero (e.g. a group with nobody at
+        risk at any failure time): a generalised inverse is used and ``df`` is its rank.
 
     Examples
     --------
@@ -144,42 +303,79 @@ def gray_test(
     >>> round(cs.gray_test(df, time="t", event="status", cause=1, by="arm").statistic, 4)
     2.2686
     """
-    if by is None:
-        raise DataError("gray_test needs by= (the column of the groups to compare).")
-    sd = prepare(data, time=time, event=event, by=by, strata=strata)
-    cause = check_cause(sd, cause)
-    if not isinstance(rho, int | float) or rho < 0:
-        raise DataError(f"rho must be a number >= 0, got {rho!r}.")
-    k = sd.n_groups
-    if k < 2:
-        raise DataError(
-            f"gray_test compares groups, but by={by!r} has a single level "
-            f"({sd.groups.iloc[0].to_dict()}); give a column with two or more groups."
+    with memory_guard("gray_test", _MEMORY_ADVICE):
+        if by is None:
+            raise DataError("gray_test needs by= (the column of the groups to compare).")
+        sd = prepare(data, time=time, event=event, by=by, strata=strata)
+        cause = check_cause(sd, cause)
+        if not isinstance(rho, int | float) or rho < 0:
+            raise DataError(f"rho must be a number >= 0, got {rho!r}.")
+        k = sd.n_groups
+        if k < 2:
+            raise DataError(
+                f"gray_test compares groups, but by={by!r} has a single level "
+                f"({sd.groups.iloc[0].to_dict()}); give a column with two or more groups."
+            )
+        warn_no_events(sd, (sd.codes == cause).astype(float), f"gray_test, cause {cause}")
+        dense = k <= _DENSE_GROUPS
+        block = _block_size(k, dense)
+        check_memory(
+            8.0
+            * (
+                16 * k * k
+                + 12 * sd.time.size
+                + 40 * block * k
+                + (4 * block * k * k if dense else 3 * block * block)
+            ),
+            what=f"gray_test with {k:,} groups",
+            advice=too_many_groups(by, k),
         )
-    warn_no_events(sd, (sd.codes == cause).astype(float), f"gray_test, cause {cause}")
-    rows = []
-    fits = {}
-    for c in np.unique(sd.codes[sd.codes > 0]):
-        m = np.where(sd.codes == c, 1, np.where(sd.codes > 0, 2, 0))
-        score = np.zeros(k)
-        var = np.zeros((k, k))
-        for s in range(sd.n_strata):
-            sel = sd.stratum == s
-            sc, v = _gray_stratum(sd.time[sel], m[sel], sd.group[sel], k, float(rho))
-            score += sc
-            var += v
-        u, vv = score[:-1], var[:-1, :-1]
-        stat = float(u @ np.linalg.pinv(vv) @ u)
-        df = k - 1
-        p = float(stats.chi2.sf(stat, df))
-        rows.append({"cause": int(c), "statistic": stat, "df": float(df), "p_value": p})
-        fits[int(c)] = (stat, df, p, score, var)
-    stat, df, p, score, var = fits[cause]
-    name = f"Gray's test (cause {cause}" + (f", rho = {rho:g}" if rho else "") + ")"
-    if sd.n_strata > 1:
-        name = "Stratified " + name
-    return TestResult(
-        stat, df, p, method=name, table=pd.DataFrame(rows),
-        extra={"scores": pd.concat([sd.groups, pd.DataFrame({"score": score})], axis=1),
-               "variance": var},
-    )
+        strata_rows = _strata_rows(sd.stratum, sd.n_strata)
+        rows = []
+        fits = {}
+        for c in np.unique(sd.codes[sd.codes > 0]):
+            m = np.where(sd.codes == c, 1, np.where(sd.codes > 0, 2, 0))
+            score = np.zeros(k)
+            var = np.zeros((k, k))
+            for sel in strata_rows:
+                sc, v = _gray_stratum(sd.time[sel], m[sel], sd.group[sel], k, float(rho))
+                score += sc
+                var += v
+            # cuminc's statistic: the scores of the first k - 1 groups
+            stat, df, indefinite = chi_square(score[:-1], var[:-1, :-1])
+            if indefinite:
+                _warn_indefinite(sd, var, int(c))
+            if df == 0:
+                stat = p = np.nan
+            else:
+                p = float(stats.chi2.sf(stat, df))
+            if 0 < df < k - 1:
+                _warn_rank(sd, var, int(c), df)
+            rows.append({"cause": int(c), "statistic": stat, "df": float(df), "p_value": p})
+            fits[int(c)] = (stat, df, p, score, var)
+        stat, df, p, score, var = fits[cause]
+        if df == 0:
+            raise DataError(
+                f"Gray's test for cause {cause} is undefined: the variance of the scores is "
+                "zero. No failure time has subjects of two or more groups at risk with at "
+                "least one of them surviving it (e.g. at each failure time everyone at risk "
+                "failed), so the data hold no information to compare the groups; "
+                "cmprsk::cuminc reports stat = -1 here. Check the time and event columns."
+            )
+        name = f"Gray's test (cause {cause}" + (f", rho = {rho:g}" if rho else "")
+        if df < k - 1:
+            name += f"; variance of rank {df} < {k} groups - 1: generalised inverse, {df} df"
+        name += ")"
+        if sd.n_strata > 1:
+            name = "Stratified " + name
+        return TestResult(
+            stat,
+            df,
+            p,
+            method=name,
+            table=pd.DataFrame(rows),
+            extra={
+                "scores": pd.concat([sd.groups, pd.DataFrame({"score": score})], axis=1),
+                "variance": var,
+            },
+        )

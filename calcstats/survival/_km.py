@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from calcstats._memory import CURVE_MEMORY_ADVICE, memory_guard
 from calcstats._result import check_conf_level
 from calcstats.survival._cif import aalen_johansen
 from calcstats.survival._curves import SurvivalCurve, check_conf_type, confint
@@ -88,12 +89,13 @@ def kaplan_meier(
        time  n_risk  estimate
     0   2.5     3.0    0.6667
     """
-    conf_level = check_conf_level(conf_level)
-    conf_type = check_conf_type(conf_type)
-    sd = prepare(data, time=time, event=event, by=by, weights=weights)
-    d = event_indicator(sd, cause)
-    warn_no_events(sd, d, "kaplan_meier")
-    return _fit(sd, d, cause=cause, conf_type=conf_type, conf_level=conf_level)
+    with memory_guard("kaplan_meier", CURVE_MEMORY_ADVICE):
+        conf_level = check_conf_level(conf_level)
+        conf_type = check_conf_type(conf_type)
+        sd = prepare(data, time=time, event=event, by=by, weights=weights)
+        d = event_indicator(sd, cause)
+        warn_no_events(sd, d, "kaplan_meier")
+        return _fit(sd, d, cause=cause, conf_type=conf_type, conf_level=conf_level)
 
 
 def _fit(sd, d: np.ndarray, *, cause, conf_type: str, conf_level: float) -> SurvivalCurve:
@@ -118,19 +120,18 @@ def _fit(sd, d: np.ndarray, *, cause, conf_type: str, conf_level: float) -> Surv
         n2, d2 = rt.sums[rows, 2], rt.sums[rows, 3]
         risk2 = np.cumsum(n2[::-1])[::-1]
         nr, ne = rt.n_risk[rows], n_ev[rows]
-        probs, var = aalen_johansen(nr, ne[:, None], n_all[rows] - ne,
-                                    squared=(risk2, d2[:, None], n2 - d2))
+        probs, var = aalen_johansen(
+            nr, ne[:, None], n_all[rows] - ne, squared=(risk2, d2[:, None], n2 - d2)
+        )
         surv[rows], se_surv[rows] = probs[:, 0], np.sqrt(var[:, 0])
     if robust:
-        low, high = confint(surv, se_surv, logse=False, conf_type=conf_type,
-                            conf_level=conf_level)
+        low, high = confint(surv, se_surv, logse=False, conf_type=conf_type, conf_level=conf_level)
         method = "Kaplan–Meier, robust (infinitesimal-jackknife) standard errors"
     else:
         se_log = np.sqrt(var_log)
         with np.errstate(invalid="ignore"):
             se_surv = np.where(np.isinf(se_log), np.nan, surv * se_log)
-        low, high = confint(surv, se_log, logse=True, conf_type=conf_type,
-                            conf_level=conf_level)
+        low, high = confint(surv, se_log, logse=True, conf_type=conf_type, conf_level=conf_level)
         method = "Kaplan–Meier, Greenwood standard errors"
     curve = pd.DataFrame(
         {

@@ -2,23 +2,62 @@
 
 Numbers as R's ``survival::survdiff`` (which has no trend test and only the
 ``rho`` weight ``S(t-)^rho``); lifelines' ``multivariate_logrank_test`` has neither
-strata nor a trend test, so the risk sets are tabulated here with numpy.
+strata nor a trend test, so the risk sets are tabulated here with numpy, in blocks of
+event times (memory of the order of the rows plus k^2 for k groups).
+
+Where survdiff stops because the variance matrix is singular ("system is exactly
+singular"), the test uses a generalised inverse with the degrees of freedom reduced to
+the rank (the quadratic form u' V^- u does not depend on the choice of generalised
+inverse, since u lies in the column space of V), with a warning; a variance of rank 0
+is an error.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from calcstats._errors import DataError
+from calcstats._errors import DataError, DataWarning
+from calcstats._memory import check_memory, memory_guard
 from calcstats._result import TestResult
 from calcstats.survival._input import event_indicator, prepare, warn_no_events
-from calcstats.survival._tabulate import time_codes
+from calcstats.survival._tabulate import EventTimes
 
-__all__ = ["logrank"]
+__all__ = ["chi_square", "logrank", "too_many_groups"]
+
+
+_NO_INFORMATION = (
+    "No event time has subjects of two "
+    "or more groups at risk with at least one of them surviving it (e.g. at each event "
+    "time everyone at risk had the event), so the data hold no information to compare "
+    "the groups; R's survdiff stops here with 'system is exactly singular'. Check the "
+    "time and event columns."
+)
+
+
+_MEMORY_ADVICE = (
+    "compare fewer groups or strata, or analyse fewer rows (memory grows with the rows "
+    "and with the square of the number of groups)."
+)
+
+
+def too_many_groups(by: object, k: int) -> str:
+    """Advice for a memory error caused by the number of groups."""
+    return (
+        f"by={by!r} has {k:,} groups and the memory grows with their square. Compare "
+        "fewer groups: a column with this many levels is usually an identifier or a "
+        "continuous measurement, so cut it into a few categories (e.g. with pandas.cut)."
+    )
+
+
+def _strata_rows(stratum: np.ndarray, n_strata: int) -> list[np.ndarray]:
+    """Row indices of each stratum (one stable sort instead of a mask per stratum)."""
+    order = np.argsort(stratum, kind="stable")
+    return np.split(order, np.searchsorted(stratum[order], np.arange(1, n_strata)))
 
 
 def _weights_spec(weights: object) -> tuple[float, float]:
@@ -37,31 +76,72 @@ def _weights_spec(weights: object) -> tuple[float, float]:
     )
 
 
+def _block_size(n_groups: int) -> int:
+    """Event times per block: about 8 MB per (block x groups) array."""
+    return max(64, 1_000_000 // max(n_groups, 1))
+
+
 def _stratum_sums(
     t: np.ndarray, d: np.ndarray, g: np.ndarray, k: int, rho: float, gamma: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted observed, expected and covariance of one stratum (survdiff's sums)."""
-    utime, inv = time_codes(t)
-    cells = inv * k + g
-    size = utime.size * k
-    count = np.bincount(cells, minlength=size).reshape(utime.size, k).astype(float)
-    dead = np.bincount(cells, weights=d, minlength=size).reshape(utime.size, k)
-    n_g = np.cumsum(count[::-1], axis=0)[::-1]
-    n = n_g.sum(axis=1)
-    dd = dead.sum(axis=1)
+    """Weighted observed, expected and covariance of one stratum (survdiff's sums).
+
+    With ``n_t`` the groups' numbers at risk at event time ``t`` (a k-vector),
+    ``V = sum_t c_t (diag(n_t) - n_t n_t' / N_t)``; the sums over event times are matrix
+    products over blocks of event times, so no (times x groups x groups) array is formed.
+    """
+    et = EventTimes(t, g, k, [d])
+    n, dd = et.n_risk, et.events[:, 0]
     surv = np.cumprod(1.0 - dd / n)
     s_prev = np.concatenate([[1.0], surv[:-1]])
     w = s_prev**rho * (1.0 - s_prev) ** gamma
-    ev = dd > 0
-    w, n, dd, n_g, dead = w[ev], n[ev], dd[ev], n_g[ev], dead[ev]
-    observed = (w[:, None] * dead).sum(axis=0)
-    expected = (w[:, None] * dd[:, None] * n_g / n[:, None]).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         kt = np.where(n > 1, w**2 * dd * (n - dd) / (n * (n - 1)), 0.0)
-    frac = n_g / n[:, None]
-    var = np.diag((kt[:, None] * n_g).sum(axis=0)) - (kt[:, None, None] * n_g[:, :, None]
-                                                     * frac[:, None, :]).sum(axis=0)
-    return observed, expected, var
+    observed = np.zeros(k)
+    expected = np.zeros(k)
+    diag = np.zeros(k)
+    cross = np.zeros((k, k))
+    for lo, hi, n_g, (dead,) in et.blocks(_block_size(k)):
+        observed += w[lo:hi] @ dead
+        expected += (w * dd / n)[lo:hi] @ n_g
+        diag += kt[lo:hi] @ n_g
+        cross += (n_g * (kt / n)[lo:hi, None]).T @ n_g
+    return observed, expected, np.diag(diag) - cross
+
+
+def chi_square(u: np.ndarray, v: np.ndarray) -> tuple[float, int, bool]:
+    """``u' V^- u``, the rank of ``V`` (symmetric) and whether ``V`` is indefinite.
+
+    Full rank: ``solve``, as R's ``survdiff`` and ``cmprsk::cuminc``. Rank-deficient: a
+    generalised inverse (Moore–Penrose, of the matrix scaled to unit diagonal) with the
+    degrees of freedom reduced to the rank (the directions without information are
+    dropped; the chi-square on the remaining ones is the test on the groups that can be
+    compared, e.g. survdiff on the informative strata alone). The rank
+    counts the scaled matrix's eigenvalues larger in size than ``1e-8`` times the largest,
+    so it does not depend on the scale of the groups; rows with zero variance do not
+    count. ``indefinite`` flags a clearly negative eigenvalue (or a zero variance with
+    non-zero covariances): a variance estimate that is not a variance.
+    """
+    if not (np.isfinite(u).all() and np.isfinite(v).all()):
+        raise DataError(
+            "the variance matrix of the test has non-finite entries; the data are too "
+            "degenerate for the test (please report this data set to the calcstats team)."
+        )
+    scale = np.sqrt(np.abs(np.diag(v)))
+    live = scale > 0
+    indefinite = bool(np.any(v[np.ix_(~live, live)]))
+    if not live.any():
+        return 0.0, 0, indefinite
+    ul, s = u[live], scale[live]
+    vals, vecs = np.linalg.eigh(v[np.ix_(live, live)] / np.outer(s, s))
+    tol = 1e-8 * np.abs(vals).max()
+    ok = np.abs(vals) > tol
+    indefinite |= bool(np.any(vals < -tol))
+    rank = int(ok.sum())
+    if rank == u.size:
+        return float(u @ np.linalg.solve(v, u)), rank, indefinite
+    z = vecs[:, ok].T @ (ul / s)
+    return float(z @ (z / vals[ok])), rank, indefinite
 
 
 def logrank(
@@ -108,6 +188,18 @@ def logrank(
         group ``n, observed, expected, o_minus_e, oe2_over_e, oe2_over_v`` (observed and
         expected are weighted sums when ``weights`` is set, as in ``survdiff``).
 
+    Raises
+    ------
+    DataError
+        When the data hold no information to compare the groups (the variance of
+        observed minus expected is zero, e.g. everyone at risk dies at each event time).
+
+    Warns
+    -----
+    DataWarning
+        When the variance matrix is singular but not zero: the statistic then uses a
+        generalised inverse and ``df`` is its rank (less than the groups minus one).
+
     Examples
     --------
     >>> import pandas as pd
@@ -117,71 +209,131 @@ def logrank(
     >>> round(cs.logrank(df, time="t", event="d", by="arm").statistic, 4)
     0.3651
     """
-    if by is None:
-        raise DataError("logrank needs by= (the column of the groups to compare).")
-    rho, gamma = _weights_spec(weights)
-    sd = prepare(data, time=time, event=event, by=by, strata=strata)
-    d = event_indicator(sd, cause)
-    k = sd.n_groups
-    if k < 2:
-        raise DataError(
-            f"logrank compares groups, but by={by!r} has a single level "
-            f"({sd.groups.iloc[0].to_dict()}); give a column with two or more groups."
+    with memory_guard("logrank", _MEMORY_ADVICE):
+        if by is None:
+            raise DataError("logrank needs by= (the column of the groups to compare).")
+        rho, gamma = _weights_spec(weights)
+        sd = prepare(data, time=time, event=event, by=by, strata=strata)
+        d = event_indicator(sd, cause)
+        k = sd.n_groups
+        if k < 2:
+            raise DataError(
+                f"logrank compares groups, but by={by!r} has a single level "
+                f"({sd.groups.iloc[0].to_dict()}); give a column with two or more groups."
+            )
+        if not np.any(d > 0):
+            raise DataError(
+                f"no events in column {event!r}: every observation is censored, so the "
+                "log-rank test is undefined."
+            )
+        warn_no_events(sd, d, "logrank")
+        check_memory(
+            8.0 * (4 * k * k + 12 * sd.time.size + 8 * k * _block_size(k)),
+            what=f"logrank with {k:,} groups",
+            advice=too_many_groups(by, k),
         )
-    if not np.any(d > 0):
-        raise DataError(
-            f"no events in column {event!r}: every observation is censored, so the "
-            "log-rank test is undefined."
+        observed = np.zeros(k)
+        expected = np.zeros(k)
+        var = np.zeros((k, k))
+        for rows in _strata_rows(sd.stratum, sd.n_strata):
+            o, e, v = _stratum_sums(sd.time[rows], d[rows], sd.group[rows], k, rho, gamma)
+            observed += o
+            expected += e
+            var += v
+        oe = observed - expected
+        stat, df, note = _statistic(sd, data, oe, expected, var, trend=trend, scores=scores)
+        p = float(stats.chi2.sf(stat, df))
+        table = sd.groups.copy()
+        table["n"] = np.bincount(sd.group, minlength=k).astype(float)
+        table["observed"] = observed
+        table["expected"] = expected
+        table["o_minus_e"] = oe
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table["oe2_over_e"] = oe**2 / expected
+            table["oe2_over_v"] = oe**2 / np.diag(var)
+        name = "log-rank test"
+        if (rho, gamma) != (0.0, 0.0):
+            name = f"Fleming–Harrington (rho = {rho:g}, gamma = {gamma:g}) test"
+        if trend:
+            name += " for trend"
+        if sd.n_strata > 1:
+            name = "stratified " + name
+        if note:
+            name += f" ({note})"
+        name = name[0].upper() + name[1:]
+        return TestResult(
+            stat,
+            df,
+            p,
+            method=name,
+            table=table,
+            extra={
+                "variance": var,
+                "rho": rho,
+                "gamma": gamma,
+                "n_strata": sd.n_strata,
+                "scores": _scores(sd, data, scores) if trend else None,
+            },
         )
-    warn_no_events(sd, d, "logrank")
-    observed = np.zeros(k)
-    expected = np.zeros(k)
-    var = np.zeros((k, k))
-    for s in range(sd.n_strata):
-        rows = sd.stratum == s
-        o, e, v = _stratum_sums(sd.time[rows], d[rows], sd.group[rows], k, rho, gamma)
-        observed += o
-        expected += e
-        var += v
-    oe = observed - expected
+
+
+def _statistic(
+    sd,
+    data: pd.DataFrame,
+    oe: np.ndarray,
+    expected: np.ndarray,
+    var: np.ndarray,
+    *,
+    trend: bool,
+    scores: Sequence[float] | None,
+) -> tuple[float, int, str]:
+    """Chi-square, degrees of freedom and a note for the method (empty unless singular)."""
     if trend:
         sc = _scores(sd, data, scores)
         u = float(sc @ oe)
         v = float(sc @ var @ sc)
-        stat, df = u * u / v, 1
-    else:
-        keep = expected > 0
-        if keep.sum() < 2:
-            raise DataError(
-                "fewer than two groups have any subject at risk at an event time (groups "
-                f"with none: {sd.groups[~keep].to_dict('records')}); the groups' follow-up "
-                "does not overlap, so there is nothing to compare."
+        if v > 1e-10 * float(sc**2 @ np.abs(np.diag(var))):
+            return u * u / v, 1, ""
+        if np.ptp(sc) == 0:
+            why = "The scores are all equal; give scores that differ between groups."
+        elif not np.any(var):
+            why = _NO_INFORMATION
+        else:
+            why = (
+                "The groups compared at shared event times have equal scores; give "
+                "scores that differ between them."
             )
-        oe_k = oe[keep][1:]
-        stat = float(oe_k @ np.linalg.solve(var[np.ix_(keep, keep)][1:, 1:], oe_k))
-        df = int(keep.sum()) - 1
-    p = float(stats.chi2.sf(stat, df))
-    table = sd.groups.copy()
-    table["n"] = np.bincount(sd.group, minlength=k).astype(float)
-    table["observed"] = observed
-    table["expected"] = expected
-    table["o_minus_e"] = oe
-    with np.errstate(divide="ignore", invalid="ignore"):
-        table["oe2_over_e"] = oe**2 / expected
-        table["oe2_over_v"] = oe**2 / np.diag(var)
-    name = "log-rank test"
-    if (rho, gamma) != (0.0, 0.0):
-        name = f"Fleming–Harrington (rho = {rho:g}, gamma = {gamma:g}) test"
-    if trend:
-        name += " for trend"
-    if sd.n_strata > 1:
-        name = "stratified " + name
-    name = name[0].upper() + name[1:]
-    return TestResult(
-        stat, df, p, method=name, table=table,
-        extra={"variance": var, "rho": rho, "gamma": gamma, "n_strata": sd.n_strata,
-               "scores": _scores(sd, data, scores) if trend else None},
+        raise DataError(
+            "the trend test is undefined: the variance of the score-weighted observed minus "
+            f"expected is zero (scores {sc.tolist()}). {why}"
+        )
+    keep = expected > 0
+    if keep.sum() < 2:
+        raise DataError(
+            "fewer than two groups have any subject at risk at an event time (groups with "
+            f"none: {sd.groups[~keep].to_dict('records')}); the groups' follow-up does not "
+            "overlap, so there is nothing to compare."
+        )
+    oe_k = oe[keep][1:]
+    full = oe_k.size
+    stat, df, _ = chi_square(oe_k, var[np.ix_(keep, keep)][1:, 1:])  # V is a sum of PSD terms
+    if df == 0:
+        raise DataError(
+            "the log-rank test is undefined: the variance of observed minus expected is "
+            f"zero. {_NO_INFORMATION}"
+        )
+    if df == full:
+        return stat, df, ""
+    warnings.warn(
+        f"logrank: the variance matrix of observed minus expected has rank {df}, less than "
+        f"{full} (the {full + 1} groups with subjects at risk at an event time, minus one): "
+        "the groups' information overlaps, e.g. a group is at risk only at event times "
+        "where everyone at risk had the event. The test uses a generalised inverse on "
+        f"{df} degrees of freedom; R's survdiff stops with 'system is exactly singular'.",
+        DataWarning,
+        stacklevel=3,  # _statistic <- logrank <- the user's call
     )
+    return stat, df, f"variance of rank {df} < {full + 1} groups - 1: generalised inverse, {df} df"
 
 
 def _scores(sd, data: pd.DataFrame, scores: Sequence[float] | None) -> np.ndarray:
@@ -194,8 +346,10 @@ def _scores(sd, data: pd.DataFrame, scores: Sequence[float] | None) -> np.ndarra
                 f"{sd.groups.to_dict('records')}), got {scores!r}."
             )
         return sc
-    if len(sd.by) == 1 and pd.api.types.is_numeric_dtype(data[sd.by[0]]) and not (
-        pd.api.types.is_bool_dtype(data[sd.by[0]])
+    if (
+        len(sd.by) == 1
+        and pd.api.types.is_numeric_dtype(data[sd.by[0]])
+        and not (pd.api.types.is_bool_dtype(data[sd.by[0]]))
     ):
         return sd.groups[sd.by[0]].to_numpy(dtype=float)
     return np.arange(1, k + 1, dtype=float)

@@ -10,13 +10,15 @@ this module.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from calcstats._errors import DataError
+from calcstats._errors import DataError, DataWarning
+from calcstats._memory import CURVE_MEMORY_ADVICE, memory_guard
 from calcstats._result import check_conf_level
 from calcstats.survival._input import event_indicator, prepare, warn_no_events
 from calcstats.survival._tabulate import tabulate
@@ -82,8 +84,7 @@ class RMSTResult:
         est = self._frame["estimate"].to_numpy()
         se = self._frame["std_error"].to_numpy()
         out = pd.DataFrame(
-            {"estimate": est, "std_error": se, "conf_low": est - z * se,
-             "conf_high": est + z * se}
+            {"estimate": est, "std_error": se, "conf_low": est - z * se, "conf_high": est + z * se}
         )
         if self.by:
             out = pd.concat([self.groups, out], axis=1)
@@ -107,8 +108,13 @@ class RMSTResult:
         Returns
         -------
         pandas.DataFrame
-            Columns ``contrast, estimate, std_error, conf_low, conf_high, p_value``.
+            Columns ``contrast, estimate, std_error, conf_low, conf_high, p_value``. A
+            contrast whose standard error is 0 (neither group has an event before ``tau``
+            that leaves anyone at risk) has NaN interval and p-value, with a warning.
         """
+        return self._contrast(measure, reference, warn=True)
+
+    def _contrast(self, measure: str, reference: int, *, warn: bool) -> pd.DataFrame:
         if measure not in ("difference", "ratio"):
             raise DataError(f"measure must be 'difference' or 'ratio', got {measure!r}.")
         k = len(self.groups)
@@ -119,23 +125,51 @@ class RMSTResult:
         z = stats.norm.ppf(0.5 + self.conf_level / 2)
         est = self._frame["estimate"].to_numpy()
         se = self._frame["std_error"].to_numpy()
+        if measure == "ratio" and np.any(est == 0):
+            i = int(np.flatnonzero(est == 0)[0])
+            raise DataError(
+                f"the RMST of group {self._label(i)} is 0 (every subject had the event at "
+                "time 0), so a ratio of restricted means is undefined; use "
+                "measure='difference'."
+            )
         rows = []
+        exact = []
         for i in range(k):
             if i == reference:
                 continue
             if measure == "difference":
                 e = est[i] - est[reference]
                 s = float(np.hypot(se[i], se[reference]))
-                lo, hi = e - z * s, e + z * s
                 label = f"{self._label(i)} - {self._label(reference)}"
+                stat, lo, hi = e / s if s else np.nan, e - z * s, e + z * s
             else:
                 e_log = np.log(est[i] / est[reference])
                 s = float(np.hypot(se[i] / est[i], se[reference] / est[reference]))
-                e, lo, hi = np.exp(e_log), np.exp(e_log - z * s), np.exp(e_log + z * s)
                 label = f"{self._label(i)} / {self._label(reference)}"
-            stat = (e if measure == "difference" else np.log(e)) / s
-            rows.append({"contrast": label, "estimate": e, "std_error": s, "conf_low": lo,
-                         "conf_high": hi, "p_value": float(2 * stats.norm.sf(abs(stat)))})
+                e, lo, hi = np.exp(e_log), np.exp(e_log - z * s), np.exp(e_log + z * s)
+                stat = e_log / s if s else np.nan
+            if s == 0:
+                exact.append(label)
+                lo = hi = np.nan
+            rows.append(
+                {
+                    "contrast": label,
+                    "estimate": e,
+                    "std_error": s,
+                    "conf_low": lo,
+                    "conf_high": hi,
+                    "p_value": float(2 * stats.norm.sf(abs(stat))),
+                }
+            )
+        if exact and warn:
+            warnings.warn(
+                f"RMST contrast(s) {', '.join(exact)}: standard error 0, because neither "
+                f"group has an event before tau={self.tau:g} that leaves anyone at risk (the "
+                "Greenwood-type variance is 0), so there is no confidence interval or "
+                "p-value (NaN).",
+                DataWarning,
+                stacklevel=3,  # _contrast <- contrast <- the user's call
+            )
         return pd.DataFrame(rows)
 
     def to_table(self, *, title: str | None = None, digits: int = 2):
@@ -145,30 +179,37 @@ class RMSTResult:
         tidy = self.tidy()
         pct = f"{self.conf_level * 100:g}% CI"
         body = pd.DataFrame(
-            {"Group": [self._label(i) for i in range(len(self.groups))] if self.by
-             else ["All"]}
+            {"Group": [self._label(i) for i in range(len(self.groups))] if self.by else ["All"]}
         )
-        body[f"RMST ({pct})"] = format_ci(tidy["estimate"], tidy["conf_low"],
-                                          tidy["conf_high"], digits=digits)
+        body[f"RMST ({pct})"] = format_ci(
+            tidy["estimate"], tidy["conf_low"], tidy["conf_high"], digits=digits
+        )
         if len(self.groups) > 1:
-            con = self.contrast()
+            con = self._contrast("difference", 0, warn=False)  # NaN shows as NA
             diffs = format_ci(con["estimate"], con["conf_low"], con["conf_high"], digits=digits)
             body[f"Difference ({pct})"] = ["reference", *diffs]
             body["p-value"] = ["", *format_p(con["p_value"])]
-        return Table(body, title=title or f"Restricted mean survival time to {self.tau:g}",
-                     footnotes=[self.method], raw=tidy)
+        return Table(
+            body,
+            title=title or f"Restricted mean survival time to {self.tau:g}",
+            footnotes=[self.method],
+            raw=tidy,
+        )
 
     def __repr__(self) -> str:
-        text = [self.method, self.tidy().to_string(index=False,
-                                                   float_format=lambda v: f"{v:.4g}")]
+        text = [self.method, self.tidy().to_string(index=False, float_format=lambda v: f"{v:.4g}")]
         if len(self.groups) > 1:
-            text.append(self.contrast().to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+            text.append(
+                self._contrast("difference", 0, warn=False).to_string(
+                    index=False, float_format=lambda v: f"{v:.4g}"
+                )
+            )
         return "\n".join(text)
 
     def _repr_html_(self) -> str:
         html = f"<p><b>{self.method}</b></p>" + self.tidy().to_html(index=False)
         if len(self.groups) > 1:
-            html += self.contrast().to_html(index=False)
+            html += self._contrast("difference", 0, warn=False).to_html(index=False)
         return html
 
 
@@ -217,31 +258,42 @@ def rmst(
        estimate  std_error  conf_low  conf_high
     0    2.9444     0.4698    2.0237     3.8652
     """
-    conf_level = check_conf_level(conf_level)
-    try:
-        tau = float(tau)
-    except (TypeError, ValueError):
-        raise DataError(f"tau must be a positive number, got {tau!r}.") from None
-    if not np.isfinite(tau) or tau <= 0:
-        raise DataError(f"tau must be a positive number, got {tau!r}.")
-    sd = prepare(data, time=time, event=event, by=by)
-    d = event_indicator(sd, cause)
-    warn_no_events(sd, d, "rmst")
-    rt = tabulate(sd.time, sd.group, sd.n_groups, [None, d])
-    rows = []
-    for g in range(sd.n_groups):
-        sl = rt.rows(g)
-        t, nr, ne = rt.time[sl], rt.n_risk[sl], rt.sums[sl, 1]
-        last_surv = np.prod(1.0 - ne / nr)
-        if tau > t[-1] and last_surv > 0:
-            where = "" if not sd.by else " in group " + ", ".join(
-                f"{k}={v!r}" for k, v in sd.groups.iloc[g].items())
-            raise DataError(
-                f"tau={tau:g} is beyond the last follow-up time ({t[-1]:g}){where}; the "
-                "survival curve is unknown there. Choose tau at most the smallest "
-                "group's last follow-up time."
-            )
-        est, se = _rmst_one(t, nr, ne, tau)
-        rows.append({"estimate": est, "std_error": se})
-    return RMSTResult(pd.DataFrame(rows), groups=sd.groups, by=sd.by, tau=tau,
-                      conf_level=conf_level, cause=cause)
+    with memory_guard("rmst", CURVE_MEMORY_ADVICE):
+        conf_level = check_conf_level(conf_level)
+        try:
+            tau = float(tau)
+        except (TypeError, ValueError):
+            raise DataError(f"tau must be a positive number, got {tau!r}.") from None
+        if not np.isfinite(tau) or tau <= 0:
+            raise DataError(f"tau must be a positive number, got {tau!r}.")
+        sd = prepare(data, time=time, event=event, by=by)
+        d = event_indicator(sd, cause)
+        warn_no_events(sd, d, "rmst")
+        rt = tabulate(sd.time, sd.group, sd.n_groups, [None, d])
+        rows = []
+        for g in range(sd.n_groups):
+            sl = rt.rows(g)
+            t, nr, ne = rt.time[sl], rt.n_risk[sl], rt.sums[sl, 1]
+            last_surv = np.prod(1.0 - ne / nr)
+            if tau > t[-1] and last_surv > 0:
+                where = (
+                    ""
+                    if not sd.by
+                    else " in group "
+                    + ", ".join(f"{k}={v!r}" for k, v in sd.groups.iloc[g].items())
+                )
+                raise DataError(
+                    f"tau={tau:g} is beyond the last follow-up time ({t[-1]:g}){where}; the "
+                    "survival curve is unknown there. Choose tau at most the smallest "
+                    "group's last follow-up time."
+                )
+            est, se = _rmst_one(t, nr, ne, tau)
+            rows.append({"estimate": est, "std_error": se})
+        return RMSTResult(
+            pd.DataFrame(rows),
+            groups=sd.groups,
+            by=sd.by,
+            tau=tau,
+            conf_level=conf_level,
+            cause=cause,
+        )

@@ -4,16 +4,21 @@ This is the vectorised core of the curve estimators and tests: the distinct time
 found once (a hash, then a sort of the distinct values only), ``np.bincount`` sums the
 per-row quantities for each (group, time) cell and a reverse cumulative sum within each
 group gives the numbers at risk.
+
+The k-sample tests need the numbers at risk of every group at every event time, a dense
+(event times x groups) table; :class:`EventTimes` hands it out in blocks of event times,
+so that memory stays of the order of the rows however many groups and times there are.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["RiskTable", "tabulate", "time_codes"]
+__all__ = ["EventTimes", "RiskTable", "tabulate", "time_codes"]
 
 _DENSE_LIMIT = 20_000_000
 
@@ -72,8 +77,10 @@ def tabulate(
         cells = np.flatnonzero(present)
         sums = np.empty((cells.size, len(quantities)))
         for j, q in enumerate(quantities):
-            full = np.bincount(key, weights=q, minlength=size) if q is not None else (
-                np.bincount(key, minlength=size).astype(float)
+            full = (
+                np.bincount(key, weights=q, minlength=size)
+                if q is not None
+                else (np.bincount(key, minlength=size).astype(float))
             )
             sums[:, j] = full[cells]
     else:
@@ -94,3 +101,88 @@ def tabulate(
         total_to_end[i] = csum[hi - 1] if hi > lo else 0.0
     n_risk = total_to_end[g] - (csum - w)
     return RiskTable(group=g, time=t, sums=sums, n_risk=n_risk, bounds=bounds)
+
+
+class EventTimes:
+    """Numbers at risk and event counts per group at the distinct event times.
+
+    Parameters
+    ----------
+    time : (n,) follow-up times.
+    group : (n,) 0-based group codes, ``0 <= group < n_groups``.
+    n_groups : int
+    events : list of (n,) arrays >= 0
+        Per-row event quantities (e.g. 0/1 indicators of a cause); a time is an event
+        time when any of them is positive there.
+
+    Attributes
+    ----------
+    times : (T,) sorted distinct event times.
+    n_risk : (T,) pooled numbers at risk (time >= the event time).
+    events : (T, len(events)) pooled sums of each quantity at each event time.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> et = EventTimes(np.array([1.0, 2, 2, 3]), np.array([0, 1, 0, 1]), 2,
+    ...                 [np.array([1.0, 1, 0, 0])])
+    >>> et.times, et.n_risk
+    (array([1., 2.]), array([4., 3.]))
+    >>> [(lo, hi, n.tolist(), d[0].tolist()) for lo, hi, n, d in et.blocks(8)]
+    [(0, 2, [[2.0, 2.0], [1.0, 2.0]], [[1.0, 0.0], [0.0, 1.0]])]
+    """
+
+    def __init__(
+        self, time: np.ndarray, group: np.ndarray, n_groups: int, events: list[np.ndarray]
+    ) -> None:
+        n = time.size
+        is_event = np.zeros(n, dtype=bool)
+        for q in events:
+            is_event |= q > 0
+        self.times = np.unique(time[is_event])
+        t_count = self.times.size
+        # index of the last event time <= each row's time (-1: none); a row is at risk
+        # at event time j exactly when j <= last
+        last = np.searchsorted(self.times, time, side="right") - 1
+        self._order = np.argsort(last, kind="stable")
+        self._last = last[self._order]
+        self._group = group[self._order].astype(np.int64)
+        self._values = [np.asarray(q, dtype=float)[self._order] for q in events]
+        self.n_groups = n_groups
+        self._n_group = np.bincount(group, minlength=n_groups).astype(float)
+        leaving = np.bincount(last + 1, minlength=t_count + 1)
+        self.n_risk = (n - np.cumsum(leaving)[:t_count]).astype(float)
+        ev_rows = self._last >= 0
+        self.events = (
+            np.column_stack(
+                [
+                    np.bincount(self._last[ev_rows], weights=v[ev_rows], minlength=t_count)
+                    for v in self._values
+                ]
+            )
+            if events
+            else np.zeros((t_count, 0))
+        )
+
+    def blocks(self, size: int) -> Iterator[tuple[int, int, np.ndarray, list[np.ndarray]]]:
+        """Yield ``(lo, hi, n_risk, events)`` for event times ``lo:hi``, ``size`` at a time.
+
+        ``n_risk`` is (hi - lo, n_groups); ``events`` one such array per event quantity.
+        """
+        k = self.n_groups
+        size = max(1, int(size))
+        cut = np.searchsorted(self._last, np.arange(0, self.times.size + size, size))
+        gone = np.bincount(self._group[: cut[0]], minlength=k).astype(float)
+        for b, lo in enumerate(range(0, self.times.size, size)):
+            hi = min(lo + size, self.times.size)
+            rows = slice(cut[b], cut[b + 1])
+            cell = (self._last[rows] - lo) * k + self._group[rows]
+            m = (hi - lo) * k
+            leaving = np.bincount(cell, minlength=m).reshape(hi - lo, k).astype(float)
+            n_risk = self._n_group - gone - (np.cumsum(leaving, axis=0) - leaving)
+            events = [
+                np.bincount(cell, weights=v[rows], minlength=m).reshape(hi - lo, k)
+                for v in self._values
+            ]
+            gone += leaving.sum(axis=0)
+            yield lo, hi, n_risk, events

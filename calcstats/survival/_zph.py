@@ -17,7 +17,7 @@ import pandas as pd
 from patsy.mgcv_cubic_splines import CR
 from scipy import stats
 
-from calcstats._errors import SchemaError
+from calcstats._errors import DataError, SchemaError
 from calcstats.survival._coxfit import _iterate, schoenfeld
 
 if TYPE_CHECKING:
@@ -43,8 +43,14 @@ class PHCheck:
     transform : str
     """
 
-    def __init__(self, table: pd.DataFrame, residuals: pd.DataFrame, var: pd.DataFrame,
-                 transform: str, columns: dict[str, str]) -> None:
+    def __init__(
+        self,
+        table: pd.DataFrame,
+        residuals: pd.DataFrame,
+        var: pd.DataFrame,
+        transform: str,
+        columns: dict[str, str],
+    ) -> None:
         self.columns = columns
         self.table = table
         self.residuals = residuals
@@ -86,12 +92,17 @@ class PHCheck:
         xtx_inv = np.linalg.pinv(xmat.T @ xmat)
         seval = np.einsum("ij,jk,ik->i", pmat, xtx_inv, pmat)
         half = 2 * np.sqrt(float(self.var.loc[term, term]) * seval)
-        return pd.DataFrame({"x": pred, "fit": fit, "conf_low": fit - half,
-                             "conf_high": fit + half})
+        return pd.DataFrame(
+            {"x": pred, "fit": fit, "conf_low": fit - half, "conf_high": fit + half}
+        )
 
     def __repr__(self) -> str:
-        return "Proportional hazards check (cox.zph, transform=" + self.transform + ")\n" + \
-            self.table.to_string(index=False, float_format=lambda v: f"{v:.4g}")
+        return (
+            "Proportional hazards check (cox.zph, transform="
+            + self.transform
+            + ")\n"
+            + self.table.to_string(index=False, float_format=lambda v: f"{v:.4g}")
+        )
 
     def _repr_html_(self) -> str:
         return "<p><b>Proportional hazards check</b></p>" + self.table.to_html(index=False)
@@ -105,8 +116,22 @@ def _km_transform(stop, start, status) -> np.ndarray:
     if start is not None:
         at_risk = at_risk - (len(start) - np.searchsorted(np.sort(start), ev_times, "left"))
     surv = np.cumprod(1 - d / at_risk)
-    k = np.searchsorted(ev_times, stop, side="left")      # event times strictly before t
+    k = np.searchsorted(ev_times, stop, side="left")  # event times strictly before t
     return 1 - np.concatenate(([1.0], surv))[k]
+
+
+def _solve(a: np.ndarray, b: np.ndarray, what: str) -> np.ndarray:
+    """``solve(a, b)``, or a DataError saying which part of the check is singular."""
+    try:
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        raise DataError(
+            f"check_ph: the information matrix of {what} is singular, so the "
+            "proportional-hazards test cannot be computed (a covariate, or its product "
+            "with the transformed time, has no variation among the subjects at risk at "
+            "the event times). R's cox.zph stops here with 'system is exactly singular'; "
+            "try another transform= or leave the term out of the check."
+        ) from None
 
 
 def check_ph(result: CoxResult, *, transform: str = "km", global_test: bool = True) -> PHCheck:
@@ -127,6 +152,13 @@ def check_ph(result: CoxResult, *, transform: str = "km", global_test: bool = Tr
         raise SchemaError(
             f"transform must be 'km', 'identity', 'log' or 'rank', got {transform!r}."
         )
+    if np.ptp(tt[status]) == 0:  # the transforms are increasing: one event time
+        raise DataError(
+            f"check_ph: the proportional-hazards test is undefined: all "
+            f"{int(status.sum())} events are at the same time ({stop[status][0]:g}), so there "
+            "is no trend in time to test. R's cox.zph stops here with 'system is exactly "
+            "singular'."
+        )
     g_row = tt - tt[status].mean()
     er, grp = cd.ev_rows, cd.ev_group
     g_group = np.zeros(cd.n_groups)
@@ -146,11 +178,11 @@ def check_ph(result: CoxResult, *, transform: str = "km", global_test: bool = Tr
     for name, cols in terms.items():
         kk = [*range(p), *(p + j for j in cols)]
         u = np.concatenate([np.zeros(p), u2[cols]])
-        chisq = float(u @ np.linalg.solve(big[np.ix_(kk, kk)], u))
+        chisq = float(u @ _solve(big[np.ix_(kk, kk)], u, f"term {name!r}"))
         rows.append((name, chisq, len(cols)))
     if global_test:
         u = np.concatenate([np.zeros(p), u2])
-        rows.append(("GLOBAL", float(u @ np.linalg.solve(big, u)), p))
+        rows.append(("GLOBAL", float(u @ _solve(big, u, "the GLOBAL test")), p))
     table = pd.DataFrame(rows, columns=["term", "chisq", "df"])
     table["p_value"] = stats.chi2.sf(table["chisq"], table["df"])
 
@@ -185,7 +217,9 @@ def check_ph(result: CoxResult, *, transform: str = "km", global_test: bool = Tr
         k = np.flatnonzero(used_t[s] > 0)
         j = np.flatnonzero(s_ev == s)
         if len(k) and len(j):
-            scaled[np.ix_(j, k)] = np.linalg.solve(vmean[np.ix_(k, k)], sres[np.ix_(j, k)].T).T
+            scaled[np.ix_(j, k)] = _solve(
+                vmean[np.ix_(k, k)], sres[np.ix_(j, k)].T, "the scaled Schoenfeld residuals"
+            ).T
     for i, cols in enumerate(terms.values()):
         scaled[:, i] += beta[cols[0]] if len(cols) == 1 else 1.0
     # R's order: by stratum and time (ties: row order; reversed for (start, stop] data)
@@ -197,7 +231,7 @@ def check_ph(result: CoxResult, *, transform: str = "km", global_test: bool = Tr
         res[columns[name]] = scaled[order, i]
     if strata is not None:
         res.insert(0, "stratum", s_ev[order])
-    var = pd.DataFrame(np.linalg.inv(vmean), index=names, columns=names)
+    var = pd.DataFrame(
+        _solve(vmean, np.eye(len(names)), "the residual variance"), index=names, columns=names
+    )
     return PHCheck(table, res.reset_index(drop=True), var, transform, columns)
-
-

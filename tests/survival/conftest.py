@@ -25,6 +25,12 @@ def ref() -> dict:
 
 
 @pytest.fixture(scope="session")
+def degenerate() -> dict:
+    """Singular-variance examples from tests/reference/survival_degenerate.R."""
+    return json.loads((REFERENCE / "survival_degenerate.json").read_text())
+
+
+@pytest.fixture(scope="session")
 def pbc() -> pd.DataFrame:
     df = pd.read_csv(ROOT / "data" / "pbc.csv")
     df["years"] = df["time"] / 365.25

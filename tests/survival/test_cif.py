@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import calcstats as cs
-from calcstats._errors import CalcstatsWarning, DataError
+from calcstats._errors import CalcstatsError, CalcstatsWarning, DataError
+from calcstats.survival import _cif
 from tests.survival.conftest import num
 
 CURVE_TOL = 1e-6  # curves and their SEs/limits: absolute 1e-6
@@ -34,20 +35,28 @@ def test_matches_multistate_survfit(request, ref, conf_type, key, frame, time, b
     pstate, se = _mat(r["pstate"]), _mat(r["std_err"])
     lower, upper = _mat(r["lower"]), _mat(r["upper"])
     for cause in (1, 2):
-        cif = cs.cumulative_incidence(data, time=time, event="status", cause=cause, by=by,
-                                      conf_type=conf_type)
+        cif = cs.cumulative_incidence(
+            data, time=time, event="status", cause=cause, by=by, conf_type=conf_type
+        )
         tidy = cif.tidy()
-        assert list(tidy.columns) == [by, "time", "n_risk", "n_event", "n_censor", "estimate",
-                                      "std_error", "conf_low", "conf_high"]
+        assert list(tidy.columns) == [
+            by,
+            "time",
+            "n_risk",
+            "n_event",
+            "n_censor",
+            "estimate",
+            "std_error",
+            "conf_low",
+            "conf_high",
+        ]
         np.testing.assert_allclose(tidy["time"], num(r["time"]), atol=1e-12)
         np.testing.assert_allclose(tidy["n_risk"], num(r["n_risk"]), atol=1e-12)
         col = cause  # R's columns: (s0), 1, 2
         np.testing.assert_allclose(tidy["estimate"], pstate[:, col], atol=CURVE_TOL)
         np.testing.assert_allclose(tidy["std_error"], se[:, col], atol=CURVE_TOL)
-        np.testing.assert_allclose(tidy["conf_low"], lower[:, col], atol=CURVE_TOL,
-                                   equal_nan=True)
-        np.testing.assert_allclose(tidy["conf_high"], upper[:, col], atol=CURVE_TOL,
-                                   equal_nan=True)
+        np.testing.assert_allclose(tidy["conf_low"], lower[:, col], atol=CURVE_TOL, equal_nan=True)
+        np.testing.assert_allclose(tidy["conf_high"], upper[:, col], atol=CURVE_TOL, equal_nan=True)
     states = cif.state_probabilities()
     free = states[states["state"] == "event_free"]
     np.testing.assert_allclose(free["estimate"], pstate[:, 0], atol=CURVE_TOL)
@@ -63,8 +72,9 @@ def test_pbc_reference_values(pbc, pbc_reference):
         np.testing.assert_allclose(
             [at_t["event_free"], at_t["cause_1"], at_t["cause_2"]], r["pstate"][i], rtol=1e-9
         )
-    np.testing.assert_allclose(cif.at(r["time"])["estimate"], [p[2] for p in r["pstate"]],
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        cif.at(r["time"])["estimate"], [p[2] for p in r["pstate"]], rtol=1e-9
+    )
 
 
 def test_equals_one_minus_km_without_competing_events(small):
@@ -100,10 +110,15 @@ def test_bad_input(small):
     with pytest.raises(CalcstatsWarning, match="no events"):
         with warnings.catch_warnings():
             warnings.simplefilter("error", CalcstatsWarning)
-            cs.cumulative_incidence(small[small.status != 1].assign(status=0)
-                                    .pipe(lambda d: pd.concat([d, d.iloc[:1].assign(status=1,
-                                                                                     time=99)])),
-                                    time="time", event="status", cause=1, by="g")
+            cs.cumulative_incidence(
+                small[small.status != 1]
+                .assign(status=0)
+                .pipe(lambda d: pd.concat([d, d.iloc[:1].assign(status=1, time=99)])),
+                time="time",
+                event="status",
+                cause=1,
+                by="g",
+            )
 
 
 @settings(max_examples=60, deadline=None)
@@ -123,17 +138,34 @@ def test_states_sum_to_one_and_order_invariant(rows, seed):
     km = cs.kaplan_meier(df.assign(any=(df.status > 0).astype(int)), time="t", event="any")
     free = sp[sp.state == "event_free"]["estimate"].to_numpy()
     np.testing.assert_allclose(free, km.tidy()["estimate"], atol=1e-12)
-    shuffled = cs.cumulative_incidence(df.sample(frac=1, random_state=seed), time="t",
-                                       event="status", cause=1)
+    shuffled = cs.cumulative_incidence(
+        df.sample(frac=1, random_state=seed), time="t", event="status", cause=1
+    )
     pd.testing.assert_frame_equal(cif.tidy(), shuffled.tidy())
 
 
 def test_conf_level_90_matches_survfit(small, ref):
     r = ref["aj"]["small_g_90"]
-    cif = cs.cumulative_incidence(small, time="time", event="status", cause=2, by="g",
-                                  conf_level=0.9)
+    cif = cs.cumulative_incidence(
+        small, time="time", event="status", cause=2, by="g", conf_level=0.9
+    )
     tidy = cif.tidy()
-    np.testing.assert_allclose(tidy["conf_low"], _mat(r["lower"])[:, 2], atol=CURVE_TOL,
-                               equal_nan=True)
-    np.testing.assert_allclose(tidy["conf_high"], _mat(r["upper"])[:, 2], atol=CURVE_TOL,
-                               equal_nan=True)
+    np.testing.assert_allclose(
+        tidy["conf_low"], _mat(r["lower"])[:, 2], atol=CURVE_TOL, equal_nan=True
+    )
+    np.testing.assert_allclose(
+        tidy["conf_high"], _mat(r["upper"])[:, 2], atol=CURVE_TOL, equal_nan=True
+    )
+
+
+def test_running_out_of_memory_is_a_calcstats_error(small, monkeypatch):
+    def boom(*args, **kwargs):
+        raise MemoryError("Unable to allocate 38.1 GiB for an array with shape (5120000000,)")
+
+    monkeypatch.setattr(_cif, "tabulate", boom)
+    with pytest.raises(
+        CalcstatsError, match=r"cumulative_incidence ran out of memory \(Unable to allocate 38"
+    ) as exc:
+        cs.cumulative_incidence(small, time="time", event="status", cause=1, by="g")
+    assert "analyse fewer rows or fewer groups" in str(exc.value)
+    assert isinstance(exc.value, MemoryError)

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import calcstats as cs
-from calcstats._errors import CalcstatsWarning, DataError, SchemaError
+from calcstats._errors import CalcstatsError, CalcstatsWarning, DataError, SchemaError
+from calcstats.survival import _km
 from tests.survival.conftest import num
 
 CURVE_TOL = 1e-6  # curves: absolute 1e-6 (same algorithm as R)
@@ -21,7 +22,11 @@ def _compare(ours: pd.DataFrame, r: dict) -> None:
     assert len(ours) == len(r["time"])
     for c, rc in zip(COLS, R_COLS, strict=True):
         np.testing.assert_allclose(
-            ours[c].to_numpy(float), num(r[rc]), rtol=0, atol=CURVE_TOL, equal_nan=True,
+            ours[c].to_numpy(float),
+            num(r[rc]),
+            rtol=0,
+            atol=CURVE_TOL,
+            equal_nan=True,
             err_msg=c,
         )
 
@@ -37,22 +42,21 @@ def test_pbc_by_edema_matches_survfit(pbc, ref, conf_type):
     _compare(at[at["estimate"].notna()], r["at"])  # R leaves out times beyond follow-up
     med = km.median()
     for ours, theirs in [("median", "median"), ("conf_low", "lower"), ("conf_high", "upper")]:
-        np.testing.assert_allclose(med[ours], num(r["median"][theirs]), atol=1e-9,
-                                   equal_nan=True)
+        np.testing.assert_allclose(med[ours], num(r["median"][theirs]), atol=1e-9, equal_nan=True)
 
 
 @pytest.mark.parametrize("conf_type", ["log-log", "log", "plain"])
 def test_tied_data_by_group_matches_survfit(small, ref, conf_type):
     r = ref["km"][f"small_g_{conf_type}"]
-    km = cs.kaplan_meier(small, time="time", event="status", cause=1, by="g",
-                         conf_type=conf_type)
+    km = cs.kaplan_meier(small, time="time", event="status", cause=1, by="g", conf_type=conf_type)
     _compare(km.tidy(), r["curve"])
     _compare(km.at([0.5, 2, 3.5, 7]), r["at"])
     med = km.median()
     np.testing.assert_allclose(med["median"], num(r["median"]["median"]), atol=1e-9)
     np.testing.assert_allclose(med["conf_low"], num(r["median"]["lower"]), atol=1e-9)
-    np.testing.assert_allclose(med["conf_high"], num(r["median"]["upper"]), atol=1e-9,
-                               equal_nan=True)
+    np.testing.assert_allclose(
+        med["conf_high"], num(r["median"]["upper"]), atol=1e-9, equal_nan=True
+    )
 
 
 def test_noninteger_weights_robust_se_match_survfit(small, ref):
@@ -63,14 +67,14 @@ def test_noninteger_weights_robust_se_match_survfit(small, ref):
     _compare(km.tidy(), r["curve"])
     med = km.median()
     for ours, theirs in [("median", "median"), ("conf_low", "lower"), ("conf_high", "upper")]:
-        np.testing.assert_allclose(med[ours], num(r["median"][theirs]), atol=1e-9,
-                                   equal_nan=True)
+        np.testing.assert_allclose(med[ours], num(r["median"][theirs]), atol=1e-9, equal_nan=True)
 
 
 def test_integer_weights_greenwood_match_survfit(small, ref):
     r = ref["km"]["small_weighted_int"]
-    km = cs.kaplan_meier(small.assign(w2=(2 * small["w"]).round()), time="time",
-                         event="event1", by="g", weights="w2")
+    km = cs.kaplan_meier(
+        small.assign(w2=(2 * small["w"]).round()), time="time", event="event1", by="g", weights="w2"
+    )
     assert "Greenwood" in km.method
     _compare(km.tidy(), r["curve"])
     np.testing.assert_allclose(km.median()["median"], num(r["median"]["median"]), atol=1e-9)
@@ -128,8 +132,9 @@ def test_multiple_by_columns(small):
     km = cs.kaplan_meier(small, time="time", event="event1", by=["g", "s"])
     tidy = km.tidy()
     assert list(tidy.columns[:2]) == ["g", "s"]
-    one = cs.kaplan_meier(small[(small.g == "b") & (small.s == "y")], time="time",
-                          event="event1").tidy()
+    one = cs.kaplan_meier(
+        small[(small.g == "b") & (small.s == "y")], time="time", event="event1"
+    ).tidy()
     sub = tidy[(tidy.g == "b") & (tidy.s == "y")]
     np.testing.assert_allclose(sub["estimate"], one["estimate"], atol=1e-12)
 
@@ -175,7 +180,8 @@ def test_bool_event(small):
 # ---- properties -----------------------------------------------------------------------
 data_strategy = st.lists(
     st.tuples(st.integers(0, 15), st.booleans(), st.sampled_from(["a", "b"])),
-    min_size=1, max_size=60,
+    min_size=1,
+    max_size=60,
 )
 
 
@@ -191,8 +197,9 @@ def test_km_bounded_monotone_and_order_invariant(rows, seed):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CalcstatsWarning)
             km = cs.kaplan_meier(df, time="t", event="d", by="g")
-            shuffled = cs.kaplan_meier(df.sample(frac=1, random_state=seed), time="t",
-                                       event="d", by="g")
+            shuffled = cs.kaplan_meier(
+                df.sample(frac=1, random_state=seed), time="t", event="d", by="g"
+            )
     tidy = km.tidy()
     est = tidy["estimate"].to_numpy()
     assert ((est >= 0) & (est <= 1)).all()
@@ -206,16 +213,31 @@ def test_conf_level_90_matches_survfit(pbc, ref):
     km = cs.kaplan_meier(pbc, time="years", event="death", by="edema", conf_level=0.9)
     _compare(km.tidy(), r["curve"])
     med = km.median()
-    np.testing.assert_allclose(med["conf_low"], num(r["median"]["lower"]), atol=1e-9,
-                               equal_nan=True)
-    np.testing.assert_allclose(med["conf_high"], num(r["median"]["upper"]), atol=1e-9,
-                               equal_nan=True)
+    np.testing.assert_allclose(
+        med["conf_low"], num(r["median"]["lower"]), atol=1e-9, equal_nan=True
+    )
+    np.testing.assert_allclose(
+        med["conf_high"], num(r["median"]["upper"]), atol=1e-9, equal_nan=True
+    )
 
 
 def test_integer_weights_equal_replicated_rows(small):
     w = (small.index % 3 + 1).to_numpy()
-    weighted = cs.kaplan_meier(small.assign(w=w), time="time", event="event1", by="g",
-                               weights="w")
-    expanded = cs.kaplan_meier(small.loc[small.index.repeat(w)], time="time", event="event1",
-                               by="g")
+    weighted = cs.kaplan_meier(small.assign(w=w), time="time", event="event1", by="g", weights="w")
+    expanded = cs.kaplan_meier(
+        small.loc[small.index.repeat(w)], time="time", event="event1", by="g"
+    )
     pd.testing.assert_frame_equal(weighted.tidy(), expanded.tidy(), atol=1e-12)
+
+
+def test_running_out_of_memory_is_a_calcstats_error(small, monkeypatch):
+    def boom(*args, **kwargs):
+        raise MemoryError("Unable to allocate 38.1 GiB for an array with shape (5120000000,)")
+
+    monkeypatch.setattr(_km, "tabulate", boom)
+    with pytest.raises(
+        CalcstatsError, match=r"kaplan_meier ran out of memory \(Unable to allocate 38"
+    ) as exc:
+        cs.kaplan_meier(small, time="time", event="event1", by="g")
+    assert "analyse fewer rows or fewer groups" in str(exc.value)
+    assert isinstance(exc.value, MemoryError)

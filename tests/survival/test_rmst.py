@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 import calcstats as cs
-from calcstats._errors import DataError
+from calcstats._errors import CalcstatsError, DataError, DataWarning
+from calcstats.survival import _rmst
 
 REL = 1e-6  # estimates, SEs, limits and p-values: relative 1e-6
 
@@ -30,8 +31,13 @@ def test_matches_print_survfit_rmean(frames, ref, key):
     r = ref["rmst"][key]
     res = cs.rmst(frames[frame], time=time, event=event, tau=r["tau"], **kw)
     tidy = res.tidy()
-    assert list(tidy.columns) == [*([kw["by"]] if kw else []), "estimate", "std_error",
-                                  "conf_low", "conf_high"]
+    assert list(tidy.columns) == [
+        *([kw["by"]] if kw else []),
+        "estimate",
+        "std_error",
+        "conf_low",
+        "conf_high",
+    ]
     np.testing.assert_allclose(tidy["estimate"], np.atleast_1d(r["rmean"]), rtol=REL)
     np.testing.assert_allclose(tidy["std_error"], np.atleast_1d(r["se"]), rtol=REL)
     if "diff" in r:
@@ -88,3 +94,41 @@ def test_bad_input(small):
     with pytest.raises(DataError, match="measure"):
         res.contrast("odds")
     assert isinstance(res.contrast(reference=2), pd.DataFrame)
+
+
+def test_contrast_with_zero_standard_error_has_no_interval_or_p(degenerate):
+    r = degenerate["rmst_no_events_before_tau"]
+    res = cs.rmst(pd.DataFrame(r["data"]), time="time", event="status", tau=r["tau"], by="g")
+    np.testing.assert_allclose(res.tidy()["estimate"], r["rmean"], rtol=REL)
+    np.testing.assert_allclose(res.tidy()["std_error"], r["se"], atol=1e-12)  # R: 0
+    for measure in ("difference", "ratio"):
+        with pytest.warns(DataWarning, match="standard error 0") as rec:
+            con = res.contrast(measure)
+        assert rec[0].filename == __file__
+        assert con["std_error"].tolist() == [0.0]
+        assert con[["conf_low", "conf_high", "p_value"]].isna().all(axis=None)
+    assert "NA" in str(res.to_table())  # shown, not invented
+
+
+def test_ratio_with_a_zero_rmst_is_refused():
+    df = pd.DataFrame(
+        {"t": [0, 0, 2, 5, 6, 8], "d": [1, 1, 1, 0, 1, 1], "g": ["a", "a", "b", "b", "b", "b"]}
+    )
+    res = cs.rmst(df, time="t", event="d", tau=4, by="g")
+    assert res.tidy()["estimate"].tolist() == [0.0, 3.5]
+    with pytest.raises(DataError, match="RMST of group g=a is 0"):
+        res.contrast("ratio")
+    assert res.contrast("difference")["estimate"].tolist() == [3.5]
+
+
+def test_running_out_of_memory_is_a_calcstats_error(small, monkeypatch):
+    def boom(*args, **kwargs):
+        raise MemoryError("Unable to allocate 38.1 GiB for an array with shape (5120000000,)")
+
+    monkeypatch.setattr(_rmst, "tabulate", boom)
+    with pytest.raises(
+        CalcstatsError, match=r"rmst ran out of memory \(Unable to allocate 38"
+    ) as exc:
+        cs.rmst(small, time="time", event="event1", tau=5, by="g")
+    assert "analyse fewer rows or fewer groups" in str(exc.value)
+    assert isinstance(exc.value, MemoryError)

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import calcstats as cs
+from calcstats._errors import DataError
 
 REF = Path(__file__).parent.parent / "reference"
 ROOT = Path(__file__).parent.parent.parent
@@ -31,10 +32,14 @@ def fits() -> dict:
         warnings.simplefilter("ignore", cs.DataWarning)
         return {
             "zph_mayo": (cs.cox(pbc, MAYO, time="time", event="death"), "log(bili)"),
-            "zph_stage": (cs.cox(p0, "C(stage) + age + log(bili)", time="time",
-                                 event="status", cause=2), "age"),
-            "zph_ties_strata": (cs.cox(ht, "x + b + C(g)", time="time", event="status",
-                                       strata="s"), "x"),
+            "zph_stage": (
+                cs.cox(p0, "C(stage) + age + log(bili)", time="time", event="status", cause=2),
+                "age",
+            ),
+            "zph_ties_strata": (
+                cs.cox(ht, "x + b + C(g)", time="time", event="status", strata="s"),
+                "x",
+            ),
         }
 
 
@@ -48,7 +53,7 @@ def test_matches_cox_zph(case, fits, mref):
     r = mref[case]
     z = fit.check_ph(transform="km")
     tab = z.table.assign(term=z.table["term"].map(_rterm)).set_index("term").loc[r["term"]]
-    np.testing.assert_allclose(tab["chisq"], r["chisq"], rtol=1e-6)     # chisq: 1e-6 rel
+    np.testing.assert_allclose(tab["chisq"], r["chisq"], rtol=1e-6)  # chisq: 1e-6 rel
     np.testing.assert_array_equal(tab["df"], r["df"])
     np.testing.assert_allclose(tab["p_value"], r["p"], rtol=1e-5)
     res = z.residuals
@@ -88,3 +93,23 @@ def test_no_global_and_other_transforms(fits):
     for tr in ("identity", "log", "rank"):
         t = fit.check_ph(transform=tr).table
         assert np.all(np.isfinite(t["chisq"])) and np.all(t["chisq"] >= 0)
+
+
+def test_all_events_at_one_time_is_a_clear_error(degenerate):
+    r = degenerate["zph_one_event_time"]
+    assert "singular" in r["cox_zph_error"]  # R refuses too
+    fit = cs.cox(pd.DataFrame(r["data"]), "x", time="time", event="status")
+    assert fit.params.iloc[0] == pytest.approx(r["coef"], rel=1e-6)
+    with pytest.raises(DataError, match="all 10 events are at the same time"):
+        fit.check_ph()
+
+
+def test_singular_test_matrix_names_the_term(fits, monkeypatch):
+    fit, _ = fits["zph_mayo"]
+
+    def singular(a, b):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(np.linalg, "solve", singular)
+    with pytest.raises(DataError, match="information matrix of term 'age' is singular"):
+        fit.check_ph()
