@@ -25,6 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from calcstats._errors import CalcstatsError, ConvergenceWarning
+from calcstats._validation import CONF_LEVEL, NONE, Interval, validate_params
 from calcstats.results import ModelResult
 
 __all__ = ["PooledResult", "pool"]
@@ -37,13 +38,33 @@ class PooledResult(ModelResult):
     ``details()`` gives the within/between variances, riv, lambda, fmi and df.
     """
 
-    def __init__(self, params: pd.Series, cov: np.ndarray, *, details: pd.DataFrame,
-                 ratio_measure: str | None, method: str, m: int, nobs: int | None,
-                 n_events: int | None, conf_level: float, results: list[ModelResult],
-                 nonestimable: dict[str, str], converged: bool) -> None:
-        super().__init__(params, cov, model=results, conf_level=conf_level, nobs=nobs,
-                         n_events=n_events, nonestimable=nonestimable, converged=converged,
-                         terms=results[0].terms)
+    def __init__(
+        self,
+        params: pd.Series,
+        cov: np.ndarray,
+        *,
+        details: pd.DataFrame,
+        ratio_measure: str | None,
+        method: str,
+        m: int,
+        nobs: int | None,
+        n_events: int | None,
+        conf_level: float,
+        results: list[ModelResult],
+        nonestimable: dict[str, str],
+        converged: bool,
+    ) -> None:
+        super().__init__(
+            params,
+            cov,
+            model=results,
+            conf_level=conf_level,
+            nobs=nobs,
+            n_events=n_events,
+            nonestimable=nonestimable,
+            converged=converged,
+            terms=results[0].terms,
+        )
         self.ratio_measure = ratio_measure
         self.method = method
         self.m = m
@@ -67,8 +88,16 @@ class PooledResult(ModelResult):
         return {"m": self.m}
 
 
+@validate_params(
+    {
+        "dfcom": [Interval(0, None, closed="neither"), NONE],
+        "conf_level": [CONF_LEVEL, NONE],
+    }
+)
 def pool(
-    results: Sequence[ModelResult], *, dfcom: float | None = None,
+    results: Sequence[ModelResult],
+    *,
+    dfcom: float | None = None,
     conf_level: float | None = None,
 ) -> PooledResult:
     """Pool estimates from models fitted on multiply imputed data sets.
@@ -151,9 +180,20 @@ def pool(
             df_obs = (dfcom + 1) / (dfcom + 3) * dfcom * (1 - lam)
             df = np.where(np.isinf(df_old), df_obs, df_old * df_obs / (df_old + df_obs))
         fmi = (riv + 2 / (df + 3)) / (1 + riv)
-    details = pd.DataFrame({"term": terms, "estimate": qbar, "ubar": ubar, "b": b, "t": t,
-                            "riv": riv, "lambda": lam, "fmi": fmi,
-                            "dfcom": dfcom, "df": df})
+    details = pd.DataFrame(
+        {
+            "term": terms,
+            "estimate": qbar,
+            "ubar": ubar,
+            "b": b,
+            "t": t,
+            "riv": riv,
+            "lambda": lam,
+            "fmi": fmi,
+            "dfcom": dfcom,
+            "df": df,
+        }
+    )
     first = results[0]
     # total covariance T = Ubar + (1 + 1/m) B (its diagonal is t above)
     ubar_mat = np.mean([r.cov.to_numpy(dtype=float) for r in results], axis=0)
@@ -165,7 +205,7 @@ def pool(
         details=details,
         ratio_measure=first.ratio_measure,
         method=f"Rubin's rules over {m} imputations ({first.method or type(first).__name__}); "
-               "Barnard-Rubin df",
+        "Barnard-Rubin df",
         m=m,
         nobs=first.nobs,
         n_events=first.n_events,

@@ -96,9 +96,11 @@ class RegressionResult(ModelResult):
         return self._profile_cache[conf_level]
 
     def _glance_extra(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"n_dropped": self.design.n_dropped,
-                               "n_zero_weight": self.frame.n_zero_weight,
-                               "se_type": self.se_type}
+        out: dict[str, Any] = {
+            "n_dropped": self.design.n_dropped,
+            "n_zero_weight": self.frame.n_zero_weight,
+            "se_type": self.se_type,
+        }
         if self.df_resid is not None:
             out["df_resid"] = self.df_resid
         return out
@@ -147,8 +149,15 @@ class RegressionResult(ModelResult):
                 reduced = self._refit(keep)
                 stat = 2.0 * (float(self.loglik or 0.0) - float(reduced.loglik or 0.0))
                 p = float(stats.chi2.sf(stat, k))
-            rows.append({"term": term, "df": k, "statistic": stat, "p_value": p,
-                         "method": "likelihood ratio"})
+            rows.append(
+                {
+                    "term": term,
+                    "df": k,
+                    "statistic": stat,
+                    "p_value": p,
+                    "method": "likelihood ratio",
+                }
+            )
         return pd.DataFrame(rows, columns=["term", "df", "statistic", "p_value", "method"])
 
 
@@ -220,5 +229,9 @@ class LinearResult(RegressionResult):
     sigma: float = float("nan")
 
     def _glance_extra(self) -> dict[str, Any]:
-        return {**super()._glance_extra(), "r_squared": self.r_squared,
-                "adj_r_squared": self.adj_r_squared, "sigma": self.sigma}
+        return {
+            **super()._glance_extra(),
+            "r_squared": self.r_squared,
+            "adj_r_squared": self.adj_r_squared,
+            "sigma": self.sigma,
+        }
