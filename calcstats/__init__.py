@@ -28,6 +28,15 @@ from calcstats.cohort import *  # noqa: F403
 from calcstats.describe import *  # noqa: F403
 from calcstats.labels import Labels as Labels
 from calcstats.regression import *  # noqa: F403
+from calcstats.results import (
+    CumulativeIncidenceResult,
+    CurveResult,
+    EstimateResult,
+    KaplanMeierResult,
+    ModelResult,
+    Result,
+    TestResult,
+)
 from calcstats.simulate import *  # noqa: F403
 from calcstats.survival import *  # noqa: F403
 from calcstats.tables import *  # noqa: F403
@@ -42,6 +51,13 @@ __all__ = sorted(
     {
         "__version__",
         "Labels",
+        "CumulativeIncidenceResult",
+        "CurveResult",
+        "EstimateResult",
+        "KaplanMeierResult",
+        "ModelResult",
+        "Result",
+        "TestResult",
         "datasets",
         "plot",
         "report",

@@ -2,8 +2,8 @@
 
 from calcstats.survival._adjusted import adjusted_curves, partial_effect
 from calcstats.survival._cif import cumulative_incidence
-from calcstats.survival._cox import cox
-from calcstats.survival._finegray import fine_gray
+from calcstats.survival._cox import CoxResult, cox
+from calcstats.survival._finegray import FineGrayResult, fine_gray
 from calcstats.survival._gray import gray_test
 from calcstats.survival._km import kaplan_meier
 from calcstats.survival._landmark import landmark
@@ -11,6 +11,8 @@ from calcstats.survival._logrank import logrank
 from calcstats.survival._rmst import rmst
 
 __all__: list[str] = [
+    "CoxResult",
+    "FineGrayResult",
     "adjusted_curves",
     "cox",
     "cumulative_incidence",
