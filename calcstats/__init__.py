@@ -28,15 +28,13 @@ from calcstats.cohort import *  # noqa: F403
 from calcstats.describe import *  # noqa: F403
 from calcstats.labels import Labels as Labels
 from calcstats.regression import *  # noqa: F403
-from calcstats.results import (
-    CumulativeIncidenceResult,
-    CurveResult,
-    EstimateResult,
-    KaplanMeierResult,
-    ModelResult,
-    Result,
-    TestResult,
-)
+from calcstats.results import CumulativeIncidenceResult as CumulativeIncidenceResult
+from calcstats.results import CurveResult as CurveResult
+from calcstats.results import EstimateResult as EstimateResult
+from calcstats.results import KaplanMeierResult as KaplanMeierResult
+from calcstats.results import ModelResult as ModelResult
+from calcstats.results import Result as Result
+from calcstats.results import TestResult as TestResult
 from calcstats.simulate import *  # noqa: F403
 from calcstats.survival import *  # noqa: F403
 from calcstats.tables import *  # noqa: F403
