@@ -4,7 +4,7 @@
 ``log_binomial``, ``negative_binomial``, ``linear``), ``propensity`` and ``mice`` pooling
 all read their formula here, so a formula means the same everywhere:
 
-* The language is patsy's (statsmodels' formula language, a dependency of calcstats):
+* The language is patsy's (the R-style formula language statsmodels also uses):
   ``C(etiology)``, ``C(etiology, Treatment('pbc'))``, ``Q('odd.name')``, ``I(age / 10)``,
   interactions ``a:b`` and ``a * b``, natural cubic splines ``cr(age, df=4)`` and cyclic
   ``cc(x, df=4)`` (both centred, so they never span the intercept), and the NumPy functions

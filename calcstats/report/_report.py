@@ -29,7 +29,7 @@ from calcstats._errors import CalcstatsError
 
 __all__ = ["Report", "software_versions"]
 
-_PACKAGES = ("calcstats", "numpy", "pandas", "scipy", "statsmodels", "lifelines", "matplotlib")
+_PACKAGES = ("calcstats", "numpy", "pandas", "scipy", "patsy", "lifelines", "matplotlib")
 
 _CSS = """
 body { font-family: "Helvetica Neue", Arial, "Liberation Sans", sans-serif; color: #111;
