@@ -218,8 +218,16 @@ class Labels:
         lv = self._levels.get(variable)
         if not lv:
             return vals
-        rank = {str(k): i for i, k in enumerate(lv)}
-        return sorted(vals, key=lambda v: rank.get(str(v), len(rank) + vals.index(v)))
+        keys = list(lv)
+
+        def rank(i: int) -> int:  # matched as level() matches: by value, then by text
+            v = vals[i]
+            for j, k in enumerate(keys):
+                if k == v or str(k) == str(v):
+                    return j
+            return len(keys) + i
+
+        return [vals[i] for i in sorted(range(len(vals)), key=rank)]
 
     def time(self, column: str = "time") -> str:
         """Axis label of a time column: "Time (years)" when the unit is known, else "Time"."""

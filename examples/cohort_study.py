@@ -151,7 +151,9 @@ def main(argv: list[str] | None = None) -> int:
         variables=["age_at_index", "sex", "etiology", "bilirubin_mg_dl", "albumin_g_dl",
                    "platelets_10e9_l", "inr", "bmi", "diabetes"],
         nonnormal=["bilirubin_mg_dl", "platelets_10e9_l", "inr"],
-        labels=LABELS,
+        # canonical columns print with the schema's labels and units ("Age at index
+        # (years)", sex "Female"); only the derived grouping column needs a label
+        labels={"calcification": LABELS["calcification"]},
         title="Table 1. Baseline characteristics by intrahepatic calcification",
     )
     save_table(t1, out, "table1_baseline")
@@ -194,9 +196,9 @@ def main(argv: list[str] | None = None) -> int:
 
     # 5. incidence --------------------------------------------------------------------------
     step("Incidence of cirrhosis per 1,000 person-years by calcification burden")
-    ir = cs.incidence_rate(st.rename(columns={"calcification_burden": "Calcification burden"}),
-                           time="time", event="status", cause=1, by="Calcification burden",
-                           per=1000)
+    ir = cs.incidence_rate(st, time="time", event="status", cause=1,
+                           by="calcification_burden", per=1000,
+                           labels=cs.Labels.cohort())
     t4 = ir.to_table(title="Table 4. Incidence of cirrhosis per 1,000 person-years by "
                      "calcification burden")
     save_table(t4, out, "table4_incidence")
@@ -325,8 +327,10 @@ def main(argv: list[str] | None = None) -> int:
     step("Couinaud segment map of baseline calcifications")
     with jhep:
         fig_seg, axes = plt.subplots(1, 2, figsize=(7.2, 3.0))
-        cs.plot.segment_map(cohort, stat="prevalence", ax=axes[0], title="Prevalence")
-        cs.plot.segment_map(cohort, stat="median_size", ax=axes[1], title="Median size")
+        cs.plot.segment_map(cs.segment_summary(cohort, stat="prevalence"), ax=axes[0],
+                            title="Prevalence")
+        cs.plot.segment_map(cs.segment_summary(cohort, stat="median_size"), ax=axes[1],
+                            title="Median size")
     save_fig(fig_seg, out, "figure7_segments", width2)
     report.heading("Where the calcifications lie")
     report.figure(fig_seg, caption="Figure 7. Calcifications at baseline by Couinaud "

@@ -12,19 +12,21 @@ categorical rows; dates and, unless named, text columns with more than
   column with at most :data:`FEW_LEVELS` distinct values is clearly categorical (a stage
   coded ``1``-``4`` plus ``"unknown"``) and is left as categories.
 * Infinite values in a continuous variable (:func:`check_finite`).
-* ``labels=`` keys that are near-misses of a variable of the table (:func:`check_labels`).
+* ``labels=`` (a :class:`~calcstats.Labels` or dict) whose variable keys are near-misses
+  of a variable of the table (:func:`check_labels`).
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from calcstats._errors import CalcstatsError, DataError, SchemaError
+from calcstats.labels import Labels
 
 __all__ = [
     "FEW_LEVELS",
@@ -124,23 +126,19 @@ def check_finite(data: pd.DataFrame, column: str, x: np.ndarray) -> None:
 
 def check_labels(
     labels: object, data: pd.DataFrame, shown: Sequence[str], by: str | None
-) -> dict[str, str]:
-    """Validate ``labels``: a mapping; a key that is not a column but nearly matches an
-    unlabelled variable of the table (or ``by``) is a typo and raises a SchemaError.
+) -> Labels:
+    """Validate ``labels`` (a :class:`~calcstats.Labels` or a dict of variable labels)
+    and return them merged over the schema's defaults (``Labels.default() | labels``).
 
-    Keys for columns that are not in this table are allowed, so one dictionary can label
-    several tables and models.
+    A variable-label key that is not a column but nearly matches an unlabelled variable
+    of the table (or ``by``) is a typo and raises a SchemaError. Keys for columns that are
+    not in this table are allowed, so one set of labels can serve several tables and
+    models.
     """
-    if labels is None:
-        return {}
-    if not isinstance(labels, Mapping):
-        raise CalcstatsError(
-            f"labels must be a dict of column name -> label, got {type(labels).__name__}; "
-            'e.g. labels={"age_at_index": "Age, years"}.'
-        )
+    given = Labels.coerce(labels)
     columns = {str(c) for c in data.columns}
-    unlabelled = [v for v in [*shown, *([by] if by else [])] if v not in labels]
-    for key in labels:
+    unlabelled = [v for v in [*shown, *([by] if by else [])] if v not in given.variables]
+    for key in given.variables:
         if str(key) in columns:
             continue
         close = difflib.get_close_matches(str(key), unlabelled, n=1, cutoff=0.75)
@@ -148,19 +146,28 @@ def check_labels(
             raise SchemaError(
                 f"labels: key {key!r} is not a column of the data, and {close[0]!r} (in the "
                 f"table) has no label. Did you mean {close[0]!r}? Rename the key, or the "
-                f"row will show the column name {close[0]!r}."
+                f"row will show the default label of {close[0]!r}."
             )
-    return dict(labels)
+    return Labels.default() | given
+
+
+def _plain(value: object) -> object:
+    return value.item() if isinstance(value, np.generic) else value
 
 
 @dataclass
 class Var:
-    """A row group of the table: a variable, its label, kind and levels."""
+    """A row group of the table: a variable, its label, kind and levels.
+
+    ``levels`` are in display order (the order of the level labels, then the data's);
+    ``level_labels`` are their labels.
+    """
 
     name: str
     label: str
     kind: str  # "continuous" | "nonnormal" | "binary" | "categorical"
     levels: list = field(default_factory=list)
+    level_labels: list[str] = field(default_factory=list)
 
 
 def classify(
@@ -168,14 +175,14 @@ def classify(
     variables: list[str],
     categorical: set[str],
     nonnormal: set[str],
-    labels: Mapping[str, str],
+    labels: Labels,
     explicit: bool,
 ) -> list[Var]:
     """The rows of the table, one ``Var`` per variable, in order (see the module notes)."""
     out = []
     for v in variables:
         s = data[v]
-        label = str(labels.get(v, v))
+        label = labels.variable(v)
         if pd.api.types.is_datetime64_any_dtype(s) or isinstance(s.dtype, pd.PeriodDtype):
             if explicit:
                 raise DataError(
@@ -192,7 +199,7 @@ def classify(
         ):
             if v in nonnormal:
                 raise CalcstatsError(f"nonnormal: {v!r} is binary, not continuous.")
-            out.append(Var(v, label, "binary", [0, 1]))
+            out.append(Var(v, label, "binary", [0, 1], ["0", "1"]))
             continue
         if isinstance(s.dtype, pd.CategoricalDtype):
             levels = list(s.cat.categories)
@@ -207,7 +214,8 @@ def classify(
             raise CalcstatsError(
                 f"nonnormal: {v!r} is categorical; nonnormal lists continuous variables."
             )
-        out.append(Var(v, label, "categorical", levels))
+        levels = [_plain(x) for x in labels.order(v, levels)]
+        out.append(Var(v, label, "categorical", levels, [labels.level(v, x) for x in levels]))
     return out
 
 

@@ -6,20 +6,26 @@ lobe, separated from IV by the middle hepatic vein (Cantlie's line); IVa/IVb lie
 Cantlie's line and the umbilical fissure; II (superior) and III (inferior) form the left
 lateral section; the caudate lobe (I) is drawn as an inset at the hilum. The shapes are a
 schematic, not anatomy to scale.
+
+The map draws a :class:`~calcstats.describe.SegmentSummary` (made by
+:func:`calcstats.segment_summary`); it computes nothing itself.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import Normalize
 from matplotlib.patches import Ellipse, Polygon
 
-from calcstats.describe._segments import segment_summary
+from calcstats._errors import InvalidParameterError, SchemaError
+from calcstats._validation import BOOLEAN, NONE, REAL, validate_params
+from calcstats.describe import SegmentSummary
+from calcstats.labels import Labels
 
 __all__ = ["SEGMENT_SHAPES", "segment_map"]
 
@@ -77,43 +83,49 @@ def _format_value(value: float, stat: str) -> str:
     return f"{value:.1f}"
 
 
+@validate_params(
+    {
+        "vmin": [REAL, NONE],
+        "vmax": [REAL, NONE],
+        "annotate": [BOOLEAN],
+        "colorbar": [BOOLEAN],
+    }
+)
 def segment_map(
-    data: Any,
+    summary: SegmentSummary,
     *,
-    stat: str = "count",
-    n_patients: int | None = None,
-    collapse_iv: bool = True,
     cmap: str = "OrRd",
     vmin: float | None = None,
     vmax: float | None = None,
     annotate: bool = True,
     colorbar: bool = True,
     title: str | None = None,
+    labels: Labels | Mapping[str, str] | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Draw a schematic Couinaud liver map shaded by a per-segment statistic.
 
     Parameters
     ----------
-    data : Cohort, findings DataFrame, or the output of ``segment_summary``
-        The statistic is taken from :func:`calcstats.describe.segment_summary` (a table
-        with ``segment`` and ``value`` columns is drawn as given).
-    stat : {"count", "prevalence", "median_size"}, default "count"
-        What shades each segment (ignored when a summary table is passed).
-    n_patients : int, optional
-        Denominator for prevalence when ``data`` is a findings table.
-    collapse_iv : bool, default True
-        Draw segment IV as one region (IVa and IVb pooled).
+    summary : SegmentSummary
+        The result of :func:`calcstats.segment_summary` (of a Cohort or a findings
+        table): its ``stat`` says what shades the segments (count, prevalence or median
+        size); with ``collapse_iv=True`` segment IV is drawn as one region.
     cmap : str, default "OrRd"
         A sequential matplotlib colour map (prints well in greyscale).
     vmin, vmax : float, optional
-        Colour scale limits; default 0 and the largest value.
+        Colour scale limits; default 0 (the floor of the smallest size for
+        ``median_size``) and the largest value.
     annotate : bool, default True
         Write the segment name and its value in each segment.
     colorbar : bool, default True
         Add a colour bar labelled with the statistic.
     title : str, optional
         Axes title.
+    labels : Labels or dict, optional
+        The colour-bar label is the variable label of the statistic's name
+        (``"count"``, ``"prevalence"``, ``"median_size"``), e.g.
+        ``labels={"prevalence": "Patients (%)"}``; merged over the summary's labels.
     ax : matplotlib Axes, optional
         Axes to draw on; default the current axes.
 
@@ -121,20 +133,43 @@ def segment_map(
     -------
     matplotlib.axes.Axes
 
+    Raises
+    ------
+    SchemaError
+        ``summary`` is not a SegmentSummary (e.g. a DataFrame or a Cohort: summarise it
+        with :func:`calcstats.segment_summary` first).
+
     Examples
     --------
-    >>> import pandas as pd
+    >>> import pandas as pd, calcstats as cs
     >>> from calcstats.plot import segment_map
     >>> f = pd.DataFrame({"patient_id": ["a", "b", "b"], "segment": ["VII", "VIII", "II"],
     ...                   "size_mm": [3.0, 5.0, 4.0]})
-    >>> ax = segment_map(f, stat="count")
+    >>> ax = segment_map(cs.segment_summary(f, stat="count"))
+    >>> ax.figure.axes[1].get_xlabel()
+    'Calcifications (n)'
     """
-    if isinstance(data, pd.DataFrame) and {"segment", "value"} <= set(data.columns):
-        summary = data
-        stat = summary.attrs.get("stat", stat)
-    else:
-        summary = segment_summary(data, stat=stat, n_patients=n_patients, collapse_iv=collapse_iv)
-    values = dict(zip(summary["segment"], summary["value"].astype(float), strict=True))
+    if not isinstance(summary, SegmentSummary):
+        kind = type(summary).__name__
+        raise SchemaError(
+            f"segment_map draws a SegmentSummary, the result of cs.segment_summary(); got "
+            f"{kind}. Summarise the findings first, e.g. "
+            "cs.plot.segment_map(cs.segment_summary(cohort, stat='prevalence'))."
+        )
+    if title is not None and not isinstance(title, str):
+        raise InvalidParameterError(
+            f"The 'title' parameter of segment_map must be a str or None. Got {title!r}."
+        )
+    try:
+        colormap = plt.get_cmap(cmap)
+    except (ValueError, TypeError):
+        raise InvalidParameterError(
+            f"The 'cmap' parameter of segment_map must be a matplotlib colour map name "
+            f"(e.g. 'OrRd', 'Greys'). Got {cmap!r}."
+        ) from None
+    stat = summary.stat
+    lab = Labels(variables=_STAT_LABEL) | summary.labels | Labels.coerce(labels)
+    values = summary.values()
     split_iv = "IVa" in values or "IVb" in values
     if ax is None:
         ax = plt.gca()
@@ -149,7 +184,6 @@ def segment_map(
     if hi <= lo:
         hi = lo + 1.0
     norm = Normalize(vmin=lo, vmax=hi)
-    colormap = plt.get_cmap(cmap)
 
     def shade(seg_value: float) -> Any:
         return colormap(norm(seg_value)) if np.isfinite(seg_value) else (0.9, 0.9, 0.9, 1.0)
@@ -241,6 +275,6 @@ def segment_map(
         )
         if stat == "prevalence":
             cb.ax.xaxis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}")
-        cb.set_label(_STAT_LABEL.get(stat, stat))
+        cb.set_label(lab.variable(stat))
         cb.outline.set_linewidth(0.5)
     return ax

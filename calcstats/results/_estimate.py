@@ -35,7 +35,11 @@ class EstimateResult(Result):
         The grouping columns (the first columns of ``tidy()``).
     method : str
         The estimator and the interval/test used, in words.
-    conf_level : float
+    conf_level : float or None
+        Confidence level of the intervals (None for a summary without intervals, e.g.
+        counts per segment).
+    labels : Labels
+        The ``labels=`` the estimator was called with (tables merge theirs over these).
     suppress_below : int or None
         Counts below this are hidden in ``to_table()`` (small-cell suppression).
     """
@@ -46,7 +50,7 @@ class EstimateResult(Result):
         *,
         by: Sequence[str],
         method: str,
-        conf_level: float,
+        conf_level: float | None,
         labels: Labels | None = None,
         suppress_below: int | None = None,
     ) -> None:

@@ -1,6 +1,12 @@
-"""calcstats.tables: the publication Table model, its exporters and small-cell suppression."""
+"""calcstats.tables: the publication Table model, its exporters and small-cell suppression.
+
+Importing this package registers the publication tables of the result types with
+:func:`calcstats.results.table_of` (``result.to_table()`` dispatches there).
+"""
 
 from calcstats._format import format_ci, format_number, format_p
+from calcstats.tables import _estimates as _estimates  # registers to_table() of estimates
+from calcstats.tables import _table_one as _table_one  # registers the layout of Table 1
 from calcstats.tables._suppress import apply_suppression, suppression_mask, suppression_note
 from calcstats.tables._table import Table
 

@@ -84,7 +84,8 @@ def gallery() -> None:
         cs.plot.save_figure(cs.plot.ph_diagnostics(fit), img / "ph", width_mm=190, dpi=200,
                             formats=("png",))
         fig = matplotlib.pyplot.figure(figsize=(3.5, 2.6))
-        cs.plot.segment_map(cohort, stat="prevalence", ax=fig.add_subplot())
+        cs.plot.segment_map(cs.segment_summary(cohort, stat="prevalence"),
+                            ax=fig.add_subplot())
         cs.plot.save_figure(fig, img / "segment_map", width_mm=90, dpi=200, formats=("png",))
         cs.plot.save_figure(cs.plot.flow_diagram(cs.datasets.load_example_cohort(raw=True)),
                             img / "flow", width_mm=140, dpi=200, formats=("png",))
