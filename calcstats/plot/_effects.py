@@ -20,6 +20,7 @@ from calcstats.survival import PartialEffectResult
 __all__ = ["dose_response", "prevalence"]
 
 
+@validate_params({"sort": [BOOLEAN], "percent": [BOOLEAN], "show_counts": [BOOLEAN]})
 def prevalence(
     result: Any,
     *,

@@ -14,7 +14,7 @@ from calcstats._validation import COLUMN, NONE, Interval, validate_params
 __all__ = ["LandmarkData", "landmark"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class LandmarkData:
     """The rows of a landmark analysis and those left out (as :meth:`Cohort.at_risk`).
 
@@ -50,6 +50,12 @@ class LandmarkData:
     def n_events_before(self) -> int:
         """Rows left out because their event happened at or before the landmark."""
         return int((self.excluded["reason"] == _EVENT).sum())
+
+    def __repr__(self) -> str:
+        return (
+            f"LandmarkData(at={self.at:g}: {self.n_in} rows kept, {self.n_excluded} left out "
+            f"({self.n_events_before} with an event at or before the landmark))"
+        )
 
 
 _EVENT = "event at or before the landmark"
@@ -108,8 +114,10 @@ def landmark(
     >>> import calcstats as cs
     >>> d = pd.DataFrame({"time": [1.0, 3.0, 5.0], "status": [1, 0, 1]})
     >>> lm = cs.landmark(d, time="time", event="status", at=2.0)
-    >>> lm.table["time"].tolist(), lm.n_excluded, lm.excluded["reason"].tolist()
-    ([1.0, 3.0], 1, ['event at or before the landmark'])
+    >>> lm
+    LandmarkData(at=2: 2 rows kept, 1 left out (1 with an event at or before the landmark))
+    >>> lm.table["time"].tolist(), lm.excluded["reason"].tolist()
+    ([1.0, 3.0], ['event at or before the landmark'])
     """
     s = float(at)
     if not np.isfinite(s):

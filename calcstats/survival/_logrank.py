@@ -245,6 +245,11 @@ def logrank(
     0.3651
     """
     labels = Labels.coerce(labels)
+    if scores is not None and not trend:
+        raise InvalidParameterError(
+            "The 'scores' parameter of logrank is used by the test for trend only; pass "
+            f"trend=True with it, or leave it out. Got scores={scores!r} with trend=False."
+        )
     with memory_guard("logrank", _MEMORY_ADVICE):
         rho, gamma = _weights_spec(weights)
         sd = survival_input(

@@ -59,6 +59,8 @@ def test_prevalence_level_labels(prev):
 
 
 def test_prevalence_errors(prev):
+    with pytest.raises(InvalidParameterError, match="'sort' parameter of prevalence"):
+        prevalence(prev, sort="estimate")
     with pytest.raises(CalcstatsError, match="computed with by="):
         prevalence(cs.prevalence(pd.DataFrame({"c": [0, 1]}), outcome="c"))
 

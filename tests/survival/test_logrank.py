@@ -147,6 +147,8 @@ def test_bad_input(small):
         InvalidParameterError, match="'scores' parameter of logrank must give one number per group"
     ):
         cs.logrank(small, time="time", event="event1", by="g", trend=True, scores=[1, 2])
+    with pytest.raises(InvalidParameterError, match="used by the test for trend only"):
+        cs.logrank(small, time="time", event="event1", by="g", scores=[1, 2, 3])
     with pytest.raises(InvalidParameterError, match="'trend' parameter of logrank"):
         cs.logrank(small, time="time", event="event1", by="g", trend="yes")
     with pytest.raises(InvalidParameterError, match="'by' parameter of logrank"):
