@@ -209,9 +209,12 @@ def main(argv: list[str] | None = None) -> int:
     step("Kaplan–Meier with log-rank; Aalen–Johansen CIF with Gray's test")
     st = st.assign(calcification=np.where(st["any_calcification"] == 1, "Calcification",
                                           "No calcification"))
-    km = cs.kaplan_meier(st, time="time", event="status", cause=1, by="calcification")
+    years = cs.Labels.cohort()  # the analysis table's time is in years
+    km = cs.kaplan_meier(st, time="time", event="status", cause=1, by="calcification",
+                         labels=years)
     lr = cs.logrank(st, time="time", event="status", cause=1, by="calcification")
-    cif = cs.cumulative_incidence(st, time="time", event="status", cause=1, by="calcification")
+    cif = cs.cumulative_incidence(st, time="time", event="status", cause=1, by="calcification",
+                                  labels=years)
     gray = cs.gray_test(st, time="time", event="status", cause=1, by="calcification")
     with jhep:
         fig_km = cs.plot.survival(km, test=lr, ylabel="Free of cirrhosis (KM)",
@@ -255,11 +258,12 @@ def main(argv: list[str] | None = None) -> int:
     step("Proportional-hazards check (cox.zph, KM transform)")
     ph = cs_adj.check_ph()
     with jhep:
-        fig_ph = cs.plot.ph_diagnostics(cs_adj, terms=["any_calcification", "age_at_index"])
+        fig_ph = cs.plot.ph_diagnostics(ph, terms=["any_calcification", "age_at_index"],
+                                        labels=cs.Labels.cohort())
     save_fig(fig_ph, out, "figureS1_ph", width2)
     report.text(
         "Proportional hazards were checked with scaled Schoenfeld residuals (global p = "
-        f"{cs.format_p(float(ph.table['p_value'].iloc[-1]))})."
+        f"{cs.format_p(ph.p_value)})."
     )
     report.figure(fig_ph, caption="Figure S1. Scaled Schoenfeld residuals of the adjusted "
                   "cause-specific Cox model.", width_mm=width2)

@@ -70,10 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     v = ref["cox_mayo_breslow"]
     frames.append(side_by_side("Mayo model, Breslow: coefficients",
                                breslow.params[MAYO_TERMS], v["coef"], v["term"]))
-    zph = efron.check_ph().table
-    v = ref["cox_zph_km"]
+    zph = efron.check_ph()
+    v = ref["cox_zph_km"]  # one row per term, then GLOBAL (calcstats: the test itself)
+    chisq = pd.Series([*zph.tidy(details=True)["statistic"], zph.statistic])
     frames.append(side_by_side("cox.zph (KM transform): chi-square",
-                               zph["chisq"].iloc[: len(v["term"])], v["chisq"], v["term"]))
+                               chisq.iloc[: len(v["term"])], v["chisq"], v["term"]))
 
     # 2. Kaplan-Meier by edema, log-rank
     km_all = cs.kaplan_meier(pbc, time="years", event="died")

@@ -1,8 +1,9 @@
-"""Prevalence-by-group and dose–response figures (draw result tables; compute nothing)."""
+"""Prevalence-by-group and dose–response figures (draw results; compute nothing)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import singledispatch
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -12,10 +13,14 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import LogLocator, NullLocator
 
 from calcstats._errors import CalcstatsError
+from calcstats._validation import BOOLEAN, REAL, validate_params
+from calcstats.labels import Labels
+from calcstats.survival import PartialEffectResult
 
 __all__ = ["dose_response", "prevalence"]
 
 
+@validate_params({"sort": [BOOLEAN], "percent": [BOOLEAN], "show_counts": [BOOLEAN]})
 def prevalence(
     result: Any,
     *,
@@ -24,7 +29,7 @@ def prevalence(
     show_counts: bool = True,
     color: str = "black",
     xlabel: str | None = None,
-    labels: dict[Any, str] | None = None,
+    labels: Labels | dict[str, str] | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Dot-and-interval plot of prevalence by group (e.g. calcification by etiology).
@@ -45,8 +50,9 @@ def prevalence(
         Colour of points and intervals.
     xlabel : str, optional
         Axis label (default "Prevalence (%)" with the CI method).
-    labels : dict, optional
-        Display names of groups.
+    labels : Labels or dict, optional
+        Display labels, merged as ``Labels.default() | result.labels | labels``: groups
+        show their level labels (``cs.Labels(levels={"etiology": {...}})``).
     ax : matplotlib Axes, optional
 
     Returns
@@ -73,8 +79,9 @@ def prevalence(
         )
     if "standardized" in " ".join(map(str, tidy.columns)):
         tidy = tidy.loc[:, ~tidy.columns.duplicated()]
+    lab = Labels.default() | getattr(result, "labels", Labels()) | Labels.coerce(labels)
     names = [
-        ", ".join(str((labels or {}).get(v, v)) for v in row)
+        ", ".join(lab.level(c, v) for c, v in zip(by, row, strict=True))
         for row in tidy[by].itertuples(index=False)
     ]
     frame = tidy.assign(_label=names)
@@ -125,11 +132,38 @@ def prevalence(
     return ax
 
 
+_RATIO_NAMES = {"HR": "Hazard ratio", "sHR": "Subdistribution hazard ratio"}
+
+
+@singledispatch
+def _effect(result: Any) -> PartialEffectResult:
+    raise CalcstatsError(
+        "dose_response draws a PartialEffectResult (cs.partial_effect(fit, variable)); got "
+        f"{type(result).__name__}."
+    )
+
+
+@_effect.register
+def _(result: PartialEffectResult) -> PartialEffectResult:
+    return result
+
+
+@_effect.register
+def _(result: pd.DataFrame) -> PartialEffectResult:
+    raise CalcstatsError(
+        "dose_response draws a PartialEffectResult, not a DataFrame (a table does not say "
+        "which variable, reference or ratio it holds): pass cs.partial_effect(fit, "
+        "variable, ...)."
+    )
+
+
+@validate_params({"log_scale": [BOOLEAN], "reference_line": [REAL]})
 def dose_response(
-    effect: pd.DataFrame,
+    result: PartialEffectResult,
     *,
+    labels: Labels | dict[str, str] | None = None,
     xlabel: str | None = None,
-    ylabel: str = "Hazard ratio",
+    ylabel: str | None = None,
     log_scale: bool = True,
     reference_line: float = 1.0,
     rug: Sequence[float] | np.ndarray | None = None,
@@ -140,13 +174,15 @@ def dose_response(
 
     Parameters
     ----------
-    effect : pandas.DataFrame
-        Columns ``value, estimate, conf_low, conf_high`` — the output of
-        :func:`calcstats.survival.partial_effect` (a spline or linear term relative to a
-        reference value).
-    xlabel : str, optional
-        Axis label (default ``effect.attrs["variable"]`` when present).
-    ylabel : str, default "Hazard ratio"
+    result : PartialEffectResult
+        Output of :func:`calcstats.partial_effect` (a spline or linear term relative to a
+        reference value); its ``tidy()`` gives ``value, estimate, conf_low, conf_high``.
+    labels : Labels or dict, optional
+        Display labels, merged as ``Labels.default() | result.labels | labels``; the x
+        axis reads ``labels.variable(result.variable)``.
+    xlabel, ylabel : str, optional
+        Axis labels (defaults: the variable's label; "Hazard ratio" or "Subdistribution
+        hazard ratio" from the result's ``measure``).
     log_scale : bool, default True
         Log-scaled ratio axis.
     reference_line : float, default 1.0
@@ -162,23 +198,20 @@ def dose_response(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from calcstats.plot import dose_response
-    >>> v = np.linspace(30, 80, 20)
-    >>> eff = pd.DataFrame({"value": v, "estimate": np.exp(0.03 * (v - 50)),
-    ...                     "conf_low": np.exp(0.02 * (v - 50) - 0.1),
-    ...                     "conf_high": np.exp(0.04 * (v - 50) + 0.1)})
-    >>> ax = dose_response(eff, xlabel="Age (years)")
+    >>> import calcstats as cs
+    >>> pbc = cs.datasets.load_pbc()
+    >>> fit = cs.cox(pbc, "cr(age, df=3) + np.log(bili)", time="time", event="status",
+    ...              cause=2)
+    >>> effect = cs.partial_effect(fit, "age", reference=50)
+    >>> ax = cs.plot.dose_response(effect, rug=pbc["age"])
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('Age', 'Hazard ratio')
     """
-    need = {"value", "estimate", "conf_low", "conf_high"}
-    if not isinstance(effect, pd.DataFrame) or not need <= set(effect.columns):
-        raise CalcstatsError(
-            "dose_response expects a DataFrame with columns value, estimate, conf_low, "
-            "conf_high (e.g. from cs.partial_effect)."
-        )
+    effect = _effect(result)
+    lab = Labels.default() | effect.labels | Labels.coerce(labels)
     if ax is None:
         _, ax = plt.subplots(figsize=(3.5, 2.6))
-    frame = effect.sort_values("value")
+    frame = effect.tidy().sort_values("value")
     ax.fill_between(
         frame["value"],
         frame["conf_low"],
@@ -190,8 +223,8 @@ def dose_response(
     )
     ax.plot(frame["value"], frame["estimate"], color=color, linewidth=1.2, gid="estimate")
     ax.axhline(reference_line, color="0.4", linewidth=0.6, linestyle="--", zorder=0)
-    ref = effect.attrs.get("reference")
-    if ref is not None:
+    ref = effect.reference
+    if isinstance(ref, int | float | np.number) and np.isfinite(ref):
         ax.plot(
             [ref],
             [reference_line],
@@ -219,6 +252,6 @@ def dose_response(
             transform=ax.get_xaxis_transform(),
             gid="rug",
         )
-    ax.set_xlabel(xlabel or str(effect.attrs.get("variable", "value")))
-    ax.set_ylabel(ylabel)
+    ax.set_xlabel(xlabel or lab.variable(effect.variable))
+    ax.set_ylabel(ylabel or _RATIO_NAMES.get(effect.measure, effect.measure))
     return ax

@@ -1,13 +1,17 @@
-"""Kaplan–Meier and cumulative-incidence figures with a numbers-at-risk table.
+"""Kaplan–Meier, cumulative-incidence and adjusted-curve figures with a numbers-at-risk table.
 
-Reads a curve result (:func:`calcstats.kaplan_meier`, :func:`calcstats.cumulative_incidence`):
-``tidy()`` for the steps and bands, ``median()`` for median lines, ``risk_table(times)``
-for the counts under the axis. Nothing is estimated here.
+Reads a curve result — :class:`~calcstats.KaplanMeierResult`,
+:class:`~calcstats.CumulativeIncidenceResult` or :class:`~calcstats.AdjustedCurvesResult`
+— and dispatches on its type (:func:`functools.singledispatch`): ``tidy()`` gives the
+steps and bands, ``median()`` the median lines, ``risk_table(times)`` the counts under
+the axis. Nothing is estimated here, and nothing is guessed: a DataFrame is refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import singledispatch
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -17,89 +21,102 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from calcstats._errors import CalcstatsError
+from calcstats._errors import CalcstatsError, InvalidParameterError
 from calcstats._format import format_p
+from calcstats._validation import BOOLEAN, NONE, validate_params
+from calcstats.labels import Labels
 from calcstats.plot._theme import LINESTYLES, OKABE_ITO
+from calcstats.results import (
+    AdjustedCurvesResult,
+    CumulativeIncidenceResult,
+    CurveResult,
+    KaplanMeierResult,
+)
 
-__all__ = ["group_labels", "survival"]
+__all__ = ["group_names", "survival"]
 
 
-def group_labels(curves: Any, labels: Mapping[Any, str] | Sequence[str] | None = None) -> list[str]:
-    """Display label of each group of a curve result (``"var = level"`` by default)."""
-    groups: pd.DataFrame = curves.groups
-    n = max(len(groups), 1)
-    if labels is not None:
-        if isinstance(labels, Mapping):
-            keys = [tuple(r) if len(r) > 1 else r[0] for r in groups.itertuples(index=False)]
-            missing = [k for k in keys if k not in labels and str(k) not in labels]
-            if missing:
-                raise CalcstatsError(f"labels has no entry for group(s) {missing}.")
-            return [str(labels.get(k, labels.get(str(k)))) for k in keys]
-        if len(labels) != n:
-            raise CalcstatsError(f"labels has {len(labels)} entries but the result has {n} groups.")
-        return [str(x) for x in labels]
-    if not curves.by:
+@dataclass(frozen=True)
+class _Drawing:
+    """What a curve result supports in the figure."""
+
+    censor_marks: bool  # censoring times are known (n_censor)
+    risk_table: bool  # numbers at risk are known
+    falling: bool  # survival-like (starts at 1): y axis 0–1, test text at the bottom
+
+
+@singledispatch
+def _drawing(result: Any) -> _Drawing:
+    raise CalcstatsError(
+        "plot.survival draws a KaplanMeierResult (cs.kaplan_meier), a "
+        "CumulativeIncidenceResult (cs.cumulative_incidence) or an AdjustedCurvesResult "
+        f"(cs.adjusted_curves); got {type(result).__name__}."
+    )
+
+
+@_drawing.register
+def _(result: pd.DataFrame) -> _Drawing:
+    raise CalcstatsError(
+        "plot.survival draws curve results, not DataFrames: a table of numbers does not "
+        "say whether it holds survival or cumulative incidence, nor where the censorings "
+        "are. Estimate the curves and pass the result: cs.kaplan_meier(...) for survival, "
+        "cs.cumulative_incidence(...) with competing risks, cs.adjusted_curves(fit, ...) "
+        "for model-based (standardised) curves."
+    )
+
+
+@_drawing.register
+def _(result: KaplanMeierResult) -> _Drawing:
+    return _Drawing(censor_marks=True, risk_table=True, falling=True)
+
+
+@_drawing.register
+def _(result: CumulativeIncidenceResult) -> _Drawing:
+    return _Drawing(censor_marks=True, risk_table=True, falling=False)
+
+
+@_drawing.register
+def _(result: AdjustedCurvesResult) -> _Drawing:
+    return _Drawing(censor_marks=False, risk_table=False, falling=not result.increasing)
+
+
+def group_names(result: CurveResult, labels: Labels) -> list[str]:
+    """Display name of each group of a curve result, from the level labels.
+
+    One ``by`` column: the level label (``"Primary biliary cholangitis"``, not ``pbc``);
+    several: ``"Variable: level, Variable: level"``; no ``by``: ``"All patients"``.
+    """
+    if not result.by:
         return ["All patients"]
-    if len(curves.by) == 1:
-        return [str(v) for v in groups.iloc[:, 0]]
+    rows = result.groups.itertuples(index=False, name=None)
+    if len(result.by) == 1:
+        col = result.by[0]
+        return [labels.level(col, row[0]) for row in rows]
     return [
-        ", ".join(f"{c} = {v}" for c, v in zip(curves.by, row, strict=True))
-        for row in groups.itertuples(index=False)
+        ", ".join(
+            f"{labels.name(c)}: {labels.level(c, v)}" for c, v in zip(result.by, row, strict=True)
+        )
+        for row in rows
     ]
 
 
-class _FrameCurves:
-    """A table of curves (e.g. ``cs.adjusted_curves``) seen through the curve interface."""
-
-    _NEEDED = ("time", "estimate", "conf_low", "conf_high")
-
-    def __init__(self, frame: pd.DataFrame, kind: str | None) -> None:
-        missing = [c for c in self._NEEDED if c not in frame.columns]
-        if missing:
-            raise CalcstatsError(
-                "plot.survival needs a curve result or a DataFrame with columns time, "
-                f"estimate, conf_low, conf_high (e.g. cs.adjusted_curves); missing {missing}."
-            )
-        extra = {"std_error", "n_risk", "n_event", "n_censor"}
-        self.by = [c for c in frame.columns if c not in (*self._NEEDED, *extra)]
-        self._frame = frame.sort_values([*self.by, "time"], kind="stable")
-        self.groups = (
-            self._frame[self.by].drop_duplicates().reset_index(drop=True)
-            if self.by
-            else pd.DataFrame(index=[0])
-        )
-        if kind is None:
-            est = self._frame.groupby(self.by, sort=False)["estimate"] if self.by else None
-            decreasing = (
-                est.apply(lambda e: bool((np.diff(e) <= 1e-12).all())).all()
-                if est is not None
-                else bool((np.diff(self._frame["estimate"]) <= 1e-12).all())
-            )
-            kind = "km" if decreasing else "cif"
-        self.kind = kind
-        self.start_value = 1.0 if kind == "km" else 0.0
-
-    def tidy(self) -> pd.DataFrame:
-        out = self._frame.copy()
-        if "n_censor" not in out.columns:
-            out["n_censor"] = 0
-        return out
-
-    def risk_table(self, times: Any = None) -> pd.DataFrame:
-        raise CalcstatsError(
-            "This table of curves has no numbers at risk (adjusted curves are model-based); "
-            "pass risk_table=False."
-        )
+def _display_order(result: CurveResult, labels: Labels) -> list[int]:
+    """Group positions in display order (the order of the level labels, if given)."""
+    n = len(result.groups)
+    if len(result.by) != 1:
+        return list(range(n))
+    values = result.groups.iloc[:, 0].tolist()
+    ordered = labels.order(result.by[0], values)
+    return [values.index(v) for v in ordered]
 
 
-def _group_frames(curves: Any) -> list[pd.DataFrame]:
-    tidy = curves.tidy()
-    if not curves.by:
+def _group_frames(result: CurveResult, tidy: pd.DataFrame) -> list[pd.DataFrame]:
+    if not result.by:
         return [tidy]
     frames = []
-    for row in curves.groups.itertuples(index=False):
+    for row in result.groups.itertuples(index=False):
         mask = np.ones(len(tidy), dtype=bool)
-        for col, val in zip(curves.by, row, strict=True):
+        for col, val in zip(result.by, row, strict=True):
             mask &= (tidy[col] == val).to_numpy()
         frames.append(tidy.loc[mask])
     return frames
@@ -111,17 +128,28 @@ def _steps(frame: pd.DataFrame, start: float, column: str) -> tuple[np.ndarray, 
     return t, y
 
 
+@validate_params(
+    {
+        "risk_table": [BOOLEAN, NONE],
+        "risk_events": [BOOLEAN],
+        "conf_int": [BOOLEAN],
+        "censor_marks": [BOOLEAN],
+        "median_lines": [BOOLEAN],
+        "linestyles": [BOOLEAN],
+        "percent": [BOOLEAN],
+    }
+)
 def survival(
-    curves: Any,
+    result: KaplanMeierResult | CumulativeIncidenceResult | AdjustedCurvesResult,
     *,
-    risk_table: bool = True,
+    risk_table: bool | None = None,
     risk_times: Sequence[float] | None = None,
     risk_events: bool = False,
     conf_int: bool = True,
     censor_marks: bool = True,
     median_lines: bool = False,
     test: Any = None,
-    labels: Mapping[Any, str] | Sequence[str] | None = None,
+    labels: Labels | dict[str, str] | None = None,
     colors: Sequence[str] | None = None,
     linestyles: bool = True,
     xlabel: str | None = None,
@@ -132,20 +160,20 @@ def survival(
     title: str | None = None,
     legend_title: str | None = None,
     figsize: tuple[float, float] | None = None,
-    kind: str | None = None,
     ax: Axes | None = None,
 ) -> Figure | Axes:
-    """Draw Kaplan–Meier or cumulative-incidence curves, optionally with a risk table.
+    """Draw Kaplan–Meier, cumulative-incidence or adjusted curves, with a risk table.
 
     Parameters
     ----------
-    curves : SurvivalCurve or pandas.DataFrame
-        Result of :func:`calcstats.kaplan_meier` or :func:`calcstats.cumulative_incidence`,
-        or a table of curves with columns ``time, estimate, conf_low, conf_high`` and one
-        group column, such as :func:`calcstats.adjusted_curves` returns (drawn without a
-        risk table or censor marks: pass ``risk_table=False``).
-    risk_table : bool, default True
+    result : KaplanMeierResult, CumulativeIncidenceResult or AdjustedCurvesResult
+        Result of :func:`calcstats.kaplan_meier`, :func:`calcstats.cumulative_incidence`
+        or :func:`calcstats.adjusted_curves`. A DataFrame is refused: it does not say
+        what its curves estimate.
+    risk_table : bool, optional
         Add the numbers at risk under the x-axis (a Figure with two axes is returned).
+        Default: when the result has numbers at risk (not for model-based adjusted
+        curves, where ``risk_table=True`` is an error).
     risk_times : sequence of float, optional
         Times of the risk-table columns; default the x-axis major ticks.
     risk_events : bool, default False
@@ -153,35 +181,35 @@ def survival(
     conf_int : bool, default True
         Shade the pointwise confidence band (the result's ``conf_type``/``conf_level``).
     censor_marks : bool, default True
-        Tick marks at censoring times.
+        Tick marks at censoring times (curves with known censorings only).
     median_lines : bool, default False
-        Dashed lines to the median survival (Kaplan–Meier only).
+        Dotted lines to the median (survival curves only).
     test : TestResult, optional
         A log-rank or Gray's test; its p-value is written in the plot.
-    labels : mapping or sequence of str, optional
-        Group labels (default: the group values).
+    labels : Labels or dict, optional
+        Display labels, merged as ``Labels.default() | result.labels | labels``: the
+        time axis reads ``labels.time(result.time_column)`` ("Time", or "Time (years)"
+        when the unit is known) and groups show their level labels (in the level
+        labels' order).
     colors : sequence of str, optional
         Colours per group (default: Okabe–Ito, colour-blind safe).
     linestyles : bool, default True
         Vary line styles too, so groups stay apart in greyscale.
     xlabel, ylabel : str, optional
-        Axis labels (defaults: "Time (years)" and "Survival probability" /
-        "Cumulative incidence").
+        Axis labels (defaults: the time label above, and the result's ``measure``,
+        "Survival probability" or "Cumulative incidence").
     xmax : float, optional
         Right limit of the time axis.
     ylim : (float, float), optional
-        y limits (default 0–1; for cumulative incidence 0 to a little above the maximum).
+        y limits (default 0–1; for rising curves 0 to a little above the maximum).
     percent : bool, default False
         Show the y axis in percent.
     title, legend_title : str, optional
         Axes title and legend title.
     figsize : (float, float), optional
         Figure size in inches (default 3.5 × 3.2 with a risk table).
-    kind : {"km", "cif"}, optional
-        For a table of curves: survival or cumulative incidence (default: inferred from
-        whether the curves decrease).
     ax : matplotlib Axes, optional
-        Draw the curves here (only with ``risk_table=False``).
+        Draw the curves here (only without a risk table).
 
     Returns
     -------
@@ -193,25 +221,36 @@ def survival(
     >>> pbc = cs.datasets.load_pbc()
     >>> pbc = pbc.assign(years=pbc["time"] / 365.25, died=(pbc["status"] == 2).astype(int))
     >>> km = cs.kaplan_meier(pbc, time="years", event="died", by="sex")
-    >>> fig = cs.plot.survival(km, risk_times=[0, 2, 4, 6, 8, 10, 12])
+    >>> fig = cs.plot.survival(km, risk_times=[0, 2, 4, 6, 8, 10, 12],
+    ...                        labels=cs.Labels(variables={"years": "Time since entry"},
+    ...                                         units={"years": "years"},
+    ...                                         levels={"sex": {"m": "Male", "f": "Female"}}))
+    >>> fig.axes[1].get_xlabel()
+    'Time since entry (years)'
+    >>> [t.get_text() for t in fig.axes[1].get_yticklabels()]  # level labels, their order
+    ['Male', 'Female']
     """
-    if isinstance(curves, pd.DataFrame):
-        curves = _FrameCurves(curves, kind)
-        censor_marks = False
-    for attr in ("tidy", "risk_table", "groups", "kind", "start_value"):
-        if not hasattr(curves, attr):
-            raise CalcstatsError(
-                "plot.survival expects a result of kaplan_meier() or cumulative_incidence(), "
-                f"got {type(curves).__name__}."
-            )
+    drawing = _drawing(result)
+    if risk_table is None:
+        risk_table = drawing.risk_table and ax is None
+    elif risk_table and not drawing.risk_table:
+        raise InvalidParameterError(
+            f"plot.survival: a {type(result).__name__} has no numbers at risk (the curves "
+            "are model-based); pass risk_table=False."
+        )
     if risk_table and ax is not None:
         raise CalcstatsError(
             "A risk table needs its own axes: pass risk_table=False with ax=, or leave ax unset."
         )
-    is_km = curves.kind == "km"
-    names = group_labels(curves, labels)
+    censor_marks = censor_marks and drawing.censor_marks
+    lab = Labels.default() | result.labels | Labels.coerce(labels)
+    falling = drawing.falling
+    order = _display_order(result, lab)
+    all_names = group_names(result, lab)
+    all_frames = _group_frames(result, result.tidy())
+    names = [all_names[i] for i in order]
+    frames = [all_frames[i] for i in order]
     palette = list(colors) if colors is not None else list(OKABE_ITO)
-    frames = _group_frames(curves)
 
     if risk_table:
         n_rows = len(frames)
@@ -230,7 +269,7 @@ def survival(
     for i, (frame, name) in enumerate(zip(frames, names, strict=True)):
         color = palette[i % len(palette)]
         style = LINESTYLES[i % len(LINESTYLES)] if linestyles else "-"
-        t, y = _steps(frame, curves.start_value, "estimate")
+        t, y = _steps(frame, result.start_value, "estimate")
         if xmax is not None:
             keep = t <= xmax
             t, y = np.append(t[keep], xmax), np.append(y[keep], y[keep][-1])
@@ -239,8 +278,8 @@ def survival(
         ax.step(t, y, where="post", color=color, linestyle=style, label=name, gid=f"curve-{i}")
         top = max(top, float(np.nanmax(y)))
         if conf_int:
-            tl, lo = _steps(frame, curves.start_value, "conf_low")
-            _, hi = _steps(frame, curves.start_value, "conf_high")
+            tl, lo = _steps(frame, result.start_value, "conf_low")
+            _, hi = _steps(frame, result.start_value, "conf_high")
             ok = np.isfinite(lo) & np.isfinite(hi)
             ax.fill_between(
                 tl,
@@ -266,9 +305,10 @@ def survival(
                 markeredgewidth=0.7,
                 gid=f"censor-{i}",
             )
-    if median_lines and is_km:
-        med = curves.median()
-        for i, m in enumerate(med["median"].to_numpy(dtype=float)):
+    if median_lines and falling:
+        med = result.median()["median"].to_numpy(dtype=float)
+        for i, g in enumerate(order):
+            m = med[g]
             if np.isfinite(m):
                 ax.plot(
                     [0, m, m],
@@ -279,23 +319,23 @@ def survival(
                     gid=f"median-{i}",
                 )
     if test is not None:
-        label = getattr(test, "method", "Test").split(" (")[0]
+        name = getattr(test, "method", "Test").split(" (")[0]
         p = format_p(test.p_value)
-        txt = f"{label} p {p[0]} {p[1:]}" if p.startswith(("<", ">")) else f"{label} p = {p}"
-        loc = (0.04, 0.06) if is_km else (0.04, 0.92)
+        txt = f"{name} p {p[0]} {p[1:]}" if p.startswith(("<", ">")) else f"{name} p = {p}"
+        loc = (0.04, 0.06) if falling else (0.04, 0.92)
         ax.text(
             *loc,
             txt,
             transform=ax.transAxes,
             ha="left",
-            va="bottom" if is_km else "top",
+            va="bottom" if falling else "top",
             gid="test",
         )
 
-    ax.set_ylabel(ylabel or ("Survival probability" if is_km else "Cumulative incidence"))
+    ax.set_ylabel(ylabel or result.measure)
     if ylim is not None:
         ax.set_ylim(*ylim)
-    elif is_km:
+    elif falling:
         ax.set_ylim(0, 1.02)
     else:
         ax.set_ylim(0, min(1.0, max(0.05, top * 1.15)))
@@ -307,7 +347,7 @@ def survival(
         ax.set_title(title)
     if len(frames) > 1:
         ax.legend(title=legend_title, loc="best", handlelength=2.2)
-    xl = xlabel or "Time (years)"
+    xl = xlabel or lab.time(result.time_column)
     if ax_rt is None:
         ax.set_xlabel(xl)
         return ax
@@ -315,15 +355,15 @@ def survival(
     fig.canvas.draw()  # fix the tick locations before reading them
     lo_x, hi_x = ax.get_xlim()
     ticks = [t for t in ax.get_xticks() if lo_x - 1e-9 <= t <= hi_x + 1e-9]
-    times = np.asarray(risk_times if risk_times is not None else ticks, dtype=float)
-    counts = curves.risk_table(times)
+    times = np.unique(np.asarray(risk_times if risk_times is not None else ticks, dtype=float))
+    counts = result.risk_table(times)
     ax.tick_params(labelbottom=False)
     ax.set_xlabel("")
     ax_rt.set_ylim(-0.5, len(frames) - 0.5 + 1.0)
     ax_rt.invert_yaxis()
     n_per = len(times)
-    for i in range(len(names)):
-        rows = counts.iloc[i * n_per : (i + 1) * n_per]
+    for i, g in enumerate(order):
+        rows = counts.iloc[g * n_per : (g + 1) * n_per]
         for t_i, (_, r) in zip(times, rows.iterrows(), strict=True):
             text = f"{int(r['n_risk'])}"
             if risk_events:

@@ -4,6 +4,7 @@ from calcstats.results._base import Result, check_conf_level, table_of
 from calcstats.results._curve import (
     CONF_TYPES,
     CURVE_COLUMNS,
+    AdjustedCurvesResult,
     CumulativeIncidenceResult,
     CurveResult,
     KaplanMeierResult,
@@ -11,17 +12,21 @@ from calcstats.results._curve import (
 )
 from calcstats.results._estimate import EstimateResult, check_suppress
 from calcstats.results._model import TIDY_COLUMNS, ModelResult
-from calcstats.results._test import TestResult
+from calcstats.results._test import GrayTestResult, LogrankResult, PHTestResult, TestResult
 
 __all__ = [
     "CONF_TYPES",
     "CURVE_COLUMNS",
     "TIDY_COLUMNS",
+    "AdjustedCurvesResult",
     "CumulativeIncidenceResult",
     "CurveResult",
     "EstimateResult",
+    "GrayTestResult",
     "KaplanMeierResult",
+    "LogrankResult",
     "ModelResult",
+    "PHTestResult",
     "Result",
     "TestResult",
     "check_conf_level",

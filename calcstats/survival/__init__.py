@@ -1,18 +1,38 @@
-"""calcstats.survival."""
+"""calcstats.survival: curves, k-sample tests, Cox and Fine–Gray models, and their results."""
 
-from calcstats.survival._adjusted import adjusted_curves, partial_effect
+from calcstats.results import (
+    AdjustedCurvesResult,
+    CumulativeIncidenceResult,
+    CurveResult,
+    GrayTestResult,
+    KaplanMeierResult,
+    LogrankResult,
+    PHTestResult,
+)
+from calcstats.survival._adjusted import PartialEffectResult, adjusted_curves, partial_effect
 from calcstats.survival._cif import cumulative_incidence
 from calcstats.survival._cox import CoxResult, cox
 from calcstats.survival._finegray import FineGrayResult, fine_gray
 from calcstats.survival._gray import gray_test
 from calcstats.survival._km import kaplan_meier
-from calcstats.survival._landmark import landmark
+from calcstats.survival._landmark import LandmarkData, landmark
 from calcstats.survival._logrank import logrank
-from calcstats.survival._rmst import rmst
+from calcstats.survival._rmst import RMSTContrastResult, RMSTResult, rmst
 
 __all__: list[str] = [
+    "AdjustedCurvesResult",
     "CoxResult",
+    "CumulativeIncidenceResult",
+    "CurveResult",
     "FineGrayResult",
+    "GrayTestResult",
+    "KaplanMeierResult",
+    "LandmarkData",
+    "LogrankResult",
+    "PHTestResult",
+    "PartialEffectResult",
+    "RMSTContrastResult",
+    "RMSTResult",
     "adjusted_curves",
     "cox",
     "cumulative_incidence",

@@ -29,7 +29,7 @@ from calcstats._validation import (
     validate_params,
 )
 from calcstats.labels import Labels
-from calcstats.results import ModelResult
+from calcstats.results import ModelResult, PHTestResult
 from calcstats.survival._concordance import concordance_counts
 from calcstats.survival._coxfit import CoxFit, fit_cox, prepare, score_residuals
 
@@ -108,7 +108,7 @@ class CoxResult(ModelResult):
         }
 
     # ---- diagnostics ----------------------------------------------------------------
-    def check_ph(self, transform: str = "km", *, global_test: bool = True) -> Any:
+    def check_ph(self, transform: str = "km", *, global_test: bool = True) -> PHTestResult:
         """Test proportional hazards as R's ``cox.zph`` (survival >= 3).
 
         Returns

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import calcstats as cs
-from calcstats import CalcstatsError
+from calcstats import CalcstatsError, InvalidParameterError
 from calcstats.plot import ph_diagnostics
 
 
@@ -17,19 +17,25 @@ def fit():
     return cs.cox(pbc, "age + edema + np.log(bili)", time="years", event="died")
 
 
+@pytest.fixture(scope="module")
+def check(fit):
+    return fit.check_ph()
+
+
 def _gid(ax, gid):
     return [c for c in ax.get_children() if c.get_gid() == gid]
 
 
-def test_panels_draw_the_check(fit):
-    check = fit.check_ph()
-    fig = ph_diagnostics(fit)
+def test_panels_draw_the_check(fit, check):
+    fig = ph_diagnostics(check)
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == 3
+    tests = check.tidy(details=True).set_index("term")
     for ax, term in zip(visible, check.terms, strict=True):
         (pts,) = _gid(ax, "residuals")
-        np.testing.assert_allclose(pts.get_offsets()[:, 1],
-                                   check.residuals[check.columns[term]].to_numpy())
+        np.testing.assert_allclose(
+            pts.get_offsets()[:, 1], check.residuals[check.columns[term]].to_numpy()
+        )
         (line,) = _gid(ax, "smooth")
         sm = check.smooth(term)
         np.testing.assert_allclose(line.get_ydata(), sm["fit"])
@@ -38,14 +44,48 @@ def test_panels_draw_the_check(fit):
         np.testing.assert_allclose(hi.get_ydata(), sm["conf_high"])
         (coef,) = _gid(ax, "coef")
         assert coef.get_ydata()[0] == pytest.approx(fit.params[term])
-        p = check.table.set_index("term").loc[term, "p_value"]
+        p = tests.loc[term, "p_value"]
         assert cs.tables.format_p(p) in ax.get_title().replace("< ", "<").replace("> ", ">")
 
 
-def test_subset_and_errors(fit):
-    fig = ph_diagnostics(fit.check_ph(), terms=["age"])
+def test_titles_and_axis_use_labels(check):
+    fig = ph_diagnostics(
+        check,
+        labels=cs.Labels(
+            variables={"bili": "Bilirubin", "years": "Time"}, units={"years": "years"}
+        ),
+    )
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title().split("\n")[0] for ax in visible] == ["Age", "Edema", "Bilirubin (log)"]
+    assert {ax.get_xlabel() for ax in visible} == {"Time (years)"}
+    assert ph_diagnostics(check, xlabel="Years").axes[0].get_xlabel() == "Years"
+
+
+def test_multi_column_term_has_no_coefficient_line():
+    pbc = cs.datasets.load_pbc()
+    fit = cs.cox(
+        pbc.dropna(subset=["stage"]), "C(stage) + age", time="time", event="status", cause=2
+    )
+    fig = ph_diagnostics(fit.check_ph())
+    stage, age = fig.axes[0], fig.axes[1]
+    assert not _gid(stage, "coef") and len(_gid(age, "coef")) == 1
+
+
+def test_subset_and_errors(fit, check):
+    fig = ph_diagnostics(check, terms=["age"])
     assert len([a for a in fig.axes if a.get_visible()]) == 1
-    with pytest.raises(CalcstatsError, match="not in the model"):
-        ph_diagnostics(fit, terms=["bmi"])
-    with pytest.raises(CalcstatsError, match=r"expects a cs\.cox result"):
+    with pytest.raises(
+        InvalidParameterError,
+        match="'terms' parameter of ph_diagnostics must name terms of the model",
+    ):
+        ph_diagnostics(check, terms=["bmi"])
+    with pytest.raises(
+        CalcstatsError,
+        match=r"run the check and pass it, "
+        r"cs\.plot\.ph_diagnostics\(fit\.check_ph\(\)\)",
+    ):
+        ph_diagnostics(fit)
+    with pytest.raises(CalcstatsError, match=r"PHTestResult .*got object"):
         ph_diagnostics(object())
+    with pytest.raises(InvalidParameterError, match="'df' parameter of ph_diagnostics"):
+        ph_diagnostics(check, df=1)

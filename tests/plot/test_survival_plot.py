@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import matplotlib.axes
 import numpy as np
 import pytest
 
 import calcstats as cs
-from calcstats import CalcstatsError
+from calcstats import CalcstatsError, InvalidParameterError
 from calcstats.plot import survival
 from calcstats.results import TestResult
 
@@ -66,8 +67,9 @@ def test_risk_table_text_equals_counts(km):
     for i, level in enumerate(["Edema", "No edema"]):
         texts = [t.get_text() for t in ax_rt.texts if t.get_gid() == f"risk-{i}"]
         part = counts.loc[counts["edema_any"] == level]
-        expected = [f"{int(r)} ({int(e)})" for r, e in zip(part["n_risk"], part["n_event"],
-                                                            strict=True)]
+        expected = [
+            f"{int(r)} ({int(e)})" for r, e in zip(part["n_risk"], part["n_event"], strict=True)
+        ]
         assert texts == expected
     assert [t.get_text() for t in ax_rt.get_yticklabels()] == ["Edema", "No edema"]
 
@@ -87,37 +89,82 @@ def test_errors(km):
 
     _, ax = plt.subplots()
     with pytest.raises(CalcstatsError, match="risk table needs its own axes"):
-        survival(km, ax=ax)
-    with pytest.raises(CalcstatsError, match="expects a result of kaplan_meier"):
+        survival(km, ax=ax, risk_table=True)
+    assert survival(km, ax=ax) is ax  # with ax= the default is no risk table
+    with pytest.raises(CalcstatsError, match=r"draws a KaplanMeierResult .* got object"):
         survival(object())
-    with pytest.raises(CalcstatsError, match="labels has 1 entries"):
+    with pytest.raises(CalcstatsError, match=r"not DataFrames.*cs\.kaplan_meier"):
+        survival(km.tidy())
+    with pytest.raises(InvalidParameterError, match="'labels' parameter"):
         survival(km, labels=["only one"])
+    with pytest.raises(InvalidParameterError, match="'risk_table' parameter of survival"):
+        survival(km, risk_table="yes")
+
+
+def test_labels_name_axes_and_groups(pbc):
+    km = cs.kaplan_meier(
+        pbc, time="years", event="died", by="sex", labels=cs.Labels(levels={"sex": {"f": "Women"}})
+    )
+    ax = survival(km, risk_table=False)
+    # no unit known for a user's column: the label says what it is, not a guessed unit
+    assert ax.get_xlabel() == "Years" and ax.get_ylabel() == "Survival probability"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Women", "m"]
+    # the plot's labels win over the result's; level labels set the order
+    lab = cs.Labels(
+        variables={"years": "Time since diagnosis"},
+        units={"years": "years"},
+        levels={"sex": {"m": "Men", "f": "Women"}},
+    )
+    fig = survival(km, labels=lab, risk_times=[0, 5, 10])
+    assert fig.axes[1].get_xlabel() == "Time since diagnosis (years)"
+    assert [t.get_text() for t in fig.axes[1].get_yticklabels()] == ["Men", "Women"]
+    men = km.risk_table([0, 5, 10]).query("sex == 'm'")["n_risk"].astype(int).astype(str)
+    assert [t.get_text() for t in fig.axes[1].texts if t.get_gid() == "risk-0"] == list(men)
+    _, y = fig.axes[0].get_lines()[0].get_data()  # the first curve drawn is the men's
+    np.testing.assert_allclose(y[1:-1], km.tidy().query("sex == 'm'")["estimate"])
+
+
+# the time axis of the flagship figures, from labels (a plain DataFrame has no time unit)
+YEARS = cs.Labels(variables={"years": "Time"}, units={"years": "years"})
 
 
 def test_km_baseline(km, match_baseline, baseline_style):
-    fig = survival(km, risk_times=[0, 3, 6, 9, 12], median_lines=True)
+    fig = survival(km, risk_times=[0, 3, 6, 9, 12], median_lines=True, labels=YEARS)
+    assert fig.axes[1].get_xlabel() == "Time (years)"
     match_baseline(fig, "km_risk_table")
 
 
 def test_cif_baseline(pbc, match_baseline, baseline_style):
-    cif = cs.cumulative_incidence(pbc, time="years", event="status", cause=2, by="edema_any")
+    cif = cs.cumulative_incidence(
+        pbc, time="years", event="status", cause=2, by="edema_any", labels=YEARS
+    )
     match_baseline(survival(cif, risk_times=[0, 3, 6, 9, 12]), "cif_risk_table")
 
 
-def test_adjusted_curves_table(pbc):
+def test_adjusted_curves(pbc):
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = cs.cox(pbc, "C(edema_any) + age", time="years", event="died")
         adj = cs.adjusted_curves(fit, pbc, variable="edema_any")
-    ax = survival(adj, risk_table=False)
-    assert ax.get_ylabel() == "Survival probability"  # decreasing curves: survival
+    ax = survival(adj)  # model-based: no risk table by default, no censor marks
+    assert isinstance(ax, matplotlib.axes.Axes)
+    assert ax.get_ylabel() == "Survival probability"  # what the result says it estimates
     line = _by_gid(ax, "curve-")["curve-0"]
-    part = adj.loc[adj["edema_any"] == "Edema"].sort_values("time")
+    part = adj.tidy().query("edema_any == 'Edema'")
     np.testing.assert_allclose(line.get_data()[1][1:-1], part["estimate"])
     assert not _by_gid(ax, "censor-")
-    with pytest.raises(CalcstatsError, match="no numbers at risk"):
-        survival(adj)
-    with pytest.raises(CalcstatsError, match="missing \\['conf_low'"):
-        survival(adj.drop(columns=["conf_low"]), risk_table=False)
+    with pytest.raises(InvalidParameterError, match="has no numbers at risk"):
+        survival(adj, risk_table=True)
+
+
+def test_adjusted_cumulative_incidence_rises(pbc):
+    d = pbc.dropna(subset=["bili"])
+    fg = cs.fine_gray(d, "age + C(edema_any)", time="years", event="status", cause=2)
+    adj = cs.adjusted_curves(fg, d, variable="edema_any", times=[0, 2, 4, 6], n_boot=20)
+    ax = survival(adj, median_lines=True, test=TestResult(1.0, 1, 0.3, method="Test"))
+    assert ax.get_ylabel() == "Cumulative incidence"
+    assert not _by_gid(ax, "median-")  # no median lines for a rising curve
+    (txt,) = [t for t in ax.texts if t.get_gid() == "test"]
+    assert txt.get_position()[1] > 0.5  # the p-value sits at the top, away from the curves
