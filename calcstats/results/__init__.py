@@ -10,7 +10,7 @@ from calcstats.results._curve import (
     confint,
 )
 from calcstats.results._estimate import EstimateResult, check_suppress
-from calcstats.results._model import TIDY_COLUMNS, ModelResult
+from calcstats.results._model import TIDY_COLUMNS, ModelResult, RowUnits
 from calcstats.results._test import TestResult
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "KaplanMeierResult",
     "ModelResult",
     "Result",
+    "RowUnits",
     "TestResult",
     "check_conf_level",
     "check_suppress",
