@@ -8,7 +8,6 @@ from calcstats.regression._mice import MiceResult, mice
 from calcstats.regression._negbin import negative_binomial
 from calcstats.regression._pool import PooledResult, pool
 from calcstats.regression._results import RegressionResult
-from calcstats.regression._table import regression_table, univariable
 
 __all__ = [
     "MiceResult",
@@ -27,7 +26,5 @@ __all__ = [
     "negative_binomial",
     "poisson",
     "pool",
-    "regression_table",
-    "univariable",
     "vif",
 ]
