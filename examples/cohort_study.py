@@ -177,8 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     crude_or = cs.logistic(pt, f"any_calcification ~ {etiology}", method=method)
     adj_or = cs.logistic(pt, f"any_calcification ~ {etiology} + age_at_index + sex",
                          method=method)
-    t3 = cs.regression_table(crude_or, adj_or, labels=["Crude", "Adjusted"],
-                             variable_labels=LABELS,
+    t3 = cs.regression_table(crude_or, adj_or, model_names=["Crude", "Adjusted"],
+                             labels=LABELS,
                              title="Table 3. Etiology and intrahepatic calcification (OR)")
     save_table(t3, out, "table3_logistic")
     report.heading("Calcification and etiology")
@@ -247,9 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     fg_adj = cs.fine_gray(st, f"any_calcification + {ADJUST}", time="time", event="status",
                           cause=1)
     t5 = cs.regression_table(cs_crude, cs_adj, fg_crude, fg_adj,
-                             labels=["CS-HR crude", "CS-HR adjusted", "sHR crude",
-                                     "sHR adjusted"],
-                             variable_labels=LABELS,
+                             model_names=["CS-HR crude", "CS-HR adjusted", "sHR crude",
+                                          "sHR adjusted"],
+                             labels=LABELS,
                              title="Table 5. Calcification and incident cirrhosis: "
                              "cause-specific (Cox) and subdistribution (Fine–Gray) hazard ratios")
     save_table(t5, out, "table5_cox_finegray")
@@ -304,8 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     # 10. forest plot -----------------------------------------------------------------------
     step("Forest plots")
     with jhep:
-        fig_forest = cs.plot.forest([cs_crude, cs_adj], labels=["Crude", "Adjusted"],
-                                    term_labels={**LABELS, "sex": "Sex"})
+        fig_forest = cs.plot.forest([cs_crude, cs_adj], model_names=["Crude", "Adjusted"],
+                                    labels=LABELS)
         fig_sens = cs.plot.forest(sens, measure="Hazard ratio")
     save_fig(fig_forest, out, "figure5_forest", width2)
     save_fig(fig_sens, out, "figure6_sensitivity", width2)

@@ -1,116 +1,156 @@
-"""Forest plots of ratio estimates (OR, RR, IRR, HR) with their confidence intervals.
+"""Forest plots of model estimates (OR, RR, IRR, HR, sHR) with their confidence intervals.
 
-Reads fitted results (``tidy()`` and the variable/level structure of their terms) or a
-ready table of estimates (e.g. subgroup analyses); it draws, it does not estimate.
+Reads fitted models — their ``tidy()`` and the rows of their terms
+(:func:`calcstats._terms.term_rows`, the same rows as :func:`calcstats.regression_table`)
+— or a ready table of estimates (e.g. subgroup analyses); it draws, it does not estimate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, NullLocator
+from matplotlib.transforms import blended_transform_factory
 
-from calcstats._errors import CalcstatsError
+from calcstats._errors import InvalidParameterError, SchemaError
 from calcstats._format import format_ci, format_p
-from calcstats._terms import term_layout
+from calcstats._terms import (
+    LABELS,
+    MEASURE_NAMES,
+    TEXT,
+    TEXTS,
+    coefficient_labels,
+    display_labels,
+)
+from calcstats._terms import union_rows as _union_rows
+from calcstats._validation import (
+    BOOLEAN,
+    CONF_LEVEL,
+    NONE,
+    NUMBERS,
+    REAL,
+    Interval,
+    validate_params,
+)
+from calcstats.labels import Labels
 from calcstats.plot._theme import OKABE_ITO
+from calcstats.results import ModelResult
 
 __all__ = ["forest"]
 
-_ROW_COLUMNS = ["key", "label", "is_header", "is_reference", "indent"]
+_SHORT = {v: k for k, v in MEASURE_NAMES.items()}
+_REFERENCE = "1 (reference)"
 
 
-def _rows_from_results(
-    results: Sequence[Any], terms: Sequence[str] | None, term_labels: Mapping[Any, str]
-) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
-    layout = pd.concat([term_layout(r) for r in results], ignore_index=True)
-    layout = layout.drop_duplicates(subset=["variable", "level", "is_header"], keep="first")
-    if terms is not None:
-        unknown = [t for t in terms if t not in set(layout["variable"])]
-        if unknown:
-            raise CalcstatsError(
-                f"terms {unknown} are not in the model(s); available variables: "
-                f"{list(dict.fromkeys(layout['variable']))}."
-            )
-        layout = pd.concat([layout.loc[layout["variable"] == t] for t in terms])
-    rows = []
-    for r in layout.itertuples(index=False):
-        key = (r.variable, r.level)
-        if r.is_header or r.level == "":
-            label = term_labels.get(r.variable, r.variable)
-            indent = 0
-        else:
-            label = term_labels.get(key, r.level)
-            indent = 1
-        rows.append(
-            {
-                "key": key,
-                "label": str(label),
-                "is_header": bool(r.is_header),
-                "is_reference": bool(r.is_reference),
-                "indent": indent,
-            }
-        )
-    frame = pd.DataFrame(rows, columns=_ROW_COLUMNS)
-    per_model = []
-    for res in results:
-        tidy = res.tidy(exponentiate=True).set_index("term")
-        lay = term_layout(res)
-        est = {}
-        for r in lay.itertuples(index=False):
-            if r.term is not None and r.term in tidy.index:
-                est[(r.variable, r.level)] = tidy.loc[r.term]
-        table = pd.DataFrame.from_dict(est, orient="index")
-        table.attrs["variables"] = set(lay["variable"])
-        per_model.append(table)
-    return frame, per_model
+@dataclass(frozen=True)
+class _Row:
+    key: Any
+    label: str
+    indent: int
+    bold: bool
 
 
-def _rows_from_frame(data: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+@dataclass
+class _Panel:
+    """One model's column: its estimates by row key, what it cannot estimate, its
+    reference rows, and how its measure is named."""
+
+    title: str
+    short: str
+    axis: str
+    conf_level: float
+    points: dict[Any, tuple[float, float, float, float]] = field(default_factory=dict)
+    missing: set[Any] = field(default_factory=set)
+    references: set[Any] = field(default_factory=set)
+
+
+class _AxesParam:
+    def accepts(self, value: object) -> bool:
+        return isinstance(value, Axes)
+
+    def describe(self) -> str:
+        return "a matplotlib Axes"
+
+
+def _from_results(
+    results: list[ModelResult],
+    names: list[str],
+    lab: Labels,
+    terms: Sequence[str] | None,
+    conf_level: float | None,
+    measure: str | None,
+) -> tuple[list[_Row], list[_Panel], list[str]]:
+    layout = _union_rows(results, lab, only=terms, function="forest")
+    rows = [_Row(r.key, r.label, r.indent, r.indent == 0) for _, r in layout]
+    panels, notes = [], []
+    for name, res in zip(names, results, strict=True):
+        short = res.ratio_measure or "Estimate"
+        level = res.conf_level if conf_level is None else conf_level
+        panel = _Panel(name, short, measure or MEASURE_NAMES.get(short, "Estimate"), level)
+        tidy = res.tidy(conf_level=level).set_index("term")
+        for _, r in layout:
+            if r.kind == "reference" and r.term in res.terms:
+                panel.references.add(r.key)
+            elif r.coefficient is not None and r.coefficient in tidy.index:
+                t = tidy.loc[r.coefficient]
+                if r.coefficient in res.nonestimable or not np.isfinite(t["estimate"]):
+                    panel.missing.add(r.key)
+                else:
+                    panel.points[r.key] = (
+                        float(t["estimate"]),
+                        float(t["conf_low"]),
+                        float(t["conf_high"]),
+                        float(t["p_value"]),
+                    )
+        prefix = f"{name}: " if name else ""
+        shown = coefficient_labels(res, lab) if res.nonestimable else {}
+        notes += [
+            f"{prefix}— {shown.get(c, c)}: not estimable ({why})."
+            for c, why in res.nonestimable.items()
+        ]
+        panels.append(panel)
+    return rows, panels, notes
+
+
+def _from_frame(
+    data: pd.DataFrame, name: str, conf_level: float | None, measure: str | None
+) -> tuple[list[_Row], list[_Panel], list[str]]:
     label_col = "label" if "label" in data.columns else "term" if "term" in data.columns else None
-    need = {"estimate", "conf_low", "conf_high"}
-    if label_col is None or not need <= set(data.columns):
-        raise CalcstatsError(
-            "forest needs a fitted result, a list of results, or a DataFrame with columns "
-            "label (or term), estimate, conf_low, conf_high (optional: group, p_value, n, "
-            f"events); got columns {list(data.columns)}."
+    if label_col is None or not {"estimate", "conf_low", "conf_high"} <= set(data.columns):
+        raise SchemaError(
+            "forest needs a fitted model, a list of fitted models, or a DataFrame with columns "
+            "label (or term), estimate, conf_low, conf_high (optional: group, p_value); got "
+            f"columns {list(data.columns)}."
         )
-    rows, est = [], {}
-    last_group = None
+    short = _SHORT.get(measure or "", measure or "Estimate")
+    panel = _Panel(name, short, measure or "Estimate", 0.95 if conf_level is None else conf_level)
+    rows: list[_Row] = []
+    group = None
     for i, r in enumerate(data.reset_index(drop=True).to_dict("records")):
-        group = r.get("group")
-        if (
-            group is not None
-            and not (isinstance(group, float) and np.isnan(group))
-            and group != last_group
-        ):
-            rows.append(
-                {
-                    "key": ("group", group),
-                    "label": str(group),
-                    "is_header": True,
-                    "is_reference": False,
-                    "indent": 0,
-                }
-            )
-            last_group = group
+        g = r.get("group")
+        if g is not None and not (isinstance(g, float) and np.isnan(g)) and g != group:
+            rows.append(_Row(("group", g), str(g), 0, True))
+            group = g
         key = ("row", i)
-        rows.append(
-            {
-                "key": key,
-                "label": str(r[label_col]),
-                "is_header": False,
-                "is_reference": False,
-                "indent": 1 if last_group is not None else 0,
-            }
-        )
-        est[key] = pd.Series(r)
-    return pd.DataFrame(rows, columns=_ROW_COLUMNS), [pd.DataFrame.from_dict(est, orient="index")]
+        rows.append(_Row(key, str(r[label_col]), 0 if group is None else 1, group is None))
+        est = float(r["estimate"])
+        if np.isfinite(est):
+            panel.points[key] = (
+                est,
+                float(r["conf_low"]),
+                float(r["conf_high"]),
+                float(r.get("p_value", np.nan)),
+            )
+        else:
+            panel.missing.add(key)
+    return rows, [panel], []
 
 
 def _nice_ticks(xlim: tuple[float, float], ref: float) -> np.ndarray:
@@ -127,43 +167,203 @@ def _nice_ticks(xlim: tuple[float, float], ref: float) -> np.ndarray:
     return ticks
 
 
-def forest(
-    results: Any,
+def _limits(panels: list[_Panel], ref: float, log: bool) -> tuple[float, float]:
+    """Estimate-axis limits covering every finite CI (symmetric in log space)."""
+    lows = np.array([p[1] for pn in panels for p in pn.points.values()], dtype=float)
+    highs = np.array([p[2] for pn in panels for p in pn.points.values()], dtype=float)
+    ok = np.isfinite(lows) & np.isfinite(highs) & ((lows > 0) | (not log))
+    if log:
+        lo = min(ref, float(lows[ok].min())) if ok.any() else ref / 2
+        hi = max(ref, float(highs[ok].max())) if ok.any() else ref * 2
+        span = max(abs(np.log(lo / ref)), abs(np.log(hi / ref))) * 1.08
+        return ref * np.exp(-span), ref * np.exp(span)
+    lo = min(ref, float(lows[ok].min())) if ok.any() else ref - 1
+    hi = max(ref, float(highs[ok].max())) if ok.any() else ref + 1
+    pad = 0.08 * (hi - lo)
+    return lo - pad, hi + pad
+
+
+def _draw_panel(
+    ax: Axes,
+    put: Callable[..., None],
+    rows: list[_Row],
+    panel: _Panel,
     *,
-    labels: Sequence[str] | None = None,
+    color: str,
+    xlim: tuple[float, float],
+    ref: float,
+    log: bool,
+    xticks: Sequence[float] | None,
+    show_p: bool,
+    digits: int,
+) -> None:
+    """Markers and CIs on ``ax``; the estimate and p-value texts through ``put``."""
+    ax.axvline(ref, color="0.4", linewidth=0.6, linestyle="--", zorder=0)
+    xs, los, his, ys = [], [], [], []
+    for y, row in enumerate(rows):
+        if row.key in panel.references:
+            put(y, _REFERENCE, "ci", color="0.35", gid="estimate-text")
+            ax.plot(
+                [ref],
+                [y],
+                marker="o",
+                markersize=3.5,
+                markerfacecolor="white",
+                markeredgecolor=color,
+                linestyle="none",
+                gid="reference",
+            )
+        elif row.key in panel.missing:  # not estimable: "—", no marker (footnote says why)
+            put(y, "—", "ci", gid="estimate-text")
+        elif row.key in panel.points:
+            e, lo, hi, p = panel.points[row.key]
+            xs.append(e)
+            los.append(lo)
+            his.append(hi)
+            ys.append(y)
+            put(y, format_ci(e, lo, hi, digits=digits), "ci", gid="estimate-text")
+            if show_p and np.isfinite(p):
+                put(y, format_p(p), "p", gid="p-text")
+    x, lo_a, hi_a, y_a = (np.array(v, dtype=float) for v in (xs, los, his, ys))
+    ax.hlines(y_a, np.clip(lo_a, *xlim), np.clip(hi_a, *xlim), color=color, linewidth=1.0, gid="ci")
+    inside = (x >= xlim[0]) & (x <= xlim[1])
+    ax.plot(
+        x[inside],
+        y_a[inside],
+        marker="s",
+        markersize=4,
+        color=color,
+        linestyle="none",
+        gid="estimate",
+    )
+    step = 0.05 * (xlim[1] - xlim[0])
+    for yi, lo_v, hi_v in zip(y_a, lo_a, hi_a, strict=True):  # arrows for clipped CIs
+        if hi_v > xlim[1]:
+            start = xlim[1] * 0.85 if log else xlim[1] - step
+            ax.annotate(
+                "",
+                xy=(xlim[1], yi),
+                xytext=(start, yi),
+                arrowprops={"arrowstyle": "->", "color": color, "lw": 1.0},
+            )
+        if lo_v < xlim[0]:
+            start = xlim[0] / 0.85 if log else xlim[0] + step
+            ax.annotate(
+                "",
+                xy=(xlim[0], yi),
+                xytext=(start, yi),
+                arrowprops={"arrowstyle": "->", "color": color, "lw": 1.0},
+            )
+    if log:
+        ax.set_xscale("log")
+    ax.set_xlim(*xlim)
+    ticks = (
+        (_nice_ticks(xlim, ref) if log else None)
+        if xticks is None
+        else np.asarray(xticks, dtype=float)
+    )
+    if ticks is not None:
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_major_formatter(lambda v, _p: f"{v:g}")
+    ax.set_xlabel(panel.axis)
+    ax.tick_params(axis="y", left=False, labelleft=False)
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    put(-1.0, f"{panel.short} ({100 * panel.conf_level:g}% CI)", "ci", fontweight="bold")
+    if show_p:
+        put(-1.0, "p", "p", fontweight="bold", fontstyle="italic")
+    if panel.title:
+        ax.set_title(panel.title, fontweight="bold", pad=14)
+
+
+def _widths(
+    rows: list[_Row], panels: list[_Panel], digits: int, show_p: bool
+) -> tuple[float, float, float]:
+    """Inches of the label column, of one panel's estimate text and of its p-value text."""
+    char_in = 0.55 * plt.rcParams["font.size"] / 72
+    longest = max(len(r.label) + 2 * r.indent for r in rows)
+    ci_chars = max(
+        [len(_REFERENCE)]
+        + [
+            len(format_ci(e, lo, hi, digits=digits))
+            for pn in panels
+            for e, lo, hi, _ in pn.points.values()
+        ]
+    )
+    return (
+        max(1.0, char_in * (longest + 2)),
+        char_in * (ci_chars + 2),
+        char_in * 8 if show_p else 0.0,
+    )
+
+
+@validate_params(
+    {
+        "model_names": [TEXTS, NONE],
+        "labels": [LABELS],
+        "terms": [TEXTS, NONE],
+        "measure": [TEXT, NONE],
+        "conf_level": [CONF_LEVEL, NONE],
+        "ref_line": [REAL, NONE],
+        "log_scale": [BOOLEAN, NONE],
+        "show_p": [BOOLEAN],
+        "digits": [Interval(0, None, integer=True)],
+        "xlim": [NUMBERS, NONE],
+        "xticks": [NUMBERS, NONE],
+        "colors": [TEXTS, NONE],
+        "figsize": [NUMBERS, NONE],
+        "ax": [_AxesParam(), NONE],
+    }
+)
+def forest(
+    results: ModelResult | Sequence[ModelResult] | pd.DataFrame,
+    *,
+    model_names: Sequence[str] | None = None,
+    labels: Labels | Mapping[str, str] | None = None,
     terms: Sequence[str] | None = None,
-    term_labels: Mapping[Any, str] | None = None,
     measure: str | None = None,
-    ref_line: float = 1.0,
-    log_scale: bool = True,
+    conf_level: float | None = None,
+    ref_line: float | None = None,
+    log_scale: bool | None = None,
     show_p: bool = True,
     digits: int = 2,
     xlim: tuple[float, float] | None = None,
     xticks: Sequence[float] | None = None,
     colors: Sequence[str] | None = None,
     figsize: tuple[float, float] | None = None,
-) -> Figure:
-    """Draw a forest plot: one row per variable level, estimate and CI on a log axis.
+    ax: Axes | None = None,
+) -> Figure | Axes:
+    """Draw a forest plot: one row per variable level, estimate and CI (log axis for ratios).
 
     Parameters
     ----------
     results : ModelResult, list of ModelResult, or pandas.DataFrame
-        One or several fitted models (drawn side by side, e.g. crude and adjusted), or a
-        table of estimates with columns ``label`` (or ``term``), ``estimate``,
-        ``conf_low``, ``conf_high`` and optionally ``group`` (subgroup header),
-        ``p_value``, ``n``, ``events`` (drawn as given, already on the ratio scale).
-    labels : sequence of str, optional
-        Panel titles, one per model (default "Model 1", ... or the measure).
+        One or several fitted models (drawn side by side, e.g. crude and adjusted; rows in
+        formula order, the term written first on top, as in
+        :func:`~calcstats.regression_table`), or a table of estimates with columns
+        ``label`` (or ``term``), ``estimate``, ``conf_low``, ``conf_high`` and optionally
+        ``group`` (subgroup header) and ``p_value``, drawn as given.
+    model_names : sequence of str, optional
+        Panel titles, one per model (default "Model 1", ... for several models, none for
+        one).
+    labels : Labels or dict, optional
+        Display labels of variables and levels, merged over ``Labels.default()`` and the
+        results' own labels (``{"age_at_index": "Age (per year)"}``, or
+        ``cs.Labels(levels={"etiology": {"psc": "PSC"}})``).
     terms : sequence of str, optional
-        Variables to show, in this order (default: all, in formula order; no intercept).
-    term_labels : mapping, optional
-        Display names: ``{"age_at_index": "Age (per year)", ("etiology", "psc"): "PSC"}``.
+        Terms to show, in this order, by formula term or data column (default: all but
+        the intercept).
     measure : str, optional
-        Axis label, e.g. "Hazard ratio" (default from the result: OR, HR, ...).
-    ref_line : float, default 1.0
-        Position of the no-effect line.
-    log_scale : bool, default True
-        Log-scaled estimate axis (ratio measures).
+        Axis title, e.g. "Hazard ratio" (default from each model: "Odds ratio" for OR,
+        "Hazard ratio" for HR, "Subdistribution hazard ratio" for sHR, ...).
+    conf_level : float, optional
+        Level of the intervals (default: each model's; for a DataFrame the level its
+        intervals have, 0.95 unless given).
+    ref_line : float, optional
+        Position of the no-effect line (default 1 for ratio measures, 0 otherwise).
+    log_scale : bool, optional
+        Log-scaled estimate axis (default: for ratio measures).
     show_p : bool, default True
         Add a p-value column.
     digits : int, default 2
@@ -176,10 +376,18 @@ def forest(
         Marker colour per model (default Okabe–Ito).
     figsize : (float, float), optional
         Figure size in inches (default grows with the number of rows and models).
+    ax : matplotlib.axes.Axes, optional
+        Draw one model (or a DataFrame) into this axes: the estimates on it, the row labels
+        to its left and the estimate and p-value texts to its right (leave room for them).
 
     Returns
     -------
-    matplotlib.figure.Figure
+    matplotlib.figure.Figure or matplotlib.axes.Axes
+        The axes when ``ax`` is given, else a new figure.
+
+    Notes
+    -----
+    Terms that cannot be estimated (monotone likelihood) show "—" and a footnote says why.
 
     Examples
     --------
@@ -189,80 +397,80 @@ def forest(
     ...                     "estimate": [1.4, 1.9], "conf_low": [1.1, 1.2],
     ...                     "conf_high": [1.8, 3.0], "p_value": [0.01, 0.004]})
     >>> fig = forest(sub, measure="Hazard ratio")
+    >>> import calcstats as cs
+    >>> pbc = cs.datasets.load_pbc()
+    >>> fit = cs.cox(pbc, "C(edema) + age", time="time", event="status", cause=2)
+    >>> ax = forest(fit, labels={"edema": "Edema"}, ax=plt.figure().add_subplot())
+    >>> ax.get_xlabel()
+    'Hazard ratio'
     """
-    term_labels = dict(term_labels or {})
     if isinstance(results, pd.DataFrame):
-        rows, per_model = _rows_from_frame(results)
-        default_measure = "Estimate"
-        levels = [float(results.attrs.get("conf_level", 0.95))]
+        if model_names is not None and len(model_names) != 1:
+            raise InvalidParameterError(
+                f"The 'model_names' parameter of forest has {len(model_names)} names for one "
+                "table of estimates."
+            )
+        title = "" if model_names is None else model_names[0]
+        rows, panels, notes = _from_frame(results, title, conf_level, measure)
+        ratio = measure is None or measure in _SHORT
     else:
-        seq = list(results) if isinstance(results, list | tuple) else [results]
-        if not seq or not all(hasattr(r, "tidy") and hasattr(r, "params") for r in seq):
-            raise CalcstatsError(
-                "forest expects fitted calcstats results (e.g. cs.cox, cs.logistic), a list "
-                f"of them, or a DataFrame of estimates; got {type(results).__name__}."
+        seq = [results] if isinstance(results, ModelResult) else results
+        if (
+            not isinstance(seq, list | tuple)
+            or not seq
+            or not all(isinstance(r, ModelResult) for r in seq)
+        ):
+            raise SchemaError(
+                "forest expects a fitted model (cs.cox, cs.logistic, ...), a list of fitted "
+                f"models, or a DataFrame of estimates; got {type(results).__name__}."
             )
-        rows, per_model = _rows_from_results(seq, terms, term_labels)
-        levels = [float(getattr(r, "conf_level", 0.95)) for r in seq]
-        m = getattr(seq[0], "ratio_measure", None)
-        default_measure = {
-            "OR": "Odds ratio",
-            "RR": "Risk ratio",
-            "IRR": "Rate ratio",
-            "HR": "Hazard ratio",
-            "sHR": "Subdistribution hazard ratio",
-        }.get(m or "", "Estimate")
-    n_models = len(per_model)
-    if labels is not None and len(labels) != n_models:
-        raise CalcstatsError(f"labels has {len(labels)} entries for {n_models} model(s).")
-    if rows.empty:
-        raise CalcstatsError("Nothing to draw: the model has no terms besides the intercept.")
-    titles = (
-        list(labels)
-        if labels is not None
-        else ([f"Model {i + 1}" for i in range(n_models)] if n_models > 1 else [""])
-    )
+        seq = list(seq)
+        if model_names is not None and len(model_names) != len(seq):
+            raise InvalidParameterError(
+                f"The 'model_names' parameter of forest has {len(model_names)} names for "
+                f"{len(seq)} model(s). Give one name per model."
+            )
+        names = (
+            list(model_names)
+            if model_names is not None
+            else ([f"Model {i + 1}" for i in range(len(seq))] if len(seq) > 1 else [""])
+        )
+        rows, panels, notes = _from_results(
+            seq, names, display_labels(seq, labels), terms, conf_level, measure
+        )
+        ratio = all(r.ratio_measure is not None for r in seq)
+    if not rows:
+        raise InvalidParameterError(
+            "Nothing to draw: the model has no terms besides the intercept."
+        )
+    log = ratio if log_scale is None else log_scale
+    ref = (1.0 if ratio else 0.0) if ref_line is None else float(ref_line)
+    if xlim is not None and len(xlim) != 2:
+        raise InvalidParameterError(
+            f"The 'xlim' parameter of forest must be two numbers (low, high). Got {xlim!r}."
+        )
+    lim = _limits(panels, ref, log) if xlim is None else (float(xlim[0]), float(xlim[1]))
     palette = list(colors) if colors is not None else list(OKABE_ITO)
-
-    # estimate-axis limits covering every finite CI
-    lows = np.concatenate([m["conf_low"].to_numpy(dtype=float) for m in per_model if len(m)])
-    highs = np.concatenate([m["conf_high"].to_numpy(dtype=float) for m in per_model if len(m)])
-    finite = np.isfinite(lows) & np.isfinite(highs) & ((lows > 0) | (not log_scale))
-    if xlim is None:
-        if log_scale:
-            lo = min(ref_line, float(np.min(lows[finite]))) if finite.any() else 0.5
-            hi = max(ref_line, float(np.max(highs[finite]))) if finite.any() else 2.0
-            span = max(abs(np.log(lo / ref_line)), abs(np.log(hi / ref_line))) * 1.08
-            xlim = (ref_line * np.exp(-span), ref_line * np.exp(span))
-        else:
-            lo = min(ref_line, float(np.min(lows[finite])))
-            hi = max(ref_line, float(np.max(highs[finite])))
-            pad = 0.08 * (hi - lo)
-            xlim = (lo - pad, hi + pad)
-
-    n_rows = len(rows)
-    # column widths (inches) from the longest texts at the current font size
-    char_in = 0.55 * plt.rcParams["font.size"] / 72
-    longest = max(
-        len(lab) + 2 * ind for lab, ind in zip(rows["label"], rows["indent"], strict=True)
-    )
-    ci_chars = max(
-        [len("1 (reference)")]
-        + [
-            len(format_ci(e, lo, hi, digits=digits))
-            for m in per_model
-            for e, lo, hi in zip(
-                m.get("estimate", []), m.get("conf_low", []), m.get("conf_high", []), strict=True
+    style = {
+        "xlim": lim,
+        "ref": ref,
+        "log": log,
+        "xticks": xticks,
+        "show_p": show_p,
+        "digits": digits,
+    }
+    label_w, ci_w, p_w = _widths(rows, panels, digits, show_p)
+    if ax is not None:
+        if len(panels) != 1:
+            raise InvalidParameterError(
+                f"The 'ax' parameter of forest takes one model; got {len(panels)}. Leave "
+                "ax=None for a figure with one panel per model."
             )
-        ]
-    )
-    label_w = max(1.0, char_in * (longest + 2))
-    plot_w = 1.6
-    text_w = char_in * (ci_chars + 2) + (char_in * 8 if show_p else 0)
-    width = label_w + n_models * (plot_w + text_w)
+        return _on_axes(ax, rows, panels[0], notes, (label_w, ci_w, p_w), palette[0], style)
+    n_rows, k = len(rows), len(panels)
     height = 0.55 + 0.19 * (n_rows + 1)
-    fig = plt.figure(figsize=figsize or (width, height))
-    ratios = [label_w] + [w for _ in range(n_models) for w in (plot_w, text_w)]
+    fig = plt.figure(figsize=figsize or (label_w + k * (1.6 + ci_w + p_w), height))
+    ratios = [label_w] + [w for _ in range(k) for w in (1.6, ci_w + p_w)]
     gs = fig.add_gridspec(
         1,
         len(ratios),
@@ -273,136 +481,89 @@ def forest(
         top=1 - 0.32 / height,
         bottom=0.42 / height,
     )
-    y = np.arange(n_rows)
     ax_lab = fig.add_subplot(gs[0])
     ax_lab.set_ylim(n_rows - 0.5, -1.2)
     ax_lab.set_axis_off()
-    for yi, r in zip(y, rows.itertuples(index=False), strict=True):
+    for y, r in enumerate(rows):
         ax_lab.text(
             0.02 + 0.08 * r.indent,
-            yi,
+            y,
             r.label,
             va="center",
             ha="left",
-            fontweight="bold" if (r.is_header or r.indent == 0) else "normal",
+            fontweight="bold" if r.bold else "normal",
             gid="label",
         )
-    for k, (est, title) in enumerate(zip(per_model, titles, strict=True)):
-        ax = fig.add_subplot(gs[1 + 2 * k], sharey=ax_lab)
-        ax_txt = fig.add_subplot(gs[2 + 2 * k], sharey=ax_lab)
+    for j, panel in enumerate(panels):
+        ax_est = fig.add_subplot(gs[1 + 2 * j], sharey=ax_lab)
+        ax_txt = fig.add_subplot(gs[2 + 2 * j], sharey=ax_lab)
         ax_txt.set_axis_off()
-        color = palette[k % len(palette)] if n_models > 1 else "black"
-        ax.axvline(ref_line, color="0.4", linewidth=0.6, linestyle="--", zorder=0)
-        xs, los, his, ys = [], [], [], []
-        for yi, r in zip(y, rows.itertuples(index=False), strict=True):
-            if r.is_reference and r.key[0] in est.attrs.get("variables", set()):
-                ax_txt.text(
-                    0.05,
-                    yi,
-                    "1 (reference)",
-                    va="center",
-                    ha="left",
-                    color="0.35",
-                    gid="estimate-text",
-                )
-                ax.plot(
-                    [ref_line],
-                    [yi],
-                    marker="o",
-                    markersize=3.5,
-                    markerfacecolor="white",
-                    markeredgecolor=color,
-                    linestyle="none",
-                    gid="reference",
-                )
-                continue
-            if r.key not in est.index:
-                continue
-            e = est.loc[[r.key]].iloc[0]
-            if not np.isfinite(float(e["estimate"])):  # not estimable: "—", no marker
-                ax_txt.text(0.05, yi, "—", va="center", ha="left", gid="estimate-text")
-                continue
-            xs.append(float(e["estimate"]))
-            los.append(float(e["conf_low"]))
-            his.append(float(e["conf_high"]))
-            ys.append(yi)
-            txt = format_ci(e["estimate"], e["conf_low"], e["conf_high"], digits=digits)
-            ax_txt.text(0.05, yi, txt, va="center", ha="left", gid="estimate-text")
-            if show_p and "p_value" in e.index and pd.notna(e["p_value"]):
-                ax_txt.text(
-                    0.97, yi, format_p(float(e["p_value"])), va="center", ha="right", gid="p-text"
-                )
-        xs_a, lo_a, hi_a = np.array(xs), np.array(los), np.array(his)
-        clipped_lo = np.clip(lo_a, *xlim)
-        clipped_hi = np.clip(hi_a, *xlim)
-        ax.hlines(ys, clipped_lo, clipped_hi, color=color, linewidth=1.0, gid="ci")
-        inside = (xs_a >= xlim[0]) & (xs_a <= xlim[1])
-        ax.plot(
-            xs_a[inside],
-            np.array(ys)[inside],
-            marker="s",
-            markersize=4,
-            color=color,
-            linestyle="none",
-            gid="estimate",
+
+        def put(y: float, s: str, col: str, _t: Axes = ax_txt, **kw: Any) -> None:
+            x, ha = (0.05, "left") if col == "ci" else (0.97, "right")
+            _t.text(x, y, s, va="center", ha=ha, **kw)
+
+        _draw_panel(
+            ax_est, put, rows, panel, color=palette[j % len(palette)] if k > 1 else "black", **style
         )
-        for yi, lo_v, hi_v in zip(ys, lo_a, hi_a, strict=True):  # arrows for clipped CIs
-            if hi_v > xlim[1]:
-                ax.annotate(
-                    "",
-                    xy=(xlim[1], yi),
-                    xytext=(
-                        xlim[1] * 0.85 if log_scale else xlim[1] - 0.05 * (xlim[1] - xlim[0]),
-                        yi,
-                    ),
-                    arrowprops={"arrowstyle": "->", "color": color, "lw": 1.0},
-                )
-            if lo_v < xlim[0]:
-                ax.annotate(
-                    "",
-                    xy=(xlim[0], yi),
-                    xytext=(
-                        xlim[0] / 0.85 if log_scale else xlim[0] + 0.05 * (xlim[1] - xlim[0]),
-                        yi,
-                    ),
-                    arrowprops={"arrowstyle": "->", "color": color, "lw": 1.0},
-                )
-        if log_scale:
-            ax.set_xscale("log")
-        ax.set_xlim(*xlim)
-        if xticks is None:
-            ticks = _nice_ticks(xlim, ref_line) if log_scale else None
-        else:
-            ticks = np.asarray(xticks, dtype=float)
-        if ticks is not None:
-            ax.xaxis.set_major_locator(FixedLocator(ticks))
-            ax.xaxis.set_minor_locator(NullLocator())
-            ax.xaxis.set_major_formatter(lambda v, _p: f"{v:g}")
-        ax.set_xlabel(measure or default_measure)
-        ax.tick_params(axis="y", left=False, labelleft=False)
-        for side in ("left", "right", "top"):
-            ax.spines[side].set_visible(False)
-        short = {
-            "Odds ratio": "OR",
-            "Risk ratio": "RR",
-            "Rate ratio": "IRR",
-            "Hazard ratio": "HR",
-            "Subdistribution hazard ratio": "sHR",
-        }
-        name = short.get(measure or default_measure, measure or default_measure)
-        head = f"{name} ({100 * levels[k]:g}% CI)"
-        ax_txt.text(0.05, -1.0, head, va="center", ha="left", fontweight="bold")
-        if show_p:
-            ax_txt.text(
-                0.97, -1.0, "p", va="center", ha="right", fontweight="bold", fontstyle="italic"
-            )
-        if title:
-            ax.set_title(title, fontweight="bold", pad=14)
-    notes = [f"— {term}: not estimable ({why})." for res in
-             ([] if isinstance(results, pd.DataFrame) else
-              (results if isinstance(results, list | tuple) else [results]))
-             for term, why in getattr(res, "nonestimable", {}).items()]
     if notes:
-        fig.text(0.01, 0.0, "\n".join(notes), ha="left", va="top", fontsize="small",
-                 gid="footnote")
+        fig.text(0.01, 0.0, "\n".join(notes), ha="left", va="top", fontsize="small", gid="footnote")
     return fig
+
+
+def _on_axes(
+    ax: Axes,
+    rows: list[_Row],
+    panel: _Panel,
+    notes: list[str],
+    widths: tuple[float, float, float],
+    color: str,
+    style: dict[str, Any],
+) -> Axes:
+    """One panel in the user's axes: labels left of it, texts right of it."""
+    label_w, ci_w, p_w = (72.0 * w for w in widths)  # points
+    ax.set_ylim(len(rows) - 0.5, -1.2)
+    edge = blended_transform_factory(ax.transAxes, ax.transData)
+
+    def put(y: float, s: str, col: str, **kw: Any) -> None:
+        dx, ha = (6.0, "left") if col == "ci" else (ci_w + p_w, "right")
+        ax.annotate(
+            s,
+            xy=(1, y),
+            xycoords=edge,
+            xytext=(dx, 0),
+            textcoords="offset points",
+            va="center",
+            ha=ha,
+            annotation_clip=False,
+            **kw,
+        )
+
+    for y, r in enumerate(rows):
+        ax.annotate(
+            r.label,
+            xy=(0, y),
+            xycoords=edge,
+            xytext=(-label_w + 12 * r.indent, 0),
+            textcoords="offset points",
+            va="center",
+            ha="left",
+            fontweight="bold" if r.bold else "normal",
+            annotation_clip=False,
+            gid="label",
+        )
+    _draw_panel(ax, put, rows, panel, color=color, **style)
+    if notes:
+        ax.annotate(
+            "\n".join(notes),
+            xy=(0, 0),
+            xycoords="axes fraction",
+            xytext=(0, -30),
+            textcoords="offset points",
+            va="top",
+            ha="left",
+            fontsize="small",
+            annotation_clip=False,
+            gid="footnote",
+        )
+    return ax

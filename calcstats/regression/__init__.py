@@ -16,7 +16,6 @@ from calcstats.regression._results import (
     PoissonResult,
     RegressionResult,
 )
-from calcstats.regression._table import regression_table, univariable
 
 __all__ = [
     "EValue",
@@ -42,7 +41,5 @@ __all__ = [
     "negative_binomial",
     "poisson",
     "pool",
-    "regression_table",
-    "univariable",
     "vif",
 ]

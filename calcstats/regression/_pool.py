@@ -26,7 +26,7 @@ from scipy import stats
 
 from calcstats._errors import CalcstatsError, ConvergenceWarning
 from calcstats._validation import CONF_LEVEL, NONE, Interval, validate_params
-from calcstats.results import ModelResult
+from calcstats.results import ModelResult, RowUnits
 
 __all__ = ["PooledResult", "pool"]
 
@@ -35,7 +35,9 @@ class PooledResult(ModelResult):
     """Estimates pooled over imputed data sets (Rubin's rules).
 
     ``tidy()`` uses t intervals and tests on the Barnard–Rubin df of each term;
-    ``details()`` gives the within/between variances, riv, lambda, fmi and df.
+    ``details()`` gives the within/between variances, riv, lambda, fmi and df. The
+    design, labels and analysed rows (``events_per_row``, ``row_units``) are those of the
+    first imputed data set, which tables use for their layout and counts.
     """
 
     def __init__(
@@ -68,8 +70,32 @@ class PooledResult(ModelResult):
         self.ratio_measure = ratio_measure
         self.method = method
         self.m = m
+        first = results[0]
+        self.design = first.design
+        self.labels = first.labels
+        self.n_competing = first.n_competing
         self._details = details
         self._df = details["df"].to_numpy(dtype=float)
+
+    def events_per_row(self) -> np.ndarray | None:
+        """Events per analysed row of the first imputed data set."""
+        return self.model[0].events_per_row()
+
+    def row_units(self) -> RowUnits | None:
+        """What an analysed row of the first imputed data set is (see ModelResult)."""
+        return self.model[0].row_units()
+
+    def term_tests(self, *, method: str = "wald") -> pd.DataFrame:
+        """No joint tests after pooling: every row has NaN statistic and p-value.
+
+        Rubin's rules pool one coefficient at a time; a joint test of a term's
+        coefficients over imputations (D1/D2 statistics) is not implemented, so the
+        ``method`` column says so rather than give a chi-square that ignores the
+        between-imputation df.
+        """
+        base = super().term_tests(method=method)
+        return base.assign(statistic=np.nan, p_value=np.nan,
+                           method="not available after pooling over imputations")
 
     def details(self) -> pd.DataFrame:
         """Per term: ``estimate, ubar, b, t, riv, lambda, fmi, dfcom, df``."""
@@ -120,7 +146,7 @@ def pool(
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from calcstats.results import ModelResult
+    >>> from calcstats.results import ModelResult, RowUnits
     >>> from calcstats.regression import pool
     >>> fits = [ModelResult(pd.Series({"x": b}), [[0.01]]) for b in (0.5, 0.6, 0.7)]
     >>> round(float(pool(fits).params["x"]), 3)

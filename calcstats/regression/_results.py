@@ -88,6 +88,12 @@ class RegressionResult(ModelResult):
     def formula(self) -> str:
         return self.design.formula
 
+    def events_per_row(self) -> np.ndarray | None:
+        """The outcome per analysed row (events or counts), None for linear models."""
+        if self.n_events is None or self.design.y is None:
+            return None
+        return self.design.y.to_numpy(dtype=float)
+
     def _conf_int(self, conf_level: float) -> tuple[np.ndarray, np.ndarray]:
         if self._profile_fn is None:
             return super()._conf_int(conf_level)

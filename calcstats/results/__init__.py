@@ -11,7 +11,7 @@ from calcstats.results._curve import (
     confint,
 )
 from calcstats.results._estimate import EstimateResult, check_suppress
-from calcstats.results._model import TIDY_COLUMNS, ModelResult
+from calcstats.results._model import TIDY_COLUMNS, ModelResult, RowUnits
 from calcstats.results._test import GrayTestResult, LogrankResult, PHTestResult, TestResult
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "ModelResult",
     "PHTestResult",
     "Result",
+    "RowUnits",
     "TestResult",
     "check_conf_level",
     "check_suppress",

@@ -29,7 +29,7 @@ from calcstats._validation import (
     validate_params,
 )
 from calcstats.labels import Labels
-from calcstats.results import ModelResult, PHTestResult
+from calcstats.results import ModelResult, PHTestResult, RowUnits
 from calcstats.survival._concordance import concordance_counts
 from calcstats.survival._coxfit import CoxFit, fit_cox, prepare, score_residuals
 
@@ -81,6 +81,16 @@ class CoxResult(ModelResult):
     @property
     def formula(self) -> str:
         return self.design.formula
+
+    def events_per_row(self) -> np.ndarray:
+        """The event of interest (the ``cause``, when given) per analysed row, 0/1."""
+        return np.asarray(self.input.event, dtype=float)
+
+    def row_units(self) -> RowUnits | None:
+        """Counting-process fits (``start=``): rows are intervals, of ``cluster=`` patients."""
+        if self.input.start is None:
+            return None
+        return RowUnits(ids=self.input.cluster, id_column=self.input.columns.get("cluster"))
 
     @cached_property
     def concordance(self) -> float:

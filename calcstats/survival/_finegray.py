@@ -229,6 +229,10 @@ class FineGrayResult(ModelResult):
     def formula(self) -> str:
         return self.design.formula
 
+    def events_per_row(self) -> np.ndarray:
+        """Events of the ``cause`` of interest per analysed row (competing events are 0)."""
+        return (self.code == 1).astype(float)
+
     def _glance_extra(self) -> dict[str, Any]:
         return {"n_competing": self.n_competing, "n_censored": self.n_censored,
                 "cause": self.cause, "loglik_null": self.model.loglik0,
