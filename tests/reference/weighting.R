@@ -596,6 +596,44 @@ out$finegray_weighted_sim <- list(
   crr_unweighted = list(coefficients = arr(crr_u$coef), se = arr(sqrt(diag(crr_u$var))),
                         loglik = crr_u$loglik, converged = crr_u$converged))
 
+## 6e2. weighted Fine-Gray WITH censoring (added for calcstats) --------------
+## finegray() censoring weights come from the UNWEIGHTED Kaplan-Meier of the
+## censoring times, and fgwt = w * G(t)/G(t_i). coxph(cluster = id) on these
+## data gives the point estimate; its robust SE has no term for the estimated
+## G (crr's SE has one). Tight coxph control so the coefficients are exact.
+cctl <- coxph.control(eps = 1e-12, iter.max = 100, toler.inf = 1e-12)
+fgcdat <- sim[, c("id", "treat", "age", "sex", "time", "status", "w")]
+fgc <- finegray(Surv(time, factor(status, 0:2)) ~ ., data = fgcdat, etype = 1, weights = w)
+fgc_u <- finegray(Surv(time, factor(status, 0:2)) ~ ., data = fgcdat, etype = 1)
+fgc1 <- coxph(Surv(fgstart, fgstop, fgstatus) ~ treat, data = fgc, weights = fgwt, cluster = id,
+              ties = "breslow", control = cctl)
+fgc2 <- coxph(Surv(fgstart, fgstop, fgstatus) ~ treat + age + sex, data = fgc, weights = fgwt,
+              cluster = id, ties = "breslow", control = cctl)
+fgc_u1 <- coxph(Surv(fgstart, fgstop, fgstatus) ~ treat, data = fgc_u, weights = fgwt,
+                cluster = id, ties = "breslow", control = cctl)
+crr_c <- crr(ftime = sim$time, fstatus = sim$status, cov1 = cbind(treat = sim$treat),
+             failcode = 1, cencode = 0, gtol = 1e-10)
+out$finegray_weighted_censored_sim <- list(
+  data = "censored data: time, status (0 censored, 1 event of interest, 2 competing)",
+  call = "finegray(Surv(time, factor(status, 0:2)) ~ ., data = sim[, c('id','treat','age','sex','time','status','w')], etype = 1, weights = w); coxph(Surv(fgstart, fgstop, fgstatus) ~ ..., weights = fgwt, cluster = id, ties = 'breslow')",
+  censoring_distribution_weighted = FALSE,
+  se_robust_note = "coxph robust SE on finegray data: no term for the estimated censoring distribution",
+  treat = fgw(fgc1), treat_age_sex = fgw(fgc2),
+  unweighted_treat = fgw(fgc_u1),
+  crr_unweighted_treat = list(coefficients = arr(crr_c$coef), se = arr(sqrt(diag(crr_c$var))),
+                              loglik = crr_c$loglik, converged = crr_c$converged))
+
+## 6e3. Cox with integer case weights: robust = TRUE vs the default ----------
+## (non-integer weights make coxph robust by default; integer weights do not)
+sim$w_int <- pmax(1, round(sim$w))
+cxi_r <- coxph(Surv(time, status == 1) ~ treat + age, data = sim, weights = w_int, robust = TRUE)
+cxi_n <- coxph(Surv(time, status == 1) ~ treat + age, data = sim, weights = w_int)
+out$cox_integer_weights_sim <- list(
+  weights = "w_int = pmax(1, round(ATE weight))", w_int = sim$w_int,
+  robust_true = cox_block(cxi_r),
+  default = list(coefficients = arr(coef(cxi_n)), se = arr(sqrt(diag(vcov(cxi_n)))),
+                 robust_var_present = !is.null(cxi_n$naive.var)))
+
 ## 6f. marginal effects at t = 2, 5 -------------------------------------------
 me_times <- c(2, 5)
 sk2 <- summary(km, times = me_times)
