@@ -54,9 +54,18 @@ from calcstats.results import EstimateResult
 __all__ = ["BALANCE_COLUMNS", "BalanceResult", "balance"]
 
 BALANCE_COLUMNS = [
-    "variable", "level", "smd_unweighted", "smd_weighted", "variance_ratio_unweighted",
-    "variance_ratio_weighted", "balanced", "type", "mean_treated_unweighted",
-    "mean_control_unweighted", "mean_treated_weighted", "mean_control_weighted",
+    "variable",
+    "level",
+    "smd_unweighted",
+    "smd_weighted",
+    "variance_ratio_unweighted",
+    "variance_ratio_weighted",
+    "balanced",
+    "type",
+    "mean_treated_unweighted",
+    "mean_control_unweighted",
+    "mean_treated_weighted",
+    "mean_control_weighted",
     "sd_denominator",
 ]
 
@@ -91,9 +100,20 @@ class BalanceResult(EstimateResult):
 
     adjustment: str = "weighting"
 
-    def __init__(self, frame: pd.DataFrame, *, treatment: str, covariates: list[str],
-                 estimand: str, threshold: float, weighted: bool, n: pd.Series,
-                 ess: pd.Series, method: str, labels: Labels | None) -> None:
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        *,
+        treatment: str,
+        covariates: list[str],
+        estimand: str,
+        threshold: float,
+        weighted: bool,
+        n: pd.Series,
+        ess: pd.Series,
+        method: str,
+        labels: Labels | None,
+    ) -> None:
         super().__init__(frame, by=[], method=method, conf_level=0.95, labels=labels)
         self.treatment = treatment
         self.covariates = covariates
@@ -107,15 +127,24 @@ class BalanceResult(EstimateResult):
         """One row: ``n_treated, n_control, ess_treated, ess_control,
         max_abs_smd_unweighted, max_abs_smd_weighted, n_imbalanced, threshold``."""
         f = self._frame
-        return pd.DataFrame([{
-            "n_treated": int(self.n["treated"]), "n_control": int(self.n["control"]),
-            "ess_treated": float(self.ess["treated"]), "ess_control": float(self.ess["control"]),
-            "max_abs_smd_unweighted": float(np.nanmax(np.abs(f["smd_unweighted"]))),
-            "max_abs_smd_weighted": (float(np.nanmax(np.abs(f["smd_weighted"])))
-                                     if self.weighted else float("nan")),
-            "n_imbalanced": int((~f["balanced"]).sum()),
-            "threshold": self.threshold,
-        }])
+        return pd.DataFrame(
+            [
+                {
+                    "n_treated": int(self.n["treated"]),
+                    "n_control": int(self.n["control"]),
+                    "ess_treated": float(self.ess["treated"]),
+                    "ess_control": float(self.ess["control"]),
+                    "max_abs_smd_unweighted": float(np.nanmax(np.abs(f["smd_unweighted"]))),
+                    "max_abs_smd_weighted": (
+                        float(np.nanmax(np.abs(f["smd_weighted"])))
+                        if self.weighted
+                        else float("nan")
+                    ),
+                    "n_imbalanced": int((~f["balanced"]).sum()),
+                    "threshold": self.threshold,
+                }
+            ]
+        )
 
     def _title(self) -> str:
         return f"BalanceResult: {self.method}"
@@ -135,8 +164,9 @@ def _expand(data: pd.DataFrame, covariates: list[str]) -> list[dict[str, Any]]:
                 "first (the same rows as the propensity model)."
             )
         if pd.api.types.is_bool_dtype(col):
-            rows.append({"variable": v, "level": None, "type": "binary",
-                         "x": col.to_numpy(dtype=float)})
+            rows.append(
+                {"variable": v, "level": None, "type": "binary", "x": col.to_numpy(dtype=float)}
+            )
         elif pd.api.types.is_numeric_dtype(col):
             x = col.to_numpy(dtype=float)
             kind = "binary" if np.isin(x, (0.0, 1.0)).all() else "continuous"
@@ -147,8 +177,14 @@ def _expand(data: pd.DataFrame, covariates: list[str]) -> list[dict[str, Any]]:
             else:
                 levels = sorted(col.unique().tolist(), key=str)
             for lv in levels:
-                rows.append({"variable": v, "level": lv, "type": "factor_level",
-                             "x": (col == lv).to_numpy(dtype=float)})
+                rows.append(
+                    {
+                        "variable": v,
+                        "level": lv,
+                        "type": "factor_level",
+                        "x": (col == lv).to_numpy(dtype=float),
+                    }
+                )
     return rows
 
 
@@ -175,8 +211,11 @@ def _treatment(data: pd.DataFrame, treatment: str) -> np.ndarray:
     if col.isna().any():
         rows = data.index[col.isna().to_numpy()][:5].tolist()
         raise DataError(f"balance(): treatment {treatment!r} is missing in rows {rows}.")
-    t = col.to_numpy(dtype=float) if (pd.api.types.is_numeric_dtype(col)
-                                      or pd.api.types.is_bool_dtype(col)) else None
+    t = (
+        col.to_numpy(dtype=float)
+        if (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col))
+        else None
+    )
     if t is None or not np.isin(t, (0.0, 1.0)).all():
         vals = sorted(map(str, col.unique()))[:5]
         raise DataError(
@@ -184,8 +223,9 @@ def _treatment(data: pd.DataFrame, treatment: str) -> np.ndarray:
             f"{vals}. Recode it, e.g. data['{treatment}'] == 'yes'."
         )
     if (t == 1).sum() < 2 or (t == 0).sum() < 2:
-        raise DataError(f"balance(): {treatment!r} needs at least two treated and two "
-                        "control units.")
+        raise DataError(
+            f"balance(): {treatment!r} needs at least two treated and two control units."
+        )
     return t
 
 
@@ -207,8 +247,10 @@ def _weights(data: pd.DataFrame, weights: Any) -> np.ndarray | None:
         else:
             arr = np.asarray(weights)
             if arr.ndim != 1 or len(arr) != len(data):
-                raise DataError(f"balance(): weights has {arr.size} values for {len(data)} "
-                                "rows; give one weight per row or a column name.")
+                raise DataError(
+                    f"balance(): weights has {arr.size} values for {len(data)} "
+                    "rows; give one weight per row or a column name."
+                )
             values = pd.Series(arr, index=data.index)
         name = str(values.name or "weights")
     if values.isna().any():
@@ -221,10 +263,14 @@ def _weights(data: pd.DataFrame, weights: Any) -> np.ndarray | None:
     return check_weights(values, column=name, function="balance")
 
 
-@validate_params({
-    "treatment": [COLUMN], "covariates": [COLUMNS], "estimand": [Options(*ESTIMANDS)],
-    "threshold": [Interval(0, None, closed="neither")],
-})
+@validate_params(
+    {
+        "treatment": [COLUMN],
+        "covariates": [COLUMNS],
+        "estimand": [Options(*ESTIMANDS)],
+        "threshold": [Interval(0, None, closed="neither")],
+    }
+)
 def balance(
     data: pd.DataFrame,
     *,
@@ -303,25 +349,35 @@ def balance(
         else:
             p1, p0 = x1.mean(), x0.mean()
             v1, v0 = float(p1 * (1 - p1)), float(p0 * (1 - p0))
-        denom = {"ATT": np.sqrt(v1), "ATC": np.sqrt(v0)}.get(estimand,
-                                                           np.sqrt((v1 + v0) / 2))
+        denom = {"ATT": np.sqrt(v1), "ATC": np.sqrt(v0)}.get(estimand, np.sqrt((v1 + v0) / 2))
         m1u, m0u = float(x1.mean()), float(x0.mean())
-        out = {"variable": r["variable"], "level": r["level"], "type": r["type"],
-               "mean_treated_unweighted": m1u, "mean_control_unweighted": m0u,
-               "sd_denominator": float(denom), "smd_unweighted": _smd(m1u - m0u, denom),
-               "variance_ratio_unweighted": _ratio(v1, v0) if r["type"] == "continuous"
-               else np.nan,
-               "mean_treated_weighted": np.nan, "mean_control_weighted": np.nan,
-               "smd_weighted": np.nan, "variance_ratio_weighted": np.nan}
+        out = {
+            "variable": r["variable"],
+            "level": r["level"],
+            "type": r["type"],
+            "mean_treated_unweighted": m1u,
+            "mean_control_unweighted": m0u,
+            "sd_denominator": float(denom),
+            "smd_unweighted": _smd(m1u - m0u, denom),
+            "variance_ratio_unweighted": _ratio(v1, v0) if r["type"] == "continuous" else np.nan,
+            "mean_treated_weighted": np.nan,
+            "mean_control_weighted": np.nan,
+            "smd_weighted": np.nan,
+            "variance_ratio_weighted": np.nan,
+        }
         if w is not None:
             w1, w0 = w[t1], w[t0]
             m1w = float((w1 * x1).sum() / w1.sum())
             m0w = float((w0 * x0).sum() / w0.sum())
-            out.update(mean_treated_weighted=m1w, mean_control_weighted=m0w,
-                       smd_weighted=_smd(m1w - m0w, denom))
+            out.update(
+                mean_treated_weighted=m1w,
+                mean_control_weighted=m0w,
+                smd_weighted=_smd(m1w - m0w, denom),
+            )
             if r["type"] == "continuous":
-                out["variance_ratio_weighted"] = _ratio(_weighted_var(x1, w1),
-                                                        _weighted_var(x0, w0))
+                out["variance_ratio_weighted"] = _ratio(
+                    _weighted_var(x1, w1), _weighted_var(x0, w0)
+                )
         judged = out["smd_weighted"] if w is not None else out["smd_unweighted"]
         out["balanced"] = bool(abs(judged) < threshold)
         rows.append(out)
@@ -332,9 +388,20 @@ def balance(
     else:
         ess = pd.Series({"treated": kish_ess(w[t1]), "control": kish_ess(w[t0])}, name="ess")
     denom_text = {"ATT": "treated SD", "ATC": "control SD"}.get(estimand, "pooled SD")
-    method = (f"Standardised mean differences ({denom_text} of the unweighted sample, "
-              f"{estimand}) and variance ratios" + (", unweighted and weighted" if w is not None
-                                                    else ", unweighted"))
-    return BalanceResult(frame, treatment=treatment, covariates=covs, estimand=estimand,
-                         threshold=float(threshold), weighted=w is not None, n=n, ess=ess,
-                         method=method, labels=labels)
+    method = (
+        f"Standardised mean differences ({denom_text} of the unweighted sample, "
+        f"{estimand}) and variance ratios"
+        + (", unweighted and weighted" if w is not None else ", unweighted")
+    )
+    return BalanceResult(
+        frame,
+        treatment=treatment,
+        covariates=covs,
+        estimand=estimand,
+        threshold=float(threshold),
+        weighted=w is not None,
+        n=n,
+        ess=ess,
+        method=method,
+        labels=labels,
+    )

@@ -50,6 +50,13 @@ def _statistics(value: Any) -> tuple[pd.Series, str | None, bool]:
     )
 
 
+def _warning_key(w: warnings.WarningMessage) -> str:
+    """Category and the first two parts of the message ("f(): what: details" -> "f(): what"),
+    so that the same warning with different numbers counts once."""
+    head = ": ".join(str(w.message).split(": ")[:2])
+    return f"{w.category.__name__}: {head}"
+
+
 class BootstrapResult(Result):
     """Result of :func:`bootstrap`.
 
@@ -69,11 +76,24 @@ class BootstrapResult(Result):
     ratio_measure : str or None
         ``"HR"``, ``"OR"``, ... when ``fn`` returned such a model; ``tidy()`` then
         exponentiates by default.
+    warnings_seen : dict of str to int
+        Warnings raised inside the resamples ("Category: function(): what") and in how
+        many resamples each occurred.
     """
 
-    def __init__(self, *, estimate: pd.Series, replicates: pd.DataFrame, n_failed: int,
-                 seed: int, cluster: str | None, conf_level: float, ratio_measure: str | None,
-                 warnings_seen: dict[str, int], labels: Labels | None) -> None:
+    def __init__(
+        self,
+        *,
+        estimate: pd.Series,
+        replicates: pd.DataFrame,
+        n_failed: int,
+        seed: int,
+        cluster: str | None,
+        conf_level: float,
+        ratio_measure: str | None,
+        warnings_seen: dict[str, int],
+        labels: Labels | None,
+    ) -> None:
         self.estimate = estimate
         self.replicates = replicates
         self.n = len(replicates)
@@ -85,11 +105,14 @@ class BootstrapResult(Result):
         self.warnings_seen = warnings_seen
         self.labels = Labels.coerce(labels)
         unit = f"clusters ({cluster})" if cluster else "rows"
-        self.method = (f"Nonparametric bootstrap, {self.n} resamples of {unit} with "
-                       f"replacement (seed {seed}); percentile intervals")
+        self.method = (
+            f"Nonparametric bootstrap, {self.n} resamples of {unit} with "
+            f"replacement (seed {seed}); percentile intervals"
+        )
 
-    def tidy(self, exponentiate: bool | None = None,
-             conf_level: float | None = None) -> pd.DataFrame:
+    def tidy(
+        self, exponentiate: bool | None = None, conf_level: float | None = None
+    ) -> pd.DataFrame:
         """``term, estimate, std_error, conf_low, conf_high, n_replicates``.
 
         ``std_error`` is the SD of the replicates (on the scale of ``fn``'s statistics,
@@ -113,19 +136,40 @@ class BootstrapResult(Result):
             sd = lo = hi = np.full(len(est), np.nan)
         if exponentiate:
             est, lo, hi = np.exp(est), np.exp(lo), np.exp(hi)
-        return pd.DataFrame({"term": list(self.estimate.index), "estimate": est,
-                             "std_error": sd, "conf_low": lo, "conf_high": hi,
-                             "n_replicates": int(ok.sum())})
+        return pd.DataFrame(
+            {
+                "term": list(self.estimate.index),
+                "estimate": est,
+                "std_error": sd,
+                "conf_low": lo,
+                "conf_high": hi,
+                "n_replicates": int(ok.sum()),
+            }
+        )
 
     def glance(self) -> pd.DataFrame:
         """One row: ``n, n_failed, seed, cluster, conf_level, method``."""
-        return pd.DataFrame([{"n": self.n, "n_failed": self.n_failed, "seed": self.seed,
-                              "cluster": self.cluster, "conf_level": self.conf_level,
-                              "method": self.method}])
+        return pd.DataFrame(
+            [
+                {
+                    "n": self.n,
+                    "n_failed": self.n_failed,
+                    "seed": self.seed,
+                    "cluster": self.cluster,
+                    "conf_level": self.conf_level,
+                    "method": self.method,
+                }
+            ]
+        )
 
 
-def _resample(data: pd.DataFrame, rng: np.random.Generator, cluster: str | None,
-              codes: np.ndarray | None, members: list[np.ndarray] | None) -> pd.DataFrame:
+def _resample(
+    data: pd.DataFrame,
+    rng: np.random.Generator,
+    cluster: str | None,
+    codes: np.ndarray | None,
+    members: list[np.ndarray] | None,
+) -> pd.DataFrame:
     if cluster is None:
         idx = rng.integers(0, len(data), len(data))
         return data.iloc[idx].reset_index(drop=True)
@@ -139,11 +183,15 @@ def _resample(data: pd.DataFrame, rng: np.random.Generator, cluster: str | None,
     return out
 
 
-@validate_params({
-    "fn": [CALLABLE], "n": [Interval(2, None, integer=True)],
-    "seed": [NONE, Interval(0, None, integer=True)], "conf_level": [CONF_LEVEL],
-    "cluster": [COLUMN, NONE],
-})
+@validate_params(
+    {
+        "fn": [CALLABLE],
+        "n": [Interval(2, None, integer=True)],
+        "seed": [NONE, Interval(0, None, integer=True)],
+        "conf_level": [CONF_LEVEL],
+        "cluster": [COLUMN, NONE],
+    }
+)
 def bootstrap(
     fn: Callable[[pd.DataFrame], Any],
     data: pd.DataFrame,
@@ -211,7 +259,7 @@ def bootstrap(
         codes = pd.factorize(data[cluster])[0]
         order = np.argsort(codes, kind="stable")
         bounds = np.searchsorted(codes[order], np.arange(codes.max() + 2))
-        members = [order[bounds[g]:bounds[g + 1]] for g in range(codes.max() + 1)]
+        members = [order[bounds[g] : bounds[g + 1]] for g in range(codes.max() + 1)]
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (2**63))
     estimate, ratio, converged = _statistics(fn(data))
@@ -230,7 +278,7 @@ def bootstrap(
             except CalcstatsError:
                 failed += 1
                 continue
-        seen.update({f"{w.category.__name__}: {w.message}" for w in caught})
+        seen.update({_warning_key(w) for w in caught})
         if not ok:
             failed += 1
             continue
@@ -238,15 +286,28 @@ def bootstrap(
     if seen:
         top = "; ".join(f"{m} ({k}×)" for m, k in seen.most_common(3))
         warnings.warn(
-            f"bootstrap(): warnings were raised inside {sum(seen.values())} replicate "
-            f"call(s): {top}" + (" ..." if len(seen) > 3 else ""),
-            DataWarning, stacklevel=2)
+            f"bootstrap(): warnings were raised inside the resamples: {top}"
+            + (" ..." if len(seen) > 3 else "")
+            + " (result.warnings_seen has them all).",
+            DataWarning,
+            stacklevel=3,
+        )
     if failed > 0.1 * int(n):
         warnings.warn(
             f"bootstrap(): {failed} of {n} resamples failed (fn raised an error or did not "
             "converge); the intervals rest on the others and may be too narrow.",
-            DataWarning, stacklevel=2)
+            DataWarning,
+            stacklevel=3,
+        )
     reps = pd.DataFrame(out, columns=list(estimate.index))
-    return BootstrapResult(estimate=estimate, replicates=reps, n_failed=failed, seed=int(seed),
-                           cluster=cluster, conf_level=conf_level, ratio_measure=ratio,
-                           warnings_seen=dict(seen), labels=labels)
+    return BootstrapResult(
+        estimate=estimate,
+        replicates=reps,
+        n_failed=failed,
+        seed=int(seed),
+        cluster=cluster,
+        conf_level=conf_level,
+        ratio_measure=ratio,
+        warnings_seen=dict(seen),
+        labels=labels,
+    )

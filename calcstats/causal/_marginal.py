@@ -32,9 +32,19 @@ from calcstats.results import EstimateResult
 __all__ = ["MARGINAL_COLUMNS", "MarginalRiskResult", "marginal_risks"]
 
 MARGINAL_COLUMNS = [
-    "time", "risk_treated", "se_treated", "risk_control", "se_control", "risk_difference",
-    "rd_std_error", "rd_conf_low", "rd_conf_high", "risk_ratio", "log_rr_std_error",
-    "rr_conf_low", "rr_conf_high",
+    "time",
+    "risk_treated",
+    "se_treated",
+    "risk_control",
+    "se_control",
+    "risk_difference",
+    "rd_std_error",
+    "rd_conf_low",
+    "rd_conf_high",
+    "risk_ratio",
+    "log_rr_std_error",
+    "rr_conf_low",
+    "rr_conf_high",
 ]
 
 
@@ -51,8 +61,18 @@ class MarginalRiskResult(EstimateResult):
         What the risk is ("1 − Kaplan–Meier", "cumulative incidence").
     """
 
-    def __init__(self, frame: pd.DataFrame, *, treatment: str, treated: Any, control: Any,
-                 measure: str, method: str, conf_level: float, labels: Labels | None) -> None:
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        *,
+        treatment: str,
+        treated: Any,
+        control: Any,
+        measure: str,
+        method: str,
+        conf_level: float,
+        labels: Labels | None,
+    ) -> None:
         super().__init__(frame, by=[], method=method, conf_level=conf_level, labels=labels)
         self.treatment = treatment
         self.treated = treated
@@ -78,10 +98,12 @@ class MarginalRiskResult(EstimateResult):
         def n(v: float, d: int) -> str:
             return format_number(v, digits=d)
 
-        return (f"RD {n(scale * r['risk_difference'], digits)} ({lv} CI "
-                f"{n(scale * r['rd_conf_low'], digits)} to "
-                f"{n(scale * r['rd_conf_high'], digits)}){unit}; RR {n(r['risk_ratio'], 2)} "
-                f"({lv} CI {n(r['rr_conf_low'], 2)}–{n(r['rr_conf_high'], 2)})")
+        return (
+            f"RD {n(scale * r['risk_difference'], digits)} ({lv} CI "
+            f"{n(scale * r['rd_conf_low'], digits)} to "
+            f"{n(scale * r['rd_conf_high'], digits)}){unit}; RR {n(r['risk_ratio'], 2)} "
+            f"({lv} CI {n(r['rr_conf_low'], 2)}–{n(r['rr_conf_high'], 2)})"
+        )
 
 
 @validate_params({"times": [NUMBERS], "conf_level": [CONF_LEVEL]})
@@ -137,8 +159,9 @@ def marginal_risks(
     present = list(pd.unique(at[col]))
     for role, value in (("treated", treated), ("control", control)):
         if value not in present:
-            raise DataError(f"marginal_risks(): {role}={value!r} is not a group of "
-                            f"{col!r} (groups: {present}).")
+            raise DataError(
+                f"marginal_risks(): {role}={value!r} is not a group of {col!r} (groups: {present})."
+            )
     one = at[at[col] == treated].reset_index(drop=True)
     zero = at[at[col] == control].reset_index(drop=True)
     r1, s1 = one["estimate"].to_numpy(dtype=float), one["std_error"].to_numpy(dtype=float)
@@ -153,17 +176,37 @@ def marginal_risks(
         se_lrr = np.sqrt(s1**2 / r1**2 + s0**2 / r0**2)
         lrr = np.log(rr)
         rr_lo, rr_hi = np.exp(lrr - z * se_lrr), np.exp(lrr + z * se_lrr)
-    frame = pd.DataFrame({
-        "time": one["time"].to_numpy(dtype=float), "risk_treated": r1, "se_treated": s1,
-        "risk_control": r0, "se_control": s0, "risk_difference": rd, "rd_std_error": se_rd,
-        "rd_conf_low": rd - z * se_rd, "rd_conf_high": rd + z * se_rd, "risk_ratio": rr,
-        "log_rr_std_error": se_lrr, "rr_conf_low": rr_lo, "rr_conf_high": rr_hi,
-    }, columns=MARGINAL_COLUMNS)
+    frame = pd.DataFrame(
+        {
+            "time": one["time"].to_numpy(dtype=float),
+            "risk_treated": r1,
+            "se_treated": s1,
+            "risk_control": r0,
+            "se_control": s0,
+            "risk_difference": rd,
+            "rd_std_error": se_rd,
+            "rd_conf_low": rd - z * se_rd,
+            "rd_conf_high": rd + z * se_rd,
+            "risk_ratio": rr,
+            "log_rr_std_error": se_lrr,
+            "rr_conf_low": rr_lo,
+            "rr_conf_high": rr_hi,
+        },
+        columns=MARGINAL_COLUMNS,
+    )
     measure = "cumulative incidence" if curve.increasing else "1 − survival"
-    method = (f"Risk ({measure}) difference and ratio, {col} = {treated!r} vs {control!r}; "
-              "SE(RD) = sqrt(se1² + se0²), RR on the log scale (independent groups, "
-              "weights treated as known)")
-    return MarginalRiskResult(frame, treatment=col, treated=treated, control=control,
-                              measure=measure, method=method, conf_level=float(conf_level),
-                              labels=Labels.coerce(getattr(curve, "labels", None))
-                              | Labels.coerce(labels))
+    method = (
+        f"Risk ({measure}) difference and ratio, {col} = {treated!r} vs {control!r}; "
+        "SE(RD) = sqrt(se1² + se0²), RR on the log scale (independent groups, "
+        "weights treated as known)"
+    )
+    return MarginalRiskResult(
+        frame,
+        treatment=col,
+        treated=treated,
+        control=control,
+        measure=measure,
+        method=method,
+        conf_level=float(conf_level),
+        labels=Labels.coerce(getattr(curve, "labels", None)) | Labels.coerce(labels),
+    )

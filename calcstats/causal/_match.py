@@ -62,14 +62,14 @@ class _Pool:
 
     def __init__(self, d: np.ndarray) -> None:
         self.u, inv = np.unique(d, return_inverse=True)
-        order = np.argsort(inv, kind="stable")          # by value, then data order
+        order = np.argsort(inv, kind="stable")  # by value, then data order
         self.members = order
         self.start = np.searchsorted(inv[order], np.arange(len(self.u)))
         self.end = np.append(self.start[1:], len(order))
-        self.head = self.start.copy()                     # first available member
+        self.head = self.start.copy()  # first available member
         g = len(self.u)
-        self._right = np.arange(g + 1)                    # g = sentinel (none)
-        self._left = np.arange(g + 1)                     # index + 1; 0 = sentinel
+        self._right = np.arange(g + 1)  # g = sentinel (none)
+        self._left = np.arange(g + 1)  # index + 1; 0 = sentinel
 
     def _find(self, link: np.ndarray, i: int) -> int:
         root = i
@@ -109,25 +109,26 @@ class _Pool:
             cands: list[tuple[int, int]] = []
             while lo >= 0 and abs(x - u[lo]) == d:
                 first = self.start[lo] if reuse else self.head[lo]
-                cands.extend((int(m), lo) for m in self.members[first:self.end[lo]])
+                cands.extend((int(m), lo) for m in self.members[first : self.end[lo]])
                 lo = self.left(lo - 1)
             while hi < len(u) and abs(x - u[hi]) == d:
                 first = self.start[hi] if reuse else self.head[hi]
-                cands.extend((int(m), hi) for m in self.members[first:self.end[hi]])
+                cands.extend((int(m), hi) for m in self.members[first : self.end[hi]])
                 hi = self.right(hi + 1)
             cands.sort()
             out.extend((m, float(d), g) for m, g in cands[: k - len(out)])
         return out
 
 
-def _greedy(lp: np.ndarray, t: np.ndarray, *, ratio: int, width: float,
-            replace: bool) -> list[list[tuple[int, float, int]]]:
+def _greedy(
+    lp: np.ndarray, t: np.ndarray, *, ratio: int, width: float, replace: bool
+) -> list[list[tuple[int, float, int]]]:
     """Per treated unit (data order): list of (control position, distance, round)."""
     tr = np.flatnonzero(t == 1)
     co = np.flatnonzero(t == 0)
     pool = _Pool(lp[co])
     found: list[list[tuple[int, float, int]]] = [[] for _ in tr]
-    order = np.argsort(-lp[tr], kind="stable")          # decreasing score, ties: data order
+    order = np.argsort(-lp[tr], kind="stable")  # decreasing score, ties: data order
     if replace:
         for j in order:
             near = pool.nearest(float(lp[tr[j]]), ratio, width, True)
@@ -172,11 +173,24 @@ class MatchResult(Result):
     n_treated_matched, n_treated_unmatched, n_controls_matched : int
     """
 
-    def __init__(self, *, pairs: pd.DataFrame, data: pd.DataFrame, weights: pd.Series,
-                 flow: Flow, caliper: float | None, caliper_width: float | None,
-                 sd_logit: float, ratio: int, replace: bool, source: pd.DataFrame,
-                 treatment: str, n_treated: int, n_control: int,
-                 labels: Labels | None) -> None:
+    def __init__(
+        self,
+        *,
+        pairs: pd.DataFrame,
+        data: pd.DataFrame,
+        weights: pd.Series,
+        flow: Flow,
+        caliper: float | None,
+        caliper_width: float | None,
+        sd_logit: float,
+        ratio: int,
+        replace: bool,
+        source: pd.DataFrame,
+        treatment: str,
+        n_treated: int,
+        n_control: int,
+        labels: Labels | None,
+    ) -> None:
         self.pairs = pairs
         self.data = data
         self.weights = weights
@@ -193,40 +207,67 @@ class MatchResult(Result):
         self.n_treated_unmatched = n_treated - self.n_treated_matched
         self.n_controls_matched = int(pairs["control"].nunique())
         self._n = (n_treated, n_control)
-        cal = ("no caliper" if caliper is None else
-               f"caliper {caliper:g} SD of the logit score ({caliper_width:.4g})")
-        self.method = (f"Greedy 1:{ratio} nearest-neighbour matching on the logit of the "
-                       f"propensity score, {'with' if replace else 'without'} replacement, "
-                       f"treated in decreasing score order, {cal}")
+        cal = (
+            "no caliper"
+            if caliper is None
+            else f"caliper {caliper:g} SD of the logit score ({caliper_width:.4g})"
+        )
+        self.method = (
+            f"Greedy 1:{ratio} nearest-neighbour matching on the logit of the "
+            f"propensity score, {'with' if replace else 'without'} replacement, "
+            f"treated in decreasing score order, {cal}"
+        )
 
     def tidy(self) -> pd.DataFrame:
         """Per group: ``group, n, n_matched, n_unmatched``."""
         n_t, n_c = self._n
-        return pd.DataFrame([
-            {"group": "treated", "n": n_t, "n_matched": self.n_treated_matched,
-             "n_unmatched": self.n_treated_unmatched},
-            {"group": "control", "n": n_c, "n_matched": self.n_controls_matched,
-             "n_unmatched": n_c - self.n_controls_matched},
-        ])
+        return pd.DataFrame(
+            [
+                {
+                    "group": "treated",
+                    "n": n_t,
+                    "n_matched": self.n_treated_matched,
+                    "n_unmatched": self.n_treated_unmatched,
+                },
+                {
+                    "group": "control",
+                    "n": n_c,
+                    "n_matched": self.n_controls_matched,
+                    "n_unmatched": n_c - self.n_controls_matched,
+                },
+            ]
+        )
 
     @validate_params({"threshold": [Interval(0, None, closed="neither")]})
-    def balance(self, covariates: str | Sequence[str], *, threshold: float = 0.1,
-                labels: Labels | dict[str, str] | None = None) -> BalanceResult:
+    def balance(
+        self,
+        covariates: str | Sequence[str],
+        *,
+        threshold: float = 0.1,
+        labels: Labels | dict[str, str] | None = None,
+    ) -> BalanceResult:
         """Balance before (unweighted) and after matching (matching weights), estimand ATT.
 
         The SMD denominators are the treated-group SDs of the full sample before
         matching, as cobalt; variance ratios after matching are those of the matched
         sample (weighted by the matching weights). See :func:`calcstats.balance`.
         """
-        result = balance(self._source, treatment=self.treatment, covariates=covariates,
-                         weights=self.weights.loc[self._source.index], estimand="ATT",
-                         threshold=threshold, labels=self.labels | Labels.coerce(labels))
+        result = balance(
+            self._source,
+            treatment=self.treatment,
+            covariates=covariates,
+            weights=self.weights.loc[self._source.index],
+            estimand="ATT",
+            threshold=threshold,
+            labels=self.labels | Labels.coerce(labels),
+        )
         result.adjustment = "matching"
         return result
 
 
-def _inputs(data: pd.DataFrame, ps: Any, treatment: str | None
-            ) -> tuple[np.ndarray, np.ndarray, str, pd.DataFrame]:
+def _inputs(
+    data: pd.DataFrame, ps: Any, treatment: str | None
+) -> tuple[np.ndarray, np.ndarray, str, pd.DataFrame]:
     """Logit score, treatment (NaN where no score), treatment column name, source data."""
     if isinstance(ps, PropensityResult):
         if not ps.scores.index.equals(data.index):
@@ -247,15 +288,18 @@ def _inputs(data: pd.DataFrame, ps: Any, treatment: str | None
             f"propensity scores, got {type(ps).__name__}."
         )
     if treatment is None:
-        raise SchemaError("match(): with a column of scores, name the treatment column too "
-                          "(treatment=).")
+        raise SchemaError(
+            "match(): with a column of scores, name the treatment column too (treatment=)."
+        )
     require_columns(data, {"ps": ps, "treatment": treatment}, function="match")
     e = pd.to_numeric(data[ps], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isnan(e) & ((e <= 0) | (e >= 1))
     if bad.any():
         rows = data.index[bad][:5].tolist()
-        raise DataError(f"match(): propensity scores in {ps!r} must lie strictly between 0 "
-                        f"and 1; rows {rows} do not.")
+        raise DataError(
+            f"match(): propensity scores in {ps!r} must lie strictly between 0 "
+            f"and 1; rows {rows} do not."
+        )
     t = pd.to_numeric(data[treatment], errors="coerce").to_numpy(dtype=float)
     if not np.isin(t[~np.isnan(t)], (0.0, 1.0)).all():
         raise DataError(f"match(): treatment {treatment!r} must be 0/1 (or True/False).")
@@ -263,11 +307,15 @@ def _inputs(data: pd.DataFrame, ps: Any, treatment: str | None
     return special.logit(e), t, treatment, data
 
 
-@validate_params({
-    "ratio": [Interval(1, None, integer=True)],
-    "caliper": [NONE, Interval(0, None, closed="neither")],
-    "replace": [BOOLEAN], "treatment": [COLUMN, NONE], "id": [COLUMN, NONE],
-})
+@validate_params(
+    {
+        "ratio": [Interval(1, None, integer=True)],
+        "caliper": [NONE, Interval(0, None, closed="neither")],
+        "replace": [BOOLEAN],
+        "treatment": [COLUMN, NONE],
+        "id": [COLUMN, NONE],
+    }
+)
 def match(
     data: pd.DataFrame,
     ps: PropensityResult | str,
@@ -337,8 +385,11 @@ def match(
     else:
         ids = data.index.astype(str).to_numpy()
     if len(set(ids)) != len(ids):
-        raise DataError("match(): unit ids are not unique"
-                        + (f" in {id!r}" if id else " (index labels); pass id=") + ".")
+        raise DataError(
+            "match(): unit ids are not unique"
+            + (f" in {id!r}" if id else " (index labels); pass id=")
+            + "."
+        )
     has = ~np.isnan(lp) & ~np.isnan(t)
     sub = np.flatnonzero(has)
     lps, ts = lp[sub], t[sub]
@@ -359,11 +410,21 @@ def match(
         weights[tr_pos[j]] = 1.0
         for c, d, rnd in ctrls:
             weights[sub[c]] += 1.0 / len(ctrls)
-            rows.append({"pair_id": pair, "treated": labels_idx[tr_pos[j]],
-                         "control": labels_idx[sub[c]], "distance": d, "round": rnd,
-                         "_t": tr_pos[j], "_c": sub[c], "_k": len(ctrls)})
-    pairs = pd.DataFrame(rows, columns=["pair_id", "treated", "control", "distance", "round",
-                                        "_t", "_c", "_k"])
+            rows.append(
+                {
+                    "pair_id": pair,
+                    "treated": labels_idx[tr_pos[j]],
+                    "control": labels_idx[sub[c]],
+                    "distance": d,
+                    "round": rnd,
+                    "_t": tr_pos[j],
+                    "_c": sub[c],
+                    "_k": len(ctrls),
+                }
+            )
+    pairs = pd.DataFrame(
+        rows, columns=["pair_id", "treated", "control", "distance", "round", "_t", "_c", "_k"]
+    )
     # matched sample: per pair the treated row, then its controls
     first = ~pairs["pair_id"].duplicated().to_numpy()
     pos = np.concatenate([pairs["_t"].to_numpy()[first], pairs["_c"].to_numpy()]).astype(int)
@@ -371,24 +432,33 @@ def match(
     mw = np.concatenate([np.ones(int(first.sum())), 1.0 / pairs["_k"].to_numpy(dtype=float)])
     rank = np.concatenate([np.zeros(int(first.sum())), np.arange(1, len(pairs) + 1)])
     order = np.lexsort((rank, pid))
-    matched = data.iloc[pos[order]].assign(pair_id=pid[order].astype(int),
-                                           match_weight=mw[order])
+    matched = data.iloc[pos[order]].assign(pair_id=pid[order].astype(int), match_weight=mw[order])
     flow = Flow((FlowStep("Units before matching", len(data), 0, len(data)),))
     if (~has).any():
         flow = flow.add("No propensity score", ids[~has].tolist(), rule="match")
     used = weights > 0
     unmatched_t = [ids[p] for p in tr_pos if not used[p]]
-    reason = ("Treated without a control within the caliper" if caliper is not None
-              else "Treated left without a control (controls ran out)")
+    reason = (
+        "Treated without a control within the caliper"
+        if caliper is not None
+        else "Treated left without a control (controls ran out)"
+    )
     flow = flow.add(reason, unmatched_t, rule="match")
     co_pos = sub[np.flatnonzero(ts == 0)]
-    flow = flow.add("Controls not matched", [ids[p] for p in co_pos if not used[p]],
-                    rule="match")
+    flow = flow.add("Controls not matched", [ids[p] for p in co_pos if not used[p]], rule="match")
     return MatchResult(
-        pairs=pairs.drop(columns=["_t", "_c", "_k"]), data=matched,
-        weights=pd.Series(weights, index=labels_idx, name="match_weight"), flow=flow,
+        pairs=pairs.drop(columns=["_t", "_c", "_k"]),
+        data=matched,
+        weights=pd.Series(weights, index=labels_idx, name="match_weight"),
+        flow=flow,
         caliper=None if caliper is None else float(caliper),
-        caliper_width=None if caliper is None else width, sd_logit=sd, ratio=int(ratio),
-        replace=bool(replace), source=source.iloc[sub], treatment=tname, n_treated=n_t,
-        n_control=n_c, labels=labels,
+        caliper_width=None if caliper is None else width,
+        sd_logit=sd,
+        ratio=int(ratio),
+        replace=bool(replace),
+        source=source.iloc[sub],
+        treatment=tname,
+        n_treated=n_t,
+        n_control=n_c,
+        labels=labels,
     )

@@ -124,10 +124,16 @@ def _positivity(e: np.ndarray, t: np.ndarray, estimand: str) -> Positivity:
             f"{share:.1%} of the {who} lie outside the common support of the scores "
             f"[{lo:.3g}, {hi:.3g}] ({n_out_t} treated, {n_out_c} controls)"
         )
-    return Positivity(doubtful=bool(reasons), reasons=tuple(reasons), support=(lo, hi),
-                      n_outside_treated=n_out_t, n_outside_control=n_out_c,
-                      share_outside=float(share), max_weight=float(w.max()),
-                      n_large_weights=large)
+    return Positivity(
+        doubtful=bool(reasons),
+        reasons=tuple(reasons),
+        support=(lo, hi),
+        n_outside_treated=n_out_t,
+        n_outside_control=n_out_c,
+        share_outside=float(share),
+        max_weight=float(w.max()),
+        n_large_weights=large,
+    )
 
 
 class PropensityResult(Result):
@@ -157,9 +163,19 @@ class PropensityResult(Result):
     labels : Labels
     """
 
-    def __init__(self, *, formula: str, treatment: str, estimand: str, model: object,
-                 scores: pd.Series, linear_predictor: pd.Series, treated: pd.Series,
-                 n_dropped: int, labels: Labels | None) -> None:
+    def __init__(
+        self,
+        *,
+        formula: str,
+        treatment: str,
+        estimand: str,
+        model: object,
+        scores: pd.Series,
+        linear_predictor: pd.Series,
+        treated: pd.Series,
+        n_dropped: int,
+        labels: Labels | None,
+    ) -> None:
         self.formula = formula
         self.treatment = treatment
         self.estimand = estimand
@@ -169,11 +185,11 @@ class PropensityResult(Result):
         self.treated = treated
         self.n_dropped = n_dropped
         self.labels = Labels.coerce(labels)
-        self.method = (f"Propensity scores from logistic regression ({formula}); "
-                       f"{estimand} weights")
+        self.method = f"Propensity scores from logistic regression ({formula}); {estimand} weights"
         ok = scores.notna().to_numpy()
-        self.positivity = _positivity(scores.to_numpy(dtype=float)[ok],
-                                      treated.to_numpy(dtype=float)[ok], estimand)
+        self.positivity = _positivity(
+            scores.to_numpy(dtype=float)[ok], treated.to_numpy(dtype=float)[ok], estimand
+        )
 
     @validate_params({"stabilize": [BOOLEAN], "trim": _TRIM})
     def weighting(self, *, stabilize: bool = False, trim: float | None = None) -> Weighting:
@@ -209,8 +225,14 @@ class PropensityResult(Result):
         full = np.full(len(self.scores), np.nan)
         full[ok] = w
         series = pd.Series(full, index=self.scores.index, name=f"w_{self.estimand}")
-        return Weighting(weights=series, estimand=self.estimand, stabilized=bool(stabilize),
-                         stabilization=factors, trim=record, treated=self.treated)
+        return Weighting(
+            weights=series,
+            estimand=self.estimand,
+            stabilized=bool(stabilize),
+            stabilization=factors,
+            trim=record,
+            treated=self.treated,
+        )
 
     def weights(self, stabilize: bool = False, trim: float | None = None) -> pd.Series:
         """Weights of the estimand, one per row of the data (NaN where no score).
@@ -224,8 +246,9 @@ class PropensityResult(Result):
         >>> ps = cs.propensity(pbc, "hepato ~ age + sex + albumin", estimand="ATE")
         >>> ps.weights().round(3).tolist()[:3]
         [1.214, 3.733, 2.774]
-        >>> ps.weighting(trim=0.99).trim.describe()
-        'Weights above the 99th percentile (4.65) were set to it: 4 units (0 treated, 4 controls); the largest weight was 11.7.'
+        >>> print(ps.weighting(trim=0.99).trim.describe())  # doctest: +NORMALIZE_WHITESPACE
+        Weights above the 99th percentile (4.65) were set to it: 4 units (0 treated,
+        4 controls); the largest weight was 11.7.
         """
         return self.weighting(stabilize=stabilize, trim=trim).weights
 
@@ -242,9 +265,17 @@ class PropensityResult(Result):
         rows = []
         for name, g in (("treated", 1), ("control", 0)):
             m = t == g
-            rows.append({"group": name, "n": int(m.sum()), "score_mean": float(e[m].mean()),
-                         "score_min": float(e[m].min()), "score_max": float(e[m].max()),
-                         "weight_max": float(w[m].max()), "ess": kish_ess(w[m])})
+            rows.append(
+                {
+                    "group": name,
+                    "n": int(m.sum()),
+                    "score_mean": float(e[m].mean()),
+                    "score_min": float(e[m].min()),
+                    "score_max": float(e[m].max()),
+                    "weight_max": float(w[m].max()),
+                    "ess": kish_ess(w[m]),
+                }
+            )
         return pd.DataFrame(rows)
 
 
@@ -329,15 +360,20 @@ def propensity(
         )
     idx = data.index
     result = PropensityResult(
-        formula=formula, treatment=str(design.outcome), estimand=estimand, model=model,
+        formula=formula,
+        treatment=str(design.outcome),
+        estimand=estimand,
+        model=model,
         scores=pd.Series(e, index=idx, name="propensity_score"),
         linear_predictor=pd.Series(lp, index=idx, name="logit_propensity_score"),
         treated=pd.Series(t, index=idx, name=str(design.outcome)),
-        n_dropped=int(design.n_dropped), labels=labels,
+        n_dropped=int(design.n_dropped),
+        labels=labels,
     )
     if result.positivity.doubtful:
         warnings.warn(
-            "propensity(): positivity is doubtful: " + "; ".join(result.positivity.reasons)
+            "propensity(): positivity is doubtful: "
+            + "; ".join(result.positivity.reasons)
             + ". Look at cs.plot.overlap(ps); consider overlap weights (estimand='ATO'), "
             "trimming (ps.weights(trim=0.99)) or restricting the cohort to the common "
             "support, and say which population the effect then refers to.",

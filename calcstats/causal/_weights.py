@@ -100,14 +100,23 @@ class Trim:
 
         Examples
         --------
-        >>> Trim("quantile", 0.99, 12.5, 7, 5, 2, 40.1).describe()
-        'Weights above the 99th percentile (12.5) were set to it: 7 units (5 treated, 2 controls); the largest weight was 40.1.'
+        >>> print(Trim("quantile", 0.99, 12.5, 7, 5, 2, 40.1).describe())
+        ... # doctest: +NORMALIZE_WHITESPACE
+        Weights above the 99th percentile (12.5) were set to it: 7 units (5 treated,
+        2 controls); the largest weight was 40.1.
         """
-        what = (f"the {_ordinal(self.quantile)} percentile ({self.cap:.3g})"
-                if self.rule == "quantile" else f"{self.cap:.3g}")
-        return (f"Weights above {what} were set to it: {self.n_trimmed} units "
-                f"({self.n_trimmed_treated} treated, {self.n_trimmed_control} controls); "
-                f"the largest weight was {self.max_before:.3g}.")
+        what = (
+            f"the {_ordinal(self.quantile)} percentile ({self.cap:.3g})"
+            if self.rule == "quantile"
+            else f"{self.cap:.3g}"
+        )
+        units = "unit" if self.n_trimmed == 1 else "units"
+        controls = "control" if self.n_trimmed_control == 1 else "controls"
+        return (
+            f"Weights above {what} were set to it: {self.n_trimmed} {units} "
+            f"({self.n_trimmed_treated} treated, {self.n_trimmed_control} {controls}); "
+            f"the largest weight was {self.max_before:.3g}."
+        )
 
 
 def _ordinal(q: float | None) -> str:
@@ -135,10 +144,15 @@ def trim_weights(w: np.ndarray, t: np.ndarray, trim: float) -> tuple[np.ndarray,
         cap, rule, q = float(trim), "cap", None
     hit = w > cap
     out = np.where(hit, cap, w)
-    rec = Trim(rule=rule, quantile=q, cap=cap, n_trimmed=int(hit.sum()),
-               n_trimmed_treated=int((hit & (t == 1)).sum()),
-               n_trimmed_control=int((hit & (t == 0)).sum()),
-               max_before=float(w.max()) if w.size else float("nan"))
+    rec = Trim(
+        rule=rule,
+        quantile=q,
+        cap=cap,
+        n_trimmed=int(hit.sum()),
+        n_trimmed_treated=int((hit & (t == 1)).sum()),
+        n_trimmed_control=int((hit & (t == 0)).sum()),
+        max_before=float(w.max()) if w.size else float("nan"),
+    )
     return out, rec
 
 
@@ -172,8 +186,10 @@ class Weighting:
         w = self.weights.to_numpy(dtype=float)
         t = self.treated.to_numpy(dtype=float)
         ok = ~np.isnan(w)
-        return pd.Series({"treated": kish_ess(w[ok & (t == 1)]),
-                          "control": kish_ess(w[ok & (t == 0)])}, name="ess")
+        return pd.Series(
+            {"treated": kish_ess(w[ok & (t == 1)]), "control": kish_ess(w[ok & (t == 0)])},
+            name="ess",
+        )
 
     def summary(self) -> pd.DataFrame:
         """Per group: ``group, n, sum_weights, mean, min, max, ess``."""
@@ -182,22 +198,29 @@ class Weighting:
         rows = []
         for name, g in (("treated", 1), ("control", 0)):
             x = w[(t == g) & ~np.isnan(w)]
-            rows.append({"group": name, "n": int(x.size), "sum_weights": float(x.sum()),
-                         "mean": float(x.mean()) if x.size else np.nan,
-                         "min": float(x.min()) if x.size else np.nan,
-                         "max": float(x.max()) if x.size else np.nan,
-                         "ess": kish_ess(x)})
+            rows.append(
+                {
+                    "group": name,
+                    "n": int(x.size),
+                    "sum_weights": float(x.sum()),
+                    "mean": float(x.mean()) if x.size else np.nan,
+                    "min": float(x.min()) if x.size else np.nan,
+                    "max": float(x.max()) if x.size else np.nan,
+                    "ess": kish_ess(x),
+                }
+            )
         return pd.DataFrame(rows)
 
     def describe(self) -> str:
         """What the weights are, in a sentence or two (for a methods section)."""
-        names = {"ATE": "average treatment effect (ATE)",
-                 "ATT": "average treatment effect in the treated (ATT)",
-                 "ATC": "average treatment effect in the controls (ATC)",
-                 "ATO": "overlap population (ATO, overlap weights)"}
+        names = {
+            "ATE": "average treatment effect (ATE)",
+            "ATT": "average treatment effect in the treated (ATT)",
+            "ATC": "average treatment effect in the controls (ATC)",
+            "ATO": "overlap population (ATO, overlap weights)",
+        }
         text = f"Propensity-score weights for the {names[self.estimand]}"
-        text += ", stabilised by the marginal treatment probabilities." if self.stabilized \
-            else "."
+        text += ", stabilised by the marginal treatment probabilities." if self.stabilized else "."
         if self.trim is not None:
             text += " " + self.trim.describe()
         return text

@@ -28,10 +28,13 @@ def _row_labels(tidy: Any, lab: Labels) -> list[str]:
     return out
 
 
-@validate_params({
-    "threshold": [NONE, Interval(0, None, closed="neither")], "absolute": [BOOLEAN],
-    "order": [Options("data", "unweighted", "weighted")],
-})
+@validate_params(
+    {
+        "threshold": [NONE, Interval(0, None, closed="neither")],
+        "absolute": [BOOLEAN],
+        "order": [Options("data", "unweighted", "weighted")],
+    }
+)
 def love(
     balance: Any,
     *,
@@ -98,22 +101,31 @@ def love(
     else:
         fig = ax.figure
     adjusted = getattr(balance, "adjustment", "weighting")
-    before_name, after_name = (("Before matching", "After matching") if adjusted == "matching"
-                               else ("Unweighted", "Weighted"))
-    ax.scatter(before[idx], y, facecolors="white", edgecolors="black", s=28, zorder=3,
-               label=before_name, gid="unweighted")
+    before_name, after_name = (
+        ("Before matching", "After matching")
+        if adjusted == "matching"
+        else ("Unweighted", "Weighted")
+    )
+    ax.scatter(
+        before[idx],
+        y,
+        facecolors="white",
+        edgecolors="black",
+        s=28,
+        zorder=3,
+        label=before_name,
+        gid="unweighted",
+    )
     if balance.weighted:
-        ax.scatter(after[idx], y, color="black", s=28, zorder=4, label=after_name,
-                   gid="weighted")
+        ax.scatter(after[idx], y, color="black", s=28, zorder=4, label=after_name, gid="weighted")
     thr = balance.threshold if threshold is None else float(threshold)
-    for x in ([thr] if absolute else [-thr, thr]):
+    for x in [thr] if absolute else [-thr, thr]:
         ax.axvline(x, color="0.4", linestyle="--", linewidth=0.8, gid="threshold")
     ax.axvline(0, color="0.7", linewidth=0.6)
     ax.set_yticks(y, labels=names)
     ax.set_ylim(-0.7, len(idx) - 0.3)
     denom = {"ATT": "treated SD", "ATC": "control SD"}.get(balance.estimand, "pooled SD")
-    ax.set_xlabel(f"{'Absolute s' if absolute else 'S'}tandardised mean difference "
-                  f"({denom})")
+    ax.set_xlabel(f"{'Absolute s' if absolute else 'S'}tandardised mean difference ({denom})")
     ax.legend(frameon=False, loc="lower right", fontsize="small")
     ax.grid(axis="y", color="0.92", linewidth=0.6)
     ax.set_axisbelow(True)

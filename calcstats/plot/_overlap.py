@@ -27,8 +27,9 @@ def _group_names(ps: Any, lab: Labels) -> tuple[str, str]:
     return str(treated), str(control)
 
 
-@validate_params({"bins": [Interval(2, None, integer=True)], "weighted": [BOOLEAN],
-                  "support": [BOOLEAN]})
+@validate_params(
+    {"bins": [Interval(2, None, integer=True)], "weighted": [BOOLEAN], "support": [BOOLEAN]}
+)
 def overlap(
     ps: Any,
     *,
@@ -89,10 +90,30 @@ def overlap(
         fig = ax.figure
     n1, n0 = _group_names(ps, lab)
     width = np.diff(edges)
-    ax.bar(edges[:-1], h1, width=width, align="edge", color=OKABE_ITO[4], alpha=0.85,
-           edgecolor="white", linewidth=0.4, label=n1, gid="treated")
-    ax.bar(edges[:-1], -h0, width=width, align="edge", color=OKABE_ITO[1], alpha=0.85,
-           edgecolor="white", linewidth=0.4, label=n0, gid="control")
+    ax.bar(
+        edges[:-1],
+        h1,
+        width=width,
+        align="edge",
+        color=OKABE_ITO[4],
+        alpha=0.85,
+        edgecolor="white",
+        linewidth=0.4,
+        label=n1,
+        gid="treated",
+    )
+    ax.bar(
+        edges[:-1],
+        -h0,
+        width=width,
+        align="edge",
+        color=OKABE_ITO[1],
+        alpha=0.85,
+        edgecolor="white",
+        linewidth=0.4,
+        label=n0,
+        gid="control",
+    )
     ax.axhline(0, color="black", linewidth=0.6)
     if support:
         for x in ps.positivity.support:
