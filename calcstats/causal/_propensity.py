@@ -234,6 +234,7 @@ class PropensityResult(Result):
             treated=self.treated,
         )
 
+    @validate_params({"stabilize": [BOOLEAN], "trim": _TRIM})
     def weights(self, stabilize: bool = False, trim: float | None = None) -> pd.Series:
         """Weights of the estimand, one per row of the data (NaN where no score).
 

@@ -183,7 +183,7 @@ def test_bad_trim_and_stabilize_raise_clear_errors(sim, fit_ps):
     ps = fit_ps(sim, SIM_PS)
     with pytest.raises(
         InvalidParameterError,
-        match=r"'trim' parameter of weighting must be "
+        match=r"'trim' parameter of weights must be "
         r"None, a number in \[0\.5, 1\) or a number >= 1\. Got 0\.2",
     ):
         ps.weights(trim=0.2)
