@@ -13,6 +13,7 @@ import warnings as _warnings
 # warnings only locally, around the calls that raise them).
 _filters = list(_warnings.filters)
 
+from calcstats import causal as _causal
 from calcstats import cohort as _cohort
 from calcstats import datasets as datasets
 from calcstats import describe as _describe
@@ -24,6 +25,7 @@ from calcstats import survival as _survival
 from calcstats import tables as _tables
 from calcstats._errors import *  # noqa: F403
 from calcstats._errors import __all__ as _errors_all
+from calcstats.causal import *  # noqa: F403
 from calcstats.cohort import *  # noqa: F403
 from calcstats.describe import *  # noqa: F403
 from calcstats.labels import Labels as Labels
@@ -60,6 +62,7 @@ __all__ = sorted(
         "plot",
         "report",
         *_errors_all,
+        *_causal.__all__,
         *_cohort.__all__,
         *_describe.__all__,
         *_regression.__all__,

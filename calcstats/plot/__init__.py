@@ -7,6 +7,8 @@ style figures (as a setter, a ``with`` block or a decorator).
 from calcstats.plot._effects import dose_response, prevalence
 from calcstats.plot._flow import flow_diagram
 from calcstats.plot._forest import forest
+from calcstats.plot._love import love
+from calcstats.plot._overlap import overlap
 from calcstats.plot._ph import ph_diagnostics
 from calcstats.plot._save import save_figure
 from calcstats.plot._segment_map import segment_map
@@ -20,6 +22,8 @@ __all__ = [
     "dose_response",
     "flow_diagram",
     "forest",
+    "love",
+    "overlap",
     "ph_diagnostics",
     "prevalence",
     "save_figure",

@@ -17,10 +17,11 @@ import pandas as pd
 from scipy import stats
 
 from calcstats._design import Design
-from calcstats._errors import DataError
+from calcstats._errors import DataError, InvalidParameterError
 from calcstats._newton import divergence_report
 from calcstats._survival_input import SurvivalInput, model_input
 from calcstats._validation import (
+    BOOLEAN,
     COLUMN,
     COLUMNS,
     CONF_LEVEL,
@@ -142,7 +143,7 @@ class CoxResult(ModelResult):
 @validate_params({
     "time": [COLUMN], "event": [COLUMN], "ties": [Options("efron", "breslow")],
     "strata": [COLUMNS, NONE], "cluster": [COLUMN, NONE], "weights": [COLUMN, NONE],
-    "start": [COLUMN, NONE], "conf_level": [CONF_LEVEL],
+    "start": [COLUMN, NONE], "robust": [BOOLEAN, NONE], "conf_level": [CONF_LEVEL],
 })
 def cox(
     data: pd.DataFrame,
@@ -156,6 +157,7 @@ def cox(
     cluster: str | None = None,
     weights: str | None = None,
     start: str | None = None,
+    robust: bool | None = None,
     conf_level: float = 0.95,
     labels: Labels | dict[str, str] | None = None,
 ) -> CoxResult:
@@ -188,6 +190,14 @@ def cox(
     start : str, optional
         Interval start column for counting-process data (``Surv(start, stop, event)``),
         e.g. from ``cohort.counting_process_table``: a row is at risk on (start, time].
+    robust : bool, optional
+        Robust (sandwich) variance, ``crossprod`` of the weighted dfbeta residuals
+        summed within ``cluster`` (each row its own cluster without one), as
+        ``coxph(..., robust = TRUE)``. None (default) follows R: robust with
+        ``cluster=`` or non-integer weights, model-based otherwise. ``robust=False``
+        with ``cluster=`` is an error; with non-integer weights it treats them as
+        frequency weights (R's ``naive.var``), which is wrong for
+        inverse-probability weights.
     conf_level : float
         Confidence level of the intervals.
     labels : Labels or dict, optional
@@ -229,8 +239,14 @@ def cox(
     if not fit.converged:
         nonest = {c: "the fit did not converge" for c in design.columns}
     cov = fit.var
-    # as coxph: robust variance with cluster=, or with non-integer case weights
-    robust = cluster is not None or (wt is not None and bool(np.any(wt != np.floor(wt))))
+    if robust is None:  # as coxph: robust with cluster=, or with non-integer case weights
+        robust = cluster is not None or (wt is not None and bool(np.any(wt != np.floor(wt))))
+    elif not robust and cluster is not None:
+        raise InvalidParameterError(
+            "cox(): robust=False cannot be combined with cluster= (a cluster only enters "
+            "the robust variance); drop cluster= or leave robust at None."
+        )
+    robust = bool(robust)
     if robust:
         resid = score_residuals(fit)
         w = np.ones(si.n) if wt is None else wt
