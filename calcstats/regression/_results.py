@@ -1,4 +1,4 @@
-"""Result classes of the regression models (all :class:`~calcstats._result.ModelResult`)."""
+"""Result classes of the regression models (all :class:`~calcstats.ModelResult`)."""
 
 from __future__ import annotations
 
