@@ -37,6 +37,7 @@ __all__ = [
     "NONE",
     "NUMBERS",
     "REAL",
+    "TEXT",
     "Interval",
     "Options",
     "check_param",
@@ -226,6 +227,8 @@ class _Type:
             return arr.ndim == 1 and bool(np.all(np.isfinite(arr)))
         if k == "real":
             return isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if k == "text":
+            return isinstance(value, str)
         raise AssertionError(k)
 
     def describe(self) -> str:
@@ -238,6 +241,7 @@ class _Type:
             "dataframe": "a pandas DataFrame",
             "numbers": "a number or a list of finite numbers",
             "real": "a number",
+            "text": "a str",
         }[self.kind]
 
 
@@ -249,6 +253,7 @@ CALLABLE = _Type("callable")
 DATAFRAME = _Type("dataframe")
 NUMBERS = _Type("numbers")
 REAL = _Type("real")
+TEXT = _Type("text")
 #: ``conf_level`` everywhere: strictly between 0 and 1 (0.95, not 95)
 CONF_LEVEL = Interval(0, 1, closed="neither")
 

@@ -99,3 +99,76 @@ def test_model_contract(data, name, fit):
     # a bad option is an InvalidParameterError that names the parameter and the function
     with pytest.raises(cs.InvalidParameterError, match="'conf_level' parameter of"):
         fit(data, conf_level=95)
+
+
+# ---- every other result type: tidy, to_table, repr, conf_level, bad options -------------
+Fit = Callable[..., cs.Result]
+
+OTHERS: list[tuple[str, Fit, str]] = [
+    # (name, fit(data, **options), the tidy column that must hold the estimates)
+    ("kaplan_meier", lambda d, **k: cs.kaplan_meier(d, time="time", event="death", by="grp",
+                                                    **k), "estimate"),
+    ("cumulative_incidence", lambda d, **k: cs.cumulative_incidence(
+        d, time="time", event="status", cause=1, by="grp", **k), "estimate"),
+    ("rmst", lambda d, **k: cs.rmst(d, time="time", event="death", tau=1.0, by="grp", **k),
+     "estimate"),
+    ("prevalence", lambda d, **k: cs.prevalence(d, outcome="y", by="grp", **k), "estimate"),
+    ("incidence_rate", lambda d, **k: cs.incidence_rate(d, time="time", event="death",
+                                                        by="grp", **k), "rate"),
+    ("rate_ratio", lambda d, **k: cs.rate_ratio(d, time="time", event="death", by="grp",
+                                                reference="u", **k), "estimate"),
+    ("mantel_haenszel", lambda d, **k: cs.mantel_haenszel(d, exposure="y", outcome="death",
+                                                          strata="grp", **k), "estimate"),
+    ("adjusted_curves", lambda d, **k: cs.adjusted_curves(
+        cs.cox(d, "x + C(grp)", time="time", event="death"), d, variable="grp",
+        times=[0.5, 1.0], **k), "estimate"),
+]
+
+TESTS: list[tuple[str, Fit, dict[str, Any]]] = [
+    # (name, fit, a bad option)
+    ("logrank", lambda d, **k: cs.logrank(d, time="time", event="death", by="grp", **k),
+     {"trend": "yes"}),
+    ("gray_test", lambda d, **k: cs.gray_test(d, time="time", event="status", cause=1,
+                                              by="grp", **k), {"rho": -1}),
+]
+
+
+@pytest.mark.parametrize(("name", "fit", "column"), OTHERS, ids=[n for n, _, _ in OTHERS])
+def test_estimate_and_curve_contract(data, name, fit, column):
+    before = data.copy(deep=True)
+    res = fit(data)
+    pd.testing.assert_frame_equal(data, before)
+    assert isinstance(res, cs.Result)
+    t = res.tidy()
+    assert column in t.columns and np.isfinite(t[column]).any()
+    assert "conf_low" in t.columns and "conf_high" in t.columns
+    # conf_level honoured
+    wide = fit(data, conf_level=0.99).tidy()
+    width = (t["conf_high"] - t["conf_low"]).to_numpy()
+    wider = (wide["conf_high"] - wide["conf_low"]).to_numpy()
+    ok = np.isfinite(width) & np.isfinite(wider) & (width > 0)
+    assert ok.any() and (wider[ok] > width[ok]).all()
+    # display and the publication table
+    assert res.method and isinstance(repr(res), str) and "<" in res._repr_html_()
+    table = res.to_table()
+    assert isinstance(table, cs.Table) and len(table.body) > 0
+    # rows in another order: the same numbers
+    again = fit(data.sample(frac=1.0, random_state=5)).tidy()
+    pd.testing.assert_frame_equal(again.reset_index(drop=True), t.reset_index(drop=True),
+                                  check_exact=False, rtol=1e-10)
+    with pytest.raises(cs.InvalidParameterError, match="'conf_level' parameter of"):
+        fit(data, conf_level=95)
+
+
+@pytest.mark.parametrize(("name", "fit", "bad"), TESTS, ids=[n for n, _, _ in TESTS])
+def test_test_contract(data, name, fit, bad):
+    res = fit(data)
+    assert isinstance(res, cs.TestResult)
+    assert list(res.tidy().columns) == ["statistic", "df", "p_value", "method"]
+    assert 0 <= res.p_value <= 1 and res.df >= 1
+    assert res.inline().startswith("χ²(")
+    assert isinstance(res.to_table(), cs.Table)
+    again = fit(data.sample(frac=1.0, random_state=5))
+    assert again.statistic == pytest.approx(res.statistic, rel=1e-10)
+    with pytest.raises(cs.InvalidParameterError, match=f"parameter of {name}"):
+        fit(data, **bad)

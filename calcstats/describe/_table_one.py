@@ -16,7 +16,7 @@ is "—" with a footnote saying why (``_table_one_notes``), and values the table
 names them (``_table_one_checks``).
 
 Computing and display are apart: this module computes every number into a
-:class:`TableOneResult` (``tidy()``: one row per variable × level × group, Overall
+:class:`_TableOneResult` (``tidy()``: one row per variable × level × group, Overall
 included), and ``table_one`` returns its publication table, built by
 :mod:`calcstats.tables` (``result.to_table()`` dispatches there through
 :func:`calcstats.results.table_of`; nothing here imports the tables layer).
@@ -77,7 +77,7 @@ from calcstats.describe._table_one_stats import (
 from calcstats.labels import Labels
 from calcstats.results import Result
 
-__all__ = ["TEST_NAMES", "TableOneResult", "table_one"]
+__all__ = ["TEST_NAMES", "_TableOneResult", "table_one"]
 
 TEST_NAMES = {
     "welch": "Welch two-sample t-test",
@@ -90,7 +90,7 @@ TEST_NAMES = {
 }
 
 
-class TableOneResult(Result):
+class _TableOneResult(Result):
     """The numbers of a Table 1 (what :func:`table_one` computes before it lays them out).
 
     ``table_one`` returns ``result.to_table(title=...)``; the layout is
@@ -391,7 +391,7 @@ def _compute(
     weights: str | None,
     n_zero: int,
     suppress_below: int | None,
-) -> TableOneResult:
+) -> _TableOneResult:
     """Every number of the table: summaries per group and overall, tests, SMDs."""
     glevels, codes = _groups(data, by, lab)
     G = max(len(glevels), 1)
@@ -526,7 +526,7 @@ def _compute(
                         "smd": d,
                     }
                 )
-    return TableOneResult(
+    return _TableOneResult(
         pd.DataFrame(raw),
         by=by,
         by_label=by_label,

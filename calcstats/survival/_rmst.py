@@ -19,7 +19,6 @@ import pandas as pd
 from scipy import stats
 
 from calcstats._errors import DataError, DataWarning, InvalidParameterError
-from calcstats._format import format_ci, format_p
 from calcstats._memory import CURVE_MEMORY_ADVICE, memory_guard
 from calcstats._survival_input import survival_input, user_stacklevel, warn_no_events
 from calcstats._validation import (
@@ -266,28 +265,6 @@ class RMSTResult(EstimateResult):
             ", ".join(lab.level(c, v) for c, v in self.groups.iloc[i].items())
             for i in range(len(self.groups))
         ]
-
-    def to_table(self, *, title: str | None = None, digits: int = 2) -> Any:
-        """Publication Table: RMST (CI) per group and the difference (CI) with p-value."""
-        from calcstats.tables import Table
-
-        tidy = self.tidy()
-        pct = f"{self.conf_level * 100:g}% CI"
-        body = pd.DataFrame({"Group": self._group_names()})
-        body[f"RMST ({pct})"] = format_ci(
-            tidy["estimate"], tidy["conf_low"], tidy["conf_high"], digits=digits
-        )
-        if len(self.groups) > 1:
-            con = self._contrast("difference", None, warn=False).tidy()  # NaN shows as NA
-            diffs = format_ci(con["estimate"], con["conf_low"], con["conf_high"], digits=digits)
-            body[f"Difference ({pct})"] = ["reference", *diffs]
-            body["p-value"] = ["", *format_p(con["p_value"])]
-        return Table(
-            body,
-            title=title or f"Restricted mean survival time to {self.tau:g}",
-            footnotes=[self.method],
-            raw=tidy,
-        )
 
     def _summary(self) -> pd.DataFrame:
         return self.tidy()

@@ -1,7 +1,7 @@
 """The publication layout of Table 1 (the numbers are computed by ``calcstats.table_one``).
 
 :func:`table_one_table` is registered with :func:`calcstats.results.table_of` for
-:class:`~calcstats.describe._table_one.TableOneResult`: it reads the raw numbers
+:class:`~calcstats.describe._table_one._TableOneResult`: it reads the raw numbers
 (``tidy()``: one row per variable × level × group) and lays them out as R ``tableone`` /
 gtsummary do — mean (SD) or median [Q1, Q3] with decimals from the spread, n (%) per
 level, a "Missing" row, p-values named by a footnote symbol per test, SMDs — with "—" and a
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from calcstats._format import format_p
-from calcstats.describe._table_one import TableOneResult
+from calcstats.describe._table_one import _TableOneResult
 from calcstats.results import table_of
 from calcstats.tables._suppress import suppression_mask, suppression_note
 from calcstats.tables._table import Table
@@ -180,7 +180,7 @@ def _npct(c: float, pct: float, nd: int) -> str:
 class _Layout:
     """Rows of the display body, built variable by variable."""
 
-    def __init__(self, result: TableOneResult) -> None:
+    def __init__(self, result: _TableOneResult) -> None:
         self.r = result
         groups = list(range(len(result.groups)))
         self.cols: list[tuple[str, int | None]] = (
@@ -275,8 +275,8 @@ class _Layout:
         self.blocks.append((level_rows, counts, self.missing_row(miss)))
 
 
-@table_of.register(TableOneResult)
-def table_one_table(result: TableOneResult, *, title: str | None = None) -> Table:
+@table_of.register(_TableOneResult)
+def table_one_table(result: _TableOneResult, *, title: str | None = None) -> Table:
     """The publication Table 1 of the numbers ``result`` holds (see the module notes).
 
     Examples

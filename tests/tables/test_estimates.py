@@ -10,7 +10,7 @@ import pytest
 
 import calcstats as cs
 from calcstats._errors import CalcstatsError, InvalidParameterError
-from calcstats.results import EstimateResult, table_of
+from calcstats.results import EstimateResult, Result, table_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -262,10 +262,14 @@ def test_to_table_dispatches_on_the_result_type(pbc):
     )
     assert res.to_table().cells == (("All", "418", "64", ci),)
 
-    class Unregistered(EstimateResult):
-        pass
+    class Unregistered(Result):
+        def tidy(self):
+            return res.tidy()
 
-    other = Unregistered(res.tidy(), by=[], method="m", conf_level=0.95)
+    other = Unregistered()
+    # any EstimateResult without its own layout gets the generic labelled table
+    generic = EstimateResult(res.tidy(), by=[], method="m", conf_level=0.95).to_table()
+    assert generic.footnotes == ("m",)
     with pytest.raises(CalcstatsError, match="no publication table is defined for Unregistered"):
         other.to_table()
 
