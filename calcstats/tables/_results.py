@@ -189,7 +189,7 @@ def rmst_table(result: RMSTResult, *, labels: Any = None, title: str | None = No
     body[f"RMST ({pct})"] = format_ci(tidy["estimate"], tidy["conf_low"], tidy["conf_high"],
                                       digits=digits)
     if len(tidy) > 1:
-        con = result.contrast(measure="difference").tidy()
+        con = result._contrast("difference", None, warn=False).tidy()  # warned at rmst()
         diffs = [DASH if not np.isfinite(e) else format_ci(e, lo, hi, digits=digits)
                  for e, lo, hi in zip(con["estimate"], con["conf_low"], con["conf_high"],
                                       strict=True)]
