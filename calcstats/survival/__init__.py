@@ -5,13 +5,26 @@ from calcstats.survival._cif import cumulative_incidence
 from calcstats.survival._cox import cox
 from calcstats.survival._finegray import fine_gray
 from calcstats.survival._gray import gray_test
+from calcstats.survival._interval_compare import (
+    IntervalComparisonResult,
+    compare_interval_methods,
+)
+from calcstats.survival._interval_parametric import (
+    ParametricSurvivalResult,
+    parametric_survival,
+)
+from calcstats.survival._interval_turnbull import TurnbullResult, turnbull
 from calcstats.survival._km import kaplan_meier
 from calcstats.survival._landmark import landmark
 from calcstats.survival._logrank import logrank
 from calcstats.survival._rmst import rmst
 
 __all__: list[str] = [
+    "IntervalComparisonResult",
+    "ParametricSurvivalResult",
+    "TurnbullResult",
     "adjusted_curves",
+    "compare_interval_methods",
     "cox",
     "cumulative_incidence",
     "fine_gray",
@@ -19,6 +32,8 @@ __all__: list[str] = [
     "kaplan_meier",
     "landmark",
     "logrank",
+    "parametric_survival",
     "partial_effect",
     "rmst",
+    "turnbull",
 ]
