@@ -80,6 +80,11 @@ class IntervalAtRisk:
     flow: Any
 
 
+def _label(value: Any) -> str:
+    """A row label as the user would type it (``2``, not ``np.int64(2)``)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _imaging_assessments(cohort: Any, patients: pd.DataFrame, index_ns: np.ndarray
                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(patient position, days from index, positive) of every usable imaging study."""
@@ -126,7 +131,7 @@ def _table_assessments(cohort: Any, patients: pd.DataFrame, index_ns: np.ndarray
     if flag.isna().any() or not set(values.tolist()) <= {0, 1}:  # True == 1, False == 0
         bad = flag[flag.isna() | ~flag.isin([0, 1])]
         raise DataError(f"{caller}: assessments.positive must be True/False (or 1/0) in every "
-                        f"row; found {bad.iloc[0]!r} in row {bad.index[0]!r}.")
+                        f"row; found {bad.iloc[0]!r} in row {_label(bad.index[0])}.")
     pos = patient_positions(patients, assessments["patient_id"], "assessments")
     days = (ns - index_ns[pos]) / NS_PER_DAY
     events = get_table(cohort, "events")

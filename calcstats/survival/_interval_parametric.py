@@ -43,6 +43,7 @@ from lifelines.exceptions import ConvergenceError as LifelinesConvergenceError
 
 from calcstats._design import Design, build_design
 from calcstats._errors import ConvergenceError, DataError, InvalidParameterError
+from calcstats._survival_input import _row
 from calcstats._validation import COLUMN, CONF_LEVEL, Options, validate_params
 from calcstats.labels import Labels
 from calcstats.results import ModelResult
@@ -170,7 +171,7 @@ def fit_parametric(design: Design, ii: IntervalInput, *, distribution: str, mode
     if zero.size:
         raise DataError(
             f"parametric_survival(): {zero.size} exact event time(s) of 0 (first at row "
-            f"{ii.data.index[zero[0]]!r}); a log-time model needs positive event times. An "
+            f"{_row(ii.data, zero[0])}); a log-time model needs positive event times. An "
             "event before the first assessment is the interval (0, right]."
         )
     sc = design.scaling()
