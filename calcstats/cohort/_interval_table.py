@@ -85,8 +85,9 @@ def _label(value: Any) -> str:
     return repr(value.item() if isinstance(value, np.generic) else value)
 
 
-def _imaging_assessments(cohort: Any, patients: pd.DataFrame, index_ns: np.ndarray
-                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _imaging_assessments(
+    cohort: Any, patients: pd.DataFrame, index_ns: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(patient position, days from index, positive) of every usable imaging study."""
     imaging = get_table(cohort, "imaging")
     findings = get_table(cohort, "findings")
@@ -94,8 +95,10 @@ def _imaging_assessments(cohort: Any, patients: pd.DataFrame, index_ns: np.ndarr
     ns, nat = nanoseconds(imaging["study_date"])
     if nat.any():
         ids = imaging["study_id"].to_numpy()[nat][:5].tolist()
-        raise DataError(f"imaging.study_date is missing for {int(nat.sum())} study(ies), e.g. "
-                        f"{ids}; every study needs a date.")
+        raise DataError(
+            f"imaging.study_date is missing for {int(nat.sum())} study(ies), e.g. "
+            f"{ids}; every study needs a date."
+        )
     days = (ns - index_ns[pos]) / NS_PER_DAY
     positive = np.zeros(len(imaging), dtype=bool)
     positive[finding_study_positions(imaging, findings)] = True
@@ -105,33 +108,48 @@ def _imaging_assessments(cohort: Any, patients: pd.DataFrame, index_ns: np.ndarr
     return pos[keep], days[keep], positive[keep]
 
 
-def _table_assessments(cohort: Any, patients: pd.DataFrame, index_ns: np.ndarray,
-                       outcome: str, assessments: Any, caller: str
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _table_assessments(
+    cohort: Any,
+    patients: pd.DataFrame,
+    index_ns: np.ndarray,
+    outcome: str,
+    assessments: Any,
+    caller: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(patient position, days from index, positive) of the assessments and the events."""
     if not isinstance(assessments, pd.DataFrame):
-        raise SchemaError(f"{caller}: assessments must be a pandas DataFrame with columns "
-                          f"{list(ASSESSMENT_COLUMNS)}, got {type(assessments).__name__}.")
+        raise SchemaError(
+            f"{caller}: assessments must be a pandas DataFrame with columns "
+            f"{list(ASSESSMENT_COLUMNS)}, got {type(assessments).__name__}."
+        )
     missing = [c for c in ASSESSMENT_COLUMNS if c not in assessments.columns]
     if missing:
-        raise SchemaError(f"{caller}: the assessments table lacks column(s) {missing}; it needs "
-                          f"{list(ASSESSMENT_COLUMNS)} (one row per assessment of {outcome!r}).")
+        raise SchemaError(
+            f"{caller}: the assessments table lacks column(s) {missing}; it needs "
+            f"{list(ASSESSMENT_COLUMNS)} (one row per assessment of {outcome!r})."
+        )
     date = assessments["assessment_date"]
     if not pd.api.types.is_datetime64_any_dtype(date):
-        raise SchemaError(f"{caller}: assessments.assessment_date must hold dates (datetime64), "
-                          f"found dtype {date.dtype}; convert it with pd.to_datetime.")
+        raise SchemaError(
+            f"{caller}: assessments.assessment_date must hold dates (datetime64), "
+            f"found dtype {date.dtype}; convert it with pd.to_datetime."
+        )
     ns, nat = nanoseconds(date)
     if nat.any():
         rows = np.flatnonzero(nat)[:5].tolist()
-        raise DataError(f"{caller}: assessments.assessment_date is missing in "
-                        f"{int(nat.sum())} row(s) (first rows {rows}); every assessment needs "
-                        "a date.")
+        raise DataError(
+            f"{caller}: assessments.assessment_date is missing in "
+            f"{int(nat.sum())} row(s) (first rows {rows}); every assessment needs "
+            "a date."
+        )
     flag = assessments["positive"]
     values = pd.unique(flag.dropna())
     if flag.isna().any() or not set(values.tolist()) <= {0, 1}:  # True == 1, False == 0
         bad = flag[flag.isna() | ~flag.isin([0, 1])]
-        raise DataError(f"{caller}: assessments.positive must be True/False (or 1/0) in every "
-                        f"row; found {bad.iloc[0]!r} in row {_label(bad.index[0])}.")
+        raise DataError(
+            f"{caller}: assessments.positive must be True/False (or 1/0) in every "
+            f"row; found {bad.iloc[0]!r} in row {_label(bad.index[0])}."
+        )
     pos = patient_positions(patients, assessments["patient_id"], "assessments")
     days = (ns - index_ns[pos]) / NS_PER_DAY
     events = get_table(cohort, "events")
@@ -139,15 +157,21 @@ def _table_assessments(cohort: Any, patients: pd.DataFrame, index_ns: np.ndarray
     epos = patient_positions(patients, rows["patient_id"], "events")
     ens, enat = nanoseconds(rows["event_date"])
     if enat.any():
-        raise DataError(f"events.event_date is missing for {int(enat.sum())} {outcome!r} "
-                        "event(s); every event needs a date.")
+        raise DataError(
+            f"events.event_date is missing for {int(enat.sum())} {outcome!r} "
+            "event(s); every event needs a date."
+        )
     edays = (ens - index_ns[epos]) / NS_PER_DAY
-    return (np.concatenate([pos, epos]), np.concatenate([days, edays]),
-            np.concatenate([flag.to_numpy(dtype=bool), np.ones(len(rows), dtype=bool)]))
+    return (
+        np.concatenate([pos, epos]),
+        np.concatenate([days, edays]),
+        np.concatenate([flag.to_numpy(dtype=bool), np.ones(len(rows), dtype=bool)]),
+    )
 
 
-def _intervals(cohort: Any, outcome: Any, assessments: Any, caller: str
-               ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
+def _intervals(
+    cohort: Any, outcome: Any, assessments: Any, caller: str
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
     patients = get_table(cohort, "patients")
     index_ns = index_days(patients)
     if outcome == "calcification":
@@ -169,8 +193,9 @@ def _intervals(cohort: Any, outcome: Any, assessments: Any, caller: str
                 "outcome='calcification' (assessed on imaging)."
             )
         what = f"{outcome} (positive assessment or event)"
-        pos, days, positive = _table_assessments(cohort, patients, index_ns, outcome,
-                                                 assessments, caller)
+        pos, days, positive = _table_assessments(
+            cohort, patients, index_ns, outcome, assessments, caller
+        )
         none_after = "no assessment after index_date"
     n = len(patients)
     prevalent = np.zeros(n, dtype=bool)
@@ -192,33 +217,45 @@ def _intervals(cohort: Any, outcome: Any, assessments: Any, caller: str
     flag(prevalent, f"prevalent case: {what} dated on or before index_date")
     if outcome == "cirrhosis":
         if "cirrhosis_at_baseline" not in patients.columns:
-            raise SchemaError(f"{caller}: the patients table lacks cirrhosis_at_baseline, "
-                              "needed to leave out prevalent cirrhosis.")
+            raise SchemaError(
+                f"{caller}: the patients table lacks cirrhosis_at_baseline, "
+                "needed to leave out prevalent cirrhosis."
+            )
         base = patients["cirrhosis_at_baseline"]
         if base.isna().any():
             ids = patients["patient_id"].to_numpy()[base.isna().to_numpy()][:5].tolist()
-            raise DataError(f"{caller}: cirrhosis_at_baseline is missing for "
-                            f"{int(base.isna().sum())} patient(s), e.g. {ids}.")
+            raise DataError(
+                f"{caller}: cirrhosis_at_baseline is missing for "
+                f"{int(base.isna().sum())} patient(s), e.g. {ids}."
+            )
         flag(base.astype(bool).to_numpy(), "prevalent case: cirrhosis_at_baseline is true")
     flag(~assessed, none_after)
     keep = reason == None  # noqa: E711
-    excluded = pd.DataFrame({"patient_id": patients["patient_id"].to_numpy()[~keep],
-                             "reason": reason[~keep].astype(str)})
+    excluded = pd.DataFrame(
+        {
+            "patient_id": patients["patient_id"].to_numpy()[~keep],
+            "reason": reason[~keep].astype(str),
+        }
+    )
     return patients, keep, left[keep], right[keep], excluded
 
 
-def _build(cohort: Any, outcome: Any, assessments: Any, caller: str
-           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _build(
+    cohort: Any, outcome: Any, assessments: Any, caller: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     patients, keep, left, right, excluded = _intervals(cohort, outcome, assessments, caller)
     taken = [c for c in ("left", "right") if c in patients.columns]
     if taken:
-        raise SchemaError(f"{caller}: the patients table already has column(s) {taken}; "
-                          "rename them.")
+        raise SchemaError(
+            f"{caller}: the patients table already has column(s) {taken}; rename them."
+        )
     covariates = patient_table(cohort).loc[keep].reset_index(drop=True)
     table = pd.concat(
-        [covariates[["patient_id"]],
-         pd.DataFrame({"left": left / _DAYS_PER_YEAR, "right": right / _DAYS_PER_YEAR}),
-         covariates.drop(columns="patient_id")],
+        [
+            covariates[["patient_id"]],
+            pd.DataFrame({"left": left / _DAYS_PER_YEAR, "right": right / _DAYS_PER_YEAR}),
+            covariates.drop(columns="patient_id"),
+        ],
         axis=1,
     )
     return table, excluded
@@ -314,6 +351,5 @@ def interval_at_risk(
     flow = getattr(cohort, "flow", None)
     if flow is not None:
         for reason, ids in excluded.groupby("reason", sort=False)["patient_id"]:
-            flow = flow.add(f"{reason} (not at risk of {outcome})", ids.tolist(),
-                            rule="at_risk")
+            flow = flow.add(f"{reason} (not at risk of {outcome})", ids.tolist(), rule="at_risk")
     return IntervalAtRisk(table=table, excluded=excluded.reset_index(drop=True), flow=flow)

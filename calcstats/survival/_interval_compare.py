@@ -34,8 +34,11 @@ __all__ = ["METHODS", "IntervalComparisonResult", "compare_interval_methods"]
 
 #: the three analyses, in display order
 METHODS = ("interval", "midpoint", "right_endpoint")
-METHOD_LABELS = {"interval": "Interval-censored", "midpoint": "Midpoint imputation",
-                 "right_endpoint": "Right-endpoint imputation"}
+METHOD_LABELS = {
+    "interval": "Interval-censored",
+    "midpoint": "Midpoint imputation",
+    "right_endpoint": "Right-endpoint imputation",
+}
 
 
 class IntervalComparisonResult(Result):
@@ -52,8 +55,9 @@ class IntervalComparisonResult(Result):
         What ``tidy()`` reports by default (time or hazard ratios).
     """
 
-    def __init__(self, fits: dict[str, ParametricSurvivalResult], *, conf_level: float,
-                 labels: Labels | None) -> None:
+    def __init__(
+        self, fits: dict[str, ParametricSurvivalResult], *, conf_level: float, labels: Labels | None
+    ) -> None:
         self.fits = dict(fits)
         self.interval = fits["interval"]
         self.midpoint = fits["midpoint"]
@@ -61,11 +65,14 @@ class IntervalComparisonResult(Result):
         self.ratio_measure = self.interval.ratio_measure
         self.conf_level = conf_level
         self.labels = Labels.coerce(labels)
-        self.method = (f"{self.interval.method.split(',')[0]}: interval-censored likelihood "
-                       "versus midpoint and right-endpoint imputation")
+        self.method = (
+            f"{self.interval.method.split(',')[0]}: interval-censored likelihood "
+            "versus midpoint and right-endpoint imputation"
+        )
 
-    def tidy(self, exponentiate: bool | None = None,
-             conf_level: float | None = None) -> pd.DataFrame:
+    def tidy(
+        self, exponentiate: bool | None = None, conf_level: float | None = None
+    ) -> pd.DataFrame:
         """One row per method and term: ``method`` then the columns of ``ModelResult.tidy``.
 
         Parameters
@@ -76,8 +83,10 @@ class IntervalComparisonResult(Result):
         conf_level : float, optional
             Confidence level (default: the one the fits were made with).
         """
-        frames = [fit.tidy(exponentiate=exponentiate, conf_level=conf_level)
-                  .assign(method=name) for name, fit in self.fits.items()]
+        frames = [
+            fit.tidy(exponentiate=exponentiate, conf_level=conf_level).assign(method=name)
+            for name, fit in self.fits.items()
+        ]
         out = pd.concat(frames, ignore_index=True)
         return out[["method", *[c for c in out.columns if c != "method"]]]
 
@@ -90,9 +99,16 @@ class IntervalComparisonResult(Result):
         rows = []
         for name, fit in self.fits.items():
             g = fit.glance().iloc[0]
-            rows.append({"method": name, "n": g["n"], "n_events": g["n_events"],
-                         "scale": fit.scale, "shape": fit.shape,
-                         "log_likelihood": g["log_likelihood"]})
+            rows.append(
+                {
+                    "method": name,
+                    "n": g["n"],
+                    "n_events": g["n_events"],
+                    "scale": fit.scale,
+                    "shape": fit.shape,
+                    "log_likelihood": g["log_likelihood"],
+                }
+            )
         return pd.DataFrame(rows)
 
     def _summary(self) -> pd.DataFrame:
@@ -111,14 +127,26 @@ def _imputed(ii: IntervalInput, where: str) -> IntervalInput:
     t = (ii.left + ii.right) / 2 if where == "midpoint" else ii.right
     left = np.where(inner, t, ii.left)
     right = np.where(inner, t, ii.right)
-    return IntervalInput(data=ii.data, left=left, right=right, group=ii.group,
-                         groups=ii.groups, by=ii.by, columns=ii.columns)
+    return IntervalInput(
+        data=ii.data,
+        left=left,
+        right=right,
+        group=ii.group,
+        groups=ii.groups,
+        by=ii.by,
+        columns=ii.columns,
+    )
 
 
-@validate_params({
-    "left": [COLUMN], "right": [COLUMN], "distribution": [Options(*DISTRIBUTIONS)],
-    "model": [Options("aft", "ph")], "conf_level": [CONF_LEVEL],
-})
+@validate_params(
+    {
+        "left": [COLUMN],
+        "right": [COLUMN],
+        "distribution": [Options(*DISTRIBUTIONS)],
+        "model": [Options("aft", "ph")],
+        "conf_level": [CONF_LEVEL],
+    }
+)
 def compare_interval_methods(
     data: pd.DataFrame,
     formula: str,
@@ -168,7 +196,15 @@ def compare_interval_methods(
     for name in METHODS:
         data_ii = ii if name == "interval" else _imputed(ii, name)
         note = "" if name == "interval" else f"; {METHOD_LABELS[name].lower()} of intervals"
-        fits[name] = fit_parametric(design, data_ii, distribution=distribution, model=model,
-                                    conf_level=float(conf_level), labels=labels, note=note)
-    return IntervalComparisonResult(fits, conf_level=float(conf_level),
-                                    labels=Labels.coerce(labels))
+        fits[name] = fit_parametric(
+            design,
+            data_ii,
+            distribution=distribution,
+            model=model,
+            conf_level=float(conf_level),
+            labels=labels,
+            note=note,
+        )
+    return IntervalComparisonResult(
+        fits, conf_level=float(conf_level), labels=Labels.coerce(labels)
+    )

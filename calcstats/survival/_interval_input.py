@@ -88,8 +88,13 @@ class IntervalInput:
     def subset(self, rows: np.ndarray) -> IntervalInput:
         """The same input restricted to ``rows`` (positions); groups are not recomputed."""
         return IntervalInput(
-            data=self.data.iloc[rows], left=self.left[rows], right=self.right[rows],
-            group=self.group[rows], groups=self.groups, by=self.by, columns=self.columns,
+            data=self.data.iloc[rows],
+            left=self.left[rows],
+            right=self.right[rows],
+            group=self.group[rows],
+            groups=self.groups,
+            by=self.by,
+            columns=self.columns,
         )
 
 
@@ -161,6 +166,11 @@ def interval_input(
         )
     group, groups = _factorize(data, by_names, "by", function)
     return IntervalInput(
-        data=data, left=lo, right=hi, group=group, groups=groups.reset_index(drop=True),
-        by=by_names, columns={"left": left, "right": right},
+        data=data,
+        left=lo,
+        right=hi,
+        group=group,
+        groups=groups.reset_index(drop=True),
+        by=by_names,
+        columns={"left": left, "right": right},
     )

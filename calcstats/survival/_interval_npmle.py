@@ -247,8 +247,9 @@ def npmle(left: np.ndarray, right: np.ndarray) -> NPMLE:
         kmf = KaplanMeierFitter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # lifelines' own notes; convergence is checked here
-            kmf.fit_interval_censoring(lo, hi, timeline=after, tol=EM_TOL,
-                                       weights=np.full(lo.size, 1.0 / lo.size))
+            kmf.fit_interval_censoring(
+                lo, hi, timeline=after, tol=EM_TOL, weights=np.full(lo.size, 1.0 / lo.size)
+            )
         s_after = np.clip(kmf.survival_function_.to_numpy(dtype=float)[:, -1], 0.0, 1.0)
         s_after = np.minimum.accumulate(s_after)
         p_em = -np.diff(np.concatenate([[1.0], s_after, [0.0]]))
@@ -264,12 +265,21 @@ def npmle(left: np.ndarray, right: np.ndarray) -> NPMLE:
         )
 
     def value(r: np.ndarray) -> np.ndarray:
-        return np.where(np.isfinite(r), values[(np.where(np.isfinite(r), r, 0) // 2)
-                                               .astype(np.int64)], np.inf)
+        return np.where(
+            np.isfinite(r), values[(np.where(np.isfinite(r), r, 0) // 2).astype(np.int64)], np.inf
+        )
 
     gap = float(np.abs(np.cumsum(p_em) - np.cumsum(p)).max())
     return NPMLE(
-        left=value(a), right=value(b), point=(a % 2 == 0), mass=p, loglik=lik.loglik(p),
-        converged=converged, kkt=kkt, em_gap=gap, iterations=it, obs_first=obs_first,
+        left=value(a),
+        right=value(b),
+        point=(a % 2 == 0),
+        mass=p,
+        loglik=lik.loglik(p),
+        converged=converged,
+        kkt=kkt,
+        em_gap=gap,
+        iterations=it,
+        obs_first=obs_first,
         obs_last=obs_last,
     )

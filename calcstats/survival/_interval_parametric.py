@@ -52,12 +52,18 @@ from calcstats.survival._interval_input import IntervalInput, interval_input
 __all__ = ["DISTRIBUTIONS", "ParametricSurvivalResult", "fit_parametric", "parametric_survival"]
 
 DISTRIBUTIONS = ("weibull", "lognormal", "loglogistic")
-_FITTERS = {"weibull": WeibullAFTFitter, "lognormal": LogNormalAFTFitter,
-            "loglogistic": LogLogisticAFTFitter}
+_FITTERS = {
+    "weibull": WeibullAFTFitter,
+    "lognormal": LogNormalAFTFitter,
+    "loglogistic": LogLogisticAFTFitter,
+}
 #: log(survreg scale) = sign * lifelines' ancillary intercept
 _SIGN = {"weibull": -1.0, "lognormal": 1.0, "loglogistic": -1.0}
-_OPTIONS = {"weibull": {"ftol": 1e-14, "maxiter": 2000}, "lognormal": {"gtol": 1e-8},
-            "loglogistic": {"ftol": 1e-14, "maxiter": 2000}}
+_OPTIONS = {
+    "weibull": {"ftol": 1e-14, "maxiter": 2000},
+    "lognormal": {"gtol": 1e-8},
+    "loglogistic": {"ftol": 1e-14, "maxiter": 2000},
+}
 _NAMES = {"weibull": "Weibull", "lognormal": "log-normal", "loglogistic": "log-logistic"}
 _TINY = float(np.finfo(float).tiny)
 
@@ -95,17 +101,34 @@ class ParametricSurvivalResult(ModelResult):
         ``n_interval``, ``n_left_zero``, ``n_exact``, ``n_right_censored``.
     """
 
-    def __init__(self, params: pd.Series, *, full_cov: pd.DataFrame, fitter: Any,
-                 design: Design, ii: IntervalInput, distribution: str, parametrization: str,
-                 log_scale: float, conf_level: float, labels: Labels | None,
-                 method: str) -> None:
+    def __init__(
+        self,
+        params: pd.Series,
+        *,
+        full_cov: pd.DataFrame,
+        fitter: Any,
+        design: Design,
+        ii: IntervalInput,
+        distribution: str,
+        parametrization: str,
+        log_scale: float,
+        conf_level: float,
+        labels: Labels | None,
+        method: str,
+    ) -> None:
         p = len(params)
         counts = ii.counts()
-        super().__init__(params, full_cov.iloc[:p, :p].to_numpy(), model=fitter,
-                         conf_level=conf_level, nobs=counts["n"],
-                         n_events=counts["n"] - counts["n_right_censored"],
-                         loglik=float(fitter.log_likelihood_), n_params=p + 1,
-                         terms=design.terms)
+        super().__init__(
+            params,
+            full_cov.iloc[:p, :p].to_numpy(),
+            model=fitter,
+            conf_level=conf_level,
+            nobs=counts["n"],
+            n_events=counts["n"] - counts["n_right_censored"],
+            loglik=float(fitter.log_likelihood_),
+            n_params=p + 1,
+            terms=design.terms,
+        )
         self.full_cov = full_cov
         self.distribution = distribution
         self.parametrization = parametrization
@@ -125,14 +148,21 @@ class ParametricSurvivalResult(ModelResult):
         return self.design.formula
 
     def _glance_extra(self) -> dict[str, Any]:
-        return {"distribution": self.distribution, "model": self.parametrization,
-                "scale": self.scale, "log_scale": self.log_scale,
-                "log_scale_se": self.log_scale_se, "shape": self.shape, **self.counts,
-                "n_dropped": self.design.n_dropped}
+        return {
+            "distribution": self.distribution,
+            "model": self.parametrization,
+            "scale": self.scale,
+            "log_scale": self.log_scale,
+            "log_scale_se": self.log_scale_se,
+            "shape": self.shape,
+            **self.counts,
+            "n_dropped": self.design.n_dropped,
+        }
 
 
-def _lifelines_fit(distribution: str, Z: np.ndarray, names: list[str], lo: np.ndarray,
-                   hi: np.ndarray) -> Any:
+def _lifelines_fit(
+    distribution: str, Z: np.ndarray, names: list[str], lo: np.ndarray, hi: np.ndarray
+) -> Any:
     """Fit lifelines' AFT model on the design ``Z`` (columns already include the intercept)."""
     cols = [f"z{i:04d}" for i in range(Z.shape[1])]  # lifelines sorts column names
     frame = pd.DataFrame(Z, columns=cols)
@@ -144,8 +174,9 @@ def _lifelines_fit(distribution: str, Z: np.ndarray, names: list[str], lo: np.nd
             warnings.simplefilter("ignore")  # lifelines' advisory notes (scaling, separation)
             if interval:
                 frame["_lower"], frame["_upper"] = lower, hi
-                fitter.fit_interval_censoring(frame, "_lower", "_upper",
-                                              fit_options=_OPTIONS[distribution])
+                fitter.fit_interval_censoring(
+                    frame, "_lower", "_upper", fit_options=_OPTIONS[distribution]
+                )
             else:
                 frame["_time"], frame["_event"] = lower, np.isfinite(hi).astype(int)
                 fitter.fit(frame, "_time", "_event", fit_options=_OPTIONS[distribution])
@@ -158,9 +189,16 @@ def _lifelines_fit(distribution: str, Z: np.ndarray, names: list[str], lo: np.nd
     return fitter
 
 
-def fit_parametric(design: Design, ii: IntervalInput, *, distribution: str, model: str,
-                   conf_level: float, labels: Labels | dict[str, Any] | None,
-                   note: str = "") -> ParametricSurvivalResult:
+def fit_parametric(
+    design: Design,
+    ii: IntervalInput,
+    *,
+    distribution: str,
+    model: str,
+    conf_level: float,
+    labels: Labels | dict[str, Any] | None,
+    note: str = "",
+) -> ParametricSurvivalResult:
     """Fit one model on a built design and its checked outcome (rows aligned)."""
     if not np.isfinite(ii.right).any():
         raise DataError(
@@ -206,12 +244,21 @@ def fit_parametric(design: Design, ii: IntervalInput, *, distribution: str, mode
     full_cov = pd.DataFrame(full, index=[*names, last], columns=[*names, last])
     form = "proportional hazards" if model == "ph" else "accelerated failure time"
     kind = "interval-censored" if ii.interval.any() else "right-censored"
-    method = (f"{_NAMES[distribution]} {form} model, {kind} data (lifelines, maximum "
-              f"likelihood){note}")
+    method = (
+        f"{_NAMES[distribution]} {form} model, {kind} data (lifelines, maximum likelihood){note}"
+    )
     return ParametricSurvivalResult(
-        pd.Series(est, index=names), full_cov=full_cov, fitter=fitter, design=design, ii=ii,
-        distribution=distribution, parametrization=model, log_scale=log_scale,
-        conf_level=conf_level, labels=labels, method=method,
+        pd.Series(est, index=names),
+        full_cov=full_cov,
+        fitter=fitter,
+        design=design,
+        ii=ii,
+        distribution=distribution,
+        parametrization=model,
+        log_scale=log_scale,
+        conf_level=conf_level,
+        labels=labels,
+        method=method,
     )
 
 
@@ -225,8 +272,9 @@ def check_model(distribution: str, model: str, function: str) -> None:
         )
 
 
-def model_frame(data: pd.DataFrame, formula: str, *, left: str, right: str,
-                function: str) -> tuple[Design, IntervalInput]:
+def model_frame(
+    data: pd.DataFrame, formula: str, *, left: str, right: str, function: str
+) -> tuple[Design, IntervalInput]:
     """Outcome check on every row, then the design (rows with missing covariates dropped
     with a :class:`~calcstats.DataWarning`), then the outcome of the analysed rows."""
     ii = interval_input(data, left=left, right=right, function=function)
@@ -234,11 +282,15 @@ def model_frame(data: pd.DataFrame, formula: str, *, left: str, right: str,
     return design, ii.subset(design.rows)
 
 
-@validate_params({
-    "left": [COLUMN], "right": [COLUMN],
-    "distribution": [Options(*DISTRIBUTIONS)], "model": [Options("aft", "ph")],
-    "conf_level": [CONF_LEVEL],
-})
+@validate_params(
+    {
+        "left": [COLUMN],
+        "right": [COLUMN],
+        "distribution": [Options(*DISTRIBUTIONS)],
+        "model": [Options("aft", "ph")],
+        "conf_level": [CONF_LEVEL],
+    }
+)
 def parametric_survival(
     data: pd.DataFrame,
     formula: str,
@@ -299,5 +351,11 @@ def parametric_survival(
     function = "parametric_survival"
     check_model(distribution, model, function)
     design, ii = model_frame(data, formula, left=left, right=right, function=function)
-    return fit_parametric(design, ii, distribution=distribution, model=model,
-                          conf_level=float(conf_level), labels=labels)
+    return fit_parametric(
+        design,
+        ii,
+        distribution=distribution,
+        model=model,
+        conf_level=float(conf_level),
+        labels=labels,
+    )

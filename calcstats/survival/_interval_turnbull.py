@@ -76,17 +76,27 @@ def pseudo_km(time: np.ndarray, event: np.ndarray, weight: np.ndarray) -> pd.Dat
         c = np.cumsum(np.where(d > 0, d / (n_risk * gap), 0.0))
         g = c[inv] - event / gap[inv]  # d log S / d w_r of a row, once it has left the risk set
         w2 = weight * weight
-        later = np.append(np.cumsum(np.bincount(inv, weights=w2, minlength=u.size)[::-1])[::-1]
-                          [1:], 0.0)  # sum of w^2 over rows still at risk after u_m
+        later = np.append(
+            np.cumsum(np.bincount(inv, weights=w2, minlength=u.size)[::-1])[::-1][1:], 0.0
+        )  # sum of w^2 over rows still at risk after u_m
         done = np.cumsum(np.bincount(inv, weights=w2 * g * g, minlength=u.size))
         var = surv * surv * (c * c * later + done)
         se = np.where(surv > 0, np.sqrt(var), 0.0)
-    return pd.DataFrame({"time": u, "n_risk": n_risk, "n_event": d, "n_censor": tot - d,
-                         "estimate": surv, "std_error": se})
+    return pd.DataFrame(
+        {
+            "time": u,
+            "n_risk": n_risk,
+            "n_event": d,
+            "n_censor": tot - d,
+            "estimate": surv,
+            "std_error": se,
+        }
+    )
 
 
-def _pseudo_data(ii: IntervalInput, rows: np.ndarray, fit: NPMLE
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _pseudo_data(
+    ii: IntervalInput, rows: np.ndarray, fit: NPMLE
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The final weighted Kaplan–Meier data of the EM (module docstring)."""
     left, right = ii.left[rows], ii.right[rows]
     exact, censored = left == right, np.isinf(right)
@@ -100,8 +110,9 @@ def _pseudo_data(ii: IntervalInput, rows: np.ndarray, fit: NPMLE
     expected = fit.mass * np.cumsum(acc)[:-1]
     jump = expected > 0
     times = np.concatenate([left[exact], left[censored], fit.right[jump]])
-    events = np.concatenate([np.ones(int(exact.sum())), np.zeros(int(censored.sum())),
-                             np.ones(int(jump.sum()))])
+    events = np.concatenate(
+        [np.ones(int(exact.sum())), np.zeros(int(censored.sum())), np.ones(int(jump.sum()))]
+    )
     weights = np.concatenate([np.ones(int(exact.sum()) + int(censored.sum())), expected[jump]])
     return times, events, weights
 
@@ -132,8 +143,15 @@ class TurnbullResult(CurveResult):
     increasing = False
     measure = "Survival probability"
 
-    def __init__(self, curve: pd.DataFrame, *, fits: list[NPMLE], left_column: str,
-                 right_column: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        curve: pd.DataFrame,
+        *,
+        fits: list[NPMLE],
+        left_column: str,
+        right_column: str,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(curve, time_column=left_column, event_column=right_column, **kwargs)
         self.fits = fits
         self.left_column = left_column
@@ -153,17 +171,31 @@ class TurnbullResult(CurveResult):
             kept (they are where the NPMLE is known to have no mass).
         """
         frames = [
-            pd.DataFrame({"_group": i, "left": f.left, "right": f.right, "point": f.point,
-                          "mass": f.mass, "surv_left": f.surv_left, "surv": f.surv})
+            pd.DataFrame(
+                {
+                    "_group": i,
+                    "left": f.left,
+                    "right": f.right,
+                    "point": f.point,
+                    "mass": f.mass,
+                    "surv_left": f.surv_left,
+                    "surv": f.surv,
+                }
+            )
             for i, f in enumerate(self.fits)
         ]
         return self._with_groups(pd.concat(frames, ignore_index=True))
 
 
-@validate_params({
-    "left": [COLUMN], "right": [COLUMN], "by": [COLUMNS, NONE],
-    "conf_type": [Options(*CONF_TYPES)], "conf_level": [CONF_LEVEL],
-})
+@validate_params(
+    {
+        "left": [COLUMN],
+        "right": [COLUMN],
+        "by": [COLUMNS, NONE],
+        "conf_type": [Options(*CONF_TYPES)],
+        "conf_level": [CONF_LEVEL],
+    }
+)
 def turnbull(
     data: pd.DataFrame,
     *,
@@ -230,21 +262,44 @@ def turnbull(
         n[g] = rows.size
         n_events[g] = float(np.isfinite(ii.right[rows]).sum())
         if n_events[g] == 0:
-            where = "" if not ii.by else " in group " + ", ".join(
-                f"{c}={ii.groups.iloc[g][c]!r}" for c in ii.by)
-            warnings.warn(f"turnbull: no event was seen{where} (every row is right-censored); "
-                          "the curve stays at 1.", DataWarning, stacklevel=2)
+            where = (
+                ""
+                if not ii.by
+                else " in group " + ", ".join(f"{c}={ii.groups.iloc[g][c]!r}" for c in ii.by)
+            )
+            warnings.warn(
+                f"turnbull: no event was seen{where} (every row is right-censored); "
+                "the curve stays at 1.",
+                DataWarning,
+                stacklevel=2,
+            )
         fit = npmle(ii.left[rows], ii.right[rows])
         fits.append(fit)
         km = pseudo_km(*_pseudo_data(ii, rows, fit))
-        low, high = confint(km["estimate"].to_numpy(), km["std_error"].to_numpy(),
-                            logse=False, conf_type=conf_type, conf_level=conf_level)
+        low, high = confint(
+            km["estimate"].to_numpy(),
+            km["std_error"].to_numpy(),
+            logse=False,
+            conf_type=conf_type,
+            conf_level=conf_level,
+        )
         frames.append(km.assign(conf_low=low, conf_high=high, _group=g))
     curve = pd.concat(frames, ignore_index=True)
-    method = ("Turnbull nonparametric maximum likelihood estimate (interval-censored); "
-              f"infinitesimal-jackknife standard errors as R's survfit, {conf_type} intervals")
+    method = (
+        "Turnbull nonparametric maximum likelihood estimate (interval-censored); "
+        f"infinitesimal-jackknife standard errors as R's survfit, {conf_type} intervals"
+    )
     return TurnbullResult(
-        curve, fits=fits, left_column=left, right_column=right, groups=ii.groups, by=ii.by,
-        conf_type=conf_type, conf_level=float(conf_level), n=n, n_events=n_events,
-        method=method, labels=labels,
+        curve,
+        fits=fits,
+        left_column=left,
+        right_column=right,
+        groups=ii.groups,
+        by=ii.by,
+        conf_type=conf_type,
+        conf_level=float(conf_level),
+        n=n,
+        n_events=n_events,
+        method=method,
+        labels=labels,
     )

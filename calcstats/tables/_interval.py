@@ -59,15 +59,19 @@ def interval_comparison_table(
     body: dict[str, list[str]] = {"Term": [*names, "Scale (survreg)"]}
     for m in METHODS:
         part = tidy[tidy["method"] == m].set_index("term").reindex(terms)
-        cells = list(format_ci(part["estimate"], part["conf_low"], part["conf_high"],
-                               digits=digits))
+        cells = list(
+            format_ci(part["estimate"], part["conf_low"], part["conf_high"], digits=digits)
+        )
         cells.append(format_number(result.fits[m].scale, digits=3))
         body[METHOD_LABELS[m]] = cells
     measure = "Time ratio" if result.ratio_measure == "TR" else "Hazard ratio"
     return Table(
         pd.DataFrame(body),
         title=title or f"{measure} ({level:.0%} CI) by method",
-        footnotes=[result.method, "Imputed fits treat each interval-censored event as "
-                   "exactly observed at the midpoint or the right end of its interval."],
+        footnotes=[
+            result.method,
+            "Imputed fits treat each interval-censored event as "
+            "exactly observed at the midpoint or the right end of its interval.",
+        ],
         raw=tidy.reset_index(drop=True),
     )

@@ -22,8 +22,7 @@ RATE, HR = 0.15, 2.0
 
 def test_hazard_ratio_scales_the_onset_of_cirrhotic_patients_only():
     base = cs.simulate_cohort(1500, seed=5, new_calcification_rate=RATE).truth.patients
-    sim = cs.simulate_cohort(1500, seed=5, new_calcification_rate=RATE,
-                             new_calcification_hr=3.0)
+    sim = cs.simulate_cohort(1500, seed=5, new_calcification_rate=RATE, new_calcification_hr=3.0)
     onset = sim.truth.patients["new_calcification_years"].to_numpy()
     cirrhotic = sim.patients["cirrhosis_at_baseline"].to_numpy(dtype=bool)
     before = base["new_calcification_years"].to_numpy()
@@ -43,10 +42,13 @@ def test_perfect_detection_sees_every_baseline_calcification_at_index():
     assert (missed.loc[calcified, "calcification_recorded_years"] > 0).sum() > 10
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"new_calcification_hr": 0}, "new_calcification_hr must be > 0"),
-    ({"perfect_detection": "yes"}, "perfect_detection must be True or False, got 'yes'."),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"new_calcification_hr": 0}, "new_calcification_hr must be > 0"),
+        ({"perfect_detection": "yes"}, "perfect_detection must be True or False, got 'yes'."),
+    ],
+)
 def test_bad_simulator_options(kwargs, message):
     with pytest.raises(cs.DataError) as err:
         cs.simulate_cohort(100, seed=1, **kwargs)
@@ -54,14 +56,17 @@ def test_bad_simulator_options(kwargs, message):
 
 
 def test_truth_gives_the_onset_distribution_and_its_coefficients():
-    truth = cs.simulate_cohort(100, seed=1, new_calcification_rate=RATE,
-                               new_calcification_hr=HR).truth
+    truth = cs.simulate_cohort(
+        100, seed=1, new_calcification_rate=RATE, new_calcification_hr=HR
+    ).truth
     surv = truth.new_calcification_survival([1.0, 4.0])
     assert surv["survival"].to_numpy() == pytest.approx(
-        np.exp(-RATE * np.array([1, 4, HR, HR * 4])))
+        np.exp(-RATE * np.array([1, 4, HR, HR * 4]))
+    )
     aft = truth.new_calcification_coefficients()
-    assert aft.to_dict() == pytest.approx({"Intercept": -np.log(RATE),
-                                           "cirrhosis_at_baseline": -np.log(HR), "scale": 1.0})
+    assert aft.to_dict() == pytest.approx(
+        {"Intercept": -np.log(RATE), "cirrhosis_at_baseline": -np.log(HR), "scale": 1.0}
+    )
     ph = truth.new_calcification_coefficients("ph")
     assert ph["cirrhosis_at_baseline"] == pytest.approx(np.log(HR))
 
@@ -69,8 +74,9 @@ def test_truth_gives_the_onset_distribution_and_its_coefficients():
 @pytest.fixture(scope="module")
 def onset():
     """2,500 patients, every lesion seen when imaged; about 1,400 at risk, 700 onsets seen."""
-    sim = cs.simulate_cohort(2500, seed=26, new_calcification_rate=RATE,
-                             new_calcification_hr=HR, perfect_detection=True)
+    sim = cs.simulate_cohort(
+        2500, seed=26, new_calcification_rate=RATE, new_calcification_hr=HR, perfect_detection=True
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", cs.DataWarning)  # prevalent cases left out
         table = sim.interval_table("calcification")
@@ -82,8 +88,9 @@ def test_interval_censored_model_recovers_the_truth_and_right_endpoint_does_not(
     hazard ratio and shape 1; right-endpoint imputation misses the rate, inflates the
     shape to about 1.5 and the hazard ratio of the often-imaged group."""
     truth, table = onset
-    cmp = cs.compare_interval_methods(table, "cirrhosis_at_baseline", left="left",
-                                      right="right", model="ph")
+    cmp = cs.compare_interval_methods(
+        table, "cirrhosis_at_baseline", left="left", right="right", model="ph"
+    )
     true = truth.new_calcification_coefficients("ph")
     fit = cmp.interval.tidy(exponentiate=False).set_index("term")
     for term in ("Intercept", "cirrhosis_at_baseline"):
@@ -106,7 +113,6 @@ def test_turnbull_recovers_the_onset_distribution_and_right_endpoint_km_does_not
     tb = cs.turnbull(rows, left="left", right="right")
     assert np.abs(tb.at(times)["estimate"].to_numpy() - true).max() < 0.1
     seen = np.isfinite(rows["right"])
-    imputed = rows.assign(time=np.where(seen, rows["right"], rows["left"]),
-                          event=seen.astype(int))
+    imputed = rows.assign(time=np.where(seen, rows["right"], rows["left"]), event=seen.astype(int))
     km = cs.kaplan_meier(imputed, time="time", event="event").at(times)["estimate"].to_numpy()
     assert (km[:2] - true[:2]).min() > 0.1

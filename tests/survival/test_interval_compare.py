@@ -46,20 +46,29 @@ def test_right_endpoint_imputation_shows_its_bias(comparison):
 
 def test_tidy_and_glance_layout(comparison):
     tidy = comparison.tidy()
-    assert list(tidy.columns) == ["method", "term", "estimate", "std_error", "statistic",
-                                  "p_value", "conf_low", "conf_high"]
-    assert tidy["method"].tolist() == ["interval"] * 3 + ["midpoint"] * 3 + [
-        "right_endpoint"] * 3
+    assert list(tidy.columns) == [
+        "method",
+        "term",
+        "estimate",
+        "std_error",
+        "statistic",
+        "p_value",
+        "conf_low",
+        "conf_high",
+    ]
+    assert tidy["method"].tolist() == ["interval"] * 3 + ["midpoint"] * 3 + ["right_endpoint"] * 3
     assert tidy["estimate"].to_numpy() == pytest.approx(
-        np.exp(comparison.tidy(exponentiate=False)["estimate"].to_numpy()))
+        np.exp(comparison.tidy(exponentiate=False)["estimate"].to_numpy())
+    )
     assert comparison.glance()["method"].tolist() == ["interval", "midpoint", "right_endpoint"]
     assert comparison.ratio_measure == "TR"
     assert "midpoint" in repr(comparison) and "(scale)" in repr(comparison)
 
 
 def test_ph_model_and_labels():
-    cmp = cs.compare_interval_methods(data("ic_sim"), "x", left="left", right="right",
-                                      model="ph", labels={"x": "Yearly visits"})
+    cmp = cs.compare_interval_methods(
+        data("ic_sim"), "x", left="left", right="right", model="ph", labels={"x": "Yearly visits"}
+    )
     assert cmp.ratio_measure == "HR"
     assert all(f.parametrization == "ph" for f in cmp.fits.values())
     assert cmp.labels.variable("x") == "Yearly visits"
@@ -67,16 +76,22 @@ def test_ph_model_and_labels():
 
 def test_bad_options():
     with pytest.raises(cs.InvalidParameterError, match="can be 'ph' only with distribution"):
-        cs.compare_interval_methods(data("ic_sim"), "x", left="left", right="right",
-                                    model="ph", distribution="loglogistic")
+        cs.compare_interval_methods(
+            data("ic_sim"), "x", left="left", right="right", model="ph", distribution="loglogistic"
+        )
     with pytest.raises(cs.InvalidParameterError, match="'distribution' parameter"):
-        cs.compare_interval_methods(data("ic_sim"), "x", left="left", right="right",
-                                    distribution="exponential")
+        cs.compare_interval_methods(
+            data("ic_sim"), "x", left="left", right="right", distribution="exponential"
+        )
 
 
 def test_exact_and_censored_rows_are_not_imputed():
-    d = pd.DataFrame({"l": [0.0, 1.0, 2.0, 2.5, 3.0, 1.0, 0.5, 4.0],
-                      "r": [2.0, 1.0, np.inf, 4.5, 3.0, 5.0, 1.5, np.inf]})
+    d = pd.DataFrame(
+        {
+            "l": [0.0, 1.0, 2.0, 2.5, 3.0, 1.0, 0.5, 4.0],
+            "r": [2.0, 1.0, np.inf, 4.5, 3.0, 5.0, 1.5, np.inf],
+        }
+    )
     cmp = cs.compare_interval_methods(d, "1", left="l", right="r")
     mid, right = cmp.midpoint.input, cmp.right_endpoint.input
     assert mid.left.tolist() == [1.0, 1.0, 2.0, 3.5, 3.0, 3.0, 1.0, 4.0]

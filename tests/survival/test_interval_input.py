@@ -10,17 +10,20 @@ import calcstats as cs
 
 FUNCTIONS = {
     "turnbull": lambda d, **kw: cs.turnbull(d, left="l", right="r", **kw),
-    "parametric_survival": lambda d, **kw: cs.parametric_survival(d, "1", left="l", right="r",
-                                                                  **kw),
+    "parametric_survival": lambda d, **kw: cs.parametric_survival(
+        d, "1", left="l", right="r", **kw
+    ),
     "compare_interval_methods": lambda d, **kw: cs.compare_interval_methods(
-        d, "1", left="l", right="r", **kw),
+        d, "1", left="l", right="r", **kw
+    ),
 }
 
 
 def _data() -> pd.DataFrame:
-    return pd.DataFrame({"l": [0.0, 1.0, 2.0, 1.5, 3.0, 0.5],
-                         "r": [1.0, 3.0, np.nan, 2.5, np.inf, 2.0]},
-                        index=[10, 11, 12, 13, 14, 15])
+    return pd.DataFrame(
+        {"l": [0.0, 1.0, 2.0, 1.5, 3.0, 0.5], "r": [1.0, 3.0, np.nan, 2.5, np.inf, 2.0]},
+        index=[10, 11, 12, 13, 14, 15],
+    )
 
 
 @pytest.mark.parametrize("function", list(FUNCTIONS))
@@ -40,8 +43,7 @@ def test_right_before_left_names_the_row_and_values(function):
     d.loc[15, "r"] = 0.25
     with pytest.raises(cs.DataError) as err:
         FUNCTIONS[function](d)
-    assert ("1 row(s) have 'r' < 'l' (first at row 15: left 0.5, right 0.25)"
-            in str(err.value))
+    assert "1 row(s) have 'r' < 'l' (first at row 15: left 0.5, right 0.25)" in str(err.value)
 
 
 @pytest.mark.parametrize("value", [-1.0, np.inf])
@@ -69,5 +71,4 @@ def test_missing_and_infinite_right_are_both_right_censored():
     b = cs.turnbull(d2, left="l", right="r").tidy()
     pd.testing.assert_frame_equal(a, b)
     fit = cs.parametric_survival(d, "1", left="l", right="r")
-    assert fit.counts == {"n_interval": 4, "n_left_zero": 1, "n_exact": 0,
-                          "n_right_censored": 2}
+    assert fit.counts == {"n_interval": 4, "n_left_zero": 1, "n_exact": 0, "n_right_censored": 2}

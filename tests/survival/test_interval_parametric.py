@@ -28,8 +28,9 @@ def test_matches_survreg(name, formula, ours, dist):
     ref = model_ref(name, formula, dist)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no warning on these data
-        fit = cs.parametric_survival(data(name), ours, left="left", right="right",
-                                     distribution=dist)
+        fit = cs.parametric_survival(
+            data(name), ours, left="left", right="right", distribution=dist
+        )
     coef = terms(ref["coefficients"])
     assert list(fit.params.index) == list(coef.index)
     assert np.abs(fit.params - coef).max() < TOL
@@ -74,14 +75,19 @@ def test_tidy_gives_time_ratios_with_terms_named_as_everywhere():
     assert tidy["estimate"].to_numpy() == pytest.approx(np.exp(fit.params.to_numpy()))
     raw = fit.tidy(exponentiate=False)
     assert raw["conf_low"].to_numpy() == pytest.approx(
-        fit.params.to_numpy() - 1.959963984540054 * fit.bse.to_numpy())
+        fit.params.to_numpy() - 1.959963984540054 * fit.bse.to_numpy()
+    )
     assert fit.term_tests()["term"].tolist() == ["C(treat)"]
     assert fit.inline(TREAT).startswith("TR 0.57 (95% CI 0.41–0.79; p ")
 
 
 def test_the_engine_is_lifelines():
-    fits = {d: cs.parametric_survival(data("ic_sim"), "x + z", left="left", right="right",
-                                      distribution=d) for d in DISTRIBUTIONS}
+    fits = {
+        d: cs.parametric_survival(
+            data("ic_sim"), "x + z", left="left", right="right", distribution=d
+        )
+        for d in DISTRIBUTIONS
+    }
     assert isinstance(fits["weibull"].model, WeibullAFTFitter)
     assert isinstance(fits["lognormal"].model, LogNormalAFTFitter)
     assert isinstance(fits["loglogistic"].model, LogLogisticAFTFitter)
@@ -116,21 +122,34 @@ def test_rows_with_missing_covariates_are_dropped_with_a_warning():
 
 
 def test_labels_are_kept():
-    fit = cs.parametric_survival(data("ic_sim"), "x", left="left", right="right",
-                                 labels={"x": "Sparse visits"})
+    fit = cs.parametric_survival(
+        data("ic_sim"), "x", left="left", right="right", labels={"x": "Sparse visits"}
+    )
     assert fit.labels.variable("x") == "Sparse visits"
 
 
-@pytest.mark.parametrize(("kwargs", "error", "message"), [
-    ({"distribution": "gamma"}, cs.InvalidParameterError,
-     "The 'distribution' parameter of parametric_survival must be one of 'weibull', "
-     "'lognormal', 'loglogistic'. Got 'gamma'."),
-    ({"model": "po"}, cs.InvalidParameterError,
-     "The 'model' parameter of parametric_survival must be one of 'aft', 'ph'. Got 'po'."),
-    ({"model": "ph", "distribution": "lognormal"}, cs.InvalidParameterError,
-     "can be 'ph' only with distribution='weibull'"),
-    ({"conf_level": 0}, cs.InvalidParameterError, "conf_level"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (
+            {"distribution": "gamma"},
+            cs.InvalidParameterError,
+            "The 'distribution' parameter of parametric_survival must be one of 'weibull', "
+            "'lognormal', 'loglogistic'. Got 'gamma'.",
+        ),
+        (
+            {"model": "po"},
+            cs.InvalidParameterError,
+            "The 'model' parameter of parametric_survival must be one of 'aft', 'ph'. Got 'po'.",
+        ),
+        (
+            {"model": "ph", "distribution": "lognormal"},
+            cs.InvalidParameterError,
+            "can be 'ph' only with distribution='weibull'",
+        ),
+        ({"conf_level": 0}, cs.InvalidParameterError, "conf_level"),
+    ],
+)
 def test_bad_options(kwargs, error, message):
     with pytest.raises(error) as err:
         cs.parametric_survival(data("ic_sim"), "x", left="left", right="right", **kwargs)

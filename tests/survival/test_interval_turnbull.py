@@ -36,8 +36,10 @@ def _group(result: cs.TurnbullResult, by: str | None, value: object) -> int:
 
 @pytest.fixture(scope="module")
 def fits() -> dict:
-    return {(name, by): _fit(name, by) for name, by in
-            [("bcdeter", None), ("bcdeter", "treat"), ("ic_sim", None), ("ic_sim", "x")]}
+    return {
+        (name, by): _fit(name, by)
+        for name, by in [("bcdeter", None), ("bcdeter", "treat"), ("ic_sim", None), ("ic_sim", "x")]
+    }
 
 
 @pytest.mark.parametrize(("name", "formula", "group", "by", "value"), CURVES, ids=CURVE_IDS)
@@ -73,8 +75,7 @@ def test_curve_at_the_compared_points(fits, name, formula, group, by, value):
 
 
 @pytest.mark.parametrize(("name", "formula", "group", "by", "value"), CURVES, ids=CURVE_IDS)
-def test_variance_is_rs_infinitesimal_jackknife_on_rs_pseudo_data(name, formula, group, by,
-                                                                     value):
+def test_variance_is_rs_infinitesimal_jackknife_on_rs_pseudo_data(name, formula, group, by, value):
     """Rebuild survfit's final pseudo data from its n.event / n.censor: R's std.err."""
     sf = curve_ref(name, formula, group)["survfit"]
     d = data(name)
@@ -99,16 +100,19 @@ def test_variance_is_rs_infinitesimal_jackknife_on_rs_pseudo_data(name, formula,
     n_risk = km.set_index("time").loc[times[listed], "n_risk"].to_numpy()
     assert np.abs(n_risk - np.array(sf["n.risk"])[listed]).max() < 1e-9
     low, high = confint(surv, se, logse=False, conf_type="log", conf_level=0.95)
-    ok = np.array([v is not None for v in sf["lower"]])
-    assert np.abs(low[ok] - np.array(sf["lower"], dtype=object)[ok].astype(float)).max() < 1e-12
+    for ours, theirs in ((low, sf["lower"]), (high, sf["upper"])):
+        ok = np.array([v is not None for v in theirs])
+        assert np.abs(ours[ok] - np.array(theirs, dtype=object)[ok].astype(float)).max() < 1e-12
 
 
-@pytest.mark.parametrize(("name", "formula", "group", "by", "value"),
-                         [c for c in CURVES if c[0] == "bcdeter" or c[3] == "x"],
-                         ids=[i for i, c in zip(CURVE_IDS, CURVES, strict=True)
-                              if c[0] == "bcdeter" or c[3] == "x"])
-def test_standard_error_close_to_survfit_where_survfit_is_close(fits, name, formula, group,
-                                                                by, value):
+@pytest.mark.parametrize(
+    ("name", "formula", "group", "by", "value"),
+    [c for c in CURVES if c[0] == "bcdeter" or c[3] == "x"],
+    ids=[i for i, c in zip(CURVE_IDS, CURVES, strict=True) if c[0] == "bcdeter" or c[3] == "x"],
+)
+def test_standard_error_close_to_survfit_where_survfit_is_close(
+    fits, name, formula, group, by, value
+):
     """Not for the whole simulated sample, where survfit stops 5e-2 from the NPMLE."""
     ref = curve_ref(name, formula, group)
     points = np.array(ref["compare"]["points"])
@@ -126,18 +130,27 @@ def test_result_is_a_survival_curve_with_counts():
     assert tb.groups["treat"].tolist() == ["radiotherapy only", "radiotherapy+chemotherapy"]
     assert tb.n.tolist() == [46, 49]
     tidy = tb.tidy()
-    assert list(tidy.columns) == ["treat", "time", "n_risk", "n_event", "n_censor", "estimate",
-                                  "std_error", "conf_low", "conf_high"]
+    assert list(tidy.columns) == [
+        "treat",
+        "time",
+        "n_risk",
+        "n_event",
+        "n_censor",
+        "estimate",
+        "std_error",
+        "conf_low",
+        "conf_high",
+    ]
     # every event seen is one expected event in the pseudo data
     seen = data("bcdeter").assign(seen=lambda d: d["right"].notna()).groupby("treat")["seen"]
     assert tidy.groupby("treat")["n_event"].sum().to_numpy() == pytest.approx(
-        seen.sum().to_numpy(), abs=1e-9)
+        seen.sum().to_numpy(), abs=1e-9
+    )
     assert tb.n_events.tolist() == seen.sum().tolist()
     expected = []  # the right end of the innermost interval where S falls to 0.5 or below
     for group in tb.groups["treat"]:
         ref = curve_ref("bcdeter", "~treat", group)["npmle"]
-        expected.append(next(r for r, s in zip(ref["right"], ref["surv"], strict=True)
-                             if s <= 0.5))
+        expected.append(next(r for r, s in zip(ref["right"], ref["surv"], strict=True) if s <= 0.5))
     assert tb.median()["median"].tolist() == expected
     assert "Turnbull" in tb.method
 
@@ -171,8 +184,7 @@ def test_row_order_does_not_matter():
 
 
 def test_labels_are_kept():
-    tb = cs.turnbull(data("bcdeter"), left="left", right="right",
-                     labels={"treat": "Treatment"})
+    tb = cs.turnbull(data("bcdeter"), left="left", right="right", labels={"treat": "Treatment"})
     assert tb.labels.variable("treat") == "Treatment"
 
 
@@ -183,13 +195,19 @@ def test_no_event_seen_warns():
     assert tb.tidy()["estimate"].tolist() == [1.0, 1.0, 1.0]
 
 
-@pytest.mark.parametrize(("kwargs", "error", "message"), [
-    ({"conf_type": "bogus"}, cs.InvalidParameterError,
-     "The 'conf_type' parameter of turnbull must be one of 'log-log', 'log', 'plain'. "
-     "Got 'bogus'."),
-    ({"conf_level": 95}, cs.InvalidParameterError, "Use 0.95, not 95."),
-    ({"by": "nope"}, cs.SchemaError, "nope"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (
+            {"conf_type": "bogus"},
+            cs.InvalidParameterError,
+            "The 'conf_type' parameter of turnbull must be one of 'log-log', 'log', 'plain'. "
+            "Got 'bogus'.",
+        ),
+        ({"conf_level": 95}, cs.InvalidParameterError, "Use 0.95, not 95."),
+        ({"by": "nope"}, cs.SchemaError, "nope"),
+    ],
+)
 def test_bad_options(kwargs, error, message):
     with pytest.raises(error) as err:
         cs.turnbull(data("bcdeter"), left="left", right="right", **kwargs)
