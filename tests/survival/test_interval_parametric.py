@@ -163,3 +163,19 @@ def test_data_it_cannot_fit_are_refused_with_the_reason():
     d2 = pd.DataFrame({"l": [0.0, 2.0, 3.0, 1.0], "r": [0.0, 2.0, np.inf, 4.0]})
     with pytest.raises(cs.DataError, match=r"1 exact event time\(s\) of 0 \(first at row 0\)"):
         cs.parametric_survival(d2, "1", left="l", right="r")
+
+
+def test_monotone_likelihood_is_reported_not_printed_as_a_number():
+    """Every event in the x = 1 rows, none in x = 0: the MLE of x does not exist."""
+    d = pd.DataFrame(
+        {
+            "l": [1.0, 2, 3, 4, 1, 2, 3, 4],
+            "r": [2, 3, 4, 5] + [np.inf] * 4,
+            "x": [1, 1, 1, 1, 0, 0, 0, 0],
+        }
+    )
+    with pytest.warns(cs.ConvergenceWarning, match=r"does not exist for .*x \(monotone"):
+        fit = cs.parametric_survival(d, "x", left="l", right="r")
+    assert "every row in this level has the event" in fit.nonestimable["x"]
+    assert fit.tidy().set_index("term").loc["x"].drop("term", errors="ignore").isna().all()
+    assert not fit.converged and not fit.glance()["converged"].iloc[0]
