@@ -322,6 +322,29 @@ class Cohort:
 
         return at_risk(self, outcome, competing=competing, horizon=horizon)
 
+    def interval_table(
+        self,
+        outcome: str = "calcification",
+        *,
+        assessments: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Interval-censored onset (left, right] in years, for events seen only when
+        assessed (e.g. new calcification on follow-up imaging); see ``_interval_table``."""
+        from calcstats.cohort._interval_table import interval_table
+
+        return interval_table(self, outcome, assessments=assessments)
+
+    def interval_at_risk(
+        self,
+        outcome: str = "calcification",
+        *,
+        assessments: pd.DataFrame | None = None,
+    ) -> Any:
+        """The interval table with the patients left out and the extended flow."""
+        from calcstats.cohort._interval_table import interval_at_risk
+
+        return interval_at_risk(self, outcome, assessments=assessments)
+
     def counting_process_table(
         self,
         outcome: str,

@@ -90,6 +90,12 @@ def _resolve(n: int, seed: int | None, preset: str, opts: dict[str, Any]) -> dic
                                else _check_number("loss_to_followup", ltfu, low=0, high=10))
     out["new_calcification_rate"] = _check_number(
         "new_calcification_rate", opts["new_calcification_rate"], low=0, high=10)
+    out["new_calcification_hr"] = _check_number(
+        "new_calcification_hr", opts["new_calcification_hr"], low=0, high=1000, low_open=True)
+    if not isinstance(opts["perfect_detection"], bool):
+        raise DataError(f"perfect_detection must be True or False, got "
+                        f"{opts['perfect_detection']!r}.")
+    out["perfect_detection"] = opts["perfect_detection"]
     out["alp_missing"] = _check_number("alp_missing", opts["alp_missing"], low=0, high=1)
     out["etiology_unknown_rate"] = _check_number(
         "etiology_unknown_rate", opts["etiology_unknown_rate"], low=0, high=1)
@@ -125,6 +131,7 @@ def _simulate_tables(
     """The four canonical tables (dict of DataFrames) and the Truth, without read_cohort."""
     defaults = dict(calcification_hr=1.0, accrual_years=10.0, followup_years=5.0,
                     loss_to_followup=None, followup_imaging=True, new_calcification_rate=0.02,
+                    new_calcification_hr=1.0, perfect_detection=False,
                     missing_rate=0.03, alp_missing=0.25, etiology_unknown_rate=0.0,
                     start_date="2010-01-01")
     unknown = sorted(set(opts) - set(defaults))
@@ -136,9 +143,10 @@ def _simulate_tables(
     pt = draw_patients(rng, par["n"], preset=preset, accrual_years=par["accrual_years"],
                        followup_years=par["followup_years"],
                        etiology_unknown_rate=par["etiology_unknown_rate"])
-    lesions = draw_lesions(rng, pt, new_calcification_rate=par["new_calcification_rate"])
+    lesions = draw_lesions(rng, pt, new_calcification_rate=par["new_calcification_rate"],
+                           new_calcification_hr=par["new_calcification_hr"])
     studies = schedule_imaging(rng, pt, preset=preset, followup_imaging=par["followup_imaging"])
-    obs = observe_lesions(rng, lesions, studies)
+    obs = observe_lesions(rng, lesions, studies, perfect_detection=par["perfect_detection"])
 
     exposure = np.full(par["n"], np.inf)
     if obs["study"].shape[0]:
@@ -182,6 +190,8 @@ def simulate_cohort(
     loss_to_followup: float | None = None,
     followup_imaging: bool = True,
     new_calcification_rate: float = 0.02,
+    new_calcification_hr: float = 1.0,
+    perfect_detection: bool = False,
     missing_rate: float | Mapping[str, float] = 0.03,
     alp_missing: float = 0.25,
     etiology_unknown_rate: float = 0.0,
@@ -215,7 +225,20 @@ def simulate_cohort(
         cirrhosis / biliary disease / incidental foci). Calcification first seen on a
         follow-up study changes the recorded exposure from that date.
     new_calcification_rate : float
-        Rate per year at which patients without calcification at baseline form one.
+        Rate per year at which patients without calcification at baseline form one (an
+        exponential onset time, ``truth.patients["new_calcification_years"]``).
+    new_calcification_hr : float
+        Hazard ratio of forming a new calcification with cirrhosis at baseline. Cirrhotic
+        patients are imaged every 6 months and the others every 1 or 3 years, so the
+        imaging schedule differs with the exposure: the setting where taking the first
+        study that shows a new calcification as its onset biases the estimates (see
+        :func:`calcstats.compare_interval_methods`).
+    perfect_detection : bool
+        Every calcification present is seen on every imaging study (no missed lesions),
+        so the last study without a calcification and the first with one bracket its
+        onset. For checking methods against the truth; the default reads studies with the
+        modality's sensitivity, which also makes baseline lesions missed at index appear
+        later.
     missing_rate : float or dict
         MCAR probability for each optional column (``bmi``, ``diabetes``,
         ``alcohol_use`` and the labs), or a dict column → probability (others 0).
@@ -249,7 +272,9 @@ def simulate_cohort(
         n, seed=seed, preset=preset, calcification_hr=calcification_hr,
         accrual_years=accrual_years, followup_years=followup_years,
         loss_to_followup=loss_to_followup, followup_imaging=followup_imaging,
-        new_calcification_rate=new_calcification_rate, missing_rate=missing_rate,
+        new_calcification_rate=new_calcification_rate,
+        new_calcification_hr=new_calcification_hr, perfect_detection=perfect_detection,
+        missing_rate=missing_rate,
         alp_missing=alp_missing, etiology_unknown_rate=etiology_unknown_rate,
         start_date=start_date,
     )

@@ -27,9 +27,12 @@ class Truth:
     patients : pandas.DataFrame
         One row per patient: ``patient_id``, ``true_etiology``, ``true_calcification``,
         ``true_n_calcifications`` (latent count at baseline, detected or not),
-        ``new_calcification_years`` (onset of a calcification formed during follow-up,
-        ``inf`` if none), ``calcification_recorded_years`` (first imaging study showing a
-        calcification, ``inf`` if none) and the latent event times before censoring
+        ``new_calcification_years`` (latent onset of a calcification formed after index
+        in a patient without one at baseline, ``inf`` if none forms before the
+        administrative end of follow-up; an imaging study after it shows it, with the
+        modality's sensitivity, and :meth:`Cohort.interval_table` brackets it),
+        ``calcification_recorded_years`` (first imaging study showing a calcification,
+        ``inf`` if none) and the latent event times before censoring
         ``latent_<event>_years`` (``inf`` = never).
     lesions : pandas.DataFrame
         One row per true lesion: ``patient_id``, ``lesion``, ``onset_years``, ``segment``,
@@ -165,6 +168,71 @@ class Truth:
         if spec["log_cirrhosis"] is not None:
             out["cirrhosis_at_baseline"] = math.exp(spec["log_cirrhosis"])
         return pd.Series(out, name="hazard_ratio", dtype=float)
+
+    def new_calcification_survival(self, times: Any) -> pd.DataFrame:
+        """True probability of no new calcification by each time (patients without one at
+        baseline), by cirrhosis at baseline.
+
+        New calcification forms at an exponential time with rate
+        ``new_calcification_rate`` (times ``new_calcification_hr`` with cirrhosis at
+        baseline), so ``S(t) = exp(-rate t)``.
+
+        Parameters
+        ----------
+        times : array-like
+            Years from index.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``cirrhosis_at_baseline`` (0/1), ``time``, ``survival``.
+
+        Examples
+        --------
+        >>> import calcstats as cs
+        >>> t = cs.simulate_cohort(200, seed=1, new_calcification_rate=0.1).truth
+        >>> t.new_calcification_survival([1.0])["survival"].round(4).tolist()
+        [0.9048, 0.9048]
+        """
+        t = np.atleast_1d(np.asarray(times, dtype=float))
+        rate = float(self.params.get("new_calcification_rate", 0.0))
+        hr = float(self.params.get("new_calcification_hr", 1.0))
+        frames = [pd.DataFrame({"cirrhosis_at_baseline": c, "time": t,
+                                "survival": np.exp(-rate * hr**c * t)}) for c in (0, 1)]
+        return pd.concat(frames, ignore_index=True)
+
+    def new_calcification_coefficients(self, model: str = "aft") -> pd.Series:
+        """The true parameters of the onset of new calcification as
+        :func:`calcstats.parametric_survival` names them for the formula
+        ``"cirrhosis_at_baseline"`` (Weibull with scale 1, i.e. exponential).
+
+        Parameters
+        ----------
+        model : {"aft", "ph"}
+            ``"aft"``: ``Intercept = -log(rate)``, ``cirrhosis_at_baseline =
+            -log(new_calcification_hr)`` and ``scale = 1``. ``"ph"``: ``Intercept =
+            log(rate)``, ``cirrhosis_at_baseline = log(new_calcification_hr)``, ``shape = 1``.
+
+        Examples
+        --------
+        >>> import calcstats as cs
+        >>> t = cs.simulate_cohort(200, seed=1, new_calcification_rate=0.1,
+        ...                        new_calcification_hr=2.0).truth
+        >>> t.new_calcification_coefficients("ph").round(4).to_dict()
+        {'Intercept': -2.3026, 'cirrhosis_at_baseline': 0.6931, 'shape': 1.0}
+        """
+        if model not in ("aft", "ph"):
+            raise CalcstatsError(f"model must be 'aft' or 'ph', got {model!r}.")
+        rate = float(self.params.get("new_calcification_rate", 0.0))
+        hr = float(self.params.get("new_calcification_hr", 1.0))
+        if rate <= 0:
+            raise CalcstatsError("this cohort was simulated with new_calcification_rate=0: "
+                                 "no new calcification forms.")
+        sign = -1.0 if model == "aft" else 1.0
+        last = "scale" if model == "aft" else "shape"
+        return pd.Series({"Intercept": sign * math.log(rate),
+                          "cirrhosis_at_baseline": sign * math.log(hr), last: 1.0},
+                         dtype=float)
 
     def to_dict(self) -> dict[str, Any]:
         """Parameters, the true models (formula and hazard ratios per outcome) and a

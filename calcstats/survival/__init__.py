@@ -14,6 +14,15 @@ from calcstats.survival._cif import cumulative_incidence
 from calcstats.survival._cox import CoxResult, cox
 from calcstats.survival._finegray import FineGrayResult, fine_gray
 from calcstats.survival._gray import gray_test
+from calcstats.survival._interval_compare import (
+    IntervalComparisonResult,
+    compare_interval_methods,
+)
+from calcstats.survival._interval_parametric import (
+    ParametricSurvivalResult,
+    parametric_survival,
+)
+from calcstats.survival._interval_turnbull import TurnbullResult, turnbull
 from calcstats.survival._km import kaplan_meier
 from calcstats.survival._landmark import LandmarkData, landmark
 from calcstats.survival._logrank import logrank
@@ -26,14 +35,18 @@ __all__: list[str] = [
     "CurveResult",
     "FineGrayResult",
     "GrayTestResult",
+    "IntervalComparisonResult",
     "KaplanMeierResult",
     "LandmarkData",
     "LogrankResult",
     "PHTestResult",
+    "ParametricSurvivalResult",
     "PartialEffectResult",
     "RMSTContrastResult",
     "RMSTResult",
+    "TurnbullResult",
     "adjusted_curves",
+    "compare_interval_methods",
     "cox",
     "cumulative_incidence",
     "fine_gray",
@@ -41,6 +54,8 @@ __all__: list[str] = [
     "kaplan_meier",
     "landmark",
     "logrank",
+    "parametric_survival",
     "partial_effect",
     "rmst",
+    "turnbull",
 ]
