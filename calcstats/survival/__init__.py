@@ -8,6 +8,7 @@ from calcstats.survival._gray import gray_test
 from calcstats.survival._km import kaplan_meier
 from calcstats.survival._landmark import landmark
 from calcstats.survival._logrank import logrank
+from calcstats.survival._multistate import state_probabilities
 from calcstats.survival._rmst import rmst
 
 __all__: list[str] = [
@@ -21,4 +22,5 @@ __all__: list[str] = [
     "logrank",
     "partial_effect",
     "rmst",
+    "state_probabilities",
 ]
