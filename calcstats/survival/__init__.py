@@ -9,6 +9,7 @@ from calcstats.survival._km import kaplan_meier
 from calcstats.survival._landmark import landmark
 from calcstats.survival._logrank import logrank
 from calcstats.survival._multistate import state_probabilities
+from calcstats.survival._multistate_cox import multistate_cox
 from calcstats.survival._rmst import rmst
 
 __all__: list[str] = [
@@ -20,6 +21,7 @@ __all__: list[str] = [
     "kaplan_meier",
     "landmark",
     "logrank",
+    "multistate_cox",
     "partial_effect",
     "rmst",
     "state_probabilities",
