@@ -105,7 +105,7 @@ def _rows(
 
 def _per_time(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     """Sum ``values`` (n, ...) into ``size`` bins given by ``index`` (n,)."""
-    flat = values.reshape(values.shape[0], -1)
+    flat = values.reshape(values.shape[0], int(np.prod(values.shape[1:])))
     out = np.empty((size, flat.shape[1]))
     for c in range(flat.shape[1]):
         out[:, c] = np.bincount(index, weights=flat[:, c], minlength=size)[:size]
