@@ -7,6 +7,7 @@ style figures (as a setter, a ``with`` block or a decorator).
 from calcstats.plot._effects import dose_response, prevalence
 from calcstats.plot._flow import flow_diagram
 from calcstats.plot._forest import forest
+from calcstats.plot._multistate import state_probabilities, transitions
 from calcstats.plot._ph import ph_diagnostics
 from calcstats.plot._save import save_figure
 from calcstats.plot._segment_map import segment_map
@@ -24,6 +25,8 @@ __all__ = [
     "prevalence",
     "save_figure",
     "segment_map",
+    "state_probabilities",
     "survival",
     "theme",
+    "transitions",
 ]

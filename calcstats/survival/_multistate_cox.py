@@ -222,17 +222,23 @@ def multistate_cox(
 
     Examples
     --------
-    >>> import calcstats as cs
     >>> import warnings
-    >>> sim = cs.simulate_cohort(3000, seed=1, calcification_hr=2.0)
+    >>> import calcstats as cs
+    >>> sim = cs.simulate_cohort(3000, seed=1, followup_imaging=False,
+    ...                          calcification_hr={"cirrhosis -> decompensation": 2.0})
     >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore", cs.DataWarning)
+    ...     warnings.simplefilter("ignore", cs.DataWarning)  # counts of the table's rules
     ...     ms = sim.multistate_table()
     >>> fit = cs.multistate_cox(ms, "any_calcification + age_at_index",
     ...                         transitions=["no_cirrhosis -> cirrhosis",
     ...                                      "cirrhosis -> decompensation"])
-    >>> fit.tidy()[["transition", "term"]]
-        """
+    >>> print(fit.tidy()[["transition", "term", "estimate"]].round(2).to_string(index=False))
+                     transition              term  estimate
+      no_cirrhosis -> cirrhosis any_calcification      0.49
+      no_cirrhosis -> cirrhosis      age_at_index      1.02
+    cirrhosis -> decompensation any_calcification      2.92
+    cirrhosis -> decompensation      age_at_index      1.02
+    """
     if not isinstance(formula, str) or not formula.strip():
         raise SchemaError("multistate_cox(): formula must be a right-hand side such as "
                           "'age + sex' (or '1' with specific=).")
