@@ -58,13 +58,26 @@ class MultiStateCoxResult(ModelResult):
 
     ratio_measure = "HR"
 
-    def __init__(self, params: pd.Series, *, cov: np.ndarray, naive_cov: np.ndarray,
-                 fit: CoxFit, stacked: StackedFit, data: MultiStateInput, design: Design,
-                 transitions: list[tuple[int, int]],
-                 coefficients: list[tuple[str, tuple[int, ...]]], cmap: np.ndarray,
-                 ties: str, conf_level: float, nonestimable: dict[str, str],
-                 labels: Labels | dict[str, str] | None, n_events: int,
-                 keep: np.ndarray) -> None:
+    def __init__(
+        self,
+        params: pd.Series,
+        *,
+        cov: np.ndarray,
+        naive_cov: np.ndarray,
+        fit: CoxFit,
+        stacked: StackedFit,
+        data: MultiStateInput,
+        design: Design,
+        transitions: list[tuple[int, int]],
+        coefficients: list[tuple[str, tuple[int, ...]]],
+        cmap: np.ndarray,
+        ties: str,
+        conf_level: float,
+        nonestimable: dict[str, str],
+        labels: Labels | dict[str, str] | None,
+        n_events: int,
+        keep: np.ndarray,
+    ) -> None:
         from calcstats.survival._multistate_cox import transition_name
 
         states = data.states
@@ -73,16 +86,27 @@ class MultiStateCoxResult(ModelResult):
         self.transitions = [transition_name(states, t) for t in transitions]
         self.coefficient_transition = {
             n: " + ".join(self.transitions[k] for k in members)
-            for n, (_, members) in zip(names, coefficients, strict=True)}
+            for n, (_, members) in zip(names, coefficients, strict=True)
+        }
         self.coefficient_column = {n: c for n, (c, _) in zip(names, coefficients, strict=True)}
         terms: dict[str, list[str]] = {}
         col_term = design.term_of()
         for n in names:
             key = f"{self.coefficient_transition[n]}: {col_term[self.coefficient_column[n]]}"
             terms.setdefault(key, []).append(n)
-        super().__init__(params, cov, model=fit, conf_level=conf_level, nobs=len(data.stop),
-                         n_events=n_events, loglik=fit.loglik, n_params=int(keep.sum()),
-                         converged=fit.converged, nonestimable=nonestimable, terms=terms)
+        super().__init__(
+            params,
+            cov,
+            model=fit,
+            conf_level=conf_level,
+            nobs=len(data.stop),
+            n_events=n_events,
+            loglik=fit.loglik,
+            n_params=int(keep.sum()),
+            converged=fit.converged,
+            nonestimable=nonestimable,
+            terms=terms,
+        )
         self.naive_cov = pd.DataFrame(naive_cov, index=names, columns=names)
         self.states = states
         self.design = design
@@ -94,18 +118,20 @@ class MultiStateCoxResult(ModelResult):
         self._stacked = stacked
         self._cmap = cmap
         self._keep = keep
-        self.method = (f"Multi-state Cox model, one stratum per transition ({ties.capitalize()} "
-                       "ties), robust SE clustered on the patient")
+        self.method = (
+            f"Multi-state Cox model, one stratum per transition ({ties.capitalize()} "
+            "ties), robust SE clustered on the patient"
+        )
 
     @property
     def naive_bse(self) -> pd.Series:
         """Model-based standard errors (R's ``sqrt(diag(fit$naive.var))``)."""
         with np.errstate(invalid="ignore"):
-            return pd.Series(np.sqrt(np.diag(self.naive_cov.to_numpy())),
-                             index=self.params.index)
+            return pd.Series(np.sqrt(np.diag(self.naive_cov.to_numpy())), index=self.params.index)
 
-    def tidy(self, exponentiate: bool | None = None,
-             conf_level: float | None = None) -> pd.DataFrame:
+    def tidy(
+        self, exponentiate: bool | None = None, conf_level: float | None = None
+    ) -> pd.DataFrame:
         """One row per coefficient: ``transition, term, estimate, std_error, statistic,
         p_value, conf_low, conf_high`` (hazard ratios unless ``exponentiate=False``).
         ``term`` is the design column (``sex[T.M]``), ``transition`` the transition
@@ -115,6 +141,38 @@ class MultiStateCoxResult(ModelResult):
         out["term"] = [self.coefficient_column[n] for n in names]
         out.insert(0, "transition", [self.coefficient_transition[n] for n in names])
         return out
+
+    def inline(
+        self,
+        term: str,
+        *,
+        transition: str | None = None,
+        digits: int = 2,
+        conf_level: float | None = None,
+    ) -> str:
+        """The fragment a results section prints, e.g. ``"HR 1.20 (95% CI 0.79–1.83;
+        p = 0.39)"``, for ``term`` in ``transition`` (or a full coefficient name such as
+        ``"cirrhosis -> decompensation: any_calcification"``)."""
+        from calcstats._errors import CalcstatsError
+        from calcstats._format import format_number, format_p
+
+        name = f"{transition}: {term}" if transition is not None else term
+        if name not in self.params.index:
+            raise CalcstatsError(
+                f"inline(): {name!r} is not a coefficient of this model; "
+                f"choose one of {list(self.params.index)}."
+            )
+        if name in self.nonestimable:
+            return f"HR not estimable ({self.nonestimable[name]})"
+        row = ModelResult.tidy(self, conf_level=conf_level).set_index("term").loc[name]
+        level = self.conf_level if conf_level is None else conf_level
+        p = format_p(row["p_value"])
+        p_text = f"p {p[0]} {p[1:]}" if p.startswith(("<", ">")) else f"p = {p}"
+        return (
+            f"HR {format_number(row['estimate'], digits=digits)} ({level:.0%} CI "
+            f"{format_number(row['conf_low'], digits=digits)}–"
+            f"{format_number(row['conf_high'], digits=digits)}; {p_text})"
+        )
 
     def coef_matrix(self) -> pd.DataFrame:
         """Log hazard ratios as a design column × transition table (NaN where a column is
@@ -131,16 +189,23 @@ class MultiStateCoxResult(ModelResult):
         return {
             "n_patients": self.n_patients,
             "n_transitions": len(self.transitions),
-            "lr_statistic": lr, "lr_df": p, "lr_p_value": float(stats.chi2.sf(lr, p)),
+            "lr_statistic": lr,
+            "lr_df": p,
+            "lr_p_value": float(stats.chi2.sf(lr, p)),
             "n_dropped": self.design.n_dropped,
             "robust": True,
             "ties": self.ties,
         }
 
-    def predict_probabilities(self, profile: dict[str, Any] | pd.DataFrame,
-                              times: float | Sequence[float] | np.ndarray | None = None, *,
-                              method: str = "expm", n_boot: int = 0,
-                              seed: int | None = None) -> Any:
+    def predict_probabilities(
+        self,
+        profile: dict[str, Any] | pd.DataFrame,
+        times: float | Sequence[float] | np.ndarray | None = None,
+        *,
+        method: str = "expm",
+        n_boot: int = 0,
+        seed: int | None = None,
+    ) -> Any:
         """State probabilities over time for one covariate profile, as R's
         ``survfit(coxfit, newdata=profile)``.
 
@@ -154,7 +219,9 @@ class MultiStateCoxResult(ModelResult):
         method : {"expm", "product_limit"}
             ``"expm"`` (R's default ``stype=2``) multiplies the matrix exponentials of the
             transition-hazard increments at each event time; ``"product_limit"`` (R's
-            ``stype=1``) multiplies ``I + dA``. The increments are R's: Breslow ``d / S``
+            ``stype=1``) multiplies ``I + dA`` with the diagonal cut at 0 (so where a
+            profile's increments add up to more than 1 the probabilities no longer sum to
+            1, as in R). The increments are R's: Breslow ``d / S``
             after a Breslow fit and, after an Efron fit, R's approximate Efron increment
             ``d / mean_{k<d}(S - k D / d²)``.
         n_boot : int, default 0

@@ -52,25 +52,33 @@ def _parse_one(spec: Any, states: tuple[str, ...], what: str) -> tuple[int, int]
     else:
         parts = []
     if len(parts) != 2 or not all(parts):
-        raise DataError(f"multistate_cox(): {what}: {spec!r} is not a transition; write "
-                        f"'from -> to' (e.g. '{states[0]} -> {states[-1]}') or a (from, to) "
-                        "pair.")
+        raise DataError(
+            f"multistate_cox(): {what}: {spec!r} is not a transition; write "
+            f"'from -> to' (e.g. '{states[0]} -> {states[-1]}') or a (from, to) "
+            "pair."
+        )
     bad = [p for p in parts if p not in states]
     if bad:
-        raise DataError(f"multistate_cox(): {what}: {bad[0]!r} is not a state of the data "
-                        f"(states: {', '.join(states)}).")
+        raise DataError(
+            f"multistate_cox(): {what}: {bad[0]!r} is not a state of the data "
+            f"(states: {', '.join(states)})."
+        )
     return states.index(parts[0]), states.index(parts[1])
 
 
 def _transition_list(spec: Any, states: tuple[str, ...], what: str) -> list[tuple[int, int]]:
-    items = [spec] if isinstance(spec, str) or (isinstance(spec, tuple) and len(spec) == 2
-                                                 and all(isinstance(s, str) for s in spec)) \
+    items = (
+        [spec]
+        if isinstance(spec, str)
+        or (isinstance(spec, tuple) and len(spec) == 2 and all(isinstance(s, str) for s in spec))
         else list(spec)
+    )
     return [_parse_one(s, states, what) for s in items]
 
 
-def _complete_patients(data: pd.DataFrame, formula: str, terms: Sequence[str],
-                       patient_id: str) -> pd.DataFrame:
+def _complete_patients(
+    data: pd.DataFrame, formula: str, terms: Sequence[str], patient_id: str
+) -> pd.DataFrame:
     """Leave out (with a warning) the patients with a missing value in a model variable."""
     text = " + ".join([formula, *terms]) if terms else formula
     variables = formula_variables(text, data)
@@ -84,14 +92,20 @@ def _complete_patients(data: pd.DataFrame, formula: str, terms: Sequence[str],
         f"multistate_cox(): {bad_ids.size} patient(s) ({int(drop.sum())} rows) left out for "
         f"missing values in {', '.join(cols)}; all rows of a patient go together so that "
         "the sojourns stay complete. Impute or filter them first to silence this.",
-        DataWarning, stacklevel=4)
+        DataWarning,
+        stacklevel=4,
+    )
     return data.loc[~drop]
 
 
-def _coefficient_map(design: Design, trans: list[tuple[int, int]], states: tuple[str, ...],
-                     base_terms: list[str], specific: dict[str, list[tuple[int, int]]],
-                     shared: dict[str, list[list[tuple[int, int]]]]
-                     ) -> tuple[list[tuple[str, tuple[int, ...]]], np.ndarray]:
+def _coefficient_map(
+    design: Design,
+    trans: list[tuple[int, int]],
+    states: tuple[str, ...],
+    base_terms: list[str],
+    specific: dict[str, list[tuple[int, int]]],
+    shared: dict[str, list[list[tuple[int, int]]]],
+) -> tuple[list[tuple[str, tuple[int, ...]]], np.ndarray]:
     """Coefficients as (design column, transitions sharing it) and the map
     ``cmap[column, transition] -> coefficient index`` (-1 absent), in R's order: by
     transition, then by term in formula order; a shared coefficient at its first transition.
@@ -100,11 +114,14 @@ def _coefficient_map(design: Design, trans: list[tuple[int, int]], states: tuple
     K = len(trans)
     applies = np.zeros((len(cols), K), dtype=bool)
     for term, tcols in design.terms.items():
-        allowed = list(range(K)) if term in base_terms else \
-            [trans.index(t) for t in specific.get(term, [])]
+        allowed = (
+            list(range(K))
+            if term in base_terms
+            else [trans.index(t) for t in specific.get(term, [])]
+        )
         for c in tcols:
             applies[cols.index(c), allowed] = True
-    group_of: dict[tuple[int, int], int] = {}   # (column, transition) -> shared group id
+    group_of: dict[tuple[int, int], int] = {}  # (column, transition) -> shared group id
     groups: list[list[int]] = []
     for term, lists in shared.items():
         for members in lists:
@@ -115,13 +132,15 @@ def _coefficient_map(design: Design, trans: list[tuple[int, int]], states: tuple
                 if missing:
                     raise DataError(
                         f"multistate_cox(): shared term {term!r} is not in the model of "
-                        f"{', '.join(missing)}; add it to the formula or to specific=.")
+                        f"{', '.join(missing)}; add it to the formula or to specific=."
+                    )
                 for k in ks:
                     if (ci, k) in group_of:
                         raise DataError(
                             f"multistate_cox(): transition "
                             f"{transition_name(states, trans[k])} is in two shared groups "
-                            f"of {term!r}.")
+                            f"of {term!r}."
+                        )
                     group_of[(ci, k)] = len(groups)
                 groups.append(ks)
     cmap = np.full((len(cols), K), -1, dtype=np.int64)
@@ -136,17 +155,24 @@ def _coefficient_map(design: Design, trans: list[tuple[int, int]], states: tuple
     return coefs, cmap
 
 
-def _stack_arrays(from_code: np.ndarray, to_code: np.ndarray, X: np.ndarray,
-                  trans: list[tuple[int, int]], cmap: np.ndarray, n_coef: int
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _stack_arrays(
+    from_code: np.ndarray,
+    to_code: np.ndarray,
+    X: np.ndarray,
+    trans: list[tuple[int, int]],
+    cmap: np.ndarray,
+    n_coef: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One copy of each row per modelled transition out of its state: (rows, transition,
     stacked design, status)."""
     rows = [np.flatnonzero(from_code == a) for a, _ in trans]
     row = np.concatenate(rows)
     strat = np.repeat(np.arange(len(trans), dtype=np.int64), [r.size for r in rows])
-    check_memory(8.0 * row.size * max(n_coef, 1) * 6, what=f"multistate_cox with "
-                 f"{row.size:,} stacked rows and {n_coef} coefficients",
-                 advice="model fewer transitions or covariates, or fewer rows.")
+    check_memory(
+        8.0 * row.size * max(n_coef, 1) * 6,
+        what=f"multistate_cox with {row.size:,} stacked rows and {n_coef} coefficients",
+        advice="model fewer transitions or covariates, or fewer rows.",
+    )
     Xs = np.zeros((row.size, n_coef))
     bounds = np.concatenate([[0], np.cumsum([r.size for r in rows])])
     for k in range(len(trans)):
@@ -157,17 +183,25 @@ def _stack_arrays(from_code: np.ndarray, to_code: np.ndarray, X: np.ndarray,
     return row, strat, Xs, to_code[row] == to
 
 
-def _stack(mi: MultiStateInput, X: np.ndarray, trans: list[tuple[int, int]],
-           cmap: np.ndarray, n_coef: int) -> StackedFit:
+def _stack(
+    mi: MultiStateInput, X: np.ndarray, trans: list[tuple[int, int]], cmap: np.ndarray, n_coef: int
+) -> StackedFit:
     row, strat, Xs, status = _stack_arrays(mi.from_code, mi.to_code, X, trans, cmap, n_coef)
     return StackedFit(row=row, stratum=strat, X=Xs, status=status)
 
 
-@validate_params({
-    "ties": [Options("efron", "breslow")], "conf_level": [CONF_LEVEL],
-    "from_state": [COLUMN], "to_state": [COLUMN], "start": [COLUMN], "stop": [COLUMN],
-    "patient_id": [COLUMN], "weights": [COLUMN, NONE],
-})
+@validate_params(
+    {
+        "ties": [Options("efron", "breslow")],
+        "conf_level": [CONF_LEVEL],
+        "from_state": [COLUMN],
+        "to_state": [COLUMN],
+        "start": [COLUMN],
+        "stop": [COLUMN],
+        "patient_id": [COLUMN],
+        "weights": [COLUMN, NONE],
+    }
+)
 def multistate_cox(
     data: pd.DataFrame,
     formula: str,
@@ -240,27 +274,45 @@ def multistate_cox(
     cirrhosis -> decompensation      age_at_index      1.02
     """
     if not isinstance(formula, str) or not formula.strip():
-        raise SchemaError("multistate_cox(): formula must be a right-hand side such as "
-                          "'age + sex' (or '1' with specific=).")
+        raise SchemaError(
+            "multistate_cox(): formula must be a right-hand side such as "
+            "'age + sex' (or '1' with specific=)."
+        )
     specific = {k: v for k, v in (specific or {}).items()}
-    data = _complete_patients(data, formula, list(specific), patient_id) \
-        if isinstance(data, pd.DataFrame) and patient_id in data.columns else data
-    mi = multistate_input(data, from_state=from_state, to_state=to_state, start=start,
-                          stop=stop, patient_id=patient_id, weights=weights,
-                          function="multistate_cox", labels=Labels.coerce(labels))
+    data = (
+        _complete_patients(data, formula, list(specific), patient_id)
+        if isinstance(data, pd.DataFrame) and patient_id in data.columns
+        else data
+    )
+    mi = multistate_input(
+        data,
+        from_state=from_state,
+        to_state=to_state,
+        start=start,
+        stop=stop,
+        patient_id=patient_id,
+        weights=weights,
+        function="multistate_cox",
+        labels=Labels.coerce(labels),
+    )
     states = mi.states
-    observed = sorted({(int(a), int(b)) for a, b in zip(mi.from_code[mi.to_code >= 0],
-                                                         mi.to_code[mi.to_code >= 0],
-                                                         strict=True)})
+    observed = sorted(
+        {
+            (int(a), int(b))
+            for a, b in zip(mi.from_code[mi.to_code >= 0], mi.to_code[mi.to_code >= 0], strict=True)
+        }
+    )
     if transitions is None:
         trans = observed
     else:
         trans = _transition_list(transitions, states, "transitions")
         absent = [transition_name(states, t) for t in trans if t not in observed]
         if absent:
-            raise DataError(f"multistate_cox(): no {', '.join(absent)} transition in the "
-                            "data; a Cox model needs events. Observed: "
-                            f"{', '.join(transition_name(states, t) for t in observed)}.")
+            raise DataError(
+                f"multistate_cox(): no {', '.join(absent)} transition in the "
+                "data; a Cox model needs events. Observed: "
+                f"{', '.join(transition_name(states, t) for t in observed)}."
+            )
         if len(set(trans)) != len(trans):
             raise DataError("multistate_cox(): transitions lists a transition twice.")
     if not trans:
@@ -269,17 +321,33 @@ def multistate_cox(
     for term, ks in spec.items():
         extra = [transition_name(states, k) for k in ks if k not in trans]
         if extra:
-            raise DataError(f"multistate_cox(): specific[{term!r}] names {extra[0]}, which is "
-                            "not a modelled transition.")
+            raise DataError(
+                f"multistate_cox(): specific[{term!r}] names {extra[0]}, which is "
+                "not a modelled transition."
+            )
     base = formula.strip()
     text = base if base != "1" else ""
     full = " + ".join([t for t in [text, *spec] if t])
     if not full:
         raise SchemaError("multistate_cox(): the model has no covariates.")
-    design = build_design(mi.data, full, response=False, intercept=False,
-                          model_name="multistate_cox")
-    base_terms = list(build_design(mi.data, text, response=False, intercept=False,
-                                   model_name="multistate_cox").terms) if text else []
+    design = build_design(
+        mi.data, full, response=False, intercept=False, model_name="multistate_cox"
+    )
+    base_terms = (
+        list(
+            build_design(
+                mi.data, text, response=False, intercept=False, model_name="multistate_cox"
+            ).terms
+        )
+        if text
+        else []
+    )
+    both = [t for t in spec if t in base_terms]
+    if both:
+        raise DataError(
+            f"multistate_cox(): {both[0]!r} is both in the formula (every "
+            "transition) and in specific=; keep it in one of them."
+        )
     unknown = [t for t in spec if t not in design.terms]
     sh: dict[str, list[list[tuple[int, int]]]] = {}
     for term, groups in (shared or {}).items():
@@ -292,25 +360,42 @@ def multistate_cox(
         for g in sh[term]:
             bad = [transition_name(states, k) for k in g if k not in trans]
             if bad:
-                raise DataError(f"multistate_cox(): shared[{term!r}] names {bad[0]}, which "
-                                "is not a modelled transition.")
+                raise DataError(
+                    f"multistate_cox(): shared[{term!r}] names {bad[0]}, which "
+                    "is not a modelled transition."
+                )
     if unknown:
-        raise DataError(f"multistate_cox(): {unknown[0]!r} is not a term of the model; terms: "
-                        f"{', '.join(design.terms)} (write it as in the formula).")
+        raise DataError(
+            f"multistate_cox(): {unknown[0]!r} is not a term of the model; terms: "
+            f"{', '.join(design.terms)} (write it as in the formula)."
+        )
     coefs, cmap = _coefficient_map(design, trans, states, base_terms, spec, sh)
     st = _stack(mi, design.matrix, trans, cmap, len(coefs))
     names = [_coef_name(states, trans, c, members) for c, members in coefs]
     nonest = _constant_columns(st, names, coefs, trans, states)
     keep = np.array([n not in nonest for n in names])
-    cd = prepare(st.X[:, keep], mi.stop[st.row], st.status, start=mi.start[st.row],
-                 weights=mi.weights[st.row] if mi.weighted else None, strata=st.stratum,
-                 ties=ties)
+    cd = prepare(
+        st.X[:, keep],
+        mi.stop[st.row],
+        st.status,
+        start=mi.start[st.row],
+        weights=mi.weights[st.row] if mi.weighted else None,
+        strata=st.stratum,
+        ties=ties,
+    )
     fit = fit_cox(cd)
     kept_names = [n for n, k in zip(names, keep, strict=True) if k]
     if fit.diverging.any():
-        nonest.update(divergence_report(kept_names, fit.diverging, fit.direction,
-                                        model_name="multistate_cox", X=cd.X + cd.means,
-                                        events=cd.status))
+        nonest.update(
+            divergence_report(
+                kept_names,
+                fit.diverging,
+                fit.direction,
+                model_name="multistate_cox",
+                X=cd.X + cd.means,
+                events=cd.status,
+            )
+        )
     if not fit.converged:
         nonest.update({c: "the fit did not converge" for c in kept_names})
     resid = score_residuals(fit)
@@ -327,20 +412,39 @@ def multistate_cox(
     naive = np.full((p, p), np.nan)
     naive[np.ix_(keep, keep)] = fit.var
     return MultiStateCoxResult(
-        pd.Series(coef, index=names), cov=cov, naive_cov=naive, fit=fit, stacked=st,
-        data=mi, design=design, transitions=trans, coefficients=coefs, cmap=cmap, ties=ties,
-        conf_level=conf_level, nonestimable=nonest, labels=labels,
-        n_events=int(st.status.sum()), keep=keep)
+        pd.Series(coef, index=names),
+        cov=cov,
+        naive_cov=naive,
+        fit=fit,
+        stacked=st,
+        data=mi,
+        design=design,
+        transitions=trans,
+        coefficients=coefs,
+        cmap=cmap,
+        ties=ties,
+        conf_level=conf_level,
+        nonestimable=nonest,
+        labels=labels,
+        n_events=int(st.status.sum()),
+        keep=keep,
+    )
 
 
-def _coef_name(states: tuple[str, ...], trans: list[tuple[int, int]], column: str,
-               members: tuple[int, ...]) -> str:
+def _coef_name(
+    states: tuple[str, ...], trans: list[tuple[int, int]], column: str, members: tuple[int, ...]
+) -> str:
     label = " + ".join(transition_name(states, trans[k]) for k in members)
     return f"{label}: {column}"
 
 
-def _constant_columns(st: StackedFit, names: list[str], coefs: list[tuple[str, tuple[int, ...]]],
-                      trans: list[tuple[int, int]], states: tuple[str, ...]) -> dict[str, str]:
+def _constant_columns(
+    st: StackedFit,
+    names: list[str],
+    coefs: list[tuple[str, tuple[int, ...]]],
+    trans: list[tuple[int, int]],
+    states: tuple[str, ...],
+) -> dict[str, str]:
     """Coefficients whose column does not vary among the rows of their transitions."""
     out = {}
     for j, (_, members) in enumerate(coefs):
@@ -350,8 +454,11 @@ def _constant_columns(st: StackedFit, names: list[str], coefs: list[tuple[str, t
             where = ", ".join(transition_name(states, trans[k]) for k in members)
             out[names[j]] = f"not estimable: constant among the rows at risk of {where}"
     if out:
-        warnings.warn(f"multistate_cox(): {', '.join(out)} cannot be estimated (the covariate "
-                      "does not vary among the patients at risk of the transition); reported "
-                      "as NaN. Remove the term from that transition (specific=).",
-                      DataWarning, stacklevel=4)
+        warnings.warn(
+            f"multistate_cox(): {', '.join(out)} cannot be estimated (the covariate "
+            "does not vary among the patients at risk of the transition); reported "
+            "as NaN. Remove the term from that transition (specific=).",
+            DataWarning,
+            stacklevel=4,
+        )
     return out

@@ -30,16 +30,21 @@ def ms(sim):
 
 @pytest.mark.parametrize(
     ("origin", "target"),
-    [("no_cirrhosis", "cirrhosis"), ("cirrhosis", "decompensation"),
-     ("no_cirrhosis", "decompensation"), ("no_cirrhosis", "liver_transplant"),
-     ("decompensation", "liver_transplant")],
+    [
+        ("no_cirrhosis", "cirrhosis"),
+        ("cirrhosis", "decompensation"),
+        ("no_cirrhosis", "decompensation"),
+        ("no_cirrhosis", "liver_transplant"),
+        ("decompensation", "liver_transplant"),
+    ],
 )
 def test_multistate_cox_recovers_the_true_transition_hazard_ratios(sim, ms, origin, target):
     truth = sim.truth
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", cs.ConvergenceWarning)  # rare etiologies
-        fit = cs.multistate_cox(ms, truth.transition_formula(origin, target),
-                                transitions=[f"{origin} -> {target}"])
+        fit = cs.multistate_cox(
+            ms, truth.transition_formula(origin, target), transitions=[f"{origin} -> {target}"]
+        )
     td = fit.tidy().set_index("term")
     true = truth.transition_hazard_ratios(origin, target)
     assert set(td.index) == set(true.index)
@@ -54,11 +59,14 @@ def test_calcification_acts_only_on_the_chosen_transitions(sim, ms):
     assert sim.truth.params["calcification_hr"] == 1.5
     assert sim.truth.params["calcification_transition_hr"] == HRS
     assert sim.truth.hazard_ratios("cirrhosis")["any_calcification"] == 1.5
-    fit = cs.multistate_cox(ms, "any_calcification + age_at_index",
-                            transitions=["no_cirrhosis -> decompensation"])
+    fit = cs.multistate_cox(
+        ms, "any_calcification + age_at_index", transitions=["no_cirrhosis -> decompensation"]
+    )
     row = fit.tidy().set_index("term").loc["any_calcification"]
-    assert sim.truth.transition_hazard_ratios("no_cirrhosis", "decompensation")[
-        "any_calcification"] == 1.0
+    assert (
+        sim.truth.transition_hazard_ratios("no_cirrhosis", "decompensation")["any_calcification"]
+        == 1.0
+    )
     assert row["conf_low"] <= 1.0 <= row["conf_high"]
 
 
@@ -69,8 +77,9 @@ def test_decompensation_can_come_without_recorded_cirrhosis(sim):
         ar = sim.multistate_at_risk()
     counts = ar.counts().set_index("rule")
     assert counts.loc["skipped state: direct transition", "n_patients"] > 100
-    direct = ar.table[(ar.table["from_state"] == "no_cirrhosis")
-                      & (ar.table["to_state"] == "decompensation")]
+    direct = ar.table[
+        (ar.table["from_state"] == "no_cirrhosis") & (ar.table["to_state"] == "decompensation")
+    ]
     assert len(direct) == counts.loc["skipped state: direct transition", "n_events"]
 
 
@@ -89,9 +98,11 @@ def test_truth_names_and_refusals():
     truth = cs.simulate_cohort(300, seed=2).truth
     assert truth.transition_formula("no_cirrhosis", "cirrhosis") == truth.formula("cirrhosis")
     assert truth.transition_formula("decompensation", "liver_transplant") == (
-        "any_calcification + age_at_index")
-    assert truth.transition_formula("cirrhosis", "decompensation",
-                                    time_varying=True).startswith("calcification + ")
+        "any_calcification + age_at_index"
+    )
+    assert truth.transition_formula("cirrhosis", "decompensation", time_varying=True).startswith(
+        "calcification + "
+    )
     with pytest.raises(CalcstatsError, match="background mortality"):
         truth.transition_hazard_ratios("cirrhosis", "death")
     with pytest.raises(CalcstatsError, match="not a transition"):
@@ -103,20 +114,25 @@ def test_truth_names_and_refusals():
 def test_truth_json_keeps_the_transition_models(tmp_path):
     truth = cs.simulate_cohort(300, seed=4, calcification_hr=HRS).truth
     data = json.loads(truth.to_json(tmp_path / "truth.json"))
-    assert data["transitions"]["cirrhosis -> decompensation"]["hazard_ratios"][
-        "any_calcification"] == 2.0
+    assert (
+        data["transitions"]["cirrhosis -> decompensation"]["hazard_ratios"]["any_calcification"]
+        == 2.0
+    )
     back = cs.Truth.from_dict(data)
     np.testing.assert_allclose(
         back.transition_hazard_ratios("cirrhosis", "decompensation"),
-        truth.transition_hazard_ratios("cirrhosis", "decompensation"))
+        truth.transition_hazard_ratios("cirrhosis", "decompensation"),
+    )
 
 
 @pytest.mark.parametrize(
     ("value", "match"),
-    [({"cirrhosis -> death": 2.0}, "background mortality"),
-     ({"cirrhosis -> hcc": 2.0}, "unknown transition"),
-     ({"no_cirrhosis -> cirrhosis": -1.0}, "calcification_hr"),
-     ("strong", "calcification_hr")],
+    [
+        ({"cirrhosis -> death": 2.0}, "background mortality"),
+        ({"cirrhosis -> hcc": 2.0}, "unknown transition"),
+        ({"no_cirrhosis -> cirrhosis": -1.0}, "calcification_hr"),
+        ("strong", "calcification_hr"),
+    ],
 )
 def test_bad_calcification_hr_is_refused(value, match):
     with pytest.raises(DataError, match=match):
