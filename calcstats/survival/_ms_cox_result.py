@@ -13,7 +13,7 @@ from scipy import stats
 from calcstats._design import Design
 from calcstats.labels import Labels
 from calcstats.results import ModelResult
-from calcstats.survival._coxfit import CoxFit
+from calcstats.survival._multistate_fit import JointFit
 from calcstats.survival._multistate_input import MultiStateInput
 
 __all__ = ["MultiStateCoxResult", "StackedFit"]
@@ -64,7 +64,7 @@ class MultiStateCoxResult(ModelResult):
         *,
         cov: np.ndarray,
         naive_cov: np.ndarray,
-        fit: CoxFit,
+        fit: JointFit,
         stacked: StackedFit,
         data: MultiStateInput,
         design: Design,
@@ -184,7 +184,7 @@ class MultiStateCoxResult(ModelResult):
         return pd.DataFrame(out, index=cols, columns=self.transitions)
 
     def _glance_extra(self) -> dict[str, Any]:
-        p = int(self._keep.sum())
+        p = self.n_params
         lr = 2 * (self.model.loglik - self.model.loglik0)
         return {
             "n_patients": self.n_patients,

@@ -28,11 +28,10 @@ import pandas as pd
 from calcstats._design import Design, build_design, formula_variables
 from calcstats._errors import DataError, DataWarning, SchemaError
 from calcstats._memory import check_memory
-from calcstats._newton import divergence_report
 from calcstats._validation import COLUMN, CONF_LEVEL, NONE, Options, validate_params
 from calcstats.labels import Labels
-from calcstats.survival._coxfit import fit_cox, prepare, score_residuals
 from calcstats.survival._ms_cox_result import MultiStateCoxResult, StackedFit
+from calcstats.survival._multistate_fit import fit_transitions
 from calcstats.survival._multistate_input import MultiStateInput, multistate_input
 
 __all__ = ["multistate_cox"]
@@ -374,43 +373,23 @@ def multistate_cox(
     names = [_coef_name(states, trans, c, members) for c, members in coefs]
     nonest = _constant_columns(st, names, coefs, trans, states)
     keep = np.array([n not in nonest for n in names])
-    cd = prepare(
-        st.X[:, keep],
+    fit = fit_transitions(
+        st.X,
         mi.stop[st.row],
+        mi.start[st.row],
         st.status,
-        start=mi.start[st.row],
-        weights=mi.weights[st.row] if mi.weighted else None,
-        strata=st.stratum,
+        st.stratum,
+        mi.subject[st.row],
+        mi.weights[st.row] if mi.weighted else None,
+        members=[m for _, m in coefs],
+        names=names,
+        keep=keep,
         ties=ties,
+        robust=True,
+        report=True,
     )
-    fit = fit_cox(cd)
-    kept_names = [n for n, k in zip(names, keep, strict=True) if k]
-    if fit.diverging.any():
-        nonest.update(
-            divergence_report(
-                kept_names,
-                fit.diverging,
-                fit.direction,
-                model_name="multistate_cox",
-                X=cd.X + cd.means,
-                events=cd.status,
-            )
-        )
-    if not fit.converged:
-        nonest.update({c: "the fit did not converge" for c in kept_names})
-    resid = score_residuals(fit)
-    w = mi.weights[st.row]
-    dfbeta = (resid * w[:, None]) @ fit.var
-    clusters = mi.subject[st.row]
-    agg = np.zeros((int(mi.subject.max()) + 1, dfbeta.shape[1]))
-    np.add.at(agg, clusters, dfbeta)
-    p = len(names)
-    coef = np.full(p, np.nan)
-    coef[keep] = fit.coef
-    cov = np.full((p, p), np.nan)
-    cov[np.ix_(keep, keep)] = agg.T @ agg
-    naive = np.full((p, p), np.nan)
-    naive[np.ix_(keep, keep)] = fit.var
+    nonest.update(fit.nonestimable)
+    coef, cov, naive = fit.coef, fit.cov, fit.var
     return MultiStateCoxResult(
         pd.Series(coef, index=names),
         cov=cov,

@@ -32,7 +32,7 @@ import pandas as pd
 from calcstats._errors import CalcstatsError, ConvergenceError, DataError, DataWarning
 from calcstats.labels import Labels
 from calcstats.results import Result
-from calcstats.survival._coxfit import fit_cox, prepare
+from calcstats.survival._multistate_fit import fit_transitions
 from calcstats.survival._multistate_input import MultiStateInput
 from calcstats.survival._multistate_scan import affine_scan
 
@@ -54,10 +54,20 @@ class PredictedProbabilities(Result):
         could not be refitted and were left out.
     """
 
-    def __init__(self, frame: pd.DataFrame, cumhaz: pd.DataFrame, *, states: tuple[str, ...],
-                 profile: dict[str, Any], transitions: list[str], method: str,
-                 conf_level: float, n_boot: int, n_boot_failed: int,
-                 labels: Labels) -> None:
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        cumhaz: pd.DataFrame,
+        *,
+        states: tuple[str, ...],
+        profile: dict[str, Any],
+        transitions: list[str],
+        method: str,
+        conf_level: float,
+        n_boot: int,
+        n_boot_failed: int,
+        labels: Labels,
+    ) -> None:
         self._frame = frame
         self._cumhaz = cumhaz
         self.states = states
@@ -87,11 +97,11 @@ class _Model:
     """What a prediction needs from a fit (replaced by a bootstrap refit)."""
 
     data: MultiStateInput
-    X: np.ndarray            # design matrix, one row per input row
-    coef: np.ndarray         # all coefficients (no NaN)
-    row: np.ndarray          # stacked rows
+    X: np.ndarray  # design matrix, one row per input row
+    coef: np.ndarray  # all coefficients (no NaN)
+    row: np.ndarray  # stacked rows
     stratum: np.ndarray
-    Xs: np.ndarray           # stacked design
+    Xs: np.ndarray  # stacked design
     status: np.ndarray
 
 
@@ -122,8 +132,9 @@ def expm_batch(Q: np.ndarray) -> np.ndarray:
     return E
 
 
-def _increments(m: _Model, eta_new: np.ndarray, K: int, efron: bool
-                ) -> tuple[np.ndarray, np.ndarray]:
+def _increments(
+    m: _Model, eta_new: np.ndarray, K: int, efron: bool
+) -> tuple[np.ndarray, np.ndarray]:
     mi = m.data
     grid = np.unique(mi.stop)
     T = grid.size
@@ -155,8 +166,9 @@ def _p0(mi: MultiStateInput) -> np.ndarray:
     return p0 / p0.sum()
 
 
-def _curves(m: _Model, pairs: list[tuple[int, int]], eta_new: np.ndarray, efron: bool,
-            method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _curves(
+    m: _Model, pairs: list[tuple[int, int]], eta_new: np.ndarray, efron: bool, method: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Grid, probabilities (T, S), profile cumulative hazards (T, K), p0."""
     S = len(m.data.states)
     K = len(pairs)
@@ -187,16 +199,19 @@ def _lookup(grid: np.ndarray, p: np.ndarray, p0: np.ndarray, times: np.ndarray) 
     return out
 
 
-def _profile_row(result: Any, profile: dict[str, Any] | pd.DataFrame
-                 ) -> tuple[np.ndarray, dict[str, Any]]:
+def _profile_row(
+    result: Any, profile: dict[str, Any] | pd.DataFrame
+) -> tuple[np.ndarray, dict[str, Any]]:
     """The design row of the profile and the profile as a dict."""
     if isinstance(profile, dict):
         frame = pd.DataFrame({k: [v] for k, v in profile.items()})
     elif isinstance(profile, pd.DataFrame) and len(profile) == 1:
         frame = profile.reset_index(drop=True)
     else:
-        raise DataError("predict_probabilities(): profile must be a dict of covariate values "
-                        "or a one-row DataFrame.")
+        raise DataError(
+            "predict_probabilities(): profile must be a dict of covariate values "
+            "or a one-row DataFrame."
+        )
     return result.design.new_data(frame)[0], {k: frame[k].iloc[0] for k in frame.columns}
 
 
@@ -211,13 +226,20 @@ def _eta(cmap: np.ndarray, x: np.ndarray, coef: np.ndarray) -> np.ndarray:
 
 def _model_of(result: Any) -> _Model:
     st = result._stacked
-    return _Model(data=result._data, X=result.design.matrix,
-                  coef=result.params.to_numpy(), row=st.row, stratum=st.stratum, Xs=st.X,
-                  status=st.status)
+    return _Model(
+        data=result._data,
+        X=result.design.matrix,
+        coef=result.params.to_numpy(),
+        row=st.row,
+        stratum=st.stratum,
+        Xs=st.X,
+        status=st.status,
+    )
 
 
-def _resample(m: _Model, rng: np.random.Generator, trans: list[tuple[int, int]],
-              cmap: np.ndarray, ties: str) -> _Model:
+def _resample(
+    m: _Model, rng: np.random.Generator, trans: list[tuple[int, int]], cmap: np.ndarray, ties: str
+) -> _Model:
     """Refit on patients drawn with replacement (each copy its own cluster)."""
     from calcstats.survival._multistate_cox import _stack_arrays
 
@@ -228,50 +250,87 @@ def _resample(m: _Model, rng: np.random.Generator, trans: list[tuple[int, int]],
     draw = rng.integers(0, n_sub, n_sub)
     lengths = last[draw] - first[draw]
     rows = np.repeat(first[draw], lengths) + (
-        np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
+        np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    )
     sub = np.repeat(np.arange(n_sub), lengths)
-    bi = replace(mi, subject=sub, start=mi.start[rows], stop=mi.stop[rows],
-                 from_code=mi.from_code[rows], to_code=mi.to_code[rows],
-                 weights=mi.weights[rows], group=np.zeros(rows.size, dtype=np.int64))
+    bi = replace(
+        mi,
+        subject=sub,
+        start=mi.start[rows],
+        stop=mi.stop[rows],
+        from_code=mi.from_code[rows],
+        to_code=mi.to_code[rows],
+        weights=mi.weights[rows],
+        group=np.zeros(rows.size, dtype=np.int64),
+    )
     X = m.X[rows]
-    srow, strat, Xs, status = _stack_arrays(bi.from_code, bi.to_code, X, trans, cmap,
-                                            m.coef.size)
+    srow, strat, Xs, status = _stack_arrays(bi.from_code, bi.to_code, X, trans, cmap, m.coef.size)
     for k in range(len(trans)):
         if not status[strat == k].any():
             raise ConvergenceError("a resample has no event of a transition")
-    cd = prepare(Xs, bi.stop[srow], status, start=bi.start[srow],
-                 weights=bi.weights[srow] if mi.weighted else None, strata=strat, ties=ties)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = fit_cox(cd)
-    if not fit.converged or fit.diverging.any():
+    members = [tuple(np.flatnonzero((cmap == j).any(axis=0)).tolist()) for j in range(m.coef.size)]
+    fit = fit_transitions(
+        Xs,
+        bi.stop[srow],
+        bi.start[srow],
+        status,
+        strat,
+        bi.subject[srow],
+        bi.weights[srow] if mi.weighted else None,
+        members=members,
+        names=[str(j) for j in range(m.coef.size)],
+        keep=np.ones(m.coef.size, dtype=bool),
+        ties=ties,
+        robust=False,
+        report=False,
+    )
+    if not fit.converged or fit.nonestimable:
         raise ConvergenceError("a resample did not converge")
     return _Model(data=bi, X=X, coef=fit.coef, row=srow, stratum=strat, Xs=Xs, status=status)
 
 
-def predict(result: Any, profile: dict[str, Any] | pd.DataFrame,
-            times: float | Sequence[float] | np.ndarray | None, *, method: str, n_boot: int,
-            seed: int | None) -> PredictedProbabilities:
+def predict(
+    result: Any,
+    profile: dict[str, Any] | pd.DataFrame,
+    times: float | Sequence[float] | np.ndarray | None,
+    *,
+    method: str,
+    n_boot: int,
+    seed: int | None,
+) -> PredictedProbabilities:
     if method not in ("expm", "product_limit"):
-        raise CalcstatsError("The 'method' parameter of predict_probabilities must be one of "
-                             f"'expm', 'product_limit'. Got {method!r}.")
+        raise CalcstatsError(
+            "The 'method' parameter of predict_probabilities must be one of "
+            f"'expm', 'product_limit'. Got {method!r}."
+        )
     if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 0:
-        raise CalcstatsError("The 'n_boot' parameter of predict_probabilities must be an "
-                             f"integer >= 0. Got {n_boot!r}.")
+        raise CalcstatsError(
+            "The 'n_boot' parameter of predict_probabilities must be an "
+            f"integer >= 0. Got {n_boot!r}."
+        )
     if result.nonestimable:
-        raise CalcstatsError("predict_probabilities(): the model has non-estimable "
-                             f"coefficients ({', '.join(result.nonestimable)}); refit without "
-                             "them before predicting.")
+        raise CalcstatsError(
+            "predict_probabilities(): the model has non-estimable "
+            f"coefficients ({', '.join(result.nonestimable)}); refit without "
+            "them before predicting."
+        )
     mi = result._data
     pairs = result._pairs
-    observed = set(zip(mi.from_code[mi.to_code >= 0].tolist(),
-                       mi.to_code[mi.to_code >= 0].tolist(), strict=True))
+    observed = set(
+        zip(
+            mi.from_code[mi.to_code >= 0].tolist(),
+            mi.to_code[mi.to_code >= 0].tolist(),
+            strict=True,
+        )
+    )
     missing = sorted(observed - set(pairs))
     if missing:
         names = ", ".join(f"{mi.states[a]} -> {mi.states[b]}" for a, b in missing)
-        raise CalcstatsError(f"predict_probabilities(): the model leaves out the observed "
-                             f"transition(s) {names}; state probabilities need a model of "
-                             "every transition (fit with transitions=None).")
+        raise CalcstatsError(
+            f"predict_probabilities(): the model leaves out the observed "
+            f"transition(s) {names}; state probabilities need a model of "
+            "every transition (fit with transitions=None)."
+        )
     model = _model_of(result)
     x, prof = _profile_row(result, profile)
     eta = _eta(result._cmap, x, model.coef)
@@ -280,15 +339,19 @@ def predict(result: Any, profile: dict[str, Any] | pd.DataFrame,
     S = len(mi.states)
     tq = grid if times is None else np.unique(np.atleast_1d(np.asarray(times, dtype=float)))
     if tq.size == 0 or not np.all(np.isfinite(tq)) or (tq < 0).any():
-        raise DataError(f"predict_probabilities(): times must be finite numbers >= 0, got "
-                        f"{times!r}.")
+        raise DataError(
+            f"predict_probabilities(): times must be finite numbers >= 0, got {times!r}."
+        )
     est = _lookup(grid, p, p0, tq)
-    frame = pd.DataFrame({
-        "time": np.repeat(tq, S),
-        "state": pd.Categorical.from_codes(np.tile(np.arange(S), tq.size),
-                                           categories=list(mi.states)),
-        "estimate": est.reshape(-1),
-    })
+    frame = pd.DataFrame(
+        {
+            "time": np.repeat(tq, S),
+            "state": pd.Categorical.from_codes(
+                np.tile(np.arange(S), tq.size), categories=list(mi.states)
+            ),
+            "estimate": est.reshape(-1),
+        }
+    )
     failed = 0
     if n_boot:
         rng = np.random.default_rng(seed)
@@ -303,12 +366,18 @@ def predict(result: Any, profile: dict[str, Any] | pd.DataFrame,
             g, pb, _, p0b = _curves(bm, pairs, e, efron, method)
             reps.append(_lookup(g, pb, p0b, tq))
         if failed:
-            warnings.warn(f"predict_probabilities(): {failed} of {n_boot} bootstrap "
-                          "resamples could not be refitted (a transition without events, "
-                          "or no convergence) and were left out.", DataWarning, stacklevel=3)
+            warnings.warn(
+                f"predict_probabilities(): {failed} of {n_boot} bootstrap "
+                "resamples could not be refitted (a transition without events, "
+                "or no convergence) and were left out.",
+                DataWarning,
+                stacklevel=3,
+            )
         if len(reps) < 2:
-            raise CalcstatsError("predict_probabilities(): fewer than 2 bootstrap resamples "
-                                 "could be refitted; no intervals.")
+            raise CalcstatsError(
+                "predict_probabilities(): fewer than 2 bootstrap resamples "
+                "could be refitted; no intervals."
+            )
         arr = np.stack(reps)
         a = (1 - result.conf_level) / 2
         with warnings.catch_warnings():
@@ -317,17 +386,31 @@ def predict(result: Any, profile: dict[str, Any] | pd.DataFrame,
             frame["conf_low"] = np.nanquantile(arr, a, axis=0).reshape(-1)
             frame["conf_high"] = np.nanquantile(arr, 1 - a, axis=0).reshape(-1)
     K = len(pairs)
-    cumhaz = pd.DataFrame({
-        "time": np.repeat(grid, K),
-        "transition": pd.Categorical(np.tile(result.transitions, grid.size),
-                                     categories=result.transitions),
-        "cumulative_hazard": cum.reshape(-1),
-    })
+    cumhaz = pd.DataFrame(
+        {
+            "time": np.repeat(grid, K),
+            "transition": pd.Categorical(
+                np.tile(result.transitions, grid.size), categories=result.transitions
+            ),
+            "cumulative_hazard": cum.reshape(-1),
+        }
+    )
     increment = "R's approximate Efron" if efron else "Breslow"
     how = "matrix exponential" if method == "expm" else "product-limit (I + dA)"
-    boot = (f"; {n_boot - failed} bootstrap resamples of patients, percentile intervals"
-            if n_boot else "; no standard errors (as R)")
+    boot = (
+        f"; {n_boot - failed} bootstrap resamples of patients, percentile intervals"
+        if n_boot
+        else "; no standard errors (as R)"
+    )
     return PredictedProbabilities(
-        frame, cumhaz, states=mi.states, profile=prof, transitions=list(result.transitions),
-        method=f"{how} of {increment} hazard increments{boot}", conf_level=result.conf_level,
-        n_boot=int(n_boot), n_boot_failed=failed, labels=result.labels)
+        frame,
+        cumhaz,
+        states=mi.states,
+        profile=prof,
+        transitions=list(result.transitions),
+        method=f"{how} of {increment} hazard increments{boot}",
+        conf_level=result.conf_level,
+        n_boot=int(n_boot),
+        n_boot_failed=failed,
+        labels=result.labels,
+    )
