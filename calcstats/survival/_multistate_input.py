@@ -130,10 +130,8 @@ def state_order(
     present = occupied | entered
     if categories is not None:
         return tuple(c for c in categories if c in present and c != CENSORED)
-    first_entry: dict[str, float] = {}
-    for value, t in zip(to_values.tolist(), stop.tolist(), strict=True):
-        if value != CENSORED and t < first_entry.get(value, np.inf):
-            first_entry[value] = t
+    moved = to_values != CENSORED
+    first_entry = pd.Series(stop[moved]).groupby(to_values[moved]).min().to_dict()
     initial = set(from_values[first_row].tolist())
 
     def kind(state: str) -> int:
@@ -281,9 +279,8 @@ def multistate_input(
                 f"{function}(): state(s) {missing} are not categories of the from_state / "
                 "to_state columns; add them to the categories."
             )
-    code = {s: i for i, s in enumerate(states)}
-    from_code = np.array([code[s] for s in frm], dtype=np.int64)
-    to_code = np.array([code.get(s, -1) for s in to], dtype=np.int64)
+    from_code = pd.Index(states).get_indexer(frm).astype(np.int64)
+    to_code = pd.Index(states).get_indexer(to).astype(np.int64)  # "censored": -1
     # consecutive patient codes within each group
     subj = np.concatenate([[0], np.cumsum(pid[1:] != pid[:-1])]).astype(np.int64)
     return MultiStateInput(
