@@ -348,12 +348,10 @@ def restricted_mean_ms(
     p = affine_scan(en.H, np.zeros((m, 1, S)), en.p0[None, :])[:, 0]
     last = evt[-1] if m else 0.0
     rest = tau - last
-    p_last = p[-1] if m else en.p0
     times = np.concatenate([[0.0], evt])
     widths = np.diff(np.append(times, tau))
     rmean = (np.vstack([en.p0[None, :], p]) * widths[:, None]).sum(axis=0)
     F = np.eye(2 * S)
     F[np.arange(S), S + np.arange(S)] = rest
     Mf = F.T @ (M[-1] if m else M0) @ F
-    del p_last
     return rmean, np.maximum(np.diag(Mf)[S:], 0.0)
