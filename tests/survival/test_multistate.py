@@ -111,7 +111,7 @@ def illness_death(draw):
     return frame
 
 
-@settings(max_examples=40)
+@settings(max_examples=40, deadline=None)
 @given(frame=illness_death(), seed=st.integers(0, 2**16))
 def test_probabilities_sum_to_one_and_ignore_row_order_and_id_type(frame, seed):
     with warnings.catch_warnings():

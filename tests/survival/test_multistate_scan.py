@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from calcstats.survival._multistate_scan import ProductTree, affine_scan, congruence_scan
 
 
-@settings(max_examples=30)
+@settings(max_examples=30, deadline=None)
 @given(
     m=st.integers(1, 700),
     d=st.integers(1, 5),
