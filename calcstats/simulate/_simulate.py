@@ -42,7 +42,7 @@ from calcstats.simulate._baseline import (
     observe_lesions,
     schedule_imaging,
 )
-from calcstats.simulate._outcomes import draw_outcomes
+from calcstats.simulate._outcomes import LIVE_STATES, draw_outcomes
 from calcstats.simulate._tables import apply_missingness, build_tables
 from calcstats.simulate._truth import Truth
 
@@ -52,6 +52,12 @@ if TYPE_CHECKING:
 __all__ = ["PRESETS", "simulate_cohort"]
 
 PRESETS = tuple(P.PRESET_MIX)
+#: Transitions on which recorded calcification can act (``calcification_hr`` mapping).
+CALCIFICATION_TRANSITIONS = (
+    ("no_cirrhosis", "cirrhosis"), ("no_cirrhosis", "decompensation"),
+    ("cirrhosis", "decompensation"),
+    *((s, "liver_transplant") for s in LIVE_STATES),
+)
 
 
 def _check_number(name: str, value: object, *, low: float, high: float = math.inf,
@@ -67,6 +73,34 @@ def _check_number(name: str, value: object, *, low: float, high: float = math.in
     return float(value)
 
 
+def _transition_hrs(value: object) -> dict[str, float]:
+    """``calcification_hr`` as {"from -> to": hazard ratio} (a number: on cirrhosis)."""
+    if not isinstance(value, Mapping):
+        hr = _check_number("calcification_hr", value, low=0, low_open=True)
+        if not math.isfinite(hr):
+            raise DataError("calcification_hr must be finite.")
+        return {"no_cirrhosis -> cirrhosis": hr}
+    out: dict[str, float] = {}
+    allowed = [f"{a} -> {b}" for a, b in CALCIFICATION_TRANSITIONS]
+    for key, hr in value.items():
+        if isinstance(key, tuple) and len(key) == 2:
+            key = f"{key[0]} -> {key[1]}"
+        name = " -> ".join(p.strip() for p in str(key).split("->"))
+        if name.endswith("-> death"):
+            raise DataError(
+                f"calcification_hr: {name!r} cannot be simulated: death includes background "
+                "mortality in attained age, so no proportional effect on it is exactly true. "
+                f"Choose among {', '.join(allowed)}.")
+        if name not in allowed:
+            raise DataError(f"calcification_hr: unknown transition {key!r}; choose among "
+                            f"{', '.join(allowed)}.")
+        v = _check_number(f"calcification_hr[{name!r}]", hr, low=0, low_open=True)
+        if not math.isfinite(v):
+            raise DataError("calcification_hr must be finite.")
+        out[name] = v
+    return out
+
+
 def _resolve(n: int, seed: int | None, preset: str, opts: dict[str, Any]) -> dict[str, Any]:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise DataError(f"n must be a positive integer (number of patients), got {n!r}.")
@@ -77,10 +111,9 @@ def _resolve(n: int, seed: int | None, preset: str, opts: dict[str, Any]) -> dic
     elif isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise DataError(f"seed must be a non-negative integer or None, got {seed!r}.")
     out = {"n": int(n), "seed": int(seed), "preset": preset}
-    out["calcification_hr"] = _check_number(
-        "calcification_hr", opts["calcification_hr"], low=0, low_open=True)
-    if not math.isfinite(out["calcification_hr"]):
-        raise DataError("calcification_hr must be finite.")
+    hrs = _transition_hrs(opts["calcification_hr"])
+    out["calcification_hr"] = hrs.get("no_cirrhosis -> cirrhosis", 1.0)
+    out["calcification_transition_hr"] = hrs
     out["accrual_years"] = _check_number("accrual_years", opts["accrual_years"], low=0,
                                          high=100, low_open=True)
     out["followup_years"] = _check_number("followup_years", opts["followup_years"], low=0,
@@ -152,7 +185,8 @@ def _simulate_tables(
     if obs["study"].shape[0]:
         np.minimum.at(exposure, studies["patient"][obs["study"]],
                       studies["day"][obs["study"]] / DAYS_PER_YEAR)
-    out = draw_outcomes(rng, pt, exposure, calcification_hr=par["calcification_hr"],
+    hrs = {tuple(k.split(" -> ")): v for k, v in par["calcification_transition_hr"].items()}
+    out = draw_outcomes(rng, pt, exposure, calcification_hr=hrs,
                         loss_to_followup=par["loss_to_followup"])
     masks = apply_missingness(rng, pt, missing_rate=par["missing_rate"],
                               alp_missing=par["alp_missing"])
@@ -184,7 +218,7 @@ def simulate_cohort(
     *,
     seed: int | None = None,
     preset: str = "western_tertiary",
-    calcification_hr: float = 1.0,
+    calcification_hr: float | Mapping[str, float] = 1.0,
     accrual_years: float = 10.0,
     followup_years: float = 5.0,
     loss_to_followup: float | None = None,
@@ -210,10 +244,15 @@ def simulate_cohort(
         Region × setting: ``"western_tertiary"``, ``"east_asia"``, ``"parasite_endemic"``
         or ``"paediatric"``. Sets the etiology mix among calcified patients, the age
         distributions, the imaging modalities and the loss to follow-up.
-    calcification_hr : float
-        True hazard ratio of recorded calcification on the cirrhosis hazard, conditional
-        on etiology, age and sex. 1 (default) means no effect: any crude association is
-        confounding by etiology.
+    calcification_hr : float or dict
+        True hazard ratio of recorded calcification on the no_cirrhosis -> cirrhosis
+        transition, conditional on etiology, age and sex. 1 (default) means no effect: any
+        crude association is confounding by etiology. A dict sets it per transition of the
+        liver progression, e.g. ``{"no_cirrhosis -> cirrhosis": 1.5,
+        "cirrhosis -> decompensation": 2.0}`` (any of no_cirrhosis -> cirrhosis,
+        no_cirrhosis / cirrhosis -> decompensation and * -> liver_transplant; the others 1).
+        The outcomes follow a multi-state progression with known transition hazards
+        (``truth.transition_hazard_ratios``; see ``_outcomes``).
     accrual_years, followup_years : float
         Index dates are uniform over ``accrual_years`` from ``start_date``; data are cut
         off ``followup_years`` after the end of accrual (administrative censoring).
@@ -265,6 +304,11 @@ def simulate_cohort(
     1000
     >>> print(sim.truth.hazard_ratios("cirrhosis")["any_calcification"])
     1.5
+    >>> sim = cs.simulate_cohort(500, seed=1, calcification_hr={
+    ...     "cirrhosis -> decompensation": 2.0})
+    >>> print(sim.truth.transition_hazard_ratios("cirrhosis", "decompensation")
+    ...       ["any_calcification"])
+    2.0
     """
     from calcstats.cohort import read_cohort
 

@@ -26,6 +26,11 @@ from calcstats.survival._interval_turnbull import TurnbullResult, turnbull
 from calcstats.survival._km import kaplan_meier
 from calcstats.survival._landmark import LandmarkData, landmark
 from calcstats.survival._logrank import logrank
+from calcstats.survival._ms_cox_result import MultiStateCoxResult
+from calcstats.survival._ms_result import StateProbabilitiesResult, TimeInStateResult
+from calcstats.survival._multistate import state_probabilities
+from calcstats.survival._multistate_cox import multistate_cox
+from calcstats.survival._multistate_predict import PredictedProbabilities
 from calcstats.survival._rmst import RMSTContrastResult, RMSTResult, rmst
 
 __all__: list[str] = [
@@ -39,11 +44,15 @@ __all__: list[str] = [
     "KaplanMeierResult",
     "LandmarkData",
     "LogrankResult",
+    "MultiStateCoxResult",
     "PHTestResult",
     "ParametricSurvivalResult",
     "PartialEffectResult",
+    "PredictedProbabilities",
     "RMSTContrastResult",
     "RMSTResult",
+    "StateProbabilitiesResult",
+    "TimeInStateResult",
     "TurnbullResult",
     "adjusted_curves",
     "compare_interval_methods",
@@ -54,8 +63,10 @@ __all__: list[str] = [
     "kaplan_meier",
     "landmark",
     "logrank",
+    "multistate_cox",
     "parametric_survival",
     "partial_effect",
     "rmst",
+    "state_probabilities",
     "turnbull",
 ]
