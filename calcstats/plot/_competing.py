@@ -275,7 +275,7 @@ def cumulative_incidence_causes(
         lt = legend_title
         if k > 1:
             fig.legend(
-                handles, names, title=lt, loc="outside upper center", ncols=_ncols(fig, names)
+                handles, names, title=lt, loc="outside lower center", ncols=_ncols(fig, names)
             )
             if title:
                 fig.suptitle(title)

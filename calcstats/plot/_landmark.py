@@ -154,7 +154,7 @@ def landmark(
     >>> km_lm = cs.kaplan_meier(lm.table, time="years", event="died", by="sex")
     >>> fig = cs.plot.landmark(lm, before=km_all, after=km_lm, risk_times=[0, 1, 2, 6, 10])
     >>> [t.get_text() for t in fig.axes[1].texts if t.get_gid() == "risk-0"]
-    ['374', '345', '318', '181', '29']
+    ['374', '346', '326', '145', '29']
     """
     if not isinstance(data, LandmarkData):
         raise CalcstatsError(

@@ -286,7 +286,7 @@ def risk_table(
     ...                      time="time", event="died", by="sex")
     >>> ax = cs.plot.risk_table(km, times=[0, 1000, 2000, 3000, 4000])
     >>> [t.get_text() for t in ax.texts if t.get_gid() == "risk-0"]
-    ['374', '333', '258', '163', '92']
+    ['374', '294', '163', '67', '19']
     """
     if not drawing(result).risk_table:
         raise InvalidParameterError(
