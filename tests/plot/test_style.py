@@ -64,3 +64,25 @@ def test_text_width_and_wrap():
     assert lines == ["Primary", "sclerosing", "cholangitis"]  # words are never split
     assert all(text_width(s, fig, fontsize=8) <= one * 1.05 for s in lines)
     assert wrap("a\nb c", 10.0, fig) == "a\nb c"  # existing breaks kept
+
+
+def test_no_survival_figure_touches_global_rcparams():
+    import numpy as np
+
+    import calcstats as cs
+
+    d = cs.datasets.load_pbc()
+    d = d.assign(years=d["time"] / 365.25, died=(d["status"] == 2).astype(int))
+    lm = cs.landmark(d, time="years", event="died", at=2)
+    km = cs.kaplan_meier(d, time="years", event="died", by="sex")
+    cif = cs.cumulative_incidence(d, time="years", event="status", cause=2, by="sex")
+    before = dict(mpl.rcParams)
+    cs.plot.survival(km, cumulative_events=True)
+    cs.plot.risk_table(km, times=np.arange(0, 12, 3.0))
+    cs.plot.cumulative_incidence_causes(cif, stacked=True)
+    cs.plot.landmark(
+        lm, before=km, after=cs.kaplan_meier(lm.table, time="years", event="died", by="sex")
+    )
+    after = dict(mpl.rcParams)
+    assert [k for k in before if before[k] != after[k]] == []
+    plt.close("all")

@@ -183,6 +183,18 @@ def test_weighted_curves_show_actual_numbers_at_risk(pbc):
     assert _cells(ax_rt, "risktitle") == ["Number at risk (cumulative events), unweighted"]
     # the weighted counts (R's n.risk) stay in tidy() and risk_table()
     assert km.risk_table([0]).query("edema_any == 'Edema'")["n_risk"].item() != 64
+    # the same for cumulative incidence: patients, events of the cause, censorings
+    cols = ["n_risk", "n_event", "n_censor"]
+    cif = cs.cumulative_incidence(d, time="years", event="status", cause=2, by="sex", weights="w")
+    plain = cs.cumulative_incidence(pbc, time="years", event="status", cause=2, by="sex")
+    np.testing.assert_array_equal(
+        cif.risk_table(times, unweighted=True)[cols].to_numpy(),
+        plain.risk_table(times)[cols].to_numpy(),
+    )
+    fig = survival(cif, risk_times=times, cumulative_events=True)
+    women = plain.risk_table(times).query("sex == 'f'")
+    assert _cells(fig.axes[2], "events-0") == [str(int(v)) for v in women["n_event"]]
+    assert _cells(fig.axes[2], "eventstitle") == ["Cumulative number of events, unweighted"]
 
 
 def test_test_annotation_and_median(km):
@@ -396,7 +408,12 @@ def _figures(pbc, big):
     )
     many = cs.kaplan_meier(big, time="time", event="event", by="any_calcification")
     days = cs.kaplan_meier(pbc, time="time", event="died", by="edema_any")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = cs.cox(pbc, "C(edema_any) + age", time="years", event="died")
+        adjusted = cs.adjusted_curves(fit, pbc, variable="edema_any")
     return {
+        "adjusted": lambda w: survival(adjusted, width_mm=w, percent=True),
         "km": lambda w: survival(km, test=lr, median_lines=True, width_mm=w),
         "cif_cumulative_events": lambda w: survival(
             cif, cumulative_events=True, percent=True, width_mm=w
