@@ -212,10 +212,8 @@ def group_frames(result: CurveResult, tidy: pd.DataFrame) -> list[pd.DataFrame]:
 
 
 # ---- drawing ------------------------------------------------------------------------------
-def _steps(
-    frame: pd.DataFrame, start: float, column: str, shift: float = 0.0
-) -> tuple[np.ndarray, np.ndarray]:
-    t = np.concatenate([[0.0], frame["time"].to_numpy(dtype=float)]) + shift
+def _steps(frame: pd.DataFrame, start: float, column: str) -> tuple[np.ndarray, np.ndarray]:
+    t = np.concatenate([[0.0], frame["time"].to_numpy(dtype=float)])
     y = np.concatenate([[start], frame[column].to_numpy(dtype=float)])
     return t, y
 
