@@ -230,8 +230,14 @@ class Labels:
         return [vals[i] for i in sorted(range(len(vals)), key=rank)]
 
     def time(self, column: str = "time") -> str:
-        """Axis label of a time column: "Time (years)" when the unit is known, else "Time"."""
-        return self.variable(column)
+        """Axis label of a time column: "Time (years)" when the unit is known, else "Time".
+
+        A column with a variable label shows that label (and its unit); any other time
+        column reads "Time", never its column name (``futime`` is code, not a label).
+        """
+        text = self._variables.get(column, "Time")
+        u = self._units.get(column)
+        return f"{text} ({u})" if u else text
 
     def term(self, term: str) -> tuple[str, str | None]:
         """(variable label, level label or None) of a model coefficient or formula term.

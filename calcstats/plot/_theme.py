@@ -1,4 +1,9 @@
-"""Journal themes for calcstats figures.
+"""Journal themes for calcstats figures (optional).
+
+No theme is needed: every calcstats plot function draws in a print-ready publication
+style of its own, applied locally (:mod:`calcstats.plot._style`), so its figures are
+right at 85 and 180 mm as they come. A theme is for matching one journal's type sizes,
+fonts and column widths; what a theme sets wins over the default style.
 
 ``theme()`` returns a dict of matplotlib rcParams that works three ways, like seaborn's
 ``plotting_context``: as a setter (``theme("jhep").apply()``), as a context manager
@@ -110,6 +115,9 @@ def theme(
     journal: str | None = None, *, font_scale: float = 1.0, font: str | None = None
 ) -> _Theme:
     """Return a journal theme: rcParams usable as a setter, ``with`` block or decorator.
+
+    Optional: without a theme, figures are drawn in calcstats' publication style. A
+    theme's settings win over that style (sizes, fonts, line widths).
 
     Parameters
     ----------

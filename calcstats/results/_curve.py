@@ -129,6 +129,10 @@ class CurveResult(Result):
         Per group: the events (their weight sum with case weights, as R's ``survfit``).
     n_zero_weight : int
         Rows set aside because their case weight is zero.
+    weighted : bool
+        Whether case weights were used (then ``n_risk``, ``n_event`` and ``n_censor`` are
+        weight sums, as R's ``survfit``; ``risk_table(unweighted=True)`` gives the
+        numbers of rows).
     time_column, event_column : str
         Names of the input columns (axis labels via ``labels.time(time_column)``).
     labels : Labels
@@ -164,6 +168,7 @@ class CurveResult(Result):
         labels: Labels | None = None,
         weighted: bool = False,
         n_zero_weight: int = 0,
+        unweighted: pd.DataFrame | None = None,
     ) -> None:
         self._curve = curve.reset_index(drop=True)
         self._columns = [c for c in CURVE_COLUMNS if self.has_counts or c not in COUNT_COLUMNS]
@@ -179,6 +184,8 @@ class CurveResult(Result):
         self.method = method
         self.labels = Labels.coerce(labels)
         self.weighted = weighted
+        # numbers of rows (n_risk, n_event, n_censor) aligned with ``curve``, when weighted
+        self._unweighted = None if unweighted is None else unweighted.reset_index(drop=True)
         self._slices = []
         g = self._curve["_group"].to_numpy()
         bounds = np.searchsorted(g, np.arange(len(self.groups) + 1))
@@ -284,7 +291,12 @@ class CurveResult(Result):
             rows.append(row)
         return self._with_groups(pd.DataFrame(rows))
 
-    def risk_table(self, times: float | Sequence[float] | np.ndarray | None = None) -> pd.DataFrame:
+    def risk_table(
+        self,
+        times: float | Sequence[float] | np.ndarray | None = None,
+        *,
+        unweighted: bool = False,
+    ) -> pd.DataFrame:
         """Numbers at risk and cumulative events/censorings at given times (under a plot).
 
         Parameters
@@ -292,6 +304,10 @@ class CurveResult(Result):
         times : array-like, optional
             Time points (e.g. the x-axis ticks). Default: six equally spaced points
             from 0 to the largest observed time.
+        unweighted : bool, default False
+            With case weights, count rows (patients) instead of summing weights: the
+            actual numbers at risk and events a figure prints under weighted curves.
+            Without weights the two are the same.
 
         Returns
         -------
@@ -305,9 +321,18 @@ class CurveResult(Result):
             tmax = float(self._curve["time"].max()) if len(self._curve) else 0.0
             times = np.linspace(0.0, tmax, 6)
         tq = _sorted_times(times, "risk_table")
+        if unweighted and self.weighted and self._unweighted is None:
+            raise CalcstatsError(
+                f"This {type(self).__name__} was made with case weights but without the "
+                "numbers of rows; re-estimate it with calcstats' estimator to get "
+                "risk_table(unweighted=True)."
+            )
         frames = []
         for i in range(len(self.groups)):
             a = self._arrays(i)
+            if unweighted and self.weighted and self._unweighted is not None:
+                part = self._unweighted.iloc[self._slices[i]]
+                a = {**a, **{c: part[c].to_numpy(dtype=float) for c in COUNT_COLUMNS}}
             t = a["time"]
             first = np.searchsorted(t, tq, side="left")
             upto = np.searchsorted(t, tq, side="right")
