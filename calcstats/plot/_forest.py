@@ -13,7 +13,7 @@ not fit side by side at the figure's width are drawn one under another.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,13 +27,10 @@ from calcstats._errors import InvalidParameterError, SchemaError
 from calcstats._format import format_ci, format_p
 from calcstats._terms import (
     LABELS,
-    MEASURE_NAMES,
     TEXT,
     TEXTS,
-    coefficient_labels,
     display_labels,
 )
-from calcstats._terms import union_rows as _union_rows
 from calcstats._validation import (
     BOOLEAN,
     CONF_LEVEL,
@@ -44,6 +41,7 @@ from calcstats._validation import (
     validate_params,
 )
 from calcstats.labels import Labels
+from calcstats.plot._forest_rows import SHORT, Panel, Row, from_frame, from_results
 from calcstats.plot._layout import (
     AXES,
     WIDTH_MM,
@@ -59,35 +57,12 @@ from calcstats.results import ModelResult
 
 __all__ = ["forest"]
 
-_SHORT = {v: k for k, v in MEASURE_NAMES.items()}
 _REFERENCE = "1 (reference)"
 _HEAD = 1.5  # line units above the first row: the column heads
 _GAP = 0.5  # line units between rows
 _PAD_PT = 6.0  # points between the plot and its text columns, and between columns
 _INDENT_PT = 8.0  # points of indent for a level row
 _MIN_PLOT_IN = 0.8  # the narrowest estimate axis (inches)
-
-
-@dataclass(frozen=True)
-class _Row:
-    key: Any
-    label: str
-    indent: int
-    bold: bool
-
-
-@dataclass
-class _Panel:
-    """One model's column: its estimates by row key, what it cannot estimate, its
-    reference rows, and how its measure is named."""
-
-    title: str
-    short: str
-    axis: str
-    conf_level: float
-    points: dict[Any, tuple[float, float, float, float]] = field(default_factory=dict)
-    missing: set[Any] = field(default_factory=set)
-    references: set[Any] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -103,80 +78,6 @@ class _Grid:
     p_pt: float
 
 
-def _from_results(
-    results: list[ModelResult],
-    names: list[str],
-    lab: Labels,
-    terms: Sequence[str] | None,
-    conf_level: float | None,
-    measure: str | None,
-) -> tuple[list[_Row], list[_Panel], list[str]]:
-    layout = _union_rows(results, lab, only=terms, function="forest")
-    rows = [_Row(r.key, r.label, r.indent, r.indent == 0) for _, r in layout]
-    panels, notes = [], []
-    for name, res in zip(names, results, strict=True):
-        short = res.ratio_measure or "Estimate"
-        level = res.conf_level if conf_level is None else conf_level
-        panel = _Panel(name, short, measure or MEASURE_NAMES.get(short, "Estimate"), level)
-        tidy = res.tidy(conf_level=level).set_index("term")
-        for _, r in layout:
-            if r.kind == "reference" and r.term in res.terms:
-                panel.references.add(r.key)
-            elif r.coefficient is not None and r.coefficient in tidy.index:
-                t = tidy.loc[r.coefficient]
-                if r.coefficient in res.nonestimable or not np.isfinite(t["estimate"]):
-                    panel.missing.add(r.key)
-                else:
-                    panel.points[r.key] = (
-                        float(t["estimate"]),
-                        float(t["conf_low"]),
-                        float(t["conf_high"]),
-                        float(t["p_value"]),
-                    )
-        prefix = f"{name}: " if name else ""
-        shown = coefficient_labels(res, lab) if res.nonestimable else {}
-        notes += [
-            f"{prefix}— {shown.get(c, c)}: not estimable ({why})."
-            for c, why in res.nonestimable.items()
-        ]
-        panels.append(panel)
-    return rows, panels, notes
-
-
-def _from_frame(
-    data: pd.DataFrame, name: str, conf_level: float | None, measure: str | None
-) -> tuple[list[_Row], list[_Panel], list[str]]:
-    label_col = "label" if "label" in data.columns else "term" if "term" in data.columns else None
-    if label_col is None or not {"estimate", "conf_low", "conf_high"} <= set(data.columns):
-        raise SchemaError(
-            "forest needs a fitted model, a list of fitted models, or a DataFrame with columns "
-            "label (or term), estimate, conf_low, conf_high (optional: group, p_value); got "
-            f"columns {list(data.columns)}."
-        )
-    short = _SHORT.get(measure or "", measure or "Estimate")
-    panel = _Panel(name, short, measure or "Estimate", 0.95 if conf_level is None else conf_level)
-    rows: list[_Row] = []
-    group = None
-    for i, r in enumerate(data.reset_index(drop=True).to_dict("records")):
-        g = r.get("group")
-        if g is not None and not (isinstance(g, float) and np.isnan(g)) and g != group:
-            rows.append(_Row(("group", g), str(g), 0, True))
-            group = g
-        key = ("row", i)
-        rows.append(_Row(key, str(r[label_col]), 0 if group is None else 1, group is None))
-        est = float(r["estimate"])
-        if np.isfinite(est):
-            panel.points[key] = (
-                est,
-                float(r["conf_low"]),
-                float(r["conf_high"]),
-                float(r.get("p_value", np.nan)),
-            )
-        else:
-            panel.missing.add(key)
-    return rows, [panel], []
-
-
 def _nice_ticks(xlim: tuple[float, float], ref: float) -> np.ndarray:
     """1-2-5 ticks on a log axis, always including the reference (thinned at draw time
     until their labels fit)."""
@@ -189,7 +90,7 @@ def _nice_ticks(xlim: tuple[float, float], ref: float) -> np.ndarray:
     return ticks
 
 
-def _limits(panels: list[_Panel], ref: float, log: bool) -> tuple[float, float]:
+def _limits(panels: list[Panel], ref: float, log: bool) -> tuple[float, float]:
     """Estimate-axis limits covering every finite CI (symmetric in log space)."""
     lows = np.array([p[1] for pn in panels for p in pn.points.values()], dtype=float)
     highs = np.array([p[2] for pn in panels for p in pn.points.values()], dtype=float)
@@ -205,7 +106,7 @@ def _limits(panels: list[_Panel], ref: float, log: bool) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
-def _columns(fig: Figure, panels: list[_Panel], digits: int, show_p: bool) -> tuple[float, float]:
+def _columns(fig: Figure, panels: list[Panel], digits: int, show_p: bool) -> tuple[float, float]:
     """Inches of the estimate-text column and of the p-value column (as measured)."""
     ci = [_REFERENCE, "—"] + [
         format_ci(e, lo, hi, digits=digits) for pn in panels for e, lo, hi, _ in pn.points.values()
@@ -219,7 +120,7 @@ def _columns(fig: Figure, panels: list[_Panel], digits: int, show_p: bool) -> tu
     return ci_in, p_in
 
 
-def _grid(fig: Figure, rows: list[_Row], width_in: float, ci_in: float, p_in: float) -> _Grid:
+def _grid(fig: Figure, rows: list[Row], width_in: float, ci_in: float, p_in: float) -> _Grid:
     """Wrap the labels to at most ``width_in`` inches and place the rows."""
     indent_in = _INDENT_PT / 72
     labels, widths = [], []
@@ -256,9 +157,9 @@ def _annotate(ax: Axes, text: str, y: float, dx_pt: float, **kw: Any) -> None:
 
 def _draw(
     ax: Axes,
-    rows: list[_Row],
+    rows: list[Row],
     grid: _Grid,
-    panel: _Panel,
+    panel: Panel,
     *,
     show_labels: bool,
     color: str,
@@ -487,8 +388,8 @@ def forest(
                 "table of estimates."
             )
         title = "" if model_names is None else model_names[0]
-        rows, panels, notes = _from_frame(results, title, conf_level, measure)
-        ratio = measure is None or measure in _SHORT
+        rows, panels, notes = from_frame(results, title, conf_level, measure)
+        ratio = measure is None or measure in SHORT
     else:
         seq = [results] if isinstance(results, ModelResult) else results
         if (
@@ -511,7 +412,7 @@ def forest(
             if model_names is not None
             else ([f"Model {i + 1}" for i in range(len(seq))] if len(seq) > 1 else [""])
         )
-        rows, panels, notes = _from_results(
+        rows, panels, notes = from_results(
             seq, names, display_labels(seq, labels), terms, conf_level, measure
         )
         ratio = all(r.ratio_measure is not None for r in seq)
@@ -548,8 +449,8 @@ def forest(
 
 
 def _figure(
-    rows: list[_Row],
-    panels: list[_Panel],
+    rows: list[Row],
+    panels: list[Panel],
     notes: list[str],
     palette: list[str],
     style: dict[str, Any],
@@ -604,8 +505,8 @@ def _figure(
 
 def _on_axes(
     ax: Axes,
-    rows: list[_Row],
-    panel: _Panel,
+    rows: list[Row],
+    panel: Panel,
     notes: list[str],
     color: str,
     style: dict[str, Any],
