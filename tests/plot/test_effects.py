@@ -104,7 +104,7 @@ def test_prevalence_errors(prev):
         prevalence(cs.prevalence(pd.DataFrame({"c": [0, 1]}), outcome="c"))
     with pytest.raises(CalcstatsError, match="not a DataFrame"):
         prevalence(prev.tidy())
-    with pytest.raises(CalcstatsError, match="draws a PrevalenceResult.*got EstimateResult"):
+    with pytest.raises(CalcstatsError, match=r"draws a PrevalenceResult.*got EstimateResult"):
         prevalence(
             cs.results.EstimateResult(prev.tidy(), by=["etiology"], method="m", conf_level=0.95)
         )
