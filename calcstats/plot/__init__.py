@@ -4,6 +4,7 @@ Importing this module never changes matplotlib's global state; use :func:`theme`
 style figures (as a setter, a ``with`` block or a decorator).
 """
 
+from calcstats.plot._distribution import distribution
 from calcstats.plot._effects import dose_response, prevalence
 from calcstats.plot._flow import flow_diagram
 from calcstats.plot._forest import forest
@@ -19,6 +20,7 @@ __all__ = [
     "JOURNALS",
     "LINESTYLES",
     "OKABE_ITO",
+    "distribution",
     "dose_response",
     "flow_diagram",
     "forest",
