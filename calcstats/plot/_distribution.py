@@ -32,7 +32,7 @@ from calcstats._validation import (
     validate_params,
 )
 from calcstats.labels import Labels
-from calcstats.plot._layout import (
+from calcstats.plot._sizing import (
     AXES,
     WIDTH_MM,
     SpacedLocator,

@@ -21,7 +21,7 @@ from calcstats._errors import CalcstatsError
 from calcstats._validation import BOOLEAN, NONE, REAL, TEXT, validate_params
 from calcstats.describe import PrevalenceResult
 from calcstats.labels import Labels
-from calcstats.plot._layout import (
+from calcstats.plot._sizing import (
     AXES,
     WIDTH_MM,
     SpacedLocator,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import matplotlib as mpl
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -18,8 +19,8 @@ from matplotlib.patches import Rectangle
 from calcstats._errors import CalcstatsError, CalcstatsWarning
 from calcstats._terms import TEXTS
 from calcstats._validation import NONE, TEXT, validate_params
-from calcstats.plot._layout import AXES, WIDTH_MM, new_figure, settle
-from calcstats.plot._style import publication, text_height, text_width, wrap
+from calcstats.plot._sizing import AXES, WIDTH_MM, new_figure, settle
+from calcstats.plot._style import publication, register_layout, text_height, text_width, wrap
 
 __all__ = ["flow_diagram"]
 
@@ -168,8 +169,16 @@ def flow_diagram(
             mains.append(f"{name}\n{_count(b['n_after'])}")
         height = _draw(ax, width_in, mains, boxes)
         if own:
-            fig.set_size_inches(width_in, height)
-            ax.set_ylim(height, 0)
+            _fit(ax, width_in, height, keep_height=False)
+            rc = dict(mpl.rcParams)
+
+            def again(keep_height: bool) -> None:  # save_figure at another width
+                with mpl.rc_context(rc):
+                    ax.clear()
+                    w = float(fig.get_size_inches()[0])
+                    _fit(ax, w, _draw(ax, w, mains, boxes), keep_height=keep_height)
+
+            register_layout(fig, again)
         else:
             ax.set_ylim(max(height, box.height), 0)
             if height > box.height * 1.001:
@@ -180,10 +189,20 @@ def flow_diagram(
                     CalcstatsWarning,
                     stacklevel=3,
                 )
-        ax.set_xlim(0, width_in)
-        ax.set_axis_off()
+            ax.set_xlim(0, width_in)
+            ax.set_axis_off()
         settle(fig)
     return fig if own else ax
+
+
+def _fit(ax: Axes, width_in: float, height_in: float, *, keep_height: bool) -> None:
+    """Make the figure (one axes filling it) as tall as the diagram, in inch units."""
+    fig = ax.figure
+    if not keep_height:
+        fig.set_size_inches(width_in, height_in)
+    ax.set_ylim(max(height_in, float(fig.get_size_inches()[1])), 0)
+    ax.set_xlim(0, width_in)
+    ax.set_axis_off()
 
 
 def _side_text(box: dict[str, Any], width_in: float, fig: Figure) -> str:

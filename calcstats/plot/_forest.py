@@ -42,7 +42,7 @@ from calcstats._validation import (
 )
 from calcstats.labels import Labels
 from calcstats.plot._forest_rows import SHORT, Panel, Row, from_frame, from_results
-from calcstats.plot._layout import (
+from calcstats.plot._sizing import (
     AXES,
     WIDTH_MM,
     SpacedLocator,

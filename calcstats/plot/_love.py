@@ -22,7 +22,7 @@ from calcstats._errors import CalcstatsError
 from calcstats._validation import BOOLEAN, NONE, Interval, Options, validate_params
 from calcstats.causal import BalanceResult, MatchResult, PropensityResult
 from calcstats.labels import Labels
-from calcstats.plot._layout import (
+from calcstats.plot._sizing import (
     AXES,
     WIDTH_MM,
     SpacedLocator,

@@ -19,7 +19,7 @@ from calcstats._errors import CalcstatsError
 from calcstats._validation import BOOLEAN, NONE, Interval, validate_params
 from calcstats.causal import PropensityResult
 from calcstats.labels import Labels
-from calcstats.plot._layout import AXES, WIDTH_MM, SpacedLocator, new_figure, settle
+from calcstats.plot._sizing import AXES, WIDTH_MM, SpacedLocator, new_figure, settle
 from calcstats.plot._style import publication, wrap
 from calcstats.plot._theme import OKABE_ITO
 

@@ -25,7 +25,7 @@ from calcstats._errors import CalcstatsError, InvalidParameterError
 from calcstats._format import format_p
 from calcstats._validation import COLUMNS, NONE, TEXT, Interval, validate_params
 from calcstats.labels import Labels
-from calcstats.plot._layout import WIDTH_MM, SpacedLocator, new_figure, settle
+from calcstats.plot._sizing import WIDTH_MM, SpacedLocator, new_figure, settle
 from calcstats.plot._style import publication, wrap
 from calcstats.results import ModelResult, PHTestResult
 

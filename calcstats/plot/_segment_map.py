@@ -28,7 +28,7 @@ from calcstats._errors import InvalidParameterError, SchemaError
 from calcstats._validation import BOOLEAN, NONE, REAL, validate_params
 from calcstats.describe import SegmentSummary
 from calcstats.labels import Labels
-from calcstats.plot._layout import AXES, WIDTH_MM, new_figure, settle
+from calcstats.plot._sizing import AXES, WIDTH_MM, new_figure, settle
 from calcstats.plot._style import publication
 
 __all__ = ["SEGMENT_SHAPES", "segment_map"]

@@ -35,7 +35,8 @@ True
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import matplotlib as mpl
@@ -50,6 +51,8 @@ __all__ = [
     "figure_size",
     "publication",
     "publication_params",
+    "register_layout",
+    "relayout",
     "text_height",
     "text_width",
     "wrap",
@@ -155,7 +158,38 @@ def publication() -> Iterator[dict[str, Any]]:
     """
     params = publication_params()
     with mpl.rc_context(params):
+        concrete = _concrete_family()
+        if concrete is not None:
+            mpl.rcParams["font.family"] = concrete
         yield params
+
+
+_GENERIC = ("sans-serif", "serif", "monospace", "cursive", "fantasy")
+
+
+def _concrete_family() -> list[str] | None:
+    """``font.family`` with generic names ("sans-serif") replaced by their font lists.
+
+    matplotlib resolves "sans-serif" when a text is drawn, from the rcParams of that
+    moment; a figure made inside a style but saved outside it would change fonts (and
+    its measured layout would no longer fit). Texts made in the block keep the fonts.
+    """
+    family = mpl.rcParams["font.family"]
+    family = [family] if isinstance(family, str) else list(family)
+    if not any(f in _GENERIC for f in family):
+        return None
+    out: list[str] = []
+    for f in family:
+        out.extend(mpl.rcParams[f"font.{f}"] if f in _GENERIC else [f])
+    installed = _installed()  # naming a missing font makes matplotlib log a warning
+    found = [f for f in out if f in installed]
+    return found or ["DejaVu Sans"]
+
+
+def _installed() -> frozenset[str]:
+    from matplotlib.font_manager import fontManager
+
+    return frozenset(f.name for f in fontManager.ttflist)
 
 
 def figure_size(width_mm: float, height_mm: float) -> tuple[float, float]:
@@ -293,3 +327,34 @@ def wrap(
                 line = word
         out.append(line)
     return "\n".join(out)
+
+
+# ---- layouts that depend on the figure's size -------------------------------------------
+_LAYOUTS: weakref.WeakKeyDictionary[Figure, Callable[[bool], None]] = weakref.WeakKeyDictionary()
+
+
+def register_layout(fig: Figure, layout: Callable[[bool], None]) -> None:
+    """Remember how to lay ``fig`` out again at another size.
+
+    ``layout(keep_height)`` re-measures what depends on the figure's size (e.g. which
+    risk-table columns fit) for its current width; with ``keep_height=False`` it may also
+    set the height the figure needs at that width. :func:`calcstats.plot.save_figure`
+    calls it after resizing a figure.
+    """
+    _LAYOUTS[fig] = layout
+
+
+def relayout(fig: Figure, *, keep_height: bool) -> bool:
+    """Run the layout registered for ``fig`` (if any); True when there was one.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> relayout(plt.figure(), keep_height=True)
+    False
+    """
+    layout = _LAYOUTS.get(fig)
+    if layout is None:
+        return False
+    layout(keep_height)
+    return True

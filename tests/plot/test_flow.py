@@ -137,3 +137,14 @@ def test_flow_on_the_callers_axes(flow):
     with pytest.warns(CalcstatsWarning, match=r"the diagram needs \d\.\d\d in of height"):
         flow_diagram(flow, ax=ax2)
     plt.close("all")
+
+
+def test_flow_laid_out_again_at_another_width(raw_cohort):
+    from calcstats.plot._style import relayout
+
+    fig = flow_diagram(raw_cohort, width_mm=180)
+    fig.set_size_inches(85 / 25.4, fig.get_size_inches()[1])  # as save_figure(width_mm=85)
+    assert relayout(fig, keep_height=False)
+    assert fig.get_size_inches()[0] * 25.4 == pytest.approx(85)
+    check_figure(fig)
+    plt.close(fig)

@@ -291,3 +291,16 @@ def test_forest_baseline(fits, match_baseline, baseline_style):
         labels={"edema_c": "Edema", "age": "Age (per year)", "np.log(bili)": "log bilirubin"},
     )
     match_baseline(fig, "forest")
+
+
+def test_rows_keep_their_height_when_saved_at_another_width(cox_fg):
+    from calcstats.plot._style import relayout
+
+    fig = forest(cox_fg[0], width_mm=85)
+    height = fig.axes[0].get_position().height * fig.get_size_inches()[1]
+    fig.set_size_inches(180 / 25.4, fig.get_size_inches()[1] * 180 / 85)  # aspect kept
+    assert relayout(fig, keep_height=False)
+    new = fig.axes[0].get_position().height * fig.get_size_inches()[1]
+    assert new == pytest.approx(height, rel=0.02)
+    check_figure(fig)
+    plt.close(fig)

@@ -1,6 +1,7 @@
-"""Layout helpers shared by the figure functions: new figures at a width in millimetres,
-heights fitted to their content after matplotlib's layout, and tick locators that drop
-ticks until their labels no longer touch.
+"""Sizing helpers of the figure functions: new figures at a width in millimetres, heights
+fitted to their content after matplotlib's layout, and tick locators that drop ticks
+until their labels no longer touch. (The curves-plus-tables figure of the survival plots
+has its own layout, :mod:`calcstats.plot._layout`.)
 
 Widths are physical: a figure made at ``width_mm=85`` is laid out for 85 mm (single
 column) and one at 180 mm for a double column; save it at the same width
@@ -14,16 +15,13 @@ from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis, XAxis
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.text import Text
 from matplotlib.ticker import Locator
 
 from calcstats._validation import Interval
-from calcstats.plot._style import MM_PER_INCH, text_height, text_width
+from calcstats.plot._style import MM_PER_INCH, register_layout, text_height, text_width
 
 __all__ = [
     "AXES",
@@ -52,8 +50,6 @@ class _AxesParam:
 
 AXES = _AxesParam()
 
-_GENERIC = ("sans-serif", "serif", "monospace", "cursive", "fantasy")
-
 
 def new_figure(width_mm: float, height_in: float, *, constrained: bool = True) -> Figure:
     """A figure ``width_mm`` wide and ``height_in`` inches high (constrained layout).
@@ -78,20 +74,9 @@ def settle(fig: Figure) -> None:
 
     matplotlib makes tick labels lazily at the first draw, and the first ones fix the
     style of the rest; drawing once inside :func:`~calcstats.plot._style.publication`
-    keeps them in the publication style when the figure is saved later. A text's generic
-    family ("sans-serif") is resolved against ``rcParams`` when it is drawn, so the
-    concrete families of the current style are written into every text as well: the
-    figure measured here is the figure saved later, outside the style.
+    keeps them in the publication style when the figure is saved later.
     """
     fig.draw_without_rendering()
-    found: dict[str, str] = {}
-    for text in fig.findobj(Text):
-        family = text.get_fontfamily()
-        if len(family) == 1 and family[0] in _GENERIC:
-            if family[0] not in found:
-                path = font_manager.findfont(FontProperties(family=[family[0]]))
-                found[family[0]] = FontProperties(fname=path).get_name()
-            text.set_fontfamily(found[family[0]])
 
 
 def fit_height(
@@ -106,7 +91,8 @@ def fit_height(
     The figure is laid out (constrained layout), each axes' height measured, and the
     figure grown or shrunk by the largest shortfall; repeated until the heights agree
     to 1%. Texts around the axes (tick labels, axis labels, footnotes) are thus measured,
-    not guessed.
+    not guessed. :func:`calcstats.plot.save_figure` fits the height again when it saves
+    the figure at another width.
     """
     for _ in range(rounds):
         settle(fig)
@@ -118,6 +104,9 @@ def fit_height(
         w, h = fig.get_size_inches()
         fig.set_size_inches(w, max(h + gap, 0.5))
     settle(fig)
+    register_layout(
+        fig, lambda keep_height: settle(fig) if keep_height else fit_height(fig, axes, wanted_in)
+    )
 
 
 def line_height(fig: Figure, fontsize: float | str | None = None) -> float:
