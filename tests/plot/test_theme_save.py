@@ -64,9 +64,8 @@ def _figure():
 
 def test_save_figure_exact_width_and_formats(tmp_path):
     fig = _figure()
-    out = save_figure(
-        fig, tmp_path / "fig.png", width_mm=90, dpi=300, formats=("pdf", "png", "tiff", "svg")
-    )
+    out = save_figure(fig, tmp_path / "fig.png", width_mm=90, dpi=300,
+                      formats=("pdf", "png", "tiff", "svg"))
     assert [p.suffix for p in out] == [".pdf", ".png", ".tiff", ".svg"]
     with Image.open(out[1]) as img:
         width_px = img.size[0]
