@@ -142,7 +142,12 @@ def overlap(
         top = max(h1.max(initial=0), h0.max(initial=0)) * 1.08 or 1.0
         ax.set_ylim(-top, top)
         ax.yaxis.set_major_locator(
-            SpacedLocator(lambda: MaxNLocator(7, symmetric=True).tick_values(-top, top), anchor=0.0)
+            SpacedLocator(
+                lambda: MaxNLocator(7, symmetric=True, steps=[1, 2, 2.5, 5, 10]).tick_values(
+                    -top, top
+                ),
+                anchor=0.0,
+            )
         )
         ax.yaxis.set_major_formatter(lambda v, _p: f"{abs(v):g}")
         ax.set_xlim(0, 1)
