@@ -102,6 +102,7 @@ def test_formula_order_and_the_measure_of_each_model(cox_fg):
     [
         (lambda d: cs.logistic(d, "hepato ~ age + sex"), "OR", "Odds ratio"),
         (lambda d: cs.poisson(d, "ascites ~ age + sex"), "IRR", "Rate ratio"),
+        (lambda d: cs.log_binomial(d, "hepato ~ age + sex"), "RR", "Risk ratio"),
     ],
 )
 def test_measure_named_by_model_type(pbc, fit, short, axis):
