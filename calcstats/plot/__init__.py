@@ -5,6 +5,7 @@ style figures (as a setter, a ``with`` block or a decorator).
 """
 
 from calcstats.plot._competing import cumulative_incidence_causes
+from calcstats.plot._distribution import distribution
 from calcstats.plot._effects import dose_response, prevalence
 from calcstats.plot._flow import flow_diagram
 from calcstats.plot._forest import forest
@@ -24,6 +25,7 @@ __all__ = [
     "LINESTYLES",
     "OKABE_ITO",
     "cumulative_incidence_causes",
+    "distribution",
     "dose_response",
     "flow_diagram",
     "forest",

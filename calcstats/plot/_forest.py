@@ -3,33 +3,34 @@
 Reads fitted models — their ``tidy()`` and the rows of their terms
 (:func:`calcstats._terms.term_rows`, the same rows as :func:`calcstats.regression_table`)
 — or a ready table of estimates (e.g. subgroup analyses); it draws, it does not estimate.
+
+Layout is measured: the label column is as wide as its longest label (long labels wrap
+when the figure is narrow), the estimate and p-value columns as wide as their texts, and
+the axis keeps only as many ticks as fit without their labels touching. Models that do
+not fit side by side at the figure's width are drawn one under another.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, NullLocator
+from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 from matplotlib.transforms import blended_transform_factory
 
 from calcstats._errors import InvalidParameterError, SchemaError
 from calcstats._format import format_ci, format_p
 from calcstats._terms import (
     LABELS,
-    MEASURE_NAMES,
     TEXT,
     TEXTS,
-    coefficient_labels,
     display_labels,
 )
-from calcstats._terms import union_rows as _union_rows
 from calcstats._validation import (
     BOOLEAN,
     CONF_LEVEL,
@@ -40,134 +41,56 @@ from calcstats._validation import (
     validate_params,
 )
 from calcstats.labels import Labels
+from calcstats.plot._forest_rows import SHORT, Panel, Row, from_frame, from_results
+from calcstats.plot._sizing import (
+    AXES,
+    WIDTH_MM,
+    SpacedLocator,
+    fit_height,
+    line_height,
+    new_figure,
+    settle,
+)
+from calcstats.plot._style import publication, text_width, wrap
 from calcstats.plot._theme import OKABE_ITO
 from calcstats.results import ModelResult
 
 __all__ = ["forest"]
 
-_SHORT = {v: k for k, v in MEASURE_NAMES.items()}
 _REFERENCE = "1 (reference)"
+_HEAD = 1.5  # line units above the first row: the column heads
+_GAP = 0.5  # line units between rows
+_PAD_PT = 6.0  # points between the plot and its text columns, and between columns
+_INDENT_PT = 8.0  # points of indent for a level row
+_MIN_PLOT_IN = 0.8  # the narrowest estimate axis (inches)
 
 
 @dataclass(frozen=True)
-class _Row:
-    key: Any
-    label: str
-    indent: int
-    bold: bool
+class _Grid:
+    """Where the rows sit (y in line units, growing downwards) and how wide the label,
+    estimate and p-value columns are (points)."""
 
-
-@dataclass
-class _Panel:
-    """One model's column: its estimates by row key, what it cannot estimate, its
-    reference rows, and how its measure is named."""
-
-    title: str
-    short: str
-    axis: str
-    conf_level: float
-    points: dict[Any, tuple[float, float, float, float]] = field(default_factory=dict)
-    missing: set[Any] = field(default_factory=set)
-    references: set[Any] = field(default_factory=set)
-
-
-class _AxesParam:
-    def accepts(self, value: object) -> bool:
-        return isinstance(value, Axes)
-
-    def describe(self) -> str:
-        return "a matplotlib Axes"
-
-
-def _from_results(
-    results: list[ModelResult],
-    names: list[str],
-    lab: Labels,
-    terms: Sequence[str] | None,
-    conf_level: float | None,
-    measure: str | None,
-) -> tuple[list[_Row], list[_Panel], list[str]]:
-    layout = _union_rows(results, lab, only=terms, function="forest")
-    rows = [_Row(r.key, r.label, r.indent, r.indent == 0) for _, r in layout]
-    panels, notes = [], []
-    for name, res in zip(names, results, strict=True):
-        short = res.ratio_measure or "Estimate"
-        level = res.conf_level if conf_level is None else conf_level
-        panel = _Panel(name, short, measure or MEASURE_NAMES.get(short, "Estimate"), level)
-        tidy = res.tidy(conf_level=level).set_index("term")
-        for _, r in layout:
-            if r.kind == "reference" and r.term in res.terms:
-                panel.references.add(r.key)
-            elif r.coefficient is not None and r.coefficient in tidy.index:
-                t = tidy.loc[r.coefficient]
-                if r.coefficient in res.nonestimable or not np.isfinite(t["estimate"]):
-                    panel.missing.add(r.key)
-                else:
-                    panel.points[r.key] = (
-                        float(t["estimate"]),
-                        float(t["conf_low"]),
-                        float(t["conf_high"]),
-                        float(t["p_value"]),
-                    )
-        prefix = f"{name}: " if name else ""
-        shown = coefficient_labels(res, lab) if res.nonestimable else {}
-        notes += [
-            f"{prefix}— {shown.get(c, c)}: not estimable ({why})."
-            for c, why in res.nonestimable.items()
-        ]
-        panels.append(panel)
-    return rows, panels, notes
-
-
-def _from_frame(
-    data: pd.DataFrame, name: str, conf_level: float | None, measure: str | None
-) -> tuple[list[_Row], list[_Panel], list[str]]:
-    label_col = "label" if "label" in data.columns else "term" if "term" in data.columns else None
-    if label_col is None or not {"estimate", "conf_low", "conf_high"} <= set(data.columns):
-        raise SchemaError(
-            "forest needs a fitted model, a list of fitted models, or a DataFrame with columns "
-            "label (or term), estimate, conf_low, conf_high (optional: group, p_value); got "
-            f"columns {list(data.columns)}."
-        )
-    short = _SHORT.get(measure or "", measure or "Estimate")
-    panel = _Panel(name, short, measure or "Estimate", 0.95 if conf_level is None else conf_level)
-    rows: list[_Row] = []
-    group = None
-    for i, r in enumerate(data.reset_index(drop=True).to_dict("records")):
-        g = r.get("group")
-        if g is not None and not (isinstance(g, float) and np.isnan(g)) and g != group:
-            rows.append(_Row(("group", g), str(g), 0, True))
-            group = g
-        key = ("row", i)
-        rows.append(_Row(key, str(r[label_col]), 0 if group is None else 1, group is None))
-        est = float(r["estimate"])
-        if np.isfinite(est):
-            panel.points[key] = (
-                est,
-                float(r["conf_low"]),
-                float(r["conf_high"]),
-                float(r.get("p_value", np.nan)),
-            )
-        else:
-            panel.missing.add(key)
-    return rows, [panel], []
+    labels: list[str]
+    centers: list[float]
+    bottom: float
+    label_pt: float
+    ci_pt: float
+    p_pt: float
 
 
 def _nice_ticks(xlim: tuple[float, float], ref: float) -> np.ndarray:
-    """1-2-5 ticks on a log axis, at most seven, always including the reference."""
-    decades = np.arange(-3, 4)
+    """1-2-5 ticks on a log axis, always including the reference (thinned at draw time
+    until their labels fit)."""
+    decades = np.arange(-4, 5)
     cand = np.sort(np.concatenate([m * 10.0**decades for m in (1, 2, 5)])) * ref
     ticks = cand[(cand >= xlim[0] * 0.999) & (cand <= xlim[1] * 1.001)]
     if len(ticks) < 3:
         cand = np.array([0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4]) * ref
         ticks = cand[(cand >= xlim[0]) & (cand <= xlim[1])]
-    while len(ticks) > 7:
-        i_ref = int(np.argmin(np.abs(ticks - ref)))
-        ticks = ticks[(np.arange(len(ticks)) - i_ref) % 2 == 0]
     return ticks
 
 
-def _limits(panels: list[_Panel], ref: float, log: bool) -> tuple[float, float]:
+def _limits(panels: list[Panel], ref: float, log: bool) -> tuple[float, float]:
     """Estimate-axis limits covering every finite CI (symmetric in log space)."""
     lows = np.array([p[1] for pn in panels for p in pn.points.values()], dtype=float)
     highs = np.array([p[2] for pn in panels for p in pn.points.values()], dtype=float)
@@ -183,12 +106,62 @@ def _limits(panels: list[_Panel], ref: float, log: bool) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
-def _draw_panel(
+def _columns(fig: Figure, panels: list[Panel], digits: int, show_p: bool) -> tuple[float, float]:
+    """Inches of the estimate-text column and of the p-value column (as measured)."""
+    ci = [_REFERENCE, "—"] + [
+        format_ci(e, lo, hi, digits=digits) for pn in panels for e, lo, hi, _ in pn.points.values()
+    ]
+    heads = [f"{pn.short} ({100 * pn.conf_level:g}% CI)" for pn in panels]
+    ci_in = max(
+        max(text_width(s, fig) for s in ci),
+        max(text_width(s, fig, fontweight="bold") for s in heads),
+    )
+    p_in = max(text_width(s, fig) for s in ("<0.001", "0.00", "p")) if show_p else 0.0
+    return ci_in, p_in
+
+
+def _grid(fig: Figure, rows: list[Row], width_in: float, ci_in: float, p_in: float) -> _Grid:
+    """Wrap the labels to at most ``width_in`` inches and place the rows."""
+    indent_in = _INDENT_PT / 72
+    labels, widths = [], []
+    for r in rows:
+        weight = "bold" if r.bold else "normal"
+        text = wrap(r.label, max(width_in - indent_in * r.indent, 0.3), fig, fontweight=weight)
+        labels.append(text)
+        widths.append(text_width(text, fig, fontweight=weight) + indent_in * r.indent)
+    centers, y = [], 0.0
+    for text in labels:
+        height = text.count("\n") + 1 + _GAP
+        centers.append(y + height / 2)
+        y += height
+    pad = _PAD_PT / 72
+    return _Grid(
+        labels, centers, y, 72 * (max(widths) + pad), 72 * (ci_in + pad), 72 * (p_in + pad)
+    )
+
+
+def _annotate(ax: Axes, text: str, y: float, dx_pt: float, **kw: Any) -> None:
+    """Text at row ``y``, ``dx_pt`` points right of the axes' left (< 0) or right edge."""
+    edge = blended_transform_factory(ax.transAxes, ax.transData)
+    ax.annotate(
+        text,
+        xy=(0 if dx_pt < 0 else 1, y),
+        xycoords=edge,
+        xytext=(dx_pt, 0),
+        textcoords="offset points",
+        va="center",
+        annotation_clip=False,
+        **kw,
+    )
+
+
+def _draw(
     ax: Axes,
-    put: Callable[..., None],
-    rows: list[_Row],
-    panel: _Panel,
+    rows: list[Row],
+    grid: _Grid,
+    panel: Panel,
     *,
+    show_labels: bool,
     color: str,
     xlim: tuple[float, float],
     ref: float,
@@ -197,10 +170,30 @@ def _draw_panel(
     show_p: bool,
     digits: int,
 ) -> None:
-    """Markers and CIs on ``ax``; the estimate and p-value texts through ``put``."""
-    ax.axvline(ref, color="0.4", linewidth=0.6, linestyle="--", zorder=0)
+    """One model on one axes: row labels left of it (``show_labels``), markers and CIs in
+    it, the estimate and p-value texts right of it."""
+    ax.set_ylim(grid.bottom, -_HEAD)
+    ci_dx, p_dx = _PAD_PT, grid.ci_pt + grid.p_pt
+
+    def put(y: float, s: str, col: str, **kw: Any) -> None:
+        _annotate(
+            ax, s, y, ci_dx if col == "ci" else p_dx, ha="left" if col == "ci" else "right", **kw
+        )
+
+    if show_labels:
+        for y, row, text in zip(grid.centers, rows, grid.labels, strict=True):
+            _annotate(
+                ax,
+                text,
+                y,
+                -grid.label_pt + _INDENT_PT * row.indent,
+                ha="left",
+                fontweight="bold" if row.bold else "normal",
+                gid="label",
+            )
+    ax.vlines(ref, grid.bottom, 0, color="0.4", linewidth=0.6, linestyle="--", zorder=0)
     xs, los, his, ys = [], [], [], []
-    for y, row in enumerate(rows):
+    for y, row in zip(grid.centers, rows, strict=True):
         if row.key in panel.references:
             put(y, _REFERENCE, "ci", color="0.35", gid="estimate-text")
             ax.plot(
@@ -236,66 +229,39 @@ def _draw_panel(
         linestyle="none",
         gid="estimate",
     )
-    step = 0.05 * (xlim[1] - xlim[0])
+    arrow = {"arrowstyle": "->", "color": color, "lw": 1.0}
     for yi, lo_v, hi_v in zip(y_a, lo_a, hi_a, strict=True):  # arrows for clipped CIs
-        if hi_v > xlim[1]:
-            start = xlim[1] * 0.85 if log else xlim[1] - step
-            ax.annotate(
-                "",
-                xy=(xlim[1], yi),
-                xytext=(start, yi),
-                arrowprops={"arrowstyle": "->", "color": color, "lw": 1.0},
-            )
-        if lo_v < xlim[0]:
-            start = xlim[0] / 0.85 if log else xlim[0] + step
-            ax.annotate(
-                "",
-                xy=(xlim[0], yi),
-                xytext=(start, yi),
-                arrowprops={"arrowstyle": "->", "color": color, "lw": 1.0},
-            )
+        for beyond, end, inward in ((hi_v > xlim[1], xlim[1], -1), (lo_v < xlim[0], xlim[0], 1)):
+            if beyond:
+                start = end * 0.85 ** (-inward) if log else end + inward * 0.05 * np.ptp(xlim)
+                ax.annotate("", xy=(end, yi), xytext=(start, yi), arrowprops=arrow)
     if log:
         ax.set_xscale("log")
     ax.set_xlim(*xlim)
-    ticks = (
-        (_nice_ticks(xlim, ref) if log else None)
-        if xticks is None
-        else np.asarray(xticks, dtype=float)
-    )
-    if ticks is not None:
-        ax.xaxis.set_major_locator(FixedLocator(ticks))
-        ax.xaxis.set_minor_locator(NullLocator())
-        ax.xaxis.set_major_formatter(lambda v, _p: f"{v:g}")
+    if xticks is not None:
+        ax.xaxis.set_major_locator(FixedLocator(np.asarray(xticks, dtype=float)))
+    elif log:
+        ax.xaxis.set_major_locator(SpacedLocator(lambda: _nice_ticks(xlim, ref), anchor=ref))
+    else:
+        ax.xaxis.set_major_locator(
+            SpacedLocator(
+                lambda: MaxNLocator(6, steps=[1, 2, 2.5, 5, 10]).tick_values(*xlim), anchor=ref
+            )
+        )
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(lambda v, _p: f"{v:g}")
     ax.set_xlabel(panel.axis)
     ax.tick_params(axis="y", left=False, labelleft=False)
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
-    put(-1.0, f"{panel.short} ({100 * panel.conf_level:g}% CI)", "ci", fontweight="bold")
+    head = -(_HEAD + _GAP) / 2
+    put(
+        head, f"{panel.short} ({100 * panel.conf_level:g}% CI)", "ci", fontweight="bold", gid="head"
+    )
     if show_p:
-        put(-1.0, "p", "p", fontweight="bold", fontstyle="italic")
+        put(head, "p", "p", fontweight="bold", fontstyle="italic", gid="head")
     if panel.title:
-        ax.set_title(panel.title, fontweight="bold", pad=14)
-
-
-def _widths(
-    rows: list[_Row], panels: list[_Panel], digits: int, show_p: bool
-) -> tuple[float, float, float]:
-    """Inches of the label column, of one panel's estimate text and of its p-value text."""
-    char_in = 0.55 * plt.rcParams["font.size"] / 72
-    longest = max(len(r.label) + 2 * r.indent for r in rows)
-    ci_chars = max(
-        [len(_REFERENCE)]
-        + [
-            len(format_ci(e, lo, hi, digits=digits))
-            for pn in panels
-            for e, lo, hi, _ in pn.points.values()
-        ]
-    )
-    return (
-        max(1.0, char_in * (longest + 2)),
-        char_in * (ci_chars + 2),
-        char_in * 8 if show_p else 0.0,
-    )
+        ax.set_title(panel.title, loc="left", fontweight="bold")
 
 
 @validate_params(
@@ -312,8 +278,8 @@ def _widths(
         "xlim": [NUMBERS, NONE],
         "xticks": [NUMBERS, NONE],
         "colors": [TEXTS, NONE],
-        "figsize": [NUMBERS, NONE],
-        "ax": [_AxesParam(), NONE],
+        "width_mm": [WIDTH_MM, NONE],
+        "ax": [AXES, NONE],
     }
 )
 def forest(
@@ -331,7 +297,7 @@ def forest(
     xlim: tuple[float, float] | None = None,
     xticks: Sequence[float] | None = None,
     colors: Sequence[str] | None = None,
-    figsize: tuple[float, float] | None = None,
+    width_mm: float | None = None,
     ax: Axes | None = None,
 ) -> Figure | Axes:
     """Draw a forest plot: one row per variable level, estimate and CI (log axis for ratios).
@@ -356,7 +322,8 @@ def forest(
         the intercept).
     measure : str, optional
         Axis title, e.g. "Hazard ratio" (default from each model: "Odds ratio" for OR,
-        "Hazard ratio" for HR, "Subdistribution hazard ratio" for sHR, ...).
+        "Hazard ratio" for HR, "Subdistribution hazard ratio" for sHR, "Risk ratio" for
+        RR, "Rate ratio" for IRR); the column head abbreviates it (HR, sHR, ...).
     conf_level : float, optional
         Level of the intervals (default: each model's; for a DataFrame the level its
         intervals have, 0.95 unless given).
@@ -369,16 +336,21 @@ def forest(
     digits : int, default 2
         Decimals of the estimate text.
     xlim : (float, float), optional
-        Estimate-axis limits (default: covers every CI, symmetric in log space).
+        Estimate-axis limits (default: covers every CI, symmetric in log space); a CI
+        beyond them ends in an arrow.
     xticks : sequence of float, optional
-        Estimate-axis ticks.
+        Estimate-axis ticks, drawn as given (default: 1-2-5 ticks on a log axis, thinned
+        until their labels do not touch).
     colors : sequence of str, optional
-        Marker colour per model (default Okabe–Ito).
-    figsize : (float, float), optional
-        Figure size in inches (default grows with the number of rows and models).
+        Marker colour per model (default black for one model, Okabe–Ito for several).
+    width_mm : float, optional
+        Width of the new figure in millimetres (default 85, a single column, for one
+        model; 180, a double column, for several). The height follows the rows. Models
+        that do not fit side by side at this width are drawn one under another.
     ax : matplotlib.axes.Axes, optional
         Draw one model (or a DataFrame) into this axes: the estimates on it, the row labels
-        to its left and the estimate and p-value texts to its right (leave room for them).
+        to its left, the estimate and p-value texts to its right and the footnote under
+        it. Use a figure with ``layout="constrained"`` to make room for them.
 
     Returns
     -------
@@ -387,20 +359,25 @@ def forest(
 
     Notes
     -----
-    Terms that cannot be estimated (monotone likelihood) show "—" and a footnote says why.
+    Terms that cannot be estimated (monotone likelihood) show "—", and a footnote inside
+    the figure says why.
 
     Examples
     --------
     >>> import pandas as pd
+    >>> import matplotlib.pyplot as plt
     >>> from calcstats.plot import forest
     >>> sub = pd.DataFrame({"group": ["Sex", "Sex"], "label": ["Female", "Male"],
     ...                     "estimate": [1.4, 1.9], "conf_low": [1.1, 1.2],
     ...                     "conf_high": [1.8, 3.0], "p_value": [0.01, 0.004]})
     >>> fig = forest(sub, measure="Hazard ratio")
+    >>> round(float(fig.get_size_inches()[0]) * 25.4)
+    85
     >>> import calcstats as cs
     >>> pbc = cs.datasets.load_pbc()
     >>> fit = cs.cox(pbc, "C(edema) + age", time="time", event="status", cause=2)
-    >>> ax = forest(fit, labels={"edema": "Edema"}, ax=plt.figure().add_subplot())
+    >>> fig = plt.figure(layout="constrained")
+    >>> ax = forest(fit, labels={"edema": "Edema"}, ax=fig.add_subplot())
     >>> ax.get_xlabel()
     'Hazard ratio'
     """
@@ -411,8 +388,8 @@ def forest(
                 "table of estimates."
             )
         title = "" if model_names is None else model_names[0]
-        rows, panels, notes = _from_frame(results, title, conf_level, measure)
-        ratio = measure is None or measure in _SHORT
+        rows, panels, notes = from_frame(results, title, conf_level, measure)
+        ratio = measure is None or measure in SHORT
     else:
         seq = [results] if isinstance(results, ModelResult) else results
         if (
@@ -435,7 +412,7 @@ def forest(
             if model_names is not None
             else ([f"Model {i + 1}" for i in range(len(seq))] if len(seq) > 1 else [""])
         )
-        rows, panels, notes = _from_results(
+        rows, panels, notes = from_results(
             seq, names, display_labels(seq, labels), terms, conf_level, measure
         )
         ratio = all(r.ratio_measure is not None for r in seq)
@@ -443,122 +420,110 @@ def forest(
         raise InvalidParameterError(
             "Nothing to draw: the model has no terms besides the intercept."
         )
-    log = ratio if log_scale is None else log_scale
-    ref = (1.0 if ratio else 0.0) if ref_line is None else float(ref_line)
+    if ax is not None and len(panels) != 1:
+        raise InvalidParameterError(
+            f"The 'ax' parameter of forest takes one model; got {len(panels)}. Leave "
+            "ax=None for a figure with one panel per model."
+        )
     if xlim is not None and len(xlim) != 2:
         raise InvalidParameterError(
             f"The 'xlim' parameter of forest must be two numbers (low, high). Got {xlim!r}."
         )
-    lim = _limits(panels, ref, log) if xlim is None else (float(xlim[0]), float(xlim[1]))
-    palette = list(colors) if colors is not None else list(OKABE_ITO)
+    log = ratio if log_scale is None else log_scale
+    ref = (1.0 if ratio else 0.0) if ref_line is None else float(ref_line)
     style = {
-        "xlim": lim,
+        "xlim": _limits(panels, ref, log) if xlim is None else (float(xlim[0]), float(xlim[1])),
         "ref": ref,
         "log": log,
         "xticks": xticks,
         "show_p": show_p,
         "digits": digits,
     }
-    label_w, ci_w, p_w = _widths(rows, panels, digits, show_p)
-    if ax is not None:
-        if len(panels) != 1:
-            raise InvalidParameterError(
-                f"The 'ax' parameter of forest takes one model; got {len(panels)}. Leave "
-                "ax=None for a figure with one panel per model."
-            )
-        return _on_axes(ax, rows, panels[0], notes, (label_w, ci_w, p_w), palette[0], style)
-    n_rows, k = len(rows), len(panels)
-    height = 0.55 + 0.19 * (n_rows + 1)
-    fig = plt.figure(figsize=figsize or (label_w + k * (1.6 + ci_w + p_w), height))
-    ratios = [label_w] + [w for _ in range(k) for w in (1.6, ci_w + p_w)]
-    gs = fig.add_gridspec(
-        1,
-        len(ratios),
-        width_ratios=ratios,
-        wspace=0.02,
-        left=0.02,
-        right=0.98,
-        top=1 - 0.32 / height,
-        bottom=0.42 / height,
+    palette = list(colors) if colors is not None else list(OKABE_ITO)
+    if colors is None and len(panels) == 1:
+        palette = ["black"]
+    with publication():
+        if ax is not None:
+            return _on_axes(ax, rows, panels[0], notes, palette[0], style)
+        return _figure(rows, panels, notes, palette, style, width_mm)
+
+
+def _figure(
+    rows: list[Row],
+    panels: list[Panel],
+    notes: list[str],
+    palette: list[str],
+    style: dict[str, Any],
+    width_mm: float | None,
+) -> Figure:
+    """Panels side by side (one under another when they do not fit), labels measured."""
+    k = len(panels)
+    width_mm = (85.0 if k == 1 else 180.0) if width_mm is None else float(width_mm)
+    fig = new_figure(width_mm, 2.0)
+    width_in = width_mm / 25.4
+    ci_in, p_in = _columns(fig, panels, style["digits"], style["show_p"])
+    panel_in = _MIN_PLOT_IN + ci_in + p_in + 3 * _PAD_PT / 72
+    longest = max(
+        text_width(r.label, fig, fontweight="bold" if r.bold else "normal")
+        + r.indent * _INDENT_PT / 72
+        for r in rows
     )
-    ax_lab = fig.add_subplot(gs[0])
-    ax_lab.set_ylim(n_rows - 0.5, -1.2)
-    ax_lab.set_axis_off()
-    for y, r in enumerate(rows):
-        ax_lab.text(
-            0.02 + 0.08 * r.indent,
-            y,
-            r.label,
-            va="center",
-            ha="left",
-            fontweight="bold" if r.bold else "normal",
-            gid="label",
-        )
+    usable = width_in - 0.15
+    per_row = next(
+        (n for n in range(k, 0, -1) if usable - n * panel_in >= min(longest, 0.3 * width_in)),
+        1,
+    )
+    label_in = min(longest, max(usable - per_row * panel_in, 0.25 * width_in))
+    grid = _grid(fig, rows, label_in, ci_in, p_in)
+    blocks = -(-k // per_row)
+    gs = fig.add_gridspec(blocks, per_row)
+    axes = []
     for j, panel in enumerate(panels):
-        ax_est = fig.add_subplot(gs[1 + 2 * j], sharey=ax_lab)
-        ax_txt = fig.add_subplot(gs[2 + 2 * j], sharey=ax_lab)
-        ax_txt.set_axis_off()
-
-        def put(y: float, s: str, col: str, _t: Axes = ax_txt, **kw: Any) -> None:
-            x, ha = (0.05, "left") if col == "ci" else (0.97, "right")
-            _t.text(x, y, s, va="center", ha=ha, **kw)
-
-        _draw_panel(
-            ax_est, put, rows, panel, color=palette[j % len(palette)] if k > 1 else "black", **style
+        ax = fig.add_subplot(gs[j // per_row, j % per_row])
+        _draw(
+            ax,
+            rows,
+            grid,
+            panel,
+            show_labels=j % per_row == 0,
+            color=palette[j % len(palette)],
+            **style,
         )
+        axes.append(ax)
     if notes:
-        fig.text(0.01, 0.0, "\n".join(notes), ha="left", va="top", fontsize="small", gid="footnote")
+        fig.supxlabel(
+            wrap("\n".join(notes), usable, fig, fontsize="small"),
+            x=0.05 / width_in,
+            ha="left",
+            fontsize="small",
+            gid="footnote",
+        )
+    line_in = line_height(fig)
+    fit_height(fig, axes, [(grid.bottom + _HEAD) * line_in] * len(axes))
     return fig
 
 
 def _on_axes(
     ax: Axes,
-    rows: list[_Row],
-    panel: _Panel,
+    rows: list[Row],
+    panel: Panel,
     notes: list[str],
-    widths: tuple[float, float, float],
     color: str,
     style: dict[str, Any],
 ) -> Axes:
-    """One panel in the user's axes: labels left of it, texts right of it."""
-    label_w, ci_w, p_w = (72.0 * w for w in widths)  # points
-    ax.set_ylim(len(rows) - 0.5, -1.2)
-    edge = blended_transform_factory(ax.transAxes, ax.transData)
-
-    def put(y: float, s: str, col: str, **kw: Any) -> None:
-        dx, ha = (6.0, "left") if col == "ci" else (ci_w + p_w, "right")
-        ax.annotate(
-            s,
-            xy=(1, y),
-            xycoords=edge,
-            xytext=(dx, 0),
-            textcoords="offset points",
-            va="center",
-            ha=ha,
-            annotation_clip=False,
-            **kw,
-        )
-
-    for y, r in enumerate(rows):
-        ax.annotate(
-            r.label,
-            xy=(0, y),
-            xycoords=edge,
-            xytext=(-label_w + 12 * r.indent, 0),
-            textcoords="offset points",
-            va="center",
-            ha="left",
-            fontweight="bold" if r.bold else "normal",
-            annotation_clip=False,
-            gid="label",
-        )
-    _draw_panel(ax, put, rows, panel, color=color, **style)
+    """One panel in the user's axes: labels left of it, texts right of it, footnote under."""
+    fig = ax.figure
+    ci_in, p_in = _columns(fig, [panel], style["digits"], style["show_p"])
+    width_in = float(fig.get_size_inches()[0])
+    grid = _grid(fig, rows, 0.35 * width_in, ci_in, p_in)
+    _draw(ax, rows, grid, panel, show_labels=True, color=color, **style)
     if notes:
+        ax_in = ax.get_position().width * width_in
         ax.annotate(
-            "\n".join(notes),
+            wrap("\n".join(notes), grid.label_pt / 72 + ax_in, fig, fontsize="small"),
             xy=(0, 0),
-            xycoords="axes fraction",
-            xytext=(0, -30),
+            xycoords=("axes fraction", ax.xaxis.label),
+            xytext=(-grid.label_pt, -4),
             textcoords="offset points",
             va="top",
             ha="left",
@@ -566,4 +531,5 @@ def _on_axes(
             annotation_clip=False,
             gid="footnote",
         )
+    settle(fig)
     return ax

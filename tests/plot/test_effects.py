@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from geometry import THEMES, WIDTHS_MM, check_figure, themed
 
 import calcstats as cs
 from calcstats import CalcstatsError, InvalidParameterError
@@ -26,12 +28,14 @@ def _gid(ax, gid):
 
 def test_prevalence_rows_equal_estimates(prev):
     ax = prevalence(prev)
-    tidy = prev.tidy().sort_values("estimate")
+    tidy = prev.tidy().sort_values("estimate", ascending=False)  # highest on top
     (pts,) = _gid(ax, "estimate")
     np.testing.assert_allclose(pts.get_xdata(), 100 * tidy["estimate"])
+    assert list(pts.get_ydata()) == sorted(pts.get_ydata())
+    assert ax.get_ylim()[0] > ax.get_ylim()[1]  # the first row is drawn at the top
     # canonical column: the schema's level labels ("MASLD", not "masld")
     default = cs.Labels.default()
-    assert [t.get_text() for t in ax.get_yticklabels()] == [
+    assert [" ".join(t.get_text().split()) for t in ax.get_yticklabels()] == [
         default.level("etiology", v) for v in tidy["etiology"]
     ]
     assert "Schistosomiasis" in [t.get_text() for t in ax.get_yticklabels()]
@@ -41,6 +45,7 @@ def test_prevalence_rows_equal_estimates(prev):
     segs = np.array([s[:, 0] for s in ci.get_segments()])
     np.testing.assert_allclose(segs[:, 0], 100 * tidy["conf_low"])
     np.testing.assert_allclose(segs[:, 1], 100 * tidy["conf_high"])
+    assert ax.get_xlabel() == "Prevalence (%, 95% CI)"
 
 
 def test_prevalence_hides_small_counts():
@@ -51,18 +56,58 @@ def test_prevalence_hides_small_counts():
     assert counts[0] == "<3/4"
 
 
-def test_prevalence_level_labels(prev):
-    lab = cs.Labels(levels={"etiology": {"pbc": "PBC"}})
+def test_prevalence_level_labels_name_and_order_the_groups(prev):
+    lab = cs.Labels(levels={"etiology": {"psc": "PSC", "pbc": "PBC"}})
     ax = prevalence(prev, labels=lab, sort=False)
     names = [t.get_text() for t in ax.get_yticklabels()]
-    assert "PBC" in names and "Primary biliary cholangitis" not in names
+    assert names[:2] == ["PSC", "PBC"]  # level labels set the display order
+    assert "Primary biliary cholangitis" not in names
+
+
+@pytest.fixture(scope="module")
+def example_prev():
+    pt = cs.datasets.load_example_cohort().patient_table()
+    return cs.prevalence(pt, outcome="any_calcification", by="etiology", method="wilson")
+
+
+@pytest.mark.parametrize("width_mm", WIDTHS_MM)
+@pytest.mark.parametrize("theme_name", THEMES)
+def test_prevalence_geometry_no_label_or_count_clipped(example_prev, width_mm, theme_name):
+    """The flagship Figure 2: every etiology label and count lies inside the figure."""
+    with themed(theme_name):
+        ax = prevalence(example_prev, width_mm=width_mm)
+    fig = ax.figure
+    assert fig.get_size_inches()[0] * 25.4 == pytest.approx(width_mm)
+    drawn = check_figure(fig)
+    shown = {" ".join(d.text.split()) for d in drawn}
+    default = cs.Labels.default()
+    for code in example_prev.tidy()["etiology"]:
+        assert default.level("etiology", code) in shown
+    assert "cases/n" in shown
+    if width_mm == 85:  # long labels wrap rather than widen the label column beyond 40%
+        widest = max(d.bbox.width for d in drawn if d.kind.startswith("ytick"))
+        assert widest <= 0.4 * fig.bbox.width
+    plt.close(fig)
+
+
+def test_prevalence_on_the_callers_axes(prev):
+    fig, ax = plt.subplots(layout="constrained", figsize=(4, 3))
+    assert prevalence(prev, ax=ax) is ax and fig.get_size_inches()[1] == 3
+    check_figure(fig)
+    plt.close(fig)
 
 
 def test_prevalence_errors(prev):
     with pytest.raises(InvalidParameterError, match="'sort' parameter of prevalence"):
         prevalence(prev, sort="estimate")
-    with pytest.raises(CalcstatsError, match="computed with by="):
+    with pytest.raises(CalcstatsError, match="compute it with by="):
         prevalence(cs.prevalence(pd.DataFrame({"c": [0, 1]}), outcome="c"))
+    with pytest.raises(CalcstatsError, match="not a DataFrame"):
+        prevalence(prev.tidy())
+    with pytest.raises(CalcstatsError, match=r"draws a PrevalenceResult.*got EstimateResult"):
+        prevalence(
+            cs.results.EstimateResult(prev.tidy(), by=["etiology"], method="m", conf_level=0.95)
+        )
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +157,13 @@ def test_dose_response_refuses_tables(effect):
         dose_response([1, 2])
     with pytest.raises(InvalidParameterError, match="'log_scale' parameter of dose_response"):
         dose_response(effect, log_scale="yes")
+
+
+@pytest.mark.parametrize("width_mm", WIDTHS_MM)
+@pytest.mark.parametrize("theme_name", THEMES)
+def test_dose_response_geometry(effect, width_mm, theme_name):
+    with themed(theme_name):
+        ax = dose_response(effect, width_mm=width_mm)
+    assert ax.figure.get_size_inches()[0] * 25.4 == pytest.approx(width_mm)
+    check_figure(ax.figure)
+    plt.close(ax.figure)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from geometry import THEMES, WIDTHS_MM, check_figure, themed
 
 import calcstats as cs
 from calcstats import CalcstatsError
@@ -51,5 +53,29 @@ def test_default_group_names_and_wrong_input():
     d = pd.DataFrame({"t": np.tile([0, 1], 20), "x": np.arange(40.0) % 7})
     ax = cs.plot.overlap(cs.propensity(d, "t ~ x")).axes[0]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Treated", "Control"]
-    with pytest.raises(CalcstatsError, match=r"expects the result of cs\.propensity"):
+    with pytest.raises(CalcstatsError, match=r"draws a PropensityResult.*got DataFrame"):
         cs.plot.overlap(d)
+
+
+def test_refuses_what_is_not_a_propensity_result(ps):
+    bal = cs.balance(pd.DataFrame({"t": [0, 1] * 5, "x": range(10)}), treatment="t", covariates="x")
+    with pytest.raises(CalcstatsError, match=r"draws a PropensityResult.*got BalanceResult"):
+        cs.plot.overlap(bal)
+
+
+def test_on_the_callers_axes_returns_it(ps):
+    fig, ax = plt.subplots(layout="constrained")
+    assert cs.plot.overlap(ps, ax=ax) is ax
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("width_mm", WIDTHS_MM)
+@pytest.mark.parametrize("theme_name", THEMES)
+def test_geometry(ps, width_mm, theme_name):
+    with themed(theme_name):
+        fig = cs.plot.overlap(ps, width_mm=width_mm)
+    assert fig.get_size_inches()[0] * 25.4 == pytest.approx(width_mm)
+    check_figure(fig)
+    ax = fig.axes[0]
+    assert ax.get_legend().get_window_extent().y0 >= ax.get_window_extent().y1 - 1
+    plt.close(fig)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from geometry import THEMES, WIDTHS_MM, check_figure, themed
 
 import calcstats as cs
 from calcstats import CalcstatsError, InvalidParameterError
@@ -89,3 +91,18 @@ def test_subset_and_errors(fit, check):
         ph_diagnostics(object())
     with pytest.raises(InvalidParameterError, match="'df' parameter of ph_diagnostics"):
         ph_diagnostics(check, df=1)
+
+
+@pytest.mark.parametrize("width_mm", WIDTHS_MM)
+@pytest.mark.parametrize("theme_name", THEMES)
+def test_geometry(check, width_mm, theme_name):
+    with themed(theme_name):
+        fig = ph_diagnostics(check, width_mm=width_mm)
+    assert fig.get_size_inches()[0] * 25.4 == pytest.approx(width_mm)
+    check_figure(fig)
+    n_rows = len({round(ax.get_position().y0, 3) for ax in fig.axes})
+    assert n_rows == (2 if width_mm == 85 else 1)  # 2 rows of 2 at 85 mm, 1 row of 3 at 180
+    for ax in fig.axes:  # round times in the time unit, not quantiles such as 0.13
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        assert labels and all(float(s) == int(float(s)) for s in labels)
+    plt.close(fig)

@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from geometry import THEMES, WIDTHS_MM, check_figure, themed
 from matplotlib.colors import to_rgba
 
 import calcstats as cs
@@ -171,7 +172,7 @@ def test_segment_map_draws_only_a_summary(findings):
 
 
 def test_segment_map_baseline(findings, match_baseline, baseline_style):
-    fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.0))
+    fig, axes = plt.subplots(1, 2, figsize=(180 / 25.4, 70 / 25.4), layout="constrained")
     segment_map(
         cs.segment_summary(findings, stat="prevalence", n_patients=300),
         ax=axes[0],
@@ -183,3 +184,36 @@ def test_segment_map_baseline(findings, match_baseline, baseline_style):
         title="Median size",
     )
     match_baseline(fig, "segment_map")
+
+
+@pytest.fixture(scope="module")
+def example_cohort():
+    return cs.datasets.load_example_cohort()
+
+
+@pytest.mark.parametrize("width_mm", WIDTHS_MM)
+@pytest.mark.parametrize("theme_name", THEMES)
+@pytest.mark.parametrize("stat", ["prevalence", "median_size"])
+def test_segment_map_geometry(example_cohort, width_mm, theme_name, stat):
+    summary = cs.segment_summary(example_cohort, stat=stat)
+    with themed(theme_name):
+        ax = segment_map(summary, width_mm=width_mm, title="Baseline calcifications")
+    fig = ax.figure
+    assert fig.get_size_inches()[0] * 25.4 == pytest.approx(width_mm)
+    drawn = check_figure(fig)
+    shown = [d.text for d in drawn]
+    assert {"VII", "VIII", "IV", "II", "III", "V", "VI"} <= set(shown)
+    assert fig.axes[1].get_xlabel() in shown  # the colour bar's label
+    plt.close(fig)
+
+
+def test_two_maps_side_by_side_in_a_double_column(example_cohort):
+    fig, axes = plt.subplots(1, 2, figsize=(180 / 25.4, 3.0), layout="constrained")
+    for ax, stat in zip(axes, ("prevalence", "median_size"), strict=True):
+        assert segment_map(cs.segment_summary(example_cohort, stat=stat), ax=ax) is ax
+    assert [a.get_xlabel() for a in fig.axes[2:]] == [
+        "Patients with calcification (%)",
+        "Median size (mm)",
+    ]
+    check_figure(fig)
+    plt.close(fig)
