@@ -289,6 +289,7 @@ _STYLE_PARAMS = {
         "conf_level": [CONF_LEVEL, NONE],
         "global_p": [BOOLEAN, Options("wald", "lr")],
         "intercept": [BOOLEAN],
+        "counts": [BOOLEAN],
     }
 )
 def regression_table(
@@ -302,6 +303,7 @@ def regression_table(
     reference: str = "ref",
     global_p: bool | str = True,
     intercept: bool = False,
+    counts: bool = True,
     title: str | None = None,
 ) -> Table:
     """Publication table of one or more fitted models side by side (e.g. crude, adjusted).
@@ -332,6 +334,10 @@ def regression_table(
         refits, so regression models only.
     intercept : bool
         Show the intercept row.
+    counts : bool, default True
+        Show the ``N`` and ``Events`` columns. ``False`` leaves them out, e.g. for the
+        multivariable half of ``merge_tables(univariable(...), regression_table(...))``,
+        whose univariable half shows them.
     title : str, optional
 
     Returns
@@ -390,6 +396,8 @@ def regression_table(
         [_count(results[i], r) for i, r in layout],
         any(r.n_events is not None for r in results),
     )
+    if not counts:
+        body = {"Characteristic": body["Characteristic"]}
     if len(set(names)) != len(names):
         raise InvalidParameterError(
             f"The 'model_names' parameter of regression_table has repeated names {names}; "
@@ -571,8 +579,8 @@ def univariable(
     body["p-value"] = pval
     method = fits[0].method or type(fits[0]).__name__
     first = [
-        f"Univariable models ({method}), one per characteristic; N and Events are the "
-        "rows analysed in each model."
+        f"One univariable model per characteristic: {method}; N and Events are the rows "
+        "analysed in each model."
     ]
     if len({f.nobs for f in fits}) > 1:
         first.append("Numbers analysed differ between characteristics because of missing values.")

@@ -222,7 +222,9 @@ def test_univariable_screen(pbc):
         r["estimate"], r["conf_low"], r["conf_high"]
     )
     assert b.loc["0", "OR (95% CI)"] == "1.00 (ref)"
-    assert t.footnotes[0].startswith("Univariable models (logistic regression (ML))")
+    assert t.footnotes[0].startswith(
+        "One univariable model per characteristic: logistic regression (ML);"
+    )
     assert any("differ" in f for f in t.footnotes)
     raw = t.to_frame()
     assert list(raw["covariate"].unique()) == ["age", "C(edema)", "np.log(chol)"]
