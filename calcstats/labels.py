@@ -30,6 +30,8 @@ Examples
 'Primary biliary cholangitis'
 >>> lab.order("sex", ["M", "F"])
 ['F', 'M']
+>>> lab.level("any_calcification", 1), lab.level("diabetes", False)
+('Yes', 'No')
 """
 
 from __future__ import annotations
@@ -318,4 +320,6 @@ def _defaults(analysis_units: bool) -> Labels:
     units = dict(raw["units"])
     if analysis_units:
         units.update(raw["analysis_units"])
-    return Labels(variables=raw["variables"], levels=raw["levels"], units=units)
+    # yes/no columns of the schema (0/1 or bool): "No"/"Yes", never "0"/"1"
+    levels = {col: {0: "No", 1: "Yes"} for col in raw.get("binary", [])} | raw["levels"]
+    return Labels(variables=raw["variables"], levels=levels, units=units)

@@ -60,6 +60,7 @@ from calcstats.regression import linear, log_binomial, logistic, negative_binomi
 from calcstats.results import ModelResult, table_of
 from calcstats.survival import cox, fine_gray
 from calcstats.tables._table import Table
+from calcstats.tables._words import in_prose
 
 __all__ = ["regression_table", "univariable"]
 
@@ -196,23 +197,15 @@ def _count_text(n: float | None) -> str:
     return "" if n is None else format_number(n, digits=0, big_mark=",")
 
 
-def _in_prose(text: str) -> str:
-    """A label inside a sentence: "Age at index" → "age at index"; acronyms ("INR",
-    "BMI") and names that start with two capitals stay as they are."""
-    if len(text) > 1 and text[0].isupper() and text[1].islower():
-        return text[0].lower() + text[1:]
-    return text
-
-
 def _prose_label(term: str, labels: Labels) -> str:
     """A formula term as a sentence names it: its label without the unit (``"age at
     index"``, not ``"Age at index (years)"``)."""
     if term in labels.variables:
-        return _in_prose(labels.variables[term])
+        return in_prose(labels.variables[term])
     column = labels.variable_of(term)
     if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", column):
-        return _in_prose(labels.name(column))
-    return _in_prose(term_label(term, labels))
+        return in_prose(labels.name(column))
+    return in_prose(term_label(term, labels))
 
 
 def _describe(result: ModelResult, labels: Labels, prefix: str) -> list[str]:
@@ -233,7 +226,7 @@ def _describe(result: ModelResult, labels: Labels, prefix: str) -> list[str]:
     notes = [prefix + "; ".join(parts) + "."]
     units = result.row_units()
     if units is not None and units.ids is not None:
-        who = _in_prose(labels.name(units.id_column)) if units.id_column else "subject"
+        who = in_prose(labels.name(units.id_column)) if units.id_column else "subject"
         notes.append(
             f"{prefix}N = patients (distinct {who}) with follow-up at each level; a "
             "patient whose level changes is counted under each; "
