@@ -194,7 +194,7 @@ def test_tables_show_labels_not_column_names(tmp_path):
     assert doc.tables[2].rows[1].cells[0].text == "Age"
     with pytest.raises(InvalidParameterError, match="this Table was laid out already"):
         rep.table(fit.to_table(), labels={"edema": "Oedema"})
-    with pytest.raises(InvalidParameterError, match="'labels' parameter of Report.table"):
+    with pytest.raises(InvalidParameterError, match=r"'labels' parameter of Report\.table"):
         rep.table(frame, labels=["etiology"])
 
 
@@ -205,7 +205,7 @@ def test_docx_is_a4_unless_letter_is_asked_for(tmp_path):
     assert round(sec.page_width.mm) == 210 and round(sec.page_height.mm) == 297
     sec = Document(_report().to_docx(tmp_path / "l.docx", page_size="letter")).sections[0]
     assert round(sec.page_width.mm, 1) == 215.9
-    with pytest.raises(InvalidParameterError, match="'page_size' parameter of Report.to_docx"):
+    with pytest.raises(InvalidParameterError, match=r"'page_size' parameter of Report\.to_docx"):
         _report().to_docx(tmp_path / "x.docx", page_size="A3")
 
 
