@@ -546,7 +546,9 @@ def build_design(
         raise DataError(f"{model_name}(): no complete rows left for the model variables "
                         f"{used}.")
     sub = data.iloc[rows]
-    frame = _patsy_frame(sub, list(dict.fromkeys([*y_vars, *variables])))
+    frame: Any = _patsy_frame(sub, list(dict.fromkeys([*y_vars, *variables])))
+    if not frame:  # an intercept-only formula ("1"): patsy takes the row count from an index
+        frame = pd.DataFrame(index=pd.RangeIndex(len(sub)))
     text = f"{lhs} ~ {rhs}" if lhs else rhs
     if not intercept:
         text = f"{lhs} ~ 1 + {rhs}" if lhs else f"1 + {rhs}"

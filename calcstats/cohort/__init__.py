@@ -7,6 +7,7 @@ normalises and validates them, and returns a :class:`Cohort`; ``cohort.flow`` (a
 
 from calcstats.cohort._cohort import Cohort
 from calcstats.cohort._flow import Flow
+from calcstats.cohort._multistate_table import StateSpace
 from calcstats.cohort._read import read_cohort
 
-__all__ = ["Cohort", "Flow", "read_cohort"]
+__all__ = ["Cohort", "Flow", "StateSpace", "read_cohort"]

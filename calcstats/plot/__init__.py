@@ -8,6 +8,7 @@ from calcstats.plot._effects import dose_response, prevalence
 from calcstats.plot._flow import flow_diagram
 from calcstats.plot._forest import forest
 from calcstats.plot._love import love
+from calcstats.plot._multistate import state_probabilities, transitions
 from calcstats.plot._overlap import overlap
 from calcstats.plot._ph import ph_diagnostics
 from calcstats.plot._save import save_figure
@@ -28,6 +29,8 @@ __all__ = [
     "prevalence",
     "save_figure",
     "segment_map",
+    "state_probabilities",
     "survival",
     "theme",
+    "transitions",
 ]

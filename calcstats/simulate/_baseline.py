@@ -164,9 +164,12 @@ def draw_lesions(
     pt: dict[str, np.ndarray],
     *,
     new_calcification_rate: float,
+    new_calcification_hr: float = 1.0,
 ) -> dict[str, np.ndarray]:
     """True calcifications: baseline lesions, plus at most one new lesion per patient
-    without baseline calcification, forming at an exponential time during follow-up."""
+    without baseline calcification, forming at an exponential time during follow-up
+    (rate ``new_calcification_rate``, times ``new_calcification_hr`` with cirrhosis at
+    baseline)."""
     code = pt["code"]
     n = code.shape[0]
     field = {key: {e: v.get(key, np.inf) for e, v in P.LESIONS.items()}
@@ -179,7 +182,8 @@ def draw_lesions(
     extra = np.where(np.isfinite(k), negbin, pois)
     count = np.where(pt["true_calcification"], 1 + extra, 0)
 
-    onset_new = rng.exponential(1.0, n) / max(new_calcification_rate, 1e-300)
+    rate = new_calcification_rate * np.where(pt["cirrhosis"], new_calcification_hr, 1.0)
+    onset_new = rng.exponential(1.0, n) / np.maximum(rate, 1e-300)
     new = (~pt["true_calcification"]) & (onset_new < pt["admin_years"])
     if new_calcification_rate <= 0:
         new[:] = False
@@ -273,8 +277,13 @@ def observe_lesions(
     rng: np.random.Generator,
     lesions: dict[str, np.ndarray],
     studies: dict[str, np.ndarray],
+    *,
+    perfect_detection: bool = False,
 ) -> dict[str, np.ndarray]:
-    """Every (study, lesion present by then) pair, detected or not, with the reading."""
+    """Every (study, lesion present by then) pair, detected or not, with the reading.
+
+    With ``perfect_detection`` every lesion present is seen (the same random numbers are
+    drawn, so the rest of the cohort is unchanged)."""
     total = lesions["total"]
     per_study = total[studies["patient"]]
     study = np.repeat(np.arange(studies["patient"].shape[0]), per_study)
@@ -296,7 +305,7 @@ def observe_lesions(
     u = rng.random(study.shape[0])
     err = rng.standard_normal(study.shape[0])
     swap = rng.random(study.shape[0]) < P.MORPHOLOGY_SWAP
-    detected = u < p_detect
+    detected = (u < p_detect) | perfect_detection
     size_obs = np.clip(np.round(size * np.exp(P.SIZE_LOG_SD * err), 1), 0.1, 150)
     pun, coa = P.MORPHOLOGIES.index("punctate"), P.MORPHOLOGIES.index("coarse")
     morph_obs = np.where(swap & (morph == pun), coa, np.where(swap & (morph == coa), pun, morph))

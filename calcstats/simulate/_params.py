@@ -213,7 +213,10 @@ HAZARDS: dict[str, dict] = {
         source="PSC 0.6-1.5%/y S47b; hepatolithiasis 7.4%/7 y S17; rest A",
     ),
 }
-PH_OUTCOMES = tuple(HAZARDS)
+#: Outcomes with a true cause-specific proportional-hazards model from index. Not
+#: decompensation: its hazard rises tenfold once cirrhosis develops (a multi-state
+#: progression; see ``Truth.transition_hazard_ratios``).
+PH_OUTCOMES = ("cirrhosis", "hcc", "cholangiocarcinoma")
 #: Transplant and liver death follow an illness-death structure [A]: their hazards rise
 #: once a patient has decompensation, HCC or cholangiocarcinoma ("severe").
 TRANSPLANT = dict(

@@ -1,7 +1,8 @@
 """Restricted mean survival time with its standard error and between-group contrasts.
 
 The estimate is the area under the Kaplan–Meier curve up to ``tau``; the standard error
-is the Greenwood-type one of R's ``print.survfit(rmean = tau)`` and ``survRM2``:
+is the Greenwood-type one of R's ``print.survfit(rmean = tau)`` and ``survRM2`` (with
+case weights, the infinitesimal-jackknife SE of R's robust fit instead):
 ``Var = sum_j A_j^2 d_j / (n_j (n_j - d_j))`` where ``A_j`` is the area under the curve
 from event time ``t_j`` to ``tau`` — not the variance of ``min(T, tau)``, which ignores
 censoring. lifelines' ``restricted_mean_survival_time`` gives no standard error, hence
@@ -52,6 +53,37 @@ def _rmst_one(
     # event time t[j] pairs with the area from t[j] to tau = area_after[j + 1]
     var = float(np.sum(area_after[1:] ** 2 * h[:-1]))
     return float(rect.sum()), float(np.sqrt(var))
+
+
+def _rmst_ij_se(time: np.ndarray, event: np.ndarray, w: np.ndarray, tau: float) -> float:
+    """Infinitesimal-jackknife SE of the restricted mean of a weighted Kaplan–Meier curve.
+
+    The influence of row ``i`` on ``log S(t)`` is ``−Σ_{t_j ≤ t} (dN_ij − Y_ij d_j / Y_j) /
+    (Y_j − d_j)`` (derivative with respect to its weight; ``d_j``, ``Y_j`` weighted), so its
+    influence on the area up to ``tau`` is ``R_i = −Σ_j g_j (dN_ij − Y_ij d_j / Y_j) /
+    (Y_j − d_j)`` with ``g_j`` the area under the curve from ``t_j`` to ``tau``; the SE is
+    ``sqrt(Σ (w_i R_i)²)``, as R's ``residuals(survfit, type = "rmst", weighted = TRUE)``.
+    """
+    ev_t = np.unique(time[(event > 0) & (time <= tau)])
+    if ev_t.size == 0:
+        return 0.0
+    pos = np.searchsorted(ev_t, time, side="right")  # event times <= T_i
+    d = np.bincount(np.searchsorted(ev_t, time[event > 0]), weights=(w * event)[event > 0],
+                    minlength=ev_t.size + 1)[: ev_t.size]
+    at_risk = np.bincount(pos, weights=w, minlength=ev_t.size + 1)
+    Y = np.cumsum(at_risk[::-1])[::-1][1:]  # weight of rows with T_i >= t_j
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv = np.cumprod(1.0 - d / Y)
+        edges = np.concatenate([ev_t, [tau]])
+        area = np.diff(edges) * surv  # area of each step after t_j up to the next / tau
+        g = np.cumsum(area[::-1])[::-1]  # area from t_j to tau
+        c = np.where(g > 0, g / (Y - d), 0.0)
+    k = np.concatenate([[0.0], np.cumsum(c * d / Y)])  # Σ_{t_j <= t} g_j c_j d_j / Y_j
+    r = k[np.minimum(pos, ev_t.size)]
+    is_ev = (event > 0) & (time <= tau)
+    j = np.searchsorted(ev_t, time[is_ev])
+    r[is_ev] -= c[j]
+    return float(np.sqrt(np.sum((w * r) ** 2)))
 
 
 def _group_text(groups: pd.DataFrame, i: int) -> str:
@@ -326,9 +358,12 @@ def rmst(
         Event code of interest; other codes count as censored.
     weights : str, optional
         Column of non-negative case weights: the area under the weighted Kaplan–Meier
-        curve, with the Greenwood-type variance of weighted counts (as R's
-        ``print.survfit(rmean=)`` of a weighted ``survfit``). Rows with weight 0 are set
-        aside and counted in ``n_zero_weight``.
+        curve. Non-integer weights (e.g. inverse-probability weights) give the
+        infinitesimal-jackknife SE of R's robust fit (``residuals(survfit(..., weights=,
+        id=), type="rmst", weighted=TRUE)``), not the Greenwood-type SE of weighted counts
+        that ``print.survfit(rmean=)`` shows; integer weights are frequency weights
+        (Greenwood-type, as R). Rows with weight 0 are set aside and counted in
+        ``n_zero_weight``.
     conf_level : float
         Confidence level.
     labels : Labels or dict, optional
@@ -362,6 +397,9 @@ def rmst(
         )
         d = sd.event
         w = sd.weights
+        # as survfit: non-integer (e.g. inverse-probability) weights give the robust
+        # variance; integer weights are frequency weights (Greenwood on weighted counts)
+        robust = w is not None and bool(np.any(w != np.floor(w)))
         warn_no_events(sd, d, "rmst")
         rt = tabulate(sd.time, sd.group, sd.n_groups, [None, d] if w is None else [w, w * d])
         rows = []
@@ -382,6 +420,9 @@ def rmst(
                     "smallest group's last follow-up time."
                 )
             est, se = _rmst_one(t, nr, ne, tau)
+            if robust:  # non-integer weights: the infinitesimal-jackknife SE (R's default)
+                rows_g = sd.group == g
+                se = _rmst_ij_se(sd.time[rows_g], d[rows_g], w[rows_g], tau)
             rows.append({"estimate": est, "std_error": se})
         z = stats.norm.ppf(0.5 + float(conf_level) / 2)
         frame = pd.DataFrame(rows)
@@ -406,7 +447,10 @@ def rmst(
             labels=labels,
             method=(
                 f"Restricted mean survival time to tau = {tau:g} (area under the "
-                "Kaplan–Meier curve; Greenwood-type standard error as R's "
-                "print.survfit(rmean=))"
+                "Kaplan–Meier curve; "
+                + ("Greenwood-type standard error as R's print.survfit(rmean=))"
+                   if not robust else
+                   "weighted; infinitesimal-jackknife standard error as R's "
+                   "residuals(survfit, type = 'rmst', weighted = TRUE))")
             ),
         )

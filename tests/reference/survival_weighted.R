@@ -29,8 +29,16 @@ rm_out <- function(fit, tau) {
   tab <- summary(fit, rmean = tau)$table
   list(tau = tau, rmean = unname(tab[, "rmean"]), se = unname(tab[, "se(rmean)"]))
 }
+# non-integer weights (e.g. IPTW): survfit's default is the robust (infinitesimal-jackknife)
+# variance, so the RMST SE is sqrt(sum of squared weighted rmst residuals) per group
+small$id <- seq_len(nrow(small))
+fit_ij <- survfit(Surv(time, event1) ~ g, data = small, weights = w, id = id)
+r_ij <- residuals(fit_ij, type = "rmst", times = 6.5, weighted = TRUE)
 rmst <- list()
-rmst$small_g_w <- rm_out(survfit(Surv(time, event1) ~ g, data = small, weights = w), 6.5)
+rmst$small_g_w <- list(tau = 6.5,
+                       rmean = unname(summary(fit_ij, rmean = 6.5)$table[, "rmean"]),
+                       se = unname(sqrt(tapply(r_ij^2, small$g, sum))))
+# integer (frequency) weights: survfit's Greenwood variance, print.survfit's se(rmean)
 rmst$small_g_w_int <- rm_out(survfit(Surv(time, event1) ~ g, data = small, weights = w_int),
                              6.5)
 out$rmst <- rmst

@@ -58,7 +58,7 @@ def _check(fit, r, *, coef_rtol=1e-6, se_rtol=1e-6):
     names = _r_names(fit.params.index)
     coef = pd.Series(fit.params.to_numpy(), index=names)[r["term"]].to_numpy()
     se = pd.Series(fit.bse.to_numpy(), index=names)[r["term"]].to_numpy()
-    np.testing.assert_allclose(coef, r["coef"], rtol=coef_rtol)   # coefficients: 1e-6 rel (DESIGN.md)
+    np.testing.assert_allclose(coef, r["coef"], rtol=coef_rtol)  # coefficients: 1e-6 rel (DESIGN)
     np.testing.assert_allclose(se, r["se"], rtol=se_rtol)         # SEs: 1e-6 rel
     g = fit.glance().iloc[0]
     np.testing.assert_allclose(g["log_likelihood"], r["loglik"][1], rtol=1e-8)

@@ -168,7 +168,8 @@ def test_running_out_of_memory_is_a_calcstats_error(small, monkeypatch):
 
 # ---- case weights ----------------------------------------------------------------------
 @pytest.mark.parametrize("key", ["small_g_w", "small_g_w_int"])
-def test_weighted_matches_print_survfit_rmean(small, key):
+def test_weighted_matches_r(small, key):
+    """Non-integer weights: the IJ SE (R residuals(type="rmst")); integer: print.survfit."""
     path = Path(__file__).parent.parent / "reference" / "survival_weighted.json"
     r = json.loads(path.read_text())["rmst"][key]
     data = small.assign(w_int=(2 * small["w"]).round())
