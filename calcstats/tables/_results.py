@@ -68,7 +68,9 @@ def curve_table(
     where = f"{type(result).__name__}.to_table"
     check_param(times, [NUMBERS, NONE], name="times", function=where)
     if times is None:
-        tmax = float(result.tidy()["time"].max()) if len(result.tidy()) else 1.0
+        finite = result.tidy()["time"].to_numpy(dtype=float)
+        finite = finite[np.isfinite(finite)]
+        tmax = float(finite.max()) if finite.size else 1.0
         grid = np.array([tmax / 4, tmax / 2, 3 * tmax / 4])
         step = 10 ** np.floor(np.log10(max(tmax / 4, 1e-9)))
         times = np.unique(np.maximum(np.round(grid / step) * step, step))

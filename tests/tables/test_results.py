@@ -66,6 +66,21 @@ def tables(study):
             "match": cs.match(pt, ps),
             "follow_up": cs.median_followup(st, time="time", event="status", by="sex"),
         }
+        ms = cohort.multistate_table()
+        it = cohort.interval_table(outcome="calcification")
+        sp = cs.state_probabilities(ms, by="sex")
+        results |= {
+            "state_probabilities": sp,
+            "time_in_state": sp.time_in_state(5),
+            "multistate_cox": cs.multistate_cox(ms, "any_calcification + age_at_index"),
+            "turnbull": cs.turnbull(it, left="left", right="right", by="sex"),
+            "parametric": cs.parametric_survival(
+                it, "age_at_index + sex", left="left", right="right"
+            ),
+            "interval_methods": cs.compare_interval_methods(
+                it, "age_at_index + sex", left="left", right="right"
+            ),
+        }
     return {k: r.to_table() for k, r in results.items()}, pt, st
 
 
@@ -152,6 +167,21 @@ def test_notes_in_words(tables):
         (1, "Female"),
         (1, "Male"),
     ]
+
+
+def test_multi_state_tables_name_states_and_transitions(tables):
+    made, _, _ = tables
+    sp = made["state_probabilities"]
+    labels = [("  " * i) + r[0] for i, r in zip(sp.indent, sp.cells, strict=True)]
+    assert labels[:3] == ["Female", "  No cirrhosis", "  Cirrhosis"]
+    assert "  Liver transplant" in labels and "Male" in labels
+    assert sp.columns[0] == "State" and all(c.startswith("Time ") for c in sp.columns[1:])
+    assert [r[0] for r in made["time_in_state"].cells][:2] == ["Female", "Female"]
+    mc = made["multistate_cox"]
+    assert mc.cells[0] == ("No cirrhosis → Cirrhosis", "", "")
+    assert [r[0] for r in mc.cells[1:3]] == ["Any calcification", "Age at index (years)"]
+    assert mc.indent[:3] == (0, 1, 1)
+    assert made["turnbull"].columns[0] == "Sex"  # the curve ends at infinity: finite times
 
 
 def test_time_units_name_the_columns_when_known(study):
