@@ -44,24 +44,16 @@ COMPETING = ("liver_transplant", "death")
 ADJUST = "age_at_index + sex + C(etiology_group, Treatment('cholestatic'))"
 #: Pre-specified etiology groups for the outcome models: single etiologies are too sparse
 #: for cause-specific hazards (monotone likelihood in groups without events).
-ETIOLOGY_GROUPS = {
-    "pbc": "cholestatic",
-    "psc": "cholestatic",
-    "biliary_atresia": "cholestatic",
-    "hepatolithiasis": "cholestatic",
-    "schistosomiasis": "parasitic",
-    "echinococcosis": "parasitic",
-    "granulomatous": "granulomatous",
-    "chronic_hbv": "viral",
-    "chronic_hcv": "viral",
-    "alcohol": "metabolic_toxic",
-    "masld": "metabolic_toxic",
-    "hemangioma": "other",
-    "neoplasm": "other",
-    "post_procedural": "other",
-    "idiopathic": "other",
-    "other": "other",
+_GROUPED = {
+    "cholestatic": ["pbc", "psc", "biliary_atresia", "hepatolithiasis"],
+    "parasitic": ["schistosomiasis", "echinococcosis"],
+    "granulomatous": ["granulomatous"],
+    "viral": ["chronic_hbv", "chronic_hcv"],
+    "metabolic_toxic": ["alcohol", "masld"],
+    "other": ["hemangioma", "neoplasm", "post_procedural", "idiopathic", "other"],
 }
+ETIOLOGY_GROUPS = {e: group for group, members in _GROUPED.items() for e in members}
+#: their labels, in display order (the reference first)
 ETIOLOGY_GROUP_LABELS = {
     "cholestatic": "Cholestatic",
     "granulomatous": "Granulomatous",
@@ -90,10 +82,6 @@ def study_labels(status: dict[int, str]) -> cs.Labels:
                 for code, name in status.items()
             },
             "etiology_group": ETIOLOGY_GROUP_LABELS,
-            "calcification_group": {
-                "Calcification": "Calcification",
-                "No calcification": "No calcification",
-            },
         },
     )
 
