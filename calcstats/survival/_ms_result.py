@@ -12,7 +12,7 @@ from scipy import stats
 from calcstats._errors import CalcstatsError, DataError
 from calcstats._format import format_number
 from calcstats.labels import Labels
-from calcstats.results import EstimateResult, Result, confint
+from calcstats.results import CurveResult, EstimateResult, confint
 from calcstats.survival._multistate_aj import CurveArrays, restricted_mean_ms
 from calcstats.survival._multistate_input import MultiStateInput
 
@@ -54,8 +54,13 @@ class TimeInStateResult(EstimateResult):
         self.p0_variance = p0_variance
 
 
-class StateProbabilitiesResult(Result):
+class StateProbabilitiesResult(CurveResult):
     """Aalen–Johansen state-occupation probabilities (:func:`calcstats.state_probabilities`).
+
+    A :class:`~calcstats.CurveResult` with one curve per group *and state*: ``tidy()``,
+    ``at()``, ``risk_table()`` and ``inline()`` carry a ``state`` column after the ``by``
+    columns. A median is not defined for the probability of being in a state (use
+    :meth:`time_in_state`).
 
     Attributes
     ----------
@@ -90,6 +95,10 @@ class StateProbabilitiesResult(Result):
     ) -> None:
         self._curves = curves
         self._input = data
+        self.time_column = str(data.columns.get("stop", "stop"))
+        self.event_column = str(data.columns.get("to_state", "to_state"))
+        self.n = np.array([c.n_rows for c in curves], dtype=float)
+        self.n_events = np.zeros(len(curves))
         self.states = data.states
         self.by = list(data.by)
         self.groups = data.groups.reset_index(drop=True)
@@ -103,6 +112,17 @@ class StateProbabilitiesResult(Result):
         self.n_rows = np.array([c.n_rows for c in curves], dtype=float)
         self.n_patients = np.array(
             [np.unique(data.subject[data.rows_of(g)]).size for g in range(len(curves))], dtype=float
+        )
+
+    measure = "Probability in state"
+    start_value = float("nan")  # the starting distribution differs by state
+
+    def median(self) -> pd.DataFrame:
+        """Not defined for state-occupation probabilities (a state's probability need not
+        pass 0.5); use :meth:`time_in_state` for a summary in time units."""
+        raise CalcstatsError(
+            "median() is not defined for state probabilities; use time_in_state(tau) for "
+            "the expected time spent in each state."
         )
 
     # ---- helpers -------------------------------------------------------------------

@@ -31,7 +31,7 @@ import pandas as pd
 
 from calcstats._errors import CalcstatsError, ConvergenceError, DataError, DataWarning
 from calcstats.labels import Labels
-from calcstats.results import Result
+from calcstats.results import CurveResult
 from calcstats.survival._multistate_fit import fit_transitions
 from calcstats.survival._multistate_input import MultiStateInput
 from calcstats.survival._multistate_scan import affine_scan
@@ -39,8 +39,11 @@ from calcstats.survival._multistate_scan import affine_scan
 __all__ = ["PredictedProbabilities", "predict"]
 
 
-class PredictedProbabilities(Result):
+class PredictedProbabilities(CurveResult):
     """State probabilities of one covariate profile under a multi-state Cox model.
+
+    A model-based :class:`~calcstats.CurveResult` (no numbers at risk) with a ``state``
+    column: ``tidy()``, ``at(times)``.
 
     Attributes
     ----------
@@ -70,6 +73,12 @@ class PredictedProbabilities(Result):
     ) -> None:
         self._frame = frame
         self._cumhaz = cumhaz
+        self.by: list[str] = []
+        self.groups = pd.DataFrame(index=range(1))
+        self.conf_type = "percentile bootstrap" if n_boot else "none"
+        self.time_column = "time"
+        self.event_column = "state"
+        self.weighted = False
         self.states = states
         self.profile = profile
         self.transitions = transitions
@@ -83,6 +92,29 @@ class PredictedProbabilities(Result):
         """``time, state, estimate`` (and ``std_error, conf_low, conf_high`` with a
         bootstrap); at every time the estimates add up to 1."""
         return self._frame.copy()
+
+    measure = "Predicted probability in state"
+    has_counts = False
+    start_value = float("nan")
+
+    def at(self, times: Any) -> pd.DataFrame:
+        """The predicted probabilities at given times (right-continuous step functions)."""
+        tq = np.unique(np.atleast_1d(np.asarray(times, dtype=float)))
+        parts = []
+        for _state, part in self._frame.groupby("state", sort=False, observed=True):
+            t = part["time"].to_numpy(dtype=float)
+            idx = np.searchsorted(t, tq, side="right") - 1
+            rows = part.iloc[np.clip(idx, 0, None)].copy()
+            rows["time"] = tq
+            value_cols = [c for c in rows.columns if c not in ("time", "state")]
+            rows.loc[idx < 0, value_cols] = np.nan
+            parts.append(rows)
+        return pd.concat(parts, ignore_index=True).sort_values(["time"], kind="stable") \
+            .reset_index(drop=True)
+
+    def median(self) -> pd.DataFrame:
+        """Not defined for state probabilities."""
+        raise CalcstatsError("median() is not defined for predicted state probabilities.")
 
     def cumulative_hazards(self) -> pd.DataFrame:
         """``time, transition, cumulative_hazard`` of the profile on the full time grid."""

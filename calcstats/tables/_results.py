@@ -22,8 +22,10 @@ from calcstats.survival import (
     FollowUpResult,
     PartialEffectResult,
     PHTestResult,
+    PredictedProbabilities,
     RMSTContrastResult,
     RMSTResult,
+    StateProbabilitiesResult,
 )
 from calcstats.tables._table import Table
 from calcstats.tables._words import in_prose, plain
@@ -112,6 +114,69 @@ def curve_table(
     if any(not np.isfinite(v) for v in at["estimate"]):
         notes.append("— beyond the last follow-up time of the group.")
     return Table(body, title=title or result.measure, footnotes=notes, raw=at)
+
+
+@table_of.register(StateProbabilitiesResult)
+@table_of.register(PredictedProbabilities)
+def state_table(
+    result: CurveResult,
+    *,
+    times: float | Sequence[float] | None = None,
+    labels: Any = None,
+    title: str | None = None,
+    digits: int = 1,
+) -> Table:
+    """Probability (CI) of being in each state at chosen times: one row per group and state."""
+    lab = _labels(result, labels, title, digits)
+    check_param(times, [NUMBERS, NONE], name="times", function=f"{type(result).__name__}.to_table")
+    tidy = result.tidy()
+    if times is None:
+        tmax = float(tidy["time"].max()) if len(tidy) else 1.0
+        step = 10 ** np.floor(np.log10(max(tmax / 4, 1e-9)))
+        times = np.unique(
+            np.maximum(np.round(np.array([tmax / 4, tmax / 2, 3 * tmax / 4]) / step) * step, step)
+        )
+    tq = np.atleast_1d(np.asarray(times, dtype=float))
+    at = result.at(tq)
+    unit = lab.unit(result.time_column)
+    keys = [*result.by, "state"]
+    first = at[at["time"] == tq[0]].reset_index(drop=True)
+    body = pd.DataFrame()
+    for col in result.by:
+        body[lab.name(col)] = [lab.level(col, v) for v in first[col]]
+    body["State"] = [lab.level("to_state", v) for v in first["state"]]
+    has_ci = "conf_low" in at.columns and at["conf_low"].notna().any()
+    for t in tq:
+        part = at[at["time"] == t].reset_index(drop=True)
+        head = (
+            f"{format_number(t, digits=_decimals(t))} {unit}"
+            if unit
+            else f"Time {format_number(t, digits=_decimals(t))}"
+        )
+        cells = []
+        for _, r in part.iterrows():
+            if not np.isfinite(r["estimate"]):
+                cells.append(DASH)
+            elif has_ci and np.isfinite(r.get("conf_low", np.nan)):
+                cells.append(
+                    f"{format_number(100 * r['estimate'], digits=digits)}% "
+                    f"({format_number(100 * r['conf_low'], digits=digits)}–"
+                    f"{format_number(100 * r['conf_high'], digits=digits)}%)"
+                )
+            else:
+                cells.append(f"{format_number(100 * r['estimate'], digits=digits)}%")
+        body[head] = cells
+    notes = [
+        f"{result.measure}"
+        + (f" ({result.conf_level:.0%} CI)" if has_ci else "")
+        + f". {result.method}."
+    ]
+    return Table(
+        body,
+        title=title or result.measure,
+        footnotes=notes,
+        raw=at.sort_values([*keys, "time"], kind="stable").reset_index(drop=True),
+    )
 
 
 def _decimals(t: float) -> int:

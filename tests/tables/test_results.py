@@ -172,11 +172,14 @@ def test_notes_in_words(tables):
 def test_multi_state_tables_name_states_and_transitions(tables):
     made, _, _ = tables
     sp = made["state_probabilities"]
-    labels = [("  " * i) + r[0] for i, r in zip(sp.indent, sp.cells, strict=True)]
-    assert labels[:3] == ["Female", "  No cirrhosis", "  Cirrhosis"]
-    assert "  Liver transplant" in labels and "Male" in labels
-    assert sp.columns[0] == "State" and all(c.startswith("Time ") for c in sp.columns[1:])
-    assert [r[0] for r in made["time_in_state"].cells][:2] == ["Female", "Female"]
+    assert sp.columns[:2] == ("Sex", "State")
+    assert all(c.startswith("Time ") for c in sp.columns[2:])
+    assert [r[:2] for r in sp.cells[:2]] == [("Female", "No cirrhosis"), ("Female", "Cirrhosis")]
+    assert ("Male", "Liver transplant") in [r[:2] for r in sp.cells]
+    assert [r[:2] for r in made["time_in_state"].cells][:2] == [
+        ("Female", "No cirrhosis"),
+        ("Female", "Cirrhosis"),
+    ]
     mc = made["multistate_cox"]
     assert mc.cells[0] == ("No cirrhosis → Cirrhosis", "", "")
     assert [r[0] for r in mc.cells[1:3]] == ["Any calcification", "Age at index (years)"]
