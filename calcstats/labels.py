@@ -30,6 +30,8 @@ Examples
 'Primary biliary cholangitis'
 >>> lab.order("sex", ["M", "F"])
 ['F', 'M']
+>>> lab.level("any_calcification", 1), lab.level("diabetes", False)
+('Yes', 'No')
 """
 
 from __future__ import annotations
@@ -97,8 +99,9 @@ class Labels:
                     f"value → label. Got {type(lv).__name__} for {col!r}."
                 )
         object.__setattr__(self, "_variables", _frozen(variables))
-        object.__setattr__(self, "_levels", _frozen({k: _frozen(v) for k, v in
-                                                     (levels or {}).items()}))
+        object.__setattr__(
+            self, "_levels", _frozen({k: _frozen(v) for k, v in (levels or {}).items()})
+        )
         object.__setattr__(self, "_units", _frozen(units))
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -155,17 +158,23 @@ class Labels:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Labels) and (
-            dict(self._variables), {k: dict(v) for k, v in self._levels.items()},
-            dict(self._units)) == (dict(other._variables),
-                                   {k: dict(v) for k, v in other._levels.items()},
-                                   dict(other._units))
+            dict(self._variables),
+            {k: dict(v) for k, v in self._levels.items()},
+            dict(self._units),
+        ) == (
+            dict(other._variables),
+            {k: dict(v) for k, v in other._levels.items()},
+            dict(other._units),
+        )
 
     def __hash__(self) -> int:
         return hash((tuple(self._variables.items()), tuple(self._units.items())))
 
     def __repr__(self) -> str:
-        return (f"Labels({len(self._variables)} variables, {len(self._levels)} level maps, "
-                f"{len(self._units)} units)")
+        return (
+            f"Labels({len(self._variables)} variables, {len(self._levels)} level maps, "
+            f"{len(self._units)} units)"
+        )
 
     # ---- access -----------------------------------------------------------------------
     @property
@@ -282,9 +291,11 @@ class Labels:
             return f"{inner} (spline{part})"
         i = re.fullmatch(r"I\((?P<x>.+)\)", t)
         if i:  # an I(...) expression: its variables by their labels
-            return re.sub(r"[A-Za-z_][A-Za-z0-9_]*",
-                          lambda m: self.name(m.group(0)) if m.group(0) in self._variables
-                          else m.group(0), i.group("x")).replace("**", "^")
+            return re.sub(
+                r"[A-Za-z_][A-Za-z0-9_]*",
+                lambda m: self.name(m.group(0)) if m.group(0) in self._variables else m.group(0),
+                i.group("x"),
+            ).replace("**", "^")
         return self.variable(self.variable_of(t))
 
 
@@ -319,9 +330,14 @@ def _prettify(name: str) -> str:
 
 @cache
 def _defaults(analysis_units: bool) -> Labels:
-    raw = json.loads(resources.files("calcstats.cohort").joinpath("labels.json").read_text(
-        encoding="utf-8"))
+    raw = json.loads(
+        resources.files("calcstats.cohort").joinpath("labels.json").read_text(encoding="utf-8")
+    )
     units = dict(raw["units"])
     if analysis_units:
         units.update(raw["analysis_units"])
-    return Labels(variables=raw["variables"], levels=raw["levels"], units=units)
+    # yes/no columns of the schema (0/1 or bool): "No"/"Yes", never "0"/"1"
+    levels = {col: {0: "No", 1: "Yes"} for col in raw.get("binary", [])} | raw["levels"]
+    # multi-state results name the states in a column called "state"
+    levels.setdefault("state", raw["levels"]["to_state"])
+    return Labels(variables=raw["variables"], levels=levels, units=units)

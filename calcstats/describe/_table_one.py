@@ -1,7 +1,8 @@
 """Table 1: baseline characteristics overall and by group, with tests and SMDs.
 
 Layout and conventions follow R ``tableone`` / gtsummary: continuous variables as
-mean (SD) or, for ``nonnormal`` ones, median [Q1, Q3]; categorical variables as n (%) for
+mean (SD) or, for ``nonnormal`` ones, median [IQR] (printed [Q1, Q3]; ``statistic=`` per
+variable also gives gtsummary's median (Q1, Q3)); categorical variables as n (%) for
 every level (percentages of the non-missing), binary 0/1 and bool variables as one row
 (the 1/True level); a "Missing" row per variable with missing values; p-values named by a
 footnote symbol per row; standardised mean differences (see ``_table_one_stats``). With
@@ -55,10 +56,12 @@ from calcstats.describe._checks import (
 )
 from calcstats.describe._table_one_checks import (
     Var,
+    apply_display,
     check_finite,
     check_labels,
     classify,
     numbers_from_text,
+    resolve_statistics,
     sort_key,
 )
 from calcstats.describe._table_one_notes import (
@@ -216,6 +219,8 @@ def table_one(
     variables: Sequence[str] | None = None,
     categorical: Sequence[str] | None = None,
     nonnormal: Sequence[str] | None = None,
+    statistic: str | Mapping[str, str] | None = None,
+    digits: int | Mapping[str, int] | None = None,
     labels: Labels | Mapping[str, str] | None = None,
     overall: bool = True,
     pvalues: bool = True,
@@ -242,7 +247,20 @@ def table_one(
         Numeric columns to show as categories (e.g. a stage coded 1–4). Text, bool and
         Categorical columns are always categorical; numeric 0/1 columns are binary.
     nonnormal : list of str, optional
-        Continuous variables shown as median [Q1, Q3] and tested with rank tests.
+        Continuous variables shown as median [IQR] and tested with rank tests.
+    statistic : str or dict, optional
+        What a continuous row shows: ``"mean (SD)"``, ``"median [IQR]"`` (printed
+        ``median [Q1, Q3]``, as R tableone) or ``"median (Q1, Q3)"`` (as gtsummary). A
+        dict gives it per variable (``{"bilirubin_mg_dl": "median (Q1, Q3)"}``); one
+        string applies to every continuous variable. A median row is tested with a rank
+        test, as ``nonnormal``. The row label ends with the statistic ("Bilirubin
+        (mg/dL), median [IQR]") and the footnote names the same. Default: "mean (SD)",
+        "median [IQR]" for ``nonnormal`` variables.
+    digits : int or dict, optional
+        Decimals per variable (``{"inr": 2, "age_at_index": 0}``) or one number for all:
+        of the summaries of a continuous row, of the percentages of a categorical one.
+        Default: continuous summaries get decimals from their spread (SD or IQR ≥ 100:
+        0; ≥ 1: 1; ≥ 0.1: 2; else 3), percentages 1.
     labels : Labels or dict, optional
         Display labels, merged over the schema's defaults (``cs.Labels.default()``: e.g.
         ``sex`` prints as "Sex" and its level ``F`` as "Female", ``etiology`` ``pbc`` as
@@ -308,6 +326,12 @@ def table_one(
     ['n', 'age', 'sex']
     >>> [row[0] for row in t1.cells]
     ['n', 'Age, mean (SD)', 'Sex, n (%)', 'Female', 'Male']
+    >>> t2 = cs.table_one(df, by="calc", statistic={"age": "median (Q1, Q3)"},
+    ...                   digits={"age": 0, "sex": 0})
+    >>> t2.cells[1][:2], t2.cells[3][:2]
+    (('Age, median (Q1, Q3)', '60 (52, 65)'), ('Female', '3 (50)'))
+    >>> t2.footnotes[0]
+    'Values are median (Q1, Q3); n (%) of patients with data.'
     """
     data = check_frame(data, func="table_one")
     check_title(title, func="table_one")
@@ -340,12 +364,14 @@ def table_one(
     else:
         var_names = [c for c in data.columns if c not in (by, weights)]
     lab = check_labels(labels, data, var_names, by)
+    statistics, medians = resolve_statistics(statistic, var_names, nn_set)
     # numbers held in object columns (e.g. read from Excel) are described as numbers;
     # numbers with stray text ("unknown") are an error naming the rows
     data = numbers_from_text(data, var_names, cat_set)
-    specs = classify(data, var_names, cat_set, nn_set, lab, explicit)
+    specs = classify(data, var_names, cat_set, nn_set, lab, explicit, medians)
     if not specs:
         raise DataError("table_one: no variables to describe.")
+    apply_display(specs, statistics, digits, var_names)
     result = _compute(
         data,
         specs,

@@ -399,12 +399,13 @@ class CurveResult(Result):
         scale, unit = (100.0, "%") if percent else (1.0, "")
         d = digits if percent else max(digits, 2)
 
-        def f(v: float) -> str:
-            return "—" if not np.isfinite(v) else format_number(scale * v, digits=d) + unit
+        def f(v: float, sign: str = unit) -> str:
+            return "—" if not np.isfinite(v) else format_number(scale * v, digits=d) + sign
 
+        # the unit once after the interval: "87.1% (95% CI 83.1–90.2%)"
         return (
-            f"{f(row['estimate'])} ({self.conf_level:.0%} CI "
-            f"{f(row['conf_low'])}–{f(row['conf_high'])})"
+            f"{f(row['estimate'])} ({self.conf_level * 100:g}% CI "
+            f"{f(row['conf_low'], '')}–{f(row['conf_high'])})"
         )
 
     def __repr__(self) -> str:

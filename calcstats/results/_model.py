@@ -300,7 +300,9 @@ class ModelResult(Result):
         hi = format_number(row["conf_high"], digits=digits)
         p = format_p(row["p_value"])
         p_text = f"p {p[0]} {p[1:]}" if p.startswith(("<", ">")) else f"p = {p}"
-        return f"{label} {est} ({level:.0%} CI {lo}–{hi}; {p_text})"
+        # a dash between negative bounds reads as a minus sign: "-0.30 to 0.05" instead
+        sep = " to " if lo.startswith("-") or hi.startswith("-") else "–"
+        return f"{label} {est} ({level * 100:g}% CI {lo}{sep}{hi}; {p_text})"
 
     def _title(self) -> str:
         return f"{type(self).__name__}: {self.method}"

@@ -13,6 +13,7 @@ from calcstats.survival._adjusted import PartialEffectResult, adjusted_curves, p
 from calcstats.survival._cif import cumulative_incidence
 from calcstats.survival._cox import CoxResult, cox
 from calcstats.survival._finegray import FineGrayResult, fine_gray
+from calcstats.survival._followup import FollowUpResult, median_followup
 from calcstats.survival._gray import gray_test
 from calcstats.survival._interval_compare import (
     IntervalComparisonResult,
@@ -39,6 +40,7 @@ __all__: list[str] = [
     "CumulativeIncidenceResult",
     "CurveResult",
     "FineGrayResult",
+    "FollowUpResult",
     "GrayTestResult",
     "IntervalComparisonResult",
     "KaplanMeierResult",
@@ -63,6 +65,7 @@ __all__: list[str] = [
     "kaplan_meier",
     "landmark",
     "logrank",
+    "median_followup",
     "multistate_cox",
     "parametric_survival",
     "partial_effect",

@@ -437,7 +437,7 @@ def adjusted_curves(
         event_column=result.input.event_column,
         method=(
             f"Standardised {what} from a {'Cox' if cox else 'Fine–Gray'} model "
-            f"(direct standardisation over {len(data)} rows; {how})"
+            f"(direct standardisation over {len(data):,} rows; {how})"
         ),
         labels=result.labels | Labels.coerce(labels),
     )

@@ -6,7 +6,9 @@ title=None, digits=2)`` dispatches to it. The tables read the results' raw numbe
 (``tidy()`` and the typed attributes); they never compute a statistic. Labels shown are
 ``Labels.default() | result.labels | labels``: column headings are variable labels, group
 cells level labels, and groups appear in the order of the level labels (then in the
-result's order).
+result's order). Footnotes are written here from the typed attributes and the labels
+("Rate of cirrhosis per 1,000 person-years"), never from column names; counts print with
+thousands separators.
 
 Small-cell suppression (``suppress_below=`` of the estimator) hides counts 1..k−1 as
 ``<k`` and, where totals are printed, enough further counts (``*``) that none can be
@@ -31,10 +33,12 @@ from calcstats.describe import (
     RateRatioResult,
     SegmentSummary,
 )
+from calcstats.describe._intervals import METHOD_LABELS
 from calcstats.labels import Labels
 from calcstats.results import EstimateResult, table_of
 from calcstats.tables._suppress import suppression_mask, suppression_note
 from calcstats.tables._table import Table
+from calcstats.tables._words import and_join, event_name, in_prose, person_time, plain
 
 __all__ = [
     "incidence_rate_table",
@@ -170,6 +174,19 @@ def _cis(frame: pd.DataFrame, *, scale: float, digits: int, est: str = "estimate
     ]
 
 
+def _prevalence_note(result: PrevalenceResult, lab: Labels) -> str:
+    what = in_prose(lab.name(result.outcome))
+    level = f"{result.conf_level * 100:g}%"
+    if result.standardize is not None:
+        return (
+            f"Prevalence of {what} directly standardised by "
+            f"{in_prose(lab.name(result.standardize))} to the given standard population, "
+            f"with {level} Fay–Feuer gamma interval."
+        )
+    interval = METHOD_LABELS.get(result.interval, f"{result.interval} interval")
+    return f"Prevalence of {what} with {level} {interval}."
+
+
 @table_of.register(PrevalenceResult)
 def prevalence_table(
     result: PrevalenceResult,
@@ -198,7 +215,7 @@ def prevalence_table(
     body[f"{what}, % ({result.conf_level * 100:g}% CI)"] = _cis(
         frame, scale=100.0, digits=max(digits - 1, 0)
     )
-    notes = [result.method]
+    notes = [_prevalence_note(result, lab)]
     if result.suppress_below is not None:
         counts = np.column_stack([frame["cases"], frame["n"] - frame["cases"]])
         body, note = suppress_rows(
@@ -236,11 +253,22 @@ def incidence_rate_table(
     frame = _ordered(result.tidy(), result.by, lab)
     body = _group_cells(frame, result.by, lab)
     body["Events"] = _counts(frame["events"])
-    body["Person-time"] = [f"{v:,.1f}" for v in frame["person_time"]]
-    body[f"Rate per {result.per:,g} ({result.conf_level * 100:g}% CI)"] = _cis(
+    pt = person_time(lab, result.time)
+    per = f"{result.per:,g}"
+    body[pt[:1].upper() + pt[1:] if pt.startswith("person") else "Person-time"] = [
+        f"{v:,.1f}" for v in frame["person_time"]
+    ]
+    rate = f"per {per} {pt}" if pt.startswith("person") else f"per {per}"
+    body[f"Rate {rate} ({result.conf_level * 100:g}% CI)"] = _cis(
         frame, scale=1.0, digits=digits, est="rate"
     )
-    notes = [result.method]
+    what = event_name(lab, result.event, result.cause)
+    notes = [
+        f"Rate of {what} per {per} {pt}, with {result.conf_level * 100:g}% exact Poisson "
+        "(Garwood) confidence interval."
+    ]
+    if result.bands is not None:
+        notes.append("Follow-up split into time bands (from, to].")
     if result.suppress_below is not None:
         body, note = suppress_rows(
             body,
@@ -285,7 +313,19 @@ def rate_ratio_table(
         for ref, p in zip(full["reference"], full["p_value"], strict=True)
     ]
     raw = full[[*result.by, "estimate", "conf_low", "conf_high", "p_value"]]
-    return Table(body, title=title or "Rate ratios", footnotes=[result.method], raw=raw)
+    how = (
+        "exact conditional (binomial) intervals and p-values"
+        if result.interval == "exact"
+        else "Wald intervals on the log scale and z-tests"
+    )
+    groups = and_join([in_prose(lab.name(c)) for c in result.by])
+    ref = plain(result.reference)
+    against = lab.level(result.by[0], ref) if len(result.by) == 1 else str(ref)
+    note = (
+        f"Rate ratios of {event_name(lab, result.event, result.cause)} by {groups} against "
+        f"{against} (reference), with {result.conf_level * 100:g}% {how}."
+    )
+    return Table(body, title=title or "Rate ratios", footnotes=[note], raw=raw)
 
 
 @table_of.register(MantelHaenszelResult)
@@ -326,8 +366,12 @@ def mantel_haenszel_table(
     heading = f"{result.measure} ({result.conf_level * 100:g}% CI)"
     body = pd.DataFrame({"Stratum": names, heading: values, "p-value": pvals})
     hom = result.homogeneity
+    strata = " × ".join(in_prose(lab.name(c)) for c in cols)
+    variance = {"OR": "Robins–Breslow–Greenland"}.get(result.measure, "Greenland–Robins")
     notes = [
-        result.method,
+        f"Mantel–Haenszel {result.measure} of {in_prose(lab.name(result.outcome))} for "
+        f"{in_prose(lab.name(result.exposure))} (yes vs no), stratified by {strata} "
+        f"({len(s)} strata), {result.conf_level * 100:g}% CI ({variance} variance).",
         f"{result.test.method}: p = {format_p(result.test.p_value)}.",
         f"{hom.method}: χ² = {hom.statistic:.2f}, df = {hom.df:g}, p = {format_p(hom.p_value)}."
         if hom.df is not None

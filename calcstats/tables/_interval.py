@@ -56,7 +56,7 @@ def interval_comparison_table(
     for term in terms:
         var, lev = lab.term(term)
         names.append(var if lev is None else f"{var}: {lev}")
-    body: dict[str, list[str]] = {"Term": [*names, "Scale (survreg)"]}
+    body: dict[str, list[str]] = {"Term": [*names, "Scale"]}
     for m in METHODS:
         part = tidy[tidy["method"] == m].set_index("term").reindex(terms)
         cells = list(
@@ -72,6 +72,7 @@ def interval_comparison_table(
             result.method,
             "Imputed fits treat each interval-censored event as "
             "exactly observed at the midpoint or the right end of its interval.",
+            "Scale: the scale parameter of each fit (log-time scale).",
         ],
         raw=tidy.reset_index(drop=True),
     )

@@ -13,14 +13,17 @@ reference level printed as ``"1.00 (ref)"`` (``"—"`` for linear models or with
 ``reference="dash"``). ``N`` and ``Events`` give the analysed rows (patients, for
 counting-process fits that name them) and events per level, taken from the first model
 that contains the term. Several models sit side by side, each under a spanner with its
-name. Rows, headers and footnotes show labels (:class:`~calcstats.Labels`), never code.
+name. Rows, headers and footnotes show labels (:class:`~calcstats.Labels`), never code;
+counts print with thousands separators (``2,229``).
 
-``Table`` needs unique column names, so the columns of the second and later models carry
-1, 2, ... trailing no-break spaces (U+00A0): identical on the page, distinct as keys.
+Several models print the same headings (``"HR (95% CI)"``, ``"p-value"``) under their
+spanners; the body's column keys carry the model name (``"Adjusted: HR (95% CI)"``), so
+``table.body`` tells them apart while every export prints the plain heading.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -57,10 +60,10 @@ from calcstats.regression import linear, log_binomial, logistic, negative_binomi
 from calcstats.results import ModelResult, table_of
 from calcstats.survival import cox, fine_gray
 from calcstats.tables._table import Table
+from calcstats.tables._words import in_prose
 
 __all__ = ["regression_table", "univariable"]
 
-_NBSP = "\u00a0"
 _REGRESSION: dict[str, Callable[..., ModelResult]] = {
     "logistic": logistic,
     "log_binomial": log_binomial,
@@ -189,28 +192,45 @@ def _and(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
+def _count_text(n: float | None) -> str:
+    """A count as a table prints it: ``2,229`` (blank when unknown)."""
+    return "" if n is None else format_number(n, digits=0, big_mark=",")
+
+
+def _prose_label(term: str, labels: Labels) -> str:
+    """A formula term as a sentence names it: its label without the unit (``"age at
+    index"``, not ``"Age at index (years)"``)."""
+    if term in labels.variables:
+        return in_prose(labels.variables[term])
+    column = labels.variable_of(term)
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", column):
+        return in_prose(labels.name(column))
+    return in_prose(term_label(term, labels))
+
+
 def _describe(result: ModelResult, labels: Labels, prefix: str) -> list[str]:
-    """The model in words: method, numbers analysed, what it adjusts for, what N counts."""
+    """The model in words: method, what it adjusts for, numbers analysed, what N counts."""
     method = result.method or type(result).__name__
-    count = f"n = {result.nobs}"
+    count = f"n = {_count_text(result.nobs)}"
     if result.n_events is not None:
-        count += f", {result.n_events} events"
+        count += f", {_count_text(result.n_events)} events"
     if result.n_competing is not None:
-        count += f" ({result.n_competing} competing events)"
-    parts = [method[:1].upper() + method[1:], count]
-    terms = [term_label(t, labels) for t in result.terms if t != "Intercept"]
+        count += f" ({_count_text(result.n_competing)} competing events)"
+    parts = [method[:1].upper() + method[1:]]
+    terms = [_prose_label(t, labels) for t in result.terms if t != "Intercept"]
     if len(terms) == 1:
         parts.append(f"{terms[0]}, unadjusted")
     elif terms:
         parts.append(f"{terms[0]} adjusted for {_and(terms[1:])}")
+    parts.append(count)
     notes = [prefix + "; ".join(parts) + "."]
     units = result.row_units()
     if units is not None and units.ids is not None:
-        who = labels.name(units.id_column) if units.id_column else "subject"
+        who = in_prose(labels.name(units.id_column)) if units.id_column else "subject"
         notes.append(
             f"{prefix}N = patients (distinct {who}) with follow-up at each level; a "
             "patient whose level changes is counted under each; "
-            f"{result.nobs} (start, stop] intervals in all."
+            f"{_count_text(result.nobs)} (start, stop] intervals in all."
         )
     elif units is not None:
         notes.append(
@@ -237,10 +257,10 @@ def _counts_body(
 ) -> dict[str, list[str]]:
     body = {
         "Characteristic": [r.label for r in rows],
-        "N": ["" if n is None else format_number(n, digits=0) for n, _ in counts],
+        "N": [_count_text(n) for n, _ in counts],
     }
     if events:
-        body["Events"] = ["" if e is None else format_number(e, digits=0) for _, e in counts]
+        body["Events"] = [_count_text(e) for _, e in counts]
     return body
 
 
@@ -262,6 +282,7 @@ _STYLE_PARAMS = {
         "conf_level": [CONF_LEVEL, NONE],
         "global_p": [BOOLEAN, Options("wald", "lr")],
         "intercept": [BOOLEAN],
+        "counts": [BOOLEAN],
     }
 )
 def regression_table(
@@ -275,6 +296,7 @@ def regression_table(
     reference: str = "ref",
     global_p: bool | str = True,
     intercept: bool = False,
+    counts: bool = True,
     title: str | None = None,
 ) -> Table:
     """Publication table of one or more fitted models side by side (e.g. crude, adjusted).
@@ -305,6 +327,10 @@ def regression_table(
         refits, so regression models only.
     intercept : bool
         Show the intercept row.
+    counts : bool, default True
+        Show the ``N`` and ``Events`` columns. ``False`` leaves them out, e.g. for the
+        multivariable half of ``merge_tables(univariable(...), regression_table(...))``,
+        whose univariable half shows them.
     title : str, optional
 
     Returns
@@ -330,9 +356,11 @@ def regression_table(
     ...                         labels={"edema": "Edema", "age": "Age"})
     >>> list(t.body["Characteristic"])
     ['Edema', '0', '0.5', '1', 'Age']
+    >>> t.columns[3:]
+    ('HR (95% CI)', 'p-value', 'HR (95% CI)', 'p-value')
     >>> print(t.footnotes[1])  # doctest: +NORMALIZE_WHITESPACE
-    Adjusted: Cox proportional-hazards model (Efron ties); n = 418, 161 events;
-    Edema adjusted for Age.
+    Adjusted: Cox proportional-hazards model (Efron ties); edema adjusted for age;
+    n = 418, 161 events.
     """
     _check_results(results, "regression_table")
     names = (
@@ -361,17 +389,26 @@ def regression_table(
         [_count(results[i], r) for i, r in layout],
         any(r.n_events is not None for r in results),
     )
+    if not counts:
+        body = {"Characteristic": body["Characteristic"]}
+    if len(set(names)) != len(names):
+        raise InvalidParameterError(
+            f"The 'model_names' parameter of regression_table has repeated names {names}; "
+            "give each model its own name."
+        )
     named = len(results) > 1 or model_names is not None
+    headers = list(body)
     spanners, notes, raws, methods = [], [], [], []
-    for k, (name, result) in enumerate(zip(names, results, strict=True)):
+    for name, result in zip(names, results, strict=True):
         prefix = f"{name}: " if named else ""
         cells, raw, term_notes, tested = _cells(
             result, style, lab, prefix=prefix, function="regression_table"
         )
-        est_col = _estimate_heading(result, style) + _NBSP * k
-        p_col = "p-value" + _NBSP * k
+        heading = _estimate_heading(result, style)
+        est_col, p_col = (f"{prefix}{heading}", f"{prefix}p-value")
         body[est_col] = [cells.get(r.key, ("", ""))[0] for r in rows]
         body[p_col] = [cells.get(r.key, ("", ""))[1] for r in rows]
+        headers += [heading, "p-value"]
         spanners.append((name, [est_col, p_col]))
         notes += _describe(result, lab, prefix) + term_notes
         methods += tested
@@ -386,6 +423,7 @@ def regression_table(
         spanners=spanners if named else (),
         footnotes=notes,
         raw=raw_all,
+        headers=headers,
     )
 
 
@@ -534,8 +572,8 @@ def univariable(
     body["p-value"] = pval
     method = fits[0].method or type(fits[0]).__name__
     first = [
-        f"Univariable models ({method}), one per characteristic; N and Events are the "
-        "rows analysed in each model."
+        f"One univariable model per characteristic: {method}; N and Events are the rows "
+        "analysed in each model."
     ]
     if len({f.nobs for f in fits}) > 1:
         first.append("Numbers analysed differ between characteristics because of missing values.")

@@ -3,9 +3,11 @@
 :func:`table_one_table` is registered with :func:`calcstats.results.table_of` for
 :class:`~calcstats.describe._table_one._TableOneResult`: it reads the raw numbers
 (``tidy()``: one row per variable × level × group) and lays them out as R ``tableone`` /
-gtsummary do — mean (SD) or median [Q1, Q3] with decimals from the spread, n (%) per
-level, a "Missing" row, p-values named by a footnote symbol per test, SMDs — with "—" and a
-footnote for every statistic the data do not define, and small-cell suppression.
+gtsummary do — mean (SD), median [IQR] or median (Q1, Q3) (the statistic of each row, also
+named at the end of its label and in the footnote) with decimals from the spread or from
+``digits=``, n (%) per level, a "Missing" row, p-values named by a footnote symbol per
+test, SMDs — with "—" and a footnote for every statistic the data do not define, and
+small-cell suppression. Every count prints with thousands separators.
 
 Suppression: for every categorical or binary variable the count table levels × groups
 (plus its "Missing" row, shown or not, and the 0 level of a binary variable, which is
@@ -75,6 +77,7 @@ class Undefined:
 
 def footnotes(
     kinds: set[str],
+    statistics: list[str],
     tests: dict[str, str],
     *,
     smd_summary: str | None,
@@ -82,16 +85,14 @@ def footnotes(
     weighted: bool,
     asked_p: bool,
 ) -> list[str]:
-    """The notes under the table: what the values are, tests (name → symbol), SMD,
-    weighting."""
-    parts = []
-    if "continuous" in kinds:
-        parts.append("mean (SD)")
-    if "nonnormal" in kinds:
-        parts.append("median [Q1, Q3]")
+    """The notes under the table: what the values are (the statistics of the rows, as
+    their labels name them), tests (name → symbol), SMD, weighting."""
+    parts = list(dict.fromkeys(statistics))
     if kinds & {"binary", "categorical"}:
         parts.append("n (%) of patients with data")
     notes = ["Values are " + "; ".join(parts) + "."]
+    if "median [IQR]" in parts:
+        notes.append("IQR, interquartile range, given as [first quartile, third quartile].")
     if weighted:
         notes.append(
             "Weighted: counts are sums of weights; means, SDs, quantiles and "
@@ -171,10 +172,10 @@ def _fmt(x: float, d: int) -> str:
     return "" if not np.isfinite(x) else f"{x:,.{d}f}"
 
 
-def _npct(c: float, pct: float, nd: int) -> str:
+def _npct(c: float, pct: float, nd: int, pd_: int = 1) -> str:
     if not np.isfinite(pct):
         return _fmt(c, nd)
-    return f"{_fmt(c, nd)} ({pct:.1f})"
+    return f"{_fmt(c, nd)} ({pct:.{pd_}f})"
 
 
 class _Layout:
@@ -190,6 +191,7 @@ class _Layout:
         self.rows: list[dict[str, Any]] = []
         self.blocks: list[tuple[list[int | None], np.ndarray, int | None]] = []
         self.tests: dict[str, str] = {}
+        self.statistics: list[str] = []  # of the continuous rows, in order
 
     def group(self, i: int | None) -> Any:
         return "Overall" if i is None else self.r.groups[i]
@@ -222,24 +224,26 @@ class _Layout:
         at = {g: rec for g, rec in zip(sub["group"], sub.to_dict("records"), strict=True)}
         slot = [at[self.group(i)] for _, i in self.cols]
         o = at["Overall"]
-        if var.kind == "nonnormal":
-            dec = _decimals(o["q3"] - o["q1"])
+        statistic = var.statistic or ("median [IQR]" if var.kind == "nonnormal" else "mean (SD)")
+        if statistic != "mean (SD)":
+            dec = _decimals(o["q3"] - o["q1"]) if var.digits is None else var.digits
+            left, right = ("[", "]") if statistic == "median [IQR]" else ("(", ")")
             cells = [
-                f"{_fmt(s['median'], dec)} [{_fmt(s['q1'], dec)}, {_fmt(s['q3'], dec)}]"
+                f"{_fmt(s['median'], dec)} {left}{_fmt(s['q1'], dec)}, {_fmt(s['q3'], dec)}{right}"
                 if s["n"] > 0
                 else DASH
                 for s in slot
             ]
-            label = f"{var.label}, median [IQR]"
         else:
-            dec = _decimals(o["sd"])
+            dec = _decimals(o["sd"]) if var.digits is None else var.digits
             cells = [
                 DASH
                 if s["n"] == 0
                 else f"{_fmt(s['mean'], dec)} ({_fmt(s['sd'], dec) if s['n'] > 1 else DASH})"
                 for s in slot
             ]
-            label = f"{var.label}, mean (SD)"
+        self.statistics.append(statistic)
+        label = f"{var.label}, {statistic}"
         self.add(label, cells, p=self.p_cell(o["p_value"], o["test"]), smd=self.smd_cell(o["smd"]))
         self.missing_row({i: at[self.group(i)]["missing"] for i in [None, *self._groups()]})
 
@@ -260,9 +264,11 @@ class _Layout:
             dtype=float,
         )
 
+        pct = 1 if var.digits is None else var.digits
+
         def cells(lv: Any) -> list[str]:
             recs = [at[(lv, self.group(i))] for _, i in self.cols]
-            return [_npct(r["count"], r["percent"], self.nd) for r in recs]
+            return [_npct(r["count"], r["percent"], self.nd, pct) for r in recs]
 
         level_rows: list[int | None] = [None] * len(var.levels)
         if var.kind == "binary":
@@ -307,6 +313,7 @@ def table_one_table(result: _TableOneResult, *, title: str | None = None) -> Tab
         body["SMD"] = [r["smd"] for r in rows]
     notes = footnotes(
         {v.kind for v in result.variables},
+        layout.statistics,
         layout.tests,
         smd_summary=result.smd_summary,
         n_groups=max(len(result.groups), 1),

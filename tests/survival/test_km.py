@@ -310,6 +310,6 @@ def test_times_of_at_and_risk_table_are_checked(small):
         km.risk_table(["soon"])
     row = km.at([3]).iloc[0]
     assert km.inline(3) == (
-        f"{100 * row['estimate']:.1f}% (95% CI {100 * row['conf_low']:.1f}%–"
+        f"{100 * row['estimate']:.1f}% (95% CI {100 * row['conf_low']:.1f}–"
         f"{100 * row['conf_high']:.1f}%)"
     )

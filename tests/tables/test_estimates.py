@@ -66,7 +66,10 @@ def test_prevalence_table(pbc):
     )
     pd.testing.assert_frame_equal(t.to_frame(), tidy)
     assert t.title == "Prevalence"
-    assert t.footnotes == ("Prevalence of edema_any with 95% exact Clopper–Pearson interval.",)
+    # the note names the outcome by its label, not its column name
+    assert t.footnotes == ("Prevalence of edema any with 95% exact Clopper–Pearson interval.",)
+    named = res.to_table(labels={"edema_any": "Edema (any)"})
+    assert named.footnotes[0].startswith("Prevalence of edema (any) with 95%")
     # digits are those of the proportion: one fewer for the percentage
     t3 = res.to_table(digits=3, title="Table 2. Oedema")
     assert t3.title == "Table 2. Oedema"
@@ -168,8 +171,23 @@ def test_incidence_table_uses_the_time_unit_it_knows(canonical):
         "Sex",
         "Follow-up (years)",
         "Events",
-        "Person-time",
-        "Rate per 100 (95% CI)",
+        "Person-years",
+        "Rate per 100 person-years (95% CI)",
+    )
+    assert t.footnotes[0] == (
+        "Rate of events per 100 person-years, with 95% exact Poisson (Garwood) confidence interval."
+    )
+    assert plain.to_table().footnotes[0] == (
+        "Rate of events per 1,000 units of person-time, with 95% exact Poisson (Garwood) "
+        "confidence interval."
+    )
+    # with several event codes, the code counted is named by its level label
+    coded = canonical.assign(status=canonical["status"] * np.where(canonical.index % 2, 1, 2))
+    rates = cs.incidence_rate(coded, time="time", event="status", cause=2, per=100)
+    assert rates.to_table().footnotes[0].startswith("Rate of status 2 per 100 units of")
+    events = cs.Labels(levels={"status": {1: "Cirrhosis", 2: "Death"}}) | cs.Labels.cohort()
+    assert (
+        rates.to_table(labels=events).footnotes[0].startswith("Rate of death per 100 person-years")
     )
     row = cohort.tidy().iloc[0]
     assert t.cells[0][:3] == ("Female", "0–2", f"{row['events']}")

@@ -40,7 +40,7 @@ def test_table_shows_ratio_and_ci_per_method_with_schema_labels():
     tidy = cmp.tidy().set_index(["method", "term"])
     row = tidy.loc[("interval", "any_calcification")]
     assert first[1] == cs.format_ci(row["estimate"], row["conf_low"], row["conf_high"])
-    assert table.cells[1][0] == "Scale (survreg)"
+    assert table.cells[1][0] == "Scale"
     assert table.cells[1][3] == cs.format_number(cmp.right_endpoint.scale, digits=3)
     assert "midpoint or the right end" in table.footnotes[1]
     assert set(table.to_frame()["method"]) == {"interval", "midpoint", "right_endpoint"}

@@ -19,7 +19,6 @@ from calcstats import DataWarning, InvalidParameterError, SchemaError
 from calcstats.regression import linear, logistic, poisson, pool
 from calcstats.tables import Table, format_ci, format_p, regression_table, univariable
 
-NBSP = "\u00a0"
 ADJ = "C(edema) + age + np.log(bili)"
 
 
@@ -47,33 +46,44 @@ def test_crude_and_adjusted_side_by_side(fits):
     )
     assert isinstance(t, Table)
     body = t.body
-    assert list(body.columns) == [
+    # the headings print once per model; the body's keys carry the model name
+    assert t.columns == (
         "Characteristic",
         "N",
         "Events",
         "OR (95% CI)",
         "p-value",
-        "OR (95% CI)" + NBSP,
-        "p-value" + NBSP,
+        "OR (95% CI)",
+        "p-value",
+    )
+    assert list(body.columns) == [
+        "Characteristic",
+        "N",
+        "Events",
+        "Crude: OR (95% CI)",
+        "Crude: p-value",
+        "Adjusted: OR (95% CI)",
+        "Adjusted: p-value",
     ]
     assert [s[0] for s in t.spanners] == ["Crude", "Adjusted"]
+    assert not any("\u00a0" in h for h in t.columns)
     labels = list(body["Characteristic"])
     assert labels == ["Edema", "0", "0.5", "1", "Age, years", "Sex", "f", "m"]
     assert list(t.indent) == [0, 1, 1, 1, 0, 0, 1, 1]
     b = body.set_index("Characteristic")
-    assert b.loc["0", "OR (95% CI)"] == "1.00 (ref)"
-    assert b.loc["m", "OR (95% CI)" + NBSP] == "1.00 (ref)"
-    assert b.loc["Age, years", "OR (95% CI)"] == ""  # not in the crude model
+    assert b.loc["0", "Crude: OR (95% CI)"] == "1.00 (ref)"
+    assert b.loc["m", "Adjusted: OR (95% CI)"] == "1.00 (ref)"
+    assert b.loc["Age, years", "Crude: OR (95% CI)"] == ""  # not in the crude model
     # numbers are exactly tidy() formatted
     row = adj.tidy().set_index("term").loc["C(edema)[T.1.0]"]
-    assert b.loc["1", "OR (95% CI)" + NBSP] == format_ci(
+    assert b.loc["1", "Adjusted: OR (95% CI)"] == format_ci(
         row["estimate"], row["conf_low"], row["conf_high"], digits=2
     )
-    assert b.loc["1", "p-value" + NBSP] == format_p(row["p_value"])
+    assert b.loc["1", "Adjusted: p-value"] == format_p(row["p_value"])
     # global p on the header row of a 3-level factor, none for 2-level sex
     gp = adj.term_tests().set_index("term").loc["C(edema)", "p_value"]
-    assert b.loc["Edema", "p-value" + NBSP] == format_p(gp)
-    assert b.loc["Sex", "p-value" + NBSP] == ""
+    assert b.loc["Edema", "Adjusted: p-value"] == format_p(gp)
+    assert b.loc["Sex", "Adjusted: p-value"] == ""
     # N and events per level add up to the model's
     lv = b.loc[["0", "0.5", "1"]]
     assert lv["N"].astype(int).sum() == crude.nobs == 412
@@ -87,9 +97,9 @@ def test_crude_and_adjusted_side_by_side(fits):
 def test_footnotes_describe_the_models_in_words_not_code(fits):
     t = regression_table(*fits, model_names=["Crude", "Adjusted"], labels={"age": "Age"})
     notes = list(t.footnotes)
-    assert notes[0] == "Crude: Logistic regression (ML); n = 412, 144 events; Edema, unadjusted."
+    assert notes[0] == "Crude: Logistic regression (ML); edema, unadjusted; n = 412, 144 events."
     assert notes[1] == (
-        "Adjusted: Logistic regression (ML); n = 412, 144 events; Edema adjusted for Age and Sex."
+        "Adjusted: Logistic regression (ML); edema adjusted for age and sex; n = 412, 144 events."
     )
     assert "jointly (Wald chi-square)" in notes[-1]
     for note in notes:
@@ -128,7 +138,7 @@ def test_to_table_dispatches_to_the_model_table(fits):
     ref = regression_table(fits[1], model_names=["Adjusted"], title="Table 3", digits=3)
     assert t.body.equals(ref.body) and t.title == "Table 3"
     assert t.spanners == ref.spanners and t.footnotes == ref.footnotes
-    assert t.body.loc[2, "OR (95% CI)"].count(".") == 3  # three decimals each
+    assert t.body.loc[2, "Adjusted: OR (95% CI)"].count(".") == 3  # three decimals each
 
 
 def test_reference_dash_and_linear(pbc, fits):
@@ -141,7 +151,7 @@ def test_reference_dash_and_linear(pbc, fits):
     tl = regression_table(lin)
     assert "Beta (95% CI)" in tl.body.columns and "Events" not in tl.body.columns
     assert tl.body.set_index("Characteristic").loc["0", "Beta (95% CI)"] == "—"
-    assert tl.footnotes[0].startswith("Linear regression (least squares); n = 418; Edema")
+    assert tl.footnotes[0] == "Linear regression (least squares); edema adjusted for age; n = 418."
 
 
 def test_intercept_conf_level_and_log_scale(fits):
@@ -212,7 +222,9 @@ def test_univariable_screen(pbc):
         r["estimate"], r["conf_low"], r["conf_high"]
     )
     assert b.loc["0", "OR (95% CI)"] == "1.00 (ref)"
-    assert t.footnotes[0].startswith("Univariable models (logistic regression (ML))")
+    assert t.footnotes[0].startswith(
+        "One univariable model per characteristic: logistic regression (ML);"
+    )
     assert any("differ" in f for f in t.footnotes)
     raw = t.to_frame()
     assert list(raw["covariate"].unique()) == ["age", "C(edema)", "np.log(chol)"]
@@ -265,10 +277,10 @@ def test_regression_table_with_pooled_result(pbc):
     t = regression_table(cc, pooled, model_names=["Complete cases", "Multiple imputation"])
     b = t.body.set_index("Characteristic")
     row = pooled.tidy().set_index("term").loc["np.log(chol)"]
-    assert b.loc["Chol (log)", "OR (95% CI)" + NBSP] == format_ci(
+    assert b.loc["Chol (log)", "Multiple imputation: OR (95% CI)"] == format_ci(
         row["estimate"], row["conf_low"], row["conf_high"]
     )
-    assert b.loc["0.0", "OR (95% CI)" + NBSP] == "1.00 (ref)"
+    assert b.loc["0.0", "Multiple imputation: OR (95% CI)"] == "1.00 (ref)"
     # N per level from the first model with the term: the complete cases here ...
     assert b.loc[["0.0", "0.5", "1.0"], "N"].astype(int).sum() == cc.nobs < 418
     # ... and the first imputed data set (all 418 rows) for the pooled model alone
@@ -276,7 +288,7 @@ def test_regression_table_with_pooled_result(pbc):
     assert alone.loc[["0.0", "0.5", "1.0"], "N"].astype(int).sum() == pooled.nobs == 418
     assert alone.loc["0.5", "N"] == str(int((d["edema"] == "0.5").sum()))
     # no joint test after pooling: "—" and a footnote saying so
-    assert b.loc["Edema", "p-value" + NBSP] == "—"
+    assert b.loc["Edema", "Multiple imputation: p-value"] == "—"
     notes = " ".join(t.footnotes)
     assert "Rubin's rules over 3 imputations" in notes
     assert (
@@ -305,10 +317,6 @@ def _wald(result, cols):
     return w, float(stats.chi2.sf(w, len(cols)))
 
 
-def _cols(k: int) -> tuple[str, str]:
-    return "HR (95% CI)" + NBSP * k, "p-value" + NBSP * k
-
-
 def test_cox_and_fine_gray_crude_adjusted(pbc, four):
     t = regression_table(
         *four,
@@ -316,18 +324,18 @@ def test_cox_and_fine_gray_crude_adjusted(pbc, four):
         labels={"edema": "Edema", "np.log(bili)": "log bilirubin"},
     )
     b = t.body
-    assert list(b.columns) == [
+    assert t.columns == (
         "Characteristic",
         "N",
         "Events",
-        "HR (95% CI)",
-        "p-value",
-        "HR (95% CI)" + NBSP,
-        "p-value" + NBSP,
-        "sHR (95% CI)" + NBSP * 2,
-        "p-value" + NBSP * 2,
-        "sHR (95% CI)" + NBSP * 3,
-        "p-value" + NBSP * 3,
+        *("HR (95% CI)", "p-value") * 2,
+        *("sHR (95% CI)", "p-value") * 2,
+    )
+    names = ["CS crude", "CS adjusted", "FG crude", "FG adjusted"]
+    assert list(b.columns)[3:] == [
+        f"{name}: {what}"
+        for name, measure in zip(names, ["HR", "HR", "sHR", "sHR"], strict=True)
+        for what in (f"{measure} (95% CI)", "p-value")
     ]
     assert list(b["Characteristic"]) == ["Edema", "0", "0.5", "1", "Age", "log bilirubin"]
     assert list(t.indent) == [0, 1, 1, 1, 0, 0]
@@ -341,8 +349,8 @@ def test_cox_and_fine_gray_crude_adjusted(pbc, four):
     rows = {"C(edema)[T.0.5]": 2, "C(edema)[T.1.0]": 3, "age": 4, "np.log(bili)": 5}
     for k, fit in enumerate(four):
         measure = "HR" if k < 2 else "sHR"
-        est_col = f"{measure} (95% CI)" + NBSP * k
-        p_col = "p-value" + NBSP * k
+        est_col = f"{names[k]}: {measure} (95% CI)"
+        p_col = f"{names[k]}: p-value"
         td = fit.tidy().set_index("term")
         assert set(td.index) <= set(rows)
         for term, i in rows.items():
@@ -366,14 +374,14 @@ def test_cox_and_fine_gray_crude_adjusted(pbc, four):
     )
     n_comp = int((pbc["status"] == 1).sum())
     assert t.footnotes[:4] == (
-        "CS crude: Cox proportional-hazards model (Efron ties); n = 418, 161 events; Edema, "
-        "unadjusted.",
-        "CS adjusted: Cox proportional-hazards model (Efron ties); n = 418, 161 events; Edema "
-        "adjusted for Age and log bilirubin.",
-        f"FG crude: Fine–Gray subdistribution hazards model; n = 418, 161 events ({n_comp} "
-        "competing events); Edema, unadjusted.",
-        f"FG adjusted: Fine–Gray subdistribution hazards model; n = 418, 161 events ({n_comp} "
-        "competing events); Edema adjusted for Age and log bilirubin.",
+        "CS crude: Cox proportional-hazards model (Efron ties); edema, unadjusted; n = 418, "
+        "161 events.",
+        "CS adjusted: Cox proportional-hazards model (Efron ties); edema adjusted for age and "
+        "log bilirubin; n = 418, 161 events.",
+        "FG crude: Fine–Gray subdistribution hazards model; edema, unadjusted; n = 418, 161 "
+        f"events ({n_comp} competing events).",
+        "FG adjusted: Fine–Gray subdistribution hazards model; edema adjusted for age and log "
+        f"bilirubin; n = 418, 161 events ({n_comp} competing events).",
     )
     notes = " ".join(t.footnotes)
     assert "Surv(" not in notes and "crr(" not in notes and "~" not in notes
@@ -410,10 +418,12 @@ def test_missing_values_and_integer_levels(pbc):
         sub = trial[trial["trt"] == lev]
         assert b.loc[row, "N"] == str(len(sub))
         assert b.loc[row, "Events"] == str(int((sub["status"] == 2).sum()))
-    assert b.loc[5, "HR (95% CI)" + NBSP] == "1.00 (ref)"
-    assert b.loc[5, "HR (95% CI)"] == ""  # trt is not in the crude model
+    assert b.loc[5, "Adjusted: HR (95% CI)"] == "1.00 (ref)"
+    assert b.loc[5, "Crude: HR (95% CI)"] == ""  # trt is not in the crude model
     r = adj.tidy().set_index("term").loc["C(trt)[T.2]"]
-    assert b.loc[6, "HR (95% CI)" + NBSP] == format_ci(r["estimate"], r["conf_low"], r["conf_high"])
+    assert b.loc[6, "Adjusted: HR (95% CI)"] == format_ci(
+        r["estimate"], r["conf_low"], r["conf_high"]
+    )
     # edema rows come from the first model (all 418 rows)
     assert b.loc[1, "N"] == str(int((pbc["edema"] == 0).sum()))
 
@@ -426,10 +436,10 @@ def test_mixing_logistic_and_cox(pbc):
     cx = cs.cox(pbc, "C(edema) + age", time="time", event="status", cause=2)
     t = regression_table(lo, cx, model_names=["Stage 4", "Death"])
     b = t.body
-    assert "OR (95% CI)" in b.columns and "HR (95% CI)" + NBSP in b.columns
+    assert t.columns[3:] == ("OR (95% CI)", "p-value", "HR (95% CI)", "p-value")
     r = cx.tidy().set_index("term").loc["age"]
     row = b.index[b["Characteristic"] == "Age"][0]
-    assert b.loc[row, "HR (95% CI)" + NBSP] == format_ci(
+    assert b.loc[row, "Death: HR (95% CI)"] == format_ci(
         r["estimate"], r["conf_low"], r["conf_high"]
     )
     assert b.loc[row, "N"] == str(lo.nobs) and lo.nobs != cx.nobs
@@ -481,9 +491,11 @@ def test_pooled_cox_results(pbc):
     b = t.body
     r = pooled.tidy().set_index("term").loc["age"]
     row = b.index[b["Characteristic"] == "Age"][0]
-    assert b.loc[row, "HR (95% CI)"] == format_ci(r["estimate"], r["conf_low"], r["conf_high"])
-    assert b.loc[0, "p-value"] == "—"  # no joint test after pooling
-    assert b.loc[0, "p-value" + NBSP] == format_p(
+    assert b.loc[row, "Pooled: HR (95% CI)"] == format_ci(
+        r["estimate"], r["conf_low"], r["conf_high"]
+    )
+    assert b.loc[0, "Pooled: p-value"] == "—"  # no joint test after pooling
+    assert b.loc[0, "First: p-value"] == format_p(
         fits[0].term_tests().set_index("term").loc["C(edema)", "p_value"]
     )
     # per-level N and events of the pooled model: the first data set's
