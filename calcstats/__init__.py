@@ -41,7 +41,7 @@ from calcstats.simulate import *  # noqa: F403
 from calcstats.survival import *  # noqa: F403
 from calcstats.tables import *  # noqa: F403
 
-_warnings.filters[:] = _filters
+_warnings.filters[:] = _filters  # type: ignore[index]  # a list at run time (typeshed: Sequence)
 _warnings._filters_mutated()  # type: ignore[attr-defined]
 del _filters
 

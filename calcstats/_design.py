@@ -70,7 +70,7 @@ def _centred_spline(base: type) -> object:
     a Cox model) cannot estimate; centring gives ``df`` identifiable columns (as R's ``ns``).
     """
 
-    class Centred(base):  # type: ignore[misc, valid-type]
+    class Centred(base):
         def memorize_chunk(
             self, x, df=None, knots=None, lower_bound=None, upper_bound=None, constraints="center"
         ):

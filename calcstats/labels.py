@@ -79,6 +79,9 @@ class Labels:
     """
 
     __slots__ = ("_levels", "_units", "_variables")
+    _variables: Mapping[str, str]
+    _levels: Mapping[str, Mapping[Any, str]]
+    _units: Mapping[str, str]
 
     def __init__(
         self,

@@ -44,12 +44,14 @@ loop runs over the rows of a table, so a million patients validate in seconds.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import ArrayLike
 
 from calcstats._errors import DataWarning
 from calcstats.cohort._convert import coerce_table
@@ -118,7 +120,16 @@ class _Checker(CrossRules):
     def has(self, table: str, *cols: str) -> bool:
         return all(c not in self.absent[table] for c in cols)
 
-    def add(self, table, mask, column, values, rule, what, fix) -> None:
+    def add(
+        self,
+        table: str,
+        mask: ArrayLike,
+        column: str | None,
+        values: object,
+        rule: str,
+        what: str | np.ndarray | Callable[..., Any],
+        fix: str | np.ndarray,
+    ) -> None:
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
@@ -135,7 +146,7 @@ class _Checker(CrossRules):
         self.problems.append(problem_frame(table, idx, pid, column, vals, rule, w, fix))
 
     # ------------------------------------------------------------------ single-table rules
-    def missing_values(self, skip: dict[str, np.ndarray]) -> None:
+    def missing_values(self, skip: dict[str, dict[str, np.ndarray]]) -> None:
         for table in TABLE_NAMES:
             df = self.t[table]
             for col in TABLES[table].required:
