@@ -85,6 +85,7 @@ def _binary_predictions(result: Any, data: pd.DataFrame | None, name: str):
             f"{name}() needs a binary-outcome model (logistic or log_binomial result)."
         )
     if data is None:
+        assert result.design.y is not None  # a regression design has its outcome
         y = result.design.y.to_numpy(dtype=float)
         X = result.design.X.to_numpy(dtype=float)
     else:

@@ -119,7 +119,7 @@ def evalue(
             )
     if (conf_low is None) != (conf_high is None):
         raise CalcstatsError("evalue(): give both conf_low and conf_high, or neither.")
-    if conf_low is not None and not conf_low <= estimate <= conf_high:
+    if conf_low is not None and conf_high is not None and not conf_low <= estimate <= conf_high:
         raise CalcstatsError(
             f"evalue(): the estimate {estimate} is not inside [{conf_low}, {conf_high}]."
         )
@@ -132,7 +132,7 @@ def evalue(
     rr = _to_rr(float(estimate), measure, rare)
     point = _e(rr)
     limit = rr_limit = None
-    if conf_low is not None:
+    if conf_low is not None and conf_high is not None:  # both or neither (checked above)
         lo = _to_rr(float(conf_low), measure, rare)
         hi = _to_rr(float(conf_high), measure, rare)
         if lo <= 1 <= hi:

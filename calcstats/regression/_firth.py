@@ -124,6 +124,8 @@ class _FirthProblem:
 class FirthLogisticResult(LogisticResult):
     """Firth logistic regression: profile penalised-likelihood CIs and penalised LR tests."""
 
+    loglik: float  # the penalised log-likelihood, always set by the fit
+
     def __init__(self, *args: Any, problem: _FirthProblem, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.penalized = True

@@ -45,10 +45,11 @@ def lr_test(reduced: ModelResult, full: ModelResult) -> TestResult:
     >>> cs.lr_test(red, full).p_value  # doctest: +SKIP
     """
     for name, r in (("reduced", reduced), ("full", full)):
-        if not isinstance(r, ModelResult) or r.loglik is None or not hasattr(r, "design"):
+        if not isinstance(r, ModelResult) or r.loglik is None or r.design is None:
             raise CalcstatsError(
-                f"lr_test(): {name} must be a fitted calcstats model with a log-likelihood, "
-                f"got {type(r).__name__}."
+                f"lr_test(): {name} must be a calcstats model fitted from a formula, with a "
+                f"log-likelihood; got {type(r).__name__}"
+                + (" without a design." if isinstance(r, ModelResult) else ".")
             )
     if type(reduced) is not type(full) or reduced.method != full.method:
         raise CalcstatsError(
@@ -67,7 +68,7 @@ def lr_test(reduced: ModelResult, full: ModelResult) -> TestResult:
             "not in the full model."
         )
     same = reduced.nobs == full.nobs and np.allclose(_outcome(reduced), _outcome(full))
-    if same:
+    if same and reduced.design is not None and full.design is not None:  # checked above
         cols = list(reduced.params.index)
         same = np.allclose(
             reduced.design.X[cols].to_numpy(float), full.design.X[cols].to_numpy(float)
@@ -183,6 +184,7 @@ def effect_by(
     else:
         vals = at
         frame = result.design.frame
+        assert frame is not None  # build_design always keeps the analysed rows
         if vals is None:
             u = np.unique(frame[M].to_numpy(dtype=float)) if M in frame else np.array([0.5])
             if set(u.tolist()) <= {0.0, 1.0}:

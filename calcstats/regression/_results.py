@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from calcstats._design import Design
 from calcstats._errors import CalcstatsError
 from calcstats.regression._frame import ModelFrame
 from calcstats.results import ModelResult
@@ -43,6 +44,8 @@ class RegressionResult(ModelResult):
     model : object
         The fit object (:class:`calcstats.regression._glmfit.GlmFit` for the GLMs).
     """
+
+    design: Design  # always set (ModelResult allows None for bare coefficients)
 
     def __init__(
         self,
@@ -181,6 +184,7 @@ class _BinaryResult(RegressionResult):
     def _glance_extra(self) -> dict[str, Any]:
         out = super()._glance_extra()
         eta = self.design.X.to_numpy(dtype=float) @ self.params.to_numpy()
+        assert self.design.y is not None  # a regression design has its outcome
         out["concordance"] = c_statistic(self.design.y.to_numpy(dtype=float), eta)
         return out
 

@@ -57,7 +57,9 @@ class EstimateResult(Result):
         self._frame = frame.reset_index(drop=True)
         self.by = list(by)
         self.method = method
-        self.conf_level = conf_level
+        # None only for estimates without an interval (SegmentResult); their tables never
+        # read it, so Result.conf_level stays a float for every other result.
+        self.conf_level = conf_level  # type: ignore[assignment]
         self.labels = Labels.coerce(labels)
         self.suppress_below = check_suppress(suppress_below)
 
