@@ -20,7 +20,7 @@ Case weights — one rule everywhere
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -257,7 +257,14 @@ TEXT = _Type("text")
 #: ``conf_level`` everywhere: strictly between 0 and 1 (0.95, not 95)
 CONF_LEVEL = Interval(0, 1, closed="neither")
 
-Constraint = Interval | Options | _Type
+
+
+class Constraint(Protocol):
+    """What :func:`check_param` needs of a constraint (the classes above, or a module's own)."""
+
+    def accepts(self, value: object) -> bool: ...
+
+    def describe(self) -> str: ...
 
 
 def check_param(value: object, constraints: list[Constraint], *, name: str,

@@ -31,7 +31,7 @@ are reported in papers: Table 1 (often with weighted columns) and a love plot.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -112,7 +112,7 @@ class BalanceResult(EstimateResult):
         n: pd.Series,
         ess: pd.Series,
         method: str,
-        labels: Labels | None,
+        labels: Labels | Mapping[str, str] | None,
     ) -> None:
         super().__init__(frame, by=[], method=method, conf_level=0.95, labels=labels)
         self.treatment = treatment
@@ -349,7 +349,12 @@ def balance(
         else:
             p1, p0 = x1.mean(), x0.mean()
             v1, v0 = float(p1 * (1 - p1)), float(p0 * (1 - p0))
-        denom = {"ATT": np.sqrt(v1), "ATC": np.sqrt(v0)}.get(estimand, np.sqrt((v1 + v0) / 2))
+        if estimand == "ATT":
+            denom = np.sqrt(v1)
+        elif estimand == "ATC":
+            denom = np.sqrt(v0)
+        else:
+            denom = np.sqrt((v1 + v0) / 2)
         m1u, m0u = float(x1.mean()), float(x0.mean())
         out = {
             "variable": r["variable"],

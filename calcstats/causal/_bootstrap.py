@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -92,7 +92,7 @@ class BootstrapResult(Result):
         conf_level: float,
         ratio_measure: str | None,
         warnings_seen: dict[str, int],
-        labels: Labels | None,
+        labels: Labels | Mapping[str, str] | None,
     ) -> None:
         self.estimate = estimate
         self.replicates = replicates
@@ -261,7 +261,7 @@ def bootstrap(
         bounds = np.searchsorted(codes[order], np.arange(codes.max() + 2))
         members = [order[bounds[g] : bounds[g + 1]] for g in range(codes.max() + 1)]
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy % (2**63))
+        seed = int(cast(int, np.random.SeedSequence().entropy) % (2**63))
     estimate, ratio, converged = _statistics(fn(data))
     if not converged:
         raise CalcstatsError("bootstrap(): fn's model did not converge on the original data.")

@@ -17,7 +17,7 @@ R's ``survfit(..., weights=, id=)``). As all robust SEs, they treat the weights 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -71,7 +71,7 @@ class MarginalRiskResult(EstimateResult):
         measure: str,
         method: str,
         conf_level: float,
-        labels: Labels | None,
+        labels: Labels | Mapping[str, str] | None,
     ) -> None:
         super().__init__(frame, by=[], method=method, conf_level=conf_level, labels=labels)
         self.treatment = treatment

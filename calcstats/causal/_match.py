@@ -32,7 +32,7 @@ estimand ATT, and SMD denominators from the full, unmatched sample (as cobalt do
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -189,7 +189,7 @@ class MatchResult(Result):
         treatment: str,
         n_treated: int,
         n_control: int,
-        labels: Labels | None,
+        labels: Labels | Mapping[str, str] | None,
     ) -> None:
         self.pairs = pairs
         self.data = data

@@ -30,7 +30,9 @@ cohort to the common support — each changes the population the effect refers t
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -39,6 +41,7 @@ from calcstats._errors import ConvergenceError, DataError, DataWarning
 from calcstats._validation import (
     BOOLEAN,
     NONE,
+    Constraint,
     Interval,
     Options,
     require_columns,
@@ -54,6 +57,9 @@ from calcstats.causal._weights import (
 from calcstats.labels import Labels
 from calcstats.results import Result
 
+if TYPE_CHECKING:
+    from calcstats.regression import LogisticResult
+
 __all__ = ["Positivity", "PropensityResult", "propensity"]
 
 #: a raw weight above this makes positivity doubtful (rule 1)
@@ -61,7 +67,7 @@ LARGE_WEIGHT = 20.0
 #: more than this share of the relevant units outside the common support (rule 2)
 MAX_OUTSIDE_SHARE = 0.10
 
-_TRIM = [NONE, Interval(0.5, 1, closed="left"), Interval(1, None)]
+_TRIM: list[Constraint] = [NONE, Interval(0.5, 1, closed="left"), Interval(1, None)]
 
 
 @dataclass(frozen=True)
@@ -169,12 +175,12 @@ class PropensityResult(Result):
         formula: str,
         treatment: str,
         estimand: str,
-        model: object,
+        model: LogisticResult,
         scores: pd.Series,
         linear_predictor: pd.Series,
         treated: pd.Series,
         n_dropped: int,
-        labels: Labels | None,
+        labels: Labels | Mapping[str, str] | None,
     ) -> None:
         self.formula = formula
         self.treatment = treatment

@@ -24,6 +24,7 @@ from calcstats._validation import (
     CONF_LEVEL,
     NONE,
     NUMBERS,
+    Constraint,
     Interval,
     Options,
     validate_params,
@@ -39,8 +40,8 @@ from calcstats.results import EstimateResult
 
 __all__ = ["IncidenceRateResult", "RateRatioResult", "incidence_rate", "rate_ratio"]
 
-_CAUSE = [Interval(1, None, integer=True), NONE]
-_SUPPRESS = [Interval(2, None, integer=True), NONE]
+_CAUSE: list[Constraint] = [Interval(1, None, integer=True), NONE]
+_SUPPRESS: list[Constraint] = [Interval(2, None, integer=True), NONE]
 
 
 def _level_str(x: object) -> str:
@@ -84,7 +85,7 @@ class IncidenceRateResult(EstimateResult):
         event: str,
         cause: int | None,
         bands: list[float] | None = None,
-        labels: Labels | None = None,
+        labels: Labels | Mapping[str, str] | None = None,
         suppress_below: int | None = None,
     ) -> None:
         super().__init__(
@@ -135,7 +136,7 @@ class RateRatioResult(EstimateResult):
         time: str,
         event: str,
         cause: int | None,
-        labels: Labels | None = None,
+        labels: Labels | Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(frame, by=by, method=method, conf_level=conf_level, labels=labels)
         self.reference = reference

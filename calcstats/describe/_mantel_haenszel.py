@@ -100,7 +100,7 @@ class MantelHaenszelResult(EstimateResult):
         outcome: str,
         strata_columns: Sequence[str],
         time: str | None = None,
-        labels: Labels | None = None,
+        labels: Labels | Mapping[str, str] | None = None,
     ) -> None:
         frame = pd.DataFrame(
             [
@@ -278,6 +278,7 @@ def mantel_haenszel(
                 f"outcome={outcome!r} must be a non-negative event count (or 0/1) for "
                 "measure='IRR'."
             )
+        assert time is not None  # checked above
         # person-time by the rules of every follow-up time; the outcome holds counts
         # (checked above), which the shared check reads as codes: competing=True keeps
         # counts above 1
@@ -309,7 +310,8 @@ def mantel_haenszel(
     fn = {"OR": _odds_ratio, "RR": _risk_ratio, "IRR": _rate_ratio}[measure]
     out = fn(*args)
     strata_df = pd.concat([g.index.to_frame(index=False), pd.DataFrame(out.pop("strata"))], axis=1)
-    crude = fn(*(np.array([v.sum()]) for v in (a, c, n1, n0, t1, t0)), z, correct)
+    totals = [np.array([v.sum()]) for v in (a, c, n1, n0, t1, t0)]
+    crude = fn(*(*totals, z, correct))
     crude_t = (float(crude["estimate"]), float(crude["conf_low"]), float(crude["conf_high"]))
     method = (
         f"Mantel–Haenszel {measure} of {outcome} for {exposure} = 1 vs 0, stratified by "

@@ -69,7 +69,7 @@ class PrevalenceResult(EstimateResult):
         outcome: str,
         interval: str,
         standardize: str | None = None,
-        labels: Labels | None = None,
+        labels: Labels | Mapping[str, str] | None = None,
         suppress_below: int | None = None,
     ) -> None:
         super().__init__(
@@ -159,7 +159,7 @@ def prevalence(
     y = as_binary(data, outcome, argument="outcome")
     keys = group_keys(data, by_cols, func="prevalence")
     work = keys.assign(_y=y)
-    common = {
+    common: dict[str, Any] = {
         "by": by_cols,
         "conf_level": level,
         "outcome": outcome,

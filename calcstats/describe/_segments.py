@@ -65,7 +65,7 @@ class SegmentSummary(EstimateResult):
         collapse_iv: bool,
         baseline_only: bool | None,
         method: str,
-        labels: Labels | None = None,
+        labels: Labels | Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(frame, by=["segment"], method=method, conf_level=None, labels=labels)
         self.stat = stat
@@ -195,6 +195,7 @@ def segment_summary(
     if stat == "count":
         value = n_find.astype(float)
     elif stat == "prevalence":
+        assert denominator is not None  # checked above
         value = n_pat / float(denominator)
     else:
         value = grouped["size_mm"].median().reindex(order)

@@ -341,7 +341,7 @@ def table_one(
             f"given: weighted counts are not patient counts. Got {suppress_below!r}. "
             "Suppress the unweighted table, or report weighted percentages only."
         )
-    smd_how = {True: "mean", False: None}.get(smd, smd) if isinstance(smd, bool) else smd
+    smd_how = ("mean" if smd else None) if isinstance(smd, bool) else smd
     cat_set, nn_set = set(as_list(categorical)), set(as_list(nonnormal))
     require_columns(
         data,
@@ -470,7 +470,7 @@ def _compute(
             constant = so["n"][0] > 0 and np.nanmin(x) == np.nanmax(x)
             p, key = continuous_test(x, codes, sg, nq) if use_p else (np.nan, "")
             d = np.nan
-            if use_smd and not constant:
+            if use_smd and smd_how is not None and not constant:
                 d = smd_continuous(sg["mean"], sg["var"], sg["n"], summary=smd_how)
             shown_n = [so["n"][0] if i is None else sg["n"][i] for i in shown]
             empty = [nm for nm, n in zip(names, shown_n, strict=True) if n == 0]
@@ -531,7 +531,7 @@ def _compute(
         if use_p and not np.isfinite(p):
             undefined.append((spec.label, "p-value", categorical_p_why(tot_g, constant, where)))
         d = np.nan
-        if use_smd and not constant:
+        if use_smd and smd_how is not None and not constant:
             d = smd_categorical(np.nan_to_num(props), tot_g, summary=smd_how)
         if use_smd and not np.isfinite(d):
             undefined.append((spec.label, "SMD", smd_why(tot_g, constant, where, categorical=True)))

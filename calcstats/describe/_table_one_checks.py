@@ -135,7 +135,10 @@ def check_finite(data: pd.DataFrame, column: str, x: np.ndarray) -> None:
 
 
 def check_labels(
-    labels: object, data: pd.DataFrame, shown: Sequence[str], by: str | None
+    labels: Labels | Mapping[str, str] | None,
+    data: pd.DataFrame,
+    shown: Sequence[str],
+    by: str | None,
 ) -> Labels:
     """Validate ``labels`` (a :class:`~calcstats.Labels` or a dict of variable labels)
     and return them merged over the schema's defaults (``Labels.default() | labels``).
@@ -271,7 +274,7 @@ def apply_display(
             spec.statistic = asked or statistics.get("*") or default
         d = per_digits.get(spec.name) if per_digits is not None else digits
         if d is not None and (
-            isinstance(d, bool) or not isinstance(d, numbers.Integral) or not 0 <= d <= 6
+            isinstance(d, bool) or not isinstance(d, numbers.Integral) or not 0 <= int(d) <= 6
         ):
             where = f" for {spec.name!r}" if per_digits is not None else ""
             raise InvalidParameterError(

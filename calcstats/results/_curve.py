@@ -12,7 +12,7 @@ risk); plotting code dispatches on the class and never recomputes anything.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -165,7 +165,7 @@ class CurveResult(Result):
         time_column: str,
         event_column: str,
         method: str = "",
-        labels: Labels | None = None,
+        labels: Labels | Mapping[str, str] | None = None,
         weighted: bool = False,
         n_zero_weight: int = 0,
         unweighted: pd.DataFrame | None = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -51,7 +51,7 @@ class EstimateResult(Result):
         by: Sequence[str],
         method: str,
         conf_level: float | None,
-        labels: Labels | None = None,
+        labels: Labels | Mapping[str, str] | None = None,
         suppress_below: int | None = None,
     ) -> None:
         self._frame = frame.reset_index(drop=True)

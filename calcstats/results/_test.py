@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -127,7 +129,7 @@ class LogrankResult(TestResult):
         n_strata: int,
         trend: bool,
         scores: np.ndarray | None,
-        labels: Labels | None = None,
+        labels: Labels | Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(statistic, df, p_value, method=method, details=details)
         self.variance = np.asarray(variance, dtype=float)
@@ -181,7 +183,7 @@ class GrayTestResult(TestResult):
         groups: pd.DataFrame,
         rho: float,
         n_strata: int,
-        labels: Labels | None = None,
+        labels: Labels | Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(statistic, df, p_value, method=method, details=details)
         self.cause = int(cause)
@@ -240,7 +242,7 @@ class PHTestResult(TestResult):
         variance: pd.DataFrame,
         transform: str,
         time_column: str,
-        labels: Labels | None = None,
+        labels: Labels | Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(statistic, df, p_value, method=method, details=details)
         self.residuals = residuals

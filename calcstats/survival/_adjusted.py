@@ -192,7 +192,8 @@ def partial_effect(
     numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
     if values is None:
         if numeric and col.nunique() > 10:
-            values = np.linspace(*np.quantile(col, [0.05, 0.95]), 50)
+            low, high = np.quantile(col, [0.05, 0.95])
+            values = np.linspace(low, high, 50)
         else:
             values = sorted(col.unique().tolist())
     values = list(np.atleast_1d(values))
@@ -238,7 +239,7 @@ def partial_effect(
     )
 
 
-def _cox_baseline(result) -> dict[str, Any]:
+def _cox_baseline(result) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """Per stratum: event times, baseline cumulative hazard Λ0 (x = 0), A(t), Tsiatis T(t)."""
     fit = result.model
     cd = fit.data

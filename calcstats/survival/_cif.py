@@ -253,10 +253,10 @@ def cumulative_incidence(
         n_events = np.bincount(
             sd.group, weights=sd.event if w is None else sd.event * w, minlength=sd.n_groups
         )
-        rows = None
+        unweighted = None
         if w is not None:  # the numbers of rows, for risk tables under weighted curves
             rc = tabulate(sd.time, sd.group, sd.n_groups, [None, indicators[col], indicators[0]])
-            rows = pd.DataFrame(
+            unweighted = pd.DataFrame(
                 {"n_risk": rc.n_risk, "n_event": rc.sums[:, 1], "n_censor": rc.sums[:, 2]}
             )
         return CumulativeIncidenceResult(
@@ -275,5 +275,5 @@ def cumulative_incidence(
             method="Aalen–Johansen, infinitesimal-jackknife standard errors",
             labels=labels,
             weighted=w is not None,
-            unweighted=rows,
+            unweighted=unweighted,
         )

@@ -8,7 +8,7 @@ competing-risk codes, and Harrell's concordance as R reports it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -65,13 +65,13 @@ class CoxResult(ModelResult):
 
     def __init__(self, params: pd.Series, *, fit: CoxFit, design: Design, si: SurvivalInput,
                  cov: np.ndarray, ties: str, robust: bool, conf_level: float,
-                 nonestimable: dict[str, str], labels: Labels | None) -> None:
+                 nonestimable: dict[str, str], labels: Labels | Mapping[str, str] | None) -> None:
         super().__init__(params, cov, model=fit, conf_level=conf_level, nobs=si.n,
                          n_events=int(si.event.sum()), loglik=fit.loglik,
                          converged=fit.converged, nonestimable=nonestimable,
                          terms=design.terms)
         self.naive_bse = pd.Series(np.sqrt(np.diag(fit.var)), index=list(params.index))
-        self.design = design
+        self.design: Design = design
         self.input = si
         self.ties = ties
         self.robust = robust

@@ -92,11 +92,15 @@ def prepare(
     X, wt, status = X[perm], wt[perm], status[perm]
     ev_rows = np.flatnonzero(status)                 # grouped by key (sorted)
     ev_keys = key_stop[ev_rows]
+    gkeys: np.ndarray  # (numpy's stubs type it Any, and searchsorted on Any as a scalar)
     gkeys, ev_group, d = np.unique(ev_keys, return_inverse=True, return_counts=True)
     g_stratum = gkeys // M
     stratum_end_key = g_stratum * M + M
     lo = np.searchsorted(key_stop, gkeys, side="left")
     hi = np.searchsorted(key_stop, stratum_end_key, side="left")
+    order_b: np.ndarray | None
+    lo_b: np.ndarray | None
+    hi_b: np.ndarray | None
     if start is not None:
         order_b = np.argsort(key_start, kind="stable")
         kb = key_start[order_b]

@@ -17,6 +17,7 @@ sorted times — O(n log n) for the sort and O(n p²) per Newton step.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -228,12 +229,12 @@ class FineGrayResult(ModelResult):
 
     def __init__(self, params: pd.Series, *, fit: FineGrayFit, design: Design,
                  si: SurvivalInput, code: np.ndarray, max_iter: int, conf_level: float,
-                 nonestimable: dict[str, str], labels: Labels | None) -> None:
+                 nonestimable: dict[str, str], labels: Labels | Mapping[str, str] | None) -> None:
         super().__init__(params, fit.var, model=fit, conf_level=conf_level, nobs=si.n,
                          n_events=int((code == 1).sum()), loglik=fit.loglik,
                          converged=fit.converged, nonestimable=nonestimable,
                          terms=design.terms)
-        self.design = design
+        self.design: Design = design
         self.input = si
         #: per analysed row: 1 the cause of interest, 2 a competing cause, 0 censored
         self.code = code

@@ -200,6 +200,7 @@ def median_followup(
         reverse, conf_type=conf_type, conf_level=float(conf_level), labels=Labels.coerce(labels)
     )
     tidy = curve.tidy()
+    assert curve.n is not None and curve.n_events is not None  # a Kaplan–Meier curve has both
     rows = []
     for i in range(len(curve.groups)):
         part = tidy

@@ -13,6 +13,7 @@ This helper fits the same parametric model the three ways on the same rows, side
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -56,7 +57,11 @@ class IntervalComparisonResult(Result):
     """
 
     def __init__(
-        self, fits: dict[str, ParametricSurvivalResult], *, conf_level: float, labels: Labels | None
+        self,
+        fits: dict[str, ParametricSurvivalResult],
+        *,
+        conf_level: float,
+        labels: Labels | Mapping[str, str] | None,
     ) -> None:
         self.fits = dict(fits)
         self.interval = fits["interval"]

@@ -36,6 +36,7 @@ what lifelines leaves to the user, and nothing else:
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -117,7 +118,7 @@ class ParametricSurvivalResult(ModelResult):
         nonestimable: dict[str, str],
         log_scale: float,
         conf_level: float,
-        labels: Labels | None,
+        labels: Labels | Mapping[str, str] | None,
         method: str,
     ) -> None:
         p = len(params)
@@ -142,7 +143,7 @@ class ParametricSurvivalResult(ModelResult):
         self.scale = float(np.exp(log_scale))
         self.log_scale_se = float(np.sqrt(full_cov.iloc[p, p]))
         self.shape = 1.0 / self.scale if distribution == "weibull" else float("nan")
-        self.design = design
+        self.design: Design = design
         self.input = ii
         self.counts = {k: v for k, v in counts.items() if k != "n"}
         self.labels = Labels.coerce(labels)

@@ -175,10 +175,10 @@ def _fit(
     )
     n = np.bincount(sd.group, minlength=sd.n_groups).astype(float)
     n_events = np.bincount(sd.group, weights=d if w is None else d * w, minlength=sd.n_groups)
-    rows = None
+    unweighted = None
     if w is not None:  # the numbers of rows, for risk tables under weighted curves
         rc = tabulate(sd.time, sd.group, sd.n_groups, [None, d])
-        rows = pd.DataFrame(
+        unweighted = pd.DataFrame(
             {
                 "n_risk": rc.n_risk,
                 "n_event": rc.sums[:, 1],
@@ -200,5 +200,5 @@ def _fit(
         method=method,
         labels=labels,
         weighted=w is not None,
-        unweighted=rows,
+        unweighted=unweighted,
     )

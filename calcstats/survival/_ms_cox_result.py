@@ -109,7 +109,7 @@ class MultiStateCoxResult(ModelResult):
         )
         self.naive_cov = pd.DataFrame(naive_cov, index=names, columns=names)
         self.states = states
-        self.design = design
+        self.design: Design = design
         self.ties = ties
         self.robust = True
         self.labels = Labels.coerce(labels)

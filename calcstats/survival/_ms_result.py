@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -90,7 +90,7 @@ class StateProbabilitiesResult(CurveResult):
         conf_type: str,
         conf_level: float,
         p0_variance: bool,
-        labels: Labels | None,
+        labels: Labels | Mapping[str, str] | None,
         method: str,
     ) -> None:
         self._curves = curves
@@ -195,7 +195,10 @@ class StateProbabilitiesResult(CurveResult):
             parts.append(self._long(g, tq, p, v, beyond=tq > c.time[-1]))
         return pd.concat(parts, ignore_index=True)
 
-    def risk_table(self, times: float | Sequence[float] | np.ndarray | None = None) -> pd.DataFrame:
+    # no unweighted= option (plot.survival, which passes it, refuses this result type)
+    def risk_table(  # type: ignore[override]
+        self, times: float | Sequence[float] | np.ndarray | None = None
+    ) -> pd.DataFrame:
         """Numbers at risk in each state, and entries into it so far, at given times.
 
         Parameters
@@ -343,7 +346,7 @@ class StateProbabilitiesResult(CurveResult):
             "infinitesimal-jackknife standard errors, Wald intervals",
         )
 
-    def inline(
+    def inline(  # type: ignore[override]  # a state probability needs its state
         self,
         time: float,
         state: str,

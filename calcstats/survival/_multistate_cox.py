@@ -148,9 +148,9 @@ def _coefficient_map(
         for ci, c in enumerate(cols):
             if not applies[ci, k] or cmap[ci, k] >= 0:
                 continue
-            members = tuple(groups[group_of[(ci, k)]]) if (ci, k) in group_of else (k,)
-            cmap[ci, list(members)] = len(coefs)
-            coefs.append((c, members))
+            tied = tuple(groups[group_of[(ci, k)]]) if (ci, k) in group_of else (k,)
+            cmap[ci, list(tied)] = len(coefs)
+            coefs.append((c, tied))
     return coefs, cmap
 
 
@@ -390,6 +390,7 @@ def multistate_cox(
     )
     nonest.update(fit.nonestimable)
     coef, cov, naive = fit.coef, fit.cov, fit.var
+    assert cov is not None  # robust=True above
     return MultiStateCoxResult(
         pd.Series(coef, index=names),
         cov=cov,

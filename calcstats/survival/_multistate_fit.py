@@ -133,6 +133,7 @@ def fit_transitions(
             resid = score_residuals(fit)
             w = np.ones(rows.size) if weights is None else weights[rows]
             dfbeta = (resid * w[:, None]) @ fit.var
+            assert agg is not None  # made when robust
             block = np.zeros((agg.shape[0], cols.size))
             np.add.at(block, subject[rows], dfbeta)
             agg[:, cols] += block
@@ -158,6 +159,7 @@ def fit_transitions(
     if robust:
         cov = np.full((p, p), np.nan)
         est = np.flatnonzero(keep & np.isfinite(coef))
+        assert agg is not None  # made when robust
         cov[np.ix_(est, est)] = agg[:, est].T @ agg[:, est]
     return JointFit(
         coef=coef,

@@ -24,7 +24,7 @@ Every error names the patient and the rows (index labels) and says how to fix th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -174,7 +174,7 @@ def multistate_input(
     function: str,
     by: str | Sequence[str] | None = None,
     weights: str | None = None,
-    labels: Labels | None = None,
+    labels: Labels | Mapping[str, str] | None = None,
 ) -> MultiStateInput:
     """Check multi-state rows and return them sorted, with state codes.
 
@@ -249,6 +249,7 @@ def multistate_input(
     frm, to = frm[kept], to[kept]
     sub = si.data
     pid = pd.factorize(sub[patient_id])[0]
+    assert si.start is not None  # start= is required here
     order = np.lexsort((si.start, pid, si.group))
     pid, group = pid[order], si.group[order]
     st, sp = si.start[order], si.time[order]

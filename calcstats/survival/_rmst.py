@@ -420,7 +420,8 @@ def rmst(
                     "smallest group's last follow-up time."
                 )
             est, se = _rmst_one(t, nr, ne, tau)
-            if robust:  # non-integer weights: the infinitesimal-jackknife SE (R's default)
+            # non-integer weights: the infinitesimal-jackknife SE (R's default)
+            if robust and w is not None:
                 rows_g = sd.group == g
                 se = _rmst_ij_se(sd.time[rows_g], d[rows_g], w[rows_g], tau)
             rows.append({"estimate": est, "std_error": se})
