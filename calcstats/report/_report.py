@@ -294,6 +294,7 @@ class Report:
                 cap = f"<figcaption>{html.escape(b.caption)}</figcaption>" if b.caption else ""
                 alt = html.escape(b.caption or "figure")
                 # printed widths (85-190 mm) read small on a screen: show 1.6x, within the page
+                assert b.width_mm is not None  # add_figure always sets it
                 parts.append(
                     f'<figure><img style="width:min(100%, {1.6 * b.width_mm:.0f}mm)" alt="{alt}" '
                     f'src="data:image/png;base64,{data}">{cap}</figure>'
@@ -345,7 +346,9 @@ class Report:
         if self.date is not None:
             doc.add_paragraph(self.date.isoformat())
         section = doc.sections[0]
-        usable_mm = (section.page_width - section.left_margin - section.right_margin) / 36000
+        page_w, left, right = section.page_width, section.left_margin, section.right_margin
+        assert page_w is not None and left is not None and right is not None  # set by set_page
+        usable_mm = (page_w - left - right) / 36000
         for b in self.blocks:
             if b.kind == "heading":
                 doc.add_heading(b.payload, level=b.level - 1)
@@ -362,6 +365,6 @@ class Report:
                     doc.add_paragraph(b.caption)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        doc.save(path)
+        doc.save(str(path))
         normalise_zip(path, date=self.date)
         return path

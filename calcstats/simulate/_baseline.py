@@ -7,6 +7,7 @@ a dict; the draws happen in a fixed order so a seed gives the same cohort every 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import DTypeLike
 from scipy import stats
 
 from calcstats.simulate import _params as P
@@ -18,7 +19,7 @@ DAYS_PER_YEAR = 365.25
 
 
 def by_etiology(code: np.ndarray, mapping: dict, default: object = np.nan,
-                dtype: object = None) -> np.ndarray:
+                dtype: DTypeLike | None = None) -> np.ndarray:
     """Look a per-etiology parameter up for every row, from the rows' etiology codes
     (integer positions in the sorted ``P.ETIOLOGIES``)."""
     table = np.array([mapping.get(e, default) for e in P.ETIOLOGIES], dtype=dtype)
@@ -35,7 +36,7 @@ def etiology_probabilities(preset: str) -> dict[str, float]:
 def _ages(rng: np.random.Generator, code: np.ndarray, paediatric: bool) -> np.ndarray:
     table = P.PAEDIATRIC_AGE if paediatric else P.ADULT_AGE
     lo, hi = P.PAEDIATRIC_AGE_RANGE if paediatric else P.ADULT_AGE_RANGE
-    u = rng.random(code.shape[0])
+    u = rng.random(len(code))
     age = np.empty(code.shape[0])
     for e, spec in table.items():
         rows = np.flatnonzero(code == P.ETIOLOGIES.index(e))
@@ -149,7 +150,7 @@ def _segments(rng: np.random.Generator, zone: np.ndarray) -> np.ndarray:
         w * np.isin(P.SEGMENTS, ("I", *P.LEFT_SEGMENTS)),
         w * np.isin(P.SEGMENTS, P.LEFT_SEGMENTS),
     ]
-    u = rng.random(zone.shape[0])
+    u = rng.random(len(zone))
     out = np.zeros(zone.shape[0], dtype=np.int64)
     for z, wz in enumerate(weights):
         rows = np.flatnonzero(zone == z)
@@ -171,7 +172,7 @@ def draw_lesions(
     (rate ``new_calcification_rate``, times ``new_calcification_hr`` with cirrhosis at
     baseline)."""
     code = pt["code"]
-    n = code.shape[0]
+    n = len(code)
     field = {key: {e: v.get(key, np.inf) for e, v in P.LESIONS.items()}
              for key in ("mu", "k", "seg", "assoc")}
     mu = by_etiology(code, field["mu"])
@@ -239,7 +240,7 @@ def schedule_imaging(
     First follow-up at 6-12 months, then every 0.5 y (cirrhosis), 1 y (biliary disease) or
     3 y (incidental foci) [A].
     """
-    n = pt["age"].shape[0]
+    n = len(pt["age"])
     interval = np.where(
         pt["cirrhosis"],
         P.IMAGING_INTERVAL["cirrhosis"],

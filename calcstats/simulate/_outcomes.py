@@ -33,6 +33,8 @@ administrative end of follow-up are competing or censoring events.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from calcstats.simulate import _params as P
@@ -73,7 +75,7 @@ def draw_outcomes(
     *,
     calcification_hr: dict[tuple[str, str], float],
     loss_to_followup: float,
-) -> dict[str, np.ndarray]:
+) -> dict[str, Any]:
     """Latent times (years; ``inf`` = never) and the recorded days of every event.
 
     ``exposure_years`` is the time at which calcification is first recorded (0 at the

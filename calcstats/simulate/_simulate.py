@@ -64,7 +64,8 @@ def _check_number(name: str, value: object, *, low: float, high: float = math.in
                   low_open: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
         raise DataError(f"{name} must be a number, got {value!r}.")
-    ok = (value > low if low_open else value >= low) and value <= high
+    v = float(value)
+    ok = (v > low if low_open else v >= low) and v <= high
     if not ok:
         bound = f"{'>' if low_open else '>='} {low}"
         if high < math.inf:

@@ -282,7 +282,7 @@ def table_to_docx(
     if not 6 <= font_size <= 14:
         raise CalcstatsError(f"font_size must be between 6 and 14 points, got {font_size!r}.")
     new = document is None
-    doc = Document() if new else document
+    doc = Document() if document is None else document
     if new:
         # fixed document properties so the file is reproducible
         fixed = _dt.datetime(2000, 1, 1)
@@ -297,7 +297,14 @@ def table_to_docx(
             section.orientation = WD_ORIENT.LANDSCAPE
             section.page_width, section.page_height = section.page_height, section.page_width
     section = doc.sections[-1]
-    text_width_cm = (section.page_width - section.left_margin - section.right_margin) / 360000
+    page_w, left_m, right_m = section.page_width, section.left_margin, section.right_margin
+    if page_w is None or left_m is None or right_m is None:
+        raise CalcstatsError(
+            "to_docx(document=...): the document's last section has no page width or side "
+            "margins, so the table cannot be fitted to the page; set its page_width, "
+            "left_margin and right_margin (docx.shared.Cm) first."
+        )
+    text_width_cm = (page_w - left_m - right_m) / 360000
 
     if table.title:
         par = doc.add_paragraph()

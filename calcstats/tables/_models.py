@@ -51,6 +51,7 @@ from calcstats._validation import (
     CONF_LEVEL,
     DATAFRAME,
     NONE,
+    Constraint,
     Interval,
     Options,
     validate_params,
@@ -132,7 +133,7 @@ def _count(result: ModelResult, row: TermRow) -> tuple[int | None, float | None]
             mask = block[:, row.columns.index(str(row.coefficient))] == 1
         else:
             mask = (block == 0).all(axis=1)
-        n = int(mask.sum()) if ids is None else len(np.unique(ids[mask]))
+        n: int | None = int(mask.sum()) if ids is None else len(np.unique(ids[mask]))
         events = result.events_per_row()
         return n, (None if events is None else float(events[mask].sum()))
     if row.indent == 0 and not row.categorical:
@@ -264,7 +265,7 @@ def _counts_body(
     return body
 
 
-_STYLE_PARAMS = {
+_STYLE_PARAMS: dict[str, list[Constraint]] = {
     "conf_level": [CONF_LEVEL],
     "digits": [Interval(0, None, integer=True)],
     "p_digits": [Interval(2, None, integer=True)],

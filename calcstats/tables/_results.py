@@ -56,7 +56,7 @@ def _group_heading(by: Sequence[str], lab: Labels) -> str:
 def curve_table(
     result: CurveResult,
     *,
-    times: float | Sequence[float] | None = None,
+    times: float | Sequence[float] | np.ndarray | None = None,
     labels: Any = None,
     title: str | None = None,
     digits: int = 1,
@@ -121,7 +121,7 @@ def curve_table(
 def state_table(
     result: CurveResult,
     *,
-    times: float | Sequence[float] | None = None,
+    times: float | Sequence[float] | np.ndarray | None = None,
     labels: Any = None,
     title: str | None = None,
     digits: int = 1,

@@ -152,9 +152,9 @@ def _component(hidden: np.ndarray, start: tuple[str, int], skip: tuple[int, int]
     while stack:
         kind, idx = stack.pop()
         if kind == "r":
-            nbrs = [("c", j) for j in np.flatnonzero(hidden[idx, :]) if (idx, j) != skip]
+            nbrs = [("c", int(j)) for j in np.flatnonzero(hidden[idx, :]) if (idx, j) != skip]
         else:
-            nbrs = [("r", i) for i in np.flatnonzero(hidden[:, idx]) if (i, idx) != skip]
+            nbrs = [("r", int(i)) for i in np.flatnonzero(hidden[:, idx]) if (i, idx) != skip]
         for v in nbrs:
             if v not in seen:
                 seen.add(v)

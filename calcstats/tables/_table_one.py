@@ -257,7 +257,7 @@ class _Layout:
         }
         o = at[(var.levels[0], "Overall")]
         p_cell, smd_cell = self.p_cell(o["p_value"], o["test"]), self.smd_cell(o["smd"])
-        gs = self._groups() or [None]  # the count table's columns: groups (or all)
+        gs: list[int | None] = [*self._groups()] or [None]  # count columns: groups (or all)
         counts = np.array(
             [[at[(lv, self.group(g))]["count"] for g in gs] for lv in var.levels]
             + [[at[(var.levels[0], self.group(g))]["missing"] for g in gs]],

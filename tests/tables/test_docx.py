@@ -153,6 +153,19 @@ def test_docx_is_a4_by_default_and_letter_on_request(table, tmp_path):
     assert sum(widths) <= 210 - 2 * 25.4 + 0.5
 
 
+def test_docx_document_without_page_size(table):
+    # a document whose section has no w:pgSz (python-docx reads page_width as None)
+    doc = docx.Document()
+    sect_pr = doc.sections[-1]._sectPr
+    sect_pr.remove(sect_pr.find(qn("w:pgSz")))
+    with pytest.raises(CalcstatsError, match="the document's last section has no page width"):
+        table.to_docx(document=doc)
+    doc.sections[-1].page_width = Cm(21)
+    table.to_docx(document=doc)
+    assert len(doc.tables) == 1
+    assert [c.text for c in doc.tables[0].columns[0].cells][-5:] == [r[0] for r in EXPECTED_BODY]
+
+
 def test_docx_page_size_errors(table, tmp_path):
     from calcstats import InvalidParameterError
 
