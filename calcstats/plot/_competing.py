@@ -26,6 +26,7 @@ from calcstats._errors import CalcstatsError, InvalidParameterError
 from calcstats._validation import BOOLEAN, NONE, TEXT, Interval, validate_params
 from calcstats.labels import Labels
 from calcstats.plot._curves import default_nbins, group_frames, groups_of, time_locator
+from calcstats.plot._sizing import figure_of
 from calcstats.plot._style import MM_PER_INCH, publication, text_width, wrap
 from calcstats.plot._theme import LINESTYLES, OKABE_ITO
 from calcstats.results import CumulativeIncidenceResult
@@ -66,7 +67,8 @@ def _draw_panel(
 ) -> tuple[float, float, list[Any]]:
     """One group's causes on ``ax``; returns (last time, highest value, legend handles)."""
     base: np.ndarray | None = None
-    top, last, handles = 0.0, 0.0, []
+    top, last = 0.0, 0.0
+    handles: list[Any] = []  # Patch (stacked) or Line2D
     for i, code in enumerate(codes):
         t, y = _steps(frame.loc[frame["state"] == f"cause_{code}"], end)
         last = max(last, float(t[-1]))
@@ -247,8 +249,9 @@ def cumulative_incidence_causes(
                 extra.remove()
             axes = axes[:k]
         else:
-            fig, axes = ax.figure, np.array([ax])
-        last, top, handles = 0.0, 0.0, []
+            fig, axes = figure_of(ax), np.array([ax])
+        last, top = 0.0, 0.0
+        handles: list[Any] = []
         for panel, g in zip(axes, groups.order, strict=True):
             lt, tp, handles = _draw_panel(
                 panel, frames[g], codes, cols, styles, stacked=stacked, end=xmax
@@ -272,16 +275,19 @@ def cumulative_incidence_causes(
             if i >= k - ncols_now:  # the lowest panel of its column: time ticks and label
                 panel.set_xlabel(time_label)
                 panel.xaxis.set_tick_params(labelbottom=True)
-        lt = legend_title
         if k > 1:
             fig.legend(
-                handles, names, title=lt, loc="outside lower center", ncols=_ncols(fig, names)
+                handles,
+                names,
+                title=legend_title,
+                loc="outside lower center",
+                ncols=_ncols(fig, names),
             )
             if title:
                 fig.suptitle(title)
             fig.canvas.draw()
             return fig
-        axes[0].legend(handles, names, title=lt, loc="best")
+        axes[0].legend(handles, names, title=legend_title, loc="best")
         if title:
             axes[0].set_title(title)
         if ax is None:

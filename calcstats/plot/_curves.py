@@ -25,7 +25,8 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from calcstats._errors import CalcstatsError
 from calcstats._format import format_p
 from calcstats.labels import Labels
-from calcstats.plot._style import text_width, wrap
+from calcstats.plot._sizing import figure_of
+from calcstats.plot._style import _renderer, text_width, wrap
 from calcstats.plot._theme import LINESTYLES, OKABE_ITO
 from calcstats.results import (
     AdjustedCurvesResult,
@@ -413,7 +414,7 @@ LEGEND_INSIDE_MAX = 4
 def legend(ax: Axes, handles: Sequence[Any], names: Sequence[str], *, title: str | None) -> None:
     """The legend: inside the axes ("best" place) for up to four short names, else above
     the axes in as many columns as fit its width. Names are measured and wrapped."""
-    fig = ax.figure
+    fig = figure_of(ax)
     size = FontProperties(size=mpl.rcParams["legend.fontsize"]).get_size_in_points()
     em = size / 72
     axes_w = ax.get_window_extent().width / fig.dpi
@@ -443,5 +444,5 @@ def title_pad(ax: Axes) -> float:
     pad = float(mpl.rcParams["axes.titlepad"])
     if leg is None or leg.get_bbox_to_anchor().y0 <= ax.bbox.y1:
         return pad
-    height = leg.get_window_extent(ax.figure._get_renderer()).height * 72 / ax.figure.dpi
+    height = leg.get_window_extent(_renderer(ax.figure)).height * 72 / ax.figure.dpi
     return pad + height + 0.02 * ax.bbox.height * 72 / ax.figure.dpi

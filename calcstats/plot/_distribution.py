@@ -36,6 +36,7 @@ from calcstats.plot._sizing import (
     AXES,
     WIDTH_MM,
     SpacedLocator,
+    figure_of,
     fit_height,
     line_height,
     new_figure,
@@ -199,7 +200,7 @@ def distribution(
         own = ax is None
         horizontal = orient == "h" or (orient is None and not _fit_under(tick_text, ax, width_mm))
         value_axis = "x" if horizontal else "y"
-        if own:
+        if ax is None:
             height_mm = 2.0 * 25.4 if horizontal else min(0.75 * width_mm, 90.0)
             ax = new_figure(width_mm, height_mm / 25.4).add_subplot()
         xy = {"x": "value", "y": "name"} if horizontal else {"x": "name", "y": "value"}
@@ -280,7 +281,7 @@ def _words_fit(texts: list[str], slot_in: float, fig: Any, size: float) -> bool:
 def _fit_under(texts: list[str], ax: Axes | None, width_mm: float) -> bool:
     """Whether the group names fit under vertical boxes (the axes' or the new figure's)."""
     if ax is not None:
-        fig = ax.figure
+        fig = figure_of(ax)
         axes_in = ax.get_window_extent().width / fig.dpi
     else:
         fig = new_figure(width_mm, 1.0)
@@ -294,7 +295,7 @@ def _fit_under(texts: list[str], ax: Axes | None, width_mm: float) -> bool:
 
 def _fit_labels(ax: Axes, axis: Any, texts: list[str], horizontal: bool, own: bool, k: int) -> None:
     """Wrap the group names to their room (measured after layout) and size the figure."""
-    fig = ax.figure
+    fig = figure_of(ax)
     size = tick_fontsize(axis)
     if horizontal:
         width_in = float(fig.get_size_inches()[0])

@@ -25,6 +25,7 @@ from calcstats.plot._sizing import (
     AXES,
     WIDTH_MM,
     SpacedLocator,
+    figure_of,
     fit_height,
     line_height,
     new_figure,
@@ -159,7 +160,7 @@ def prevalence(
     frame = _rows(res, lab, sort)
     with publication():
         own = ax is None
-        fig = new_figure(width_mm, 2.0) if ax is None else ax.figure
+        fig = new_figure(width_mm, 2.0) if ax is None else figure_of(ax)
         ax = fig.add_subplot() if ax is None else ax
         width_in = float(fig.get_size_inches()[0])
         size = tick_fontsize(ax.yaxis)
@@ -195,7 +196,7 @@ def prevalence(
 
 def _counts(ax: Axes, frame: pd.DataFrame, y: np.ndarray, k: int | None) -> None:
     """ "cases/n" right of each row, right-aligned, with a bold head above them."""
-    fig = ax.figure
+    fig = figure_of(ax)
     texts = [
         f"{f'<{k}' if (k and 0 < cases < k) else int(cases)}/{int(n)}"
         for cases, n in frame[["cases", "n"]].itertuples(index=False)
@@ -344,7 +345,7 @@ def dose_response(
         ref = effect.reference
         if isinstance(ref, int | float | np.number) and np.isfinite(ref):
             ax.plot(
-                [ref],
+                [float(ref)],
                 [reference_line],
                 "o",
                 markersize=3.5,
@@ -375,5 +376,5 @@ def dose_response(
             )
         ax.set_xlabel(xlabel or lab.variable(effect.variable))
         ax.set_ylabel(ylabel or _RATIO_NAMES.get(effect.measure, effect.measure))
-        settle(ax.figure)
+        settle(figure_of(ax))
     return ax

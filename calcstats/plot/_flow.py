@@ -19,7 +19,7 @@ from matplotlib.patches import Rectangle
 from calcstats._errors import CalcstatsError, CalcstatsWarning
 from calcstats._terms import TEXTS
 from calcstats._validation import NONE, TEXT, validate_params
-from calcstats.plot._sizing import AXES, WIDTH_MM, new_figure, settle
+from calcstats.plot._sizing import AXES, WIDTH_MM, figure_of, new_figure, settle
 from calcstats.plot._style import publication, register_layout, text_height, text_width, wrap
 
 __all__ = ["flow_diagram"]
@@ -153,9 +153,11 @@ def flow_diagram(
     start, boxes = _group(frame)
     with publication():
         own = ax is None
-        fig = new_figure(width_mm, 2.0, constrained=False) if own else ax.figure
-        if own:
+        if ax is None:
+            fig = new_figure(width_mm, 2.0, constrained=False)
             ax = fig.add_axes((0, 0, 1, 1))
+        else:
+            fig = figure_of(ax)
         box = ax.get_window_extent().transformed(fig.dpi_scale_trans.inverted())
         width_in = box.width
         mains = [f"{start_label}\n{_count(start)}"]
@@ -197,7 +199,7 @@ def flow_diagram(
 
 def _fit(ax: Axes, width_in: float, height_in: float, *, keep_height: bool) -> None:
     """Make the figure (one axes filling it) as tall as the diagram, in inch units."""
-    fig = ax.figure
+    fig = figure_of(ax)
     if not keep_height:
         fig.set_size_inches(width_in, height_in)
     ax.set_ylim(max(height_in, float(fig.get_size_inches()[1])), 0)
@@ -221,7 +223,7 @@ def _side_text(box: dict[str, Any], width_in: float, fig: Figure) -> str:
 
 def _draw(ax: Axes, width_in: float, mains: list[str], boxes: list[dict[str, Any]]) -> float:
     """Draw the boxes and arrows in inches (y downwards); return the diagram's height."""
-    fig = ax.figure
+    fig = figure_of(ax)
     pad = 0.6 * text_height("Ag", fig)
     usable = width_in - 2 * _MARGIN
     main_w = 0.42 * usable

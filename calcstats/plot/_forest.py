@@ -46,6 +46,7 @@ from calcstats.plot._sizing import (
     AXES,
     WIDTH_MM,
     SpacedLocator,
+    figure_of,
     fit_height,
     line_height,
     new_figure,
@@ -239,7 +240,7 @@ def _draw(
         ax.set_xscale("log")
     ax.set_xlim(*xlim)
     if xticks is not None:
-        ax.xaxis.set_major_locator(FixedLocator(np.asarray(xticks, dtype=float)))
+        ax.xaxis.set_major_locator(FixedLocator(np.asarray(xticks, dtype=float).tolist()))
     elif log:
         ax.xaxis.set_major_locator(SpacedLocator(lambda: _nice_ticks(xlim, ref), anchor=ref))
     else:
@@ -512,7 +513,7 @@ def _on_axes(
     style: dict[str, Any],
 ) -> Axes:
     """One panel in the user's axes: labels left of it, texts right of it, footnote under."""
-    fig = ax.figure
+    fig = figure_of(ax)
     ci_in, p_in = _columns(fig, [panel], style["digits"], style["show_p"])
     width_in = float(fig.get_size_inches()[0])
     grid = _grid(fig, rows, 0.35 * width_in, ci_in, p_in)

@@ -31,7 +31,7 @@ from calcstats.plot._risk_table import (
     table_height,
     ticks_in_view,
 )
-from calcstats.plot._style import MIN_PT, MM_PER_INCH, register_layout
+from calcstats.plot._style import MIN_PT, MM_PER_INCH, _renderer, register_layout
 
 __all__ = ["CurveFigure", "TableSpec", "curve_height"]
 
@@ -44,7 +44,7 @@ class TableSpec:
 
     title: str
     gid: str
-    cells: Callable[[np.ndarray], list[list[str]]]
+    cells: Callable[..., list[list[str]]]  # called with the tick times (an array)
     names: Sequence[str]
     colors: Sequence[str]
 
@@ -136,7 +136,7 @@ class CurveFigure:
         self.fig.canvas.draw()
 
     def _ticks_overlap(self) -> bool:
-        renderer = self.fig._get_renderer()
+        renderer = _renderer(self.fig)
         boxes = sorted(
             (t.get_window_extent(renderer) for t in self.ax.xaxis.get_ticklabels() if t.get_text()),
             key=lambda b: b.x0,
@@ -151,7 +151,7 @@ class CurveFigure:
         step = float(np.min(np.diff(ticks))) if ticks.size > 1 else self.span
         near = np.any(np.abs(ticks[:, None] - self.extra_ticks[None, :]) < 0.5 * step, axis=1)
         times = np.union1d(ticks[~near], self.extra_ticks)
-        self.ax.xaxis.set_major_locator(FixedLocator(times))
+        self.ax.xaxis.set_major_locator(FixedLocator(times.tolist()))
         return times
 
     def fit(self, keep_height: bool = False) -> None:

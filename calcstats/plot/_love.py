@@ -26,6 +26,7 @@ from calcstats.plot._sizing import (
     AXES,
     WIDTH_MM,
     SpacedLocator,
+    figure_of,
     fit_height,
     line_height,
     new_figure,
@@ -156,8 +157,11 @@ def love(
         idx = np.argsort(-np.nan_to_num(key, nan=-np.inf), kind="stable")
     with publication():
         own = ax is None
-        fig = new_figure(width_mm, 2.0) if own else ax.figure
-        ax = fig.add_subplot() if own else ax
+        if ax is None:
+            fig = new_figure(width_mm, 2.0)
+            ax = fig.add_subplot()
+        else:
+            fig = figure_of(ax)
         width_in = float(fig.get_size_inches()[0])
         size = tick_fontsize(ax.yaxis)
         names = [

@@ -22,6 +22,7 @@ from matplotlib.ticker import MaxNLocator
 
 from calcstats._errors import CalcstatsError
 from calcstats.labels import Labels
+from calcstats.plot._style import _renderer
 from calcstats.plot._theme import LINESTYLES
 
 __all__ = ["state_probabilities", "transitions"]
@@ -229,8 +230,9 @@ def state_probabilities(
 def _fit_left(fig: Figure, axes: list[Axes]) -> None:
     """Widen the left margin until every label is inside the figure."""
     fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    x0 = min(a.get_tightbbox(renderer).x0 for a in axes)
+    renderer = _renderer(fig)
+    boxes = [a.get_tightbbox(renderer) for a in axes]
+    x0 = min(b.x0 for b in boxes if b is not None)  # None: an invisible axes
     overflow = fig.transFigure.inverted().transform((x0, 0))[0]
     if overflow < 0.01:
         fig.subplots_adjust(left=fig.subplotpars.left + 0.01 - overflow)
@@ -239,11 +241,11 @@ def _fit_left(fig: Figure, axes: list[Axes]) -> None:
 def _pad_risk_labels(fig: Figure, axes_rt: list[Axes]) -> None:
     """Move the state names of the risk tables left of the numbers drawn at time 0."""
     fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
+    renderer = _renderer(fig)
     for ax_rt in axes_rt:
         x0 = ax_rt.get_xlim()[0]
-        texts = [t for t in ax_rt.texts if t.get_gid() and t.get_gid().startswith("risk-")
-                 and t.get_gid() != "risk-title" and abs(t.get_position()[0] - x0) < 1e-9]
+        texts = [t for t in ax_rt.texts if (gid := t.get_gid()) and gid.startswith("risk-")
+                 and gid != "risk-title" and abs(t.get_position()[0] - x0) < 1e-9]
         if not texts:
             continue
         half = max(t.get_window_extent(renderer).width for t in texts) / 2

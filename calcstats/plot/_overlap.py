@@ -19,7 +19,7 @@ from calcstats._errors import CalcstatsError
 from calcstats._validation import BOOLEAN, NONE, Interval, validate_params
 from calcstats.causal import PropensityResult
 from calcstats.labels import Labels
-from calcstats.plot._sizing import AXES, WIDTH_MM, SpacedLocator, new_figure, settle
+from calcstats.plot._sizing import AXES, WIDTH_MM, SpacedLocator, figure_of, new_figure, settle
 from calcstats.plot._style import publication, wrap
 from calcstats.plot._theme import OKABE_ITO
 
@@ -114,9 +114,9 @@ def overlap(
     h0, _ = np.histogram(e[ok & (t == 0)], bins=edges, weights=w[ok & (t == 0)])
     with publication():
         own = ax is None
-        if own:
+        if ax is None:
             ax = new_figure(width_mm, min(0.75 * width_mm, 95.0) / 25.4).add_subplot()
-        fig = ax.figure
+        fig = figure_of(ax)
         n1, n0 = _group_names(res, lab)
         width = np.diff(edges)
         for heights, color, name, gid in (

@@ -25,7 +25,7 @@ from calcstats._errors import CalcstatsError, InvalidParameterError
 from calcstats._format import format_p
 from calcstats._validation import COLUMNS, NONE, TEXT, Interval, validate_params
 from calcstats.labels import Labels
-from calcstats.plot._sizing import WIDTH_MM, SpacedLocator, new_figure, settle
+from calcstats.plot._sizing import WIDTH_MM, SpacedLocator, figure_of, new_figure, settle
 from calcstats.plot._style import publication, wrap
 from calcstats.results import ModelResult, PHTestResult
 
@@ -159,7 +159,7 @@ def _panel(ax: Axes, check: PHTestResult, term: str, lab: Labels, *, df: int, xl
         ax.axhline(coef, color="#D55E00", linewidth=0.8, linestyle=":", gid="coef")
     p = format_p(float(check.tidy(details=True).set_index("term").loc[term, "p_value"]))
     p_text = f"p {p[0]} {p[1:]}" if p.startswith(("<", ">")) else f"p = {p}"
-    fig = ax.figure
+    fig = figure_of(ax)
     panel_in = ax.get_position().width * fig.get_size_inches()[0]
     ax.set_title(f"{wrap(lab.term(term)[0], panel_in, fig)}\n{p_text}", fontsize="medium")
     ax.set_ylabel("β(t)")

@@ -25,7 +25,8 @@ from calcstats._errors import CalcstatsError, CalcstatsWarning, InvalidParameter
 from calcstats._validation import NONE, NUMBERS, TEXT, Interval, Options, validate_params
 from calcstats.labels import Labels
 from calcstats.plot._curves import Groups, drawing, groups_of, time_locator
-from calcstats.plot._style import MIN_PT, figure_size, publication, text_width, wrap
+from calcstats.plot._sizing import figure_of
+from calcstats.plot._style import MIN_PT, _renderer, figure_size, publication, text_width, wrap
 from calcstats.results import CurveResult
 
 __all__ = ["TABLES", "risk_table"]
@@ -113,7 +114,7 @@ def label_column(
     half an em from the first column, however far that column's numbers reach left of
     the axes (a column at the left limit is centred on the axes' edge).
     """
-    fig = ax.figure
+    fig = figure_of(ax)
     lo, hi = ax.get_xlim()
     width_in = max(ax.get_window_extent().width / fig.dpi, 1e-6)
     overhang = 0.0
@@ -153,7 +154,7 @@ def draw_table(
 
     Returns the number of text lines of the rows (for :func:`table_height`).
     """
-    fig = ax.figure
+    fig = figure_of(ax)
     for t in list(ax.texts):
         if str(t.get_gid()).startswith((f"{gid}-", f"{gid}title")):
             t.remove()
@@ -201,7 +202,7 @@ def draw_table(
 
 def crowded(ax: Axes, gid: str, fontsize: float) -> bool:
     """Whether two neighbouring cells of a row are nearer than half an em."""
-    renderer = ax.figure._get_renderer()
+    renderer = _renderer(ax.figure)
     gap = 0.5 * fontsize * ax.figure.dpi / 72
     rows: dict[str, list[Any]] = {}
     for t in ax.texts:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 from matplotlib.figure import Figure
 
 from calcstats._errors import CalcstatsError
 from calcstats.plot._style import relayout
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 __all__ = ["save_figure"]
 
@@ -109,7 +113,7 @@ def save_figure(
     path.parent.mkdir(parents=True, exist_ok=True)
     stem = path.with_suffix("") if path.suffix.lstrip(".").lower() in (*_FORMATS, "tif") else path
     written: list[Path] = []
-    rc = {
+    rc: dict[RcKeyType, Any] = {
         "pdf.fonttype": 42,
         "ps.fonttype": 42,
         "svg.hashsalt": "calcstats",

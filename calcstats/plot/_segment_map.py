@@ -28,7 +28,7 @@ from calcstats._errors import InvalidParameterError, SchemaError
 from calcstats._validation import BOOLEAN, NONE, REAL, validate_params
 from calcstats.describe import SegmentSummary
 from calcstats.labels import Labels
-from calcstats.plot._sizing import AXES, WIDTH_MM, new_figure, settle
+from calcstats.plot._sizing import AXES, WIDTH_MM, figure_of, new_figure, settle
 from calcstats.plot._style import publication
 
 __all__ = ["SEGMENT_SHAPES", "segment_map"]
@@ -57,8 +57,8 @@ SEGMENT_SHAPES: dict[str, list[tuple[float, float]]] = {
     "II": [_A[4], _A[5], _A[6], _F],
     "III": [_F, _A[6], _B[5], _B[4], _FM],
 }
-_CAUDATE = {"center": (5.3, 3.2), "width": 1.45, "height": 0.8}
-_LABEL_AT = {
+_CAUDATE: dict[str, Any] = {"center": (5.3, 3.2), "width": 1.45, "height": 0.8}
+_LABEL_AT: dict[str, tuple[float, float]] = {
     "VII": (1.25, 4.3),
     "VI": (1.25, 2.0),
     "VIII": (3.45, 4.45),
@@ -266,10 +266,11 @@ def segment_map(
                     )
                     continue
                 # the name just above the label point, the value just below it
-                for text, dy, va, extra in (
+                parts: list[tuple[str, float, str, dict[str, Any]]] = [
                     (name, 0.5, "bottom", {"fontweight": "bold"}),
                     (_format_value(val, stat), -0.5, "top", {"fontsize": "small"}),
-                ):
+                ]
+                for text, dy, va, extra in parts:
                     ax.annotate(
                         text,
                         xy=(x, y),
@@ -296,5 +297,5 @@ def segment_map(
                 cb.ax.xaxis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}")
             cb.set_label(lab.variable(stat))
             cb.outline.set_linewidth(0.5)
-        settle(ax.figure)
+        settle(figure_of(ax))
         return ax

@@ -12,12 +12,14 @@ renderer (:mod:`calcstats.plot._style`), never with a guessed character width.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis, XAxis
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import Locator
 
 from calcstats._validation import Interval
@@ -27,6 +29,7 @@ __all__ = [
     "AXES",
     "WIDTH_MM",
     "SpacedLocator",
+    "figure_of",
     "fit_height",
     "line_height",
     "new_figure",
@@ -65,8 +68,19 @@ def new_figure(width_mm: float, height_in: float, *, constrained: bool = True) -
         layout="constrained" if constrained else None,
     )
     if constrained:
-        fig.get_layout_engine().set(w_pad=2 / 72, h_pad=2 / 72, wspace=0.02, hspace=0.02)
+        engine = fig.get_layout_engine()
+        assert isinstance(engine, ConstrainedLayoutEngine)  # layout="constrained" above
+        engine.set(w_pad=2 / 72, h_pad=2 / 72, wspace=0.02, hspace=0.02)
     return fig
+
+
+def figure_of(ax: Axes) -> Figure:
+    """The figure of ``ax``, as the sizing helpers take it.
+
+    matplotlib types ``ax.figure`` as a Figure or a SubFigure; the figures calcstats makes
+    are top-level Figures (the sizing helpers do not handle an Axes of a SubFigure).
+    """
+    return cast(Figure, ax.figure)
 
 
 def settle(fig: Figure) -> None:
@@ -151,7 +165,7 @@ class SpacedLocator(Locator):
 
     def __init__(
         self,
-        base: Callable[[], Sequence[float]],
+        base: Callable[[], Sequence[float] | np.ndarray],
         *,
         anchor: float | None = None,
         gap_em: float = 0.8,
@@ -163,7 +177,7 @@ class SpacedLocator(Locator):
     def __call__(self) -> Sequence[float]:
         ticks = np.sort(np.asarray(list(self.base()), dtype=float))
         if self.axis is None or len(ticks) < 2:
-            return ticks
+            return cast(Sequence[float], ticks)  # an array, as matplotlib's own locators
         lo, hi = sorted(self.axis.get_view_interval())
         ticks = ticks[(ticks >= lo - 1e-12 * abs(lo)) & (ticks <= hi + 1e-12 * abs(hi))]
         if len(ticks) < 2:
@@ -178,13 +192,14 @@ class SpacedLocator(Locator):
         return ticks[[start]]
 
     def _fits(self, values: np.ndarray) -> bool:
-        axis = self.axis
+        axis = cast(Axis, self.axis)  # set: __call__ returns early without an axis
         ax = axis.axes
         fig = ax.figure
         size = tick_fontsize(axis)
         formatter = axis.get_major_formatter()
-        formatter.set_locs(values)
-        labels = formatter.format_ticks(values)
+        locs: Any = values  # matplotlib's stubs say list; its formatters take arrays
+        formatter.set_locs(locs)
+        labels = formatter.format_ticks(locs)
         horizontal = isinstance(axis, XAxis)
         xy = np.column_stack([values, np.zeros_like(values)])
         if not horizontal:

@@ -37,14 +37,18 @@ from __future__ import annotations
 import contextlib
 import weakref
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib as mpl
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.font_manager import FontProperties
+from matplotlib.rcsetup import cycler
 from matplotlib.text import Text
 
 from calcstats.plot._theme import OKABE_ITO
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 __all__ = [
     "MM_PER_INCH",
@@ -66,7 +70,7 @@ BASE_PT = 8.0
 MIN_PT = 6.0
 
 
-def publication_params() -> dict[str, Any]:
+def publication_params() -> dict[RcKeyType, Any]:
     """The rcParams :func:`publication` would set now (only those still at matplotlib's default).
 
     Returns
@@ -86,7 +90,7 @@ def publication_params() -> dict[str, Any]:
     rc = mpl.rcParams
     default = mpl.rcParamsDefault
 
-    def untouched(key: str) -> bool:
+    def untouched(key: RcKeyType) -> bool:
         try:
             return bool(rc[key] == default[key])
         except ValueError:  # e.g. arrays compared elementwise
@@ -94,7 +98,7 @@ def publication_params() -> dict[str, Any]:
 
     base = BASE_PT if untouched("font.size") else float(rc["font.size"])
     small = max(MIN_PT, base - 1.0)
-    wanted: dict[str, Any] = {
+    wanted: dict[RcKeyType, Any] = {
         "font.size": base,
         "font.family": ["sans-serif"],
         "font.sans-serif": ["Arial", "Helvetica", "Liberation Sans", "DejaVu Sans"],
@@ -108,7 +112,7 @@ def publication_params() -> dict[str, Any]:
         "axes.linewidth": 0.6,
         "axes.spines.top": False,
         "axes.spines.right": False,
-        "axes.prop_cycle": mpl.cycler(color=list(OKABE_ITO)),
+        "axes.prop_cycle": cycler(color=list(OKABE_ITO)),
         "axes.titlepad": 4.0,
         "axes.labelpad": 3.0,
         "xtick.major.width": 0.6,
@@ -133,7 +137,7 @@ def publication_params() -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def publication() -> Iterator[dict[str, Any]]:
+def publication() -> Iterator[dict[RcKeyType, Any]]:
     """Draw in the publication style, locally (a ``with`` block or a decorator).
 
     Only rcParams still at matplotlib's default are set (see the module docstring), so a
@@ -180,7 +184,7 @@ def _concrete_family() -> list[str] | None:
         return None
     out: list[str] = []
     for f in family:
-        out.extend(mpl.rcParams[f"font.{f}"] if f in _GENERIC else [f])
+        out.extend(mpl.rcParams[cast("RcKeyType", f"font.{f}")] if f in _GENERIC else [f])
     installed = _installed()  # naming a missing font makes matplotlib log a warning
     found = [f for f in out if f in installed]
     return found or ["DejaVu Sans"]
@@ -205,7 +209,7 @@ def figure_size(width_mm: float, height_mm: float) -> tuple[float, float]:
 
 def _renderer(fig: Figure | SubFigure) -> Any:
     root = fig.figure if isinstance(fig, SubFigure) else fig
-    return root._get_renderer()
+    return root._get_renderer()  # type: ignore[attr-defined]  # private: no public equivalent
 
 
 def _text(text: str, fig: Figure | SubFigure, fontsize: Any, fontweight: Any) -> Text:

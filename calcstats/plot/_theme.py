@@ -23,11 +23,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import matplotlib as mpl
+from matplotlib.rcsetup import cycler
 
 from calcstats._errors import CalcstatsError
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 __all__ = ["JOURNALS", "LINESTYLES", "OKABE_ITO", "JournalStyle", "theme"]
 
@@ -88,7 +92,7 @@ class _Theme(dict):
     def __init__(self, params: dict[str, Any], style: JournalStyle) -> None:
         super().__init__(params)
         self.style = style
-        self._saved: list[dict[str, Any]] = []
+        self._saved: list[dict[RcKeyType, Any]] = []
 
     def apply(self) -> None:
         """Set the theme globally (the only calcstats call that changes rcParams)."""
@@ -175,7 +179,7 @@ def theme(
         "axes.edgecolor": "black",
         "axes.labelcolor": "black",
         "axes.grid": False,
-        "axes.prop_cycle": mpl.cycler(color=list(OKABE_ITO)),
+        "axes.prop_cycle": cycler(color=list(OKABE_ITO)),
         "xtick.color": "black",
         "ytick.color": "black",
         "xtick.major.width": 0.6,
