@@ -47,3 +47,11 @@ def test_every_public_result_class_is_exported():
               and c.__module__.startswith("calcstats.")}
     missing = sorted(c.__name__ for c in public if getattr(cs, c.__name__, None) is not c)
     assert not missing, f"result classes not exported from calcstats: {missing}"
+
+
+def test_package_is_marked_as_typed():
+    """PEP 561: type checkers read calcstats' annotations only when the package ships a
+    ``py.typed`` marker (the wheel takes every file of the package directory)."""
+    from importlib.resources import files
+
+    assert files("calcstats").joinpath("py.typed").is_file()
