@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from calcstats._errors import DataError
+from calcstats._errors import InvalidParameterError
 from calcstats.simulate import _params as P
 from calcstats.simulate._baseline import (
     DAYS_PER_YEAR,
@@ -63,15 +63,22 @@ CALCIFICATION_TRANSITIONS = (
 def _check_number(name: str, value: object, *, low: float, high: float = math.inf,
                   low_open: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
-        raise DataError(f"{name} must be a number, got {value!r}.")
+        raise _bad(name, "a number", value)
     v = float(value)
     ok = (v > low if low_open else v >= low) and v <= high
     if not ok:
-        bound = f"{'>' if low_open else '>='} {low}"
+        bound = f"{'>' if low_open else '>='} {low:g}"
         if high < math.inf:
-            bound += f" and <= {high}"
-        raise DataError(f"{name} must be {bound}, got {value!r}.")
+            bound += f" and <= {high:g}"
+        raise _bad(name, f"a number {bound}", value)
     return float(value)
+
+
+def _bad(name: str, want: str, value: object) -> InvalidParameterError:
+    """The one message template of calcstats' option checks."""
+    return InvalidParameterError(
+        f"The {name!r} parameter of simulate_cohort must be {want}. Got {value!r}."
+    )
 
 
 def _transition_hrs(value: object) -> dict[str, float]:
@@ -79,7 +86,7 @@ def _transition_hrs(value: object) -> dict[str, float]:
     if not isinstance(value, Mapping):
         hr = _check_number("calcification_hr", value, low=0, low_open=True)
         if not math.isfinite(hr):
-            raise DataError("calcification_hr must be finite.")
+            raise _bad("calcification_hr", "a finite number > 0", value)
         return {"no_cirrhosis -> cirrhosis": hr}
     out: dict[str, float] = {}
     allowed = [f"{a} -> {b}" for a, b in CALCIFICATION_TRANSITIONS]
@@ -88,29 +95,30 @@ def _transition_hrs(value: object) -> dict[str, float]:
             key = f"{key[0]} -> {key[1]}"
         name = " -> ".join(p.strip() for p in str(key).split("->"))
         if name.endswith("-> death"):
-            raise DataError(
-                f"calcification_hr: {name!r} cannot be simulated: death includes background "
-                "mortality in attained age, so no proportional effect on it is exactly true. "
-                f"Choose among {', '.join(allowed)}.")
+            raise InvalidParameterError(
+                f"The 'calcification_hr' parameter of simulate_cohort cannot set {name!r}: "
+                "death includes background mortality in attained age, so no proportional "
+                f"effect on it is exactly true. Choose among {', '.join(allowed)}.")
         if name not in allowed:
-            raise DataError(f"calcification_hr: unknown transition {key!r}; choose among "
-                            f"{', '.join(allowed)}.")
+            raise InvalidParameterError(
+                f"The 'calcification_hr' parameter of simulate_cohort must map transitions "
+                f"among {', '.join(allowed)} to hazard ratios. Got the key {key!r}.")
         v = _check_number(f"calcification_hr[{name!r}]", hr, low=0, low_open=True)
         if not math.isfinite(v):
-            raise DataError("calcification_hr must be finite.")
+            raise _bad(f"calcification_hr[{name!r}]", "a finite number > 0", hr)
         out[name] = v
     return out
 
 
 def _resolve(n: int, seed: int | None, preset: str, opts: dict[str, Any]) -> dict[str, Any]:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise DataError(f"n must be a positive integer (number of patients), got {n!r}.")
+        raise _bad("n", "an integer >= 1 (the number of patients)", n)
     if preset not in PRESETS:
-        raise DataError(f"Unknown preset {preset!r}; choose one of {', '.join(PRESETS)}.")
+        raise _bad("preset", "one of " + ", ".join(map(repr, PRESETS)), preset)
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (2**63))
     elif isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise DataError(f"seed must be a non-negative integer or None, got {seed!r}.")
+        raise _bad("seed", "an integer >= 0 or None", seed)
     out = {"n": int(n), "seed": int(seed), "preset": preset}
     hrs = _transition_hrs(opts["calcification_hr"])
     out["calcification_hr"] = hrs.get("no_cirrhosis -> cirrhosis", 1.0)
@@ -127,23 +135,22 @@ def _resolve(n: int, seed: int | None, preset: str, opts: dict[str, Any]) -> dic
     out["new_calcification_hr"] = _check_number(
         "new_calcification_hr", opts["new_calcification_hr"], low=0, high=1000, low_open=True)
     if not isinstance(opts["perfect_detection"], bool):
-        raise DataError(f"perfect_detection must be True or False, got "
-                        f"{opts['perfect_detection']!r}.")
+        raise _bad("perfect_detection", "True or False", opts["perfect_detection"])
     out["perfect_detection"] = opts["perfect_detection"]
     out["alp_missing"] = _check_number("alp_missing", opts["alp_missing"], low=0, high=1)
     out["etiology_unknown_rate"] = _check_number(
         "etiology_unknown_rate", opts["etiology_unknown_rate"], low=0, high=1)
     if not isinstance(opts["followup_imaging"], bool):
-        raise DataError(f"followup_imaging must be True or False, got "
-                        f"{opts['followup_imaging']!r}.")
+        raise _bad("followup_imaging", "True or False", opts["followup_imaging"])
     out["followup_imaging"] = opts["followup_imaging"]
     rate = opts["missing_rate"]
     if isinstance(rate, Mapping):
         unknown = sorted(set(rate) - set(P.OPTIONAL_COLUMNS))
         if unknown:
-            raise DataError(
-                f"missing_rate has unknown column(s) {', '.join(map(repr, unknown))}; the "
-                f"columns that can be missing are {', '.join(P.OPTIONAL_COLUMNS)}.")
+            raise InvalidParameterError(
+                "The 'missing_rate' parameter of simulate_cohort must be a number or a dict "
+                f"over the columns {', '.join(P.OPTIONAL_COLUMNS)}. Got the key(s) "
+                f"{', '.join(map(repr, unknown))}.")
         rates = {c: _check_number(f"missing_rate[{c!r}]", rate.get(c, 0.0), low=0, high=1)
                  for c in P.OPTIONAL_COLUMNS}
     else:
@@ -153,8 +160,7 @@ def _resolve(n: int, seed: int | None, preset: str, opts: dict[str, Any]) -> dic
     try:
         start = pd.Timestamp(opts["start_date"])
     except (TypeError, ValueError) as exc:
-        raise DataError(f"start_date must be a date such as '2010-01-01', got "
-                        f"{opts['start_date']!r}.") from exc
+        raise _bad("start_date", "a date such as '2010-01-01'", opts["start_date"]) from exc
     out["start_date"] = start.strftime("%Y-%m-%d")
     return out
 

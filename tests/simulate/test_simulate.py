@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import calcstats as cs
-from calcstats._errors import CalcstatsError, ConvergenceWarning, DataError, DataWarning
+from calcstats._errors import CalcstatsError, ConvergenceWarning, DataWarning
 from calcstats.simulate import _params as P
 from calcstats.simulate._simulate import _simulate_tables
 
@@ -282,10 +282,10 @@ def test_time_varying_exposure_recovers_the_effect():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"n": 0}, "positive integer"),
-        ({"n": 10, "preset": "mars"}, "Unknown preset"),
+        ({"n": 0}, "The 'n' parameter of simulate_cohort must be an integer >= 1"),
+        ({"n": 10, "preset": "mars"}, "'preset' parameter of simulate_cohort must be one of"),
         ({"n": 10, "calcification_hr": 0}, "calcification_hr"),
-        ({"n": 10, "missing_rate": {"height": 0.1}}, "unknown column"),
+        ({"n": 10, "missing_rate": {"height": 0.1}}, "Got the key\\(s\\) 'height'"),
         ({"n": 10, "missing_rate": 1.5}, "missing_rate"),
         ({"n": 10, "seed": -1}, "seed"),
         ({"n": 10, "start_date": "not a date"}, "start_date"),
@@ -293,7 +293,7 @@ def test_time_varying_exposure_recovers_the_effect():
     ],
 )
 def test_bad_arguments_raise_clear_errors(kwargs, match):
-    with pytest.raises(DataError, match=match):
+    with pytest.raises(cs.InvalidParameterError, match=match):
         cs.simulate_cohort(**kwargs)
 
 
