@@ -42,7 +42,7 @@ from calcstats.survival import *  # noqa: F403
 from calcstats.tables import *  # noqa: F403
 
 _warnings.filters[:] = _filters  # type: ignore[index]  # a list at run time (typeshed: Sequence)
-_warnings._filters_mutated()  # type: ignore[attr-defined]
+_warnings._filters_mutated()  # type: ignore[attr-defined]  # private: filters changed
 del _filters
 
 __version__ = "0.1.0"

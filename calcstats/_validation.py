@@ -331,6 +331,7 @@ def validate_params(constraints: dict[str, list[Constraint]]) -> Any:
                 check_param(bound.arguments[name], cons, name=name, function=func.__name__)
             return func(*args, **kwargs)
 
+        # the constraints, for introspection (an attribute typing does not know of)
         wrapper.__calcstats_constraints__ = constraints  # type: ignore[attr-defined]
         return wrapper
 

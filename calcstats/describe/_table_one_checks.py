@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import difflib
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -300,7 +300,7 @@ def classify(
     nonnormal: set[str],
     labels: Labels,
     explicit: bool,
-    medians: set[str] = frozenset(),  # type: ignore[assignment]
+    medians: Collection[str] = frozenset(),
 ) -> list[Var]:
     """The rows of the table, one ``Var`` per variable, in order (see the module notes).
 

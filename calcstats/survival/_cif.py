@@ -190,7 +190,8 @@ def cumulative_incidence(
             competing=True,
             function="cumulative_incidence",
         )
-        cause = int(sd.cause)  # type: ignore[arg-type]
+        assert sd.cause is not None  # cause= is an int here (default 1), checked by the input
+        cause = int(sd.cause)
         causes = np.unique(sd.codes[sd.codes > 0])
         warn_no_events(sd, sd.event, f"cumulative_incidence, cause {cause}")
         w = sd.weights

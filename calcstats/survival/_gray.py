@@ -337,7 +337,8 @@ def gray_test(
             competing=True,
             function="gray_test",
         )
-        cause = int(sd.cause)  # type: ignore[arg-type]
+        assert sd.cause is not None  # cause= is an int here (default 1), checked by the input
+        cause = int(sd.cause)
         k = sd.n_groups
         if k < 2:
             raise DataError(

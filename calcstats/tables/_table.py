@@ -494,4 +494,4 @@ class Table:
             and self._footnotes == other._footnotes
         )
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value: unhashable
