@@ -20,12 +20,15 @@ Case weights — one rule everywhere
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar, cast
 
 import numpy as np
 import pandas as pd
 
 from calcstats._errors import DataError, InvalidParameterError, SchemaError
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 __all__ = [
     "BOOLEAN",
@@ -293,7 +296,7 @@ def check_param(value: object, constraints: list[Constraint], *, name: str,
     )
 
 
-def validate_params(constraints: dict[str, list[Constraint]]) -> Any:
+def validate_params(constraints: dict[str, list[Constraint]]) -> Callable[[_F], _F]:
     """Decorator: check the named parameters of a public function before it runs.
 
     The constraints sit next to the function they guard (as scikit-learn's
@@ -314,7 +317,7 @@ def validate_params(constraints: dict[str, list[Constraint]]) -> Any:
     import functools
     import inspect
 
-    def decorate(func: Any) -> Any:
+    def decorate(func: _F) -> _F:
         sig = inspect.signature(func)
         unknown = set(constraints) - set(sig.parameters)
         if unknown:
@@ -333,6 +336,6 @@ def validate_params(constraints: dict[str, list[Constraint]]) -> Any:
 
         # the constraints, for introspection (an attribute typing does not know of)
         wrapper.__calcstats_constraints__ = constraints  # type: ignore[attr-defined]
-        return wrapper
+        return cast(_F, wrapper)
 
     return decorate

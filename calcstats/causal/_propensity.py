@@ -359,6 +359,7 @@ def propensity(
     t = np.full(len(data), np.nan)
     e[rows] = fit.mu
     lp[rows] = fit.eta
+    assert design.y is not None  # a logistic model has its outcome
     t[rows] = design.y.to_numpy(dtype=float)
     if (t[rows] == 1).sum() < 2 or (t[rows] == 0).sum() < 2:
         raise DataError(

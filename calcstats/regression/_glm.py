@@ -20,7 +20,7 @@ Standard errors
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -107,9 +107,11 @@ def _fit(mf: ModelFrame, family: Family, *, start: np.ndarray | None = None) -> 
         start=start,
     )
 
+_R = TypeVar("_R", bound=RegressionResult)
+
 
 def _result(
-    cls: type[RegressionResult],
+    cls: type[_R],
     mf: ModelFrame,
     fit: GlmFit,
     *,
@@ -120,7 +122,7 @@ def _result(
     refit: Any,
     category: type[Warning],
     warn: bool,
-) -> RegressionResult:
+) -> _R:
     cov, se_type = _covariance(mf, fit, robust)
     names = mf.design.columns
     nonest: dict[str, str] = {}
@@ -194,7 +196,7 @@ def logistic(
     robust: bool = False,
     conf_level: float = 0.95,
     ci_method: str = "wald",
-) -> RegressionResult:
+) -> LogisticResult:
     """Logistic regression: odds ratios for a binary outcome.
 
     Parameters
@@ -251,7 +253,7 @@ def logistic(
 
 def _fit_logistic(
     mf: ModelFrame, conf_level: float, robust: bool, *, warn: bool = True
-) -> RegressionResult:
+) -> LogisticResult:
     fit = _fit(mf, LOGIT)
     return _result(
         LogisticResult,
@@ -269,7 +271,7 @@ def _fit_logistic(
     )
 
 
-def _with_ci_method(fit: RegressionResult, ci_method: str, family: Family) -> RegressionResult:
+def _with_ci_method(fit: _R, ci_method: str, family: Family) -> _R:
     if ci_method == "profile":
         if fit.se_type != "model-based":
             raise CalcstatsError(
