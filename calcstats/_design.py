@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import patsy
 
-from calcstats._errors import DataError, DataWarning, SchemaError
+from calcstats._errors import DataError, DataWarning, SchemaError, user_stacklevel
 
 __all__ = [
     "Design",
@@ -292,7 +292,7 @@ class Design:
                 f"{model_name}(): {int((~keep).sum())} of {len(newdata)} rows of the new data "
                 "dropped because of missing values in the model variables.",
                 DataWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
         sub = newdata.loc[keep]
         frame = _patsy_frame(sub, used, strings="object")
@@ -539,7 +539,7 @@ def build_design(
             f"the model variables: {counts} ({len(data) - n_dropped} analysed). Impute "
             "(calcstats.mice) or filter them first to silence this.",
             DataWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     rows = np.flatnonzero(~bad)
     if len(rows) == 0:

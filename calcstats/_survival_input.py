@@ -22,18 +22,17 @@ descriptive functions) or were already dropped with a warning by the design buil
 
 from __future__ import annotations
 
-import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 
 import numpy as np
 import pandas as pd
 
 from calcstats._design import Design, build_design
 from calcstats._errors import CalcstatsWarning, DataError, InvalidParameterError, SchemaError
+from calcstats._errors import user_stacklevel as user_stacklevel
 from calcstats._validation import check_weights, require_columns
 
 __all__ = [
@@ -117,21 +116,6 @@ class SurvivalInput:
     @property
     def event_column(self) -> str:
         return str(self.columns["event"])
-
-
-def user_stacklevel() -> int:
-    """The ``stacklevel`` that points a warning at the user's call.
-
-    Call it in the function that calls :func:`warnings.warn`: it counts the frames of
-    calcstats itself (decorators, helpers) between that function and the first frame
-    outside the package.
-    """
-    frame: FrameType | None = sys._getframe(1)
-    level = 1
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
-        frame = frame.f_back
-        level += 1
-    return level
 
 
 def warn_no_events(si: SurvivalInput, d: np.ndarray, what: str) -> None:

@@ -36,6 +36,7 @@ def data() -> pd.DataFrame:
         "death": (t <= c).astype(int),
         "y": rng.binomial(1, 1 / (1 + np.exp(-lp))), "cnt": rng.poisson(np.exp(lp)),
         "cont": lp + rng.normal(size=n), "py": rng.uniform(0.5, 2, n),
+        "rare": rng.binomial(1, 0.12 * np.exp(0.3 * x).clip(max=6)),
     })
 
 
@@ -47,7 +48,7 @@ MODELS: list[tuple[str, ModelFit]] = [
                                               cause=1, **k)),
     ("logistic", lambda d, **k: cs.logistic(d, "y ~ x + C(g)", **k)),
     ("poisson", lambda d, **k: cs.poisson(d, "cnt ~ x + C(g)", exposure="py", **k)),
-    ("log_binomial", lambda d, **k: cs.log_binomial(d, "y ~ x", **k)),
+    ("log_binomial", lambda d, **k: cs.log_binomial(d, "rare ~ x", **k)),
     ("negative_binomial", lambda d, **k: cs.negative_binomial(d, "cnt ~ x + C(g)", **k)),
     ("linear", lambda d, **k: cs.linear(d, "cont ~ x + C(g)", **k)),
 ]

@@ -18,7 +18,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from calcstats._errors import CalcstatsError, DataError, DataWarning, SchemaError
+from calcstats._errors import CalcstatsError, DataError, DataWarning, SchemaError, user_stacklevel
 from calcstats._validation import (
     CALLABLE,
     COLUMN,
@@ -290,14 +290,14 @@ def bootstrap(
             + (" ..." if len(seen) > 3 else "")
             + " (result.warnings_seen has them all).",
             DataWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     if failed > 0.1 * int(n):
         warnings.warn(
             f"bootstrap(): {failed} of {n} resamples failed (fn raised an error or did not "
             "converge); the intervals rest on the others and may be too narrow.",
             DataWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     reps = pd.DataFrame(out, columns=list(estimate.index))
     return BootstrapResult(

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from calcstats._errors import ConvergenceError, DataError, DataWarning
+from calcstats._errors import ConvergenceError, DataError, DataWarning, user_stacklevel
 from calcstats._validation import (
     BOOLEAN,
     NONE,
@@ -386,6 +386,6 @@ def propensity(
             "trimming (ps.weights(trim=0.99)) or restricting the cohort to the common "
             "support, and say which population the effect then refers to.",
             DataWarning,
-            stacklevel=3,  # the caller of propensity(), past validate_params' wrapper
+            stacklevel=user_stacklevel(),
         )
     return result

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calcstats._errors import DataError, DataWarning, SchemaError
+from calcstats._errors import DataError, DataWarning, SchemaError, user_stacklevel
 from calcstats.cohort._analysis_base import (
     NS_PER_DAY,
     finding_study_positions,
@@ -326,7 +326,7 @@ def interval_table(
             f"cohort.interval_at_risk({outcome!r}) lists them and adds them to the "
             "participant flow.",
             DataWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     return table
 

@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calcstats._errors import DataWarning, SchemaError
+from calcstats._errors import DataWarning, SchemaError, user_stacklevel
 from calcstats.cohort._analysis_base import (
     NS_PER_DAY,
     binary_to_int,
@@ -516,7 +516,7 @@ def _warn(built: _Built, caller: str) -> None:
             f"{caller}: " + "; ".join(parts) + ". cohort.multistate_at_risk() lists "
             "them (and adds the patients left out to the flow).",
             DataWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
 
 

@@ -53,7 +53,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import ArrayLike
 
-from calcstats._errors import DataWarning
+from calcstats._errors import DataWarning, user_stacklevel
 from calcstats.cohort._convert import coerce_table
 from calcstats.cohort._cross import CrossRules, _d
 from calcstats.cohort._problems import empty_problems, problem_frame
@@ -278,7 +278,7 @@ class _Checker(CrossRules):
                 f"{more}); calcstats treats them as different ids. If they are the same "
                 f"{key.removesuffix('_id')}, write the id the same way in every table.",
                 DataWarning,
-                stacklevel=5,
+                stacklevel=user_stacklevel(),
             )
 
 

@@ -21,7 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import LogLocator, NullLocator
 
-from calcstats._errors import DataError, DataWarning
+from calcstats._errors import DataError, DataWarning, user_stacklevel
 from calcstats._validation import (
     BOOLEAN,
     COLUMN,
@@ -72,7 +72,7 @@ def _values(data: pd.DataFrame, variable: str, by: str | None, log_scale: bool) 
             f"distribution(): {dropped} of {len(data)} rows not drawn ({', '.join(parts)}); "
             "the n under each group counts the rows drawn.",
             DataWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
     frame = pd.DataFrame({"value": values, "group": group})[~(missing_value | missing_group)]
     if frame.empty:

@@ -16,7 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from calcstats._errors import CalcstatsError, CalcstatsWarning
+from calcstats._errors import CalcstatsError, CalcstatsWarning, user_stacklevel
 from calcstats._terms import TEXTS
 from calcstats._validation import NONE, TEXT, validate_params
 from calcstats.plot._sizing import AXES, WIDTH_MM, figure_of, new_figure, settle
@@ -189,7 +189,7 @@ def flow_diagram(
                     f"has {box.height:.2f} in, so the boxes overlap. Make the axes taller "
                     "or leave ax=None for a figure of the right height.",
                     CalcstatsWarning,
-                    stacklevel=3,
+                    stacklevel=user_stacklevel(),
                 )
             ax.set_xlim(0, width_in)
             ax.set_axis_off()

@@ -19,7 +19,12 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from calcstats._errors import CalcstatsError, CalcstatsWarning, InvalidParameterError
+from calcstats._errors import (
+    CalcstatsError,
+    CalcstatsWarning,
+    InvalidParameterError,
+    user_stacklevel,
+)
 from calcstats._validation import BOOLEAN, NONE, NUMBERS, TEXT, Interval, validate_params
 from calcstats.labels import Labels
 from calcstats.plot._curves import (
@@ -191,7 +196,7 @@ def landmark(
             f"plot.landmark: after= has {entered:g} rows but the landmark data set has "
             f"{data.n_in}; estimate after= on the LandmarkData's table.",
             CalcstatsWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     at = data.at
     how = drawing(before)

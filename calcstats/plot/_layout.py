@@ -21,7 +21,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.ticker import FixedLocator
 
-from calcstats._errors import CalcstatsWarning
+from calcstats._errors import CalcstatsWarning, user_stacklevel
 from calcstats.plot._curves import default_nbins, thin_censor_marks, time_locator
 from calcstats.plot._risk_table import (
     crowded,
@@ -183,7 +183,7 @@ class CurveFigure:
                         "The numbers (or tick labels) of neighbouring times touch even with "
                         f"{MIN_PT:g} pt type; give fewer risk_times or a larger width_mm.",
                         CalcstatsWarning,
-                        stacklevel=4,
+                        stacklevel=user_stacklevel(),
                     )
                     break
 

@@ -21,7 +21,12 @@ from matplotlib.colors import to_rgb
 from matplotlib.font_manager import FontProperties
 from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
-from calcstats._errors import CalcstatsError, CalcstatsWarning, InvalidParameterError
+from calcstats._errors import (
+    CalcstatsError,
+    CalcstatsWarning,
+    InvalidParameterError,
+    user_stacklevel,
+)
 from calcstats._validation import NONE, NUMBERS, TEXT, Interval, Options, validate_params
 from calcstats.labels import Labels
 from calcstats.plot._curves import Groups, drawing, groups_of, time_locator
@@ -331,6 +336,6 @@ def risk_table(
                 "risk_table: the numbers of neighbouring columns touch even at "
                 f"{MIN_PT:g} pt; show fewer times (times=) or draw a wider figure.",
                 CalcstatsWarning,
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
     return ax

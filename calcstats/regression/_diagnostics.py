@@ -121,7 +121,7 @@ def hosmer_lemeshow(
     Examples
     --------
     >>> import calcstats as cs
-    >>> fit = cs.logistic(cs.datasets.load_pbc(), "I(stage == 4) ~ age")
+    >>> fit = cs.logistic(cs.datasets.load_pbc().dropna(subset=["stage"]), "I(stage == 4) ~ age")
     >>> cs.hosmer_lemeshow(fit).p_value  # doctest: +SKIP
     """
     if not isinstance(groups, int) or groups < 3:
@@ -198,7 +198,7 @@ def auc(
     Examples
     --------
     >>> import calcstats as cs
-    >>> fit = cs.logistic(cs.datasets.load_pbc(), "I(stage == 4) ~ age")
+    >>> fit = cs.logistic(cs.datasets.load_pbc().dropna(subset=["stage"]), "I(stage == 4) ~ age")
     >>> cs.auc(fit)  # doctest: +SKIP
     """
     level = check_conf_level(conf_level)

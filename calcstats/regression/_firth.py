@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import linalg, special, stats
 
 from calcstats._design import Scaling
-from calcstats._errors import ConvergenceError, ConvergenceWarning
+from calcstats._errors import ConvergenceError, ConvergenceWarning, user_stacklevel
 from calcstats._newton import Evaluation, maximise
 from calcstats.regression._frame import ModelFrame
 from calcstats.regression._profile import profile_limit
@@ -194,7 +194,7 @@ def fit_firth(mf: ModelFrame, conf_level: float) -> FirthLogisticResult:
             f"logistic(method='firth'): Newton iterations did not converge for "
             f"{mf.formula!r}; no estimate is reported ('—').",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     p = special.expit(X @ b)
     sc = prob.sc

@@ -31,6 +31,7 @@ from calcstats._errors import (
     DataError,
     SeparationWarning,
     SparseDataWarning,
+    user_stacklevel,
 )
 from calcstats._newton import divergence_report
 from calcstats._validation import BOOLEAN, COLUMN, CONF_LEVEL, NONE, Options, validate_params
@@ -150,7 +151,7 @@ def _result(
             "iterations; no estimate is reported ('—'). Check for separation or sparse "
             "levels, or simplify the model.",
             ConvergenceWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
     if not fit.converged:
         nonest = {c: "the fit did not converge" for c in names}
@@ -232,7 +233,7 @@ def logistic(
     Examples
     --------
     >>> import calcstats as cs
-    >>> pbc = cs.datasets.load_pbc()
+    >>> pbc = cs.datasets.load_pbc().dropna(subset=["stage"])
     >>> fit = cs.logistic(pbc, "I(stage == 4) ~ age + sex + albumin")
     >>> fit.tidy()  # doctest: +SKIP
     """
@@ -429,7 +430,7 @@ def _fit_log_binomial(mf: ModelFrame, conf_level: float, *, warn: bool = True) -
             "modified Poisson regression (Poisson GLM with robust HC0 SE, Zou 2004) instead. "
             "glance()['method'] records this.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     return _fit_poisson(
         mf,

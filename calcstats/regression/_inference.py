@@ -39,7 +39,7 @@ def lr_test(reduced: ModelResult, full: ModelResult) -> TestResult:
     Examples
     --------
     >>> import calcstats as cs
-    >>> pbc = cs.datasets.load_pbc()
+    >>> pbc = cs.datasets.load_pbc().dropna(subset=["stage"])
     >>> full = cs.logistic(pbc, "I(stage == 4) ~ age + C(edema)")
     >>> red = cs.logistic(full.design.frame, "I(stage == 4) ~ age")
     >>> cs.lr_test(red, full).p_value  # doctest: +SKIP
@@ -151,7 +151,7 @@ def effect_by(
     Examples
     --------
     >>> import calcstats as cs
-    >>> pbc = cs.datasets.load_pbc()
+    >>> pbc = cs.datasets.load_pbc().dropna(subset=["stage"])
     >>> fit = cs.logistic(pbc, "I(stage == 4) ~ np.log(bili) * C(sex) + age")
     >>> cs.effect_by(fit, "np.log(bili)", "sex")  # doctest: +SKIP
     """

@@ -13,7 +13,12 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from calcstats._errors import ConvergenceError, ConvergenceWarning, SparseDataWarning
+from calcstats._errors import (
+    ConvergenceError,
+    ConvergenceWarning,
+    SparseDataWarning,
+    user_stacklevel,
+)
 from calcstats._validation import COLUMN, CONF_LEVEL, NONE, validate_params
 from calcstats.regression._frame import ModelFrame, model_frame
 from calcstats.regression._glm import POISSON, _check_counts, _fit, _result, cols_not
@@ -98,7 +103,7 @@ def _fit_nb(mf: ModelFrame, conf_level: float, *, warn: bool = True) -> Regressi
         warnings.warn(
             "negative_binomial(): alternating theta/GLM iterations did not converge.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     fit = _fit(mf, Family("negbin", "log", theta), start=fit.coef)
     fit.loglik = _nb_loglik(y, fit.mu, theta, w)

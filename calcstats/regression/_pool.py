@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from calcstats._errors import CalcstatsError, ConvergenceWarning
+from calcstats._errors import CalcstatsError, ConvergenceWarning, user_stacklevel
 from calcstats._validation import CONF_LEVEL, NONE, Interval, validate_params
 from calcstats.results import ModelResult, RowUnits
 
@@ -179,7 +179,7 @@ def pool(
             "set; the pooled estimate is reported as NaN ('—'). Merge sparse levels or drop "
             "the term.",
             ConvergenceWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     Q = np.vstack([r.params.to_numpy(dtype=float) for r in results])
     U = np.vstack([r.bse.to_numpy(dtype=float) ** 2 for r in results])

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from calcstats._errors import ConvergenceError, ConvergenceWarning
+from calcstats._errors import ConvergenceError, ConvergenceWarning, user_stacklevel
 from calcstats._newton import Evaluation, maximise, solve_psd
 
 __all__ = ["CoxData", "CoxFit", "fit_cox", "prepare"]
@@ -268,7 +268,7 @@ def fit_cox(cd: CoxData, *, max_iter: int = 30, eps: float = 1e-9) -> CoxFit:
             f"the Cox fit did not converge in {max_iter} Newton–Raphson iterations; no "
             "estimate is reported ('—'). Check for sparse levels or rescale the covariates.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     var_s = np.linalg.pinv(res.last.info) if p else np.zeros((0, 0))
     return CoxFit(coef=res.beta / s, var=var_s / outer, loglik=res.last.loglik,

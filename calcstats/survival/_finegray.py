@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from calcstats._design import Design
-from calcstats._errors import ConvergenceError, ConvergenceWarning, DataError
+from calcstats._errors import ConvergenceError, ConvergenceWarning, DataError, user_stacklevel
 from calcstats._newton import Evaluation, divergence_report, maximise
 from calcstats._survival_input import SurvivalInput, model_input
 from calcstats._validation import COLUMN, CONF_LEVEL, NONE, Interval, validate_params
@@ -202,7 +202,8 @@ def _fit(fg: _FG, names: list[str], max_iter: int = 50) -> FineGrayFit:
     beta = res.beta / s
     if not res.converged:
         warnings.warn(f"the Fine–Gray fit did not converge in {max_iter} iterations; no "
-                      "estimate is reported ('—').", ConvergenceWarning, stacklevel=3)
+                      "estimate is reported ('—').", ConvergenceWarning,
+                      stacklevel=user_stacklevel())
     H = res.last.info * outer
     Hinv = np.linalg.pinv(H)
     eta = fg.eta_residuals(beta)

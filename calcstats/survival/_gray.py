@@ -371,7 +371,9 @@ def gray_test(
                 score += sc
                 var += v
             # cuminc's statistic: the scores of the first k - 1 groups
-            stat, df, indefinite = chi_square(score[:-1], var[:-1, :-1])
+            # rounding error of sums of O(n) terms of size <= 1 stays far below 1e-12 n
+            stat, df, indefinite = chi_square(score[:-1], var[:-1, :-1],
+                                              zero=1e-12 * max(1.0, float(sd.n)))
             if indefinite:
                 _warn_indefinite(sd, var, int(c))
             if df == 0:

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 from lifelines import KaplanMeierFitter
 
-from calcstats._errors import ConvergenceWarning
+from calcstats._errors import ConvergenceWarning, user_stacklevel
 
 __all__ = ["NPMLE", "npmle"]
 
@@ -261,7 +261,7 @@ def npmle(left: np.ndarray, right: np.ndarray) -> NPMLE:
             f"turnbull: the NPMLE did not reach the Kuhn–Tucker conditions (largest violation "
             f"{kkt:.2g} after {it} Newton steps); the curve may be off by about that much.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
 
     def value(r: np.ndarray) -> np.ndarray:

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calcstats._errors import DataWarning
+from calcstats._errors import DataWarning, user_stacklevel
 from calcstats._validation import COLUMN, COLUMNS, CONF_LEVEL, NONE, Options, validate_params
 from calcstats.labels import Labels
 from calcstats.results import CONF_TYPES, CurveResult, confint
@@ -271,7 +271,7 @@ def turnbull(
                 f"turnbull: no event was seen{where} (every row is right-censored); "
                 "the curve stays at 1.",
                 DataWarning,
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
         fit = npmle(ii.left[rows], ii.right[rows])
         fits.append(fit)

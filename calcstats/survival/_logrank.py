@@ -129,7 +129,8 @@ def _stratum_sums(
     return observed, expected, np.diag(diag) - cross
 
 
-def chi_square(u: np.ndarray, v: np.ndarray) -> tuple[float, int, bool]:
+def chi_square(u: np.ndarray, v: np.ndarray, *, zero: float = 0.0
+               ) -> tuple[float, int, bool]:
     """``u' V^- u``, the rank of ``V`` (symmetric) and whether ``V`` is indefinite.
 
     Full rank: ``solve``, as R's ``survdiff`` and ``cmprsk::cuminc``. Rank-deficient: a
@@ -140,13 +141,17 @@ def chi_square(u: np.ndarray, v: np.ndarray) -> tuple[float, int, bool]:
     counts the scaled matrix's eigenvalues larger in size than ``1e-8`` times the largest,
     so it does not depend on the scale of the groups; rows with zero variance do not
     count. ``indefinite`` flags a clearly negative eigenvalue (or a zero variance with
-    non-zero covariances): a variance estimate that is not a variance.
+    non-zero covariances): a variance estimate that is not a variance. A matrix whose
+    entries are all at most ``zero`` in size is rank 0 (an exact zero left as rounding
+    error, e.g. -2.2e-16: its sign, and so the answer, would depend on the group labels).
     """
     if not (np.isfinite(u).all() and np.isfinite(v).all()):
         raise DataError(
             "the variance matrix of the test has non-finite entries; the data are too "
             "degenerate for the test (please report this data set to the calcstats team)."
         )
+    if v.size and np.abs(v).max() <= zero:
+        return 0.0, 0, False
     scale = np.sqrt(np.abs(np.diag(v)))
     live = scale > 0
     indefinite = bool(np.any(v[np.ix_(~live, live)]))
@@ -361,7 +366,10 @@ def _statistic(
         )
     oe_k = oe[keep][1:]
     full = oe_k.size
-    stat, df, _ = chi_square(oe_k, var[np.ix_(keep, keep)][1:, 1:])  # V is a sum of PSD terms
+    # V is a sum of PSD terms; rounding error stays far below 1e-12 of the weight total
+    total = float(sd.n if sd.weights is None else np.sum(sd.weights))
+    stat, df, _ = chi_square(oe_k, var[np.ix_(keep, keep)][1:, 1:],
+                             zero=1e-12 * max(1.0, total))
     if df == 0:
         raise DataError(
             "the log-rank test is undefined: the variance of observed minus expected is "

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from calcstats._errors import DataWarning
+from calcstats._errors import DataWarning, user_stacklevel
 from calcstats._memory import CURVE_MEMORY_ADVICE, check_memory, memory_guard
 from calcstats._validation import (
     BOOLEAN,
@@ -259,7 +259,7 @@ def state_probabilities(
                     f"state_probabilities(): no transition{name}; the state "
                     "probabilities stay at the starting distribution.",
                     DataWarning,
-                    stacklevel=3,
+                    stacklevel=user_stacklevel(),
                 )
             curves.append(
                 aalen_johansen_ms(

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from calcstats._design import Design, build_design, formula_variables
-from calcstats._errors import DataError, DataWarning, SchemaError
+from calcstats._errors import DataError, DataWarning, SchemaError, user_stacklevel
 from calcstats._memory import check_memory
 from calcstats._validation import COLUMN, CONF_LEVEL, NONE, Options, validate_params
 from calcstats.labels import Labels
@@ -92,7 +92,7 @@ def _complete_patients(
         f"missing values in {', '.join(cols)}; all rows of a patient go together so that "
         "the sojourns stay complete. Impute or filter them first to silence this.",
         DataWarning,
-        stacklevel=4,
+        stacklevel=user_stacklevel(),
     )
     return data.loc[~drop]
 
@@ -439,6 +439,6 @@ def _constant_columns(
             "does not vary among the patients at risk of the transition); reported "
             "as NaN. Remove the term from that transition (specific=).",
             DataWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
     return out

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from calcstats._errors import ConvergenceWarning
+from calcstats._errors import ConvergenceWarning, user_stacklevel
 from calcstats._newton import divergence_report
 from calcstats.survival._coxfit import fit_cox, prepare, score_residuals
 
@@ -145,7 +145,7 @@ def fit_transitions(
             "given them. Merge sparse levels, or put the term on fewer transitions "
             "(specific=).",
             ConvergenceWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
     if failed and report:
         warnings.warn(
@@ -153,7 +153,7 @@ def fit_transitions(
             "Newton–Raphson iterations; no estimate is reported for them ('—'). The other "
             "transitions are unaffected. Check for sparse levels or rescale the covariates.",
             ConvergenceWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
     cov = None
     if robust:

@@ -29,7 +29,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calcstats._errors import CalcstatsError, ConvergenceError, DataError, DataWarning
+from calcstats._errors import (
+    CalcstatsError,
+    ConvergenceError,
+    DataError,
+    DataWarning,
+    user_stacklevel,
+)
 from calcstats.labels import Labels
 from calcstats.results import CurveResult
 from calcstats.survival._multistate_fit import fit_transitions
@@ -403,7 +409,7 @@ def predict(
                 "resamples could not be refitted (a transition without events, "
                 "or no convergence) and were left out.",
                 DataWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
         if len(reps) < 2:
             raise CalcstatsError(

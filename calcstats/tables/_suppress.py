@@ -65,7 +65,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calcstats._errors import CalcstatsError, DataError, DataWarning
+from calcstats._errors import CalcstatsError, DataError, DataWarning, user_stacklevel
 
 __all__ = ["apply_suppression", "suppression_mask", "suppression_note"]
 
@@ -360,7 +360,7 @@ def suppression_mask(
             "yet the totals and the '<k' bounds still give their value. The table has too "
             "few counts of k or more: merge categories or do not publish it.",
             DataWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     if margins:
         return hidden
@@ -381,7 +381,7 @@ def suppression_mask(
             + " and ".join(parts)
             + " (0-based); call suppression_mask(..., margins=True) to get their mask.",
             DataWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     return hidden[:-1, :-1].copy()
 

@@ -251,6 +251,8 @@ def test_running_out_of_memory_is_a_calcstats_error(small, monkeypatch):
 )
 @example(rows=[(1, 0, "a")] * 4 + [(2, 1, "a"), (2, 1, "b")])  # rank 0 (cuminc: -1)
 @example(rows=[(1, 0, "c"), (2, 1, "a"), (3, 1, "b"), (4, 0, "a"), (5, 1, "b")])
+# cause 1's variance is an exact zero left as -2.2e-16: rank 1 or 0 depending on labels
+@example(rows=[(1, 0, "a")] * 6 + [(1, 0, "b"), (1, 2, "a"), (2, 1, "a")])
 # pooled F reaches 1 while only b is at risk: NaN variance (silently) before
 @example(rows=[(1, 0, "a"), (1, 1, "a"), (1, 1, "a"), (1, 1, "a"), (2, 1, "b"), (3, 1, "b")])
 def test_refuses_or_answers_the_same_under_relabelling(rows):
