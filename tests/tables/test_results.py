@@ -193,7 +193,7 @@ def test_time_units_name_the_columns_when_known(study):
         st, time="time", event="status", cause=1, by="sex", labels=cs.Labels.cohort()
     )
     t = km.to_table(times=[1, 5])
-    assert t.columns == ("Sex", "1 years", "5 years")
+    assert t.columns == ("Sex", "1 year", "5 years")
     plain = cs.kaplan_meier(st, time="time", event="status", cause=1, by="sex")
     assert plain.to_table(times=[1, 5]).columns == ("Sex", "Time 1", "Time 5")
 
