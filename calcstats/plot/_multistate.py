@@ -17,13 +17,20 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator, PercentFormatter
+from matplotlib.ticker import MaxNLocator
 
 from calcstats._errors import CalcstatsError
 from calcstats._validation import NONE, validate_params
 from calcstats.labels import Labels
 from calcstats.plot._risk_table import readable
-from calcstats.plot._sizing import WIDTH_MM, fit_height, line_height, new_figure, settle
+from calcstats.plot._sizing import (
+    WIDTH_MM,
+    PercentTicks,
+    fit_height,
+    line_height,
+    new_figure,
+    settle,
+)
 from calcstats.plot._style import publication, text_width
 from calcstats.plot._theme import LINESTYLES
 
@@ -228,7 +235,7 @@ def state_probabilities(
             if g % nc == 0:
                 ax.set_ylabel(ylabel or "Probability")
             if percent:
-                ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+                ax.yaxis.set_major_formatter(PercentTicks())
             if titles[g]:
                 ax.set_title(titles[g], fontsize=plt.rcParams["font.size"])
             xl = xlabel or lab.time("time")
