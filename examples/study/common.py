@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
 import calcstats as cs
@@ -152,12 +151,3 @@ def truth_table(
         }
     )
     return cs.Table(body, title=title, footnotes=list(footnotes), raw=raw)
-
-
-def percent(value: float, digits: int = 1) -> str:
-    return f"{100 * value:.{digits}f}%"
-
-
-def finite(values: Any) -> np.ndarray:
-    arr = np.asarray(values, dtype=float)
-    return arr[np.isfinite(arr)]
