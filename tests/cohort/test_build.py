@@ -428,8 +428,11 @@ def test_exclude_leaves_a_valid_whole_cohort_and_accounts_for_everything(n, corr
     assert pt["patient_id"].tolist() == cohort.patients["patient_id"].tolist()
     assert len(lt) == len(cohort.findings)
     ar = cohort.at_risk("cirrhosis", competing=["liver_transplant", "death"])
-    assert len(st_) + len(ar.excluded) == len(cohort.patients) == ar.flow.n_in - sum(
-        s.n_excluded for s in cohort.flow.steps)
+    assert (
+        len(st_) + len(ar.excluded)
+        == len(cohort.patients)
+        == ar.flow.n_in - sum(s.n_excluded for s in cohort.flow.steps)
+    )
     # the flow: patients in = patients out + every exclusion, each patient once
     flow = cohort.flow
     all_ids = {x for x in map(_text_id, raw["patients"]["patient_id"]) if x is not None}
