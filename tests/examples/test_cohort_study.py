@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -15,6 +16,8 @@ import pandas as pd
 import pytest
 from docx import Document
 from PIL import Image
+
+from tests.plot.geometry import figure_problems
 
 SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "cohort_study.py"
 TABLES = (
@@ -81,13 +84,28 @@ COLUMNS = (
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")
 
 
+#: what the geometry harness found in each figure as the study saved it (name -> problems)
+GEOMETRY: dict[str, list[str]] = {}
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cohort_study")
     spec = importlib.util.spec_from_file_location("cohort_study", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.main(["--quick", "--out", str(tmp)]) == 0
+    study = sys.modules["study.common"].Study
+    save = study.figure
+
+    def checked(self, fig, name, caption, width_mm):  # each figure as it is saved
+        save(self, fig, name, caption, width_mm)
+        GEOMETRY[name] = figure_problems(fig)
+
+    study.figure = checked
+    try:
+        assert module.main(["--quick", "--out", str(tmp)]) == 0
+    finally:
+        study.figure = save
     return module, tmp
 
 
@@ -236,6 +254,9 @@ def test_every_table_is_in_the_report_and_figures_are_numbered_in_order(run):
 
 def test_figures_are_drawn_at_their_printed_widths(run):
     _, tmp_path = run
+    # nothing a journal rejects: texts inside the figure, no overlaps, no tiny type
+    assert sorted(GEOMETRY) == sorted(FIGURES)
+    assert {name: p for name, p in GEOMETRY.items() if p} == {}
     for name in FIGURES:
         with Image.open(tmp_path / "figures" / f"{name}.png") as im:
             width_mm = im.size[0] / 300 * 25.4
