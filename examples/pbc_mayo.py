@@ -191,25 +191,19 @@ def main(argv: list[str] | None = None) -> int:
     mayo.to_docx(args.out / "mayo_model.docx")
     mayo.to_csv(args.out / "mayo_model.csv")
     fu.to_table(title="Median follow-up").to_docx(args.out / "followup.docx")
-    with cs.plot.theme("jhep"):
-        cs.plot.save_figure(
-            cs.plot.survival(km, test=lr),
-            args.out / "km_edema",
-            width_mm=90,
-            formats=("pdf", "png"),
-        )
-        cs.plot.save_figure(
-            cs.plot.survival(cif, test=gray),
-            args.out / "cif_death",
-            width_mm=90,
-            formats=("pdf", "png"),
-        )
-        cs.plot.save_figure(
-            cs.plot.forest(efron, labels=LABELS),
-            args.out / "mayo_forest",
-            width_mm=140,
-            formats=("pdf", "png"),
-        )
+    # figures at their printed widths (85 mm single column, 180 mm double), no theme
+    for fig, name, width in (
+        (cs.plot.survival(km, test=lr, width_mm=85), "km_edema", 85),
+        (
+            cs.plot.survival(
+                cif, test=gray, percent=True, ylabel="Cumulative incidence of death", width_mm=85
+            ),
+            "cif_death",
+            85,
+        ),
+        (cs.plot.forest(efron, labels=LABELS, width_mm=180), "mayo_forest", 180),
+    ):
+        cs.plot.save_figure(fig, args.out / name, width_mm=width, formats=("pdf", "png"))
     table = pd.concat(frames).rename_axis("quantity").reset_index()
     table.to_csv(args.out / "comparison_with_R.csv", index=False)
     worst = table["abs_diff"].max()

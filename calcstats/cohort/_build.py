@@ -140,9 +140,8 @@ def _exclude(frames, allp: pd.DataFrame, charged: list[tuple], flow: Flow, cohor
         if not pids and not n_rows:
             continue
         if n_rows:
-            reason += (
-                f" ({n_rows} row(s) of no cohort patient dropped; counted as rows, not patients)"
-            )
+            # rows dropped without a patient: counted as rows, never as patients
+            reason += f" ({n_rows:,} row{'s' if n_rows != 1 else ''}, no patient)"
         flow = flow.add(reason, pids, rule=rule, n_rows_excluded=n_rows)
     return {name: df.loc[keep[name]] for name, df in frames.items()}, flow
 

@@ -80,7 +80,7 @@ RULES: Mapping[str, str] = {
     "age_birth_date_mismatch": "Age at index disagrees with birth date",
     "duplicate_id": "Duplicate identifier",
     "duplicate_row": "Event row repeated exactly",
-    "orphan_row": "Rows whose patient_id is not in the patients table",
+    "orphan_row": "Rows of a patient missing from the patients table",
     "unknown_study": "Finding refers to an unknown imaging study",
     "study_patient_mismatch": "Finding's study belongs to another patient",
     "followup_before_index": "Last follow-up before index date",

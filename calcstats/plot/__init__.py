@@ -11,7 +11,7 @@ from calcstats.plot._flow import flow_diagram
 from calcstats.plot._forest import forest
 from calcstats.plot._landmark import landmark
 from calcstats.plot._love import love
-from calcstats.plot._multistate import state_probabilities, transitions
+from calcstats.plot._multistate import state_probabilities
 from calcstats.plot._overlap import overlap
 from calcstats.plot._ph import ph_diagnostics
 from calcstats.plot._risk_table import risk_table
@@ -19,6 +19,7 @@ from calcstats.plot._save import save_figure
 from calcstats.plot._segment_map import segment_map
 from calcstats.plot._survival import survival
 from calcstats.plot._theme import JOURNALS, LINESTYLES, OKABE_ITO, theme
+from calcstats.plot._transitions import transitions
 
 __all__ = [
     "JOURNALS",

@@ -20,13 +20,12 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter
 
 from calcstats._errors import CalcstatsError, InvalidParameterError
 from calcstats._validation import BOOLEAN, NONE, TEXT, Interval, validate_params
 from calcstats.labels import Labels
 from calcstats.plot._curves import default_nbins, group_frames, groups_of, time_locator
-from calcstats.plot._sizing import figure_of
+from calcstats.plot._sizing import PercentTicks, figure_of
 from calcstats.plot._style import MM_PER_INCH, publication, text_width, wrap
 from calcstats.plot._theme import LINESTYLES, OKABE_ITO
 from calcstats.results import CumulativeIncidenceResult
@@ -265,7 +264,7 @@ def cumulative_incidence_causes(
             panel.set_ylim(low, high)
             time_locator(panel, min(default_nbins(panel), 5 if k > 1 else 10), span)
             if percent:
-                panel.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{100 * v:.0f}%"))
+                panel.yaxis.set_major_formatter(PercentTicks())
             if k > 1:
                 limit = panel.get_window_extent().width / fig.dpi
                 panel.set_title(wrap(groups.names[i], limit, fig), fontsize="medium")

@@ -20,12 +20,12 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import MaxNLocator
 
 from calcstats._errors import CalcstatsError
 from calcstats._format import format_p
 from calcstats.labels import Labels
-from calcstats.plot._sizing import figure_of
+from calcstats.plot._sizing import PercentTicks, figure_of
 from calcstats.plot._style import _renderer, text_width, wrap
 from calcstats.plot._theme import LINESTYLES, OKABE_ITO
 from calcstats.results import (
@@ -387,7 +387,7 @@ def finish_axes(
     ax.set_xlim(0.0, xmax)
     time_locator(ax, default_nbins(ax), xmax)
     if percent:
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{100 * v:.0f}%"))
+        ax.yaxis.set_major_formatter(PercentTicks())
     ax.set_ylabel(ylabel)
     ax.set_xlabel(xlabel)
     if test is not None:

@@ -287,7 +287,8 @@ def segment_map(
         ax.set_aspect("equal")
         ax.set_axis_off()
         if title:
-            ax.set_title(title)
+            # the caller's axes made its title before the style: give it the style's font
+            ax.set_title(title, fontfamily=plt.rcParams["font.family"])
         if colorbar:
             mappable = plt.cm.ScalarMappable(norm=norm, cmap=colormap)
             cb = ax.figure.colorbar(

@@ -20,7 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.axis import Axis, XAxis
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
-from matplotlib.ticker import Locator
+from matplotlib.ticker import Formatter, Locator
 
 from calcstats._validation import Interval
 from calcstats.plot._style import MM_PER_INCH, register_layout, text_height, text_width
@@ -28,6 +28,7 @@ from calcstats.plot._style import MM_PER_INCH, register_layout, text_height, tex
 __all__ = [
     "AXES",
     "WIDTH_MM",
+    "PercentTicks",
     "SpacedLocator",
     "figure_of",
     "fit_height",
@@ -216,3 +217,33 @@ class SpacedLocator(Locator):
 
     def tick_values(self, vmin: float, vmax: float) -> Sequence[float]:
         return self()
+
+
+class PercentTicks(Formatter):
+    """Proportions as percent tick labels with as many decimals as the ticks need: ticks
+    at 0.9, 0.925, 0.95 read "90.0%", "92.5%", "95.0%" (never "92%" for 0.925), ticks
+    at 0.02, 0.04 read "2%", "4%".
+
+    Examples
+    --------
+    >>> f = PercentTicks()
+    >>> f.format_ticks([0.9, 0.925, 0.95])
+    ['90.0%', '92.5%', '95.0%']
+    >>> f.format_ticks([0.0, 0.02, 0.04])
+    ['0%', '2%', '4%']
+    """
+
+    def __init__(self) -> None:
+        self.decimals = 0
+
+    def set_locs(self, locs: list[float]) -> None:
+        super().set_locs(locs)
+        values = 100 * np.asarray(locs, dtype=float)
+        values = values[np.isfinite(values)]
+        self.decimals = next(
+            (d for d in range(4) if np.allclose(values, np.round(values, d), rtol=0, atol=1e-6)),
+            3,
+        )
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return f"{100 * x:.{self.decimals}f}%"

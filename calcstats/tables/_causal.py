@@ -21,6 +21,7 @@ from calcstats.causal import (
     MatchResult,
     PropensityResult,
 )
+from calcstats.labels import Labels
 from calcstats.results import table_of
 from calcstats.tables._results import DASH, _labels, tidy_body
 from calcstats.tables._table import Table
@@ -29,6 +30,20 @@ from calcstats.tables._words import and_join, in_prose, plain
 __all__ = ["balance_table", "propensity_table"]
 
 _GROUPS = {"treated": "Treated", "control": "Control"}
+
+
+def _group_column(result: Any, tidy: pd.DataFrame, lab: Labels) -> tuple[str, list[str]]:
+    """The groups as the figures name them (:func:`calcstats.plot.overlap`): by the level
+    labels of the treatment's values 1 and 0 under the treatment's name, else "Treated"
+    and "Control" under "Group"."""
+    known = lab.levels.get(result.treatment, {})
+    names = {
+        "treated": next((v for k, v in known.items() if k in (1, True, "1")), None),
+        "control": next((v for k, v in known.items() if k in (0, False, "0")), None),
+    }
+    if all(v is not None for v in names.values()):
+        return lab.name(result.treatment), [str(names.get(g, g)) for g in tidy["group"]]
+    return "Group", [_GROUPS.get(g, str(g)) for g in tidy["group"]]
 
 
 def _count(v: Any) -> str:
@@ -46,7 +61,8 @@ def propensity_table(
     """Propensity scores and weights by group, with the effective sample size."""
     lab = _labels(result, labels, title, digits)
     tidy = result.tidy()
-    body = pd.DataFrame({"Group": [_GROUPS.get(g, str(g)) for g in tidy["group"]]})
+    heading, groups = _group_column(result, tidy, lab)
+    body = pd.DataFrame({heading: groups})
     body["N"] = [_count(v) for v in tidy["n"]]
     body["Mean score"] = [_number(v, digits) for v in tidy["score_mean"]]
     body["Score range"] = [

@@ -28,7 +28,7 @@ from calcstats.survival import (
     StateProbabilitiesResult,
 )
 from calcstats.tables._table import Table
-from calcstats.tables._words import in_prose, plain
+from calcstats.tables._words import in_prose, plain, quantity
 
 __all__ = ["curve_table", "estimate_table", "test_table", "tidy_body"]
 
@@ -86,7 +86,7 @@ def curve_table(
     for t in tq:
         part = at[at["time"] == t].reset_index(drop=True)
         head = (
-            f"{format_number(t, digits=_decimals(t))} {unit}"
+            quantity(format_number(t, digits=_decimals(t)), unit)
             if unit
             else f"Time {format_number(t, digits=_decimals(t))}"
         )
@@ -149,7 +149,7 @@ def state_table(
     for t in tq:
         part = at[at["time"] == t].reset_index(drop=True)
         head = (
-            f"{format_number(t, digits=_decimals(t))} {unit}"
+            quantity(format_number(t, digits=_decimals(t)), unit)
             if unit
             else f"Time {format_number(t, digits=_decimals(t))}"
         )
@@ -352,7 +352,7 @@ def estimate_table(
 def _tau(result: RMSTResult | RMSTContrastResult, lab: Labels, column: str | None) -> str:
     unit = lab.unit(column) if column else None
     tau = format_number(result.tau, digits=_decimals(result.tau))
-    return f"{tau} {unit}" if unit else tau
+    return quantity(tau, unit) if unit else tau
 
 
 @table_of.register(RMSTResult)

@@ -12,7 +12,7 @@ from typing import Any
 
 from calcstats.labels import Labels
 
-__all__ = ["and_join", "event_name", "in_prose", "person_time", "plain"]
+__all__ = ["and_join", "event_name", "in_prose", "person_time", "plain", "quantity"]
 
 _TIME_UNITS = {"years", "months", "weeks", "days"}
 
@@ -79,3 +79,18 @@ def person_time(lab: Labels, time: str) -> str:
     """
     unit = lab.unit(time)
     return f"person-{unit}" if unit in _TIME_UNITS else "units of person-time"
+
+
+def quantity(number: str, unit: str) -> str:
+    """A number with its time unit, singular for one: "1 year", "5 years", "1.5 years".
+
+    Examples
+    --------
+    >>> quantity("1", "years"), quantity("5", "years"), quantity("1", "months")
+    ('1 year', '5 years', '1 month')
+    >>> quantity("1", "mm")
+    '1 mm'
+    """
+    if number == "1" and unit in _TIME_UNITS:
+        unit = unit[:-1]
+    return f"{number} {unit}"

@@ -584,7 +584,9 @@ def test_exclude_drops_patients_and_records_first_rule():
     assert by_rule.loc["out_of_range", "excluded_ids"] == ("p2",)
     assert by_rule.loc["orphan_row", "n_excluded"] == 0
     assert by_rule.loc["orphan_row", "n_rows_excluded"] == 2
-    assert "counted as rows, not patients" in by_rule.loc["orphan_row", "reason"]
+    assert by_rule.loc["orphan_row", "reason"] == (
+        "Rows of a patient missing from the patients table (2 rows, no patient)"
+    )
     assert f["n_excluded"].sum() + cohort.flow.n_out == cohort.flow.n_in
 
 

@@ -1,17 +1,23 @@
-"""examples/cohort_study.py (the flagship example) runs end to end; its tables show labels
-(no code, no column names, level labels), every table is in the report, and the figures
-are numbered in order."""
+"""examples/cohort_study.py (the flagship example) runs end to end; its tables and the
+report's text show labels (no code, no column names, level labels), every table is in the
+report, the figures are numbered in order and drawn at their printed widths, and the
+further analyses (weighting, multi-state, interval censoring) recover the simulator's
+truth."""
 
 from __future__ import annotations
 
 import importlib.util
 import re
+import sys
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
 from docx import Document
+from PIL import Image
+
+from tests.plot.geometry import figure_problems
 
 SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "cohort_study.py"
 TABLES = (
@@ -23,6 +29,14 @@ TABLES = (
     "table6_cox_finegray",
     "table7_sensitivity",
     "table8_truth",
+    "table9_propensity",
+    "table10_weighted_hr",
+    "table11_marginal_risks",
+    "table12_state_probabilities",
+    "table13_time_in_state",
+    "table14_transition_hr",
+    "table15_interval_hr",
+    "table16_turnbull",
     "tableS1_ph",
 )
 FIGURES = (
@@ -33,8 +47,22 @@ FIGURES = (
     "figure5_forest",
     "figure6_sensitivity",
     "figure7_segments",
+    "figure8_overlap",
+    "figure9_love",
+    "figure10_weighted_cif",
+    "figure11_states",
+    "figure12_state_probabilities",
     "figureS1_ph",
 )
+#: printed widths (mm): single column 85, double column 180
+DOUBLE = {
+    "figure1_flow",
+    "figure5_forest",
+    "figure6_sensitivity",
+    "figure7_segments",
+    "figure12_state_probabilities",
+    "figureS1_ph",
+}
 CODE = ("C(", "Treatment(", "Surv(", "crr(", "status ==", "np.", "cr(", "~", "\u00a0")
 COLUMNS = (
     "any_calcification",
@@ -47,7 +75,17 @@ COLUMNS = (
     "platelets_10e9_l",
     "post_procedural",
     "liver_transplant",
+    "no_cirrhosis",
+    "cirrhosis_at_baseline",
+    "patient_id",
+    "index_date",
 )
+#: a snake_case name anywhere (a column, a state or a term that escaped its label)
+SNAKE = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")
+
+
+#: what the geometry harness found in each figure as the study saved it (name -> problems)
+GEOMETRY: dict[str, list[str]] = {}
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +94,18 @@ def run(tmp_path_factory):
     spec = importlib.util.spec_from_file_location("cohort_study", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.main(["--quick", "--out", str(tmp)]) == 0
+    study = sys.modules["study.common"].Study
+    save = study.figure
+
+    def checked(self, fig, name, caption, width_mm):  # each figure as it is saved
+        save(self, fig, name, caption, width_mm)
+        GEOMETRY[name] = figure_problems(fig)
+
+    study.figure = checked
+    try:
+        assert module.main(["--quick", "--out", str(tmp)]) == 0
+    finally:
+        study.figure = save
     return module, tmp
 
 
@@ -88,7 +137,7 @@ def test_cohort_study_writes_results_and_report(run, capsys, another_day):
         if (tmp_path / f).read_bytes() != (tmp_path / "rerun" / f).read_bytes()
     ]
     assert changed == []
-    assert "[16/16]" in out and "Done" in out
+    assert "[19/19]" in out and "Done" in out
     tables = tmp_path / "tables"
     for name in TABLES:
         for ext in ("docx", "xlsx", "csv"):
@@ -104,6 +153,9 @@ def test_cohort_study_writes_results_and_report(run, capsys, another_day):
         "Time to cirrhosis",
         "Sensitivity analyses",
         "Comparison with the known truth",
+        "Propensity-score weighting",
+        "Liver progression: a multi-state view",
+        "Onset of new calcification (interval-censored)",
         "Methods",
         "Supplementary material",
     ):
@@ -118,6 +170,20 @@ def test_cohort_study_writes_results_and_report(run, capsys, another_day):
     assert len(sens) == 4 and (sens["conf_low"] < sens["estimate"]).all()
 
 
+def _report_text(html: str) -> str:
+    """The words of the report: its body without tags, embedded images and styles."""
+    body = html.split("<body>")[1]
+    body = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", body)
+    return re.sub(r"<[^>]+>", " ", body)
+
+
+def _clean(text: str) -> list[str]:
+    """What in ``text`` reads as code: formula pieces, column names, snake_case names."""
+    found = [code for code in CODE if code in text]
+    found += [col for col in COLUMNS if col in text]
+    return found + SNAKE.findall(text)
+
+
 def test_no_code_or_column_name_reaches_the_tables(run):
     _, tmp_path = run
     tables = tmp_path / "tables"
@@ -125,12 +191,17 @@ def test_no_code_or_column_name_reaches_the_tables(run):
         texts = _docx_texts(tables / f"{name}.docx") + _xlsx_texts(tables / f"{name}.xlsx")
         texts.append((tables / f"{name}.csv").read_text(encoding="utf-8"))
         for text in texts:
-            assert not any(code in text for code in CODE), (name, text)
-            assert not any(col in text for col in COLUMNS), (name, text)
-    report = (tmp_path / "report.html").read_text(encoding="utf-8")
-    body = report.split("<body>")[1]
-    assert not any(code in body for code in CODE if code != "~")
-    assert not any(col in body for col in COLUMNS)
+            assert _clean(text) == [], (name, text)
+
+
+def test_no_code_or_column_name_in_the_report_text(run):
+    _, tmp_path = run
+    words = _report_text((tmp_path / "report.html").read_text(encoding="utf-8"))
+    assert "Propensity scores came from logistic regression" in words  # the text is read
+    assert [w for w in _clean(words) if w != "~"] == []
+    doc = Document(str(tmp_path / "report.docx"))
+    for paragraph in doc.paragraphs:
+        assert _clean(paragraph.text) == [], paragraph.text
 
 
 def test_level_labels_and_one_number_style(run):
@@ -173,7 +244,44 @@ def test_every_table_is_in_the_report_and_figures_are_numbered_in_order(run):
     shown = re.findall(r"<caption>(Table S?\d+)\.", html)
     assert shown == [t.split(".")[0] for t in titles]
     figures = re.findall(r"<figcaption>(Figure S?\d+)\.", html)
-    assert figures == [f"Figure {i}" for i in range(1, 8)] + ["Figure S1"]
+    assert figures == [f"Figure {i}" for i in range(1, 13)] + ["Figure S1"]
     # numbering in the text follows the same order: each is cited before the next
-    first = [html.index(f"Figure {i}") for i in range(1, 8)]
+    first = [re.search(rf"Figure {i}\b", html).start() for i in range(1, 13)]
     assert first == sorted(first)
+    cited = [re.search(rf"Table {i}\b", html).start() for i in range(1, 17)]
+    assert cited == sorted(cited)
+
+
+def test_figures_are_drawn_at_their_printed_widths(run):
+    _, tmp_path = run
+    # nothing a journal rejects: texts inside the figure, no overlaps, no tiny type
+    assert sorted(GEOMETRY) == sorted(FIGURES)
+    assert {name: p for name, p in GEOMETRY.items() if p} == {}
+    for name in FIGURES:
+        with Image.open(tmp_path / "figures" / f"{name}.png") as im:
+            width_mm = im.size[0] / 300 * 25.4
+        assert width_mm == pytest.approx(180 if name in DOUBLE else 85, abs=0.5), name
+
+
+def _covers(tmp_path: Path, name: str) -> dict[str, str]:
+    table = pd.read_csv(tmp_path / "tables" / f"{name}.csv")
+    return dict(zip(table.iloc[:, 0], table.filter(like="covers").iloc[:, 0], strict=True))
+
+
+def test_further_analyses_recover_the_truth(run):
+    _, tmp_path = run
+    weighted = _covers(tmp_path, "table10_weighted_hr")
+    assert weighted["Crude"] == "No" and weighted["Inverse-probability weighted (ATE)"] == "Yes"
+    transitions = _covers(tmp_path, "table14_transition_hr")
+    assert len(transitions) == 3 and set(transitions.values()) == {"Yes"}
+    assert any(t.startswith("No cirrhosis → Cirrhosis") for t in transitions)
+    interval = _covers(tmp_path, "table15_interval_hr")
+    assert interval == {
+        "Interval-censored likelihood": "Yes",
+        "Midpoint imputation": "Yes",
+        "Right-endpoint imputation": "No",
+    }
+    turnbull = pd.read_csv(tmp_path / "tables" / "table16_turnbull.csv", header=[0, 1])
+    assert len(turnbull) == 4  # 1, 2, 3 and 5 years
+    risks = pd.read_csv(tmp_path / "tables" / "table11_marginal_risks.csv", header=[0, 1])
+    assert list(risks.iloc[:, 0]) == ["Unweighted"] * 2 + ["Weighted"] * 2

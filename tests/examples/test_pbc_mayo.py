@@ -6,6 +6,7 @@ import importlib.util
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "pbc_mayo.py"
 
@@ -33,3 +34,9 @@ def test_pbc_mayo_example_matches_r(tmp_path, capsys):
     for label in ("Age (years)", "Edema", "Bilirubin (log)", "Prothrombin time (log)"):
         assert label in mayo
     assert "np." not in mayo and "bili" not in mayo
+    # figures at their printed widths, without a journal theme (600 dpi)
+    from PIL import Image
+
+    for name, width_mm in (("km_edema", 85), ("cif_death", 85), ("mayo_forest", 180)):
+        with Image.open(tmp_path / f"{name}.png") as im:
+            assert im.size[0] / 600 * 25.4 == pytest.approx(width_mm, abs=0.5), name

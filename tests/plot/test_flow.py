@@ -148,3 +148,12 @@ def test_flow_laid_out_again_at_another_width(raw_cohort):
     assert fig.get_size_inches()[0] * 25.4 == pytest.approx(85)
     check_figure(fig)
     plt.close(fig)
+
+
+def test_flow_of_the_raw_export_names_no_column(raw_cohort):
+    """The validation box speaks the reader's language: no column names, no "row(s)"."""
+    text = " ".join(_texts(flow_diagram(raw_cohort)))
+    assert "patient_id" not in text and "(s)" not in text
+    assert "Rows of a patient missing from the patients table (1 row, no patient)" in " ".join(
+        text.split()
+    )

@@ -1,13 +1,16 @@
 """plot.state_probabilities and plot.transitions: what is drawn (areas, lines, bands,
-numbers at risk, boxes, arrows, counts), labels instead of codes, and two baseline images."""
+numbers at risk, boxes, arrows, counts), labels instead of codes, geometry at 85 and 180 mm
+with and without a theme, and two baseline images."""
 
 from __future__ import annotations
 
 import warnings
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
 import pytest
+from geometry import THEMES, WIDTHS_MM, check_figure, themed
 
 import calcstats as cs
 from calcstats._errors import CalcstatsError, DataWarning
@@ -131,3 +134,99 @@ def test_baseline_images(ms, match_baseline, baseline_style):
     )
     match_baseline(cs.plot.transitions(ms), "transitions_diagram")
     assert np.isfinite(sp.tidy()["estimate"]).all()
+
+
+@pytest.mark.parametrize("width_mm", WIDTHS_MM)
+@pytest.mark.parametrize("theme_name", THEMES)
+def test_state_probabilities_geometry(sp, width_mm, theme_name):
+    with themed(theme_name):
+        stacked = cs.plot.state_probabilities(sp, risk_times=[0, 3, 6, 9, 12], width_mm=width_mm)
+        lines = cs.plot.state_probabilities(
+            sp,
+            kind="lines",
+            states=["cirrhosis", "decompensation"],
+            percent=True,
+            width_mm=width_mm,
+        )
+    for fig in (stacked, lines):
+        assert fig.get_size_inches()[0] * 25.4 == pytest.approx(width_mm)
+        check_figure(fig)
+    # one panel per row at 85 mm, side by side at 180 mm
+    mains = [ax for ax in stacked.axes if ax.get_title()]
+    same_row = mains[0].get_position().y0 == pytest.approx(mains[1].get_position().y0)
+    assert same_row == (width_mm == 180)
+
+
+def test_numbers_at_risk_with_thousands_separators_and_percent_ticks(sp):
+    fig = cs.plot.state_probabilities(
+        sp, kind="lines", states=["cirrhosis"], risk_times=[0, 5], percent=True
+    )
+    shown = [t.get_text() for t in texts(fig, "risk-no_cirrhosis")]
+    rt = sp.risk_table([0, 5]).query("state == 'no_cirrhosis'")["n_risk"].astype(int)
+    assert shown == [f"{n:,}" for n in rt] and any("," in t for t in shown)
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    values = fig.axes[0].get_yticks()
+    # every tick label says its value (2.5% is not printed "2%")
+    for text, v in zip(ticks, values, strict=True):
+        assert float(text.rstrip("%")) == pytest.approx(100 * v)
+
+
+def test_style_is_local_and_fonts_are_print_sizes(ms, sp):
+    before = dict(mpl.rcParams)
+    figs = [cs.plot.state_probabilities(sp), cs.plot.transitions(ms)]
+    assert dict(mpl.rcParams) == before
+    for fig in figs:
+        sizes = [t.get_fontsize() for ax in fig.axes for t in ax.texts]
+        assert min(sizes) >= 6.0
+        assert not any(ax.spines["top"].get_visible() for ax in fig.axes if ax.axison)
+
+
+@pytest.mark.parametrize("width_mm", WIDTHS_MM)
+@pytest.mark.parametrize("theme_name", THEMES)
+def test_transitions_geometry(ms, width_mm, theme_name):
+    with themed(theme_name):
+        fig = cs.plot.transitions(ms, width_mm=width_mm)
+    assert fig.get_size_inches()[0] * 25.4 == pytest.approx(width_mm)
+    check_figure(fig)
+    check_boxes(fig)
+
+
+def check_boxes(fig) -> None:
+    """Every state's name and counts lie inside its box; no arrow count touches a box."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    boxes = {
+        p.get_gid(): p.get_window_extent(renderer)
+        for p in ax.patches
+        if p.get_gid().startswith("box-")
+    }
+    for gid, inside in boxes.items():
+        s = gid.removeprefix("box-")
+        for tid in (f"label-{s}", f"count-{s}"):
+            (t,) = [t for t in ax.texts if t.get_gid() == tid]
+            b = t.get_window_extent(renderer)
+            assert inside.x0 <= b.x0 and b.x1 <= inside.x1, tid
+            assert inside.y0 <= b.y0 and b.y1 <= inside.y1, tid
+    for t in ax.texts:
+        if t.get_gid().startswith("n-"):
+            b = t.get_window_extent(renderer)
+            for gid, box in boxes.items():
+                assert not b.overlaps(box), (t.get_gid(), gid)
+
+
+def test_transitions_fit_with_wide_type(ms, baseline_style):
+    """DejaVu Sans is wider than Arial: the type shrinks (not under 6 pt) to keep the
+    counts between the boxes."""
+    fig = cs.plot.transitions(ms, width_mm=85)
+    check_figure(fig)
+    check_boxes(fig)
+    assert min(t.get_fontsize() for t in fig.axes[0].texts) >= 6.0
+
+
+def test_transitions_laid_out_again_when_saved_at_another_width(ms, tmp_path):
+    fig = cs.plot.transitions(ms)  # 85 mm
+    cs.plot.save_figure(fig, tmp_path / "d", width_mm=180, formats=("png",))
+    assert fig.get_size_inches()[0] * 25.4 == pytest.approx(180)
+    check_figure(fig)

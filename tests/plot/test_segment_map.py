@@ -217,3 +217,19 @@ def test_two_maps_side_by_side_in_a_double_column(example_cohort):
     ]
     check_figure(fig)
     plt.close(fig)
+
+
+def test_title_on_the_callers_axes_in_the_style_font(example_cohort):
+    """An axes made before the call keeps the style's font for the title segment_map sets
+    (matplotlib made the title text with the defaults; the style's fonts must win)."""
+    import matplotlib as mpl
+
+    from calcstats.plot._style import publication
+
+    with publication():
+        wanted = mpl.rcParams["font.family"]
+    fig, ax = plt.subplots(figsize=(85 / 25.4, 2.5))
+    segment_map(cs.segment_summary(example_cohort, stat="prevalence"), ax=ax, title="Share")
+    assert ax.title.get_fontfamily() == list(wanted)
+    assert ax.title.get_fontfamily() == ax.texts[0].get_fontfamily()
+    plt.close(fig)

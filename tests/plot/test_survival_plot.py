@@ -488,3 +488,17 @@ def test_cif_baseline(pbc, match_baseline, baseline_style):
         pbc, time="years", event="status", cause=2, by="edema_any", labels=YEARS
     )
     match_baseline(survival(cif, risk_times=[0, 3, 6, 9, 12]), "cif_risk_table")
+
+
+def test_percent_ticks_say_their_value():
+    """Ticks at 92.5% read "92.5%", not "92%" (an axis from 80% to 100%)."""
+    pbc = cs.datasets.load_pbc()
+    km = cs.kaplan_meier(
+        pbc.assign(died=(pbc["status"] == 2).astype(int)), time="time", event="died"
+    )
+    fig = cs.plot.survival(km, percent=True, ylim=(0.8, 1.0))
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    for text, value in zip(ax.get_yticklabels(), ax.get_yticks(), strict=True):
+        if 0.8 <= value <= 1.0:
+            assert float(text.get_text().rstrip("%")) == pytest.approx(100 * value)

@@ -193,7 +193,7 @@ def test_time_units_name_the_columns_when_known(study):
         st, time="time", event="status", cause=1, by="sex", labels=cs.Labels.cohort()
     )
     t = km.to_table(times=[1, 5])
-    assert t.columns == ("Sex", "1 years", "5 years")
+    assert t.columns == ("Sex", "1 year", "5 years")
     plain = cs.kaplan_meier(st, time="time", event="status", cause=1, by="sex")
     assert plain.to_table(times=[1, 5]).columns == ("Sex", "Time 1", "Time 5")
 
@@ -219,3 +219,16 @@ def test_generic_estimate_table_names_its_columns():
     assert t.columns == ("Group", "Flag", "N", "Estimate (90% CI)", "p-value")
     assert t.cells[0] == ("a", "Yes", "1,200", "1.50 (1.00–2.00)", "0.040")
     assert t.footnotes == ("A hand-made estimate.",)
+
+
+def test_propensity_table_names_the_groups_as_the_overlap_figure(study):
+    _, pt, _ = study
+    lab = cs.Labels(levels={"any_calcification": {1: "Calcification", 0: "No calcification"}})
+    ps = cs.propensity(pt, "any_calcification ~ C(etiology)", labels=lab)
+    t = ps.to_table()
+    assert t.columns[0] == "Any calcification"
+    assert [row[0] for row in t.cells] == ["Calcification", "No calcification"]
+    # a treatment column without level labels: "Treated" and "Control"
+    plain = cs.propensity(pt.assign(x=pt["any_calcification"]), "x ~ C(etiology)").to_table()
+    assert plain.columns[0] == "Group"
+    assert [row[0] for row in plain.cells] == ["Treated", "Control"]
