@@ -27,7 +27,6 @@ Series of ``str`` with the same index, or a list for other array-likes).
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -35,20 +34,15 @@ import numpy as np
 import pandas as pd
 
 from calcstats._errors import CalcstatsError
+from calcstats._validation import TEXT, Interval, validate_params
 
 __all__ = ["format_ci", "format_number", "format_p"]
 
 EN_DASH = "–"
 
 
-def _check_digits(digits: Any, *, name: str = "digits", minimum: int = 0) -> int:
-    if isinstance(digits, bool) or not isinstance(digits, numbers.Integral):
-        raise CalcstatsError(
-            f"{name} must be a whole number of decimal places, got {digits!r}; use e.g. {name}=2."
-        )
-    if digits < minimum:
-        raise CalcstatsError(f"{name} must be at least {minimum}, got {digits}.")
-    return int(digits)
+#: ``digits=`` of the formatters: a whole number of decimal places
+DIGITS = Interval(0, None, integer=True)
 
 
 def _is_missing(x: Any) -> bool:
@@ -101,6 +95,7 @@ def _vectorise(func: Callable[..., str], *args: Any) -> Any:
     return out
 
 
+@validate_params({"digits": [DIGITS], "big_mark": [TEXT]})
 def format_number(x: Any, *, digits: int = 1, big_mark: str = "") -> Any:
     """Format a number with a fixed number of decimals.
 
@@ -126,9 +121,7 @@ def format_number(x: Any, *, digits: int = 1, big_mark: str = "") -> Any:
     >>> format_number(float("nan"))
     ''
     """
-    digits = _check_digits(digits)
-    if not isinstance(big_mark, str):
-        raise CalcstatsError(f"big_mark must be a string such as ',' or '', got {big_mark!r}.")
+    digits = int(digits)
 
     def one(v: Any) -> str:
         if _is_missing(v):
@@ -146,6 +139,7 @@ def format_number(x: Any, *, digits: int = 1, big_mark: str = "") -> Any:
     return _vectorise(one, x)
 
 
+@validate_params({"digits": [Interval(2, None, integer=True)]})
 def format_p(p: Any, *, digits: int = 3) -> Any:
     """Format a p-value in journal style.
 
@@ -175,7 +169,7 @@ def format_p(p: Any, *, digits: int = 3) -> Any:
     >>> [format_p(x) for x in (0.0004, 0.0432, 0.5, 0.998)]
     ['<0.001', '0.043', '0.50', '>0.99']
     """
-    digits = _check_digits(digits, minimum=2)
+    digits = int(digits)
     floor = 10.0 ** (-digits)
     coarse = digits - 1
     top = 1.0 - 10.0 ** (-coarse)
@@ -200,6 +194,7 @@ def format_p(p: Any, *, digits: int = 3) -> Any:
     return _vectorise(one, p)
 
 
+@validate_params({"digits": [DIGITS]})
 def format_ci(estimate: Any, low: Any, high: Any, *, digits: int = 2) -> Any:
     """Format an estimate with its confidence interval: ``"1.23 (0.98–1.54)"``.
 
@@ -225,7 +220,7 @@ def format_ci(estimate: Any, low: Any, high: Any, *, digits: int = 2) -> Any:
     >>> format_ci(-0.12, -0.3, 0.05)
     '-0.12 (-0.30 to 0.05)'
     """
-    digits = _check_digits(digits)
+    digits = int(digits)
 
     def one(e: Any, lo: Any, hi: Any) -> str:
         if _is_missing(e):

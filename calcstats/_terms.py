@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 __all__ = [
     "LABELS",
     "MEASURE_NAMES",
-    "TEXT",
-    "TEXTS",
     "LabelsParam",
     "TermRow",
     "coefficient_labels",
@@ -289,24 +287,7 @@ class LabelsParam:
         return "a calcstats.Labels, a dict of variable labels (str) or None" + self.hint
 
 
-class _Text:
-    def __init__(self, many: bool) -> None:
-        self.many = many
-
-    def accepts(self, value: object) -> bool:
-        if not self.many:
-            return isinstance(value, str)
-        return (
-            isinstance(value, Sequence)
-            and not isinstance(value, str)
-            and all(isinstance(v, str) for v in value)
-        )
-
-    def describe(self) -> str:
-        return "a list of str" if self.many else "a str"
 
 
 #: ``labels=`` of the model tables and forest plot (the names of models are ``model_names=``)
 LABELS = LabelsParam(" (name the models with model_names=)")
-TEXT = _Text(many=False)
-TEXTS = _Text(many=True)

@@ -39,8 +39,10 @@ __all__ = [
     "DATAFRAME",
     "NONE",
     "NUMBERS",
+    "POSITIVE",
     "REAL",
     "TEXT",
+    "TEXTS",
     "Interval",
     "Options",
     "check_param",
@@ -232,6 +234,8 @@ class _Type:
             return isinstance(value, numbers.Real) and not isinstance(value, bool)
         if k == "text":
             return isinstance(value, str)
+        if k == "texts":
+            return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
         raise AssertionError(k)
 
     def describe(self) -> str:
@@ -245,6 +249,7 @@ class _Type:
             "numbers": "a number or a list of finite numbers",
             "real": "a number",
             "text": "a str",
+            "texts": "a list of str",
         }[self.kind]
 
 
@@ -257,6 +262,9 @@ DATAFRAME = _Type("dataframe")
 NUMBERS = _Type("numbers")
 REAL = _Type("real")
 TEXT = _Type("text")
+TEXTS = _Type("texts")
+#: a number > 0 (widths, heights, scales)
+POSITIVE = Interval(0, None, closed="neither")
 #: ``conf_level`` everywhere: strictly between 0 and 1 (0.95, not 95)
 CONF_LEVEL = Interval(0, 1, closed="neither")
 

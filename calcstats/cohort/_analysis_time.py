@@ -49,13 +49,19 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
-from numbers import Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from calcstats._errors import DataError, DataWarning, SchemaError, user_stacklevel
+from calcstats._errors import (
+    DataError,
+    DataWarning,
+    InvalidParameterError,
+    SchemaError,
+    user_stacklevel,
+)
+from calcstats._validation import NONE, TEXT, Interval, check_param
 from calcstats.cohort._analysis_base import (
     NS_PER_DAY,
     binary_to_int,
@@ -99,12 +105,11 @@ def _event_vocabulary(cohort: Any, events: pd.DataFrame) -> list[str]:
 def _check_names(
     cohort: Any, events: pd.DataFrame, outcome: Any, competing: Any, caller: str
 ) -> tuple[str, tuple[str, ...]]:
-    if not isinstance(outcome, str):
-        raise SchemaError(f"{caller}: outcome must be an event name (str), got {outcome!r}.")
+    check_param(outcome, [TEXT], name="outcome", function=caller)
     if isinstance(competing, str):
         competing = (competing,)
     if isinstance(competing, Set | Mapping) and len(competing) > 1:
-        raise SchemaError(
+        raise InvalidParameterError(
             f"{caller}: competing must be a list or tuple, not a {type(competing).__name__}: "
             "status codes 2, 3, ... follow its order, which a set does not keep; write e.g. "
             f"competing={sorted(map(str, competing))!r}."
@@ -112,12 +117,14 @@ def _check_names(
     try:
         competing = tuple(competing)
     except TypeError:
-        raise SchemaError(
+        raise InvalidParameterError(
             f"{caller}: competing must be a sequence of event names, got {competing!r}."
         ) from None
     for name in competing:
         if not isinstance(name, str):
-            raise SchemaError(f"{caller}: competing must hold event names (str), got {name!r}.")
+            raise InvalidParameterError(
+                f"{caller}: competing must hold event names (str), got {name!r}."
+            )
     valid = _event_vocabulary(cohort, events)
     unknown = [n for n in (outcome, *competing) if n not in valid]
     if unknown:
@@ -137,15 +144,13 @@ def _check_names(
     return outcome, competing
 
 
-def _check_horizon(horizon: Any) -> float | None:
-    if horizon is None:
-        return None
-    if isinstance(horizon, bool) or not isinstance(horizon, Real):
-        raise DataError(f"horizon must be a number of years or None, got {horizon!r}.")
-    value = float(horizon)
-    if not np.isfinite(value) or value <= 0:
-        raise DataError(f"horizon must be a positive, finite number of years; got {horizon!r}.")
-    return value
+#: ``horizon=``: a positive, finite number of years
+HORIZON = Interval(0, float("inf"), closed="neither")
+
+
+def _check_horizon(horizon: Any, caller: str) -> float | None:
+    check_param(horizon, [HORIZON, NONE], name="horizon", function=caller)
+    return None if horizon is None else float(horizon)
 
 
 def _first_dates(
@@ -170,13 +175,11 @@ def _first_dates(
     return first
 
 
-def _follow_up(
-    cohort: Any, outcome: Any, competing: Any, horizon: Any, caller: str
-) -> _FollowUp:
+def _follow_up(cohort: Any, outcome: Any, competing: Any, horizon: Any, caller: str) -> _FollowUp:
     patients = get_table(cohort, "patients", extra=("last_followup_date",))
     events = get_table(cohort, "events")
     outcome, competing = _check_names(cohort, events, outcome, competing, caller)
-    horizon = _check_horizon(horizon)
+    horizon = _check_horizon(horizon, caller)
     if outcome == "cirrhosis" and "cirrhosis_at_baseline" not in patients.columns:
         raise SchemaError(
             f"{caller}: the patients table lacks cirrhosis_at_baseline, needed to leave out "
@@ -211,8 +214,7 @@ def _follow_up(
             )
         flag(base.astype(bool).to_numpy(), "prevalent case: cirrhosis_at_baseline is true")
     for k, name in enumerate(competing, start=1):
-        flag(first[:, k] <= 0, f"not at risk: competing event {name} dated on or before "
-                               "index_date")
+        flag(first[:, k] <= 0, f"not at risk: competing event {name} dated on or before index_date")
 
     event_days = first.min(axis=1)
     which = first.argmin(axis=1)  # first column among ties: outcome, then competing order
@@ -236,8 +238,9 @@ def _follow_up(
     return _FollowUp(patients, keep, days[keep], status[keep], excluded, labels, index_ns)
 
 
-def _warn_excluded(excluded: pd.DataFrame, caller: str, outcome: str,
-                   competing: Sequence[str]) -> None:
+def _warn_excluded(
+    excluded: pd.DataFrame, caller: str, outcome: str, competing: Sequence[str]
+) -> None:
     if len(excluded) == 0:
         return
     counts = excluded["reason"].value_counts(sort=False)
@@ -377,10 +380,10 @@ def at_risk(
     flow = getattr(cohort, "flow", None)
     if flow is not None:
         for reason, ids in fu.excluded.groupby("reason", sort=False)["patient_id"]:
-            flow = flow.add(f"{reason} (not at risk of {outcome})", ids.tolist(),
-                            rule="at_risk")
-    return AtRisk(table=table, excluded=fu.excluded.reset_index(drop=True), flow=flow,
-                  status=dict(fu.labels))
+            flow = flow.add(f"{reason} (not at risk of {outcome})", ids.tolist(), rule="at_risk")
+    return AtRisk(
+        table=table, excluded=fu.excluded.reset_index(drop=True), flow=flow, status=dict(fu.labels)
+    )
 
 
 def _exposure_days(
@@ -395,8 +398,7 @@ def _exposure_days(
         study_ns, nat = nanoseconds(imaging["study_date"])
         if nat[s_pos].any():
             raise DataError(
-                "imaging.study_date is missing for a study with findings; every study "
-                "needs a date."
+                "imaging.study_date is missing for a study with findings; every study needs a date."
             )
         days = (study_ns[s_pos] - index_ns[f_pat]) / NS_PER_DAY
         first = np.full(len(patients), np.inf)
@@ -467,8 +469,7 @@ def counting_process_table(
     1          a  2.001  3.001       1              1
     """
     caller = "counting_process_table"
-    if not isinstance(exposure, str):
-        raise SchemaError(f"{caller}: exposure must be a name (str), got {exposure!r}.")
+    check_param(exposure, [TEXT], name="exposure", function=caller)
     fu = _follow_up(cohort, outcome, competing, None, caller)
     if exposure != "calcification":
         events = get_table(cohort, "events")
@@ -499,8 +500,9 @@ def counting_process_table(
     start = np.concatenate([np.zeros(len(pos)), exp_days[split]])
     stop = np.concatenate([first_stop, end[split]])
     status = np.concatenate([np.where(split, 0, fu.status), fu.status[split]])
-    exposed = np.concatenate([(exp_days <= 0).astype(np.int64),
-                              np.ones(int(split.sum()), dtype=np.int64)])
+    exposed = np.concatenate(
+        [(exp_days <= 0).astype(np.int64), np.ones(int(split.sum()), dtype=np.int64)]
+    )
     rows = np.concatenate([pos, pos[split]])
     order = np.argsort(rows, kind="stable")  # a patient's first interval comes first
     rows = rows[order]

@@ -28,7 +28,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calcstats._errors import CalcstatsError, DataWarning, SchemaError, user_stacklevel
+from calcstats._errors import (
+    CalcstatsError,
+    DataWarning,
+    InvalidParameterError,
+    SchemaError,
+    user_stacklevel,
+)
+from calcstats._validation import Options, check_param
 from calcstats.cohort._column_map import canonical_name, rename, split_column_map
 from calcstats.cohort._schema import TABLES, Vocabularies
 
@@ -427,12 +434,11 @@ def read_cohort(
         not isinstance(date_format, str)
         or (date_format not in ("dmy", "mdy") and "%" not in date_format)
     ):
-        raise SchemaError(
-            f"date_format must be 'dmy', 'mdy' or a strftime format such as '%d/%m/%Y'; got "
-            f"{date_format!r}."
+        raise InvalidParameterError(
+            "The 'date_format' parameter of read_cohort must be 'dmy', 'mdy' or a strftime "
+            f"format such as '%d/%m/%Y'. Got {date_format!r}."
         )
-    if on_error not in ("raise", "exclude"):
-        raise SchemaError(f"on_error must be 'raise' or 'exclude', got {on_error!r}.")
+    check_param(on_error, [Options("raise", "exclude")], name="on_error", function="read_cohort")
     vocab = Vocabularies().extend(vocabularies)
     raw, sources = read_tables(
         path,

@@ -22,7 +22,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch
 
 from calcstats._errors import CalcstatsError, InvalidParameterError
-from calcstats._validation import BOOLEAN, NONE, TEXT, Interval, validate_params
+from calcstats._validation import BOOLEAN, NONE, POSITIVE, TEXT, validate_params
 from calcstats.labels import Labels
 from calcstats.plot._curves import default_nbins, group_frames, groups_of, time_locator
 from calcstats.plot._sizing import PercentTicks, figure_of
@@ -32,7 +32,6 @@ from calcstats.results import CumulativeIncidenceResult
 
 __all__ = ["cumulative_incidence_causes"]
 
-POSITIVE = Interval(0, None, closed="neither")
 #: Narrowest a panel may be before the panels wrap onto another row (mm).
 PANEL_MIN_MM = 42.0
 

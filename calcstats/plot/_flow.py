@@ -17,8 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from calcstats._errors import CalcstatsError, CalcstatsWarning, user_stacklevel
-from calcstats._terms import TEXTS
-from calcstats._validation import NONE, TEXT, validate_params
+from calcstats._validation import NONE, TEXT, TEXTS, validate_params
 from calcstats.plot._sizing import AXES, WIDTH_MM, figure_of, new_figure, settle
 from calcstats.plot._style import publication, register_layout, text_height, text_width, wrap
 

@@ -27,8 +27,6 @@ from calcstats._errors import InvalidParameterError, SchemaError
 from calcstats._format import format_ci, format_p
 from calcstats._terms import (
     LABELS,
-    TEXT,
-    TEXTS,
     display_labels,
 )
 from calcstats._validation import (
@@ -37,6 +35,8 @@ from calcstats._validation import (
     NONE,
     NUMBERS,
     REAL,
+    TEXT,
+    TEXTS,
     Interval,
     validate_params,
 )

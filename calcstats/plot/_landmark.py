@@ -25,7 +25,7 @@ from calcstats._errors import (
     InvalidParameterError,
     user_stacklevel,
 )
-from calcstats._validation import BOOLEAN, NONE, NUMBERS, TEXT, Interval, validate_params
+from calcstats._validation import BOOLEAN, NONE, NUMBERS, POSITIVE, TEXT, validate_params
 from calcstats.labels import Labels
 from calcstats.plot._curves import (
     Groups,
@@ -44,7 +44,6 @@ from calcstats.survival import LandmarkData
 
 __all__ = ["landmark"]
 
-POSITIVE = Interval(0, None, closed="neither")
 
 
 def _matched(before: CurveResult, after: CurveResult, groups: Groups) -> Groups:

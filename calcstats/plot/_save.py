@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import matplotlib as mpl
 from matplotlib.figure import Figure
 
-from calcstats._errors import CalcstatsError
+from calcstats._errors import CalcstatsError, InvalidParameterError
+from calcstats._validation import NONE, POSITIVE, TEXT, TEXTS, validate_params
 from calcstats.plot._style import relayout
 
 if TYPE_CHECKING:
@@ -23,6 +24,14 @@ _MM_PER_INCH = 25.4
 _EPS_DATE = re.compile(rb"^%%CreationDate: [^\r\n]*\r?\n", re.MULTILINE)
 
 
+@validate_params(
+    {
+        "width_mm": [POSITIVE, NONE],
+        "height_mm": [POSITIVE, NONE],
+        "dpi": [POSITIVE],
+        "formats": [TEXTS, TEXT, NONE],
+    }
+)
 def save_figure(
     fig: Figure,
     path: str | Path,
@@ -92,12 +101,10 @@ def save_figure(
     fmts = ["tiff" if f == "tif" else f for f in fmts]
     bad = [f for f in fmts if f not in _FORMATS]
     if bad:
-        raise CalcstatsError(f"Unsupported format(s) {bad}; choose from {list(_FORMATS)}.")
-    for name, val in (("width_mm", width_mm), ("height_mm", height_mm)):
-        if val is not None and not val > 0:
-            raise CalcstatsError(f"{name} must be a positive number of millimetres, got {val!r}.")
-    if not dpi > 0:
-        raise CalcstatsError(f"dpi must be positive, got {dpi!r}.")
+        raise InvalidParameterError(
+            f"The 'formats' parameter of save_figure must name formats among "
+            f"{list(_FORMATS)}. Got {bad}."
+        )
 
     w_in, h_in = fig.get_size_inches()
     if width_mm is not None:

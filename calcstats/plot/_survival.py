@@ -22,7 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from calcstats._errors import CalcstatsError, InvalidParameterError
-from calcstats._validation import BOOLEAN, NONE, NUMBERS, TEXT, Interval, validate_params
+from calcstats._validation import BOOLEAN, NONE, NUMBERS, POSITIVE, TEXT, validate_params
 from calcstats.labels import Labels
 from calcstats.plot._curves import (
     draw_curves,
@@ -43,7 +43,6 @@ from calcstats.results import (
 
 __all__ = ["group_names", "survival"]
 
-POSITIVE = Interval(0, None, closed="neither")
 
 
 @validate_params(

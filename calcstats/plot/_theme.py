@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import matplotlib as mpl
 from matplotlib.rcsetup import cycler
 
-from calcstats._errors import CalcstatsError
+from calcstats._errors import CalcstatsError, InvalidParameterError
+from calcstats._validation import NONE, POSITIVE, TEXT, validate_params
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
@@ -115,6 +116,7 @@ class _Theme(dict):
         return cast(F, wrapper)  # functools.wraps keeps the signature
 
 
+@validate_params({"journal": [TEXT, NONE], "font_scale": [POSITIVE], "font": [TEXT, NONE]})
 def theme(
     journal: str | None = None, *, font_scale: float = 1.0, font: str | None = None
 ) -> _Theme:
@@ -152,13 +154,11 @@ def theme(
     """
     key = "general" if journal is None else str(journal).lower()
     if key not in JOURNALS:
-        raise CalcstatsError(
-            f"Unknown journal theme {journal!r}; choose one of {sorted(JOURNALS)} "
-            "or None for the general theme."
+        raise InvalidParameterError(
+            f"The 'journal' parameter of theme must be one of {sorted(JOURNALS)} or None "
+            f"(the general theme). Got {journal!r}."
         )
     style = JOURNALS[key]
-    if not font_scale > 0:
-        raise CalcstatsError(f"font_scale must be positive, got {font_scale!r}.")
     base = style.font_pt * font_scale
     small = max(style.min_font_pt, base - 1)
     family = ([font] if font else []) + [f for f in style.font_family if f != font]

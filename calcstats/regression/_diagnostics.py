@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import special, stats
 
 from calcstats._design import build_design
-from calcstats._errors import CalcstatsError, DataError, SchemaError
+from calcstats._errors import CalcstatsError, DataError, InvalidParameterError
 from calcstats._validation import CONF_LEVEL, Interval, validate_params
 from calcstats.regression._glm import LOGIT
 from calcstats.regression._glmfit import fit_glm
@@ -59,11 +59,15 @@ def vif(data: pd.DataFrame | RegressionResult, formula: str | None = None) -> pd
         X = data.design.X
     elif isinstance(data, pd.DataFrame):
         if not isinstance(formula, str):
-            raise SchemaError("vif(data, formula): give a formula such as '~ age + C(sex)'.")
+            raise InvalidParameterError(
+                "vif(data, formula): give a formula such as '~ age + C(sex)'."
+            )
         rhs = formula.split("~", 1)[-1]
         X = build_design(data, rhs, response=False, model_name="vif").X
     else:
-        raise SchemaError("vif() takes a fitted regression result or a DataFrame and formula.")
+        raise InvalidParameterError(
+            "vif() takes a fitted regression result or a DataFrame and formula."
+        )
     cols = [c for c in X.columns if c != "Intercept"]
     if len(cols) < 2:
         raise CalcstatsError("vif() needs at least two covariate columns.")

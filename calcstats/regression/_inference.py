@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from calcstats._errors import CalcstatsError
+from calcstats._errors import CalcstatsError, InvalidParameterError
 from calcstats._validation import BOOLEAN, CONF_LEVEL, NONE, NUMBERS, validate_params
 from calcstats.regression._results import RegressionResult
 from calcstats.results import ModelResult, TestResult, check_conf_level
@@ -42,11 +42,13 @@ def lr_test(reduced: ModelResult, full: ModelResult) -> TestResult:
     >>> pbc = cs.datasets.load_pbc().dropna(subset=["stage"])
     >>> full = cs.logistic(pbc, "I(stage == 4) ~ age + C(edema)")
     >>> red = cs.logistic(full.design.frame, "I(stage == 4) ~ age")
-    >>> cs.lr_test(red, full).p_value  # doctest: +SKIP
+    >>> test = cs.lr_test(red, full)
+    >>> test.df, bool(test.p_value < 0.001)
+    (2.0, True)
     """
     for name, r in (("reduced", reduced), ("full", full)):
         if not isinstance(r, ModelResult) or r.loglik is None or r.design is None:
-            raise CalcstatsError(
+            raise InvalidParameterError(
                 f"lr_test(): {name} must be a calcstats model fitted from a formula, with a "
                 f"log-likelihood; got {type(r).__name__}"
                 + (" without a design." if isinstance(r, ModelResult) else ".")

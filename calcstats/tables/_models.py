@@ -35,8 +35,6 @@ from calcstats._errors import InvalidParameterError, SchemaError
 from calcstats._format import format_ci, format_number, format_p
 from calcstats._terms import (
     LABELS,
-    TEXT,
-    TEXTS,
     LabelsParam,
     TermRow,
     coefficient_labels,
@@ -51,6 +49,8 @@ from calcstats._validation import (
     CONF_LEVEL,
     DATAFRAME,
     NONE,
+    TEXT,
+    TEXTS,
     Constraint,
     Interval,
     Options,

@@ -66,17 +66,13 @@ import numpy as np
 import pandas as pd
 
 from calcstats._errors import CalcstatsError, DataError, DataWarning, user_stacklevel
+from calcstats._validation import BOOLEAN, DATAFRAME, Interval, validate_params
 
 __all__ = ["apply_suppression", "suppression_mask", "suppression_note"]
 
 
-def _check_k(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 2:
-        raise CalcstatsError(
-            f"The suppression threshold k must be a whole number of at least 2, got {k!r}; "
-            "e.g. k=5 hides counts 1 to 4."
-        )
-    return int(k)
+#: the suppression threshold: counts 1 to k - 1 are hidden
+K = Interval(2, None, integer=True)
 
 
 def _check_counts(counts: Any) -> np.ndarray:
@@ -299,6 +295,7 @@ def _interval_rule(
     return changed
 
 
+@validate_params({"k": [K], "protect_totals": [BOOLEAN], "margins": [BOOLEAN]})
 def suppression_mask(
     counts: Any, k: int, *, protect_totals: bool = True, margins: bool = False
 ) -> np.ndarray:
@@ -337,7 +334,7 @@ def suppression_mask(
     array([[1, 1, 0],
            [1, 1, 0]])
     """
-    k = _check_k(k)
+    k = int(k)
     c = _check_counts(counts)
     if not protect_totals:
         mask = (c >= 1) & (c < k)
@@ -386,6 +383,7 @@ def suppression_mask(
     return hidden[:-1, :-1].copy()
 
 
+@validate_params({"k": [K]})
 def suppression_note(k: int) -> str:
     """The footnote that explains the display rule of :func:`apply_suppression`.
 
@@ -394,13 +392,14 @@ def suppression_note(k: int) -> str:
     >>> suppression_note(5).split(". ")[0]
     '<5: count between 1 and 4, not shown'
     """
-    k = _check_k(k)
+    k = int(k)
     return (
         f"<{k}: count between 1 and {k - 1}, not shown. *: not shown so that a small count "
         "cannot be worked out from totals."
     )
 
 
+@validate_params({"body": [DATAFRAME], "k": [K]})
 def apply_suppression(body: pd.DataFrame, mask: Any, k: int, *, counts: Any = None) -> pd.DataFrame:
     """Replace hidden cells of a display table with ``"<k"`` or ``"*"``.
 
@@ -437,7 +436,7 @@ def apply_suppression(body: pd.DataFrame, mask: Any, k: int, *, counts: Any = No
     0  <5  *
     1   *  *
     """
-    k = _check_k(k)
+    k = int(k)
     if not isinstance(body, pd.DataFrame):
         raise CalcstatsError(f"body must be a pandas DataFrame, got {type(body).__name__}.")
 

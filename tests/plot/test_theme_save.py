@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from calcstats import CalcstatsError
+from calcstats._errors import InvalidParameterError
 from calcstats.plot import OKABE_ITO, save_figure, theme
 
 
@@ -49,7 +50,9 @@ def test_theme_as_decorator_and_setter():
 
 
 def test_theme_bad_journal():
-    with pytest.raises(CalcstatsError, match="Unknown journal theme 'lancet'"):
+    with pytest.raises(
+        InvalidParameterError, match=r"'journal' parameter of theme must be one of .*Got 'lancet'"
+    ):
         theme("lancet")
     with pytest.raises(CalcstatsError, match=r"columns must be 1, 1\.5 or 2"):
         theme("jhep").style.width_mm(3)
@@ -89,9 +92,14 @@ def test_save_figure_pdf_fonts_are_truetype_and_deterministic(tmp_path):
 
 def test_save_figure_errors(tmp_path):
     fig = _figure()
-    with pytest.raises(CalcstatsError, match="Unsupported format"):
+    with pytest.raises(
+        InvalidParameterError, match=r"'formats' parameter of save_figure .*Got \['bmp'\]"
+    ):
         save_figure(fig, tmp_path / "x", formats=("bmp",))
-    with pytest.raises(CalcstatsError, match="width_mm must be a positive"):
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"'width_mm' parameter of save_figure must be a number > 0 or None. Got 0",
+    ):
         save_figure(fig, tmp_path / "x", width_mm=0)
     with pytest.raises(CalcstatsError, match="expects a matplotlib Figure"):
         save_figure(fig.axes[0], tmp_path / "x")

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from calcstats import CalcstatsError
+from calcstats._errors import InvalidParameterError
 from calcstats.tables import format_ci, format_number, format_p
 
 
@@ -47,7 +48,9 @@ def test_format_p_missing_and_bad():
         format_p(1.5)
     with pytest.raises(CalcstatsError, match="between 0 and 1"):
         format_p(-0.1)
-    with pytest.raises(CalcstatsError, match="at least 2"):
+    with pytest.raises(
+        InvalidParameterError, match=r"'digits' parameter of format_p must be an integer >= 2"
+    ):
         format_p(0.5, digits=1)
     with pytest.raises(CalcstatsError, match="number"):
         format_p("a")
@@ -92,7 +95,10 @@ def test_format_number():
     assert format_number(np.int64(7), digits=0) == "7"
     assert format_number(None) == ""
     assert format_number(math.inf) == "Inf"
-    with pytest.raises(CalcstatsError, match="whole number"):
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"'digits' parameter of format_number must be an integer >= 0. Got 1.5",
+    ):
         format_number(1.0, digits=1.5)
     with pytest.raises(CalcstatsError, match="boolean"):
         format_number(True)

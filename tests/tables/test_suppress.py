@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from calcstats import CalcstatsError, DataError, DataWarning
+from calcstats._errors import InvalidParameterError
 from calcstats.tables import apply_suppression, suppression_mask, suppression_note
 from calcstats.tables._suppress import (
     _augment,
@@ -258,7 +259,9 @@ def test_bad_counts(counts, message):
 
 @pytest.mark.parametrize("k", [1, 0, 2.5, True, "5"])
 def test_bad_k(k):
-    with pytest.raises(CalcstatsError, match="at least 2"):
+    with pytest.raises(
+        InvalidParameterError, match=r"'k' parameter of suppression_mask must be an integer >= 2"
+    ):
         suppression_mask([[1, 2]], k)
 
 
