@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from calcstats._design import clean_name
 from calcstats._errors import InvalidParameterError
+from calcstats._formula import clean_name
 from calcstats.labels import Labels
 
 if TYPE_CHECKING:

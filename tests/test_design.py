@@ -8,7 +8,7 @@ import pytest
 
 import calcstats as cs
 from calcstats._design import build_design as _build
-from calcstats._design import formula_variables
+from calcstats._formula import formula_variables
 
 
 def build_design(data, formula, **kw):

@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calcstats._design import Design, build_design, formula_variables
+from calcstats._design import Design, build_design
 from calcstats._errors import DataError, DataWarning, SchemaError, user_stacklevel
+from calcstats._formula import formula_variables
 from calcstats._memory import check_memory
 from calcstats._validation import COLUMN, CONF_LEVEL, NONE, Options, validate_params
 from calcstats.labels import Labels
