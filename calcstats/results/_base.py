@@ -20,19 +20,50 @@ from abc import ABC, abstractmethod
 from functools import singledispatch
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from calcstats._errors import CalcstatsError
 from calcstats._validation import CONF_LEVEL, check_param
 from calcstats.labels import Labels
 
-__all__ = ["Result", "check_conf_level", "table_of"]
+__all__ = ["Result", "check_conf_level", "select_group", "table_of"]
 
 
 def check_conf_level(conf_level: float, *, function: str = "tidy") -> float:
     """Validate a confidence level in (0, 1) and return it as float."""
     check_param(conf_level, [CONF_LEVEL], name="conf_level", function=function)
     return float(conf_level)
+
+
+def select_group(
+    rows: pd.DataFrame, by: list[str], group: Any, *, count: int, what: str = "curve"
+) -> pd.DataFrame:
+    """The rows of one group of a grouped result, for ``inline(group=...)``.
+
+    ``count`` is the number of groups (for the message when ``group`` is missing); a
+    result without ``by`` returns ``rows`` as they are.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"sex": ["F", "M"], "estimate": [0.8, 0.7]})
+    >>> select_group(rows, ["sex"], {"sex": "M"}, count=2)["estimate"].tolist()
+    [0.7]
+    """
+    if not by:
+        return rows
+    if not group:
+        raise CalcstatsError(
+            f"inline(): this result has {count} {what}s; say which with group={{{by[0]!r}: ...}}."
+        )
+    mask = np.ones(len(rows), dtype=bool)
+    for col, val in group.items():
+        if col not in by:
+            raise CalcstatsError(f"inline(): {col!r} is not a grouping column ({by}).")
+        mask &= (rows[col] == val).to_numpy()
+    if not mask.any():
+        raise CalcstatsError(f"inline(): no {what} for group {dict(group)}.")
+    return rows.loc[mask]
 
 
 @singledispatch

@@ -22,7 +22,7 @@ from scipy import stats
 from calcstats._errors import CalcstatsError, DataError, InvalidParameterError
 from calcstats._format import format_number
 from calcstats.labels import Labels
-from calcstats.results._base import Result
+from calcstats.results._base import Result, select_group
 
 __all__ = [
     "CONF_TYPES",
@@ -381,20 +381,7 @@ class CurveResult(Result):
             The group, as ``{by column: value}`` (required with several curves).
         """
         at = self.at([time])
-        if self.by:
-            if not group:
-                raise CalcstatsError(
-                    f"inline(): this result has {len(self.groups)} curves; say which with "
-                    f"group={{{self.by[0]!r}: ...}}."
-                )
-            mask = np.ones(len(at), dtype=bool)
-            for col, val in group.items():
-                if col not in self.by:
-                    raise CalcstatsError(f"inline(): {col!r} is not a grouping column ({self.by}).")
-                mask &= (at[col] == val).to_numpy()
-            if not mask.any():
-                raise CalcstatsError(f"inline(): no curve for group {group}.")
-            at = at.loc[mask]
+        at = select_group(at, list(self.by), group, count=len(self.groups), what="curve")
         row = at.iloc[0]
         scale, unit = (100.0, "%") if percent else (1.0, "")
         d = digits if percent else max(digits, 2)

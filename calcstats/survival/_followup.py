@@ -30,6 +30,7 @@ from calcstats._survival_input import survival_input
 from calcstats._validation import COLUMN, COLUMNS, CONF_LEVEL, NONE, Options, validate_params
 from calcstats.labels import Labels
 from calcstats.results import CONF_TYPES, EstimateResult, KaplanMeierResult
+from calcstats.results._base import select_group
 from calcstats.survival._km import _fit
 
 __all__ = ["FollowUpResult", "median_followup"]
@@ -101,20 +102,7 @@ class FollowUpResult(EstimateResult):
             fragment is the number alone.
         """
         tidy = self.tidy()
-        if self.by:
-            if not group:
-                raise CalcstatsError(
-                    f"inline(): this result has {len(tidy)} groups; say which with "
-                    f"group={{{self.by[0]!r}: ...}}."
-                )
-            mask = np.ones(len(tidy), dtype=bool)
-            for col, val in group.items():
-                if col not in self.by:
-                    raise CalcstatsError(f"inline(): {col!r} is not a grouping column ({self.by}).")
-                mask &= (tidy[col] == val).to_numpy()
-            if not mask.any():
-                raise CalcstatsError(f"inline(): no group {dict(group)}.")
-            tidy = tidy.loc[mask]
+        tidy = select_group(tidy, list(self.by), group, count=len(tidy), what="group")
         row = tidy.iloc[0]
         lab = Labels.default() | self.labels | Labels.coerce(labels)
         unit = lab.unit(self.time_column)

@@ -13,6 +13,7 @@ from calcstats._errors import CalcstatsError, DataError
 from calcstats._format import format_number
 from calcstats.labels import Labels
 from calcstats.results import CurveResult, EstimateResult, confint
+from calcstats.results._base import select_group
 from calcstats.survival._multistate_aj import CurveArrays, restricted_mean_ms
 from calcstats.survival._multistate_input import MultiStateInput
 
@@ -362,20 +363,7 @@ class StateProbabilitiesResult(CurveResult):
             )
         at = self.at([time])
         at = at.loc[(at["state"] == state).to_numpy()]
-        if self.by:
-            if not group:
-                raise CalcstatsError(
-                    f"inline(): this result has {len(self.groups)} groups; say which with "
-                    f"group={{{self.by[0]!r}: ...}}."
-                )
-            mask = np.ones(len(at), dtype=bool)
-            for col, val in group.items():
-                if col not in self.by:
-                    raise CalcstatsError(f"inline(): {col!r} is not a grouping column ({self.by}).")
-                mask &= (at[col] == val).to_numpy()
-            if not mask.any():
-                raise CalcstatsError(f"inline(): no curve for group {group}.")
-            at = at.loc[mask]
+        at = select_group(at, list(self.by), group, count=len(self.groups), what="group")
         row = at.iloc[0]
         scale, unit = (100.0, "%") if percent else (1.0, "")
         d = digits if percent else max(digits, 2)
