@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -27,7 +28,6 @@ def test_import_leaves_warning_filters_and_matplotlib_alone():
 def test_public_names_are_the_documented_snapshot():
     """``calcstats.__all__`` changes only deliberately: update tests/public_api.txt with it
     (and the changelog) when a public name is added, renamed or removed."""
-    from pathlib import Path
 
     import calcstats as cs
 
@@ -107,3 +107,15 @@ def test_functions_checked_by_hand_raise_the_one_parameter_error(name, call):
     assert name in _CHECKED_BY_HAND
     with pytest.raises(InvalidParameterError, match=name):
         call()
+
+
+def test_api_page_documents_every_public_name():
+    import re
+
+    page = (Path(__file__).parents[1] / "docs" / "api.md").read_text()
+    documented = {ref.rsplit(".", 1)[-1] for ref in re.findall(r"^::: ([\w.]+)$", page, re.M)}
+    errors = {n for n in cs.__all__ if n.endswith(("Error", "Warning"))}  # ::: calcstats._errors
+    skip = {"__version__", "datasets", "plot", "report"} | errors
+    missing = [n for n in cs.__all__ if n not in documented | skip]
+    missing += [f"plot.{n}" for n in cs.plot.__all__ if n not in documented]
+    assert missing == []
