@@ -1,6 +1,13 @@
 """calcstats.regression: GLMs with epidemiological output, Firth, MI, E-values, diagnostics."""
 
-from calcstats.regression._diagnostics import auc, calibration, hosmer_lemeshow, vif
+from calcstats.regression._diagnostics import (
+    AUCResult,
+    CalibrationResult,
+    auc,
+    calibration,
+    hosmer_lemeshow,
+    vif,
+)
 from calcstats.regression._evalue import EValue, evalue
 from calcstats.regression._firth import FirthLogisticResult
 from calcstats.regression._glm import linear, log_binomial, logistic, poisson
@@ -18,6 +25,8 @@ from calcstats.regression._results import (
 )
 
 __all__ = [
+    "AUCResult",
+    "CalibrationResult",
     "EValue",
     "FirthLogisticResult",
     "LinearResult",

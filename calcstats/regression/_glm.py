@@ -235,7 +235,12 @@ def logistic(
     >>> import calcstats as cs
     >>> pbc = cs.datasets.load_pbc().dropna(subset=["stage"])
     >>> fit = cs.logistic(pbc, "I(stage == 4) ~ age + sex + albumin")
-    >>> fit.tidy()  # doctest: +SKIP
+    >>> fit.tidy()[["term", "estimate", "conf_low", "conf_high"]].round(2)
+            term  estimate  conf_low  conf_high
+    0  Intercept     35.27      3.29     378.11
+    1        age      1.04      1.01       1.06
+    2   sex[T.m]      1.06      0.51       2.18
+    3    albumin      0.17      0.10       0.31
     """
     mf = model_frame(data, formula, weights=weights, cluster=cluster, model_name="logistic")
     _check_binary(mf, "logistic")

@@ -155,7 +155,10 @@ def effect_by(
     >>> import calcstats as cs
     >>> pbc = cs.datasets.load_pbc().dropna(subset=["stage"])
     >>> fit = cs.logistic(pbc, "I(stage == 4) ~ np.log(bili) * C(sex) + age")
-    >>> cs.effect_by(fit, "np.log(bili)", "sex")  # doctest: +SKIP
+    >>> cs.effect_by(fit, "np.log(bili)", "sex")[["level", "estimate"]].round(2)
+      level  estimate
+    0     f      2.06
+    1     m      0.67
     """
     level = result.conf_level if conf_level is None else check_conf_level(conf_level)
     if exponentiate is None:

@@ -137,8 +137,12 @@ class RegressionResult(ModelResult):
         Examples
         --------
         >>> import calcstats as cs
-        >>> pbc = cs.datasets.load_pbc()
-        >>> cs.logistic(pbc, "I(stage == 4) ~ C(edema) + age").term_tests()  # doctest: +SKIP
+        >>> pbc = cs.datasets.load_pbc().dropna(subset=["stage"])
+        >>> tests = cs.logistic(pbc, "I(stage == 4) ~ C(edema) + age").term_tests()
+        >>> tests[["term", "df", "statistic"]].round(2)
+               term  df  statistic
+        0  C(edema)   2      17.91
+        1       age   1      12.26
         """
         if method not in ("wald", "lr"):
             raise CalcstatsError(f"method must be 'wald' or 'lr', got {method!r}.")

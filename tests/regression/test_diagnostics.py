@@ -60,14 +60,14 @@ def test_calibration_matches_val_prob_convention(pbc, ref):
     dev = pbc[pbc["trt"].notna()]
     val = pbc[pbc["trt"].isna() & pbc["stage"].notna()]
     fit = logistic(dev, "I(stage == 4) ~ age + np.log(bili) + albumin")
-    cal = calibration(fit, data=val).set_index("term")
+    cal = calibration(fit, data=val).tidy().set_index("term")
     r = ref["calibration"]
     assert cal.loc["intercept", "estimate"] == pytest.approx(r["intercept"], rel=1e-6)
     assert cal.loc["intercept", "std_error"] == pytest.approx(r["intercept_se"], rel=1e-5)
     assert cal.loc["slope", "estimate"] == pytest.approx(r["slope"], rel=1e-6)
     assert cal.loc["slope", "std_error"] == pytest.approx(r["slope_se"], rel=1e-5)
     # on the development data ML logistic is calibrated by construction
-    own = calibration(fit).set_index("term")["estimate"]
+    own = calibration(fit).tidy().set_index("term")["estimate"]
     assert own["intercept"] == pytest.approx(0, abs=1e-8)
     assert own["slope"] == pytest.approx(1, rel=1e-8)
 
