@@ -53,14 +53,6 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if in_ci() e
 REFERENCE = Path(__file__).parent / "reference"
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    import matplotlib.pyplot as plt
-
-    plt.close("all")
-
-
 @pytest.fixture(scope="session")
 def pbc_reference() -> dict:
     """Values R printed on the Mayo PBC data (tests/reference/pbc_reference.json)."""
