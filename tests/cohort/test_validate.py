@@ -620,7 +620,7 @@ def test_exclude_result_passes_validation_again():
 def test_bad_on_error():
     with pytest.raises(
         cs.InvalidParameterError,
-        match="The 'on_error' parameter of read_cohort must be one of 'raise', 'exclude'. Got 'warn'.",
+        match=r"'on_error' parameter of read_cohort must be one of 'raise', 'exclude'\. Got 'warn'",
     ):
         cs.read_cohort(**valid_tables(), on_error="warn")
 
