@@ -27,8 +27,8 @@ from calcstats.cohort._analysis_time import (
 
 __all__ = [
     "BURDEN_LEVELS",
-    "AtRisk",
     "PHENOTYPE_COLUMNS",
+    "AtRisk",
     "at_risk",
     "counting_process_table",
     "lesion_table",

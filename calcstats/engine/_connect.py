@@ -1,0 +1,92 @@
+"""Connections: calcstats' own DuckDB connection, and the name of any ibis backend.
+
+calcstats opens its own DuckDB connection for a folder of parquet/CSV files or a
+``.duckdb`` file, with a memory limit and a spill directory (:class:`EngineOptions`): the
+source is only read (a ``.duckdb`` file is attached read-only), and the converted,
+validated tables are written to a working database in the spill directory, which is
+deleted when the connection is closed or the process ends. A connection the user passes
+(DuckDB, pyspark, any ibis backend) is used as it is.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import uuid
+import weakref
+from typing import Any
+
+from calcstats._errors import SchemaError
+from calcstats.engine._options import EngineOptions, require_ibis
+
+__all__ = ["backend_name", "duckdb_connection", "is_connection", "materialise"]
+
+
+def is_connection(obj: object) -> bool:
+    """Whether ``obj`` is an ibis backend connection."""
+    try:
+        from ibis.backends import BaseBackend
+    except ImportError:
+        return False
+    return isinstance(obj, BaseBackend)
+
+
+def backend_name(con: Any) -> str:
+    """``"duckdb"``, ``"pyspark"``, ... (the ibis backend's name)."""
+    return str(getattr(con, "name", type(con).__module__.split(".")[-1]))
+
+
+def _remove(paths: list[str]) -> None:
+    for p in paths:
+        with contextlib.suppress(OSError):
+            os.remove(p)
+
+
+def duckdb_connection(options: EngineOptions) -> Any:
+    """A new DuckDB connection (ibis) with the memory limit, threads and spill directory.
+
+    The working database is ``options.database`` or a new file in the spill directory that
+    is removed with the connection.
+
+    Examples
+    --------
+    >>> con = duckdb_connection(EngineOptions.of({"memory_limit": "1GB", "threads": 1}))
+    >>> con.raw_sql("SELECT current_setting('threads')").fetchone()[0]
+    1
+    """
+    ibis = require_ibis("engine='duckdb'")
+    try:
+        import duckdb  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - ibis[duckdb] installs it
+        raise SchemaError(
+            "engine='duckdb' needs the duckdb package: pip install 'calcstats[duckdb]'."
+        ) from exc
+    spill = options.spill_directory
+    os.makedirs(spill, exist_ok=True)
+    owned = options.database is None
+    path = options.database or os.path.join(spill, f"work-{os.getpid()}-{uuid.uuid4().hex}.duckdb")
+    config: dict[str, Any] = {"memory_limit": options.memory_limit, "temp_directory": spill}
+    if options.threads is not None:
+        config["threads"] = options.threads
+    try:
+        con = ibis.duckdb.connect(database=path, **config)
+    except Exception as exc:  # DuckDB's own message (a bad memory_limit, a locked file)
+        raise SchemaError(f"could not open DuckDB with engine_options {config}: {exc}") from exc
+    if owned:
+        files = [path, path + ".wal"]
+        weakref.finalize(con, _remove, files)
+        atexit.register(_remove, files)
+    return con
+
+
+def materialise(con: Any, expr: Any, name: str, *, owned: bool) -> Any:
+    """Compute ``expr`` once and keep it in the engine.
+
+    In calcstats' own DuckDB connection the result is a table of the working database
+    (on disk, read through DuckDB's buffer pool); in a user's connection it is ibis'
+    ``cache()`` (a temporary table in DuckDB, a persisted DataFrame in Spark).
+    """
+    if owned:
+        return con.create_table(name, expr, overwrite=True)
+    return expr.cache()
