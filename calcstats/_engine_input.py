@@ -177,6 +177,7 @@ def engine_input(
 
     by_names = _names(by, "by", function)
     strata_names = _names(strata, "strata", function)
+    table = table.cached()
     require_columns(pd.DataFrame(columns=table.columns),
                     {"time": time, "event": event, "start": start, "weights": weights,
                      "by": by_names, "strata": strata_names}, function=function)

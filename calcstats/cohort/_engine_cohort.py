@@ -20,7 +20,13 @@ from calcstats._errors import CalcstatsError
 from calcstats.cohort._flow import Flow
 from calcstats.cohort._read import TABLE_NAMES
 from calcstats.cohort._schema import Vocabularies
-from calcstats.engine import EngineOptions, EngineTable, query_columns, translate_query
+from calcstats.engine import (
+    EngineOptions,
+    EngineTable,
+    materialise,
+    query_columns,
+    translate_query,
+)
 
 __all__ = ["EngineCohort"]
 
@@ -66,14 +72,17 @@ class EngineCohort:
 
     # ------------------------------------------------------------------ tables
     def _table(self, name: str) -> EngineTable:
-        return EngineTable(
-            self._t[name],
-            engine=self.engine,
-            options=self.options,
-            kinds=self._kinds[name],
-            order=["__key"],
-            name=name,
-        )
+        return EngineTable(self._t[name], engine=self.engine, options=self.options,
+                           kinds=self._kinds[name], order=["__key"], name=name,
+                           store=self.store)
+
+    def store(self, expr: Any) -> Any:
+        """Compute ``expr`` once and keep it in the engine (a working-database table in
+        calcstats' own DuckDB connection, else ibis' ``cache()``)."""
+        import uuid
+
+        return materialise(self.connection, expr, f"__calcstats_t_{uuid.uuid4().hex[:12]}",
+                           owned=self._owned)
 
     @property
     def patients(self) -> EngineTable:

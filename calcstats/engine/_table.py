@@ -12,7 +12,7 @@ table, keys); they are neither listed in :attr:`columns` nor pulled.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -105,6 +105,7 @@ class EngineTable:
         kinds: Mapping[str, Any] | None = None,
         order: Sequence[str] = (),
         name: str = "table",
+        store: Callable[[Any], Any] | None = None,
     ) -> None:
         self._full = expr
         self.engine = engine
@@ -113,6 +114,8 @@ class EngineTable:
         self.order = list(order)
         self.name = name
         self._n: int | None = None
+        self._store = store
+        self._stored = False
 
     # ------------------------------------------------------------------ the table
     @property
@@ -141,7 +144,25 @@ class EngineTable:
             kinds=self.kinds if kinds is None else kinds,
             order=[c for c in self.order if c in expr.columns],
             name=self.name if name is None else name,
+            store=self._store,
         )
+
+    def store(self, expr: Any) -> Any:
+        """``expr`` computed once and kept in the engine (see :meth:`cached`)."""
+        return self._store(expr) if self._store is not None else expr.cache()
+
+    def cached(self) -> EngineTable:
+        """This table, computed once and kept in the engine.
+
+        An analysis table is a chain of joins and window functions; a statistic that
+        queries it several times (a Newton step per query) computes it once. The first
+        call stores the table (a table of calcstats' working database, or ibis'
+        ``cache()`` in a user's connection); later calls return it.
+        """
+        if not self._stored:
+            self._full = self.store(self._full)
+            self._stored = True
+        return self
 
     def __len__(self) -> int:
         if self._n is None:

@@ -1,0 +1,255 @@
+"""Cox regression of an engine table: each Newton step is one aggregate query.
+
+The design, the analysed rows and the outcome checks are those of the pandas path
+(:mod:`calcstats._engine_design`, :mod:`calcstats._engine_input`); the log-likelihood,
+score and information at each step come from per-event-time risk-set sums computed in the
+engine (:class:`calcstats.engine._cox.CoxSums`); the Newton loop, its stopping rule, the
+scaling and the monotone-likelihood check are :func:`calcstats._newton.maximise` as in
+:func:`calcstats.survival._coxfit.fit_cox`. So the estimates, the model-based covariance,
+the log-likelihoods and the score test equal the pandas path's (to rounding).
+
+Without an aggregate form here: the robust (sandwich) variance (``cluster=`` or
+non-integer weights) refits the pulled rows in pandas, and Harrell's concordance is
+computed on the pulled rows or, past ``pull_limit``, on a documented sample; both with an
+:class:`~calcstats.engine.EngineWarning` stating the rows.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from calcstats._design import clean_name, formula_variables
+from calcstats._engine_design import EngineDesign, engine_design
+from calcstats._engine_input import EngineInput, engine_input
+from calcstats._errors import (
+    CalcstatsError,
+    ConvergenceWarning,
+    DataError,
+    InvalidParameterError,
+)
+from calcstats._newton import Evaluation, divergence_report, maximise, solve_psd
+from calcstats.results import check_conf_level
+from calcstats._survival_input import as_names
+from calcstats._validation import require_columns
+from calcstats.engine import EngineTable
+from calcstats.engine._aggregate import scalars
+from calcstats.engine._cox import CoxSums
+from calcstats.engine._pull import pull_rows
+from calcstats.labels import Labels
+from calcstats.survival._concordance import concordance_counts
+from calcstats.survival._cox import CoxResult
+
+__all__ = ["EngineCoxFit", "EngineCoxResult", "cox"]
+
+
+@dataclass
+class EngineCoxFit:
+    """The Newton–Raphson fit (as :class:`~calcstats.survival._coxfit.CoxFit`, without
+    the rows): coefficients, model-based variance, log-likelihoods, score test."""
+
+    coef: np.ndarray
+    var: np.ndarray
+    loglik: float
+    loglik0: float
+    score_test: float
+    iterations: int
+    converged: bool
+    u0: np.ndarray
+    imat: np.ndarray
+    diverging: np.ndarray
+    direction: np.ndarray
+    means: np.ndarray
+    queries: int
+
+
+class EngineCoxResult(CoxResult):
+    """:class:`CoxResult` of a model fitted in an engine.
+
+    ``design`` is an :class:`~calcstats._engine_design.EngineDesign`, ``input`` an
+    :class:`~calcstats._engine_input.EngineInput` and ``model`` an :class:`EngineCoxFit`;
+    nothing holds the rows. ``concordance`` pulls the rows it needs (or a sample past
+    ``pull_limit``); ``check_ph()`` needs the rows and says so.
+    """
+
+    def __init__(self, params: pd.Series, *, fit: EngineCoxFit, design: EngineDesign,
+                 ei: EngineInput, n_events: int, ties: str, conf_level: float,
+                 nonestimable: dict[str, str], labels: Labels | None) -> None:
+        super(CoxResult, self).__init__(params, fit.var, model=fit, conf_level=conf_level,
+                             nobs=ei.n, n_events=n_events, loglik=fit.loglik,
+                             converged=fit.converged, nonestimable=nonestimable,
+                             terms=design.terms)
+        self.naive_bse = pd.Series(np.sqrt(np.diag(fit.var)), index=list(params.index))
+        self.design = design
+        self.input = ei
+        self.ties = ties
+        self.robust = False
+        self.labels = Labels.coerce(labels)
+        self.method = f"Cox proportional-hazards model ({ties.capitalize()} ties)"
+
+    @cached_property
+    def concordance(self) -> float:
+        """Harrell's C as R's ``coxph`` reports it, on the pulled rows (or a sample)."""
+        ei = self.input
+        e = ei.expr
+        lp = None
+        xs = self.design.rebind(e)
+        for x, b in zip(xs, self.params.to_numpy(), strict=True):
+            lp = x * float(b) if lp is None else lp + x * float(b)
+        cols = {"t": e["__t"], "d": e["__ev"], "lp": lp, "w": e["__w"], "st": e["__st"]}
+        if ei.columns.get("start") is not None:
+            cols["s"] = e["__start"]
+        rows, _ = pull_rows(e, cols, options=ei.table.options, what="cox concordance",
+                            sample=True, n=ei.n)
+        return concordance_counts(
+            rows["t"].to_numpy(float), rows["d"].to_numpy(float).astype(bool),
+            rows["lp"].to_numpy(float),
+            weights=rows["w"].to_numpy(float) if ei.weighted else None,
+            strata=rows["st"].to_numpy(np.int64) if ei.strata_columns else None,
+            start=rows["s"].to_numpy(float) if "s" in rows else None)["concordance"]
+
+    def check_ph(self, transform: str = "km", *, global_test: bool = True) -> Any:
+        raise CalcstatsError(
+            "check_ph() needs the scaled Schoenfeld residuals of every event, which have no "
+            "aggregate form; fit the model on the pulled rows "
+            "(cs.cox(table.to_pandas(), ...)) to test proportional hazards."
+        )
+
+    def linear_predictor(self, newdata: pd.DataFrame | None = None) -> np.ndarray:
+        """x·β for ``newdata`` (a pandas DataFrame); the fitted rows stay in the engine."""
+        if newdata is None:
+            raise CalcstatsError(
+                "the fitted rows of an engine model stay in the engine; pass newdata= (a "
+                "DataFrame), or compute the linear predictor there."
+            )
+        return self.design.new_data(newdata) @ self.params.to_numpy()
+
+
+def _robust_refit(table: EngineTable, formula: str, used: list[str], **kwargs: Any) -> Any:
+    """The pandas path's fit on the pulled rows (robust variance has no aggregate form)."""
+    from calcstats.survival._cox import cox as pandas_cox
+
+    rows, _ = pull_rows(table.full, used, options=table.options, what="cox robust variance",
+                        sample=False)
+    return pandas_cox(rows, formula, **kwargs)
+
+
+def cox(
+    data: EngineTable,
+    formula: str,
+    *,
+    time: str,
+    event: str,
+    cause: int | None = None,
+    ties: str = "efron",
+    strata: str | Sequence[str] | None = None,
+    cluster: str | None = None,
+    weights: str | None = None,
+    start: str | None = None,
+    conf_level: float = 0.95,
+    labels: Labels | dict[str, str] | None = None,
+) -> CoxResult:
+    """:func:`calcstats.cox` of an engine table (same arguments and numbers)."""
+    if ties not in ("efron", "breslow"):
+        raise InvalidParameterError(
+            f"The 'ties' parameter of cox must be one of 'efron', 'breslow'. Got {ties!r}."
+        )
+    conf_level = check_conf_level(conf_level)
+    strata_names = as_names(strata, "strata", "cox")
+    data = data.cached()
+    require_columns(pd.DataFrame(columns=data.columns),
+                    {"time": time, "event": event, "start": start, "weights": weights,
+                     "strata": strata_names, "cluster": cluster}, function="cox")
+    e = data.full
+    if weights is not None:
+        w = e[weights].cast("float64")
+        n_frac = scalars(e, {"f": (w.notnull() & (w != w.floor())).cast("int64").sum()})["f"]
+        if cluster is not None or n_frac:
+            design_vars = formula_variables(formula, pd.DataFrame(columns=data.columns))
+            used = list(dict.fromkeys([*design_vars, time, event, *([start] if start else []),
+                                       weights, *strata_names,
+                                       *([cluster] if cluster else [])]))
+            return _robust_refit(data, formula, used, time=time, event=event, cause=cause,
+                                 ties=ties, strata=strata, cluster=cluster, weights=weights,
+                                 start=start, conf_level=conf_level, labels=labels)
+        e = e.filter(w.isnull() | (w != 0))
+    elif cluster is not None:
+        design_vars = formula_variables(formula, pd.DataFrame(columns=data.columns))
+        used = list(dict.fromkeys([*design_vars, time, event, *([start] if start else []),
+                                   *strata_names, cluster]))
+        return _robust_refit(data, formula, used, time=time, event=event, cause=cause,
+                             ties=ties, strata=strata, cluster=cluster, weights=weights,
+                             start=start, conf_level=conf_level, labels=labels)
+    n_zero = int(data.full.count().execute()) - int(e.count().execute()) if weights else 0
+    design = engine_design(data, formula, response=False, intercept=False,
+                           extra=[time, event, start, weights, *strata_names, cluster],
+                           model_name="cox", expr=e)
+    sub = data.with_expr(design.expr)
+    ei = engine_input(sub, time=time, event=event, cause=cause, start=start, weights=weights,
+                      strata=strata_names or None, function="cox")
+    ei.n_zero_weight = n_zero
+    n_events = int(scalars(ei.expr, {"d": ei.expr["__ev"].sum()})["d"] or 0)
+    if not n_events:
+        raise DataError(
+            f"cox(): no events in {event!r}"
+            + (f" for cause {cause}" if cause is not None else "")
+            + f" among the {ei.n} rows used: a Cox model needs at least one event."
+        )
+    xs = design.rebind(ei.expr)
+    sums = CoxSums(ei.expr, xs, time=ei.expr["__t"], status=ei.expr["__ev"],
+                   weights=ei.expr["__w"] if weights is not None else None,
+                   start=ei.expr["__start"] if start is not None else None,
+                   stratum=ei.expr["__st"] if strata_names else None, ties=ties,
+                   store=data.store)
+    fit = _fit(sums)
+    nonest: dict[str, str] = {}
+    if fit.diverging.any():
+        nonest = divergence_report(design.columns, fit.diverging, fit.direction,
+                                   model_name="cox")
+    if not fit.converged:
+        nonest = {c: "the fit did not converge" for c in design.columns}
+    return EngineCoxResult(pd.Series(fit.coef, index=[clean_name(c) for c in design.columns]),
+                           fit=fit, design=design, ei=ei, n_events=n_events, ties=ties,
+                           conf_level=conf_level, nonestimable=nonest, labels=labels)
+
+
+def _fit(sums: CoxSums, *, max_iter: int = 30, eps: float = 1e-9) -> EngineCoxFit:
+    """:func:`calcstats.survival._coxfit.fit_cox` on engine sums (same loop and rule)."""
+    p = sums.p
+    s = np.where(sums.sd > 0, sums.sd, 1.0)
+    outer = np.outer(s, s)
+    cache: dict[bytes, Evaluation] = {}
+
+    def raw(beta: np.ndarray) -> Evaluation:
+        key = np.asarray(beta, dtype=float).tobytes()
+        if key not in cache:
+            cache.clear()
+            cache[key] = sums.evaluate(beta)
+        return cache[key]
+
+    def evaluate(g: np.ndarray) -> Evaluation:
+        it = raw(g / s)
+        return Evaluation(it.loglik, it.score / s, it.info / outer)
+
+    it0 = raw(np.zeros(p))
+    score = float(it0.score @ solve_psd(it0.info, it0.score)) if p else 0.0
+    res = maximise(evaluate, np.zeros(p), max_iter=max_iter, tol=eps, what="the Cox model")
+    if not res.converged:
+        warnings.warn(
+            f"the Cox fit did not converge in {max_iter} Newton–Raphson iterations; no "
+            "estimate is reported ('—'). Check for sparse levels or rescale the covariates.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    var_s = np.linalg.pinv(res.last.info) if p else np.zeros((0, 0))
+    return EngineCoxFit(coef=res.beta / s, var=var_s / outer, loglik=res.last.loglik,
+                        loglik0=it0.loglik, score_test=score, iterations=res.iterations,
+                        converged=res.converged, u0=it0.score, imat=res.last.info * outer,
+                        diverging=res.diverging, direction=res.direction, means=sums.means,
+                        queries=sums.queries)
