@@ -83,12 +83,11 @@ class EngineDesign:
                        terms={t: cs for t, cs in terms.items() if cs})
 
     def rebind(self, expr: Any) -> list[Any]:
-        """The design columns as expressions on ``expr`` (a table derived from the
-        analysed rows, e.g. with outcome columns added)."""
-        full = design_exprs(self.design_info, expr, self.formula)
+        """The design columns on ``expr``, a table derived from the analysed rows (which
+        carry them as ``__x<j>``)."""
         keep = [i for i in self.order if clean_name(self.design_info.column_names[i])
                 in self.columns]
-        return [full[i] for i in keep]
+        return [expr[f"__x{i}"] for i in keep]
 
     def categorical_levels(self) -> dict[str, list[Any]]:
         """Levels (reference first) of each one-factor categorical term."""
@@ -276,11 +275,18 @@ def engine_design(
             terms[clean_name(term)] = cols
     all_exprs = design_exprs(info, kept, formula)
     _self_check(info, all_exprs, frame, proto, mat, kept, formula)
-    exprs = [all_exprs[i] for i in order]
     y = outcome = y_info = None
+    # the analysed rows with the design columns computed once (``__x<j>``, ``__y``)
+    keep_cols = [c for c in used if c in columns]
+    internal = [c for c in kept.columns if c.startswith("__") and not c.startswith("__x")]
+    cols = {f"__x{i}": all_exprs[i].cast("float64") for i in order}
+    if ymat is not None:
+        cols["__y"] = outcome_expr(ymat.design_info, kept, formula).cast("float64")
+    kept = table.store(kept.select(*keep_cols, *internal, **cols))
+    exprs = [kept[f"__x{i}"] for i in order]
     if ymat is not None:
         y_info = ymat.design_info
-        y = outcome_expr(y_info, kept, formula).cast("float64")
+        y = kept["__y"]
         ycols = [str(c) for c in y_info.column_names]
         if len(ycols) == 2 and ycols[1].endswith("[True]"):
             outcome = ycols[1][: -len("[True]")]
@@ -381,9 +387,12 @@ def moments(design: EngineDesign, *, weights: Any = None, centre: bool = True
     return c, np.sqrt(ms)
 
 
-def scaling(design: EngineDesign, *, weights: Any = None) -> Scaling:
-    """:meth:`Design.scaling` from aggregates (:class:`Scaling` of the pandas path)."""
-    c, sd = moments(design, weights=weights, centre=design.shift_invariant)
+def scaling(design: EngineDesign, *, weights: Any = None, centre: bool | None = None
+            ) -> Scaling:
+    """:meth:`Design.scaling` from aggregates (:class:`Scaling` of the pandas path);
+    ``centre`` defaults to the design's shift invariance."""
+    centre = design.shift_invariant if centre is None else centre
+    c, sd = moments(design, weights=weights, centre=centre)
     sd = np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
     i = design.intercept
     if i is not None:

@@ -35,7 +35,6 @@ from calcstats._errors import (
     InvalidParameterError,
 )
 from calcstats._newton import Evaluation, divergence_report, maximise, solve_psd
-from calcstats.results import check_conf_level
 from calcstats._survival_input import as_names
 from calcstats._validation import require_columns
 from calcstats.engine import EngineTable
@@ -43,6 +42,7 @@ from calcstats.engine._aggregate import scalars
 from calcstats.engine._cox import CoxSums
 from calcstats.engine._pull import pull_rows
 from calcstats.labels import Labels
+from calcstats.results import check_conf_level
 from calcstats.survival._concordance import concordance_counts
 from calcstats.survival._cox import CoxResult
 
