@@ -38,7 +38,7 @@ from calcstats.engine import EngineTable
 from calcstats.engine._aggregate import level_order, scalars
 from calcstats.engine._formula import design_exprs, outcome_expr
 
-__all__ = ["EngineDesign", "engine_design"]
+__all__ = ["EngineDesign", "divergence_standin", "engine_design", "scaling"]
 
 #: most levels of a numeric variable used as a category (``C(stage)``)
 _MAX_LEVELS = 1_000
@@ -79,14 +79,19 @@ class EngineDesign:
         keep = [i for i, c in enumerate(self.columns) if c not in drop]
         cols = [self.columns[i] for i in keep]
         terms = {t: [c for c in cs if c in cols] for t, cs in self.terms.items()}
-        return replace(self, columns=cols, exprs=[self.exprs[i] for i in keep],
-                       terms={t: cs for t, cs in terms.items() if cs})
+        return replace(
+            self,
+            columns=cols,
+            exprs=[self.exprs[i] for i in keep],
+            terms={t: cs for t, cs in terms.items() if cs},
+        )
 
     def rebind(self, expr: Any) -> list[Any]:
         """The design columns on ``expr``, a table derived from the analysed rows (which
         carry them as ``__x<j>``)."""
-        keep = [i for i in self.order if clean_name(self.design_info.column_names[i])
-                in self.columns]
+        keep = [
+            i for i in self.order if clean_name(self.design_info.column_names[i]) in self.columns
+        ]
         return [expr[f"__x{i}"] for i in keep]
 
     def categorical_levels(self) -> dict[str, list[Any]]:
@@ -105,11 +110,19 @@ class EngineDesign:
         """The design of new (pandas) data under this coding."""
         from calcstats._design import Design
 
-        proxy = Design(formula=self.formula, X=pd.DataFrame(columns=self.columns), y=None,
-                       outcome=self.outcome, terms=self.terms, variables=self.variables,
-                       rows=np.zeros(0, dtype=np.int64), n_dropped=self.n_dropped,
-                       dropped_columns=self.dropped_columns, design_info=self.design_info,
-                       order=self.order)
+        proxy = Design(
+            formula=self.formula,
+            X=pd.DataFrame(columns=self.columns),
+            y=None,
+            outcome=self.outcome,
+            terms=self.terms,
+            variables=self.variables,
+            rows=np.zeros(0, dtype=np.int64),
+            n_dropped=self.n_dropped,
+            dropped_columns=self.dropped_columns,
+            design_info=self.design_info,
+            order=self.order,
+        )
         return proxy.new_data(newdata)
 
 
@@ -120,24 +133,29 @@ def _categorical_vars(termlist: list[Any], columns: list[str]) -> set[str]:
         for factor in term.factors:
             tree = ast.parse(factor.code, mode="eval")
             for node in ast.walk(tree):
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                        and node.func.id == "C"):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id == "C"
+                ):
                     for sub in ast.walk(node.args[0]) if node.args else ():
                         if isinstance(sub, ast.Name) and sub.id in columns:
                             out.add(sub.id)
     return out
 
 
-def _prototype(table: EngineTable, expr: Any, names: list[str], as_levels: set[str]
-               ) -> pd.DataFrame:
+def _prototype(
+    table: EngineTable, expr: Any, names: list[str], as_levels: set[str]
+) -> pd.DataFrame:
     """A small frame with every level of each categorical variable, numbers elsewhere."""
     schema = expr.schema()
     cols: dict[str, list[Any]] = {}
     for v in names:
         dtype = schema[v]
         kind = table.kinds.get(v)
-        categorical = (dtype.is_string() or dtype.is_boolean() or isinstance(kind, tuple)
-                       or v in as_levels)
+        categorical = (
+            dtype.is_string() or dtype.is_boolean() or isinstance(kind, tuple) or v in as_levels
+        )
         if not categorical:
             continue
         got = expr.select(v).distinct().limit(_MAX_LEVELS + 1).to_pandas()[v].tolist()
@@ -157,8 +175,9 @@ def _prototype(table: EngineTable, expr: Any, names: list[str], as_levels: set[s
             vals = [cols[v][i % len(cols[v])] for i in range(size)]
             kind = table.kinds.get(v)
             if isinstance(kind, tuple):
-                frame[v] = pd.Categorical(vals, categories=[c for c in kind[1]
-                                                            if c in cols[v]], ordered=True)
+                frame[v] = pd.Categorical(
+                    vals, categories=[c for c in kind[1] if c in cols[v]], ordered=True
+                )
             elif dtype.is_boolean():
                 frame[v] = np.array(vals, dtype=bool)
             elif dtype.is_string():
@@ -239,8 +258,7 @@ def engine_design(
         )
     n = n_all - n_dropped
     if n == 0:
-        raise DataError(f"{model_name}(): no complete rows left for the model variables "
-                        f"{used}.")
+        raise DataError(f"{model_name}(): no complete rows left for the model variables {used}.")
     names = list(dict.fromkeys([*y_vars, *variables]))
     as_levels = _categorical_vars([*lhs_terms, *desc.rhs_termlist], columns)
     proto = _prototype(table, kept, names, as_levels)
@@ -251,11 +269,16 @@ def engine_design(
     try:
         with np.errstate(all="ignore"):
             if lhs:
-                ymat, mat = patsy.dmatrices(text, frame, eval_env=_ENV, NA_action="raise",
-                                            return_type="matrix")
+                ymat, mat = patsy.dmatrices(
+                    text, frame, eval_env=_ENV, NA_action="raise", return_type="matrix"
+                )
             else:
-                ymat, mat = None, patsy.dmatrix(text, frame, eval_env=_ENV, NA_action="raise",
-                                                return_type="matrix")
+                ymat, mat = (
+                    None,
+                    patsy.dmatrix(
+                        text, frame, eval_env=_ENV, NA_action="raise", return_type="matrix"
+                    ),
+                )
     except patsy.PatsyError as exc:
         raise _patsy_error(exc, formula, model_name) from None
     info = mat.design_info
@@ -267,8 +290,9 @@ def engine_design(
     names_out = [clean_name(info.column_names[i]) for i in order]
     terms: dict[str, list[str]] = {}
     pos = set(order)
-    for term in sorted(info.term_name_slices,
-                       key=lambda t: written.index(t) if t in written else -1):
+    for term in sorted(
+        info.term_name_slices, key=lambda t: written.index(t) if t in written else -1
+    ):
         sl = info.term_name_slices[term]
         cols = [clean_name(info.column_names[i]) for i in range(sl.start, sl.stop) if i in pos]
         if cols:
@@ -299,22 +323,38 @@ def engine_design(
         else:
             outcome = ycols[0]
     invariant = not intercept or "Intercept" in names_out
-    design = EngineDesign(formula=formula, columns=names_out, terms=terms, variables=variables,
-                          n=n, n_dropped=n_dropped, dropped_columns=dropped_cols,
-                          design_info=info, order=order, expr=kept, exprs=exprs, y=y,
-                          outcome=outcome, y_info=y_info, shift_invariant=invariant,
-                          table=table)
+    design = EngineDesign(
+        formula=formula,
+        columns=names_out,
+        terms=terms,
+        variables=variables,
+        n=n,
+        n_dropped=n_dropped,
+        dropped_columns=dropped_cols,
+        design_info=info,
+        order=order,
+        expr=kept,
+        exprs=exprs,
+        y=y,
+        outcome=outcome,
+        y_info=y_info,
+        shift_invariant=invariant,
+        table=table,
+    )
     _check_values(design, model_name, constant_ok=not invariant)
     return design
 
 
-def _self_check(info: Any, exprs: list[Any], frame: Any, proto: pd.DataFrame, mat: Any,
-                kept: Any, formula: str) -> None:
+def _self_check(
+    info: Any, exprs: list[Any], frame: Any, proto: pd.DataFrame, mat: Any, kept: Any, formula: str
+) -> None:
     """The translated columns on the prototype equal patsy's matrix there."""
     import ibis
 
-    schema = {c: kept.schema()[c] if not pd.api.types.is_float_dtype(proto[c]) else "float64"
-              for c in proto.columns}
+    schema = {
+        c: kept.schema()[c] if not pd.api.types.is_float_dtype(proto[c]) else "float64"
+        for c in proto.columns
+    }
     data = proto.copy()
     for c in data.columns:
         if isinstance(data[c].dtype, pd.CategoricalDtype):
@@ -351,8 +391,11 @@ def _check_values(design: EngineDesign, model_name: str, *, constant_ok: bool) -
         if name == "Intercept" or constant_ok:
             continue
         if design.n and got[f"lo{i}"] == got[f"hi{i}"]:
-            hint = ("a factor level with no analysed rows" if "[T." in str(name)
-                    else "a covariate with one value only")
+            hint = (
+                "a factor level with no analysed rows"
+                if "[T." in str(name)
+                else "a covariate with one value only"
+            )
             raise DataError(
                 f"{model_name}(): covariate column {name!r} in {design.formula!r} is constant "
                 f"({got[f'lo{i}']:g}) in all {design.n} analysed rows ({hint}), so its effect "
@@ -361,8 +404,9 @@ def _check_values(design: EngineDesign, model_name: str, *, constant_ok: bool) -
     _check_rank(design, model_name)
 
 
-def moments(design: EngineDesign, *, weights: Any = None, centre: bool = True
-            ) -> tuple[np.ndarray, np.ndarray]:
+def moments(
+    design: EngineDesign, *, weights: Any = None, centre: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Centre and scale of :class:`Scaling` from aggregates: (weighted) means, then the
     (weighted) mean square deviation."""
     e = design.expr
@@ -371,24 +415,30 @@ def moments(design: EngineDesign, *, weights: Any = None, centre: bool = True
     if w is None:
         got = scalars(e, {f"m{j}": x.mean() for j, x in enumerate(design.exprs)})
     else:
-        got = scalars(e, {"sw": w.sum(), **{f"m{j}": (w * x).sum()
-                                            for j, x in enumerate(design.exprs)}})
+        got = scalars(
+            e, {"sw": w.sum(), **{f"m{j}": (w * x).sum() for j, x in enumerate(design.exprs)}}
+        )
         got = {k: v / got["sw"] for k, v in got.items() if k != "sw"}
     mean = np.array([float(got[f"m{j}"]) for j in range(p)])
     c = mean if centre else np.zeros(p)
     if w is None:
-        sq = scalars(e, {f"s{j}": ((x - float(c[j])) ** 2).mean()
-                         for j, x in enumerate(design.exprs)})
+        sq = scalars(
+            e, {f"s{j}": ((x - float(c[j])) ** 2).mean() for j, x in enumerate(design.exprs)}
+        )
         ms = np.array([float(sq[f"s{j}"]) for j in range(p)])
     else:
-        sq = scalars(e, {"sw": w.sum(), **{f"s{j}": (w * (x - float(c[j])) ** 2).sum()
-                                           for j, x in enumerate(design.exprs)}})
+        sq = scalars(
+            e,
+            {
+                "sw": w.sum(),
+                **{f"s{j}": (w * (x - float(c[j])) ** 2).sum() for j, x in enumerate(design.exprs)},
+            },
+        )
         ms = np.array([float(sq[f"s{j}"]) / float(sq["sw"]) for j in range(p)])
     return c, np.sqrt(ms)
 
 
-def scaling(design: EngineDesign, *, weights: Any = None, centre: bool | None = None
-            ) -> Scaling:
+def scaling(design: EngineDesign, *, weights: Any = None, centre: bool | None = None) -> Scaling:
     """:meth:`Design.scaling` from aggregates (:class:`Scaling` of the pandas path);
     ``centre`` defaults to the design's shift invariance."""
     centre = design.shift_invariant if centre is None else centre
@@ -435,3 +485,37 @@ def _check_rank(design: EngineDesign, model_name: str) -> None:
             "Remove redundant terms (e.g. a variable and a spline of the same variable, or "
             "overlapping categories)."
         )
+
+
+def divergence_standin(
+    expr: Any, xs: Sequence[Any], diverging: np.ndarray, events: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """A four-row design and event vector carrying, for each diverging column, the facts
+    :func:`~calcstats._newton.divergence_report` reads of the rows (is the column 0/1; do
+    its rows at 1 have no, every or some events), so that its message is the pandas
+    path's. ``events`` is a boolean expression on ``expr``."""
+    ev = np.array([0.0, 1.0, 0.0, 1.0])
+    X = np.full((4, len(xs)), 0.5)
+    for j in np.flatnonzero(diverging):
+        x = xs[j]
+        got = scalars(
+            expr,
+            {
+                "other": (~x.isin([0.0, 1.0])).cast("int64").sum(),
+                "n1": (x == 1.0).cast("int64").sum(),
+                "e1": ((x == 1.0) & events).cast("int64").sum(),
+            },
+        )
+        if got["other"]:
+            continue
+        n1, e1 = int(got["n1"] or 0), int(got["e1"] or 0)
+        X[:, j] = (
+            [0, 0, 0, 0]
+            if n1 == 0
+            else [1, 0, 1, 0]
+            if e1 == 0
+            else [0, 1, 0, 1]
+            if e1 == n1
+            else [1, 1, 0, 0]
+        )
+    return X, ev

@@ -73,8 +73,7 @@ def _fail_first(table: EngineTable, pred: Any, column: str) -> tuple[str, Any]:
     return ("?" if pd.isna(row) else repr(int(row))), got[column].iloc[0]
 
 
-def _numeric_checks(table: EngineTable, column: str, role: str, function: str,
-                    times: bool) -> None:
+def _numeric_checks(table: EngineTable, column: str, role: str, function: str, times: bool) -> None:
     e = table.full
     dtype = e.schema()[column]
     if not (dtype.is_numeric() or dtype.is_boolean()):
@@ -95,6 +94,7 @@ def _numeric_checks(table: EngineTable, column: str, role: str, function: str,
             v = t[column].cast("float64")
             m = v.isnull() | v.isnan()
             return m if kind == "miss" else (~m & v.isinf()) if kind == "inf" else (~m & (v < 0))
+
         return pred
 
     if got["miss"]:
@@ -118,8 +118,9 @@ def _numeric_checks(table: EngineTable, column: str, role: str, function: str,
         )
 
 
-def group_codes(table: EngineTable, expr: Any, names: list[str], what: str, function: str,
-                code: str) -> tuple[Any, pd.DataFrame]:
+def group_codes(
+    table: EngineTable, expr: Any, names: list[str], what: str, function: str, code: str
+) -> tuple[Any, pd.DataFrame]:
     """``expr`` with the 0-based code of each row's level combination (sorted levels, a
     Categorical's own order; combinations present only) as ``code``, and the labels."""
     import ibis
@@ -148,8 +149,10 @@ def group_codes(table: EngineTable, expr: Any, names: list[str], what: str, func
     labels = combos.iloc[idx].reset_index(drop=True)
     keyed = labels.assign(**{code: np.arange(len(labels), dtype=np.int64)})
     schema = {n: expr.schema()[n] for n in names} | {code: "int64"}
-    mt = ibis.memtable(keyed.rename(columns={n: f"__lv_{n}" for n in names}),
-                       schema={(f"__lv_{k}" if k in names else k): v for k, v in schema.items()})
+    mt = ibis.memtable(
+        keyed.rename(columns={n: f"__lv_{n}" for n in names}),
+        schema={(f"__lv_{k}" if k in names else k): v for k, v in schema.items()},
+    )
     cond = [expr[n] == mt[f"__lv_{n}"] for n in names]
     joined = expr.inner_join(mt, cond).drop(*[f"__lv_{n}" for n in names])
     for n in names:
@@ -178,20 +181,38 @@ def engine_input(
     by_names = _names(by, "by", function)
     strata_names = _names(strata, "strata", function)
     table = table.cached()
-    require_columns(pd.DataFrame(columns=table.columns),
-                    {"time": time, "event": event, "start": start, "weights": weights,
-                     "by": by_names, "strata": strata_names}, function=function)
+    require_columns(
+        pd.DataFrame(columns=table.columns),
+        {
+            "time": time,
+            "event": event,
+            "start": start,
+            "weights": weights,
+            "by": by_names,
+            "strata": strata_names,
+        },
+        function=function,
+    )
     e = table.full
     n_zero = 0
     if weights is not None:
         _numeric_checks(table, weights, "weights", function, times=False)
         w = e[weights].cast("float64")
-        got = scalars(e, {"bad": (w.isinf() | (w < 0)).cast("int64").sum(),
-                          "pos": (w > 0).cast("int64").sum(),
-                          "zero": (w == 0).cast("int64").sum()})
+        got = scalars(
+            e,
+            {
+                "bad": (w.isinf() | (w < 0)).cast("int64").sum(),
+                "pos": (w > 0).cast("int64").sum(),
+                "zero": (w == 0).cast("int64").sum(),
+            },
+        )
         if got["bad"]:
-            bad = first_rows(table, lambda t: t[weights].cast("float64").isinf()
-                             | (t[weights].cast("float64") < 0), [weights], limit=5)
+            bad = first_rows(
+                table,
+                lambda t: t[weights].cast("float64").isinf() | (t[weights].cast("float64") < 0),
+                [weights],
+                limit=5,
+            )
             raise DataError(
                 f"{function}(): weights column {weights!r} must hold finite numbers >= 0; "
                 f"{got['bad']} row(s) do not (rows {bad['row'].tolist()}: "
@@ -222,9 +243,14 @@ def engine_input(
     ev = e[event].cast("float64")
     n_bad = int(e.filter((ev != ev.round()) | (ev < 0)).count().execute())
     if n_bad:
-        row, v = _fail_first(table, lambda t: (t[event].cast("float64")
-                                               != t[event].cast("float64").round())
-                             | (t[event].cast("float64") < 0), event)
+        row, v = _fail_first(
+            table,
+            lambda t: (
+                (t[event].cast("float64") != t[event].cast("float64").round())
+                | (t[event].cast("float64") < 0)
+            ),
+            event,
+        )
         raise DataError(
             f"{function}(): event column {event!r} must hold 0 (censored) and positive "
             f"integer event codes (or True/False), found {float(v):g} at row {row}."
@@ -257,17 +283,28 @@ def engine_input(
             )
         cause = int(cause)
         indicator = code == cause
-    cols = {"__t": e[time].cast("float64"), "__code": code,
-            "__ev": indicator.cast("float64"),
-            "__w": e[weights].cast("float64") if weights is not None else ibis.literal(1.0)}
+    cols = {
+        "__t": e[time].cast("float64"),
+        "__code": code,
+        "__ev": indicator.cast("float64"),
+        "__w": e[weights].cast("float64") if weights is not None else ibis.literal(1.0),
+    }
     if start is not None:
         cols["__start"] = e[start].cast("float64")
     e = e.mutate(**cols)
     e, groups = group_codes(table, e, by_names, "by", function, "__g")
     e, strata_labels = group_codes(table, e, strata_names, "strata", function, "__st")
     return EngineInput(
-        table=table, expr=e, n=n, cause=cause, codes=present, groups=groups, by=by_names,
-        strata=strata_labels, strata_columns=strata_names, weighted=weights is not None,
+        table=table,
+        expr=e,
+        n=n,
+        cause=cause,
+        codes=present,
+        groups=groups,
+        by=by_names,
+        strata=strata_labels,
+        strata_columns=strata_names,
+        weighted=weights is not None,
         columns={"time": time, "event": event, "start": start, "weights": weights},
         n_zero_weight=n_zero,
     )

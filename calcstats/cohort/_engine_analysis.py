@@ -183,7 +183,13 @@ def patient_table(c: Any) -> EngineTable:
     (the rules of :func:`calcstats.cohort._analysis.patient_table`)."""
     expr, kinds = _patient_expr(c)
     return EngineTable(
-        expr, engine=c.engine, options=c.options, store=c.store, kinds=kinds, order=["__key"], name="patient table"
+        expr,
+        engine=c.engine,
+        options=c.options,
+        store=c.store,
+        kinds=kinds,
+        order=["__key"],
+        name="patient table",
     )
 
 
@@ -332,7 +338,8 @@ def survival_table(
     return EngineTable(
         expr,
         engine=c.engine,
-        options=c.options, store=c.store,
+        options=c.options,
+        store=c.store,
         kinds=kinds,
         order=["__key"],
         name="survival table",
@@ -358,7 +365,8 @@ def at_risk(
     table = EngineTable(
         expr,
         engine=c.engine,
-        options=c.options, store=c.store,
+        options=c.options,
+        store=c.store,
         kinds=kinds,
         order=["__key"],
         name="survival table",
@@ -442,7 +450,8 @@ def counting_process_table(
     return EngineTable(
         expr,
         engine=c.engine,
-        options=c.options, store=c.store,
+        options=c.options,
+        store=c.store,
         kinds=kinds,
         order=["__key", "__part"],
         name="counting-process table",
@@ -499,5 +508,11 @@ def lesion_table(c: Any) -> EngineTable:
         {(f"{k}_patient" if k in taken else k): pk.get(k) for k in pcols if pk.get(k) is not None}
     )
     return EngineTable(
-        expr, engine=c.engine, options=c.options, store=c.store, kinds=kinds, order=["__key"], name="lesion table"
+        expr,
+        engine=c.engine,
+        options=c.options,
+        store=c.store,
+        kinds=kinds,
+        order=["__key"],
+        name="lesion table",
     )

@@ -28,6 +28,7 @@ from calcstats.cohort._read import TABLE_NAMES
 from calcstats.cohort._schema import PLAUSIBLE_RANGES, TABLES, Vocabularies
 from calcstats.cohort._validate import COLUMN_NOTES, RULES
 from calcstats.engine import materialise
+from calcstats.engine._aggregate import scalars
 
 __all__ = ["engine_validate_and_build"]
 
@@ -332,6 +333,11 @@ def engine_validate_and_build(
         kinds[name] = {**converted[name].kinds}
         if name == "patients" and "age_at_index" in keep:
             kinds[name]["age_at_index"] = "float"
+        # a yes/no column with missing values stays nullable (as the pandas path's dtype)
+        flags = [c for c, k in kinds[name].items() if k == "bool" and c in keep]
+        if flags:
+            got = scalars(expr, {c: expr[c].isnull().cast("int64").sum() for c in flags})
+            kinds[name].update({c: "boolean" for c in flags if got[c]})
     _plausibility(tables)
     return EngineCohort(
         src.con,

@@ -72,17 +72,24 @@ class EngineCohort:
 
     # ------------------------------------------------------------------ tables
     def _table(self, name: str) -> EngineTable:
-        return EngineTable(self._t[name], engine=self.engine, options=self.options,
-                           kinds=self._kinds[name], order=["__key"], name=name,
-                           store=self.store)
+        return EngineTable(
+            self._t[name],
+            engine=self.engine,
+            options=self.options,
+            kinds=self._kinds[name],
+            order=["__key"],
+            name=name,
+            store=self.store,
+        )
 
     def store(self, expr: Any) -> Any:
         """Compute ``expr`` once and keep it in the engine (a working-database table in
         calcstats' own DuckDB connection, else ibis' ``cache()``)."""
         import uuid
 
-        return materialise(self.connection, expr, f"__calcstats_t_{uuid.uuid4().hex[:12]}",
-                           owned=self._owned)
+        return materialise(
+            self.connection, expr, f"__calcstats_t_{uuid.uuid4().hex[:12]}", owned=self._owned
+        )
 
     @property
     def patients(self) -> EngineTable:

@@ -299,7 +299,7 @@ def convert_table(
     for plan in plans:
         if plan.mapping is not None and plan.mapping["b"].any():
             problems.extend(_value_problems(table, out, raw, plan, vocab))
-        elif plan.column.name in flags:
+        elif plan.mapping is None and plan.column.name in flags:
             problems.extend(_flag_problems(table, out, raw, plan.column))
         if plan.column.kind == "date" and plan.mapping is not None:
             mixed = _mixed_date_problem(table, plan, date_format)

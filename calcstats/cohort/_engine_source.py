@@ -128,6 +128,11 @@ def _folder_tables(
     files: dict[str, Source] = {}
     for table in TABLE_NAMES:
         f = _find_file(folder, names.get(table, table).lower())
+        if f is None and table in names:
+            raise SchemaError(
+                f"tables= maps the {table} table to {names[table]!r}, which is not a table "
+                f"or view of folder {str(folder)!r} (no {names[table]}.parquet or .csv)."
+            )
         if f is None:
             continue
         ext = f.suffix.lower()

@@ -46,13 +46,13 @@ def _bands(bands: Sequence[float]) -> tuple[np.ndarray, np.ndarray, list[str]]:
         cuts = np.concatenate([[0.0], cuts])
     edges = np.concatenate([cuts, [np.inf]])
     lo, hi = edges[:-1], edges[1:]
-    labels = [f"{a:g}–{b:g}" if np.isfinite(b) else f"≥{a:g}" for a, b in zip(lo, hi,
-                                                                              strict=True)]
+    labels = [f"{a:g}–{b:g}" if np.isfinite(b) else f"≥{a:g}" for a, b in zip(lo, hi, strict=True)]
     return lo, hi, labels
 
 
-def _checked(table: EngineTable, *, time: str, event: str, cause: int | None,
-             by_cols: list[str]) -> tuple[Any, Any, int | None]:
+def _checked(
+    table: EngineTable, *, time: str, event: str, cause: int | None, by_cols: list[str]
+) -> tuple[Any, Any, int | None]:
     """Time and event indicator expressions (the rules of ``check_time`` and
     ``event_indicator``), after the ``by`` checks."""
     shape = pd.DataFrame(columns=table.columns)
@@ -129,14 +129,14 @@ def _checked(table: EngineTable, *, time: str, event: str, cause: int | None,
     if not n_cause:
         present = sorted(set(e.select(__c=codes).distinct().to_pandas()["__c"]) - {0})
         raise DataError(
-            f"cause={cause!r}: no row of event={event!r} has that code; codes present: "
-            f"{present}."
+            f"cause={cause!r}: no row of event={event!r} has that code; codes present: {present}."
         )
     return t, (codes == int(cause)).cast("int64"), int(cause)
 
 
-def _sort_groups(frame: pd.DataFrame, table: EngineTable, cols: list[str], *,
-                 band: bool = False) -> pd.DataFrame:
+def _sort_groups(
+    frame: pd.DataFrame, table: EngineTable, cols: list[str], *, band: bool = False
+) -> pd.DataFrame:
     """Rows in pandas' ``groupby(sort=True)`` order (a Categorical's own order), then by
     band."""
     keys = []
@@ -176,8 +176,9 @@ def incidence_rate(
     if not np.isscalar(per) or not float(per) > 0:
         raise CalcstatsError(f"per must be a positive number (e.g. 1000), got {per!r}.")
     if len(data) == 0:
-        raise DataError("incidence_rate() received an empty DataFrame (0 rows); nothing to "
-                        "describe.")
+        raise DataError(
+            "incidence_rate() received an empty DataFrame (0 rows); nothing to describe."
+        )
     by_cols = as_list(by)
     t, d, used_cause = _checked(data, time=time, event=event, cause=cause, by_cols=by_cols)
     e = data.full
@@ -186,34 +187,53 @@ def incidence_rate(
         lo, hi, labels = _bands(bands)
         parts = []
         for j, (a, b) in enumerate(zip(lo, hi, strict=True)):
-            pt = (ibis.greatest(ibis.least(base["__t"], float(b)), float(a)) - float(a)
-                  if np.isfinite(b) else ibis.greatest(base["__t"], float(a)) - float(a))
-            inband = (base["__t"] > float(a)) & (base["__t"] <= float(b)) if np.isfinite(b) \
+            pt = (
+                ibis.greatest(ibis.least(base["__t"], float(b)), float(a)) - float(a)
+                if np.isfinite(b)
+                else ibis.greatest(base["__t"], float(a)) - float(a)
+            )
+            inband = (
+                (base["__t"] > float(a)) & (base["__t"] <= float(b))
+                if np.isfinite(b)
                 else base["__t"] > float(a)
+            )
             if j == 0:
                 inband = inband | (base["__t"] == 0)
-            part = base.select(*by_cols, __band=ibis.literal(j).cast("int64"), __pt=pt,
-                               __ev=(inband & (base["__d"] == 1)).cast("int64"))
+            part = base.select(
+                *by_cols,
+                __band=ibis.literal(j).cast("int64"),
+                __pt=pt,
+                __ev=(inband & (base["__d"] == 1)).cast("int64"),
+            )
             parts.append(part.filter(part["__pt"] > 0))
         rows = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
         gcols = [*by_cols, "__band"]
-        agg = rows.group_by(gcols).agg(events=rows["__ev"].sum(),
-                                       person_time=rows["__pt"].sum()).to_pandas()
+        agg = (
+            rows.group_by(gcols)
+            .agg(events=rows["__ev"].sum(), person_time=rows["__pt"].sum())
+            .to_pandas()
+        )
         agg = _sort_groups(agg, data, by_cols, band=True)
-        agg.insert(len(by_cols), "band",
-                   pd.Categorical([labels[i] for i in agg["__band"]], categories=labels,
-                                  ordered=True))
+        agg.insert(
+            len(by_cols),
+            "band",
+            pd.Categorical([labels[i] for i in agg["__band"]], categories=labels, ordered=True),
+        )
         frame = agg.drop(columns="__band")
         gcols = [*by_cols, "band"]
     elif by_cols:
-        agg = base.group_by(by_cols).agg(events=base["__d"].sum(),
-                                         person_time=base["__t"].sum()).to_pandas()
+        agg = (
+            base.group_by(by_cols)
+            .agg(events=base["__d"].sum(), person_time=base["__t"].sum())
+            .to_pandas()
+        )
         frame = _sort_groups(agg, data, by_cols)
         gcols = by_cols
     else:
         got = scalars(base, {"events": base["__d"].sum(), "person_time": base["__t"].sum()})
-        frame = pd.DataFrame({"events": [int(got["events"] or 0)],
-                              "person_time": [float(got["person_time"] or 0.0)]})
+        frame = pd.DataFrame(
+            {"events": [int(got["events"] or 0)], "person_time": [float(got["person_time"] or 0.0)]}
+        )
         gcols = []
     frame["events"] = frame["events"].astype(np.int64)
     frame["person_time"] = frame["person_time"].astype(float)
@@ -240,9 +260,14 @@ def incidence_rate(
     )
     if bands is not None:
         text += " Follow-up split into time bands (lo, hi] as Stata stsplit."
-    return IncidenceRateResult(frame, by=gcols, method=text, conf_level=level,
-                               suppress_below=suppress_below,
-                               extra={"per": float(per), "cause": used_cause})
+    return IncidenceRateResult(
+        frame,
+        by=gcols,
+        method=text,
+        conf_level=level,
+        suppress_below=suppress_below,
+        extra={"per": float(per), "cause": used_cause},
+    )
 
 
 def rate_ratio(
@@ -268,9 +293,11 @@ def rate_ratio(
     if reference is None:
         ref_i = 0
     else:
-        matches = [i for i, v in enumerate(levels)
-                   if v == reference or str(v) == str(reference)
-                   or _level_str(v) == str(reference)]
+        matches = [
+            i
+            for i, v in enumerate(levels)
+            if v == reference or str(v) == str(reference) or _level_str(v) == str(reference)
+        ]
         if not matches:
             raise DataError(
                 f"reference={reference!r} is not a level of {by!r} present in the data; "
@@ -278,8 +305,7 @@ def rate_ratio(
             )
         ref_i = matches[0]
     if len(levels) < 2:
-        raise DataError(f"rate_ratio needs at least two levels of {by!r}; found only "
-                        f"{levels!r}.")
+        raise DataError(f"rate_ratio needs at least two levels of {by!r}; found only {levels!r}.")
     x0 = float(counts["events"].iloc[ref_i])
     t0 = float(counts["person_time"].iloc[ref_i])
     fun = rate_ratio_exact if method == "exact" else rate_ratio_wald
@@ -291,12 +317,21 @@ def rate_ratio(
         x1 = float(counts["events"].iloc[i])
         t1 = float(counts["person_time"].iloc[i])
         rows.append((*fun(x1, t1, x0, t0, conf_level=level), False))
-    est = pd.DataFrame(rows, columns=["estimate", "conf_low", "conf_high", "p_value",
-                                      "reference"])
+    est = pd.DataFrame(rows, columns=["estimate", "conf_low", "conf_high", "p_value", "reference"])
     frame = pd.concat([counts.reset_index(drop=True), est], axis=1)
-    label = ("exact conditional (binomial) interval and p-value" if method == "exact"
-             else "Wald interval on the log scale and z-test")
-    text = (f"Incidence rate ratio of {event} by {by} versus {by} = {levels[ref_i]}, with "
-            f"{level:.0%} {label}.")
-    return RateRatioResult(frame, by=[by], method=text, conf_level=level,
-                           extra={"reference": levels[ref_i], "method": method})
+    label = (
+        "exact conditional (binomial) interval and p-value"
+        if method == "exact"
+        else "Wald interval on the log scale and z-test"
+    )
+    text = (
+        f"Incidence rate ratio of {event} by {by} versus {by} = {levels[ref_i]}, with "
+        f"{level:.0%} {label}."
+    )
+    return RateRatioResult(
+        frame,
+        by=[by],
+        method=text,
+        conf_level=level,
+        extra={"reference": levels[ref_i], "method": method},
+    )

@@ -78,8 +78,9 @@ class FrameData:
             return np.bincount(self.codes, self.w, minlength=self.G)
         return np.bincount(self.codes, minlength=self.G).astype(float)
 
-    def continuous(self, name: str, nonnormal: bool, use_p: bool
-                   ) -> tuple[dict, dict, bool, float, str]:
+    def continuous(
+        self, name: str, nonnormal: bool, use_p: bool
+    ) -> tuple[dict, dict, bool, float, str]:
         s = self.data[name]
         x = s.to_numpy(dtype=float, na_value=np.nan)
         sg = continuous_summary(x, self.codes, self.G, self.w, nonnormal)
@@ -91,15 +92,21 @@ class FrameData:
     def categorical(self, spec: Var) -> tuple[np.ndarray, np.ndarray]:
         s = self.data[spec.name]
         if spec.kind == "binary":
-            vals = (s.to_numpy(dtype=float, na_value=np.nan) if not pd.api.types.is_bool_dtype(s)
-                    else s.astype("float").to_numpy())
+            vals = (
+                s.to_numpy(dtype=float, na_value=np.nan)
+                if not pd.api.types.is_bool_dtype(s)
+                else s.astype("float").to_numpy()
+            )
             lc = np.where(np.isnan(vals), -1, vals).astype(np.int64)
         else:
             lc = pd.Categorical(s, categories=spec.levels).codes.astype(np.int64)
         L, G, w = len(spec.levels), self.G, self.w
         ok = lc >= 0
-        cnt = np.bincount(self.codes[ok] * L + lc[ok], None if w is None else w[ok],
-                          minlength=G * L).reshape(G, L).T
+        cnt = (
+            np.bincount(self.codes[ok] * L + lc[ok], None if w is None else w[ok], minlength=G * L)
+            .reshape(G, L)
+            .T
+        )
         miss = np.bincount(self.codes[~ok], None if w is None else w[~ok], minlength=G)
         return cnt.astype(float), miss.astype(float)
 
@@ -148,14 +155,27 @@ class EngineData:
                 out[c] = pd.Series([True, False], dtype=bool)
             elif dtype.is_numeric():
                 x = e[c].cast("float64")
-                got = scalars(e, {"other": (x.notnull() & ~x.isnan() & ~x.isin([0.0, 1.0]))
-                                  .cast("int64").sum(),
-                                  "n": (x.notnull() & ~x.isnan()).cast("int64").sum()})
-                out[c] = pd.Series([] if not got["n"] else [0.5] if got["other"] else [0.0, 1.0],
-                                   dtype=float)
+                got = scalars(
+                    e,
+                    {
+                        "other": (x.notnull() & ~x.isnan() & ~x.isin([0.0, 1.0]))
+                        .cast("int64")
+                        .sum(),
+                        "n": (x.notnull() & ~x.isnan()).cast("int64").sum(),
+                    },
+                )
+                out[c] = pd.Series(
+                    [] if not got["n"] else [0.5] if got["other"] else [0.0, 1.0], dtype=float
+                )
             else:
-                vals = e.filter(e[c].notnull()).select(c).distinct().limit(
-                    MAX_AUTO_LEVELS + 1).to_pandas()[c].tolist()
+                vals = (
+                    e.filter(e[c].notnull())
+                    .select(c)
+                    .distinct()
+                    .limit(MAX_AUTO_LEVELS + 1)
+                    .to_pandas()[c]
+                    .tolist()
+                )
                 out[c] = pd.Series(vals, dtype=object)
         n = max((len(v) for v in out.values()), default=0)
         return pd.DataFrame({c: _pad(v, n) for c, v in out.items()})
@@ -174,15 +194,18 @@ class EngineData:
             return ibis.cases((x.isnan(), ibis.null().cast("float64")), else_=x)
         return x
 
-    def continuous(self, name: str, nonnormal: bool, use_p: bool
-                   ) -> tuple[dict, dict, bool, float, str]:
+    def continuous(
+        self, name: str, nonnormal: bool, use_p: bool
+    ) -> tuple[dict, dict, bool, float, str]:
         e = self.e
         x = self._x(name)
         n_inf = int(scalars(e, {"i": x.isinf().cast("int64").sum()})["i"] or 0)
         if n_inf:
             rows = first_rows(self.table, lambda t: t[name].cast("float64").isinf(), [name])
-            shown = ", ".join(f"row {'?' if pd.isna(r) else int(r)}: {v!r}"
-                              for r, v in zip(rows["row"], rows[name], strict=True))
+            shown = ", ".join(
+                f"row {'?' if pd.isna(r) else int(r)}: {v!r}"
+                for r, v in zip(rows["row"], rows[name], strict=True)
+            )
             raise DataError(
                 f"variables: column {name!r} has {n_inf} infinite value(s) ({shown}); a "
                 "mean, SD or median with them means nothing. Fix the source (often a "
@@ -227,10 +250,18 @@ class EngineData:
             else:
                 wsum = _dense(got, "wsum", G)
                 mean = _dense(got, "wx", G) / wsum
-                m = ibis.cases(*[(e["__g"] == i, float(mean[i])) for i in range(G)],
-                               else_=float(mean[0])) if keys else float(mean[0])
-                ss = grouped(e.filter(ok), keys, {"ss": (e[self.weights].cast("float64")
-                                                         * (e["__x"] - m) ** 2).sum()})
+                m = (
+                    ibis.cases(
+                        *[(e["__g"] == i, float(mean[i])) for i in range(G)], else_=float(mean[0])
+                    )
+                    if keys
+                    else float(mean[0])
+                )
+                ss = grouped(
+                    e.filter(ok),
+                    keys,
+                    {"ss": (e[self.weights].cast("float64") * (e["__x"] - m) ** 2).sum()},
+                )
                 if not keys:
                     ss = ss.assign(__g=0)
                 var = np.where(n > 1, _dense(ss, "ss", G) / wsum * n / (n - 1), np.nan)
@@ -246,8 +277,7 @@ class EngineData:
         probs = (0.5, 0.25, 0.75)
         q = np.full((G, 3), np.nan)
         if self.w is None:
-            got = grouped(e, keys, {f"q{i}": e["__x"].quantile(p) for i, p in
-                                    enumerate(probs)})
+            got = grouped(e, keys, {f"q{i}": e["__x"].quantile(p) for i, p in enumerate(probs)})
             if not keys:
                 got = got.assign(__g=0)
             for i in range(3):
@@ -278,8 +308,9 @@ class EngineData:
         k = int(use.sum())
         if k < 2:
             return np.nan, ""
-        r = e.mutate(__lo=ibis.rank().over(order_by=e["__x"]),
-                     __tie=e.count().over(group_by=e["__x"]))
+        r = e.mutate(
+            __lo=ibis.rank().over(order_by=e["__x"]), __tie=e.count().over(group_by=e["__x"])
+        )
         avg = r["__lo"] + 1 + (r["__tie"] - 1) / 2.0
         rs = grouped(r, ["__g"], {"r": avg.sum()})
         rsum = _dense(rs, "r", self.G)[use]
@@ -337,8 +368,9 @@ def _py(v: Any) -> Any:
 
 def _pad(values: Any, n: int) -> Any:
     if isinstance(values, pd.Categorical):
-        return pd.Categorical(list(values) + [None] * (n - len(values)),
-                              categories=values.categories, ordered=True)
+        return pd.Categorical(
+            list(values) + [None] * (n - len(values)), categories=values.categories, ordered=True
+        )
     s = pd.Series(values)
     if len(s) == n:
         return s.to_numpy()
@@ -357,10 +389,16 @@ def _dense(frame: pd.DataFrame, column: str, G: int, fill: float = 0.0) -> np.nd
     return out
 
 
-def raw_statistics(source: FrameData | EngineData, *, variables: Sequence[str],
-                   categorical: Sequence[str] = (), nonnormal: Sequence[str] = (),
-                   pvalues: bool = True, smd: str | None = "mean", overall: bool = True
-                   ) -> pd.DataFrame:
+def raw_statistics(
+    source: FrameData | EngineData,
+    *,
+    variables: Sequence[str],
+    categorical: Sequence[str] = (),
+    nonnormal: Sequence[str] = (),
+    pvalues: bool = True,
+    smd: str | None = "mean",
+    overall: bool = True,
+) -> pd.DataFrame:
     """The numbers of ``table_one(...).to_frame()`` (the raw frame), from either source.
 
     Examples
@@ -370,31 +408,47 @@ def raw_statistics(source: FrameData | EngineData, *, variables: Sequence[str],
     >>> raw[raw["group"] == "Overall"][["variable", "n", "mean"]].to_dict("records")
     [{'variable': 'n', 'n': 4.0, 'mean': nan}, {'variable': 'age', 'n': 4.0, 'mean': 57.0}]
     """
-    specs = classify(source.standin(), list(variables), set(categorical), set(nonnormal), {},
-                     True)
+    specs = classify(source.standin(), list(variables), set(categorical), set(nonnormal), {}, True)
     G, glevels = source.G, source.glevels
     show_groups = source.by is not None
     use_p = pvalues and show_groups and source.w is None and G >= 2
     use_smd = smd is not None and show_groups and G >= 2
-    cols = ([None] if overall or not show_groups else []) + (list(range(G)) if show_groups
-                                                             else [])
+    cols = ([None] if overall or not show_groups else []) + (list(range(G)) if show_groups else [])
     wsum_g = source.group_sizes()
-    rows: list[dict] = [{"variable": "n", "label": "n", "level": None,
-                         "group": "Overall" if i is None else glevels[i],
-                         "n": float(wsum_g.sum()) if i is None else wsum_g[i]} for i in cols]
+    rows: list[dict] = [
+        {
+            "variable": "n",
+            "label": "n",
+            "level": None,
+            "group": "Overall" if i is None else glevels[i],
+            "n": float(wsum_g.sum()) if i is None else wsum_g[i],
+        }
+        for i in cols
+    ]
     for spec in specs:
         if spec.kind in ("continuous", "nonnormal"):
             nq = spec.kind == "nonnormal"
             sg, so, constant, p, key = source.continuous(spec.name, nq, use_p)
-            d = (smd_continuous(sg["mean"], sg["var"], sg["n"], summary=smd)
-                 if use_smd and not constant else np.nan)
+            d = (
+                smd_continuous(sg["mean"], sg["var"], sg["n"], summary=smd)
+                if use_smd and not constant
+                else np.nan
+            )
             for i in cols:
                 src, j = (so, 0) if i is None else (sg, i)
-                rec = {"variable": spec.name, "label": spec.label, "level": None,
-                       "group": "Overall" if i is None else glevels[i], "n": src["n"][j],
-                       "mean": src["mean"][j], "sd": src["sd"][j],
-                       "missing": src["missing"][j], "p_value": p,
-                       "test": _TESTS.get(key, ""), "smd": d}
+                rec = {
+                    "variable": spec.name,
+                    "label": spec.label,
+                    "level": None,
+                    "group": "Overall" if i is None else glevels[i],
+                    "n": src["n"][j],
+                    "mean": src["mean"][j],
+                    "sd": src["sd"][j],
+                    "missing": src["missing"][j],
+                    "p_value": p,
+                    "test": _TESTS.get(key, ""),
+                    "smd": d,
+                }
                 if nq:
                     rec.update(median=src["median"][j], q1=src["q1"][j], q3=src["q3"][j])
                 rows.append(rec)
@@ -405,16 +459,26 @@ def raw_statistics(source: FrameData | EngineData, *, variables: Sequence[str],
             props, props_o = cnt / tot_g, cnt_o / cnt_o.sum()
         constant = np.count_nonzero(cnt_o > 0) == 1
         p, key = categorical_test(cnt, name=spec.name) if use_p else (np.nan, "")
-        d = (smd_categorical(np.nan_to_num(props), tot_g, summary=smd)
-             if use_smd and not constant else np.nan)
+        d = (
+            smd_categorical(np.nan_to_num(props), tot_g, summary=smd)
+            if use_smd and not constant
+            else np.nan
+        )
         for lv in range(len(spec.levels)):
             for i in cols:
-                rows.append({
-                    "variable": spec.name, "label": spec.label, "level": spec.levels[lv],
-                    "group": "Overall" if i is None else glevels[i],
-                    "n": cnt_o.sum() if i is None else tot_g[i],
-                    "count": cnt_o[lv] if i is None else cnt[lv, i],
-                    "percent": 100 * (props_o[lv] if i is None else props[lv, i]),
-                    "missing": float(miss_g.sum()) if i is None else miss_g[i],
-                    "p_value": p, "test": _TESTS.get(key, ""), "smd": d})
+                rows.append(
+                    {
+                        "variable": spec.name,
+                        "label": spec.label,
+                        "level": spec.levels[lv],
+                        "group": "Overall" if i is None else glevels[i],
+                        "n": cnt_o.sum() if i is None else tot_g[i],
+                        "count": cnt_o[lv] if i is None else cnt[lv, i],
+                        "percent": 100 * (props_o[lv] if i is None else props[lv, i]),
+                        "missing": float(miss_g.sum()) if i is None else miss_g[i],
+                        "p_value": p,
+                        "test": _TESTS.get(key, ""),
+                        "smd": d,
+                    }
+                )
     return pd.DataFrame(rows)

@@ -37,8 +37,10 @@ def grouped(expr: Any, keys: Sequence[str], metrics: Mapping[str, Any]) -> pd.Da
 def scalars(expr: Any, metrics: Mapping[str, Any]) -> dict[str, Any]:
     """One aggregate query, as a dict of Python values (None for missing)."""
     row = expr.aggregate(**metrics).to_pandas().iloc[0]
-    return {k: (None if pd.isna(v) else v.item() if isinstance(v, np.generic) else v)
-            for k, v in row.items()}
+    return {
+        k: (None if pd.isna(v) else v.item() if isinstance(v, np.generic) else v)
+        for k, v in row.items()
+    }
 
 
 def level_order(values: Sequence[Any], kind: Any = None) -> list[Any]:
@@ -61,8 +63,9 @@ def levels(table: EngineTable, column: str) -> list[Any]:
     return level_order(vals, table.kinds.get(column))
 
 
-def first_rows(table: EngineTable, predicate: Any, columns: Sequence[str] = (),
-               limit: int = 5) -> pd.DataFrame:
+def first_rows(
+    table: EngineTable, predicate: Any, columns: Sequence[str] = (), limit: int = 5
+) -> pd.DataFrame:
     """The first rows (in the table's order) where ``predicate`` holds: ``row`` is the
     0-based position in ``table.to_pandas()`` (missing when the table has no order)."""
     import ibis

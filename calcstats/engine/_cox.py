@@ -46,37 +46,58 @@ class CoxSums:
         few columns they need, not the whole analysis table).
     """
 
-    def __init__(self, expr: Any, xs: Sequence[Any], *, time: Any, status: Any,
-                 weights: Any = None, start: Any = None, stratum: Any = None,
-                 ties: str = "efron", store: Any = None) -> None:
+    def __init__(
+        self,
+        expr: Any,
+        xs: Sequence[Any],
+        *,
+        time: Any,
+        status: Any,
+        weights: Any = None,
+        start: Any = None,
+        stratum: Any = None,
+        ties: str = "efron",
+        store: Any = None,
+    ) -> None:
         import ibis
 
         self.p = p = len(xs)
         self.efron = ties == "efron"
         self.counting = start is not None
         w = weights.cast("float64") if weights is not None else ibis.literal(1.0)
-        cols = {"__t": time.cast("float64"), "__d": status.cast("float64"), "__w": w,
-                "__st": stratum.cast("int64") if stratum is not None
-                else ibis.literal(0).cast("int64")}
+        cols = {
+            "__t": time.cast("float64"),
+            "__d": status.cast("float64"),
+            "__w": w,
+            "__st": stratum.cast("int64") if stratum is not None else ibis.literal(0).cast("int64"),
+        }
         if start is not None:
             cols["__s"] = start.cast("float64")
         cols.update({f"__x{j}": x.cast("float64") for j, x in enumerate(xs)})
         raw = store(expr.select(**cols)) if store is not None else expr.select(**cols)
-        first = scalars(raw, {"sw": raw["__w"].sum(),
-                              **{f"m{j}": (raw["__w"] * raw[f"__x{j}"]).sum()
-                                 for j in range(p)}})
+        first = scalars(
+            raw,
+            {
+                "sw": raw["__w"].sum(),
+                **{f"m{j}": (raw["__w"] * raw[f"__x{j}"]).sum() for j in range(p)},
+            },
+        )
         self.means = np.array([first[f"m{j}"] / first["sw"] for j in range(p)])
-        centred = raw.mutate(**{f"__x{j}": raw[f"__x{j}"] - float(self.means[j])
-                                for j in range(p)})
-        second = scalars(centred, {
-            "n": centred.count(),
-            **{f"a{j}": centred[f"__x{j}"].mean() for j in range(p)},
-            **{f"v{j}": (centred[f"__x{j}"] ** 2).mean() for j in range(p)},
-            **{f"lo{j}": centred[f"__x{j}"].min() for j in range(p)},
-            **{f"hi{j}": centred[f"__x{j}"].max() for j in range(p)},
-            **{f"u{j}": (centred["__w"] * centred["__d"] * centred[f"__x{j}"]).sum()
-               for j in range(p)},
-        })
+        centred = raw.mutate(**{f"__x{j}": raw[f"__x{j}"] - float(self.means[j]) for j in range(p)})
+        second = scalars(
+            centred,
+            {
+                "n": centred.count(),
+                **{f"a{j}": centred[f"__x{j}"].mean() for j in range(p)},
+                **{f"v{j}": (centred[f"__x{j}"] ** 2).mean() for j in range(p)},
+                **{f"lo{j}": centred[f"__x{j}"].min() for j in range(p)},
+                **{f"hi{j}": centred[f"__x{j}"].max() for j in range(p)},
+                **{
+                    f"u{j}": (centred["__w"] * centred["__d"] * centred[f"__x{j}"]).sum()
+                    for j in range(p)
+                },
+            },
+        )
         self.n = int(second["n"])
         # the unweighted SD of the (weight-)centred columns, as numpy's ``std``
         mean_c = np.array([second[f"a{j}"] for j in range(p)], dtype=float)
@@ -102,15 +123,13 @@ class CoxSums:
         pairs = [(j, k) for j in range(p) for k in range(j, p)]
 
         def part(t: Any, kind: int, dead: Any) -> Any:
-            vals = {"__st": b["__st"], "__tt": t, "__k": ibis.literal(kind).cast("int64"),
-                    "s0": r}
+            vals = {"__st": b["__st"], "__tt": t, "__k": ibis.literal(kind).cast("int64"), "s0": r}
             vals.update({f"s1_{j}": r * b[f"__x{j}"] for j in range(p)})
             vals.update({f"s2_{j}_{k}": r * b[f"__x{j}"] * b[f"__x{k}"] for j, k in pairs})
             dd = dead if dead is not None else ibis.literal(0.0)
             vals.update({"d": dd, "dw": b["__w"] * dd, "d0": r * dd})
             vals.update({f"d1_{j}": r * dd * b[f"__x{j}"] for j in range(p)})
-            vals.update({f"d2_{j}_{k}": r * dd * b[f"__x{j}"] * b[f"__x{k}"]
-                         for j, k in pairs})
+            vals.update({f"d2_{j}_{k}": r * dd * b[f"__x{j}"] * b[f"__x{k}"] for j, k in pairs})
             return b.select(**vals)
 
         rows = part(b["__t"], 0, b["__d"])
@@ -135,34 +154,52 @@ class CoxSums:
         tt = cells["__tt"].to_numpy(dtype=float)
         kind = cells["__k"].to_numpy(dtype=np.int64)
         allv = cells[s_cols + q_cols].to_numpy(dtype=float)
-        deaths = cells[["d0", *[f"d1_{j}" for j in range(p)],
-                        *[f"d2_{j}_{k}" for j, k in pairs]]].to_numpy(dtype=float)
+        deaths = cells[
+            ["d0", *[f"d1_{j}" for j in range(p)], *[f"d2_{j}_{k}" for j, k in pairs]]
+        ].to_numpy(dtype=float)
         groups = []  # per stratum: event cells with their risk-set and death sums
         for s in np.unique(st):
             stop = (st == s) & (kind == 0)
             t_stop, v_stop = tt[stop], allv[stop]
-            after = np.vstack([np.cumsum(v_stop[::-1], axis=0)[::-1],
-                               np.zeros((1, v_stop.shape[1]))])
+            after = np.vstack(
+                [np.cumsum(v_stop[::-1], axis=0)[::-1], np.zeros((1, v_stop.shape[1]))]
+            )
             ev = cells.loc[stop, "d"].to_numpy(dtype=float) > 0
             at = np.flatnonzero(ev)
             risk = after[at]
             if self.counting:
                 ent = (st == s) & (kind == 1)
                 t_ent, v_ent = tt[ent], allv[ent]
-                e_after = np.vstack([np.cumsum(v_ent[::-1], axis=0)[::-1],
-                                     np.zeros((1, v_ent.shape[1]))])
+                e_after = np.vstack(
+                    [np.cumsum(v_ent[::-1], axis=0)[::-1], np.zeros((1, v_ent.shape[1]))]
+                )
                 risk = risk - e_after[np.searchsorted(t_ent, t_stop[at], side="left")]
             dsub = cells.loc[stop].iloc[at]
-            groups.append((risk, deaths[stop][at], dsub["d"].to_numpy(dtype=float),
-                           dsub["dw"].to_numpy(dtype=float)))
+            groups.append(
+                (
+                    risk,
+                    deaths[stop][at],
+                    dsub["d"].to_numpy(dtype=float),
+                    dsub["dw"].to_numpy(dtype=float),
+                )
+            )
         risk = np.vstack([g[0] for g in groups])
         dsum = np.vstack([g[1] for g in groups])
         d = np.concatenate([g[2] for g in groups])
         deadwt = np.concatenate([g[3] for g in groups])
         return self._assemble(beta, shift, risk, dsum, d, deadwt, info=info)
 
-    def _assemble(self, beta: np.ndarray, shift: float, risk: np.ndarray, dsum: np.ndarray,
-                  d: np.ndarray, deadwt: np.ndarray, *, info: bool) -> Evaluation:
+    def _assemble(
+        self,
+        beta: np.ndarray,
+        shift: float,
+        risk: np.ndarray,
+        dsum: np.ndarray,
+        d: np.ndarray,
+        deadwt: np.ndarray,
+        *,
+        info: bool,
+    ) -> Evaluation:
         p = self.p
         ng = len(d)
         di = np.rint(d).astype(np.int64)
@@ -170,8 +207,8 @@ class CoxSums:
         first = np.concatenate(([0], np.cumsum(di)[:-1]))
         within = np.arange(g.size) - first[g]
         f = within / di[g] if self.efron else np.zeros(g.size)
-        S0, S1, S2 = risk[:, 0], risk[:, 1:p + 1], risk[:, p + 1:]
-        D0, D1, D2 = dsum[:, 0], dsum[:, 1:p + 1], dsum[:, p + 1:]
+        S0, S1, S2 = risk[:, 0], risk[:, 1 : p + 1], risk[:, p + 1 :]
+        D0, D1, D2 = dsum[:, 0], dsum[:, 1 : p + 1], dsum[:, p + 1 :]
         den = S0[g] - f * D0[g]
         if np.any(den <= 0):
             raise ConvergenceError(

@@ -98,9 +98,15 @@ class _Translate:
     def call(self, node: ast.Call, code: str) -> Any:
         ibis = self.ibis
         func = node.func
-        name = (func.id if isinstance(func, ast.Name)
-                else func.attr if isinstance(func, ast.Attribute)
-                and isinstance(func.value, ast.Name) and func.value.id == "np" else None)
+        name = (
+            func.id
+            if isinstance(func, ast.Name)
+            else func.attr
+            if isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id == "np"
+            else None
+        )
         if name in _STATEFUL:
             raise self.fail(code, f"is a stateful transform ({name}(), fitted on the data)")
         if name == "Q" and node.args and isinstance(node.args[0], ast.Constant):
@@ -147,8 +153,9 @@ def factor_code_expr(code: str, table: Any, formula: str) -> Any:
     try:
         tree = ast.parse(code, mode="eval")
     except SyntaxError as exc:
-        raise SchemaError(f"formula {formula!r}: cannot parse the term {code!r}: {exc.msg}.") \
-            from None
+        raise SchemaError(
+            f"formula {formula!r}: cannot parse the term {code!r}: {exc.msg}."
+        ) from None
     return _Translate(table, formula)(tree.body, code)
 
 
@@ -188,13 +195,14 @@ def design_exprs(info: Any, table: Any, formula: str) -> list[Any]:
                 if fi.type == "categorical":
                     values[factor] = _categorical_data(code, table, formula)
                 else:
+                    translated = factor_code_expr(code, table, formula)
                     if fi.num_columns != 1:
                         raise SchemaError(
                             f"formula {formula!r}: the term {code!r} gives "
                             f"{fi.num_columns} columns; the engine path translates terms "
                             "of one column (compute the columns first)."
                         )
-                    values[factor] = factor_code_expr(code, table, formula).cast("float64")
+                    values[factor] = translated.cast("float64")
             for idxs in _subterm_column_combinations(info.factor_infos, sub):
                 col = ibis.literal(1.0)
                 for factor, j in zip(sub.factors, idxs, strict=True):

@@ -39,22 +39,36 @@ class GlmSums:
     weights, offset : ibis expressions, optional
     """
 
-    def __init__(self, expr: Any, zs: Sequence[Any], y: Any, *, family: str,
-                 weights: Any = None, offset: Any = None) -> None:
+    def __init__(
+        self,
+        expr: Any,
+        zs: Sequence[Any],
+        y: Any,
+        *,
+        family: str,
+        weights: Any = None,
+        offset: Any = None,
+    ) -> None:
         import ibis
 
         self.family = family
         self.p = len(zs)
-        cols = {"__y": y.cast("float64"),
-                "__w": weights.cast("float64") if weights is not None else ibis.literal(1.0),
-                "__o": offset.cast("float64") if offset is not None else ibis.literal(0.0)}
+        cols = {
+            "__y": y.cast("float64"),
+            "__w": weights.cast("float64") if weights is not None else ibis.literal(1.0),
+            "__o": offset.cast("float64") if offset is not None else ibis.literal(0.0),
+        }
         cols.update({f"__z{j}": z.cast("float64") for j, z in enumerate(zs)})
         self.base = expr.select(**cols)
         self.const = 0.0
         if family == "poisson":
             counts = grouped(self.base, ["__y"], {"sw": self.base["__w"].sum()})
-            self.const = float(np.sum(counts["sw"].to_numpy(float)
-                                      * special.gammaln(counts["__y"].to_numpy(float) + 1)))
+            self.const = float(
+                np.sum(
+                    counts["sw"].to_numpy(float)
+                    * special.gammaln(counts["__y"].to_numpy(float) + 1)
+                )
+            )
         self.queries = 0
 
     def evaluate(self, gamma: np.ndarray) -> Evaluation:
@@ -80,8 +94,13 @@ class GlmSums:
         wt = ibis.cases((var > 0, w * var), else_=0.0)
         metrics = {"ll": (w * ll).sum()}
         metrics.update({f"u{j}": (b[f"__z{j}"] * r).sum() for j in range(p)})
-        metrics.update({f"i{j}_{k}": (b[f"__z{j}"] * b[f"__z{k}"] * wt).sum()
-                        for j in range(p) for k in range(j, p)})
+        metrics.update(
+            {
+                f"i{j}_{k}": (b[f"__z{j}"] * b[f"__z{k}"] * wt).sum()
+                for j in range(p)
+                for k in range(j, p)
+            }
+        )
         got = b.aggregate(**metrics).to_pandas().iloc[0]
         self.queries += 1
         ll_total = float(got["ll"]) - self.const

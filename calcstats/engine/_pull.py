@@ -20,8 +20,15 @@ from calcstats.engine._options import EngineLimitError, EngineOptions, EngineWar
 __all__ = ["pull_rows"]
 
 
-def pull_rows(expr: Any, columns: Mapping[str, Any] | list[str], *, options: EngineOptions,
-              what: str, sample: bool, n: int | None = None) -> tuple[pd.DataFrame, bool]:
+def pull_rows(
+    expr: Any,
+    columns: Mapping[str, Any] | list[str],
+    *,
+    options: EngineOptions,
+    what: str,
+    sample: bool,
+    n: int | None = None,
+) -> tuple[pd.DataFrame, bool]:
     """``columns`` of ``expr`` as a DataFrame, and whether it is a sample.
 
     Parameters

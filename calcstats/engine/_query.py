@@ -62,9 +62,9 @@ def _pandas_precedence(query: str) -> str:
     out = []
     for tok in tokens:
         if tok.type == tokenize.OP and tok.string in ("&", "|", "~"):
-            word = {"&": "and", "|": "or", "~": "not"}[tok.string]
-            tok = tokenize.TokenInfo(tokenize.NAME, word, tok.start, tok.end, tok.line)
-        out.append(tok)
+            out.append((tokenize.NAME, {"&": "and", "|": "or", "~": "not"}[tok.string]))
+        else:
+            out.append((tok.type, tok.string))
     return tokenize.untokenize(out)
 
 
@@ -88,11 +88,9 @@ def query_columns(query: str) -> list[str]:
     >>> query_columns("age_at_index < 18 & sex.isin(['M'])")
     ['age_at_index', 'sex']
     """
-    names: list[str] = []
-    for node in ast.walk(_parse(query)):
-        if isinstance(node, ast.Name) and node.id not in names:
-            names.append(node.id)
-    return names
+    found = [n for n in ast.walk(_parse(query)) if isinstance(n, ast.Name)]
+    found.sort(key=lambda n: (n.lineno, n.col_offset))
+    return list(dict.fromkeys(n.id for n in found))
 
 
 @dataclass

@@ -24,7 +24,7 @@ from calcstats.engine._options import EngineOptions
 __all__ = ["EngineTable", "is_engine_table", "restore_dtypes"]
 
 #: pandas dtype of each canonical kind when a table is pulled
-_KINDS = ("date", "bool", "int", "float", "text", "category")
+_KINDS = ("date", "bool", "boolean", "int", "float", "text", "category")
 
 
 def is_engine_table(obj: object) -> bool:
@@ -36,7 +36,8 @@ def restore_dtypes(df: pd.DataFrame, kinds: Mapping[str, Any]) -> pd.DataFrame:
     """Give pulled columns the dtypes of the pandas path.
 
     ``kinds`` maps a column to ``"date"`` (datetime64[ns]), ``"bool"`` (bool, or the
-    nullable ``boolean`` with missing values), ``"int"`` (int64 / ``Int64``), ``"float"``,
+    nullable ``boolean`` with missing values), ``"boolean"`` (always ``boolean``),
+    ``"int"`` (int64 / ``Int64``), ``"float"``,
     ``"text"`` (object, None for missing) or ``("category", levels)`` (ordered).
     """
     out: dict[str, Any] = {}
@@ -55,6 +56,8 @@ def restore_dtypes(df: pd.DataFrame, kinds: Mapping[str, Any]) -> pd.DataFrame:
         elif kind == "bool":
             col = s.astype("boolean")
             out[name] = col.to_numpy(dtype=bool) if not col.isna().any() else col.array
+        elif kind == "boolean":
+            out[name] = s.astype("boolean").array
         elif kind == "int":
             col = s.astype("Int64")
             out[name] = col.to_numpy(dtype=np.int64) if not col.isna().any() else col.array
@@ -116,6 +119,35 @@ class EngineTable:
         self._n: int | None = None
         self._store = store
         self._stored = False
+
+    @classmethod
+    def from_ibis(
+        cls,
+        expr: Any,
+        *,
+        options: Mapping[str, Any] | EngineOptions | None = None,
+        name: str = "table",
+    ) -> EngineTable:
+        """An engine table over any ibis table (a warehouse table, a view, a query).
+
+        Its rows have no order of their own, so messages give no row positions.
+
+        Examples
+        --------
+        >>> import ibis, pandas as pd
+        >>> t = EngineTable.from_ibis(ibis.duckdb.connect().create_table(
+        ...     "st", pd.DataFrame({"time": [1.0, 2.0], "status": [1, 0]})))
+        >>> t.engine, t.columns
+        ('duckdb', ['time', 'status'])
+        """
+        from calcstats.engine._connect import backend_name
+
+        return cls(
+            expr,
+            engine=backend_name(expr.get_backend()),
+            options=EngineOptions.of(options),
+            name=name,
+        )
 
     # ------------------------------------------------------------------ the table
     @property

@@ -24,7 +24,12 @@ import numpy as np
 import pandas as pd
 
 from calcstats._design import Scaling, formula_variables
-from calcstats._engine_design import EngineDesign, engine_design, scaling
+from calcstats._engine_design import (
+    EngineDesign,
+    divergence_standin,
+    engine_design,
+    scaling,
+)
 from calcstats._errors import (
     CalcstatsError,
     ConvergenceWarning,
@@ -111,53 +116,51 @@ def _c_statistic(mf: EngineModelFrame, coef: np.ndarray) -> float:
     for x, b in zip(d.exprs, coef, strict=True):
         eta = eta + x * float(b)
     t = e.select(__eta=eta, __y=d.y)
-    t = t.mutate(__lo=ibis.rank().over(order_by=t["__eta"]),
-                 __tie=t.count().over(group_by=t["__eta"]))
+    t = t.mutate(
+        __lo=ibis.rank().over(order_by=t["__eta"]), __tie=t.count().over(group_by=t["__eta"])
+    )
     avg = t["__lo"] + 1 + (t["__tie"] - 1) / 2.0
-    got = scalars(t, {"m": (t["__y"] == 1).cast("int64").sum(),
-                      "n": (t["__y"] != 1).cast("int64").sum(),
-                      "r": ibis.cases((t["__y"] == 1, avg), else_=0.0).sum()})
+    got = scalars(
+        t,
+        {
+            "m": (t["__y"] == 1).cast("int64").sum(),
+            "n": (t["__y"] != 1).cast("int64").sum(),
+            "r": ibis.cases((t["__y"] == 1, avg), else_=0.0).sum(),
+        },
+    )
     m, n = int(got["m"] or 0), int(got["n"] or 0)
     if m == 0 or n == 0:
         return float("nan")
     return float((float(got["r"]) - m * (m + 1) / 2) / (m * n))
 
 
-def _standin(mf: EngineModelFrame, diverging: np.ndarray, events: Any
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """A four-row design and event vector with, for each diverging column, the facts
-    :func:`~calcstats._newton.divergence_report` reads of the rows: whether the column is
-    0/1, and whether its rows at 1 have no, every or some events (so its message is the
-    pandas path's)."""
-    ev = np.array([0.0, 1.0, 0.0, 1.0])
-    X = np.full((4, len(mf.design.columns)), 0.5)
-    e = mf.design.expr
-    for j in np.flatnonzero(diverging):
-        x = mf.design.exprs[j]
-        got = scalars(e, {"other": (~x.isin([0.0, 1.0])).cast("int64").sum(),
-                          "n1": (x == 1.0).cast("int64").sum(),
-                          "e1": ((x == 1.0) & events).cast("int64").sum()})
-        if got["other"]:
-            continue
-        n1, e1 = int(got["n1"] or 0), int(got["e1"] or 0)
-        X[:, j] = ([0, 0, 0, 0] if n1 == 0 else [1, 0, 1, 0] if e1 == 0
-                   else [0, 1, 0, 1] if e1 == n1 else [1, 1, 0, 0])
-    return X, ev
-
-
-def _frame(data: EngineTable, formula: str, *, weights: str | None, cluster: str | None,
-           exposure: str | None, model_name: str) -> EngineModelFrame:
+def _frame(
+    data: EngineTable,
+    formula: str,
+    *,
+    weights: str | None,
+    cluster: str | None,
+    exposure: str | None,
+    model_name: str,
+) -> EngineModelFrame:
     """The engine model frame (the rules of :func:`calcstats.regression._frame.model_frame`)."""
-    require_columns(pd.DataFrame(columns=data.columns),
-                    {"weights": weights, "cluster": cluster, "exposure": exposure},
-                    function=model_name)
+    require_columns(
+        pd.DataFrame(columns=data.columns),
+        {"weights": weights, "cluster": cluster, "exposure": exposure},
+        function=model_name,
+    )
     e = data.full
     n_zero = 0
     if weights is not None:
         w = e[weights].cast("float64")
-        got = scalars(e, {"bad": (w.notnull() & (w.isinf() | (w < 0))).cast("int64").sum(),
-                          "pos": (w > 0).cast("int64").sum(),
-                          "zero": (w == 0).cast("int64").sum()})
+        got = scalars(
+            e,
+            {
+                "bad": (w.notnull() & (w.isinf() | (w < 0))).cast("int64").sum(),
+                "pos": (w > 0).cast("int64").sum(),
+                "zero": (w == 0).cast("int64").sum(),
+            },
+        )
         if got["bad"] or not got["pos"]:
             raise DataError(
                 f"{model_name}(): weights column {weights!r} must hold finite numbers >= 0 "
@@ -166,8 +169,14 @@ def _frame(data: EngineTable, formula: str, *, weights: str | None, cluster: str
         n_zero = int(got["zero"] or 0)
         if n_zero:
             e = e.filter(w.isnull() | (w != 0))
-    design = engine_design(data, formula, response=True, extra=[weights, cluster, exposure],
-                           model_name=model_name, expr=e)
+    design = engine_design(
+        data,
+        formula,
+        response=True,
+        extra=[weights, cluster, exposure],
+        model_name=model_name,
+        expr=e,
+    )
     k = design.expr
     off = None
     if exposure is not None:
@@ -180,8 +189,12 @@ def _frame(data: EngineTable, formula: str, *, weights: str | None, cluster: str
                 "without follow-up time."
             )
         off = x.ln()
-    return EngineModelFrame(design=design, weights=k[weights].cast("float64")
-                            if weights is not None else None, offset=off, n_zero_weight=n_zero)
+    return EngineModelFrame(
+        design=design,
+        weights=k[weights].cast("float64") if weights is not None else None,
+        offset=off,
+        n_zero_weight=n_zero,
+    )
 
 
 def _fit(mf: EngineModelFrame, family: str) -> EngineGlmFit:
@@ -198,13 +211,23 @@ def _fit(mf: EngineModelFrame, family: str) -> EngineGlmFit:
     gamma0 = np.zeros(p)
     if d.intercept is not None:
         gamma0[d.intercept] = _start_intercept(mf, family)
-    res = maximise(sums.evaluate, gamma0, max_iter=100, tol=1e-10, back=sc.back,
-                   what=f"the {family} model")
+    res = maximise(
+        sums.evaluate, gamma0, max_iter=100, tol=1e-10, back=sc.back, what=f"the {family} model"
+    )
     cov_s = _inverse(res.last.info)
-    return EngineGlmFit(coef=sc.coef(res.beta), cov=sc.cov(cov_s), loglik=res.last.loglik,
-                        converged=res.converged, iterations=res.iterations,
-                        diverging=res.diverging, direction=res.direction, family=family,
-                        scaling=sc, cov_scaled=cov_s, queries=sums.queries)
+    return EngineGlmFit(
+        coef=sc.coef(res.beta),
+        cov=sc.cov(cov_s),
+        loglik=res.last.loglik,
+        converged=res.converged,
+        iterations=res.iterations,
+        diverging=res.diverging,
+        direction=res.direction,
+        family=family,
+        scaling=sc,
+        cov_scaled=cov_s,
+        queries=sums.queries,
+    )
 
 
 def _start_intercept(mf: EngineModelFrame, family: str) -> float:
@@ -222,22 +245,39 @@ def _start_intercept(mf: EngineModelFrame, family: str) -> float:
     return float(np.log(ybar) - (float(got["swo"]) / sw if sw > 0 else 0.0))
 
 
-def _result(cls: type, mf: EngineModelFrame, fit: EngineGlmFit, *, name: str, method: str,
-            conf_level: float, category: type[Warning], warn: bool) -> RegressionResult:
+def _result(
+    cls: type,
+    mf: EngineModelFrame,
+    fit: EngineGlmFit,
+    *,
+    name: str,
+    method: str,
+    conf_level: float,
+    category: type[Warning],
+    warn: bool,
+) -> RegressionResult:
     d = mf.design
     names = d.columns
     nonest: dict[str, str] = {}
     if fit.diverging.any():
         events = (d.y > 0) if fit.family != "binomial" else (d.y == 1)
-        X, ev = _standin(mf, fit.diverging, events)
+        X, ev = divergence_standin(d.expr, d.exprs, fit.diverging, events)
         if warn:
-            nonest = divergence_report(names, fit.diverging, fit.direction, model_name=name,
-                                       X=X, events=ev, category=category)
+            nonest = divergence_report(
+                names,
+                fit.diverging,
+                fit.direction,
+                model_name=name,
+                X=X,
+                events=ev,
+                category=category,
+            )
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                nonest = divergence_report(names, fit.diverging, fit.direction,
-                                           model_name=name, X=X, events=ev)
+                nonest = divergence_report(
+                    names, fit.diverging, fit.direction, model_name=name, X=X, events=ev
+                )
     if not fit.converged and warn:
         warnings.warn(
             f"{name}(): the fit of {mf.formula!r} did not converge in {fit.iterations} "
@@ -254,31 +294,69 @@ def _result(cls: type, mf: EngineModelFrame, fit: EngineGlmFit, *, name: str, me
 
     def refit(keep: list[str]) -> RegressionResult:
         sub = mf.without([c for c in names if c not in keep])
-        return _result(cls, sub, _fit(sub, family), name=name, method=method,
-                       conf_level=conf_level, category=category, warn=False)
+        return _result(
+            cls,
+            sub,
+            _fit(sub, family),
+            name=name,
+            method=method,
+            conf_level=conf_level,
+            category=category,
+            warn=False,
+        )
 
-    return cls(pd.Series(fit.coef, index=names), fit.cov, frame=mf, model=fit, method=method,
-               loglik=fit.loglik, n_events=n_events, se_type="model-based",
-               conf_level=conf_level, refit=refit, converged=fit.converged,
-               nonestimable=nonest)
+    return cls(
+        pd.Series(fit.coef, index=names),
+        fit.cov,
+        frame=mf,
+        model=fit,
+        method=method,
+        loglik=fit.loglik,
+        n_events=n_events,
+        se_type="model-based",
+        conf_level=conf_level,
+        refit=refit,
+        converged=fit.converged,
+        nonestimable=nonest,
+    )
 
 
-def _pulled(function: Any, data: EngineTable, formula: str, extra: list[str | None],
-            what: str, **kwargs: Any) -> RegressionResult:
+def _pulled(
+    function: Any,
+    data: EngineTable,
+    formula: str,
+    extra: list[str | None],
+    what: str,
+    **kwargs: Any,
+) -> RegressionResult:
     """The pandas path's fit of the pulled rows (for what has no aggregate form here)."""
-    cols = [c for c in data.columns if c in formula_variables(
-        formula.split("~", 1)[-1], pd.DataFrame(columns=data.columns))]
+    cols = [
+        c
+        for c in data.columns
+        if c in formula_variables(formula.split("~", 1)[-1], pd.DataFrame(columns=data.columns))
+    ]
     lhs = formula.split("~", 1)[0]
-    cols += [c for c in data.columns if c in formula_variables(
-        lhs, pd.DataFrame(columns=data.columns))] if lhs.strip() else []
+    cols += (
+        [c for c in data.columns if c in formula_variables(lhs, pd.DataFrame(columns=data.columns))]
+        if lhs.strip()
+        else []
+    )
     used = list(dict.fromkeys([*cols, *(c for c in extra if c is not None)]))
     rows, _ = pull_rows(data.full, used, options=data.options, what=what, sample=False)
     return function(rows, formula, **kwargs)
 
 
-def logistic(data: EngineTable, formula: str, *, method: str = "ml",
-             weights: str | None = None, cluster: str | None = None, robust: bool = False,
-             conf_level: float = 0.95, ci_method: str = "wald") -> RegressionResult:
+def logistic(
+    data: EngineTable,
+    formula: str,
+    *,
+    method: str = "ml",
+    weights: str | None = None,
+    cluster: str | None = None,
+    robust: bool = False,
+    conf_level: float = 0.95,
+    ci_method: str = "wald",
+) -> RegressionResult:
     """:func:`calcstats.logistic` of an engine table (same arguments and numbers)."""
     from calcstats.regression._glm import logistic as pandas_logistic
 
@@ -289,24 +367,52 @@ def logistic(data: EngineTable, formula: str, *, method: str = "ml",
         raise CalcstatsError(f"ci_method must be 'wald' or 'profile', got {ci_method!r}.")
     data = data.cached()
     if method == "firth" or robust or cluster is not None or ci_method == "profile":
-        what = ("logistic(method='firth')" if method == "firth" else
-                "logistic robust standard errors" if robust or cluster is not None else
-                "logistic profile-likelihood intervals")
-        return _pulled(pandas_logistic, data, formula, [weights, cluster], what,
-                       method=method, weights=weights, cluster=cluster, robust=robust,
-                       conf_level=conf_level, ci_method=ci_method)
-    mf = _frame(data, formula, weights=weights, cluster=None, exposure=None,
-                model_name="logistic")
+        what = (
+            "logistic(method='firth')"
+            if method == "firth"
+            else "logistic robust standard errors"
+            if robust or cluster is not None
+            else "logistic profile-likelihood intervals"
+        )
+        return _pulled(
+            pandas_logistic,
+            data,
+            formula,
+            [weights, cluster],
+            what,
+            method=method,
+            weights=weights,
+            cluster=cluster,
+            robust=robust,
+            conf_level=conf_level,
+            ci_method=ci_method,
+        )
+    mf = _frame(data, formula, weights=weights, cluster=None, exposure=None, model_name="logistic")
     _check_binary(mf, "logistic")
     fit = _fit(mf, "binomial")
-    return _result(EngineLogisticResult, mf, fit, name="logistic",
-                   method="logistic regression (ML)", conf_level=conf_level,
-                   category=SeparationWarning, warn=True)
+    return _result(
+        EngineLogisticResult,
+        mf,
+        fit,
+        name="logistic",
+        method="logistic regression (ML)",
+        conf_level=conf_level,
+        category=SeparationWarning,
+        warn=True,
+    )
 
 
-def poisson(data: EngineTable, formula: str, *, exposure: str | None = None,
-            robust: bool = False, weights: str | None = None, cluster: str | None = None,
-            conf_level: float = 0.95, ci_method: str = "wald") -> RegressionResult:
+def poisson(
+    data: EngineTable,
+    formula: str,
+    *,
+    exposure: str | None = None,
+    robust: bool = False,
+    weights: str | None = None,
+    cluster: str | None = None,
+    conf_level: float = 0.95,
+    ci_method: str = "wald",
+) -> RegressionResult:
     """:func:`calcstats.poisson` of an engine table (same arguments and numbers)."""
     from calcstats.regression._glm import poisson as pandas_poisson
 
@@ -315,22 +421,43 @@ def poisson(data: EngineTable, formula: str, *, exposure: str | None = None,
         raise CalcstatsError(f"ci_method must be 'wald' or 'profile', got {ci_method!r}.")
     data = data.cached()
     if robust or cluster is not None or ci_method == "profile":
-        what = ("poisson robust standard errors" if robust or cluster is not None
-                else "poisson profile-likelihood intervals")
-        return _pulled(pandas_poisson, data, formula, [weights, cluster, exposure], what,
-                       exposure=exposure, robust=robust, weights=weights, cluster=cluster,
-                       conf_level=conf_level, ci_method=ci_method)
-    mf = _frame(data, formula, weights=weights, cluster=None, exposure=exposure,
-                model_name="poisson")
+        what = (
+            "poisson robust standard errors"
+            if robust or cluster is not None
+            else "poisson profile-likelihood intervals"
+        )
+        return _pulled(
+            pandas_poisson,
+            data,
+            formula,
+            [weights, cluster, exposure],
+            what,
+            exposure=exposure,
+            robust=robust,
+            weights=weights,
+            cluster=cluster,
+            conf_level=conf_level,
+            ci_method=ci_method,
+        )
+    mf = _frame(
+        data, formula, weights=weights, cluster=None, exposure=exposure, model_name="poisson"
+    )
     y = mf.design.y
-    n_bad = int(mf.design.expr.filter((y < 0) | ((y - y.round()).abs() > 1e-8))
-                .count().execute())
+    n_bad = int(mf.design.expr.filter((y < 0) | ((y - y.round()).abs() > 1e-8)).count().execute())
     if n_bad:
         raise DataError(f"poisson(): outcome {mf.outcome!r} must hold non-negative counts.")
     fit = _fit(mf, "poisson")
     method = "Poisson regression" + (" with log person-time offset" if exposure else "")
-    return _result(EnginePoissonResult, mf, fit, name="poisson", method=method,
-                   conf_level=conf_level, category=SparseDataWarning, warn=True)
+    return _result(
+        EnginePoissonResult,
+        mf,
+        fit,
+        name="poisson",
+        method=method,
+        conf_level=conf_level,
+        category=SparseDataWarning,
+        warn=True,
+    )
 
 
 def _check_binary(mf: EngineModelFrame, name: str) -> None:

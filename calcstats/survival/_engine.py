@@ -39,13 +39,20 @@ from calcstats.survival._curves import SurvivalCurve, check_conf_type, confint
 from calcstats.survival._km import km_arrays
 from calcstats.survival._tabulate import RiskTable
 
-__all__ = ["CountedEventTimes", "cumulative_incidence", "gray_test", "kaplan_meier",
-           "logrank", "risk_table"]
+__all__ = [
+    "CountedEventTimes",
+    "cumulative_incidence",
+    "gray_test",
+    "kaplan_meier",
+    "logrank",
+    "risk_table",
+]
 
 
 # ------------------------------------------------------------------------- counts
-def _cells(ei: EngineInput, sums: dict[str, Callable[[Any], Any]],
-           keys: Sequence[str] = ("__g", "__t")) -> pd.DataFrame:
+def _cells(
+    ei: EngineInput, sums: dict[str, Callable[[Any], Any]], keys: Sequence[str] = ("__g", "__t")
+) -> pd.DataFrame:
     """One row per (keys) cell with ``__n`` (rows) and each of ``sums``."""
     e = ei.expr
     metrics = {"__n": e.count().cast("float64")}
@@ -91,8 +98,11 @@ def _warn_no_events(ei: EngineInput, events: np.ndarray, what: str) -> None:
 
 
 def _per_group(cells: pd.DataFrame, column: str, k: int) -> np.ndarray:
-    return np.bincount(cells["__g"].to_numpy(dtype=np.int64),
-                       weights=cells[column].to_numpy(dtype=float), minlength=k)
+    return np.bincount(
+        cells["__g"].to_numpy(dtype=np.int64),
+        weights=cells[column].to_numpy(dtype=float),
+        minlength=k,
+    )
 
 
 # ------------------------------------------------------------------------ curves
@@ -110,14 +120,18 @@ def kaplan_meier(
     """:func:`calcstats.kaplan_meier` of an engine table (same arguments and result)."""
     conf_level = check_conf_level(conf_level)
     conf_type = check_conf_type(conf_type)
-    ei = engine_input(data, time=time, event=event, cause=cause, by=by, weights=weights,
-                      function="kaplan_meier")
+    ei = engine_input(
+        data, time=time, event=event, cause=cause, by=by, weights=weights, function="kaplan_meier"
+    )
     sums = {"__d": lambda e: e["__ev"]}
     if weights is not None:
-        sums = {"__sw": lambda e: e["__w"], "__swd": lambda e: e["__w"] * e["__ev"],
-                "__sw2": lambda e: e["__w"] * e["__w"],
-                "__sw2d": lambda e: e["__w"] * e["__w"] * e["__ev"],
-                "__frac": lambda e: (e["__w"] != e["__w"].floor()).cast("float64")}
+        sums = {
+            "__sw": lambda e: e["__w"],
+            "__swd": lambda e: e["__w"] * e["__ev"],
+            "__sw2": lambda e: e["__w"] * e["__w"],
+            "__sw2d": lambda e: e["__w"] * e["__w"] * e["__ev"],
+            "__frac": lambda e: (e["__w"] != e["__w"].floor()).cast("float64"),
+        }
     cells = _cells(ei, sums)
     k = ei.n_groups
     if weights is None:
@@ -131,8 +145,7 @@ def kaplan_meier(
         rt = risk_table(cells, k, cols)
         n = _per_group(cells, "__sw", k)
         n_events = _per_group(cells, "__swd", k)
-    _warn_no_events(ei, _per_group(cells, "__d" if weights is None else "__swd", k),
-                    "kaplan_meier")
+    _warn_no_events(ei, _per_group(cells, "__d" if weights is None else "__swd", k), "kaplan_meier")
     n_all, n_ev = rt.sums[:, 0], rt.sums[:, 1]
     surv = np.empty(n_all.size)
     var_log = np.empty(n_all.size)
@@ -145,29 +158,46 @@ def kaplan_meier(
         n2, d2 = rt.sums[rows, 2], rt.sums[rows, 3]
         risk2 = np.cumsum(n2[::-1])[::-1]
         nr, ne = rt.n_risk[rows], n_ev[rows]
-        probs, var = aalen_johansen(nr, ne[:, None], n_all[rows] - ne,
-                                    squared=(risk2, d2[:, None], n2 - d2))
+        probs, var = aalen_johansen(
+            nr, ne[:, None], n_all[rows] - ne, squared=(risk2, d2[:, None], n2 - d2)
+        )
         surv[rows], se_surv[rows] = probs[:, 0], np.sqrt(var[:, 0])
     if robust:
-        low, high = confint(surv, se_surv, logse=False, conf_type=conf_type,
-                            conf_level=conf_level)
+        low, high = confint(surv, se_surv, logse=False, conf_type=conf_type, conf_level=conf_level)
         method = "Kaplan–Meier, robust (infinitesimal-jackknife) standard errors"
     else:
         se_log = np.sqrt(var_log)
         with np.errstate(invalid="ignore"):
             se_surv = np.where(np.isinf(se_log), np.nan, surv * se_log)
-        low, high = confint(surv, se_log, logse=True, conf_type=conf_type,
-                            conf_level=conf_level)
+        low, high = confint(surv, se_log, logse=True, conf_type=conf_type, conf_level=conf_level)
         method = "Kaplan–Meier, Greenwood standard errors"
-    curve = pd.DataFrame({
-        "_group": rt.group, "time": rt.time, "n_risk": rt.n_risk, "n_event": n_ev,
-        "n_censor": n_all - n_ev, "estimate": surv, "std_error": se_surv,
-        "conf_low": low, "conf_high": high,
-    })
-    return SurvivalCurve(curve, groups=ei.groups, by=ei.by, kind="km", cause=cause,
-                         conf_type=conf_type, conf_level=conf_level, n=n, n_events=n_events,
-                         time_column=ei.time_column, event_column=ei.event_column,
-                         method=method)
+    curve = pd.DataFrame(
+        {
+            "_group": rt.group,
+            "time": rt.time,
+            "n_risk": rt.n_risk,
+            "n_event": n_ev,
+            "n_censor": n_all - n_ev,
+            "estimate": surv,
+            "std_error": se_surv,
+            "conf_low": low,
+            "conf_high": high,
+        }
+    )
+    return SurvivalCurve(
+        curve,
+        groups=ei.groups,
+        by=ei.by,
+        kind="km",
+        cause=cause,
+        conf_type=conf_type,
+        conf_level=conf_level,
+        n=n,
+        n_events=n_events,
+        time_column=ei.time_column,
+        event_column=ei.event_column,
+        method=method,
+    )
 
 
 def cumulative_incidence(
@@ -184,15 +214,21 @@ def cumulative_incidence(
     result)."""
     conf_level = check_conf_level(conf_level)
     conf_type = check_conf_type(conf_type)
-    ei = engine_input(data, time=time, event=event, cause=cause, by=by, competing=True,
-                      function="cumulative_incidence")
+    ei = engine_input(
+        data,
+        time=time,
+        event=event,
+        cause=cause,
+        by=by,
+        competing=True,
+        function="cumulative_incidence",
+    )
     causes = np.array([c for c in ei.codes if c > 0])
     sums = {"__c0": lambda e: e["__code"] == 0}
     sums.update({f"__c{c}": (lambda e, c=int(c): e["__code"] == c) for c in causes})
     cells = _cells(ei, sums)
     k = ei.n_groups
-    _warn_no_events(ei, _per_group(cells, f"__c{cause}", k),
-                    f"cumulative_incidence, cause {cause}")
+    _warn_no_events(ei, _per_group(cells, f"__c{cause}", k), f"cumulative_incidence, cause {cause}")
     rt = risk_table(cells, k, ["__n", "__c0", *[f"__c{c}" for c in causes]])
     n_censor = rt.sums[:, 1]
     n_cause = rt.sums[:, 2:]
@@ -204,29 +240,47 @@ def cumulative_incidence(
     se = np.sqrt(var)
     col = int(np.flatnonzero(causes == cause)[0]) + 1
     est = probs[:, col]
-    low, high = confint(est, se[:, col], logse=False, conf_type=conf_type,
-                        conf_level=conf_level)
-    curve = pd.DataFrame({
-        "_group": rt.group, "time": rt.time, "n_risk": rt.n_risk,
-        "n_event": n_cause[:, col - 1], "n_censor": n_censor, "estimate": est,
-        "std_error": se[:, col], "conf_low": low, "conf_high": high,
-    })
+    low, high = confint(est, se[:, col], logse=False, conf_type=conf_type, conf_level=conf_level)
+    curve = pd.DataFrame(
+        {
+            "_group": rt.group,
+            "time": rt.time,
+            "n_risk": rt.n_risk,
+            "n_event": n_cause[:, col - 1],
+            "n_censor": n_censor,
+            "estimate": est,
+            "std_error": se[:, col],
+            "conf_low": low,
+            "conf_high": high,
+        }
+    )
     names = ["event_free"] + [f"cause_{c}" for c in causes]
-    states = pd.DataFrame({
-        "_group": np.repeat(rt.group, len(names)),
-        "time": np.repeat(rt.time, len(names)),
-        "state": pd.Categorical.from_codes(np.tile(np.arange(len(names)), rt.time.size),
-                                           categories=names),
-        "estimate": probs.reshape(-1),
-        "std_error": se.reshape(-1),
-    })
-    return SurvivalCurve(curve, groups=ei.groups, by=ei.by, kind="cif", cause=cause,
-                         conf_type=conf_type, conf_level=conf_level,
-                         n=_per_group(cells, "__n", k),
-                         n_events=_per_group(cells, f"__c{cause}", k),
-                         time_column=ei.time_column, event_column=ei.event_column,
-                         states=states,
-                         method="Aalen–Johansen, infinitesimal-jackknife standard errors")
+    states = pd.DataFrame(
+        {
+            "_group": np.repeat(rt.group, len(names)),
+            "time": np.repeat(rt.time, len(names)),
+            "state": pd.Categorical.from_codes(
+                np.tile(np.arange(len(names)), rt.time.size), categories=names
+            ),
+            "estimate": probs.reshape(-1),
+            "std_error": se.reshape(-1),
+        }
+    )
+    return SurvivalCurve(
+        curve,
+        groups=ei.groups,
+        by=ei.by,
+        kind="cif",
+        cause=cause,
+        conf_type=conf_type,
+        conf_level=conf_level,
+        n=_per_group(cells, "__n", k),
+        n_events=_per_group(cells, f"__c{cause}", k),
+        time_column=ei.time_column,
+        event_column=ei.event_column,
+        states=states,
+        method="Aalen–Johansen, infinitesimal-jackknife standard errors",
+    )
 
 
 # ------------------------------------------------------------------ event times
@@ -244,8 +298,14 @@ class CountedEventTimes:
     n_groups : int
     """
 
-    def __init__(self, group: np.ndarray, time: np.ndarray, rows: np.ndarray,
-                 events: list[np.ndarray], n_groups: int) -> None:
+    def __init__(
+        self,
+        group: np.ndarray,
+        time: np.ndarray,
+        rows: np.ndarray,
+        events: list[np.ndarray],
+        n_groups: int,
+    ) -> None:
         is_event = np.zeros(time.size, dtype=bool)
         for q in events:
             is_event |= q > 0
@@ -267,8 +327,11 @@ class CountedEventTimes:
             for j, q in enumerate(events):
                 self._events[j][pos[hit], g] = q[sel][hit]
         self.n_risk = self._risk.sum(axis=1)
-        self.events = (np.column_stack([e.sum(axis=1) for e in self._events]) if events
-                       else np.zeros((t_count, 0)))
+        self.events = (
+            np.column_stack([e.sum(axis=1) for e in self._events])
+            if events
+            else np.zeros((t_count, 0))
+        )
 
     def blocks(self, size: int) -> Iterator[tuple[int, int, np.ndarray, list[np.ndarray]]]:
         """Yield ``(lo, hi, n_risk, events)`` for event times ``lo:hi`` (as EventTimes)."""
@@ -288,26 +351,29 @@ def _on_counts(func: Callable[..., Any], et: CountedEventTimes) -> Callable[...,
     """
     glb = dict(func.__globals__)
     glb["EventTimes"] = lambda *args, **kwargs: et
-    return types.FunctionType(func.__code__, glb, func.__name__, func.__defaults__,
-                              func.__closure__)
+    return types.FunctionType(
+        func.__code__, glb, func.__name__, func.__defaults__, func.__closure__
+    )
 
 
 #: the per-row arguments of the pandas functions, unused once ``EventTimes`` is bound
 _NO_ROWS = np.zeros(0)
 
 
-def _strata_cells(ei: EngineInput, sums: dict[str, Callable[[Any], Any]]
-                  ) -> list[pd.DataFrame]:
+def _strata_cells(ei: EngineInput, sums: dict[str, Callable[[Any], Any]]) -> list[pd.DataFrame]:
     cells = _cells(ei, sums, keys=("__st", "__g", "__t"))
     st = cells["__st"].to_numpy(dtype=np.int64)
     return [cells.loc[st == s].reset_index(drop=True) for s in range(ei.n_strata)]
 
 
 def _counted(cells: pd.DataFrame, columns: Sequence[str], k: int) -> CountedEventTimes:
-    return CountedEventTimes(cells["__g"].to_numpy(dtype=np.int64),
-                             cells["__t"].to_numpy(dtype=float),
-                             cells["__n"].to_numpy(dtype=float),
-                             [cells[c].to_numpy(dtype=float) for c in columns], k)
+    return CountedEventTimes(
+        cells["__g"].to_numpy(dtype=np.int64),
+        cells["__t"].to_numpy(dtype=float),
+        cells["__n"].to_numpy(dtype=float),
+        [cells[c].to_numpy(dtype=float) for c in columns],
+        k,
+    )
 
 
 def logrank(
@@ -326,8 +392,9 @@ def logrank(
     if by is None:
         raise DataError("logrank needs by= (the column of the groups to compare).")
     rho, gamma = _logrank._weights_spec(weights)
-    ei = engine_input(data, time=time, event=event, cause=cause, by=by, strata=strata,
-                      function="logrank")
+    ei = engine_input(
+        data, time=time, event=event, cause=cause, by=by, strata=strata, function="logrank"
+    )
     k = ei.n_groups
     if k < 2:
         raise DataError(
@@ -345,15 +412,17 @@ def logrank(
     observed, expected, var = np.zeros(k), np.zeros(k), np.zeros((k, k))
     for cells in parts:
         et = _counted(cells, ["__d"], k)
-        o, e, v = _on_counts(_logrank._stratum_sums, et)(_NO_ROWS, _NO_ROWS, _NO_ROWS, k, rho,
-                                                       gamma)
+        o, e, v = _on_counts(_logrank._stratum_sums, et)(
+            _NO_ROWS, _NO_ROWS, _NO_ROWS, k, rho, gamma
+        )
         observed += o
         expected += e
         var += v
     oe = observed - expected
     frame = _ScoresFrame(ei)
-    stat, df, note = _logrank._statistic(frame, frame.data, oe, expected, var, trend=trend,
-                                         scores=scores)
+    stat, df, note = _logrank._statistic(
+        frame, frame.data, oe, expected, var, trend=trend, scores=scores
+    )
     p = float(stats.chi2.sf(stat, df))
     table = ei.groups.copy()
     table["n"] = sum((_per_group(c, "__n", k) for c in parts), np.zeros(k))
@@ -373,11 +442,20 @@ def logrank(
     if note:
         name += f" ({note})"
     name = name[0].upper() + name[1:]
-    return TestResult(stat, df, p, method=name, table=table,
-                      extra={"variance": var, "rho": rho, "gamma": gamma,
-                             "n_strata": ei.n_strata,
-                             "scores": _logrank._scores(frame, frame.data, scores)
-                             if trend else None})
+    return TestResult(
+        stat,
+        df,
+        p,
+        method=name,
+        table=table,
+        extra={
+            "variance": var,
+            "rho": rho,
+            "gamma": gamma,
+            "n_strata": ei.n_strata,
+            "scores": _logrank._scores(frame, frame.data, scores) if trend else None,
+        },
+    )
 
 
 class _ScoresFrame:
@@ -404,8 +482,16 @@ def gray_test(
     """:func:`calcstats.gray_test` of an engine table (same arguments and result)."""
     if by is None:
         raise DataError("gray_test needs by= (the column of the groups to compare).")
-    ei = engine_input(data, time=time, event=event, cause=cause, by=by, strata=strata,
-                      competing=True, function="gray_test")
+    ei = engine_input(
+        data,
+        time=time,
+        event=event,
+        cause=cause,
+        by=by,
+        strata=strata,
+        competing=True,
+        function="gray_test",
+    )
     if not isinstance(rho, int | float) or rho < 0:
         raise DataError(f"rho must be a number >= 0, got {rho!r}.")
     k = ei.n_groups
@@ -417,21 +503,29 @@ def gray_test(
     causes = [c for c in ei.codes if c > 0]
     sums = {f"__c{c}": (lambda e, c=c: e["__code"] == c) for c in causes}
     parts = _strata_cells(ei, sums)
-    _warn_no_events(ei, sum((_per_group(c, f"__c{cause}", k) for c in parts), np.zeros(k)),
-                    f"gray_test, cause {cause}")
+    _warn_no_events(
+        ei,
+        sum((_per_group(c, f"__c{cause}", k) for c in parts), np.zeros(k)),
+        f"gray_test, cause {cause}",
+    )
     holder = _GrayInput(ei)
     rows, fits = [], {}
     for c in causes:
         score, var = np.zeros(k), np.zeros((k, k))
         for cells in parts:
             own = cells[f"__c{c}"].to_numpy(dtype=float)
-            other = sum((cells[f"__c{o}"].to_numpy(dtype=float) for o in causes if o != c),
-                        np.zeros(len(cells)))
-            et = CountedEventTimes(cells["__g"].to_numpy(dtype=np.int64),
-                                   cells["__t"].to_numpy(dtype=float),
-                                   cells["__n"].to_numpy(dtype=float), [own, other], k)
-            sc, v = _on_counts(_gray._gray_stratum, et)(_NO_ROWS, _NO_ROWS, _NO_ROWS, k,
-                                                    float(rho))
+            other = sum(
+                (cells[f"__c{o}"].to_numpy(dtype=float) for o in causes if o != c),
+                np.zeros(len(cells)),
+            )
+            et = CountedEventTimes(
+                cells["__g"].to_numpy(dtype=np.int64),
+                cells["__t"].to_numpy(dtype=float),
+                cells["__n"].to_numpy(dtype=float),
+                [own, other],
+                k,
+            )
+            sc, v = _on_counts(_gray._gray_stratum, et)(_NO_ROWS, _NO_ROWS, _NO_ROWS, k, float(rho))
             score += sc
             var += v
         stat, df, indefinite = _logrank.chi_square(score[:-1], var[:-1, :-1])
@@ -460,10 +554,17 @@ def gray_test(
     name += ")"
     if ei.n_strata > 1:
         name = "Stratified " + name
-    return TestResult(stat, df, p, method=name, table=pd.DataFrame(rows),
-                      extra={"scores": pd.concat([ei.groups, pd.DataFrame({"score": score})],
-                                                 axis=1),
-                             "variance": var})
+    return TestResult(
+        stat,
+        df,
+        p,
+        method=name,
+        table=pd.DataFrame(rows),
+        extra={
+            "scores": pd.concat([ei.groups, pd.DataFrame({"score": score})], axis=1),
+            "variance": var,
+        },
+    )
 
 
 class _GrayInput:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from calcstats._design import clean_name, formula_variables
-from calcstats._engine_design import EngineDesign, engine_design
+from calcstats._engine_design import EngineDesign, divergence_standin, engine_design
 from calcstats._engine_input import EngineInput, engine_input
 from calcstats._errors import (
     CalcstatsError,
@@ -78,13 +78,31 @@ class EngineCoxResult(CoxResult):
     ``pull_limit``); ``check_ph()`` needs the rows and says so.
     """
 
-    def __init__(self, params: pd.Series, *, fit: EngineCoxFit, design: EngineDesign,
-                 ei: EngineInput, n_events: int, ties: str, conf_level: float,
-                 nonestimable: dict[str, str], labels: Labels | None) -> None:
-        super(CoxResult, self).__init__(params, fit.var, model=fit, conf_level=conf_level,
-                             nobs=ei.n, n_events=n_events, loglik=fit.loglik,
-                             converged=fit.converged, nonestimable=nonestimable,
-                             terms=design.terms)
+    def __init__(
+        self,
+        params: pd.Series,
+        *,
+        fit: EngineCoxFit,
+        design: EngineDesign,
+        ei: EngineInput,
+        n_events: int,
+        ties: str,
+        conf_level: float,
+        nonestimable: dict[str, str],
+        labels: Labels | None,
+    ) -> None:
+        super(CoxResult, self).__init__(
+            params,
+            fit.var,
+            model=fit,
+            conf_level=conf_level,
+            nobs=ei.n,
+            n_events=n_events,
+            loglik=fit.loglik,
+            converged=fit.converged,
+            nonestimable=nonestimable,
+            terms=design.terms,
+        )
         self.naive_bse = pd.Series(np.sqrt(np.diag(fit.var)), index=list(params.index))
         self.design = design
         self.input = ei
@@ -105,14 +123,17 @@ class EngineCoxResult(CoxResult):
         cols = {"t": e["__t"], "d": e["__ev"], "lp": lp, "w": e["__w"], "st": e["__st"]}
         if ei.columns.get("start") is not None:
             cols["s"] = e["__start"]
-        rows, _ = pull_rows(e, cols, options=ei.table.options, what="cox concordance",
-                            sample=True, n=ei.n)
+        rows, _ = pull_rows(
+            e, cols, options=ei.table.options, what="cox concordance", sample=True, n=ei.n
+        )
         return concordance_counts(
-            rows["t"].to_numpy(float), rows["d"].to_numpy(float).astype(bool),
+            rows["t"].to_numpy(float),
+            rows["d"].to_numpy(float).astype(bool),
             rows["lp"].to_numpy(float),
             weights=rows["w"].to_numpy(float) if ei.weighted else None,
             strata=rows["st"].to_numpy(np.int64) if ei.strata_columns else None,
-            start=rows["s"].to_numpy(float) if "s" in rows else None)["concordance"]
+            start=rows["s"].to_numpy(float) if "s" in rows else None,
+        )["concordance"]
 
     def check_ph(self, transform: str = "km", *, global_test: bool = True) -> Any:
         raise CalcstatsError(
@@ -135,8 +156,9 @@ def _robust_refit(table: EngineTable, formula: str, used: list[str], **kwargs: A
     """The pandas path's fit on the pulled rows (robust variance has no aggregate form)."""
     from calcstats.survival._cox import cox as pandas_cox
 
-    rows, _ = pull_rows(table.full, used, options=table.options, what="cox robust variance",
-                        sample=False)
+    rows, _ = pull_rows(
+        table.full, used, options=table.options, what="cox robust variance", sample=False
+    )
     return pandas_cox(rows, formula, **kwargs)
 
 
@@ -163,36 +185,96 @@ def cox(
     conf_level = check_conf_level(conf_level)
     strata_names = as_names(strata, "strata", "cox")
     data = data.cached()
-    require_columns(pd.DataFrame(columns=data.columns),
-                    {"time": time, "event": event, "start": start, "weights": weights,
-                     "strata": strata_names, "cluster": cluster}, function="cox")
+    require_columns(
+        pd.DataFrame(columns=data.columns),
+        {
+            "time": time,
+            "event": event,
+            "start": start,
+            "weights": weights,
+            "strata": strata_names,
+            "cluster": cluster,
+        },
+        function="cox",
+    )
     e = data.full
     if weights is not None:
         w = e[weights].cast("float64")
         n_frac = scalars(e, {"f": (w.notnull() & (w != w.floor())).cast("int64").sum()})["f"]
         if cluster is not None or n_frac:
             design_vars = formula_variables(formula, pd.DataFrame(columns=data.columns))
-            used = list(dict.fromkeys([*design_vars, time, event, *([start] if start else []),
-                                       weights, *strata_names,
-                                       *([cluster] if cluster else [])]))
-            return _robust_refit(data, formula, used, time=time, event=event, cause=cause,
-                                 ties=ties, strata=strata, cluster=cluster, weights=weights,
-                                 start=start, conf_level=conf_level, labels=labels)
+            used = list(
+                dict.fromkeys(
+                    [
+                        *design_vars,
+                        time,
+                        event,
+                        *([start] if start else []),
+                        weights,
+                        *strata_names,
+                        *([cluster] if cluster else []),
+                    ]
+                )
+            )
+            return _robust_refit(
+                data,
+                formula,
+                used,
+                time=time,
+                event=event,
+                cause=cause,
+                ties=ties,
+                strata=strata,
+                cluster=cluster,
+                weights=weights,
+                start=start,
+                conf_level=conf_level,
+                labels=labels,
+            )
         e = e.filter(w.isnull() | (w != 0))
     elif cluster is not None:
         design_vars = formula_variables(formula, pd.DataFrame(columns=data.columns))
-        used = list(dict.fromkeys([*design_vars, time, event, *([start] if start else []),
-                                   *strata_names, cluster]))
-        return _robust_refit(data, formula, used, time=time, event=event, cause=cause,
-                             ties=ties, strata=strata, cluster=cluster, weights=weights,
-                             start=start, conf_level=conf_level, labels=labels)
+        used = list(
+            dict.fromkeys(
+                [*design_vars, time, event, *([start] if start else []), *strata_names, cluster]
+            )
+        )
+        return _robust_refit(
+            data,
+            formula,
+            used,
+            time=time,
+            event=event,
+            cause=cause,
+            ties=ties,
+            strata=strata,
+            cluster=cluster,
+            weights=weights,
+            start=start,
+            conf_level=conf_level,
+            labels=labels,
+        )
     n_zero = int(data.full.count().execute()) - int(e.count().execute()) if weights else 0
-    design = engine_design(data, formula, response=False, intercept=False,
-                           extra=[time, event, start, weights, *strata_names, cluster],
-                           model_name="cox", expr=e)
+    design = engine_design(
+        data,
+        formula,
+        response=False,
+        intercept=False,
+        extra=[time, event, start, weights, *strata_names, cluster],
+        model_name="cox",
+        expr=e,
+    )
     sub = data.with_expr(design.expr)
-    ei = engine_input(sub, time=time, event=event, cause=cause, start=start, weights=weights,
-                      strata=strata_names or None, function="cox")
+    ei = engine_input(
+        sub,
+        time=time,
+        event=event,
+        cause=cause,
+        start=start,
+        weights=weights,
+        strata=strata_names or None,
+        function="cox",
+    )
     ei.n_zero_weight = n_zero
     n_events = int(scalars(ei.expr, {"d": ei.expr["__ev"].sum()})["d"] or 0)
     if not n_events:
@@ -202,21 +284,37 @@ def cox(
             + f" among the {ei.n} rows used: a Cox model needs at least one event."
         )
     xs = design.rebind(ei.expr)
-    sums = CoxSums(ei.expr, xs, time=ei.expr["__t"], status=ei.expr["__ev"],
-                   weights=ei.expr["__w"] if weights is not None else None,
-                   start=ei.expr["__start"] if start is not None else None,
-                   stratum=ei.expr["__st"] if strata_names else None, ties=ties,
-                   store=data.store)
+    sums = CoxSums(
+        ei.expr,
+        xs,
+        time=ei.expr["__t"],
+        status=ei.expr["__ev"],
+        weights=ei.expr["__w"] if weights is not None else None,
+        start=ei.expr["__start"] if start is not None else None,
+        stratum=ei.expr["__st"] if strata_names else None,
+        ties=ties,
+        store=data.store,
+    )
     fit = _fit(sums)
     nonest: dict[str, str] = {}
     if fit.diverging.any():
-        nonest = divergence_report(design.columns, fit.diverging, fit.direction,
-                                   model_name="cox")
+        X, ev = divergence_standin(ei.expr, xs, fit.diverging, ei.expr["__ev"] > 0)
+        nonest = divergence_report(
+            design.columns, fit.diverging, fit.direction, model_name="cox", X=X, events=ev
+        )
     if not fit.converged:
         nonest = {c: "the fit did not converge" for c in design.columns}
-    return EngineCoxResult(pd.Series(fit.coef, index=[clean_name(c) for c in design.columns]),
-                           fit=fit, design=design, ei=ei, n_events=n_events, ties=ties,
-                           conf_level=conf_level, nonestimable=nonest, labels=labels)
+    return EngineCoxResult(
+        pd.Series(fit.coef, index=[clean_name(c) for c in design.columns]),
+        fit=fit,
+        design=design,
+        ei=ei,
+        n_events=n_events,
+        ties=ties,
+        conf_level=conf_level,
+        nonestimable=nonest,
+        labels=labels,
+    )
 
 
 def _fit(sums: CoxSums, *, max_iter: int = 30, eps: float = 1e-9) -> EngineCoxFit:
@@ -248,8 +346,18 @@ def _fit(sums: CoxSums, *, max_iter: int = 30, eps: float = 1e-9) -> EngineCoxFi
             stacklevel=3,
         )
     var_s = np.linalg.pinv(res.last.info) if p else np.zeros((0, 0))
-    return EngineCoxFit(coef=res.beta / s, var=var_s / outer, loglik=res.last.loglik,
-                        loglik0=it0.loglik, score_test=score, iterations=res.iterations,
-                        converged=res.converged, u0=it0.score, imat=res.last.info * outer,
-                        diverging=res.diverging, direction=res.direction, means=sums.means,
-                        queries=sums.queries)
+    return EngineCoxFit(
+        coef=res.beta / s,
+        var=var_s / outer,
+        loglik=res.last.loglik,
+        loglik0=it0.loglik,
+        score_test=score,
+        iterations=res.iterations,
+        converged=res.converged,
+        u0=it0.score,
+        imat=res.last.info * outer,
+        diverging=res.diverging,
+        direction=res.direction,
+        means=sums.means,
+        queries=sums.queries,
+    )
