@@ -119,7 +119,9 @@ class CoxSums:
         eta = ibis.literal(0.0)
         for j in range(p):
             eta = eta + b[f"__x{j}"] * float(beta[j])
-        r = b["__w"] * (eta - shift).exp()
+        # each row's risk score computed once (a staged projection), then the sums
+        b = b.mutate(__r=b["__w"] * (eta - shift).exp())
+        r = b["__r"]
         pairs = [(j, k) for j in range(p) for k in range(j, p)]
 
         def part(t: Any, kind: int, dead: Any) -> Any:

@@ -80,27 +80,25 @@ class GlmSums:
         eta = b["__o"]
         for j in range(p):
             eta = eta + b[f"__z{j}"] * float(gamma[j])
-        y, w = b["__y"], b["__w"]
+        # each row's η, μ, r and W computed once (staged projections), then the sums
+        b = b.mutate(__eta=eta)
+        e, y, w = b["__eta"], b["__y"], b["__w"]
         if self.family == "binomial":
-            mu = 1.0 / (1.0 + (-eta).exp())
-            ll = y * eta - (ibis.greatest(eta, 0.0) + (1.0 + (-eta.abs()).exp()).ln())
-            var = mu * (1.0 - mu)
+            b = b.mutate(__mu=1.0 / (1.0 + (-e).exp()),
+                         __ll=y * e - (ibis.greatest(e, 0.0) + (1.0 + (-e.abs()).exp()).ln()))
+            b = b.mutate(__var=b["__mu"] * (1.0 - b["__mu"]))
         else:
-            mu = ibis.cases((eta <= _EXP_MAX, eta.exp()), else_=float(np.exp(_EXP_MAX)))
-            ll = y * eta - mu
-            var = mu
+            b = b.mutate(__mu=ibis.cases((e <= _EXP_MAX, e.exp()),
+                                         else_=float(np.exp(_EXP_MAX))))
+            b = b.mutate(__ll=b["__y"] * b["__eta"] - b["__mu"], __var=b["__mu"])
         # as fit_glm: rows whose variance underflows to 0 add nothing to score or information
-        r = ibis.cases((var > 0, w * (y - mu)), else_=0.0)
-        wt = ibis.cases((var > 0, w * var), else_=0.0)
-        metrics = {"ll": (w * ll).sum()}
-        metrics.update({f"u{j}": (b[f"__z{j}"] * r).sum() for j in range(p)})
-        metrics.update(
-            {
-                f"i{j}_{k}": (b[f"__z{j}"] * b[f"__z{k}"] * wt).sum()
-                for j in range(p)
-                for k in range(j, p)
-            }
-        )
+        v = b["__var"]
+        b = b.mutate(__r=ibis.cases((v > 0, b["__w"] * (b["__y"] - b["__mu"])), else_=0.0),
+                     __wt=ibis.cases((v > 0, b["__w"] * v), else_=0.0))
+        metrics = {"ll": (b["__w"] * b["__ll"]).sum()}
+        metrics.update({f"u{j}": (b[f"__z{j}"] * b["__r"]).sum() for j in range(p)})
+        metrics.update({f"i{j}_{k}": (b[f"__z{j}"] * b[f"__z{k}"] * b["__wt"]).sum()
+                        for j in range(p) for k in range(j, p)})
         got = b.aggregate(**metrics).to_pandas().iloc[0]
         self.queries += 1
         ll_total = float(got["ll"]) - self.const
