@@ -189,8 +189,9 @@ def _prototype(
     return pd.DataFrame(frame)
 
 
-def _missing(expr: Any, used: list[str]) -> tuple[Any, dict[str, int], int]:
-    """Rows without missing values in ``used``; per-column missing counts; rows dropped."""
+def _missing(expr: Any, used: list[str]) -> tuple[Any, dict[str, int], int, int]:
+    """Rows without missing values in ``used``; per-column missing counts; rows dropped;
+    rows."""
     schema = expr.schema()
 
     def miss(c: str) -> Any:
@@ -208,7 +209,7 @@ def _missing(expr: Any, used: list[str]) -> tuple[Any, dict[str, int], int]:
     counts = {c: int(got[f"m{i}"] or 0) for i, c in enumerate(used)}
     n_dropped = int(got.get("any") or 0)
     kept = expr.filter(~any_miss) if any_miss is not None and n_dropped else expr
-    return kept, counts, n_dropped
+    return kept, counts, n_dropped, int(got["n"])
 
 
 def engine_design(
@@ -244,8 +245,7 @@ def engine_design(
                 "from it instead, e.g. age in years or calendar year."
             )
     used = list(dict.fromkeys([*y_vars, *variables, *(c for c in extra if c is not None)]))
-    kept, counts, n_dropped = _missing(expr, used)
-    n_all = int(expr.count().execute())
+    kept, counts, n_dropped, n_all = _missing(expr, used)
     dropped_cols = [c for c in used if counts[c]]
     if n_dropped:
         listing = ", ".join(f"{c} ({counts[c]})" for c in dropped_cols)
@@ -379,6 +379,7 @@ def _check_values(design: EngineDesign, model_name: str, *, constant_ok: bool) -
         checks[f"bad{i}"] = (x.isnull() | x.isnan() | x.isinf()).cast("int64").sum()
         checks[f"lo{i}"] = x.min()
         checks[f"hi{i}"] = x.max()
+        checks[f"mean{i}"] = x.mean()
     got = scalars(e, checks)
     bad = [c for i, c in enumerate(design.columns) if got[f"bad{i}"]]
     if bad:
@@ -401,7 +402,8 @@ def _check_values(design: EngineDesign, model_name: str, *, constant_ok: bool) -
                 f"({got[f'lo{i}']:g}) in all {design.n} analysed rows ({hint}), so its effect "
                 "cannot be estimated. Remove it from the formula or merge the level."
             )
-    _check_rank(design, model_name)
+    means = np.array([float(got[f"mean{i}"]) for i in range(len(design.exprs))])
+    _check_rank(design, model_name, means)
 
 
 def moments(
@@ -450,8 +452,9 @@ def scaling(design: EngineDesign, *, weights: Any = None, centre: bool | None = 
     return Scaling(centre=c, scale=sd, intercept=i)
 
 
-def _check_rank(design: EngineDesign, model_name: str) -> None:
-    """The pandas path's rank check, on the Gram matrix of the centred scaled design."""
+def _check_rank(design: EngineDesign, model_name: str, means: np.ndarray) -> None:
+    """The pandas path's rank check, on the Gram matrix of the centred scaled design (one
+    query of centred cross-products; the scales are their diagonal)."""
     n, p = design.n, len(design.columns)
     k = p - (design.intercept is not None)
     if p > n:
@@ -461,14 +464,22 @@ def _check_rank(design: EngineDesign, model_name: str) -> None:
         )
     if k == 0:
         return
-    sc = scaling(design)
-    z = [(x - float(sc.centre[j])) / float(sc.scale[j]) for j, x in enumerate(design.exprs)]
-    pairs = {f"g{a}_{b}": (z[a] * z[b]).sum() for a in range(p) for b in range(a, p)}
+    icpt = design.intercept
+    c = means.copy() if design.shift_invariant else np.zeros(p)
+    if icpt is not None:
+        c[icpt] = 0.0
+    dev = [x - float(c[j]) for j, x in enumerate(design.exprs)]
+    pairs = {f"g{a}_{b}": (dev[a] * dev[b]).sum() for a in range(p) for b in range(a, p)}
     got = scalars(design.expr, pairs)
-    gram = np.empty((p, p))
+    cross = np.empty((p, p))
     for a in range(p):
         for b in range(a, p):
-            gram[a, b] = gram[b, a] = float(got[f"g{a}_{b}"]) / n
+            cross[a, b] = cross[b, a] = float(got[f"g{a}_{b}"]) / n
+    sd = np.sqrt(np.diag(cross))
+    sd = np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
+    if icpt is not None:
+        sd[icpt] = 1.0
+    gram = cross / np.outer(sd, sd)
     ev = np.linalg.eigvalsh(gram)
     tol = 1e-10 * max(float(ev.max()), 1.0)
     rank = int(np.sum(ev > tol))

@@ -73,8 +73,13 @@ def _fail_first(table: EngineTable, pred: Any, column: str) -> tuple[str, Any]:
     return ("?" if pd.isna(row) else repr(int(row))), got[column].iloc[0]
 
 
-def _numeric_checks(table: EngineTable, column: str, role: str, function: str, times: bool) -> None:
-    e = table.full
+def _missing(x: Any) -> Any:
+    v = x.cast("float64")
+    return v.isnull() | v.isnan()
+
+
+def _numeric_metrics(e: Any, column: str, role: str, function: str, times: bool) -> dict[str, Any]:
+    """Counts of the rows breaking the numeric rules of a column (one aggregate each)."""
     dtype = e.schema()[column]
     if not (dtype.is_numeric() or dtype.is_boolean()):
         raise SchemaError(
@@ -82,12 +87,18 @@ def _numeric_checks(table: EngineTable, column: str, role: str, function: str, t
             "convert it (e.g. pd.to_numeric) before the analysis."
         )
     x = e[column].cast("float64")
-    miss = x.isnull() | x.isnan()
-    checks = {"miss": miss.cast("int64").sum()}
+    miss = _missing(e[column])
+    out = {f"{column}:miss": miss.cast("int64").sum()}
     if times:
-        checks["inf"] = (~miss & x.isinf()).cast("int64").sum()
-        checks["neg"] = (~miss & (x < 0)).cast("int64").sum()
-    got = scalars(e, checks)
+        out[f"{column}:inf"] = (~miss & x.isinf()).cast("int64").sum()
+        out[f"{column}:neg"] = (~miss & (x < 0)).cast("int64").sum()
+    return out
+
+
+def _numeric_raise(
+    table: EngineTable, facts: dict[str, Any], column: str, role: str, function: str, times: bool
+) -> None:
+    """The pandas path's error for the first numeric rule ``column`` breaks."""
 
     def pred_of(kind: str):
         def pred(t: Any) -> Any:
@@ -97,24 +108,24 @@ def _numeric_checks(table: EngineTable, column: str, role: str, function: str, t
 
         return pred
 
-    if got["miss"]:
+    if facts.get(f"{column}:miss"):
         row, _ = _fail_first(table, pred_of("miss"), column)
         raise DataError(
-            f"{function}(): {role} column {column!r} has {got['miss']} missing value(s) (first "
-            f"at row {row}); drop or impute these rows before the analysis."
+            f"{function}(): {role} column {column!r} has {facts[f'{column}:miss']} missing "
+            f"value(s) (first at row {row}); drop or impute these rows before the analysis."
         )
-    if times and got["inf"]:
+    if times and facts.get(f"{column}:inf"):
         row, _ = _fail_first(table, pred_of("inf"), column)
         raise DataError(
-            f"{function}(): {role} column {column!r} has {got['inf']} infinite value(s) (first "
-            f"at row {row}); follow-up times must be finite."
+            f"{function}(): {role} column {column!r} has {facts[f'{column}:inf']} infinite "
+            f"value(s) (first at row {row}); follow-up times must be finite."
         )
-    if times and got["neg"]:
+    if times and facts.get(f"{column}:neg"):
         row, v = _fail_first(table, pred_of("neg"), column)
         raise DataError(
-            f"{function}(): {role} column {column!r} has {got['neg']} negative value(s) "
-            f"(first: {float(v):g} at row {row}); times count from the index date and must "
-            "be >= 0 — check the dates they were computed from."
+            f"{function}(): {role} column {column!r} has {facts[f'{column}:neg']} negative "
+            f"value(s) (first: {float(v):g} at row {row}); times count from the index date "
+            "and must be >= 0 — check the dates they were computed from."
         )
 
 
@@ -127,14 +138,6 @@ def group_codes(
 
     if not names:
         return expr.mutate(**{code: ibis.literal(0).cast("int64")}), pd.DataFrame(index=range(1))
-    for name in names:
-        n_miss = int(expr.filter(expr[name].isnull()).count().execute())
-        if n_miss:
-            row, _ = _fail_first(table, lambda t, nm=name: t[nm].isnull(), name)
-            raise DataError(
-                f"{function}(): {what} column {name!r} has {n_miss} missing value(s) (first "
-                f"at row {row}); drop these rows or give them their own level."
-            )
     combos = grouped(expr, names, {"__n": expr.count()}).drop(columns="__n")
     order = []
     for name in names:
@@ -196,7 +199,8 @@ def engine_input(
     e = table.full
     n_zero = 0
     if weights is not None:
-        _numeric_checks(table, weights, "weights", function, times=False)
+        wf = scalars(e, _numeric_metrics(e, weights, "weights", function, times=False))
+        _numeric_raise(table, wf, weights, "weights", function, times=False)
         w = e[weights].cast("float64")
         got = scalars(
             e,
@@ -226,23 +230,32 @@ def engine_input(
         n_zero = int(got["zero"] or 0)
         if n_zero:
             e = e.filter(e[weights].cast("float64") > 0)
-    n = int(e.count().execute())
+    # every rule of the outcome, group and strata columns in one aggregate query
+    metrics: dict[str, Any] = {"n": e.count()}
+    metrics.update(_numeric_metrics(e, time, "time", function, times=True))
+    if start is not None:
+        metrics.update(_numeric_metrics(e, start, "start", function, times=True))
+        metrics["start>=time"] = (e[start] >= e[time]).fill_null(False).cast("int64").sum()
+    metrics.update(_numeric_metrics(e, event, "event", function, times=False))
+    ev = e[event].cast("float64")
+    metrics["event:code"] = ((ev != ev.round()) | (ev < 0)).fill_null(False).cast("int64").sum()
+    for name in [*by_names, *strata_names]:
+        metrics[f"{name}:null"] = e[name].isnull().cast("int64").sum()
+    facts = scalars(e, metrics)
+    n = int(facts["n"])
     if n == 0:
         raise DataError(f"{function}(): the data have no rows; nothing to analyse.")
-    _numeric_checks(table, time, "time", function, times=True)
+    _numeric_raise(table, facts, time, "time", function, times=True)
     if start is not None:
-        _numeric_checks(table, start, "start", function, times=True)
-        n_bad = int(e.filter(e[start] >= e[time]).count().execute())
-        if n_bad:
+        _numeric_raise(table, facts, start, "start", function, times=True)
+        if facts["start>=time"]:
             row, _ = _fail_first(table, lambda t: t[start] >= t[time], time)
             raise DataError(
-                f"{function}(): {n_bad} row(s) have {start!r} >= {time!r} (first at row "
-                f"{row}); each interval must have start < stop."
+                f"{function}(): {facts['start>=time']} row(s) have {start!r} >= {time!r} "
+                f"(first at row {row}); each interval must have start < stop."
             )
-    _numeric_checks(table, event, "event", function, times=False)
-    ev = e[event].cast("float64")
-    n_bad = int(e.filter((ev != ev.round()) | (ev < 0)).count().execute())
-    if n_bad:
+    _numeric_raise(table, facts, event, "event", function, times=False)
+    if facts["event:code"]:
         row, v = _fail_first(
             table,
             lambda t: (
@@ -255,6 +268,15 @@ def engine_input(
             f"{function}(): event column {event!r} must hold 0 (censored) and positive "
             f"integer event codes (or True/False), found {float(v):g} at row {row}."
         )
+    for what, names in (("by", by_names), ("strata", strata_names)):
+        for name in names:
+            if facts[f"{name}:null"]:
+                row, _ = _fail_first(table, lambda t, nm=name: t[nm].isnull(), name)
+                raise DataError(
+                    f"{function}(): {what} column {name!r} has {facts[f'{name}:null']} "
+                    f"missing value(s) (first at row {row}); drop these rows or give them "
+                    "their own level."
+                )
     code = e[event].cast("float64").cast("int64")
     present = sorted(int(c) for c in e.select(__c=code).distinct().to_pandas()["__c"])
     if cause is None:
@@ -287,7 +309,9 @@ def engine_input(
         "__t": e[time].cast("float64"),
         "__code": code,
         "__ev": indicator.cast("float64"),
-        "__w": e[weights].cast("float64") if weights is not None else ibis.literal(1.0),
+        "__w": e[weights].cast("float64")
+        if weights is not None
+        else ibis.literal(1).cast("float64"),
     }
     if start is not None:
         cols["__start"] = e[start].cast("float64")

@@ -80,6 +80,14 @@ def _seg_code(seg: Any) -> Any:
 
 
 # ------------------------------------------------------------------------ patients
+def _study_patient_join(f: Any, s: Any, q: Any) -> Any:
+    """Findings with their study (``s``: ``__s_*``) and patient (``q``: ``__q_*``) columns;
+    each join reads the columns of the table it joins (the findings and patients tables
+    of a cohort share ancestors once exclusions are applied)."""
+    fs = f.inner_join(s, f.study_id == s["__s_sid"])
+    return fs.inner_join(q, fs.patient_id == q["__q_pid"])
+
+
 def _phenotype(c: Any) -> Any:
     """Per patient with a baseline finding: the phenotype aggregates (``__ph_*``)."""
     import ibis
@@ -87,7 +95,7 @@ def _phenotype(c: Any) -> Any:
     p, img, f = c._t["patients"], c._t["imaging"], c._t["findings"]
     s = img.select(__s_sid=img.study_id, __s_date=img.study_date)
     q = p.select(__q_pid=p.patient_id, __q_idx=p.index_date)
-    fi = f.inner_join(s, f.study_id == s["__s_sid"]).inner_join(q, f.patient_id == q["__q_pid"])
+    fi = _study_patient_join(f, s, q)
     base = fi.filter(fi["__s_date"] <= fi["__q_idx"])
     base = base.mutate(
         __morph=base.morphology.fill_null("unknown"),
@@ -407,12 +415,13 @@ def counting_process_table(
     if exposure == "calcification":
         f, img = c._t["findings"], c._t["imaging"]
         s = img.select(__s_sid=img.study_id, __s_date=img.study_date)
-        fi = f.inner_join(s, f.study_id == s["__s_sid"]).inner_join(q, f.patient_id == q["__q_pid"])
+        fi = _study_patient_join(f, s, q)
         days = fi["__s_date"].delta(fi["__q_idx"], unit="day").cast("float64")
         ex = fi.group_by(__x_pid=fi.patient_id).agg(__x=days.min())
     else:
         e = c._t["events"]
-        ev = e.filter(e.event == exposure).inner_join(q, e.patient_id == q["__q_pid"])
+        ef = e.filter(e.event == exposure)
+        ev = ef.inner_join(q, ef.patient_id == q["__q_pid"])
         days = ev.event_date.delta(ev["__q_idx"], unit="day").cast("float64")
         ex = ev.group_by(__x_pid=ev.patient_id).agg(__x=days.min())
     keep = fu.filter(fu["__reason"].isnull())
@@ -425,7 +434,7 @@ def counting_process_table(
     covars = {k: v for k, v in covars.items() if not k.startswith("__")}
     first = j.select(
         patient_id=j.patient_id,
-        start=ibis.literal(0.0),
+        start=ibis.literal(0).cast("float64"),
         stop=ibis.cases((split, x), else_=end) / _DAYS_PER_YEAR,
         status=ibis.cases((split, 0), else_=status).cast("int64"),
         **{exposure: (x <= 0).fill_null(False).cast("int64")},
@@ -478,7 +487,7 @@ def lesion_table(c: Any) -> EngineTable:
     q = p.select(
         __q_pid=p.patient_id, __q_idx=p.index_date, **{v.get_name(): v for v in renamed.values()}
     )
-    j = f.inner_join(s, f.study_id == s["__s_sid"]).inner_join(q, f.patient_id == q["__q_pid"])
+    j = _study_patient_join(f, s, q)
     seg = _seg_code(j.segment)
     lobe = ibis.cases(
         ((seg >= 5) & (seg <= 8), "right"),

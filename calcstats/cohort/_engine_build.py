@@ -304,7 +304,11 @@ def engine_validate_and_build(
     if "birth_date" in t["patients"].columns:
         cause = [f for f in ("__bad_birth_date", "__bad_index_date") if f in t["patients"].columns]
         skip["patients"]["age_at_index"] = skip["patients"].get("age_at_index", []) + cause
-    checker = EngineChecker(t, absent)
+    checker = EngineChecker(
+        t,
+        absent,
+        store=lambda e: materialise(src.con, e, "__calcstats_per_patient", owned=src.owned),
+    )
     checker.problems = [p for n in TABLE_NAMES for p in converted[n].problems]
     checker.run(skip, age_flag)
     found = [p for p in checker.problems if len(p)]

@@ -202,7 +202,7 @@ def _keyed(con: Any, engine: str, expr: Any, alias: str) -> Any:
             raise SchemaError("the pyspark table has no name to read it by.")
         df = df.withColumn("__key", f_.monotonically_increasing_id())
         df = df.withColumn("__row", f_.lit(None).cast("long"))
-        df.cache().createOrReplaceTempView(alias)
+        df.localCheckpoint(eager=True).createOrReplaceTempView(alias)  # stable keys
         return con.table(alias)
     keyed = expr.mutate(__key=ibis.row_number().over(), __row=ibis.null().cast("int64"))
     return keyed.cache()

@@ -182,7 +182,7 @@ class EngineData:
 
     def group_sizes(self) -> np.ndarray:
         e = self.e
-        w = self.w if self.w is not None else e["__g"] * 0 + 1.0
+        w = self.w if self.w is not None else (e["__g"] * 0 + 1).cast("float64")
         got = grouped(e, ["__g"], {"n": w.sum()})
         return _dense(got, "n", self.G)
 
@@ -341,7 +341,7 @@ class EngineData:
             lc = ibis_cases([(v == 0.0, 0), (v == 1.0, 1)])
         else:
             lc = ibis_cases([(col == _py(lv), i) for i, lv in enumerate(spec.levels)])
-        w = self.w if self.w is not None else e["__g"] * 0 + 1.0
+        w = self.w if self.w is not None else (e["__g"] * 0 + 1).cast("float64")
         got = grouped(e.mutate(__lc=lc, __w=w), ["__g", "__lc"], {"n": w.sum()})
         L, G = len(spec.levels), self.G
         cnt = np.zeros((L, G))

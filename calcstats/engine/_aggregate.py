@@ -7,6 +7,7 @@ time); the rows of the table never leave the engine.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -31,14 +32,38 @@ def grouped(expr: Any, keys: Sequence[str], metrics: Mapping[str, Any]) -> pd.Da
         out = expr.group_by(list(keys)).agg(**metrics).order_by(list(keys)).to_pandas()
     else:
         out = expr.aggregate(**metrics).to_pandas()
-    return out.reset_index(drop=True)
+    return _no_decimals(out.reset_index(drop=True), keys)
+
+
+def _no_decimals(frame: pd.DataFrame, keep: Sequence[str] = ()) -> pd.DataFrame:
+    """Numbers an engine returned as decimals (Spark types unsuffixed literals as
+    DECIMAL) as floats."""
+    for c in frame.columns:
+        if (
+            c not in keep
+            and frame[c].dtype == object
+            and len(frame)
+            and any(isinstance(v, Decimal) for v in frame[c].head(10))
+        ):
+            frame[c] = pd.to_numeric(
+                frame[c].map(lambda v: float(v) if isinstance(v, Decimal) else v)
+            )
+    return frame
 
 
 def scalars(expr: Any, metrics: Mapping[str, Any]) -> dict[str, Any]:
     """One aggregate query, as a dict of Python values (None for missing)."""
     row = expr.aggregate(**metrics).to_pandas().iloc[0]
     return {
-        k: (None if pd.isna(v) else v.item() if isinstance(v, np.generic) else v)
+        k: (
+            None
+            if pd.isna(v)
+            else v.item()
+            if isinstance(v, np.generic)
+            else float(v)
+            if isinstance(v, Decimal)
+            else v
+        )
         for k, v in row.items()
     }
 

@@ -84,9 +84,17 @@ def materialise(con: Any, expr: Any, name: str, *, owned: bool) -> Any:
     """Compute ``expr`` once and keep it in the engine.
 
     In calcstats' own DuckDB connection the result is a table of the working database
-    (on disk, read through DuckDB's buffer pool); in a user's connection it is ibis'
-    ``cache()`` (a temporary table in DuckDB, a persisted DataFrame in Spark).
+    (on disk, read through DuckDB's buffer pool); in Spark a locally checkpointed
+    DataFrame under a temporary view; in other connections ibis' ``cache()``.
     """
     if owned:
         return con.create_table(name, expr, overwrite=True)
+    if backend_name(con) == "pyspark":
+        # a checkpoint, not ``cache()``: a cached Spark view keeps the plan that built it,
+        # which names the temporary views of in-memory tables (mapping tables) that ibis
+        # may drop later; a local checkpoint keeps only the rows
+        con._run_pre_execute_hooks(expr)
+        df = con._session.sql(con.compile(expr)).localCheckpoint(eager=True)
+        df.createOrReplaceTempView(name)
+        return con.table(name)
     return expr.cache()

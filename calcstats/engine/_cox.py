@@ -64,7 +64,7 @@ class CoxSums:
         self.p = p = len(xs)
         self.efron = ties == "efron"
         self.counting = start is not None
-        w = weights.cast("float64") if weights is not None else ibis.literal(1.0)
+        w = weights.cast("float64") if weights is not None else ibis.literal(1).cast("float64")
         cols = {
             "__t": time.cast("float64"),
             "__d": status.cast("float64"),
@@ -75,38 +75,30 @@ class CoxSums:
             cols["__s"] = start.cast("float64")
         cols.update({f"__x{j}": x.cast("float64") for j, x in enumerate(xs)})
         raw = store(expr.select(**cols)) if store is not None else expr.select(**cols)
-        first = scalars(
+        # one pass: weighted means (the centring), SDs (numpy's unweighted ``std`` of the
+        # centred columns, which is that of the columns), ranges and Σ w·d·x
+        got = scalars(
             raw,
             {
+                "n": raw.count(),
                 "sw": raw["__w"].sum(),
+                "swd": (raw["__w"] * raw["__d"]).sum(),
                 **{f"m{j}": (raw["__w"] * raw[f"__x{j}"]).sum() for j in range(p)},
+                **{f"v{j}": raw[f"__x{j}"].var(how="pop") for j in range(p)},
+                **{f"lo{j}": raw[f"__x{j}"].min() for j in range(p)},
+                **{f"hi{j}": raw[f"__x{j}"].max() for j in range(p)},
+                **{f"u{j}": (raw["__w"] * raw["__d"] * raw[f"__x{j}"]).sum() for j in range(p)},
             },
         )
-        self.means = np.array([first[f"m{j}"] / first["sw"] for j in range(p)])
+        self.n = int(got["n"])
+        self.means = np.array([got[f"m{j}"] / got["sw"] for j in range(p)], dtype=float)
+        self.sd = np.sqrt(np.array([max(got[f"v{j}"] or 0.0, 0.0) for j in range(p)]))
+        self.lo = np.array([got[f"lo{j}"] for j in range(p)], dtype=float) - self.means
+        self.hi = np.array([got[f"hi{j}"] for j in range(p)], dtype=float) - self.means
+        self.u_const = np.array([got[f"u{j}"] for j in range(p)], dtype=float) - self.means * float(
+            got["swd"]
+        )
         centred = raw.mutate(**{f"__x{j}": raw[f"__x{j}"] - float(self.means[j]) for j in range(p)})
-        second = scalars(
-            centred,
-            {
-                "n": centred.count(),
-                **{f"a{j}": centred[f"__x{j}"].mean() for j in range(p)},
-                **{f"v{j}": (centred[f"__x{j}"] ** 2).mean() for j in range(p)},
-                **{f"lo{j}": centred[f"__x{j}"].min() for j in range(p)},
-                **{f"hi{j}": centred[f"__x{j}"].max() for j in range(p)},
-                **{
-                    f"u{j}": (centred["__w"] * centred["__d"] * centred[f"__x{j}"]).sum()
-                    for j in range(p)
-                },
-            },
-        )
-        self.n = int(second["n"])
-        # the unweighted SD of the (weight-)centred columns, as numpy's ``std``
-        mean_c = np.array([second[f"a{j}"] for j in range(p)], dtype=float)
-        sq = np.array([second[f"v{j}"] for j in range(p)], dtype=float)
-        sd = np.sqrt(np.maximum(sq - mean_c**2, 0.0))
-        self.sd = sd
-        self.lo = np.array([second[f"lo{j}"] for j in range(p)], dtype=float)
-        self.hi = np.array([second[f"hi{j}"] for j in range(p)], dtype=float)
-        self.u_const = np.array([second[f"u{j}"] for j in range(p)], dtype=float)
         self.base = centred
         self.queries = 0
 
@@ -116,7 +108,7 @@ class CoxSums:
 
         b = self.base
         p = self.p
-        eta = ibis.literal(0.0)
+        eta = ibis.literal(0).cast("float64")
         for j in range(p):
             eta = eta + b[f"__x{j}"] * float(beta[j])
         # each row's risk score computed once (a staged projection), then the sums
@@ -128,7 +120,7 @@ class CoxSums:
             vals = {"__st": b["__st"], "__tt": t, "__k": ibis.literal(kind).cast("int64"), "s0": r}
             vals.update({f"s1_{j}": r * b[f"__x{j}"] for j in range(p)})
             vals.update({f"s2_{j}_{k}": r * b[f"__x{j}"] * b[f"__x{k}"] for j, k in pairs})
-            dd = dead if dead is not None else ibis.literal(0.0)
+            dd = dead if dead is not None else ibis.literal(0).cast("float64")
             vals.update({"d": dd, "dw": b["__w"] * dd, "d0": r * dd})
             vals.update({f"d1_{j}": r * dd * b[f"__x{j}"] for j in range(p)})
             vals.update({f"d2_{j}_{k}": r * dd * b[f"__x{j}"] * b[f"__x{k}"] for j, k in pairs})

@@ -204,7 +204,7 @@ def design_exprs(info: Any, table: Any, formula: str) -> list[Any]:
                         )
                     values[factor] = translated.cast("float64")
             for idxs in _subterm_column_combinations(info.factor_infos, sub):
-                col = ibis.literal(1.0)
+                col = ibis.literal(1).cast("float64")
                 for factor, j in zip(sub.factors, idxs, strict=True):
                     fi = info.factor_infos[factor]
                     if fi.type == "categorical":

@@ -55,8 +55,12 @@ class GlmSums:
         self.p = len(zs)
         cols = {
             "__y": y.cast("float64"),
-            "__w": weights.cast("float64") if weights is not None else ibis.literal(1.0),
-            "__o": offset.cast("float64") if offset is not None else ibis.literal(0.0),
+            "__w": weights.cast("float64")
+            if weights is not None
+            else ibis.literal(1).cast("float64"),
+            "__o": offset.cast("float64")
+            if offset is not None
+            else ibis.literal(0).cast("float64"),
         }
         cols.update({f"__z{j}": z.cast("float64") for j, z in enumerate(zs)})
         self.base = expr.select(**cols)
@@ -84,21 +88,29 @@ class GlmSums:
         b = b.mutate(__eta=eta)
         e, y, w = b["__eta"], b["__y"], b["__w"]
         if self.family == "binomial":
-            b = b.mutate(__mu=1.0 / (1.0 + (-e).exp()),
-                         __ll=y * e - (ibis.greatest(e, 0.0) + (1.0 + (-e.abs()).exp()).ln()))
+            b = b.mutate(
+                __mu=1.0 / (1.0 + (-e).exp()),
+                __ll=y * e - (ibis.greatest(e, 0.0) + (1.0 + (-e.abs()).exp()).ln()),
+            )
             b = b.mutate(__var=b["__mu"] * (1.0 - b["__mu"]))
         else:
-            b = b.mutate(__mu=ibis.cases((e <= _EXP_MAX, e.exp()),
-                                         else_=float(np.exp(_EXP_MAX))))
+            b = b.mutate(__mu=ibis.cases((e <= _EXP_MAX, e.exp()), else_=float(np.exp(_EXP_MAX))))
             b = b.mutate(__ll=b["__y"] * b["__eta"] - b["__mu"], __var=b["__mu"])
         # as fit_glm: rows whose variance underflows to 0 add nothing to score or information
         v = b["__var"]
-        b = b.mutate(__r=ibis.cases((v > 0, b["__w"] * (b["__y"] - b["__mu"])), else_=0.0),
-                     __wt=ibis.cases((v > 0, b["__w"] * v), else_=0.0))
+        b = b.mutate(
+            __r=ibis.cases((v > 0, b["__w"] * (b["__y"] - b["__mu"])), else_=0.0),
+            __wt=ibis.cases((v > 0, b["__w"] * v), else_=0.0),
+        )
         metrics = {"ll": (b["__w"] * b["__ll"]).sum()}
         metrics.update({f"u{j}": (b[f"__z{j}"] * b["__r"]).sum() for j in range(p)})
-        metrics.update({f"i{j}_{k}": (b[f"__z{j}"] * b[f"__z{k}"] * b["__wt"]).sum()
-                        for j in range(p) for k in range(j, p)})
+        metrics.update(
+            {
+                f"i{j}_{k}": (b[f"__z{j}"] * b[f"__z{k}"] * b["__wt"]).sum()
+                for j in range(p)
+                for k in range(j, p)
+            }
+        )
         got = b.aggregate(**metrics).to_pandas().iloc[0]
         self.queries += 1
         ll_total = float(got["ll"]) - self.const

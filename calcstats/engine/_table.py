@@ -181,7 +181,15 @@ class EngineTable:
 
     def store(self, expr: Any) -> Any:
         """``expr`` computed once and kept in the engine (see :meth:`cached`)."""
-        return self._store(expr) if self._store is not None else expr.cache()
+        if self._store is not None:
+            return self._store(expr)
+        import uuid
+
+        from calcstats.engine._connect import materialise
+
+        return materialise(
+            expr.get_backend(), expr, f"__calcstats_t_{uuid.uuid4().hex[:12]}", owned=False
+        )
 
     def cached(self) -> EngineTable:
         """This table, computed once and kept in the engine.

@@ -112,7 +112,7 @@ def _c_statistic(mf: EngineModelFrame, coef: np.ndarray) -> float:
 
     d = mf.design
     e = d.expr
-    eta = ibis.literal(0.0)
+    eta = ibis.literal(0).cast("float64")
     for x, b in zip(d.exprs, coef, strict=True):
         eta = eta + x * float(b)
     t = e.select(__eta=eta, __y=d.y)
@@ -205,7 +205,7 @@ def _fit(mf: EngineModelFrame, family: str) -> EngineGlmFit:
     if d.intercept is not None:
         import ibis
 
-        zs[d.intercept] = ibis.literal(1.0)
+        zs[d.intercept] = ibis.literal(1).cast("float64")
     sums = GlmSums(d.expr, zs, d.y, family=family, weights=mf.weights, offset=mf.offset)
     p = len(zs)
     gamma0 = np.zeros(p)
@@ -233,8 +233,8 @@ def _fit(mf: EngineModelFrame, family: str) -> EngineGlmFit:
 def _start_intercept(mf: EngineModelFrame, family: str) -> float:
     """``_start_intercept`` of the pandas path, from aggregates."""
     d = mf.design
-    w = mf.weights if mf.weights is not None else d.y * 0.0 + 1.0
-    off = mf.offset if mf.offset is not None else d.y * 0.0
+    w = mf.weights if mf.weights is not None else (d.y * 0 + 1).cast("float64")
+    off = mf.offset if mf.offset is not None else (d.y * 0).cast("float64")
     got = scalars(d.expr, {"sw": w.sum(), "swy": (w * d.y).sum(), "swo": (w * off).sum()})
     sw = float(got["sw"] or 0.0)
     ybar = float(got["swy"]) / sw if sw > 0 else 0.5

@@ -104,3 +104,13 @@ def test_untranslatable_term_is_refused(survival_pair):
     _, es = survival_pair
     with pytest.raises(cs.SchemaError, match="stateful transform"):
         cox(es, "cr(age_at_index, df=3)", time="time", event="status", cause=1)
+
+
+def test_rank_deficient_design_is_refused_as_in_pandas(survival_pair):
+    ps, es = survival_pair
+    formula = "age_at_index + I(2 * age_at_index + 1)"
+    with pytest.raises(cs.DataError, match="rank deficient") as ref:
+        cs.cox(ps, formula, time="time", event="status", cause=1)
+    with pytest.raises(cs.DataError, match="rank deficient") as got:
+        cox(es, formula, time="time", event="status", cause=1)
+    assert str(got.value) == str(ref.value)

@@ -1,0 +1,160 @@
+"""The same calls on an ibis pyspark connection over a local SparkSession.
+
+One cohort (the example cohort with a few corrupted rows, as Spark temporary views) is read
+and validated in Spark; the flow, the tables, the analysis tables and every statistic of
+the engine path must equal the pandas path's (to 1e-9). Kept small: Spark's cost here is
+per query, not per row. Skipped without pyspark or a Java runtime (``.ci/run`` installs
+one in CI).
+"""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import COMPETING, assert_same, quiet
+
+import calcstats as cs
+
+pyspark = pytest.importorskip("pyspark")
+if shutil.which("java") is None:  # pragma: no cover - CI installs Java
+    pytest.skip("pyspark needs a Java runtime", allow_module_level=True)
+
+TABLES = ("patients", "imaging", "findings", "events")
+
+
+@pytest.fixture(scope="module")
+def spark_con():
+    import ibis
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("calcstats-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.driver.memory", "1g")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    yield ibis.pyspark.connect(spark)
+    spark.stop()
+
+
+def _corrupted(cohort) -> dict[str, pd.DataFrame]:
+    frames = {name: getattr(cohort, name).copy() for name in TABLES}
+    ev = frames["events"]
+    ev.loc[len(ev)] = {
+        "patient_id": "P-NOBODY",
+        "event": "hcc",
+        "event_date": pd.Timestamp("2015-01-01"),
+    }
+    ev.loc[3, "event"] = "heart attack"
+    frames["findings"].loc[5, "size_mm"] = -1.0
+    return frames
+
+
+@pytest.fixture(scope="module")
+def spark_pair(spark_con, pandas_cohort):
+    spark = spark_con._session
+    frames = _corrupted(pandas_cohort)
+    for name, df in frames.items():
+        out = df.copy()
+        for c in out.columns:
+            if out[c].dtype.kind == "M":
+                out[c] = out[c].dt.date
+        out = out.astype(object).where(out.notna(), None)
+        spark.createDataFrame(out).createOrReplaceTempView(name)
+    ref, w_ref = quiet(cs.read_cohort, on_error="exclude", **frames)
+    got, w_got = quiet(cs.read_cohort, spark_con, on_error="exclude")
+    return ref, got, w_ref, w_got
+
+
+def test_validation_and_flow_in_spark(spark_pair):
+    ref, got, w_ref, w_got = spark_pair
+    assert got.engine == "pyspark"
+    pd.testing.assert_frame_equal(ref.flow.to_frame(detail=True), got.flow.to_frame(detail=True))
+    assert [s.rule for s in got.flow.steps[1:]] == ["unknown_value", "out_of_range", "orphan_row"]
+    assert w_got == w_ref
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(ref, name), getattr(got, name).to_pandas())
+
+
+@pytest.fixture(scope="module")
+def spark_survival(spark_pair):
+    ref, got, _, _ = spark_pair
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ps = ref.survival_table("cirrhosis", competing=COMPETING)
+        es = got.survival_table("cirrhosis", competing=COMPETING).cached()
+    return ps, es
+
+
+def test_survival_table_in_spark(spark_survival):
+    ps, es = spark_survival
+    pd.testing.assert_frame_equal(ps, es.to_pandas())
+
+
+def test_curves_and_tests_in_spark(spark_survival):
+    from calcstats.survival import _engine as eng
+
+    ps, es = spark_survival
+    kw = {"time": "time", "event": "status", "cause": 1, "by": "any_calcification"}
+    assert_same(cs.kaplan_meier(ps, **kw).tidy(), eng.kaplan_meier(es, **kw).tidy())
+    assert_same(cs.cumulative_incidence(ps, **kw).tidy(), eng.cumulative_incidence(es, **kw).tidy())
+    ref, got = cs.logrank(ps, **kw), eng.logrank(es, **kw)
+    assert got.statistic == pytest.approx(ref.statistic, rel=1e-9)
+    ref, got = cs.gray_test(ps, **kw), eng.gray_test(es, **kw)
+    assert got.statistic == pytest.approx(ref.statistic, rel=1e-9)
+
+
+def test_cox_and_glm_in_spark(spark_survival, spark_pair):
+    from calcstats.regression import _engine as reg
+    from calcstats.survival._engine_cox import cox
+
+    ps, es = spark_survival
+    ref = cs.cox(
+        ps, "age_at_index + any_calcification", time="time", event="status", cause=1, strata="sex"
+    )
+    got = cox(
+        es, "age_at_index + any_calcification", time="time", event="status", cause=1, strata="sex"
+    )
+    np.testing.assert_allclose(got.params, ref.params, rtol=1e-9)
+    np.testing.assert_allclose(got.cov, ref.cov, rtol=1e-9)
+    assert got.model.iterations == ref.model.iterations
+    pc, ec = spark_pair[0], spark_pair[1]
+    pp, ep = pc.patient_table(), ec.patient_table()
+    ref = cs.logistic(pp, "any_calcification ~ age_at_index + C(sex)")
+    got = reg.logistic(ep, "any_calcification ~ age_at_index + C(sex)")
+    np.testing.assert_allclose(got.params, ref.params, rtol=1e-9)
+    np.testing.assert_allclose(got.cov, ref.cov, rtol=1e-9)
+    ref = cs.poisson(pp, "n_calcifications ~ age_at_index + C(sex)")
+    got = reg.poisson(ep, "n_calcifications ~ age_at_index + C(sex)")
+    np.testing.assert_allclose(got.params, ref.params, rtol=1e-9)
+    assert got.loglik == pytest.approx(ref.loglik, rel=1e-9)
+
+
+def test_rates_and_table_one_in_spark(spark_survival, spark_pair):
+    from calcstats.describe import _engine as eng
+    from calcstats.describe._table_one_data import EngineData, raw_statistics
+
+    ps, es = spark_survival
+    kw = {"time": "time", "event": "status", "cause": 1, "by": "sex", "bands": [1, 5]}
+    assert_same(cs.incidence_rate(ps, **kw).tidy(), eng.incidence_rate(es, **kw).tidy())
+    kw = {"time": "time", "event": "status", "cause": 1, "by": "etiology", "reference": "psc"}
+    assert_same(cs.rate_ratio(ps, **kw).tidy(), eng.rate_ratio(es, **kw).tidy())
+    variables = ["sex", "age_at_index", "bilirubin_mg_dl", "etiology"]
+    ref = cs.table_one(
+        ps, by="any_calcification", variables=variables, nonnormal=["bilirubin_mg_dl"]
+    ).to_frame()
+    got = raw_statistics(
+        EngineData(es, "any_calcification", None),
+        variables=variables,
+        nonnormal=["bilirubin_mg_dl"],
+    )
+    assert_same(ref, got[ref.columns])
