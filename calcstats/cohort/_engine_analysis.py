@@ -147,13 +147,17 @@ def _phenotype(c: Any) -> Any:
     return agg.left_join(dm, agg["__ph_pid"] == dm["__dm_pid"])
 
 
-def _patient_expr(c: Any) -> tuple[Any, dict[str, Any]]:
+def _patient_expr(c: Any, base: Any = None, keep: tuple[str, ...] = ()
+                  ) -> tuple[Any, dict[str, Any]]:
+    """The patient table on ``base`` (the patients table, or a table derived from it one
+    row per patient, whose internal columns ``keep`` are carried along)."""
     import ibis
 
     p = c._t["patients"]
     check_no_clash(pd.DataFrame(columns=_columns(p)), PHENOTYPE_COLUMNS, "patient_table()")
     ph = _phenotype(c)
-    j = p.left_join(ph, p.patient_id == ph["__ph_pid"])
+    base = p if base is None else base
+    j = base.left_join(ph, base.patient_id == ph["__ph_pid"])
     n = j["__ph_n"].fill_null(0)
     dif = j["__ph_dif"].fill_null(0) == 1
     right = j["__ph_right"].fill_null(0) == 1
@@ -171,7 +175,7 @@ def _patient_expr(c: Any) -> tuple[Any, dict[str, Any]]:
         bilobar=(right & left).cast("int64"),
         right_lobe_only=(right & ~left).cast("int64"),
     )
-    expr = j.select(**cols, __key=j["__key"])
+    expr = j.select(**cols, __key=j["__key"], **{k: j[k] for k in keep})
     kinds = _int_kinds(p, c._kinds["patients"])
     kinds.update(
         any_calcification="int",
@@ -312,16 +316,15 @@ def _survival_expr(
     import ibis
 
     fu, competing, labels, horizon = _follow_up(c, outcome, competing, horizon, caller)
-    pt, kinds = _patient_expr(c)
+    # the patients at risk, their phenotype and follow-up in one chain of joins
+    at_risk = fu.filter(fu["__reason"].isnull())
+    pt, kinds = _patient_expr(c, base=at_risk, keep=("__days", "__status"))
     taken = [x for x in ("time", "status") if x in _columns(pt)]
     if taken:
         raise SchemaError(
             f"{caller}: the patients table already has column(s) {taken}; rename them."
         )
-    keep = fu.filter(fu["__reason"].isnull()).select(
-        __sk=fu["__key"], __days=fu["__days"], __status=fu["__status"]
-    )
-    j = pt.inner_join(keep, pt["__key"] == keep["__sk"])
+    j = pt
     time = j["__days"] / _DAYS_PER_YEAR
     if horizon is not None:
         time = ibis.cases((j["__days"] >= horizon * _DAYS_PER_YEAR, float(horizon)), else_=time)

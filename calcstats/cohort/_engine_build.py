@@ -295,7 +295,11 @@ def engine_validate_and_build(
     t: dict[str, Any] = {}
     for name in TABLE_NAMES:
         expr = p_expr if name == "patients" else converted[name].expr
-        t[name] = materialise(src.con, expr, f"__calcstats_conv_{name}", owned=src.owned)
+        # calcstats' own DuckDB reads the converted tables straight from the source (a
+        # projection of the parquet scan, joins with small mapping tables): cheaper than
+        # writing them once more; a user's connection (Spark) computes them once
+        t[name] = expr if src.owned else materialise(src.con, expr,
+                                                     f"__calcstats_conv_{name}", owned=False)
     absent = {n: converted[n].absent for n in TABLE_NAMES}
     skip: dict[str, dict[str, list[str]]] = {}
     for name in TABLE_NAMES:
@@ -310,6 +314,7 @@ def engine_validate_and_build(
         store=lambda e: materialise(src.con, e, "__calcstats_per_patient", owned=src.owned),
     )
     checker.problems = [p for n in TABLE_NAMES for p in converted[n].problems]
+    checker.case = {(n, c): v for n in TABLE_NAMES for c, v in converted[n].case.items()}
     checker.run(skip, age_flag)
     found = [p for p in checker.problems if len(p)]
     p = t["patients"]

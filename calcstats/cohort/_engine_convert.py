@@ -42,6 +42,8 @@ class ConvertedTable:
     absent: set[str]
     problems: list[pd.DataFrame] = field(default_factory=list)
     kinds: dict[str, Any] = field(default_factory=dict)
+    #: id column → (all lower case, all upper case)
+    case: dict[str, tuple[bool, bool]] = field(default_factory=dict)
 
 
 def engine_problems(
@@ -114,6 +116,31 @@ def _empty_raw(table: str) -> Any:
 def _blank_to_null(x: Any) -> Any:
     s = x.strip()
     return s.nullif("")
+
+
+def _identity(mapping: pd.DataFrame, dtype: Any) -> bool:
+    """Whether a column's values are all canonical already (text, none unreadable)."""
+    if not dtype.is_string() or mapping["b"].any() or "parsed" in mapping.columns:
+        return False
+    v = mapping["v"].to_numpy(dtype=object)
+    return bool(np.all(v == mapping["k"].to_numpy(dtype=object)))
+
+
+def _text_facts(raw: Any, names: list[str]) -> dict[str, dict[str, bool]]:
+    """Per text column (one aggregate query): does it need trimming (surrounding spaces,
+    blank values; else it is used as it is, the pandas path's fast path for ids), and is
+    it all lower case or all upper case (then no two of its values differ only by case)."""
+    if not names:
+        return {}
+    metrics = {}
+    for i, n in enumerate(names):
+        x = raw[n]
+        metrics[f"t{i}"] = ((x != x.strip()) | (x == "")).fill_null(False).cast("int64").sum()
+        metrics[f"l{i}"] = (x != x.lower()).fill_null(False).cast("int64").sum()
+        metrics[f"u{i}"] = (x != x.upper()).fill_null(False).cast("int64").sum()
+    got = raw.aggregate(**metrics).to_pandas().iloc[0]
+    return {n: {"trim": bool(got[f"t{i}"]), "lower": not got[f"l{i}"],
+                "upper": not got[f"u{i}"]} for i, n in enumerate(names)}
 
 
 def _as_text(x: Any, dtype: Any) -> Any:
@@ -246,7 +273,16 @@ def convert_table(
         if needs_map:
             plan.counts = _distinct(raw, col.name)
             plan.mapping = _mapping(col, plan.counts, vocab, date_format)
+            if _identity(plan.mapping, dtype):  # values already canonical: no join
+                plan.mapping = plan.counts = None
         plans.append(plan)
+    facts = _text_facts(raw, [p.column.name for p in plans
+                              if p.column.kind in ("id", "str")
+                              and schema[p.column.name].is_string()])
+    trimmed = {n for n, f in facts.items() if f["trim"]}
+    case = {p.column.name: (facts[p.column.name]["lower"], facts[p.column.name]["upper"])
+            if p.column.name in facts else (True, True)
+            for p in plans if p.column.kind == "id"}
     # join the mapping tables (one per converted column)
     j = raw
     for i, plan in enumerate(plans):
@@ -267,7 +303,11 @@ def convert_table(
     values: dict[str, Any] = {}
     flags: dict[str, Any] = {}
     why: dict[str, Any] = {}
-    pid = _as_text(j["patient_id"], schema["patient_id"]) if "patient_id" in user_cols else None
+    def text(name: str) -> Any:
+        return _as_text(j[name], schema[name]) if name in trimmed or not schema[name].is_string() \
+            else j[name]
+
+    pid = text("patient_id") if "patient_id" in user_cols else None
     for i, plan in enumerate(plans):
         c, x = plan.column, j[plan.column.name]
         dtype = schema[c.name]
@@ -277,13 +317,15 @@ def convert_table(
             flags[c.name] = j[f"__m{i}_b"].fill_null(False)
             why[c.name] = j[f"__m{i}_w"]
         elif c.kind in ("id", "str"):
-            values[c.name] = pid if c.name == "patient_id" else _as_text(x, dtype)
+            values[c.name] = pid if c.name == "patient_id" else text(c.name)
         elif c.kind == "float":
             values[c.name], bad = _float(x, dtype)
             if bad is not None:
                 flags[c.name] = bad
         elif c.kind == "date":
             values[c.name] = x.cast("date")
+        elif c.kind == "vocab":  # every value already canonical
+            values[c.name] = x.cast("string")
         else:  # boolean stored as boolean
             values[c.name] = x
     extras = [c for c in user_cols if c not in spec.names]
@@ -306,7 +348,7 @@ def convert_table(
             if mixed is not None:
                 problems.append(mixed.assign(__key=[None]))
     kinds = {c.name: _kind(c) for c in spec.columns if c.name in ordered}
-    return ConvertedTable(out, absent, problems, kinds)
+    return ConvertedTable(out, absent, problems, kinds, case)
 
 
 def _ibis_type(col: Column) -> str:

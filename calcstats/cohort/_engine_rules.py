@@ -314,8 +314,13 @@ class EngineChecker(TableChecks):
 
     # --------------------------------------------------------------------- warnings
     def case_clashes(self) -> None:
-        """DataWarnings naming ids that differ only by letter case (the pandas text); one
-        query for the three keys."""
+        """DataWarnings naming ids that differ only by letter case (the pandas text).
+
+        The ids of a key are every table's: patient ids are those of the per-patient table
+        plus the orphans found, study ids the imaging table's plus the unknown studies
+        found. A key whose columns are all lower case (or all upper case) has no clash and
+        costs no query.
+        """
         import ibis
 
         groups = {
@@ -323,12 +328,27 @@ class EngineChecker(TableChecks):
             "study_id": [("imaging", "study_id"), ("findings", "study_id")],
             "finding_id": [("findings", "finding_id")],
         }
+        case = getattr(self, "case", {})
+        extra = {"patient_id": self._problem_values("orphan_row"),
+                 "study_id": self._problem_values("unknown_study"), "finding_id": []}
         parts = []
-        for i, cols in enumerate(groups.values()):
-            ids = [self.t[t].select(__id=self.t[t][c]) for t, c in cols if self.has(t, c)]
-            if not ids:
-                continue
-            u = ids[0].union(*ids[1:], distinct=True) if len(ids) > 1 else ids[0].distinct()
+        for i, (key, cols) in enumerate(groups.items()):
+            present = [(t, c) for t, c in cols if self.has(t, c)]
+            facts = [case.get(tc, (False, False)) for tc in present]
+            if not present or all(f[0] for f in facts) or all(f[1] for f in facts):
+                if not extra[key]:
+                    continue
+            if key == "patient_id" and self._per is not None:
+                sources = [self._per.select(__id=self._per["__pp"])]
+            elif key == "study_id" and self.has("imaging", "study_id"):
+                sources = [self.t["imaging"].select(__id=self.t["imaging"]["study_id"])]
+            else:
+                sources = [self.t[t].select(__id=self.t[t][c]) for t, c in present]
+            if extra[key]:
+                sources.append(ibis.memtable(pd.DataFrame({"__id": extra[key]}),
+                                             schema={"__id": "string"}))
+            u = sources[0].union(*sources[1:], distinct=True) if len(sources) > 1 \
+                else sources[0].distinct()
             u = u.filter(u["__id"].notnull())
             low = u.mutate(__low=u["__id"].lower(), __k=ibis.literal(i).cast("int64"))
             clash = low.group_by("__low").agg(__n=low.count())
@@ -353,3 +373,9 @@ class EngineChecker(TableChecks):
                 DataWarning,
                 stacklevel=5,
             )
+
+    def _problem_values(self, rule: str) -> list[str]:
+        """The distinct values of the problems of ``rule`` found so far."""
+        vals = [p.loc[p["rule"] == rule, "value"] for p in self.problems if len(p)]
+        got = pd.concat(vals).dropna().unique().tolist() if vals else []
+        return [str(v) for v in got]
