@@ -56,8 +56,11 @@ def child(kind: str, folder: Path, memory_limit: str, spill: Path) -> dict:
     def step(name: str, fn):
         w0, c0 = time.perf_counter(), time.process_time()
         out = fn()
-        steps[name] = {"wall": time.perf_counter() - w0, "cpu": time.process_time() - c0,
-                       "peak_gb": _peak_gb()}
+        steps[name] = {
+            "wall": time.perf_counter() - w0,
+            "cpu": time.process_time() - c0,
+            "peak_gb": _peak_gb(),
+        }
         return out
 
     warnings.simplefilter("ignore")
@@ -66,36 +69,54 @@ def child(kind: str, folder: Path, memory_limit: str, spill: Path) -> dict:
         from calcstats.survival._engine_cox import cox
 
         opts = {"memory_limit": memory_limit, "threads": 2, "temp_directory": str(spill)}
-        cohort = step("read_cohort", lambda: cs.read_cohort(folder, engine="duckdb",
-                                                            engine_options=opts))
-        st = step("survival_table", lambda: cohort.survival_table(
-            "cirrhosis", competing=("death",)).cached())
+        cohort = step(
+            "read_cohort", lambda: cs.read_cohort(folder, engine="duckdb", engine_options=opts)
+        )
+        st = step(
+            "survival_table",
+            lambda: cohort.survival_table("cirrhosis", competing=("death",)).cached(),
+        )
         n_risk = len(st)
     else:
         incidence_rate, cox = cs.incidence_rate, cs.cox
         cohort = step("read_cohort", lambda: cs.read_cohort(folder))
-        st = step("survival_table", lambda: cohort.survival_table("cirrhosis",
-                                                                  competing=("death",)))
+        st = step(
+            "survival_table", lambda: cohort.survival_table("cirrhosis", competing=("death",))
+        )
         n_risk = len(st)
-    rates = step("incidence_by_sex", lambda: incidence_rate(
-        st, time="time", event="status", cause=1, by="sex", per=1000).tidy())
-    fit = step("cox_2_covariates", lambda: cox(st, FORMULA, time="time", event="status",
-                                               cause=1))
+    rates = step(
+        "incidence_by_sex",
+        lambda: incidence_rate(st, time="time", event="status", cause=1, by="sex", per=1000).tidy(),
+    )
+    fit = step("cox_2_covariates", lambda: cox(st, FORMULA, time="time", event="status", cause=1))
     total_wall = sum(s["wall"] for s in steps.values())
     return {
-        "kind": kind, "patients": cohort.flow.n_out, "rows_at_risk": n_risk,
-        "steps": steps, "total_wall": total_wall, "peak_gb": _peak_gb(),
+        "kind": kind,
+        "patients": cohort.flow.n_out,
+        "rows_at_risk": n_risk,
+        "steps": steps,
+        "total_wall": total_wall,
+        "peak_gb": _peak_gb(),
         "rates": rates[["sex", "events", "person_time", "rate"]].to_dict("list"),
-        "hazard_ratios": {k: float(v) for k, v in fit.tidy().set_index("term")["estimate"]
-                          .items()},
+        "hazard_ratios": {k: float(v) for k, v in fit.tidy().set_index("term")["estimate"].items()},
         "cox_iterations": int(fit.model.iterations),
         "cox_queries": int(getattr(fit.model, "queries", 0)),
     }
 
 
 def _run(kind: str, folder: Path, memory_limit: str, spill: Path) -> dict:
-    cmd = [sys.executable, __file__, "--child", kind, "--folder", str(folder),
-           "--memory-limit", memory_limit, "--spill", str(spill)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        kind,
+        "--folder",
+        str(folder),
+        "--memory-limit",
+        memory_limit,
+        "--spill",
+        str(spill),
+    ]
     res = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if res.returncode != 0:
         raise SystemExit(f"{kind} run on {folder} failed:\n{res.stderr[-3000:]}")
@@ -125,21 +146,24 @@ def main() -> None:
             if not (folder / "events.parquet").exists():
                 t0 = time.time()
                 counts = generate(folder, n)
-                print(f"generated {n:,} patients in {time.time() - t0:.0f} s: {counts}",
-                      flush=True)
+                print(f"generated {n:,} patients in {time.time() - t0:.0f} s: {counts}", flush=True)
             runs.append(_run(kind, folder, args.memory_limit, spill))
             r = runs[-1]
-            print(f"{kind:>6} {r['patients']:>11,} patients: {r['total_wall']:7.1f} s, "
-                  f"peak {r['peak_gb']:.2f} GB  "
-                  + "  ".join(f"{k} {v['wall']:.1f}s" for k, v in r["steps"].items()),
-                  flush=True)
+            print(
+                f"{kind:>6} {r['patients']:>11,} patients: {r['total_wall']:7.1f} s, "
+                f"peak {r['peak_gb']:.2f} GB  "
+                + "  ".join(f"{k} {v['wall']:.1f}s" for k, v in r["steps"].items()),
+                flush=True,
+            )
     print(f"\nload average: {os.getloadavg()}")
     for r in runs:
         ok = r["total_wall"] < TARGET_SECONDS and r["peak_gb"] < TARGET_GB
-        print(f"{r['kind']:>6} {r['patients']:>11,}: {r['total_wall']:.1f} s, "
-              f"{r['peak_gb']:.2f} GB {'(within target)' if ok else ''}; HR "
-              + ", ".join(f"{k} {v:.4f}" for k, v in r["hazard_ratios"].items())
-              + f"; Cox {r['cox_iterations']} iterations, {r['cox_queries']} queries")
+        print(
+            f"{r['kind']:>6} {r['patients']:>11,}: {r['total_wall']:.1f} s, "
+            f"{r['peak_gb']:.2f} GB {'(within target)' if ok else ''}; HR "
+            + ", ".join(f"{k} {v:.4f}" for k, v in r["hazard_ratios"].items())
+            + f"; Cox {r['cox_iterations']} iterations, {r['cox_queries']} queries"
+        )
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "engine.json").write_text(json.dumps(runs, indent=2))
 

@@ -29,12 +29,26 @@ import argparse
 import time
 from pathlib import Path
 
-ETIOLOGIES = ["pbc", "psc", "biliary_atresia", "hepatolithiasis", "schistosomiasis",
-              "echinococcosis", "granulomatous", "chronic_hbv", "chronic_hcv", "alcohol",
-              "masld", "hemangioma", "neoplasm", "post_procedural", "idiopathic", "other"]
+ETIOLOGIES = [
+    "pbc",
+    "psc",
+    "biliary_atresia",
+    "hepatolithiasis",
+    "schistosomiasis",
+    "echinococcosis",
+    "granulomatous",
+    "chronic_hbv",
+    "chronic_hcv",
+    "alcohol",
+    "masld",
+    "hemangioma",
+    "neoplasm",
+    "post_procedural",
+    "idiopathic",
+    "other",
+]
 SEGMENTS = ["I", "II", "III", "IVa", "IVb", "V", "VI", "VII", "VIII"]
-MORPHOLOGY = ["punctate", "coarse", "rim", "ductal", "vascular", "network", "diffuse",
-              "amorphous"]
+MORPHOLOGY = ["punctate", "coarse", "rim", "ductal", "vascular", "network", "diffuse", "amorphous"]
 
 
 def _u(key: str, salt: int) -> str:
@@ -52,8 +66,9 @@ def generate(out: Path, n: int, *, threads: int = 2, memory_limit: str = "3GB") 
     import duckdb
 
     out.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit,
-                                 "preserve_insertion_order": False})
+    con = duckdb.connect(
+        config={"threads": threads, "memory_limit": memory_limit, "preserve_insertion_order": False}
+    )
     i = "i"
     con.execute(f"""
         CREATE TEMP TABLE base AS
@@ -89,10 +104,10 @@ def generate(out: Path, n: int, *, threads: int = 2, memory_limit: str = "3GB") 
         SELECT b.i, k, b.patient_id,
                'S' || lpad(b.i::VARCHAR, 8, '0') || '-' || k::VARCHAR AS study_id,
                CASE WHEN k = 0 THEN b.index_date
-                    ELSE b.index_date + 1 + floor({_u('b.i * 7 + k', 20)}
+                    ELSE b.index_date + 1 + floor({_u("b.i * 7 + k", 20)}
                                                   * (b.fu_days - 1))::INTEGER END
                     AS study_date,
-               {_pick(["CT", "US", "MRI"], _u('b.i * 7 + k', 21))} AS modality
+               {_pick(["CT", "US", "MRI"], _u("b.i * 7 + k", 21))} AS modality
         FROM base b, range(3) r(k)
         WHERE k <= b.n_follow
     """)
@@ -103,21 +118,28 @@ def generate(out: Path, n: int, *, threads: int = 2, memory_limit: str = "3GB") 
     con.execute(f"""
         COPY (
           SELECT s.study_id || '-' || m::VARCHAR AS finding_id, s.study_id, s.patient_id,
-                 {_pick(SEGMENTS, _u('s.i * 31 + s.k * 5 + m', 30))} AS segment,
-                 round(0.5 + {_u('s.i * 31 + s.k * 5 + m', 31)} * 24, 1) AS size_mm,
-                 {_pick(MORPHOLOGY, _u('s.i * 31 + s.k * 5 + m', 32))} AS morphology
+                 {_pick(SEGMENTS, _u("s.i * 31 + s.k * 5 + m", 30))} AS segment,
+                 round(0.5 + {_u("s.i * 31 + s.k * 5 + m", 31)} * 24, 1) AS size_mm,
+                 {_pick(MORPHOLOGY, _u("s.i * 31 + s.k * 5 + m", 32))} AS morphology
           FROM studies s, range(4) r(m)
-          WHERE {_u('s.i * 3 + s.k', 33)} < 0.6
-                AND m < 1 + floor({_u('s.i * 3 + s.k', 34)} * 3.17)::INTEGER
+          WHERE {_u("s.i * 3 + s.k", 33)} < 0.6
+                AND m < 1 + floor({_u("s.i * 3 + s.k", 34)} * 3.17)::INTEGER
           ORDER BY s.i, s.k, m
         ) TO '{out / "findings.parquet"}' (FORMAT parquet)
     """)
     # events: (name, share, day rule); death and transplant on the last follow-up day
-    outcomes = [("cirrhosis", 0.20, 40), ("varices", 0.20, 41), ("ascites", 0.10, 42),
-                ("decompensation", 0.15, 43), ("hcc", 0.06, 44)]
-    parts = ["SELECT i, patient_id, 'cirrhosis' AS event, "
-             f"index_date - 1 - floor({_u(i, 45)} * 700)::INTEGER AS event_date "
-             "FROM base WHERE cirrhosis_at_baseline"]
+    outcomes = [
+        ("cirrhosis", 0.20, 40),
+        ("varices", 0.20, 41),
+        ("ascites", 0.10, 42),
+        ("decompensation", 0.15, 43),
+        ("hcc", 0.06, 44),
+    ]
+    parts = [
+        "SELECT i, patient_id, 'cirrhosis' AS event, "
+        f"index_date - 1 - floor({_u(i, 45)} * 700)::INTEGER AS event_date "
+        "FROM base WHERE cirrhosis_at_baseline"
+    ]
     for name, share, salt in outcomes:
         cond = f"{_u(i, salt)} < {share}"
         if name == "cirrhosis":
@@ -125,18 +147,23 @@ def generate(out: Path, n: int, *, threads: int = 2, memory_limit: str = "3GB") 
         parts.append(
             f"SELECT i, patient_id, '{name}' AS event, index_date + 1 + "
             f"floor({_u(i, salt + 10)} * (fu_days - 1))::INTEGER AS event_date "
-            f"FROM base WHERE {cond}")
-    parts.append("SELECT i, patient_id, 'death', index_date + fu_days FROM base "
-                 "WHERE u_death < 0.30")
-    parts.append("SELECT i, patient_id, 'liver_transplant', index_date + fu_days FROM base "
-                 "WHERE u_tx < 0.01")
+            f"FROM base WHERE {cond}"
+        )
+    parts.append(
+        "SELECT i, patient_id, 'death', index_date + fu_days FROM base WHERE u_death < 0.30"
+    )
+    parts.append(
+        "SELECT i, patient_id, 'liver_transplant', index_date + fu_days FROM base WHERE u_tx < 0.01"
+    )
     con.execute(f"""
-        COPY (SELECT patient_id, event, event_date FROM ({' UNION ALL '.join(parts)})
+        COPY (SELECT patient_id, event, event_date FROM ({" UNION ALL ".join(parts)})
               ORDER BY i, event_date, event)
         TO '{out / "events.parquet"}' (FORMAT parquet)
     """)
-    sizes = {name: con.execute(f"SELECT count(*) FROM '{out / (name + '.parquet')}'")
-             .fetchone()[0] for name in ("patients", "imaging", "findings", "events")}
+    sizes = {
+        name: con.execute(f"SELECT count(*) FROM '{out / (name + '.parquet')}'").fetchone()[0]
+        for name in ("patients", "imaging", "findings", "events")
+    }
     con.close()
     return sizes
 
@@ -148,8 +175,10 @@ def main() -> None:
     args = ap.parse_args()
     t0 = time.time()
     sizes = generate(args.out, args.patients)
-    print(f"{args.patients:,} patients written to {args.out} in {time.time() - t0:.1f} s: "
-          + ", ".join(f"{k} {v:,}" for k, v in sizes.items()))
+    print(
+        f"{args.patients:,} patients written to {args.out} in {time.time() - t0:.1f} s: "
+        + ", ".join(f"{k} {v:,}" for k, v in sizes.items())
+    )
 
 
 if __name__ == "__main__":

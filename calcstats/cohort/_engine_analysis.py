@@ -147,8 +147,9 @@ def _phenotype(c: Any) -> Any:
     return agg.left_join(dm, agg["__ph_pid"] == dm["__dm_pid"])
 
 
-def _patient_expr(c: Any, base: Any = None, keep: tuple[str, ...] = ()
-                  ) -> tuple[Any, dict[str, Any]]:
+def _patient_expr(
+    c: Any, base: Any = None, keep: tuple[str, ...] = ()
+) -> tuple[Any, dict[str, Any]]:
     """The patient table on ``base`` (the patients table, or a table derived from it one
     row per patient, whose internal columns ``keep`` are carried along)."""
     import ibis

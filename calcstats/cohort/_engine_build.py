@@ -298,8 +298,11 @@ def engine_validate_and_build(
         # calcstats' own DuckDB reads the converted tables straight from the source (a
         # projection of the parquet scan, joins with small mapping tables): cheaper than
         # writing them once more; a user's connection (Spark) computes them once
-        t[name] = expr if src.owned else materialise(src.con, expr,
-                                                     f"__calcstats_conv_{name}", owned=False)
+        t[name] = (
+            expr
+            if src.owned
+            else materialise(src.con, expr, f"__calcstats_conv_{name}", owned=False)
+        )
     absent = {n: converted[n].absent for n in TABLE_NAMES}
     skip: dict[str, dict[str, list[str]]] = {}
     for name in TABLE_NAMES:

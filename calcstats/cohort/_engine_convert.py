@@ -139,8 +139,10 @@ def _text_facts(raw: Any, names: list[str]) -> dict[str, dict[str, bool]]:
         metrics[f"l{i}"] = (x != x.lower()).fill_null(False).cast("int64").sum()
         metrics[f"u{i}"] = (x != x.upper()).fill_null(False).cast("int64").sum()
     got = raw.aggregate(**metrics).to_pandas().iloc[0]
-    return {n: {"trim": bool(got[f"t{i}"]), "lower": not got[f"l{i}"],
-                "upper": not got[f"u{i}"]} for i, n in enumerate(names)}
+    return {
+        n: {"trim": bool(got[f"t{i}"]), "lower": not got[f"l{i}"], "upper": not got[f"u{i}"]}
+        for i, n in enumerate(names)
+    }
 
 
 def _as_text(x: Any, dtype: Any) -> Any:
@@ -276,13 +278,22 @@ def convert_table(
             if _identity(plan.mapping, dtype):  # values already canonical: no join
                 plan.mapping = plan.counts = None
         plans.append(plan)
-    facts = _text_facts(raw, [p.column.name for p in plans
-                              if p.column.kind in ("id", "str")
-                              and schema[p.column.name].is_string()])
+    facts = _text_facts(
+        raw,
+        [
+            p.column.name
+            for p in plans
+            if p.column.kind in ("id", "str") and schema[p.column.name].is_string()
+        ],
+    )
     trimmed = {n for n, f in facts.items() if f["trim"]}
-    case = {p.column.name: (facts[p.column.name]["lower"], facts[p.column.name]["upper"])
-            if p.column.name in facts else (True, True)
-            for p in plans if p.column.kind == "id"}
+    case = {
+        p.column.name: (facts[p.column.name]["lower"], facts[p.column.name]["upper"])
+        if p.column.name in facts
+        else (True, True)
+        for p in plans
+        if p.column.kind == "id"
+    }
     # join the mapping tables (one per converted column)
     j = raw
     for i, plan in enumerate(plans):
@@ -303,9 +314,13 @@ def convert_table(
     values: dict[str, Any] = {}
     flags: dict[str, Any] = {}
     why: dict[str, Any] = {}
+
     def text(name: str) -> Any:
-        return _as_text(j[name], schema[name]) if name in trimmed or not schema[name].is_string() \
+        return (
+            _as_text(j[name], schema[name])
+            if name in trimmed or not schema[name].is_string()
             else j[name]
+        )
 
     pid = text("patient_id") if "patient_id" in user_cols else None
     for i, plan in enumerate(plans):

@@ -329,8 +329,11 @@ class EngineChecker(TableChecks):
             "finding_id": [("findings", "finding_id")],
         }
         case = getattr(self, "case", {})
-        extra = {"patient_id": self._problem_values("orphan_row"),
-                 "study_id": self._problem_values("unknown_study"), "finding_id": []}
+        extra = {
+            "patient_id": self._problem_values("orphan_row"),
+            "study_id": self._problem_values("unknown_study"),
+            "finding_id": [],
+        }
         parts = []
         for i, (key, cols) in enumerate(groups.items()):
             present = [(t, c) for t, c in cols if self.has(t, c)]
@@ -345,10 +348,14 @@ class EngineChecker(TableChecks):
             else:
                 sources = [self.t[t].select(__id=self.t[t][c]) for t, c in present]
             if extra[key]:
-                sources.append(ibis.memtable(pd.DataFrame({"__id": extra[key]}),
-                                             schema={"__id": "string"}))
-            u = sources[0].union(*sources[1:], distinct=True) if len(sources) > 1 \
+                sources.append(
+                    ibis.memtable(pd.DataFrame({"__id": extra[key]}), schema={"__id": "string"})
+                )
+            u = (
+                sources[0].union(*sources[1:], distinct=True)
+                if len(sources) > 1
                 else sources[0].distinct()
+            )
             u = u.filter(u["__id"].notnull())
             low = u.mutate(__low=u["__id"].lower(), __k=ibis.literal(i).cast("int64"))
             clash = low.group_by("__low").agg(__n=low.count())

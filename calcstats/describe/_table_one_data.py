@@ -27,7 +27,13 @@ import pandas as pd
 from scipy import stats
 
 from calcstats._errors import DataError
-from calcstats.describe._table_one_checks import MAX_AUTO_LEVELS, Var, classify, sort_key
+from calcstats.describe._table_one_checks import (
+    MAX_AUTO_LEVELS,
+    Var,
+    check_finite,
+    classify,
+    sort_key,
+)
 from calcstats.describe._table_one_stats import (
     categorical_test,
     continuous_summary,
@@ -82,7 +88,14 @@ class FrameData:
         self, name: str, nonnormal: bool, use_p: bool
     ) -> tuple[dict, dict, bool, float, str]:
         s = self.data[name]
-        x = s.to_numpy(dtype=float, na_value=np.nan)
+        x = (
+            pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+            if not pd.api.types.is_numeric_dtype(s)
+            else s.to_numpy(dtype=float, na_value=np.nan)
+        )
+        if (s.notna().to_numpy() & np.isnan(x)).any():
+            raise DataError(f"variables: column {name!r} has non-numeric values.")
+        check_finite(self.data, name, x)
         sg = continuous_summary(x, self.codes, self.G, self.w, nonnormal)
         so = continuous_summary(x, np.zeros(len(x), dtype=np.int64), 1, self.w, nonnormal)
         constant = so["n"][0] > 0 and np.nanmin(x) == np.nanmax(x)
@@ -137,6 +150,49 @@ class EngineData:
             self.glevels = []
             self.e = e.mutate(__g=ibis.literal(0).cast("int64"))
         self.G = max(len(self.glevels), 1)
+
+    def check_inputs(self) -> None:
+        """The input checks ``table_one`` makes on ``by`` and ``weights`` (missing values,
+        empty levels, weights numeric, finite and non-negative), by aggregates."""
+        e = self.table.full
+        if self.by is not None:
+            n_miss = int(scalars(e, {"m": e[self.by].isnull().cast("int64").sum()})["m"] or 0)
+            if n_miss:
+                raise DataError(
+                    f"by: column {self.by!r} has {n_miss} missing value(s); rows with a "
+                    "missing by cannot be counted. Drop or impute them explicitly first, "
+                    f"e.g. data.dropna(subset=[{self.by!r}])."
+                )
+            kind = self.table.kinds.get(self.by)
+            if isinstance(kind, tuple):
+                present = set(e.select(self.by).distinct().to_pandas()[self.by])
+                empty = [c for c in kind[1] if c not in present]
+                if empty:
+                    raise DataError(
+                        f"by: column {self.by!r} has level(s) {[str(x) for x in empty]} with "
+                        f"no rows (empty group). Drop them with "
+                        f"data[{self.by!r}].cat.remove_unused_categories(), or merge levels."
+                    )
+        if self.weights is not None:
+            dtype = e.schema()[self.weights]
+            if not dtype.is_numeric():
+                raise DataError(f"weights={self.weights!r} must be numeric, got {dtype}.")
+            w = e[self.weights].cast("float64")
+            got = scalars(
+                e,
+                {
+                    "m": w.isnull().cast("int64").sum(),
+                    "bad": (w.isinf() | w.isnan() | (w < 0)).fill_null(False).cast("int64").sum(),
+                },
+            )
+            if got["m"]:
+                raise DataError(
+                    f"weights: column {self.weights!r} has {got['m']} missing value(s); rows "
+                    "with a missing weights cannot be counted. Drop or impute them explicitly "
+                    f"first, e.g. data.dropna(subset=[{self.weights!r}])."
+                )
+            if got["bad"]:
+                raise DataError(f"weights={self.weights!r} must be finite and non-negative.")
 
     def standin(self) -> pd.DataFrame:
         """A small frame with each column's dtype and the values ``classify`` reads (the

@@ -86,7 +86,7 @@ class GlmSums:
             eta = eta + b[f"__z{j}"] * float(gamma[j])
         # each row's η, μ, r and W computed once (staged projections), then the sums
         b = b.mutate(__eta=eta)
-        e, y, w = b["__eta"], b["__y"], b["__w"]
+        e, y = b["__eta"], b["__y"]
         if self.family == "binomial":
             b = b.mutate(
                 __mu=1.0 / (1.0 + (-e).exp()),

@@ -11,7 +11,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "large-cohorts.md"
 
 def test_worked_example_runs(tmp_path, monkeypatch, capsys):
     text = DOC.read_text(encoding="utf-8")
-    block = re.search(r"```python\n(.*?)```", text[text.index("## Worked example"):], re.S)
+    block = re.search(r"```python\n(.*?)```", text[text.index("## Worked example") :], re.S)
     assert block is not None
     monkeypatch.chdir(tmp_path)
     with warnings.catch_warnings():

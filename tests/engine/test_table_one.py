@@ -59,3 +59,12 @@ def test_weighted_table_one_numbers(patient_pair):
         EngineData(ep, "any_calcification", "w"), variables=variables, nonnormal=["bmi"]
     )
     assert_same(ref, got[ref.columns])
+
+
+def test_input_checks_as_in_pandas(patient_pair):
+    pp, ep = patient_pair
+    with pytest.raises(cs.DataError) as ref:
+        cs.table_one(pp, by="diabetes")
+    with pytest.raises(cs.DataError) as got:
+        EngineData(ep, "diabetes", None).check_inputs()
+    assert str(got.value) == str(ref.value)

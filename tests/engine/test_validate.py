@@ -16,7 +16,7 @@ COLS = ["table", "row", "patient_id", "column", "value", "rule", "message", "lin
 TABLES = ("patients", "imaging", "findings", "events")
 
 
-def _problems(folder, **kwargs):
+def _folder_problems(folder, **kwargs):
     with pytest.raises(cs.CohortValidationError) as err:
         quiet(cs.read_cohort, folder, **kwargs)
     return err.value.problems
@@ -37,8 +37,8 @@ def test_raw_example_gives_the_same_problems_lines_included():
     folder = _folder("example_cohort_raw")
     cmap = json.loads((folder / "column_map.json").read_text(encoding="utf-8"))
     opts = {"column_map": cmap, "date_format": RAW_DATE_FORMAT}
-    ref = _problems(folder, **opts)
-    got = _problems(folder, engine="duckdb", **opts)
+    ref = _folder_problems(folder, **opts)
+    got = _folder_problems(folder, engine="duckdb", **opts)
     assert len(ref) == 26
     pd.testing.assert_frame_equal(ref[COLS], got[COLS])
     row = got.loc[got["rule"] == "unknown_value"].iloc[0]
@@ -122,8 +122,8 @@ def _corrupt(cohort, seed: int, folder) -> None:
 def test_random_corruptions_give_the_same_problems_and_flow(pandas_cohort, tmp_path, seed):
     folder = tmp_path / f"c{seed}"
     _corrupt(pandas_cohort, seed, folder)
-    ref = _problems(folder)
-    got = _problems(folder, engine="duckdb")
+    ref = _folder_problems(folder)
+    got = _folder_problems(folder, engine="duckdb")
     assert len(ref) >= 8
     pd.testing.assert_frame_equal(ref[COLS], got[COLS])
     try:
@@ -162,3 +162,31 @@ def test_exclude_refuses_what_it_cannot_translate(duck_cohort):
         duck_cohort.exclude(np.zeros(2500, dtype=bool), reason="x")
     with pytest.raises(cs.CalcstatsError, match="names \\['weight_kg'\\]"):
         duck_cohort.exclude("weight_kg > 3", reason="x")
+
+
+def test_ids_differing_only_by_case_warn_and_name_the_patient(pandas_cohort):
+    keep = pandas_cohort.patients["patient_id"].head(50)
+    tables = {name: getattr(pandas_cohort, name) for name in TABLES}
+    tables = {
+        name: df.loc[df["patient_id"].isin(keep)].reset_index(drop=True)
+        for name, df in tables.items()
+    }
+    tables["events"].loc[len(tables["events"])] = {
+        "patient_id": keep.iloc[0].lower(),
+        "event": "hcc",
+        "event_date": pd.Timestamp("2018-01-01"),
+    }
+    ref, w_ref = quiet(_problems, tables)
+    got, w_got = quiet(_problems, tables, engine="duckdb")
+    pd.testing.assert_frame_equal(ref[COLS[:-1]], got[COLS[:-1]])
+    assert "the ids differ only by letter case" in got["message"].iloc[0]
+    assert w_got == w_ref
+    assert any("1 group(s) of ids differ only by letter case" in w for w in w_got)
+
+
+def _problems(tables, **kwargs):
+    try:
+        cs.read_cohort(**tables, **kwargs)
+    except cs.CohortValidationError as err:
+        return err.problems
+    raise AssertionError("no problem found")
