@@ -89,50 +89,69 @@ def _study_patient_join(f: Any, s: Any, q: Any) -> Any:
 
 
 def _phenotype(c: Any) -> Any:
-    """Per patient with a baseline finding: the phenotype aggregates (``__ph_*``)."""
+    """Per patient with a baseline finding: the phenotype aggregates (``__ph_*``).
+
+    Computed at the level of studies, so that the findings are grouped twice and never
+    joined back: the baseline studies (imaging joined with the index dates), their
+    findings, one row per (patient, study) with everything the phenotype needs (count,
+    diffuse, largest size, a flag per Couinaud segment and lobe), the phenotype study of
+    each patient by a window (the pandas path's order: diffuse, more findings, later,
+    smaller ``study_id``), then the dominant morphology among that study's findings.
+    """
     import ibis
 
     p, img, f = c._t["patients"], c._t["imaging"], c._t["findings"]
-    s = img.select(__s_sid=img.study_id, __s_date=img.study_date)
     q = p.select(__q_pid=p.patient_id, __q_idx=p.index_date)
-    fi = _study_patient_join(f, s, q)
-    base = fi.filter(fi["__s_date"] <= fi["__q_idx"])
-    base = base.mutate(
-        __morph=base.morphology.fill_null("unknown"),
-        __dif=(base.morphology == "diffuse").fill_null(False).cast("int64"),
-        __seg=_seg_code(base.segment),
+    iq = img.inner_join(q, img.patient_id == q["__q_pid"])
+    studies = iq.filter(iq.study_date <= iq["__q_idx"]).select(
+        __s_sid=iq.study_id, __s_date=iq.study_date
     )
+    fs = f.inner_join(studies, f.study_id == studies["__s_sid"])
+    base = fs.mutate(
+        __morph=fs.morphology.fill_null("unknown"),
+        __dif=(fs.morphology == "diffuse").fill_null(False).cast("int64"),
+        __seg=_seg_code(fs.segment),
+    )
+    seg = base["__seg"]
+
+    def flag(cond: Any) -> Any:
+        return cond.fill_null(False).cast("int64").max()
+
     st = base.group_by(__pid=base.patient_id, __sid=base.study_id).agg(
-        __nf=base.count(), __sdif=base["__dif"].max(), __sdate=base["__s_date"].max()
+        __nf=base.count(),
+        __sdif=base["__dif"].max(),
+        __sdate=base["__s_date"].max(),
+        __smax=base.size_mm.max(),
+        __right=flag((seg >= 5) & (seg <= 8)),
+        __left=flag((seg >= 2) & (seg <= 4)),
+        __other=flag(seg >= 100),
+        **{f"__s{k}": flag(seg == k) for k in range(1, 9)},
     )
     w = ibis.window(
         group_by=st["__pid"],
         order_by=[st["__sdif"].desc(), st["__nf"].desc(), st["__sdate"].desc(), st["__sid"].asc()],
     )
     st = st.mutate(__rn=ibis.row_number().over(w))
-    chosen = st.filter(st["__rn"] == 0).select(__cpid=st["__pid"], __csid=st["__sid"])
-    kept = base.inner_join(
-        chosen, (base.patient_id == chosen["__cpid"]) & (base.study_id == chosen["__csid"])
+    chosen = st.filter(st["__rn"] == 0)
+    n_seg = chosen["__s1"]
+    for k in range(2, 9):
+        n_seg = n_seg + chosen[f"__s{k}"]
+    agg = chosen.select(
+        __ph_pid=chosen["__pid"], __ph_sid=chosen["__sid"], __ph_n=chosen["__nf"],
+        __ph_dif=chosen["__sdif"], __ph_max=chosen["__smax"], __ph_nseg8=n_seg,
+        __ph_other=chosen["__other"], __ph_right=chosen["__right"], __ph_left=chosen["__left"],
     )
-    seg_key = ibis.cases(
-        (kept["__seg"] < 100, kept["__seg"].cast("string")), else_=ibis.literal("x") + kept.segment
+    # segment labels a user added to the vocabulary count as their own segment (rare)
+    ob = base.filter(seg >= 100)
+    other = ob.group_by(__o_pid=ob.patient_id, __o_sid=ob.study_id).agg(
+        __o_n=ob.segment.nunique()
     )
-    agg = kept.group_by(__ph_pid=kept.patient_id).agg(
-        __ph_n=kept.count(),
-        __ph_dif=kept["__dif"].max(),
-        __ph_max=kept.size_mm.max(),
-        __ph_nseg=seg_key.nunique(),
-        __ph_right=((kept["__seg"] >= 5) & (kept["__seg"] <= 8))
-        .fill_null(False)
-        .cast("int64")
-        .max(),
-        __ph_left=((kept["__seg"] >= 2) & (kept["__seg"] <= 4))
-        .fill_null(False)
-        .cast("int64")
-        .max(),
-    )
-    dm = kept.group_by(__dm_pid=kept.patient_id, __dm_morph=kept["__morph"]).agg(
-        __dm_n=kept.count(), __dm_big=kept.size_mm.max()
+    # the dominant morphology among the phenotype study's findings
+    dm = base.group_by(
+        __dm_pid=base.patient_id, __dm_sid=base.study_id, __dm_morph=base["__morph"]
+    ).agg(__dm_n=base.count(), __dm_big=base.size_mm.max())
+    dm = dm.semi_join(
+        agg, (dm["__dm_pid"] == agg["__ph_pid"]) & (dm["__dm_sid"] == agg["__ph_sid"])
     )
     wd = ibis.window(
         group_by=dm["__dm_pid"],
@@ -144,7 +163,11 @@ def _phenotype(c: Any) -> Any:
     )
     dm = dm.mutate(__rn=ibis.row_number().over(wd))
     dm = dm.filter(dm["__rn"] == 0).select("__dm_pid", "__dm_morph")
-    return agg.left_join(dm, agg["__ph_pid"] == dm["__dm_pid"])
+    out = agg.left_join(dm, agg["__ph_pid"] == dm["__dm_pid"])
+    out = out.left_join(
+        other, (out["__ph_pid"] == other["__o_pid"]) & (out["__ph_sid"] == other["__o_sid"])
+    )
+    return out.mutate(__ph_nseg=out["__ph_nseg8"] + out["__o_n"].fill_null(0))
 
 
 def _patient_expr(

@@ -92,3 +92,30 @@ def test_engine_table_head_and_cache(duck_cohort):
     head = st.head(3)
     assert list(head.columns) == st.columns and len(head) == 3
     assert st.cached() is st and len(st) == 2500
+
+
+def test_patient_table_with_user_segments_and_ties(pandas_cohort):
+    """Segment labels added to the vocabulary count as their own segments; equally good
+    baseline studies are broken by study_id, as in pandas."""
+    keep = pandas_cohort.patients["patient_id"].head(300)
+    tables = {n: getattr(pandas_cohort, n) for n in ("patients", "imaging", "findings",
+                                                     "events")}
+    tables = {n: df.loc[df["patient_id"].isin(keep)].reset_index(drop=True)
+              for n, df in tables.items()}
+    f = tables["findings"]
+    f.loc[f.index % 3 == 0, "segment"] = "IX"
+    f.loc[f.index % 7 == 0, "segment"] = "X"
+    img = tables["imaging"]
+    base = img.merge(tables["patients"][["patient_id", "index_date"]], on="patient_id")
+    twin = base.loc[base["study_date"] == base["index_date"]].head(20).copy()
+    twin["study_id"] = twin["study_id"] + "-twin"  # a second study on the index day
+    tables["imaging"] = pd.concat([img, twin[img.columns]], ignore_index=True)
+    copies = f.loc[f["study_id"].isin(twin["study_id"].str.removesuffix("-twin"))].copy()
+    copies["study_id"] = copies["study_id"] + "-twin"
+    copies["finding_id"] = copies["finding_id"] + "-twin"
+    tables["findings"] = pd.concat([f, copies], ignore_index=True)
+    vocab = {"segment": ["IX", "X"]}
+    ref = cs.read_cohort(vocabularies=vocab, **tables).patient_table()
+    got = cs.read_cohort(vocabularies=vocab, engine="duckdb", **tables).patient_table()
+    pd.testing.assert_frame_equal(ref, got.to_pandas())
+    assert ref["n_segments"].max() >= 3
