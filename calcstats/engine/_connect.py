@@ -11,8 +11,8 @@ deleted when the connection is closed or the process ends. A connection the user
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
+import shutil
 import uuid
 import weakref
 from typing import Any
@@ -37,17 +37,11 @@ def backend_name(con: Any) -> str:
     return str(getattr(con, "name", type(con).__module__.split(".")[-1]))
 
 
-def _remove(paths: list[str]) -> None:
-    for p in paths:
-        with contextlib.suppress(OSError):
-            os.remove(p)
-
-
 def duckdb_connection(options: EngineOptions) -> Any:
     """A new DuckDB connection (ibis) with the memory limit, threads and spill directory.
 
-    The working database is ``options.database`` or a new file in the spill directory that
-    is removed with the connection.
+    The connection spills into a new subdirectory of the spill directory, removed with
+    the connection; the working database is ``options.database`` or a file there.
 
     Examples
     --------
@@ -62,21 +56,21 @@ def duckdb_connection(options: EngineOptions) -> Any:
         raise SchemaError(
             "engine='duckdb' needs the duckdb package: pip install 'calcstats[duckdb]'."
         ) from exc
-    spill = options.spill_directory
-    os.makedirs(spill, exist_ok=True)
-    owned = options.database is None
-    path = options.database or os.path.join(spill, f"work-{os.getpid()}-{uuid.uuid4().hex}.duckdb")
-    config: dict[str, Any] = {"memory_limit": options.memory_limit, "temp_directory": spill}
+    # each connection spills into its own subdirectory (several sessions may share one
+    # temp_directory), removed with the connection
+    work = os.path.join(options.spill_directory, f"{os.getpid()}-{uuid.uuid4().hex[:12]}")
+    os.makedirs(work, exist_ok=True)
+    path = options.database or os.path.join(work, "work.duckdb")
+    config: dict[str, Any] = {"memory_limit": options.memory_limit, "temp_directory": work}
     if options.threads is not None:
         config["threads"] = options.threads
     try:
         con = ibis.duckdb.connect(database=path, **config)
     except Exception as exc:  # DuckDB's own message (a bad memory_limit, a locked file)
+        shutil.rmtree(work, ignore_errors=True)
         raise SchemaError(f"could not open DuckDB with engine_options {config}: {exc}") from exc
-    if owned:
-        files = [path, path + ".wal"]
-        weakref.finalize(con, _remove, files)
-        atexit.register(_remove, files)
+    weakref.finalize(con, shutil.rmtree, work, True)
+    atexit.register(shutil.rmtree, work, True)
     return con
 
 
