@@ -9,6 +9,8 @@ ratio (see its docstring):
 - ``table_one.py``: table_one vs Python tableone, 200,000 × 20 (target ≤ 0.2×);
 - ``memory.py``: peak memory of logrank and gray_test, 200 groups x 50,000 rows
   (target < 1 GB each, in a fresh process);
+- ``multistate.py``: state_probabilities with IJ variance vs R survfit(..., id=, istate=),
+  1,000,000 sojourn rows (target ≥ 20× faster; R's time is cached after its first run);
 - ``survival.py``: cox vs R coxph (500,000 × 10, target ≤ 1.2×), fine_gray vs cmprsk::crr
   (≥ 50× at 5,000, ≥ 100× at 20,000) and its scaling, kaplan_meier vs R survfit at
   5,000,000 rows (≤ 1.5×). Needs R with survival and cmprsk.
@@ -33,6 +35,7 @@ SCRIPTS = [
     ("table_one.py", [], []),
     ("memory.py", [], ["--rows", "20000"]),
     ("survival.py", [], ["--quick"]),
+    ("multistate.py", [], ["--quick"]),
 ]
 
 

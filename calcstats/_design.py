@@ -4,7 +4,7 @@
 ``log_binomial``, ``negative_binomial``, ``linear``), ``propensity`` and ``mice`` pooling
 all read their formula here, so a formula means the same everywhere:
 
-* The language is patsy's (statsmodels' formula language, a dependency of calcstats):
+* The language is patsy's (the R-style formula language statsmodels also uses):
   ``C(etiology)``, ``C(etiology, Treatment('pbc'))``, ``Q('odd.name')``, ``I(age / 10)``,
   interactions ``a:b`` and ``a * b``, natural cubic splines ``cr(age, df=4)`` and cyclic
   ``cc(x, df=4)`` (both centred, so they never span the intercept), and the NumPy functions
@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import patsy
 
-from calcstats._errors import DataError, DataWarning, SchemaError
+from calcstats._errors import DataError, DataWarning, SchemaError, user_stacklevel
 
 __all__ = [
     "Design",
@@ -70,7 +70,7 @@ def _centred_spline(base: type) -> object:
     a Cox model) cannot estimate; centring gives ``df`` identifiable columns (as R's ``ns``).
     """
 
-    class Centred(base):  # type: ignore[misc, valid-type]
+    class Centred(base):
         def memorize_chunk(
             self, x, df=None, knots=None, lower_bound=None, upper_bound=None, constraints="center"
         ):
@@ -292,7 +292,7 @@ class Design:
                 f"{model_name}(): {int((~keep).sum())} of {len(newdata)} rows of the new data "
                 "dropped because of missing values in the model variables.",
                 DataWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
         sub = newdata.loc[keep]
         frame = _patsy_frame(sub, used, strings="object")
@@ -539,14 +539,16 @@ def build_design(
             f"the model variables: {counts} ({len(data) - n_dropped} analysed). Impute "
             "(calcstats.mice) or filter them first to silence this.",
             DataWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     rows = np.flatnonzero(~bad)
     if len(rows) == 0:
         raise DataError(f"{model_name}(): no complete rows left for the model variables "
                         f"{used}.")
     sub = data.iloc[rows]
-    frame = _patsy_frame(sub, list(dict.fromkeys([*y_vars, *variables])))
+    frame: Any = _patsy_frame(sub, list(dict.fromkeys([*y_vars, *variables])))
+    if not frame:  # an intercept-only formula ("1"): patsy takes the row count from an index
+        frame = pd.DataFrame(index=pd.RangeIndex(len(sub)))
     text = f"{lhs} ~ {rhs}" if lhs else rhs
     if not intercept:
         text = f"{lhs} ~ 1 + {rhs}" if lhs else f"1 + {rhs}"

@@ -6,6 +6,10 @@ found and how to fix it.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from types import FrameType
+
 import pandas as pd
 
 __all__ = [
@@ -110,3 +114,21 @@ class ConvergenceWarning(CalcstatsWarning):
 
 class ProportionalHazardsWarning(CalcstatsWarning):
     """Evidence against proportional hazards."""
+
+
+_PACKAGE = str(Path(__file__).resolve().parent)
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the user's call.
+
+    Call it in the function that calls :func:`warnings.warn`: it counts the frames of
+    calcstats itself (decorators, helpers) between that function and the first frame
+    outside the package, so every calcstats warning names the line of the user's script.
+    """
+    frame: FrameType | None = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back
+        level += 1
+    return level

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from calcstats._errors import ConvergenceError
+from calcstats._errors import ConvergenceError, user_stacklevel
 
 __all__ = ["Evaluation", "NewtonResult", "maximise", "solve_psd"]
 
@@ -254,6 +254,6 @@ def divergence_report(
             "given them. Merge sparse levels, remove the term, or use a penalised model "
             "(logistic(method='firth') for binary outcomes).",
             category or ConvergenceWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
     return out

@@ -22,17 +22,30 @@ descriptive functions) or were already dropped with a warning by the design buil
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from calcstats._design import Design, build_design
-from calcstats._errors import DataError, InvalidParameterError, SchemaError
+from calcstats._errors import CalcstatsWarning, DataError, InvalidParameterError, SchemaError
+from calcstats._errors import user_stacklevel as user_stacklevel
 from calcstats._validation import check_weights, require_columns
 
-__all__ = ["SurvivalInput", "as_names", "check_cause", "model_input", "survival_input"]
+__all__ = [
+    "SurvivalInput",
+    "as_names",
+    "check_cause",
+    "model_input",
+    "survival_input",
+    "user_stacklevel",
+    "warn_no_events",
+]
+
+_PACKAGE = str(Path(__file__).resolve().parent)
 
 
 @dataclass
@@ -103,6 +116,31 @@ class SurvivalInput:
     @property
     def event_column(self) -> str:
         return str(self.columns["event"])
+
+
+def warn_no_events(si: SurvivalInput, d: np.ndarray, what: str) -> None:
+    """Warn (:class:`~calcstats.CalcstatsWarning`) when there are no events, or a group has none.
+
+    ``d`` holds each analysed row's event indicator (or event weight); ``what`` names the
+    analysis in the message (e.g. ``"kaplan_meier"``, ``"gray_test, cause 2"``).
+    """
+    if not np.any(d > 0):
+        warnings.warn(
+            f"no events in column {si.event_column!r} ({what}): every observation is "
+            "censored, so the curve stays at its starting value.",
+            CalcstatsWarning,
+            stacklevel=user_stacklevel(),
+        )
+        return
+    if si.n_groups > 1:
+        ev = np.bincount(si.group, weights=d, minlength=si.n_groups)
+        for gi in np.flatnonzero(ev == 0):
+            label = ", ".join(f"{k}={v!r}" for k, v in si.groups.iloc[gi].items())
+            warnings.warn(
+                f"group {label} has no events in column {si.event_column!r} ({what}).",
+                CalcstatsWarning,
+                stacklevel=user_stacklevel(),
+            )
 
 
 def as_names(value: str | Sequence[str] | None, what: str, function: str) -> list[str]:

@@ -20,12 +20,15 @@ Case weights — one rule everywhere
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar, cast
 
 import numpy as np
 import pandas as pd
 
 from calcstats._errors import DataError, InvalidParameterError, SchemaError
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 __all__ = [
     "BOOLEAN",
@@ -37,6 +40,7 @@ __all__ = [
     "NONE",
     "NUMBERS",
     "REAL",
+    "TEXT",
     "Interval",
     "Options",
     "check_param",
@@ -226,6 +230,8 @@ class _Type:
             return arr.ndim == 1 and bool(np.all(np.isfinite(arr)))
         if k == "real":
             return isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if k == "text":
+            return isinstance(value, str)
         raise AssertionError(k)
 
     def describe(self) -> str:
@@ -238,6 +244,7 @@ class _Type:
             "dataframe": "a pandas DataFrame",
             "numbers": "a number or a list of finite numbers",
             "real": "a number",
+            "text": "a str",
         }[self.kind]
 
 
@@ -249,10 +256,18 @@ CALLABLE = _Type("callable")
 DATAFRAME = _Type("dataframe")
 NUMBERS = _Type("numbers")
 REAL = _Type("real")
+TEXT = _Type("text")
 #: ``conf_level`` everywhere: strictly between 0 and 1 (0.95, not 95)
 CONF_LEVEL = Interval(0, 1, closed="neither")
 
-Constraint = Interval | Options | _Type
+
+
+class Constraint(Protocol):
+    """What :func:`check_param` needs of a constraint (the classes above, or a module's own)."""
+
+    def accepts(self, value: object) -> bool: ...
+
+    def describe(self) -> str: ...
 
 
 def check_param(value: object, constraints: list[Constraint], *, name: str,
@@ -281,7 +296,7 @@ def check_param(value: object, constraints: list[Constraint], *, name: str,
     )
 
 
-def validate_params(constraints: dict[str, list[Constraint]]) -> Any:
+def validate_params(constraints: dict[str, list[Constraint]]) -> Callable[[_F], _F]:
     """Decorator: check the named parameters of a public function before it runs.
 
     The constraints sit next to the function they guard (as scikit-learn's
@@ -302,7 +317,7 @@ def validate_params(constraints: dict[str, list[Constraint]]) -> Any:
     import functools
     import inspect
 
-    def decorate(func: Any) -> Any:
+    def decorate(func: _F) -> _F:
         sig = inspect.signature(func)
         unknown = set(constraints) - set(sig.parameters)
         if unknown:
@@ -319,7 +334,8 @@ def validate_params(constraints: dict[str, list[Constraint]]) -> Any:
                 check_param(bound.arguments[name], cons, name=name, function=func.__name__)
             return func(*args, **kwargs)
 
+        # the constraints, for introspection (an attribute typing does not know of)
         wrapper.__calcstats_constraints__ = constraints  # type: ignore[attr-defined]
-        return wrapper
+        return cast(_F, wrapper)
 
     return decorate

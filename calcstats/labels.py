@@ -30,6 +30,8 @@ Examples
 'Primary biliary cholangitis'
 >>> lab.order("sex", ["M", "F"])
 ['F', 'M']
+>>> lab.level("any_calcification", 1), lab.level("diabetes", False)
+('Yes', 'No')
 """
 
 from __future__ import annotations
@@ -77,6 +79,9 @@ class Labels:
     """
 
     __slots__ = ("_levels", "_units", "_variables")
+    _variables: Mapping[str, str]
+    _levels: Mapping[str, Mapping[Any, str]]
+    _units: Mapping[str, str]
 
     def __init__(
         self,
@@ -97,8 +102,9 @@ class Labels:
                     f"value → label. Got {type(lv).__name__} for {col!r}."
                 )
         object.__setattr__(self, "_variables", _frozen(variables))
-        object.__setattr__(self, "_levels", _frozen({k: _frozen(v) for k, v in
-                                                     (levels or {}).items()}))
+        object.__setattr__(
+            self, "_levels", _frozen({k: _frozen(v) for k, v in (levels or {}).items()})
+        )
         object.__setattr__(self, "_units", _frozen(units))
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -155,17 +161,23 @@ class Labels:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Labels) and (
-            dict(self._variables), {k: dict(v) for k, v in self._levels.items()},
-            dict(self._units)) == (dict(other._variables),
-                                   {k: dict(v) for k, v in other._levels.items()},
-                                   dict(other._units))
+            dict(self._variables),
+            {k: dict(v) for k, v in self._levels.items()},
+            dict(self._units),
+        ) == (
+            dict(other._variables),
+            {k: dict(v) for k, v in other._levels.items()},
+            dict(other._units),
+        )
 
     def __hash__(self) -> int:
         return hash((tuple(self._variables.items()), tuple(self._units.items())))
 
     def __repr__(self) -> str:
-        return (f"Labels({len(self._variables)} variables, {len(self._levels)} level maps, "
-                f"{len(self._units)} units)")
+        return (
+            f"Labels({len(self._variables)} variables, {len(self._levels)} level maps, "
+            f"{len(self._units)} units)"
+        )
 
     # ---- access -----------------------------------------------------------------------
     @property
@@ -218,12 +230,26 @@ class Labels:
         lv = self._levels.get(variable)
         if not lv:
             return vals
-        rank = {str(k): i for i, k in enumerate(lv)}
-        return sorted(vals, key=lambda v: rank.get(str(v), len(rank) + vals.index(v)))
+        keys = list(lv)
+
+        def rank(i: int) -> int:  # matched as level() matches: by value, then by text
+            v = vals[i]
+            for j, k in enumerate(keys):
+                if k == v or str(k) == str(v):
+                    return j
+            return len(keys) + i
+
+        return [vals[i] for i in sorted(range(len(vals)), key=rank)]
 
     def time(self, column: str = "time") -> str:
-        """Axis label of a time column: "Time (years)" when the unit is known, else "Time"."""
-        return self.variable(column)
+        """Axis label of a time column: "Time (years)" when the unit is known, else "Time".
+
+        A column with a variable label shows that label (and its unit); any other time
+        column reads "Time", never its column name (``futime`` is code, not a label).
+        """
+        text = self._variables.get(column, "Time")
+        u = self._units.get(column)
+        return f"{text} ({u})" if u else text
 
     def term(self, term: str) -> tuple[str, str | None]:
         """(variable label, level label or None) of a model coefficient or formula term.
@@ -268,9 +294,11 @@ class Labels:
             return f"{inner} (spline{part})"
         i = re.fullmatch(r"I\((?P<x>.+)\)", t)
         if i:  # an I(...) expression: its variables by their labels
-            return re.sub(r"[A-Za-z_][A-Za-z0-9_]*",
-                          lambda m: self.name(m.group(0)) if m.group(0) in self._variables
-                          else m.group(0), i.group("x")).replace("**", "^")
+            return re.sub(
+                r"[A-Za-z_][A-Za-z0-9_]*",
+                lambda m: self.name(m.group(0)) if m.group(0) in self._variables else m.group(0),
+                i.group("x"),
+            ).replace("**", "^")
         return self.variable(self.variable_of(t))
 
 
@@ -305,9 +333,14 @@ def _prettify(name: str) -> str:
 
 @cache
 def _defaults(analysis_units: bool) -> Labels:
-    raw = json.loads(resources.files("calcstats.cohort").joinpath("labels.json").read_text(
-        encoding="utf-8"))
+    raw = json.loads(
+        resources.files("calcstats.cohort").joinpath("labels.json").read_text(encoding="utf-8")
+    )
     units = dict(raw["units"])
     if analysis_units:
         units.update(raw["analysis_units"])
-    return Labels(variables=raw["variables"], levels=raw["levels"], units=units)
+    # yes/no columns of the schema (0/1 or bool): "No"/"Yes", never "0"/"1"
+    levels = {col: {0: "No", 1: "Yes"} for col in raw.get("binary", [])} | raw["levels"]
+    # multi-state results name the states in a column called "state"
+    levels.setdefault("state", raw["levels"]["to_state"])
+    return Labels(variables=raw["variables"], levels=levels, units=units)

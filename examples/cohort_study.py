@@ -7,7 +7,10 @@ A complete, STROBE-shaped analysis of the synthetic example cohort shipped in
     python examples/cohort_study.py [--data DIR] [--out results] [--quick]
 
 It writes ``results/``: tables (.docx, .xlsx, .csv), figures (.pdf, .png), and a
-self-contained ``results/report.html`` plus ``results/report.docx``.
+self-contained ``results/report.html`` plus ``results/report.docx`` (A4) holding every
+table and figure, numbered in the order they appear. Every table and figure shows labels
+(``study_labels``: the schema's defaults with time in years, the status codes by their
+events, the study's derived variables), never a column name or a formula.
 
 Research questions
 ------------------
@@ -41,29 +44,46 @@ COMPETING = ("liver_transplant", "death")
 ADJUST = "age_at_index + sex + C(etiology_group, Treatment('cholestatic'))"
 #: Pre-specified etiology groups for the outcome models: single etiologies are too sparse
 #: for cause-specific hazards (monotone likelihood in groups without events).
-ETIOLOGY_GROUPS = {
-    "pbc": "cholestatic", "psc": "cholestatic", "biliary_atresia": "cholestatic",
-    "hepatolithiasis": "cholestatic", "schistosomiasis": "parasitic",
-    "echinococcosis": "parasitic", "granulomatous": "granulomatous",
-    "chronic_hbv": "viral", "chronic_hcv": "viral", "alcohol": "metabolic_toxic",
-    "masld": "metabolic_toxic", "hemangioma": "other", "neoplasm": "other",
-    "post_procedural": "other", "idiopathic": "other", "other": "other",
+_GROUPED = {
+    "cholestatic": ["pbc", "psc", "biliary_atresia", "hepatolithiasis"],
+    "parasitic": ["schistosomiasis", "echinococcosis"],
+    "granulomatous": ["granulomatous"],
+    "viral": ["chronic_hbv", "chronic_hcv"],
+    "metabolic_toxic": ["alcohol", "masld"],
+    "other": ["hemangioma", "neoplasm", "post_procedural", "idiopathic", "other"],
 }
-LABELS = {
-    "age_at_index": "Age at index (years)",
-    "sex": "Sex",
-    "etiology": "Etiology",
-    "bilirubin_mg_dl": "Bilirubin (mg/dL)",
-    "albumin_g_dl": "Albumin (g/dL)",
-    "platelets_10e9_l": "Platelets (10⁹/L)",
-    "inr": "INR",
-    "bmi": "BMI (kg/m²)",
-    "diabetes": "Diabetes",
-    "any_calcification": "Any calcification",
-    "calcification_burden": "Calcification burden",
-    "etiology_group": "Etiology group",
-    "calcification": "Intrahepatic calcification at baseline",
+ETIOLOGY_GROUPS = {e: group for group, members in _GROUPED.items() for e in members}
+#: their labels, in display order (the reference first)
+ETIOLOGY_GROUP_LABELS = {
+    "cholestatic": "Cholestatic",
+    "granulomatous": "Granulomatous",
+    "viral": "Viral",
+    "metabolic_toxic": "Metabolic or toxic",
+    "parasitic": "Parasitic",
+    "other": "Other",
 }
+
+
+def study_labels(status: dict[int, str]) -> cs.Labels:
+    """The labels of every table and figure: the schema's defaults with time in years
+    (``Labels.cohort()``), the status codes of the survival table by their events, and
+    the variables this study derives. Units come from the schema ("Age at index (years)");
+    no label here repeats them."""
+    events = cs.Labels.default()
+    return cs.Labels.cohort() | cs.Labels(
+        variables={
+            "etiology_group": "Etiology group",
+            "calcification_group": "Intrahepatic calcification at baseline",
+            "calcification": "Calcification (time-varying)",
+        },
+        levels={
+            "status": {
+                code: events.level("event", name) if code else "Censored"
+                for code, name in status.items()
+            },
+            "etiology_group": ETIOLOGY_GROUP_LABELS,
+        },
+    )
 
 
 class Progress:
@@ -74,8 +94,9 @@ class Progress:
 
     def __call__(self, what: str) -> None:
         self.i += 1
-        print(f"[{self.i:2d}/{self.total}] {time.perf_counter() - self.t0:6.1f}s  {what}",
-              flush=True)
+        print(
+            f"[{self.i:2d}/{self.total}] {time.perf_counter() - self.t0:6.1f}s  {what}", flush=True
+        )
 
 
 def save_table(table: cs.Table, out: Path, name: str) -> None:
@@ -85,23 +106,28 @@ def save_table(table: cs.Table, out: Path, name: str) -> None:
 
 
 def save_fig(fig: plt.Figure, out: Path, name: str, width_mm: float) -> None:
-    cs.plot.save_figure(fig, out / "figures" / name, width_mm=width_mm, dpi=300,
-                        formats=("pdf", "png"))
+    cs.plot.save_figure(
+        fig, out / "figures" / name, width_mm=width_mm, dpi=300, formats=("pdf", "png")
+    )
+
+
+def estimate_row(result: cs.ModelResult, term: str) -> pd.Series:
+    return result.tidy().set_index("term").loc[term]
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=ROOT / "data" / "example_cohort_raw")
     ap.add_argument("--out", type=Path, default=ROOT / "results")
-    ap.add_argument("--quick", action="store_true",
-                    help="fewer imputations (for the test suite)")
+    ap.add_argument("--quick", action="store_true", help="fewer imputations (for the test suite)")
     args = ap.parse_args(argv)
     out: Path = args.out
     for sub in ("tables", "figures"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     m_imputations = 5 if args.quick else 20
     step = Progress(16)
-    warnings.simplefilter("ignore", cs.DataWarning)  # recorded in the flow / attrs instead
+    warnings.simplefilter("ignore", cs.DataWarning)  # recorded in the flow instead
+    # the journal's widths; the figures are drawn right without the theme too
     jhep = cs.plot.theme("jhep")
     width1, width2 = jhep.style.width_mm(1), jhep.style.width_mm(2)
     report = Report(
@@ -113,8 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     step("Reading the hospital export with a column map; invalid rows excluded")
     column_map = json.loads((args.data / "column_map.json").read_text())
     # day-first dates at sites B and C (data/README.md); problems exclude the patient
-    cohort = cs.read_cohort(args.data, column_map=column_map, date_format="dmy",
-                            on_error="exclude")
+    cohort = cs.read_cohort(args.data, column_map=column_map, date_format="dmy", on_error="exclude")
 
     step("Eligibility: adults, no cirrhosis at baseline")
     cohort = cohort.exclude("age_at_index < 18", reason="Age under 18 at index")
@@ -124,34 +149,53 @@ def main(argv: list[str] | None = None) -> int:
     with jhep:
         fig = cs.plot.flow_diagram(cohort)
     save_fig(fig, out, "figure1_flow", width2)
-    report.heading("Participants")
-    report.text(
-        f"The export held {n_in:,} patients; {n_in - n_out:,} were excluded (invalid "
-        f"records, age under 18, cirrhosis at baseline), leaving {n_out:,} for analysis "
-        "(Figure 1). Every exclusion is listed in the participant flow."
-    )
-    report.figure(fig, caption="Figure 1. Participant flow (STROBE).", width_mm=width2)
-    plt.close(fig)
 
     # 2. analysis tables --------------------------------------------------------------------
     step("Deriving the patient table (calcification phenotype) and survival tables")
     pt = cohort.patient_table()
-    st = cohort.survival_table(outcome=OUTCOME, competing=COMPETING)
-    tv = cohort.counting_process_table(outcome=OUTCOME, exposure="calcification",
-                                       competing=COMPETING)
+    at_risk = cohort.at_risk(OUTCOME, competing=COMPETING)
+    st = at_risk.table
+    tv = cohort.counting_process_table(
+        outcome=OUTCOME, exposure="calcification", competing=COMPETING
+    )
     st = st.assign(etiology_group=st["etiology"].map(ETIOLOGY_GROUPS))
     tv = tv.assign(etiology_group=tv["etiology"].map(ETIOLOGY_GROUPS))
+    lab = study_labels(at_risk.status)
+    groups = {1: "Calcification", 0: "No calcification"}
+    pt = pt.assign(calcification_group=pt["any_calcification"].map(groups))
+    st = st.assign(calcification_group=st["any_calcification"].map(groups))
+    fu = cs.median_followup(st, time="time", event="status", labels=lab)
+    report.heading("Participants")
+    report.text(
+        f"The export held {n_in:,} patients; {n_in - n_out:,} were excluded (invalid "
+        f"records, age under 18, cirrhosis at baseline), leaving {n_out:,} for analysis "
+        "(Figure 1). Every exclusion is listed in the participant flow. Median follow-up, "
+        f"by the reverse Kaplan–Meier method, was {fu.inline()}."
+    )
+    report.figure(fig, caption="Figure 1. Participant flow (STROBE).", width_mm=width2)
+    plt.close(fig)
 
     # 3. Table 1 ----------------------------------------------------------------------------
     step("Table 1 by calcification status")
-    pt = pt.assign(calcification=pt["any_calcification"].map(
-        {1: "Calcification", 0: "No calcification"}))
     t1 = cs.table_one(
-        pt, by="calcification",
-        variables=["age_at_index", "sex", "etiology", "bilirubin_mg_dl", "albumin_g_dl",
-                   "platelets_10e9_l", "inr", "bmi", "diabetes"],
+        pt,
+        by="calcification_group",
+        variables=[
+            "age_at_index",
+            "sex",
+            "etiology",
+            "bilirubin_mg_dl",
+            "albumin_g_dl",
+            "platelets_10e9_l",
+            "inr",
+            "bmi",
+            "diabetes",
+        ],
         nonnormal=["bilirubin_mg_dl", "platelets_10e9_l", "inr"],
-        labels=LABELS,
+        digits={"platelets_10e9_l": 0, "inr": 2},
+        # canonical columns print with the schema's labels and units ("Age at index
+        # (years)", sex "Female"); the study's own columns are labelled in study_labels
+        labels=lab,
         title="Table 1. Baseline characteristics by intrahepatic calcification",
     )
     save_table(t1, out, "table1_baseline")
@@ -160,9 +204,11 @@ def main(argv: list[str] | None = None) -> int:
 
     # 4. prevalence by etiology and its logistic model --------------------------------------
     step("Prevalence of calcification by etiology; crude and adjusted logistic models")
-    prev = cs.prevalence(pt, outcome="any_calcification", by="etiology", method="wilson")
-    save_table(prev.to_table(title="Table 2. Prevalence of calcification by etiology"), out,
-               "table2_prevalence")
+    prev = cs.prevalence(
+        pt, outcome="any_calcification", by="etiology", method="wilson", labels=lab
+    )
+    t2 = prev.to_table(title="Table 2. Prevalence of calcification by etiology")
+    save_table(t2, out, "table2_prevalence")
     with jhep:
         ax = cs.plot.prevalence(prev)
     save_fig(ax.figure, out, "figure2_prevalence", width1)
@@ -173,165 +219,279 @@ def main(argv: list[str] | None = None) -> int:
     ref = pt["etiology"].value_counts().index[0]
     etiology = f"C(etiology, Treatment('{ref}'))"
     crude_or = cs.logistic(pt, f"any_calcification ~ {etiology}", method=method)
-    adj_or = cs.logistic(pt, f"any_calcification ~ {etiology} + age_at_index + sex",
-                         method=method)
-    t3 = cs.regression_table(crude_or, adj_or, labels=["Crude", "Adjusted"],
-                             variable_labels=LABELS,
-                             title="Table 3. Etiology and intrahepatic calcification (OR)")
+    adj_or = cs.logistic(pt, f"any_calcification ~ {etiology} + age_at_index + sex", method=method)
+    t3 = cs.regression_table(
+        crude_or,
+        adj_or,
+        model_names=["Crude", "Adjusted"],
+        labels=lab,
+        title="Table 3. Etiology and intrahepatic calcification: odds "
+        "ratios from logistic regression",
+    )
     save_table(t3, out, "table3_logistic")
     report.heading("Calcification and etiology")
     report.text(
         f"{int(pt['any_calcification'].sum()):,} of {len(pt):,} patients "
-        f"({100 * pt['any_calcification'].mean():.1f}%) had calcification at baseline. "
-        f"Odds ratios are from logistic regression"
-        + (" with Firth's penalised likelihood because some etiologies had fewer than five"
-           " patients with or without calcification." if sparse else ".")
+        f"({100 * pt['any_calcification'].mean():.1f}%) had calcification at baseline "
+        "(Table 2, Figure 2). Odds ratios are from logistic regression"
+        + (
+            " with Firth's penalised likelihood because some etiologies had fewer than five"
+            " patients with or without calcification (Table 3)."
+            if sparse
+            else " (Table 3)."
+        )
     )
-    report.figure(ax.figure, caption="Figure 2. Prevalence of calcification by etiology "
-                  "(Wilson 95% CI).", width_mm=width1)
+    report.table(t2)
+    report.figure(
+        ax.figure,
+        caption="Figure 2. Prevalence of calcification by etiology (Wilson 95% CI).",
+        width_mm=width1,
+    )
     report.table(t3)
     plt.close(ax.figure)
 
-    # 5. incidence --------------------------------------------------------------------------
-    step("Incidence of cirrhosis per 1,000 person-years by calcification burden")
-    ir = cs.incidence_rate(st.rename(columns={"calcification_burden": "Calcification burden"}),
-                           time="time", event="status", cause=1, by="Calcification burden",
-                           per=1000)
-    t4 = ir.to_table(title="Table 4. Incidence of cirrhosis per 1,000 person-years by "
-                     "calcification burden")
+    # 5. follow-up and incidence ------------------------------------------------------------
+    step("Follow-up and incidence of cirrhosis per 1,000 person-years by burden")
+    fu_burden = cs.median_followup(
+        st, time="time", event="status", by="calcification_burden", labels=lab
+    )
+    ir = cs.incidence_rate(
+        st, time="time", event="status", cause=1, by="calcification_burden", per=1000, labels=lab
+    )
+    t4 = cs.merge_tables(
+        fu_burden,
+        ir,
+        spanners=("Follow-up", "Cirrhosis"),
+        title="Table 4. Follow-up and incidence of cirrhosis by calcification burden",
+    )
     save_table(t4, out, "table4_incidence")
     report.heading("Incidence of cirrhosis")
     report.table(t4)
 
     # 6. KM / log-rank and CIF / Gray -------------------------------------------------------
-    step("Kaplan–Meier with log-rank; Aalen–Johansen CIF with Gray's test")
-    st = st.assign(calcification=np.where(st["any_calcification"] == 1, "Calcification",
-                                          "No calcification"))
-    km = cs.kaplan_meier(st, time="time", event="status", cause=1, by="calcification")
-    lr = cs.logrank(st, time="time", event="status", cause=1, by="calcification")
-    cif = cs.cumulative_incidence(st, time="time", event="status", cause=1, by="calcification")
-    gray = cs.gray_test(st, time="time", event="status", cause=1, by="calcification")
+    step("Aalen–Johansen CIF with Gray's test; Kaplan–Meier with log-rank")
+    km = cs.kaplan_meier(
+        st, time="time", event="status", cause=1, by="calcification_group", labels=lab
+    )
+    lr = cs.logrank(st, time="time", event="status", cause=1, by="calcification_group")
+    cif = cs.cumulative_incidence(
+        st, time="time", event="status", cause=1, by="calcification_group", labels=lab
+    )
+    gray = cs.gray_test(st, time="time", event="status", cause=1, by="calcification_group")
     with jhep:
-        fig_km = cs.plot.survival(km, test=lr, ylabel="Free of cirrhosis (KM)",
-                                  ylim=(0.8, 1.0))
-        fig_cif = cs.plot.survival(cif, test=gray, ylabel="Cumulative incidence of cirrhosis",
-                                   percent=True)
-    save_fig(fig_km, out, "figure3_km", width1)
-    save_fig(fig_cif, out, "figure4_cif", width1)
+        fig_cif = cs.plot.survival(
+            cif, test=gray, ylabel="Cumulative incidence of cirrhosis", percent=True
+        )
+        fig_km = cs.plot.survival(km, test=lr, ylabel="Free of cirrhosis (KM)", ylim=(0.8, 1.0))
+    save_fig(fig_cif, out, "figure3_cif", width1)
+    save_fig(fig_km, out, "figure4_km", width1)
+    five = {"calcification_group": "Calcification"}
+    none = {"calcification_group": "No calcification"}
     report.heading("Time to cirrhosis")
     report.text(
         "Liver transplant and death preclude cirrhosis, so the cumulative incidence of "
         "cirrhosis is estimated with the Aalen–Johansen estimator and compared with Gray's "
-        f"test (p = {cs.format_p(gray.p_value)}); the Kaplan–Meier curve (log-rank p = "
-        f"{cs.format_p(lr.p_value)}) treats competing events as censoring and is shown for "
-        "comparison only."
+        f"test ({gray.inline()}; Figure 3). At 5 years it was {cif.inline(5, group=five)} "
+        f"with calcification and {cif.inline(5, group=none)} without. The Kaplan–Meier "
+        f"curve (log-rank {lr.inline()}) treats competing events as censoring and is shown "
+        "for comparison only (Figure 4)."
     )
-    report.figure(fig_cif, caption="Figure 4. Cumulative incidence of cirrhosis by "
-                  "calcification, death and transplant competing (Aalen–Johansen).",
-                  width_mm=width1)
-    report.figure(fig_km, caption="Figure 3. Kaplan–Meier estimate (competing events "
-                  "censored).", width_mm=width1)
+    report.figure(
+        fig_cif,
+        caption="Figure 3. Cumulative incidence of cirrhosis by "
+        "calcification, death and transplant competing (Aalen–Johansen).",
+        width_mm=width1,
+    )
+    report.figure(
+        fig_km,
+        caption="Figure 4. Kaplan–Meier estimate of freedom from "
+        "cirrhosis (competing events censored).",
+        width_mm=width1,
+    )
     plt.close("all")
 
     # 7. Cox and Fine–Gray ------------------------------------------------------------------
-    step("Cause-specific Cox and Fine–Gray models, crude and adjusted")
+    step("Cause-specific Cox and Fine–Gray models, univariable and adjusted")
     cs_crude = cs.cox(st, "any_calcification", time="time", event="status", cause=1)
-    cs_adj = cs.cox(st, f"any_calcification + {ADJUST}", time="time", event="status",
-                    cause=1)
+    cs_adj = cs.cox(st, f"any_calcification + {ADJUST}", time="time", event="status", cause=1)
     fg_crude = cs.fine_gray(st, "any_calcification", time="time", event="status", cause=1)
-    fg_adj = cs.fine_gray(st, f"any_calcification + {ADJUST}", time="time", event="status",
-                          cause=1)
-    t5 = cs.regression_table(cs_crude, cs_adj, fg_crude, fg_adj,
-                             labels=["CS-HR crude", "CS-HR adjusted", "sHR crude",
-                                     "sHR adjusted"],
-                             variable_labels=LABELS,
-                             title="Table 5. Calcification and incident cirrhosis: "
-                             "cause-specific (Cox) and subdistribution (Fine–Gray) hazard ratios")
-    save_table(t5, out, "table5_cox_finegray")
-    report.table(t5)
-
-    step("Proportional-hazards check (cox.zph, KM transform)")
-    ph = cs_adj.check_ph()
-    with jhep:
-        fig_ph = cs.plot.ph_diagnostics(cs_adj, terms=["any_calcification", "age_at_index"])
-    save_fig(fig_ph, out, "figureS1_ph", width2)
-    report.text(
-        "Proportional hazards were checked with scaled Schoenfeld residuals (global p = "
-        f"{cs.format_p(float(ph.table['p_value'].iloc[-1]))})."
+    fg_adj = cs.fine_gray(st, f"any_calcification + {ADJUST}", time="time", event="status", cause=1)
+    # the gtsummary table: one model per characteristic beside the adjusted model
+    uni = cs.univariable(
+        st,
+        "status",
+        ["any_calcification", *ADJUST.split(" + ")],
+        model="cox",
+        time="time",
+        cause=1,
+        labels=lab,
     )
-    report.figure(fig_ph, caption="Figure S1. Scaled Schoenfeld residuals of the adjusted "
-                  "cause-specific Cox model.", width_mm=width2)
-    plt.close(fig_ph)
+    t5 = cs.merge_tables(
+        uni,
+        cs.regression_table(cs_adj, labels=lab, counts=False),
+        spanners=("Univariable", "Multivariable"),
+        title="Table 5. Cause-specific hazard ratios of cirrhosis: "
+        "univariable and multivariable Cox models",
+    )
+    save_table(t5, out, "table5_cox")
+    t6 = cs.regression_table(
+        cs_crude,
+        cs_adj,
+        fg_crude,
+        fg_adj,
+        model_names=[
+            "Cause-specific, crude",
+            "Cause-specific, adjusted",
+            "Subdistribution, crude",
+            "Subdistribution, adjusted",
+        ],
+        labels=lab,
+        title="Table 6. Calcification and incident cirrhosis: "
+        "cause-specific (Cox) and subdistribution (Fine–Gray) hazard "
+        "ratios",
+    )
+    save_table(t6, out, "table6_cox_finegray")
+    with jhep:
+        fig_forest = cs.plot.forest(
+            [cs_crude, cs_adj], model_names=["Crude", "Adjusted"], labels=lab
+        )
+    save_fig(fig_forest, out, "figure5_forest", width2)
+    report.text(
+        "Adjusted for age, sex and etiology group (Tables 5 and 6, Figure 5), the "
+        "cause-specific hazard ratio of cirrhosis with calcification was "
+        f"{cs_adj.inline('any_calcification')}, and the subdistribution hazard ratio "
+        f"{fg_adj.inline('any_calcification')}."
+    )
+    report.table(t5)
+    report.table(t6)
+    report.figure(
+        fig_forest,
+        caption="Figure 5. Cause-specific hazard ratios of incident cirrhosis, crude and adjusted.",
+        width_mm=width2,
+    )
+    plt.close(fig_forest)
+
+    step("Proportional-hazards check (scaled Schoenfeld residuals)")
+    ph = cs_adj.check_ph()
+    ts1 = ph.to_table(
+        labels=lab,
+        title="Table S1. Test of proportional hazards of the adjusted cause-specific Cox model",
+    )
+    save_table(ts1, out, "tableS1_ph")
+    with jhep:
+        fig_ph = cs.plot.ph_diagnostics(ph, terms=["any_calcification", "age_at_index"], labels=lab)
+    save_fig(fig_ph, out, "figureS1_ph", width2)
 
     # 8. time-varying exposure --------------------------------------------------------------
     step("Sensitivity: calcification as a time-varying exposure (no immortal time)")
-    tv_fit = cs.cox(tv, f"calcification + {ADJUST}", time="stop", start="start",
-                    event="status", cause=1)
-    tv_row = tv_fit.tidy().set_index("term").loc["calcification"]
+    tv_fit = cs.cox(
+        tv, f"calcification + {ADJUST}", time="stop", start="start", event="status", cause=1
+    )
 
     # 9. multiple imputation and E-value ----------------------------------------------------
     step(f"Multiple imputation of missing labs (m = {m_imputations}) and pooled Cox model")
-    mi_cols = ["time", "status", "any_calcification", "age_at_index", "sex", "etiology_group",
-               "bilirubin_mg_dl", "albumin_g_dl"]
+    mi_cols = [
+        "time",
+        "status",
+        "any_calcification",
+        "age_at_index",
+        "sex",
+        "etiology_group",
+        "bilirubin_mg_dl",
+        "albumin_g_dl",
+    ]
     imp = cs.mice(st[mi_cols], m=m_imputations, seed=2026, progress=False)
     mi_formula = f"any_calcification + {ADJUST} + np.log(bilirubin_mg_dl) + albumin_g_dl"
-    pooled = cs.pool(imp.fit(lambda d: cs.cox(d, mi_formula, time="time", event="status",
-                                              cause=1)))
-    mi_row = pooled.tidy().set_index("term").loc["any_calcification"]
-    adj_row = cs_adj.tidy().set_index("term").loc["any_calcification"]
-    ev = cs.evalue(adj_row["estimate"], adj_row["conf_low"], adj_row["conf_high"],
-                   measure="HR", rare=bool((st["status"] == 1).mean() < 0.15))
-    sens = pd.DataFrame({
-        "label": ["Cause-specific Cox (baseline exposure)", "Time-varying exposure",
-                  "Multiple imputation, labs added", "Fine–Gray (subdistribution)"],
-        "estimate": [adj_row["estimate"], tv_row["estimate"], mi_row["estimate"],
-                     fg_adj.tidy().set_index("term").loc["any_calcification", "estimate"]],
-        "conf_low": [adj_row["conf_low"], tv_row["conf_low"], mi_row["conf_low"],
-                     fg_adj.tidy().set_index("term").loc["any_calcification", "conf_low"]],
-        "conf_high": [adj_row["conf_high"], tv_row["conf_high"], mi_row["conf_high"],
-                      fg_adj.tidy().set_index("term").loc["any_calcification", "conf_high"]],
-        "p_value": [adj_row["p_value"], tv_row["p_value"], mi_row["p_value"],
-                    fg_adj.tidy().set_index("term").loc["any_calcification", "p_value"]],
-    })
+    pooled = cs.pool(imp.fit(lambda d: cs.cox(d, mi_formula, time="time", event="status", cause=1)))
+    adj_row = estimate_row(cs_adj, "any_calcification")
+    ev = cs.evalue(
+        adj_row["estimate"],
+        adj_row["conf_low"],
+        adj_row["conf_high"],
+        measure="HR",
+        rare=bool((st["status"] == 1).mean() < 0.15),
+    )
+    analyses = (
+        ("Cause-specific Cox (baseline exposure)", cs_adj, "any_calcification"),
+        ("Time-varying exposure", tv_fit, "calcification"),
+        ("Multiple imputation, labs added", pooled, "any_calcification"),
+        ("Fine–Gray (subdistribution)", fg_adj, "any_calcification"),
+    )
+    sens = pd.DataFrame(
+        [
+            {
+                "label": name,
+                **estimate_row(res, term)[
+                    ["estimate", "conf_low", "conf_high", "p_value"]
+                ].to_dict(),
+            }
+            for name, res, term in analyses
+        ]
+    )
     sens.to_csv(out / "tables" / "sensitivity.csv", index=False)
+    t7 = cs.Table(
+        pd.DataFrame(
+            {
+                "Analysis": sens["label"],
+                "HR (95% CI)": cs.format_ci(sens["estimate"], sens["conf_low"], sens["conf_high"]),
+                "p-value": cs.format_p(sens["p_value"]),
+            }
+        ),
+        title="Table 7. Hazard ratio of calcification across sensitivity analyses",
+        footnotes=[
+            "All models adjusted for age at index, sex and etiology group. Time-varying: "
+            "calcification counts from the imaging study that first shows it. Multiple "
+            f"imputation: {m_imputations} imputed data sets, Rubin's rules, bilirubin (log) "
+            "and albumin added. Fine–Gray: subdistribution hazard ratio.",
+            f"E-value of the adjusted hazard ratio: {ev.point:.2f} (confidence limit: "
+            f"{ev.ci if ev.ci is not None else float('nan'):.2f}).",
+        ],
+        raw=sens,
+    )
+    save_table(t7, out, "table7_sensitivity")
 
-    # 10. forest plot -----------------------------------------------------------------------
-    step("Forest plots")
+    # 10. sensitivity forest plot -----------------------------------------------------------
+    step("Forest plot of the sensitivity analyses")
     with jhep:
-        fig_forest = cs.plot.forest([cs_crude, cs_adj], labels=["Crude", "Adjusted"],
-                                    term_labels={**LABELS, "sex": "Sex"})
         fig_sens = cs.plot.forest(sens, measure="Hazard ratio")
-    save_fig(fig_forest, out, "figure5_forest", width2)
     save_fig(fig_sens, out, "figure6_sensitivity", width2)
     report.heading("Sensitivity analyses")
     report.text(
         "The association was re-estimated with calcification as a time-varying exposure "
         "(new calcification on follow-up imaging changes the exposure from that date, so no "
         "immortal time is credited), after multiple imputation of missing laboratory values "
-        f"(m = {m_imputations}, Rubin's rules), and as a subdistribution hazard ratio. The "
-        f"E-value of the adjusted hazard ratio is {ev.point:.2f} "
+        f"(m = {m_imputations}, Rubin's rules), and as a subdistribution hazard ratio "
+        f"(Table 7, Figure 6). The E-value of the adjusted hazard ratio is {ev.point:.2f} "
         f"(confidence limit: {ev.ci if ev.ci is not None else float('nan'):.2f}): the "
-        "minimum strength of "
-        "association an unmeasured confounder would need with both calcification and "
-        "cirrhosis to explain the estimate away."
+        "minimum strength of association an unmeasured confounder would need with both "
+        "calcification and cirrhosis to explain the estimate away."
     )
-    report.figure(fig_forest, caption="Figure 5. Cause-specific hazard ratios of incident "
-                  "cirrhosis.", width_mm=width2)
-    report.figure(fig_sens, caption="Figure 6. Hazard ratio of calcification across "
-                  "sensitivity analyses.", width_mm=width2)
+    report.table(t7)
+    report.figure(
+        fig_sens,
+        caption="Figure 6. Hazard ratio of calcification across sensitivity analyses.",
+        width_mm=width2,
+    )
     plt.close("all")
 
     # 11. Couinaud segment map --------------------------------------------------------------
     step("Couinaud segment map of baseline calcifications")
     with jhep:
         fig_seg, axes = plt.subplots(1, 2, figsize=(7.2, 3.0))
-        cs.plot.segment_map(cohort, stat="prevalence", ax=axes[0], title="Prevalence")
-        cs.plot.segment_map(cohort, stat="median_size", ax=axes[1], title="Median size")
+        cs.plot.segment_map(
+            cs.segment_summary(cohort, stat="prevalence"), ax=axes[0], title="Prevalence"
+        )
+        cs.plot.segment_map(
+            cs.segment_summary(cohort, stat="median_size"), ax=axes[1], title="Median size"
+        )
     save_fig(fig_seg, out, "figure7_segments", width2)
     report.heading("Where the calcifications lie")
-    report.figure(fig_seg, caption="Figure 7. Calcifications at baseline by Couinaud "
-                  "segment: share of patients (left) and median size (right).",
-                  width_mm=width2)
+    report.figure(
+        fig_seg,
+        caption="Figure 7. Calcifications at baseline by Couinaud "
+        "segment: share of patients (left) and median size (right).",
+        width_mm=width2,
+    )
     plt.close(fig_seg)
 
     # 12. comparison with the truth ---------------------------------------------------------
@@ -346,25 +506,64 @@ def main(argv: list[str] | None = None) -> int:
             # etiologies without a single cirrhosis have infinite estimates (monotone
             # likelihood); they are left out of the coverage count below
             warnings.simplefilter("ignore", cs.ConvergenceWarning)
-            true_fit = cs.cox(tv, truth.formula(OUTCOME, time_varying=True), time="stop",
-                              start="start", event="status", cause=1)
+            true_fit = cs.cox(
+                tv,
+                truth.formula(OUTCOME, time_varying=True),
+                time="stop",
+                start="start",
+                event="status",
+                cause=1,
+            )
         rows = []
-        fits = (("Crude, baseline exposure", cs_crude, "any_calcification"),
-                ("Adjusted, baseline exposure", cs_adj, "any_calcification"),
-                ("Adjusted, time-varying exposure", tv_fit, "calcification"),
-                ("True model, time-varying exposure", true_fit, "calcification"))
+        fits = (
+            ("Crude, baseline exposure", cs_crude, "any_calcification"),
+            ("Adjusted, baseline exposure", cs_adj, "any_calcification"),
+            ("Adjusted, time-varying exposure", tv_fit, "calcification"),
+            ("True model, time-varying exposure", true_fit, "calcification"),
+        )
         for name, res, term in fits:
-            r = res.tidy().set_index("term").loc[term]
-            rows.append({"model": name, "true_hr": true_hr, "estimate": r["estimate"],
-                         "conf_low": r["conf_low"], "conf_high": r["conf_high"],
-                         "covers_truth": bool(r["conf_low"] <= true_hr <= r["conf_high"])})
+            r = estimate_row(res, term)
+            rows.append(
+                {
+                    "model": name,
+                    "true_hr": true_hr,
+                    "estimate": r["estimate"],
+                    "conf_low": r["conf_low"],
+                    "conf_high": r["conf_high"],
+                    "covers_truth": bool(r["conf_low"] <= true_hr <= r["conf_high"]),
+                }
+            )
         truth_table = pd.DataFrame(rows)
         truth_table.to_csv(out / "tables" / "truth_comparison.csv", index=False)
         est = true_fit.tidy().set_index("term")
-        terms = [t for t in true_hrs.index if t in est.index
-                 and np.isfinite(est.loc[t, "conf_high"])]
-        covered = sum(est.loc[t, "conf_low"] <= true_hrs[t] <= est.loc[t, "conf_high"]
-                      for t in terms)
+        terms = [
+            t for t in true_hrs.index if t in est.index and np.isfinite(est.loc[t, "conf_high"])
+        ]
+        covered = sum(
+            est.loc[t, "conf_low"] <= true_hrs[t] <= est.loc[t, "conf_high"] for t in terms
+        )
+        t8 = cs.Table(
+            pd.DataFrame(
+                {
+                    "Model": truth_table["model"],
+                    "True HR": truth_table["true_hr"].map(lambda v: f"{v:.2f}"),
+                    "Estimated HR (95% CI)": cs.format_ci(
+                        truth_table["estimate"], truth_table["conf_low"], truth_table["conf_high"]
+                    ),
+                    "CI covers the truth": truth_table["covers_truth"].map(
+                        {True: "Yes", False: "No"}
+                    ),
+                }
+            ),
+            title="Table 8. Hazard ratio of calcification: estimates against the truth",
+            footnotes=[
+                "True HR: the cause-specific hazard ratio of calcification the data "
+                "were simulated with, acting from the imaging study that first shows "
+                "it."
+            ],
+            raw=truth_table,
+        )
+        save_table(t8, out, "table8_truth")
         report.heading("Comparison with the known truth")
         report.text(
             f"The data were simulated with a true cause-specific hazard ratio of {true_hr:g} "
@@ -374,18 +573,9 @@ def main(argv: list[str] | None = None) -> int:
             "calcification appears later, which attenuates the estimate. The time-varying "
             f"analysis recovers the truth: the true model's 95% CIs cover {covered} of the "
             f"{len(terms)} estimable true hazard ratios (etiologies without any cirrhosis "
-            "have no finite estimate)."
+            "have no finite estimate; Table 8)."
         )
-        shown = pd.DataFrame({
-            "Model": truth_table["model"],
-            "True HR": truth_table["true_hr"].map(lambda v: f"{v:g}"),
-            "Estimated HR (95% CI)": [cs.format_ci(e, lo, hi) for e, lo, hi in zip(
-                truth_table["estimate"], truth_table["conf_low"], truth_table["conf_high"],
-                strict=True)],
-            "CI covers truth": truth_table["covers_truth"].map({True: "yes", False: "no"}),
-        })
-        report.table(shown, caption="Table 6. Hazard ratio of calcification: estimates "
-                     "against the truth")
+        report.table(t8)
 
     # 13. methods and report ----------------------------------------------------------------
     step("Writing the report (HTML and DOCX)")
@@ -393,12 +583,25 @@ def main(argv: list[str] | None = None) -> int:
     report.methods(
         "Time zero was the index imaging study. Calcification at baseline was defined from "
         "studies on or before the index date. Cirrhosis was the outcome, with liver "
-        "transplant and death as competing events. Prevalence intervals are Wilson score "
-        "intervals; incidence intervals are exact Poisson. Cause-specific hazards were "
-        "modelled with Cox regression (Efron ties) and subdistribution hazards with the "
-        "Fine–Gray model (robust variance). Missing laboratory values were multiply imputed "
+        "transplant and death as competing events. Follow-up was summarised by the reverse "
+        "Kaplan–Meier method. Prevalence intervals are Wilson score intervals; incidence "
+        "intervals are exact Poisson. Cause-specific hazards were modelled with Cox "
+        "regression (Efron ties) and subdistribution hazards with the Fine–Gray model "
+        "(robust variance); proportional hazards were checked with scaled Schoenfeld "
+        "residuals (Table S1, Figure S1). Missing laboratory values were multiply imputed "
         "by chained equations and pooled with Rubin's rules."
     )
+    report.heading("Supplementary material")
+    report.text(
+        f"Proportional hazards of the adjusted cause-specific Cox model: global test {ph.inline()}."
+    )
+    report.table(ts1)
+    report.figure(
+        fig_ph,
+        caption="Figure S1. Scaled Schoenfeld residuals of the adjusted cause-specific Cox model.",
+        width_mm=width2,
+    )
+    plt.close(fig_ph)
     report.to_html(out / "report.html")
     report.to_docx(out / "report.docx")
     step(f"Done: results in {out}")

@@ -4,7 +4,7 @@ Hypothesis draws new examples on every run. In CI (``CI`` set to anything but
 ``""``, ``0``, ``false`` or ``no``) the ``ci`` profile is loaded: examples are
 derandomised (the same ones on every run, derived from each test), without the example
 database and without deadlines, so the suite cannot fail at random. Locally the
-``default`` profile keeps drawing new examples (and replays failures from
+``dev`` profile keeps drawing new examples (and replays failures from
 ``.hypothesis/``); ``HYPOTHESIS_PROFILE=ci`` reproduces a CI run. Tests must not set
 ``derandomize``, ``database`` or ``@seed`` themselves (tests/test_hypothesis_profile.py
 checks), and every example that once failed is pinned with ``@example``. (Recent
@@ -38,12 +38,17 @@ settings.register_profile(
 )
 
 
+# locally: new random examples every run, but no deadline (timing is not what these tests
+# check, and a loaded machine would make them flaky)
+settings.register_profile("dev", derandomize=False, deadline=None, print_blob=True)
+
+
 def in_ci() -> bool:
     """True when the ``CI`` environment variable is set to a true value."""
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if in_ci() else "default"))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if in_ci() else "dev"))
 
 REFERENCE = Path(__file__).parent / "reference"
 

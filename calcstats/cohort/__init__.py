@@ -10,6 +10,7 @@ stay in the engine.
 from calcstats.cohort._cohort import Cohort
 from calcstats.cohort._engine_cohort import EngineCohort as EngineCohort
 from calcstats.cohort._flow import Flow
+from calcstats.cohort._multistate_table import StateSpace
 from calcstats.cohort._read import read_cohort
 
-__all__ = ["Cohort", "Flow", "read_cohort"]
+__all__ = ["Cohort", "Flow", "StateSpace", "read_cohort"]

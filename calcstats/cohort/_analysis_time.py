@@ -55,7 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calcstats._errors import DataError, DataWarning, SchemaError
+from calcstats._errors import DataError, DataWarning, SchemaError, user_stacklevel
 from calcstats.cohort._analysis_base import (
     NS_PER_DAY,
     binary_to_int,
@@ -248,7 +248,7 @@ def _warn_excluded(excluded: pd.DataFrame, caller: str, outcome: str,
         f"cohort.at_risk({outcome!r}{comp}) lists them and adds them to the participant "
         "flow.",
         DataWarning,
-        stacklevel=4,
+        stacklevel=user_stacklevel(),
     )
 
 

@@ -35,7 +35,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from calcstats._errors import CohortValidationError, DataWarning
+from calcstats._errors import CohortValidationError, DataWarning, user_stacklevel
 from calcstats.cohort._cross import _d
 from calcstats.cohort._flow import Flow
 from calcstats.cohort._problems import relocate
@@ -180,7 +180,7 @@ def _warn(df, table, col, mask, values, what) -> None:
         f"{table}.{col}: {len(idx)} value(s) {what} ({ex}{', ...' if len(idx) > 3 else ''}). "
         "They are kept; check the values and their units.",
         DataWarning,
-        stacklevel=4,
+        stacklevel=user_stacklevel(),
     )
 
 
@@ -225,7 +225,9 @@ def validate_and_build(
             raise CohortValidationError(allp)
         for msg in allp.loc[allp["rule"].isin(COLUMN_NOTES), "message"]:
             warnings.warn(
-                msg + " (the affected rows are excluded one by one).", DataWarning, stacklevel=3
+                msg + " (the affected rows are excluded one by one).",
+                DataWarning,
+                stacklevel=user_stacklevel(),
             )
         frames, flow = _exclude(frames, allp, charged, flow, cohort)
     tables = {n: _final_dtypes(n, frames[n]) for n in TABLE_NAMES}

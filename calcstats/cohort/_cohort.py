@@ -329,6 +329,29 @@ class Cohort:
 
         return at_risk(self, outcome, competing=competing, horizon=horizon)
 
+    def interval_table(
+        self,
+        outcome: str = "calcification",
+        *,
+        assessments: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Interval-censored onset (left, right] in years, for events seen only when
+        assessed (e.g. new calcification on follow-up imaging); see ``_interval_table``."""
+        from calcstats.cohort._interval_table import interval_table
+
+        return interval_table(self, outcome, assessments=assessments)
+
+    def interval_at_risk(
+        self,
+        outcome: str = "calcification",
+        *,
+        assessments: pd.DataFrame | None = None,
+    ) -> Any:
+        """The interval table with the patients left out and the extended flow."""
+        from calcstats.cohort._interval_table import interval_at_risk
+
+        return interval_at_risk(self, outcome, assessments=assessments)
+
     def counting_process_table(
         self,
         outcome: str,
@@ -340,6 +363,21 @@ class Cohort:
         from calcstats.cohort._analysis import counting_process_table
 
         return counting_process_table(self, outcome, exposure=exposure, competing=competing)
+
+    def multistate_table(self, states: Any = None, *,
+                         on_contradiction: str = "direct") -> pd.DataFrame:
+        """One row per patient per sojourn in a disease state (see ``_multistate_table``)."""
+        from calcstats.cohort._multistate_table import multistate_table
+
+        return multistate_table(self, states, on_contradiction=on_contradiction)
+
+    def multistate_at_risk(self, states: Any = None, *,
+                           on_contradiction: str = "direct") -> Any:
+        """The multi-state table with the patients left out, the events adjusted and the
+        extended flow (MultiStateAtRisk)."""
+        from calcstats.cohort._multistate_table import multistate_at_risk
+
+        return multistate_at_risk(self, states, on_contradiction=on_contradiction)
 
     def lesion_table(self) -> pd.DataFrame:
         """One row per finding with its patient's covariates."""

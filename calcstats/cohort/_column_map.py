@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -107,7 +107,7 @@ _NAME_SEP = re.compile(r"[\s\-]+")
 
 def canonical_name(col: object, table: str, mapping: Mapping[str, str]) -> str:
     if col in mapping:
-        return str(mapping[col])
+        return str(mapping[cast(str, col)])
     text = str(col)
     key = _NAME_SEP.sub("_", text.strip().lower())
     if key in TABLES[table].names:

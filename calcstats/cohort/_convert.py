@@ -57,7 +57,7 @@ def _map_uniques(s: pd.Series, fn) -> tuple[np.ndarray, np.ndarray]:
     res = mapped[at]
     missing = blank_codes(codes, uniques)
     bad = ~missing & np.array([m is None for m in mapped], dtype=bool)[at]
-    res = np.where(missing, None, res)
+    res = np.where(missing, np.array(None), res)
     return res, bad
 
 
@@ -133,7 +133,8 @@ def _to_id(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     codes, uniques = pd.factorize(s)
     conv = np.array([_id_text(u) for u in uniques] + [None], dtype=object)
     txt = conv[np.where(codes >= 0, codes, len(uniques))]
-    return pd.Series(np.where(missing, None, txt), dtype=object), np.zeros(len(s), dtype=bool)
+    out = pd.Series(np.where(missing, np.array(None), txt), dtype=object)
+    return out, np.zeros(len(s), dtype=bool)
 
 
 _KIND_TEXT = {

@@ -9,8 +9,12 @@ is vectorised over integer patient codes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from calcstats.cohort._schema import BASELINE_FLAGS, NATIVE_LIVER_OUTCOMES, TERMINAL_EVENTS
 
@@ -55,6 +59,27 @@ def _orphan_texts(orphans: np.ndarray, patient_ids: pd.Series) -> list[str]:
 class CrossRules:
     """Cross-table rules; the host class provides ``t``, ``has``, ``add``, ``pc``, ``sc``,
     ``k`` and ``ks`` (patient and study codes shared by every table)."""
+
+    t: dict[str, pd.DataFrame]
+    pc: dict[str, np.ndarray]
+    sc: dict[str, np.ndarray]
+    k: int
+    ks: int
+
+    if TYPE_CHECKING:
+
+        def has(self, table: str, *cols: str) -> bool: ...
+
+        def add(
+            self,
+            table: str,
+            mask: ArrayLike,
+            column: str | None,
+            values: object,
+            rule: str,
+            what: str | np.ndarray | Callable[..., Any],
+            fix: str | np.ndarray,
+        ) -> None: ...
 
     @staticmethod
     def _first_row(codes: np.ndarray, k: int) -> np.ndarray:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -69,8 +70,8 @@ def _to_dt(strings: pd.Series, fmt: str) -> pd.Series:
     return pd.to_datetime(strings, format=fmt, errors="coerce")
 
 
-def _valid(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Whether (year, month, day) is a calendar date (float arrays; NaN is not)."""
+def _valid(year: Any, month: Any, day: Any) -> Any:
+    """Whether (year, month, day) is a calendar date (floats, arrays or Series; NaN is not)."""
     ok_m = (month >= 1) & (month <= 12)
     m = np.where(ok_m, month, 1).astype(int) - 1
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -15,7 +17,7 @@ def empty_problems() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=object) for c in PROBLEM_COLUMNS})
 
 
-def _text(values: object, n: int) -> np.ndarray:
+def _text(values: Any, n: int) -> np.ndarray:
     """Values as display text (None for missing), length ``n``."""
     if values is None:
         return np.full(n, None, dtype=object)
@@ -48,8 +50,8 @@ def problem_frame(
     column: str | None,
     values: object,
     rule: str,
-    what: str,
-    fix: str,
+    what: str | np.ndarray,
+    fix: str | np.ndarray,
 ) -> pd.DataFrame:
     """One problem per row, each message naming table, row, patient, column, value, fix.
 

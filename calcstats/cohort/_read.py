@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calcstats._errors import CalcstatsError, DataWarning, SchemaError
+from calcstats._errors import CalcstatsError, DataWarning, SchemaError, user_stacklevel
 from calcstats.cohort._column_map import canonical_name, rename, split_column_map
 from calcstats.cohort._schema import TABLES, Vocabularies
 
@@ -164,7 +164,7 @@ def _read_csv(path: Path, table: str, mapping: Mapping[str, str]) -> tuple[pd.Da
                 "Western European). Check that accented values read correctly; save the file "
                 "as 'CSV UTF-8' to silence this warning.",
                 DataWarning,
-                stacklevel=5,
+                stacklevel=user_stacklevel(),
             )
         return df, Source(path, "csv", len(df), attempt, sep)
     raise SchemaError(f"could not decode {str(path)!r}; save it as 'CSV UTF-8'.")
@@ -198,7 +198,7 @@ def _read_xlsx(path: Path, table: str) -> pd.DataFrame:
                 f"{str(path)!r} has {len(sheets)} sheets {sheets}; calcstats read the first, "
                 f"{sheet!r}. Name the sheet {table!r} or keep one sheet per file.",
                 DataWarning,
-                stacklevel=5,
+                stacklevel=user_stacklevel(),
             )
         return book.parse(sheet)
 
@@ -338,7 +338,7 @@ def _drop_empty_rows(df: pd.DataFrame, table: str) -> pd.DataFrame:
         f"{table}: {len(rows)} completely empty row(s) at the end of the table ignored "
         f"(rows {rows[0]}–{rows[-1]}).",
         DataWarning,
-        stacklevel=4,
+        stacklevel=user_stacklevel(),
     )
     return df.iloc[:n_keep].reset_index(drop=True)
 

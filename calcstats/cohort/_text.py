@@ -12,6 +12,8 @@ Arrow-backed numbers become float64 (NaN for missing) and Arrow-backed booleans 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -80,7 +82,7 @@ def blank(s: pd.Series) -> np.ndarray:
     return miss
 
 
-def blank_codes(codes: np.ndarray, uniques: object) -> np.ndarray:
+def blank_codes(codes: np.ndarray, uniques: Iterable[object]) -> np.ndarray:
     """Missing values from a factorization: NA (code -1) or blank text."""
     ublank = np.array([isinstance(u, str) and not u.strip() for u in uniques] + [True], dtype=bool)
     return ublank[np.where(codes >= 0, codes, len(ublank) - 1)]

@@ -44,14 +44,16 @@ loop runs over the rows of a table, so a million patients validate in seconds.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import ArrayLike
 
-from calcstats._errors import DataWarning
+from calcstats._errors import DataWarning, user_stacklevel
 from calcstats.cohort._convert import coerce_table
 from calcstats.cohort._cross import CrossRules, _d
 from calcstats.cohort._problems import empty_problems, problem_frame
@@ -118,7 +120,16 @@ class _Checker(CrossRules):
     def has(self, table: str, *cols: str) -> bool:
         return all(c not in self.absent[table] for c in cols)
 
-    def add(self, table, mask, column, values, rule, what, fix) -> None:
+    def add(
+        self,
+        table: str,
+        mask: ArrayLike,
+        column: str | None,
+        values: object,
+        rule: str,
+        what: str | np.ndarray | Callable[..., Any],
+        fix: str | np.ndarray,
+    ) -> None:
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
@@ -135,7 +146,7 @@ class _Checker(CrossRules):
         self.problems.append(problem_frame(table, idx, pid, column, vals, rule, w, fix))
 
     # ------------------------------------------------------------------ single-table rules
-    def missing_values(self, skip: dict[str, np.ndarray]) -> None:
+    def missing_values(self, skip: dict[str, dict[str, np.ndarray]]) -> None:
         for table in TABLE_NAMES:
             df = self.t[table]
             for col in TABLES[table].required:
@@ -267,7 +278,7 @@ class _Checker(CrossRules):
                 f"{more}); calcstats treats them as different ids. If they are the same "
                 f"{key.removesuffix('_id')}, write the id the same way in every table.",
                 DataWarning,
-                stacklevel=5,
+                stacklevel=user_stacklevel(),
             )
 
 

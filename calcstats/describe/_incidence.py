@@ -11,123 +11,159 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from calcstats._errors import CalcstatsError, DataError
-from calcstats.describe._checks import (
-    as_list,
-    check_columns,
-    check_frame,
-    check_time,
-    event_indicator,
+from calcstats._errors import DataError, InvalidParameterError
+from calcstats._survival_input import survival_input
+from calcstats._validation import (
+    COLUMN,
+    COLUMNS,
+    CONF_LEVEL,
+    NONE,
+    NUMBERS,
+    Constraint,
+    Interval,
+    Options,
+    validate_params,
 )
+from calcstats.describe._checks import as_list, check_frame, group_keys
 from calcstats.describe._intervals import (
     poisson_exact_interval,
     rate_ratio_exact,
     rate_ratio_wald,
 )
-from calcstats.describe._result import (
-    DescriptiveResult,
-    check_suppress,
-    group_keys,
-    suppress_rows,
-)
-from calcstats.results import check_conf_level
+from calcstats.labels import Labels
+from calcstats.results import EstimateResult
 
 __all__ = ["IncidenceRateResult", "RateRatioResult", "incidence_rate", "rate_ratio"]
 
+_CAUSE: list[Constraint] = [Interval(1, None, integer=True), NONE]
+_SUPPRESS: list[Constraint] = [Interval(2, None, integer=True), NONE]
+
 
 def _level_str(x: object) -> str:
-    if isinstance(x, (float, np.floating)) and np.isfinite(x) and float(x).is_integer():
+    if isinstance(x, float | np.floating) and np.isfinite(x) and float(x).is_integer():
         return str(int(x))
     return str(x)
 
 
-def _fmt_ci(est: float, low: float, high: float, digits: int) -> str:
-    from calcstats.tables import format_ci
+class IncidenceRateResult(EstimateResult):
+    """Incidence rates (the result of :func:`incidence_rate`).
 
-    return format_ci(est, low, high, digits=digits)
+    ``tidy()`` columns are the ``by`` columns (and ``band``), then ``events, person_time,
+    rate, conf_low, conf_high`` (rate per ``per`` units of person-time). With
+    ``suppress_below`` the publication table hides event counts 1..k−1 and the rates of
+    those rows (primary suppression: no event totals are printed).
 
-
-class IncidenceRateResult(DescriptiveResult):
-    """Incidence rates: ``tidy()`` columns are the ``by`` columns (and ``band``), then
-    ``events, person_time, rate, conf_low, conf_high`` (rate per ``per`` person-time).
-
-    With ``suppress_below`` the table hides event counts 1..k−1 and the rates of those
-    rows (primary suppression: no event totals are printed).
+    Attributes
+    ----------
+    per : float
+        Rates are events per ``per`` units of person-time.
+    time, event : str
+        The person-time and event columns.
+    cause : int or None
+        The event code counted (None: a 0/1 event column).
+    bands : list of float or None
+        Follow-up cut points (the ``band`` column), or None.
+    by, method, conf_level, labels, suppress_below
+        As :class:`~calcstats.results.EstimateResult` (``by`` ends with ``"band"`` when
+        follow-up was split into bands).
     """
 
-    title = "Incidence rates"
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        *,
+        by: Sequence[str],
+        method: str,
+        conf_level: float,
+        per: float,
+        time: str,
+        event: str,
+        cause: int | None,
+        bands: list[float] | None = None,
+        labels: Labels | Mapping[str, str] | None = None,
+        suppress_below: int | None = None,
+    ) -> None:
+        super().__init__(
+            frame,
+            by=by,
+            method=method,
+            conf_level=conf_level,
+            labels=labels,
+            suppress_below=suppress_below,
+        )
+        self.per = float(per)
+        self.time = time
+        self.event = event
+        self.cause = cause
+        self.bands = bands
 
-    def _suppress(self, body: pd.DataFrame, frame: pd.DataFrame, k: int):
-        return suppress_rows(body, frame[["events"]].to_numpy(), ["Events"], k,
-                             n_label_columns=max(1, len(self.by)))
 
-    def _display(self, frame: pd.DataFrame, *, digits: int) -> pd.DataFrame:
-        body = self._label_frame(frame)
-        per = self.extra["per"]
-        body["Events"] = frame["events"].map(lambda v: f"{v:,.0f}")
-        body["Person-time"] = frame["person_time"].map(lambda v: f"{v:,.1f}")
-        body[f"Rate per {per:,g} ({self.conf_level * 100:g}% CI)"] = [
-            _fmt_ci(e, a, b, digits)
-            for e, a, b in zip(frame["rate"], frame["conf_low"], frame["conf_high"], strict=True)
-        ]
-        return body
+class RateRatioResult(EstimateResult):
+    """Rate ratios against a reference level (the result of :func:`rate_ratio`).
 
+    ``tidy()`` columns are the ``by`` column, then ``estimate, conf_low, conf_high,
+    p_value`` (the reference row has estimate 1 and no interval or p-value);
+    :meth:`counts` gives the events and person-time behind them.
 
-class RateRatioResult(DescriptiveResult):
-    """Rate ratios against a reference level: ``tidy()`` columns are the ``by`` column,
-    then ``estimate, conf_low, conf_high, p_value`` (the reference row has estimate 1)."""
+    Attributes
+    ----------
+    reference : object
+        The reference level of ``by``.
+    interval : str
+        ``"exact"`` (conditional binomial) or ``"wald"`` (log scale).
+    time, event : str
+        The person-time and event columns.
+    cause : int or None
+        The event code counted (None: a 0/1 event column).
+    by, method, conf_level, labels
+        As :class:`~calcstats.results.EstimateResult`.
+    """
 
-    title = "Rate ratios"
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        *,
+        by: Sequence[str],
+        method: str,
+        conf_level: float,
+        reference: object,
+        interval: str,
+        time: str,
+        event: str,
+        cause: int | None,
+        labels: Labels | Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(frame, by=by, method=method, conf_level=conf_level, labels=labels)
+        self.reference = reference
+        self.interval = interval
+        self.time = time
+        self.event = event
+        self.cause = cause
 
     def tidy(self) -> pd.DataFrame:
+        """``by``, ``estimate, conf_low, conf_high, p_value`` (reference row: estimate 1)."""
         return self._frame[[*self.by, "estimate", "conf_low", "conf_high", "p_value"]].copy()
 
     def counts(self) -> pd.DataFrame:
-        """Events and person-time of each level (the inputs of the ratios)."""
-        return self._frame[[*self.by, "events", "person_time"]].copy()
-
-    def _display(self, frame: pd.DataFrame, *, digits: int) -> pd.DataFrame:
-        from calcstats.tables import format_p
-
-        full = self._frame
-        body = self._label_frame(full)
-        body["Events"] = full["events"].map(lambda v: f"{v:,.0f}")
-        body["Person-time"] = full["person_time"].map(lambda v: f"{v:,.1f}")
-        col = f"Rate ratio ({self.conf_level * 100:g}% CI)"
-        body[col] = [
-            "1 (reference)" if ref else _fmt_ci(e, a, b, digits)
-            for ref, e, a, b in zip(
-                full["reference"], full["estimate"], full["conf_low"], full["conf_high"],
-                strict=True,
-            )
-        ]
-        body["p-value"] = ["" if ref else format_p(p) for ref, p in
-                           zip(full["reference"], full["p_value"], strict=True)]
-        return body
-
-    def to_table(self, *, title: str | None = None, digits: int = 2):
-        """Publication Table with events, person-time, rate ratio (CI) and p-value."""
-        from calcstats.tables import Table
-
-        body = self._display(self._frame, digits=digits)
-        return Table(body, title=title or self.title, footnotes=[self.method], raw=self.tidy())
+        """Events and person-time of each level, and which level is the reference."""
+        return self._frame[[*self.by, "events", "person_time", "reference"]].copy()
 
 
 def _split_bands(
     t: np.ndarray, d: np.ndarray, bands: Sequence[float]
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
+) -> tuple[np.ndarray, np.ndarray, list[str], list[float]]:
     """Person-time and events per band (Stata ``stsplit``): arrays shaped (n, n_bands)."""
-    try:
-        cuts = np.asarray(sorted(set(float(b) for b in bands)), dtype=float)
-    except (TypeError, ValueError):
-        raise CalcstatsError(f"bands must be a list of numbers, got {bands!r}.") from None
-    if cuts.size == 0 or (cuts < 0).any() or not np.isfinite(cuts).all():
-        raise CalcstatsError(f"bands must be finite, non-negative cut points, got {bands!r}.")
+    cuts = np.unique(np.atleast_1d(np.asarray(bands, dtype=float)))
+    if cuts.size == 0 or (cuts < 0).any():
+        raise InvalidParameterError(
+            "The 'bands' parameter of incidence_rate must be a list of cut points >= 0 (e.g. "
+            f"[0, 1, 5, 10]) or None. Got {bands!r}."
+        )
     if cuts[0] > 0:
         cuts = np.concatenate([[0.0], cuts])
     edges = np.concatenate([cuts, [np.inf]])
@@ -137,9 +173,21 @@ def _split_bands(
     inband[:, 0] |= t == 0
     ev = inband & (d[:, None] == 1)
     labels = [f"{a:g}–{b:g}" if np.isfinite(b) else f"≥{a:g}" for a, b in zip(lo, hi, strict=True)]
-    return pt, ev.astype(np.int64), labels
+    return pt, ev.astype(np.int64), labels, cuts.tolist()
 
 
+@validate_params(
+    {
+        "time": [COLUMN],
+        "event": [COLUMN],
+        "by": [COLUMNS, NONE],
+        "per": [Interval(0, None, closed="neither")],
+        "conf_level": [CONF_LEVEL],
+        "bands": [NUMBERS, NONE],
+        "cause": _CAUSE,
+        "suppress_below": _SUPPRESS,
+    }
+)
 def incidence_rate(
     data: pd.DataFrame,
     *,
@@ -151,6 +199,7 @@ def incidence_rate(
     bands: Sequence[float] | None = None,
     cause: int | None = None,
     suppress_below: int | None = None,
+    labels: Labels | Mapping[str, str] | None = None,
 ) -> IncidenceRateResult:
     """Events, person-time and incidence rate with an exact Poisson confidence interval.
 
@@ -173,43 +222,75 @@ def incidence_rate(
         into bands (lo, hi] as Stata's ``stsplit``; follow-up beyond the last cut forms a
         final open band ("≥10"). Adds a ``band`` column after the ``by`` columns.
     cause : int, optional
-        With event codes, the code counted as the event (default 1 when codes above 1
-        occur); other codes count as censored.
+        The event code counted; other codes count as censored. Required when ``event``
+        holds codes above 1 (several event types), as in every survival function.
     suppress_below : int, optional
         In ``to_table()``, hide event counts 1..k−1 and their rates (primary suppression).
+    labels : Labels or dict, optional
+        Display labels (kept as ``result.labels``; used by ``to_table()``).
 
     Returns
     -------
     IncidenceRateResult
         ``.tidy()`` → by columns, [band], ``events, person_time, rate, conf_low, conf_high``.
 
+    Raises
+    ------
+    DataError
+        Negative, infinite or missing times; event codes above 1 without ``cause``; a
+        ``cause`` that does not occur; a group with no person-time.
+
     Examples
     --------
     >>> import pandas as pd, calcstats as cs
     >>> st = pd.DataFrame({"time": [1.0, 2.5, 4.0, 0.5], "status": [1, 0, 2, 1]})
-    >>> cs.incidence_rate(st, time="time", event="status", cause=1, per=100).tidy()["events"]
-    0    2
-    Name: events, dtype: int64
+    >>> res = cs.incidence_rate(st, time="time", event="status", cause=1, per=100)
+    >>> res.tidy()["events"].tolist(), res.per
+    ([2], 100.0)
     """
     data = check_frame(data, func="incidence_rate")
-    level = check_conf_level(conf_level)
-    check_suppress(suppress_below)
-    if not np.isscalar(per) or not float(per) > 0:
-        raise CalcstatsError(f"per must be a positive number (e.g. 1000), got {per!r}.")
-    check_columns(data, [time], argument="time")
-    check_columns(data, [event], argument="event")
-    by_cols = as_list(by)
-    keys = group_keys(data, by_cols)
-    t = check_time(data, time)
-    d, used_cause = event_indicator(data, event, cause=cause)
+    return _incidence_rate(
+        data,
+        time=time,
+        event=event,
+        by_cols=as_list(by),
+        per=float(per),
+        level=float(conf_level),
+        bands=bands,
+        cause=cause,
+        suppress_below=suppress_below,
+        labels=Labels.coerce(labels),
+        function="incidence_rate",
+    )
+
+
+def _incidence_rate(
+    data: pd.DataFrame,
+    *,
+    time: str,
+    event: str,
+    by_cols: list[str],
+    per: float,
+    level: float,
+    bands: Sequence[float] | None,
+    cause: int | None,
+    suppress_below: int | None,
+    labels: Labels,
+    function: str,
+) -> IncidenceRateResult:
+    """The computation of :func:`incidence_rate` (``function`` names the caller in errors)."""
+    keys = group_keys(data, by_cols, func=function)
+    si = survival_input(data, time=time, event=event, cause=cause, function=function)
+    t, d = si.time, si.event.astype(np.int64)
+    cuts = None
     if bands is not None:
-        pt, ev, labels = _split_bands(t, d, bands)
+        pt, ev, band_labels, cuts = _split_bands(t, d, bands)
         parts = []
-        for j, lab in enumerate(labels):
+        for j, lab in enumerate(band_labels):
             part = keys.assign(band=lab, _t=pt[:, j], _d=ev[:, j])
             parts.append(part[pt[:, j] > 0])
         work = pd.concat(parts, ignore_index=True)
-        work["band"] = pd.Categorical(work["band"], categories=labels, ordered=True)
+        work["band"] = pd.Categorical(work["band"], categories=band_labels, ordered=True)
         gcols = [*by_cols, "band"]
     else:
         work = keys.assign(_t=t, _d=d)
@@ -229,15 +310,14 @@ def incidence_rate(
         else:
             where, fix = f"in {time!r}", "Check the time column."
         raise DataError(
-            f"incidence_rate: zero total person-time {where}; a rate needs positive "
-            f"follow-up. {fix}"
+            f"{function}(): zero total person-time {where}; a rate needs positive follow-up. {fix}"
         )
     lo, hi = poisson_exact_interval(frame["events"].to_numpy(), conf_level=level)
     scale = float(per) / frame["person_time"].to_numpy()
     frame["rate"] = frame["events"].to_numpy() * scale
     frame["conf_low"] = lo * scale
     frame["conf_high"] = hi * scale
-    what = f"{event} = {used_cause}" if used_cause is not None else f"{event} events"
+    what = f"{event} = {si.cause}" if si.cause is not None else f"{event} events"
     text = (
         f"Rate of {what} per {float(per):,g} units of person-time (time column '{time}'; "
         f"per {float(per):,g} person-years when '{time}' is in years), with "
@@ -245,13 +325,31 @@ def incidence_rate(
     )
     if bands is not None:
         text += " Follow-up split into time bands (lo, hi] as Stata stsplit."
-    res = IncidenceRateResult(
-        frame, by=gcols, method=text, conf_level=level, suppress_below=suppress_below,
-        extra={"per": float(per), "cause": used_cause},
+    return IncidenceRateResult(
+        frame,
+        by=gcols,
+        method=text,
+        conf_level=level,
+        per=float(per),
+        time=time,
+        event=event,
+        cause=si.cause,
+        bands=cuts,
+        labels=labels,
+        suppress_below=suppress_below,
     )
-    return res
 
 
+@validate_params(
+    {
+        "time": [COLUMN],
+        "event": [COLUMN],
+        "by": [COLUMN],
+        "method": [Options("exact", "wald")],
+        "conf_level": [CONF_LEVEL],
+        "cause": _CAUSE,
+    }
+)
 def rate_ratio(
     data: pd.DataFrame,
     *,
@@ -262,6 +360,7 @@ def rate_ratio(
     method: str = "exact",
     conf_level: float = 0.95,
     cause: int | None = None,
+    labels: Labels | Mapping[str, str] | None = None,
 ) -> RateRatioResult:
     """Incidence rate ratios of each level of ``by`` against a reference level.
 
@@ -283,7 +382,9 @@ def rate_ratio(
     conf_level : float
         Confidence level.
     cause : int, optional
-        Event code counted as the event when ``event`` holds codes (default 1).
+        The event code counted; required when ``event`` holds codes above 1.
+    labels : Labels or dict, optional
+        Display labels (kept as ``result.labels``; used by ``to_table()``).
 
     Returns
     -------
@@ -296,24 +397,36 @@ def rate_ratio(
     --------
     >>> import pandas as pd, calcstats as cs
     >>> st = pd.DataFrame({"t": [2.0, 3, 1, 4], "d": [1, 0, 1, 1], "g": ["a", "a", "b", "b"]})
-    >>> float(cs.rate_ratio(st, time="t", event="d", by="g").tidy()["estimate"][1])
-    2.0
+    >>> res = cs.rate_ratio(st, time="t", event="d", by="g")
+    >>> float(res.tidy()["estimate"][1]), res.reference
+    (2.0, 'a')
     """
     data = check_frame(data, func="rate_ratio")
-    level = check_conf_level(conf_level)
-    if method not in ("exact", "wald"):
-        raise CalcstatsError(f"method={method!r} is not supported; use 'exact' or 'wald'.")
-    if not isinstance(by, str):
-        raise CalcstatsError(f"rate_ratio takes one `by` column (a string), got {by!r}.")
-    rates = incidence_rate(data, time=time, event=event, by=by, cause=cause, conf_level=level)
+    labels = Labels.coerce(labels)
+    level = float(conf_level)
+    rates = _incidence_rate(
+        data,
+        time=time,
+        event=event,
+        by_cols=[by],
+        per=1.0,
+        level=level,
+        bands=None,
+        cause=cause,
+        suppress_below=None,
+        labels=labels,
+        function="rate_ratio",
+    )
     counts = rates.tidy()[[by, "events", "person_time"]]
     levels = list(counts[by])
     if reference is None:
         ref_i = 0
     else:
-        matches = [i for i, v in enumerate(levels)
-                   if v == reference or str(v) == str(reference)
-                   or _level_str(v) == str(reference)]
+        matches = [
+            i
+            for i, v in enumerate(levels)
+            if v == reference or str(v) == str(reference) or _level_str(v) == str(reference)
+        ]
         if not matches:
             raise DataError(
                 f"reference={reference!r} is not a level of {by!r} present in the data; "
@@ -321,9 +434,7 @@ def rate_ratio(
             )
         ref_i = matches[0]
     if len(levels) < 2:
-        raise DataError(
-            f"rate_ratio needs at least two levels of {by!r}; found only {levels!r}."
-        )
+        raise DataError(f"rate_ratio needs at least two levels of {by!r}; found only {levels!r}.")
     x0 = float(counts["events"].iloc[ref_i])
     t0 = float(counts["person_time"].iloc[ref_i])
     fun = rate_ratio_exact if method == "exact" else rate_ratio_wald
@@ -335,18 +446,29 @@ def rate_ratio(
         x1 = float(counts["events"].iloc[i])
         t1 = float(counts["person_time"].iloc[i])
         rows.append((*fun(x1, t1, x0, t0, conf_level=level), False))
-    est = pd.DataFrame(rows, columns=["estimate", "conf_low", "conf_high", "p_value",
-                                      "reference"])
+    est = pd.DataFrame(rows, columns=["estimate", "conf_low", "conf_high", "p_value", "reference"])
     frame = pd.concat([counts.reset_index(drop=True), est], axis=1)
     label = (
-        "exact conditional (binomial) interval and p-value" if method == "exact"
+        "exact conditional (binomial) interval and p-value"
+        if method == "exact"
         else "Wald interval on the log scale and z-test"
     )
     text = (
-        f"Incidence rate ratio of {event} by {by} versus {by} = {levels[ref_i]}, with "
-        f"{level:.0%} {label}."
+        f"Incidence rate ratio of {event} by {by} versus {by} = {_level_str(levels[ref_i])}, "
+        f"with {level:.0%} {label}."
     )
+    ref_level = levels[ref_i]
+    if isinstance(ref_level, np.generic):
+        ref_level = ref_level.item()
     return RateRatioResult(
-        frame, by=[by], method=text, conf_level=level,
-        extra={"reference": levels[ref_i], "method": method},
+        frame,
+        by=[by],
+        method=text,
+        conf_level=level,
+        reference=ref_level,
+        interval=method,
+        time=time,
+        event=event,
+        cause=rates.cause,
+        labels=labels,
     )

@@ -72,9 +72,7 @@ def proportion_interval(
     return np.where(bad, np.nan, low), np.where(bad, np.nan, high)
 
 
-def poisson_exact_interval(
-    x: np.ndarray, *, conf_level: float
-) -> tuple[np.ndarray, np.ndarray]:
+def poisson_exact_interval(x: np.ndarray, *, conf_level: float) -> tuple[np.ndarray, np.ndarray]:
     """Garwood exact interval for a Poisson count ``x`` (as ``poisson.test``)."""
     x = np.asarray(x, dtype=float)
     a = 1.0 - conf_level
@@ -118,9 +116,12 @@ def rate_ratio_wald(
     se = np.sqrt(1 / x1 + 1 / x0)
     z = _z(conf_level)
     p = 2 * stats.norm.sf(abs(log_rr / se))
-    return float(np.exp(log_rr)), float(np.exp(log_rr - z * se)), float(
-        np.exp(log_rr + z * se)
-    ), float(p)
+    return (
+        float(np.exp(log_rr)),
+        float(np.exp(log_rr - z * se)),
+        float(np.exp(log_rr + z * se)),
+        float(p),
+    )
 
 
 def fay_feuer_interval(

@@ -15,55 +15,85 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calcstats._errors import CalcstatsError, DataError
-from calcstats.describe._checks import as_binary, as_list, check_columns, check_frame
+from calcstats._errors import DataError, InvalidParameterError
+from calcstats._validation import (
+    COLUMN,
+    COLUMNS,
+    CONF_LEVEL,
+    NONE,
+    Interval,
+    Options,
+    require_columns,
+    validate_params,
+)
+from calcstats.describe._checks import as_binary, as_list, check_frame, group_keys
 from calcstats.describe._intervals import (
     METHOD_LABELS,
     PROPORTION_METHODS,
     fay_feuer_interval,
     proportion_interval,
 )
-from calcstats.describe._result import (
-    DescriptiveResult,
-    check_suppress,
-    group_keys,
-    suppress_rows,
-)
-from calcstats.results import check_conf_level
+from calcstats.labels import Labels
+from calcstats.results import EstimateResult
 
 __all__ = ["PrevalenceResult", "prevalence"]
 
 
-class PrevalenceResult(DescriptiveResult):
-    """Prevalence by group: ``tidy()`` columns are the ``by`` columns, then
-    ``n, cases, estimate, conf_low, conf_high``."""
+class PrevalenceResult(EstimateResult):
+    """Prevalence by group (the result of :func:`prevalence`).
 
-    title = "Prevalence"
+    ``tidy()`` columns are the ``by`` columns, then ``n, cases, estimate, conf_low,
+    conf_high`` (proportions); ``to_table()`` gives the publication table (percentages,
+    see :mod:`calcstats.tables`).
 
-    def _suppress(self, body: pd.DataFrame, frame: pd.DataFrame, k: int):
-        counts = np.column_stack([frame["cases"], frame["n"] - frame["cases"]])
-        return suppress_rows(body, counts, ["Cases", None], k, total_column="N",
-                             n_label_columns=max(1, len(self.by)))
+    Attributes
+    ----------
+    outcome : str
+        The binary outcome column.
+    interval : str
+        The interval: ``"wilson"``, ``"exact"``, ``"jeffreys"`` or, for a directly
+        standardised prevalence, ``"fay-feuer"``.
+    standardize : str or None
+        The column the prevalence was directly standardised over (None: crude).
+    by, method, conf_level, labels, suppress_below
+        As :class:`~calcstats.results.EstimateResult`.
+    """
 
-    def _display(self, frame: pd.DataFrame, *, digits: int) -> pd.DataFrame:
-        body = self._label_frame(frame)
-        pct = self.conf_level * 100
-        body["N"] = frame["n"].map(lambda v: f"{v:,.0f}")
-        body["Cases"] = frame["cases"].map(lambda v: f"{v:,.0f}")
-        est = frame["estimate"] * 100
-        lo, hi = frame["conf_low"] * 100, frame["conf_high"] * 100
-        body[f"Prevalence, % ({pct:g}% CI)"] = [
-            _fmt_ci(e, a, b, digits - 1) for e, a, b in zip(est, lo, hi, strict=True)
-        ]
-        return body
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        *,
+        by: Sequence[str],
+        method: str,
+        conf_level: float,
+        outcome: str,
+        interval: str,
+        standardize: str | None = None,
+        labels: Labels | Mapping[str, str] | None = None,
+        suppress_below: int | None = None,
+    ) -> None:
+        super().__init__(
+            frame,
+            by=by,
+            method=method,
+            conf_level=conf_level,
+            labels=labels,
+            suppress_below=suppress_below,
+        )
+        self.outcome = outcome
+        self.interval = interval
+        self.standardize = standardize
 
 
-def _fmt_ci(est: float, low: float, high: float, digits: int) -> str:
-    from calcstats.tables import format_ci
-
-    return format_ci(est, low, high, digits=max(digits, 0))
-
-
+@validate_params(
+    {
+        "outcome": [COLUMN],
+        "by": [COLUMNS, NONE],
+        "method": [Options(*PROPORTION_METHODS)],
+        "conf_level": [CONF_LEVEL],
+        "suppress_below": [Interval(2, None, integer=True), NONE],
+    }
+)
 def prevalence(
     data: pd.DataFrame,
     *,
@@ -73,6 +103,7 @@ def prevalence(
     conf_level: float = 0.95,
     standardize: Mapping[str, Any] | None = None,
     suppress_below: int | None = None,
+    labels: Labels | Mapping[str, str] | None = None,
 ) -> PrevalenceResult:
     """Prevalence of a binary outcome, overall or by group, with a confidence interval.
 
@@ -100,6 +131,9 @@ def prevalence(
         standardised interval is always Fay–Feuer; ``method`` applies to crude prevalences.
     suppress_below : int, optional
         In ``to_table()``, hide counts 1..k−1 (with secondary suppression).
+    labels : Labels or dict, optional
+        Display labels of the columns and levels (kept as ``result.labels`` and used by
+        ``to_table()`` over the schema's defaults).
 
     Returns
     -------
@@ -111,24 +145,36 @@ def prevalence(
     --------
     >>> import pandas as pd, calcstats as cs
     >>> df = pd.DataFrame({"calc": [1, 0, 0, 1, 1, 0], "sex": list("FFFMMM")})
-    >>> cs.prevalence(df, outcome="calc", by="sex", method="exact").tidy()["cases"].tolist()
+    >>> res = cs.prevalence(df, outcome="calc", by="sex", method="exact")
+    >>> res.tidy()["cases"].tolist()
     [1, 2]
+    >>> res.to_table().cells[0][:3]
+    ('Female', '3', '1')
     """
     data = check_frame(data, func="prevalence")
-    level = check_conf_level(conf_level)
-    check_suppress(suppress_below)
-    if method not in PROPORTION_METHODS:
-        raise CalcstatsError(
-            f"method={method!r} is not supported; use one of "
-            f"{', '.join(map(repr, PROPORTION_METHODS))}."
-        )
+    labels = Labels.coerce(labels)
+    level = float(conf_level)
     by_cols = as_list(by)
-    check_columns(data, [outcome], argument="outcome")
+    require_columns(data, {"outcome": outcome}, function="prevalence")
     y = as_binary(data, outcome, argument="outcome")
-    keys = group_keys(data, by_cols)
+    keys = group_keys(data, by_cols, func="prevalence")
     work = keys.assign(_y=y)
+    common: dict[str, Any] = {
+        "by": by_cols,
+        "conf_level": level,
+        "outcome": outcome,
+        "labels": labels,
+        "suppress_below": suppress_below,
+    }
     if standardize is not None:
-        return _standardized(work, data, by_cols, standardize, level, outcome, suppress_below)
+        frame, std_col = _standardized(work, data, by_cols, standardize, level)
+        text = (
+            f"Prevalence of {outcome} directly standardised by {std_col} to the given "
+            f"standard population, with {level:.0%} Fay–Feuer gamma interval."
+        )
+        return PrevalenceResult(
+            frame, method=text, interval="fay-feuer", standardize=std_col, **common
+        )
     if by_cols:
         agg = work.groupby(by_cols, observed=True, sort=True)["_y"].agg(["size", "sum"])
         frame = agg.reset_index().rename(columns={"size": "n", "sum": "cases"})
@@ -142,10 +188,7 @@ def prevalence(
     frame["conf_low"] = lo
     frame["conf_high"] = hi
     text = f"Prevalence of {outcome} with {level:.0%} {METHOD_LABELS[method]}."
-    return PrevalenceResult(
-        frame, by=by_cols, method=text, conf_level=level, suppress_below=suppress_below,
-        extra={"outcome": outcome, "interval": method},
-    )
+    return PrevalenceResult(frame, method=text, interval=method, **common)
 
 
 def _standardized(
@@ -154,18 +197,20 @@ def _standardized(
     by_cols: list[str],
     spec: Mapping[str, Any],
     level: float,
-    outcome: str,
-    suppress_below: int | None,
-) -> PrevalenceResult:
+) -> tuple[pd.DataFrame, str]:
+    """Directly standardised prevalences per group and the standardising column."""
     if not isinstance(spec, Mapping) or set(spec) != {"by", "weights"}:
-        raise CalcstatsError(
-            "standardize must be a dict {'by': <column>, 'weights': {level: weight, ...}}, "
-            f"got {spec!r}."
+        raise InvalidParameterError(
+            "The 'standardize' parameter of prevalence must be a dict {'by': <column>, "
+            f"'weights': {{level: weight, ...}}}} or None. Got {spec!r}."
         )
     std_col = spec["by"]
-    check_columns(data, [std_col], argument="standardize['by']")
+    require_columns(data, {"standardize['by']": std_col}, function="prevalence")
     if std_col in by_cols:
-        raise CalcstatsError(f"standardize['by']={std_col!r} cannot also be a `by` column.")
+        raise InvalidParameterError(
+            f"The 'standardize' parameter of prevalence must name a column other than the "
+            f"`by` columns. Got {{'by': {std_col!r}}}, which is also in by={by_cols!r}."
+        )
     weights = pd.Series(dict(spec["weights"]), dtype=float)
     if (weights < 0).any() or weights.sum() <= 0:
         raise DataError("standardize['weights'] must be non-negative with a positive sum.")
@@ -191,19 +236,14 @@ def _standardized(
             )
         keep = weights > 0
         est, lo, hi = fay_feuer_interval(
-            cnt["sum"][keep].to_numpy(), cnt["size"][keep].to_numpy(),
-            weights[keep].to_numpy(), conf_level=level,
+            cnt["sum"][keep].to_numpy(),
+            cnt["size"][keep].to_numpy(),
+            weights[keep].to_numpy(),
+            conf_level=level,
         )
         key = key if isinstance(key, tuple) else (key,)
         rows.append((*key, len(g), int(g["_y"].sum()), est, lo, hi))
-    frame = pd.DataFrame(rows, columns=[*by_cols, "n", "cases", "estimate", "conf_low",
-                                        "conf_high"])
-    text = (
-        f"Prevalence of {outcome} directly standardised "
-        f"by {std_col} to the given standard population, with {level:.0%} Fay–Feuer gamma "
-        "interval."
+    frame = pd.DataFrame(
+        rows, columns=[*by_cols, "n", "cases", "estimate", "conf_low", "conf_high"]
     )
-    return PrevalenceResult(
-        frame, by=by_cols, method=text, conf_level=level, suppress_below=suppress_below,
-        extra={"outcome": outcome, "standardize": std_col, "interval": "fay-feuer"},
-    )
+    return frame, std_col

@@ -1,7 +1,8 @@
 """Table 1: baseline characteristics overall and by group, with tests and SMDs.
 
 Layout and conventions follow R ``tableone`` / gtsummary: continuous variables as
-mean (SD) or, for ``nonnormal`` ones, median [Q1, Q3]; categorical variables as n (%) for
+mean (SD) or, for ``nonnormal`` ones, median [IQR] (printed [Q1, Q3]; ``statistic=`` per
+variable also gives gtsummary's median (Q1, Q3)); categorical variables as n (%) for
 every level (percentages of the non-missing), binary 0/1 and bool variables as one row
 (the 1/True level); a "Missing" row per variable with missing values; p-values named by a
 footnote symbol per row; standardised mean differences (see ``_table_one_stats``). With
@@ -15,6 +16,12 @@ is "—" with a footnote saying why (``_table_one_notes``), and values the table
 (text in a numeric column, infinite values, a mistyped ``labels`` key) raise an error that
 names them (``_table_one_checks``).
 
+Computing and display are apart: this module computes every number into a
+:class:`_TableOneResult` (``tidy()``: one row per variable × level × group, Overall
+included), and ``table_one`` returns its publication table, built by
+:mod:`calcstats.tables` (``result.to_table()`` dispatches there through
+:func:`calcstats.results.table_of`; nothing here imports the tables layer).
+
 Python ``tableone`` is written per variable and per group with pandas ``groupby``; here
 every statistic is one ``np.bincount`` over integer group codes, so 200,000 rows × 20
 variables take well under a second.
@@ -23,26 +30,43 @@ variables take well under a second.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from calcstats._errors import CalcstatsError, DataError
-from calcstats.describe._checks import as_list, check_columns, check_frame, check_no_missing
-from calcstats.describe._result import check_empty_levels, check_suppress
+from calcstats._errors import DataError, InvalidParameterError
+from calcstats._validation import (
+    BOOLEAN,
+    COLUMN,
+    COLUMNS,
+    NONE,
+    Interval,
+    Options,
+    check_weights,
+    require_columns,
+    validate_params,
+)
+from calcstats.describe._checks import (
+    as_list,
+    check_empty_levels,
+    check_frame,
+    check_no_missing,
+    check_title,
+)
 from calcstats.describe._table_one_checks import (
+    Var,
+    apply_display,
     check_finite,
     check_labels,
     classify,
     numbers_from_text,
+    resolve_statistics,
     sort_key,
 )
 from calcstats.describe._table_one_notes import (
-    DASH,
-    Undefined,
     categorical_p_why,
     continuous_p_why,
-    footnotes,
     smd_why,
 )
 from calcstats.describe._table_one_stats import (
@@ -53,8 +77,10 @@ from calcstats.describe._table_one_stats import (
     smd_categorical,
     smd_continuous,
 )
+from calcstats.labels import Labels
+from calcstats.results import Result
 
-__all__ = ["table_one"]
+__all__ = ["TEST_NAMES", "_TableOneResult", "table_one"]
 
 TEST_NAMES = {
     "welch": "Welch two-sample t-test",
@@ -65,31 +91,127 @@ TEST_NAMES = {
     "fisher": "Fisher's exact test",
     "fisher_mc": "Fisher's exact test (Monte-Carlo p-value, 99,999 tables)",
 }
-SYMBOLS = ["†", "‡", "§", "¶", "‖", "#", "**"]
 
 
-def _decimals(scale: float) -> int:
-    """Decimals from the spread: ≥100 → 0, 1–100 → 1, 0.1–1 → 2, below → 3."""
-    if not np.isfinite(scale) or scale <= 0:
-        return 1
-    if scale >= 100:
-        return 0
-    if scale >= 1:
-        return 1
-    return 2 if scale >= 0.1 else 3
+class _TableOneResult(Result):
+    """The numbers of a Table 1 (what :func:`table_one` computes before it lays them out).
+
+    ``table_one`` returns ``result.to_table(title=...)``; the layout is
+    :func:`calcstats.tables._table_one.table_one_table`. Labels are resolved here (they
+    appear in the footnotes that say why a statistic is not defined).
+
+    Attributes
+    ----------
+    by : str or None
+        The grouping column.
+    by_label : str
+        Its label.
+    groups : list
+        The levels of ``by`` in display order (empty without ``by``).
+    group_labels : list of str
+        Their labels.
+    variables : list of Var
+        The row groups: name, label, kind, levels and level labels (display order).
+    overall, missing : bool
+        Show the Overall column; show "Missing" rows.
+    show_p, show_smd : bool
+        p-values / SMDs were computed and are shown.
+    asked_p : bool
+        p-values were asked for (with ``by``), even if not shown (weights).
+    smd_summary : str or None
+        ``"mean"`` or ``"max"`` of the pairwise SMDs (None: no SMDs).
+    weights : str or None
+        The weight column.
+    n_zero_weight : int
+        Rows set aside because their weight is 0.
+    undefined : list of (str, str, str)
+        ``(variable label, what, why)`` for every statistic that is not defined ("—").
+    suppress_below : int or None
+        Counts 1..k−1 are hidden in the table.
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        *,
+        by: str | None,
+        by_label: str,
+        groups: list[Any],
+        group_labels: list[str],
+        variables: list[Var],
+        overall: bool,
+        missing: bool,
+        show_p: bool,
+        show_smd: bool,
+        asked_p: bool,
+        smd_summary: str | None,
+        weights: str | None,
+        n_zero_weight: int,
+        undefined: list[tuple[str, str, str]],
+        suppress_below: int | None,
+        labels: Labels,
+    ) -> None:
+        self._frame = frame
+        self.by = by
+        self.by_label = by_label
+        self.groups = groups
+        self.group_labels = group_labels
+        self.variables = variables
+        self.overall = overall
+        self.missing = missing
+        self.show_p = show_p
+        self.show_smd = show_smd
+        self.asked_p = asked_p
+        self.smd_summary = smd_summary
+        self.weights = weights
+        self.n_zero_weight = n_zero_weight
+        self.undefined = undefined
+        self.suppress_below = suppress_below
+        self.labels = labels
+        self.method = "Baseline characteristics" + (f" by {by}" if by else "")
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per variable × level × group (``"Overall"`` included): ``variable,
+        label, level, group, n`` and the statistics of the row (``mean, sd, missing``,
+        ``median, q1, q3``, ``count, percent``, ``p_value, test, smd``)."""
+        return self._frame.copy()
 
 
-def _level_str(x: object) -> str:
-    """Display a level: integer-valued floats without '.0' (stage 1.0 → '1')."""
-    if isinstance(x, (float, np.floating)) and np.isfinite(x) and float(x).is_integer():
-        return str(int(x))
-    return str(x)
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def _fmt(x: float, d: int) -> str:
-    return "" if not np.isfinite(x) else f"{x:,.{d}f}"
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
 
 
+def _weights(data: pd.DataFrame, weights: str | None) -> tuple[pd.DataFrame, Any, int]:
+    """Rows with a positive weight, their weights, and the rows set aside (weight 0)."""
+    if weights is None:
+        return data, None, 0
+    require_columns(data, {"weights": weights}, function="table_one")
+    check_no_missing(data, [weights], argument="weights")
+    w = check_weights(data[weights], column=weights, function="table_one")
+    zero = w == 0
+    if zero.any():
+        data, w = data.loc[~zero], w[~zero]
+    return data, w, int(zero.sum())
+
+
+@validate_params(
+    {
+        "by": [COLUMN, NONE],
+        "variables": [COLUMNS, NONE],
+        "categorical": [COLUMNS, NONE],
+        "nonnormal": [COLUMNS, NONE],
+        "overall": [BOOLEAN],
+        "pvalues": [BOOLEAN],
+        "smd": [BOOLEAN, Options(*SMD_SUMMARIES)],
+        "missing": [BOOLEAN],
+        "weights": [COLUMN, NONE],
+        "suppress_below": [Interval(2, None, integer=True), NONE],
+    }
+)
 def table_one(
     data: pd.DataFrame,
     *,
@@ -97,7 +219,9 @@ def table_one(
     variables: Sequence[str] | None = None,
     categorical: Sequence[str] | None = None,
     nonnormal: Sequence[str] | None = None,
-    labels: Mapping[str, str] | None = None,
+    statistic: str | Mapping[str, str] | None = None,
+    digits: int | Mapping[str, int] | None = None,
+    labels: Labels | Mapping[str, str] | None = None,
     overall: bool = True,
     pvalues: bool = True,
     smd: bool | str = True,
@@ -105,7 +229,7 @@ def table_one(
     weights: str | None = None,
     suppress_below: int | None = None,
     title: str | None = "Table 1. Baseline characteristics",
-):
+) -> Any:
     """Table 1 of a cohort study: characteristics overall and by group.
 
     Parameters
@@ -114,7 +238,8 @@ def table_one(
         One row per patient (e.g. ``cohort.patient_table()``).
     by : str, optional
         Grouping column (e.g. ``"any_calcification"``); missing values are an error.
-        Levels appear in category order (Categoricals) or sorted.
+        Levels appear in the order of their labels, then category order (Categoricals)
+        or sorted.
     variables : list of str, optional
         Rows of the table, in order. Default: every column except ``by`` and ``weights``,
         leaving out dates and text columns with more than 20 distinct values (identifiers).
@@ -122,12 +247,29 @@ def table_one(
         Numeric columns to show as categories (e.g. a stage coded 1–4). Text, bool and
         Categorical columns are always categorical; numeric 0/1 columns are binary.
     nonnormal : list of str, optional
-        Continuous variables shown as median [Q1, Q3] and tested with rank tests.
-    labels : dict, optional
-        Display label per variable, e.g. ``{"age_at_index": "Age, years"}``. Keys for
-        columns not in the table are allowed (one dictionary can serve several tables); a
-        key that is not a column but nearly matches an unlabelled variable is taken for a
-        typo and raises a SchemaError suggesting the variable.
+        Continuous variables shown as median [IQR] and tested with rank tests.
+    statistic : str or dict, optional
+        What a continuous row shows: ``"mean (SD)"``, ``"median [IQR]"`` (printed
+        ``median [Q1, Q3]``, as R tableone) or ``"median (Q1, Q3)"`` (as gtsummary). A
+        dict gives it per variable (``{"bilirubin_mg_dl": "median (Q1, Q3)"}``); one
+        string applies to every continuous variable. A median row is tested with a rank
+        test, as ``nonnormal``. The row label ends with the statistic ("Bilirubin
+        (mg/dL), median [IQR]") and the footnote names the same. Default: "mean (SD)",
+        "median [IQR]" for ``nonnormal`` variables.
+    digits : int or dict, optional
+        Decimals per variable (``{"inr": 2, "age_at_index": 0}``) or one number for all:
+        of the summaries of a continuous row, of the percentages of a categorical one.
+        Default: continuous summaries get decimals from their spread (SD or IQR ≥ 100:
+        0; ≥ 1: 1; ≥ 0.1: 2; else 3), percentages 1.
+    labels : Labels or dict, optional
+        Display labels, merged over the schema's defaults (``cs.Labels.default()``: e.g.
+        ``sex`` prints as "Sex" and its level ``F`` as "Female", ``etiology`` ``pbc`` as
+        "Primary biliary cholangitis"). A dict gives variable labels, e.g.
+        ``{"age_at_index": "Age, years"}``; a :class:`~calcstats.Labels` also level labels,
+        whose order is the display order of the levels (and of the groups of ``by``).
+        Keys for columns not in the table are allowed (one set of labels can serve several
+        tables); a variable key that is not a column but nearly matches an unlabelled
+        variable is taken for a typo and raises a SchemaError suggesting the variable.
     overall : bool
         Add an "Overall" column (always shown when ``by`` is None).
     pvalues : bool
@@ -141,7 +283,10 @@ def table_one(
     missing : bool
         Add a "Missing" row (count) for variables with missing values.
     weights : str, optional
-        Column of non-negative case weights (e.g. IPTW): weighted summaries and SMDs.
+        Column of case weights (e.g. IPTW): weighted summaries and SMDs. The shared rule
+        of every calcstats function with weights: a weight must be a finite number ≥ 0
+        (an error names the rows otherwise; a missing weight is an error); rows with
+        weight 0 are set aside and counted in a footnote.
     suppress_below : int, optional
         Hide counts 1..k−1 of categorical and missing rows, with secondary suppression so
         that no hidden count can be worked out from the group sizes or the Overall column.
@@ -161,126 +306,152 @@ def table_one(
     DataError
         A numeric column with text cells (e.g. ``"unknown"``; the error names the rows
         and values: convert them to missing, or list the column in ``categorical=``),
-        infinite values in a continuous variable, dates named in ``variables``.
+        infinite values in a continuous variable, dates named in ``variables``, negative,
+        infinite or missing weights.
     SchemaError
         An unknown column, or a ``labels`` key that looks like a mistyped variable.
+    InvalidParameterError
+        Invalid options.
     CalcstatsError
-        Invalid options, or a categorical variable with so many levels that its
-        Monte-Carlo Fisher test cannot be run (merge levels or pass ``pvalues=False``).
+        A categorical variable with so many levels that its Monte-Carlo Fisher test
+        cannot be run (merge levels or pass ``pvalues=False``).
 
     Examples
     --------
     >>> import pandas as pd, calcstats as cs
-    >>> df = pd.DataFrame({"age": [50.0, 61, 47, 70, 66, 58], "female": [1, 0, 1, 1, 0, 0],
+    >>> df = pd.DataFrame({"age": [50.0, 61, 47, 70, 66, 58], "sex": list("FMFFMM"),
     ...                    "calc": [1, 1, 1, 0, 0, 0]})
     >>> t1 = cs.table_one(df, by="calc")
     >>> t1.to_frame()["variable"].unique().tolist()
-    ['n', 'age', 'female']
+    ['n', 'age', 'sex']
+    >>> [row[0] for row in t1.cells]
+    ['n', 'Age, mean (SD)', 'Sex, n (%)', 'Female', 'Male']
+    >>> t2 = cs.table_one(df, by="calc", statistic={"age": "median (Q1, Q3)"},
+    ...                   digits={"age": 0, "sex": 0})
+    >>> t2.cells[1][:2], t2.cells[3][:2]
+    (('Age, median (Q1, Q3)', '60 (52, 65)'), ('Female', '3 (50)'))
+    >>> t2.footnotes[0]
+    'Values are median (Q1, Q3); n (%) of patients with data.'
     """
-    from calcstats.tables import Table, format_p
-
     data = check_frame(data, func="table_one")
-    k_sup = check_suppress(suppress_below)
-    smd_how = _check_smd(smd)
+    check_title(title, func="table_one")
+    if suppress_below is not None and weights is not None:
+        raise InvalidParameterError(
+            "The 'suppress_below' parameter of table_one must be None when weights= is "
+            f"given: weighted counts are not patient counts. Got {suppress_below!r}. "
+            "Suppress the unweighted table, or report weighted percentages only."
+        )
+    smd_how = ("mean" if smd else None) if isinstance(smd, bool) else smd
     cat_set, nn_set = set(as_list(categorical)), set(as_list(nonnormal))
-    for arg, cols in (("categorical", cat_set), ("nonnormal", nn_set)):
-        check_columns(data, sorted(cols), argument=arg)
+    require_columns(
+        data,
+        {"categorical": sorted(cat_set), "nonnormal": sorted(nn_set), "by": by},
+        function="table_one",
+    )
+    data, w, n_zero = _weights(data, weights)
     if by is not None:
-        if not isinstance(by, str):
-            raise CalcstatsError(f"by must be one column name, got {by!r}.")
-        check_columns(data, [by], argument="by")
         check_no_missing(data, [by], argument="by")
         check_empty_levels(data, [by], argument="by")
-    w = None
-    if weights is not None:
-        check_columns(data, [weights], argument="weights")
-        check_no_missing(data, [weights], argument="weights")
-        if not pd.api.types.is_numeric_dtype(data[weights]):
-            raise DataError(f"weights={weights!r} must be numeric, got {data[weights].dtype}.")
-        w = data[weights].to_numpy(dtype=float)
-        if (w < 0).any() or not np.isfinite(w).all():
-            raise DataError(f"weights={weights!r} must be finite and non-negative.")
     explicit = variables is not None
     if explicit:
         var_names = as_list(variables)
-        check_columns(data, var_names, argument="variables")
+        require_columns(data, {"variables": var_names}, function="table_one")
         if by in var_names:
-            raise CalcstatsError(f"variables includes the grouping column by={by!r}.")
+            raise InvalidParameterError(
+                f"The 'variables' parameter of table_one must not include the grouping "
+                f"column by={by!r}. Got {var_names!r}."
+            )
     else:
         var_names = [c for c in data.columns if c not in (by, weights)]
-    labels = check_labels(labels, data, var_names, by)
+    lab = check_labels(labels, data, var_names, by)
+    statistics, medians = resolve_statistics(statistic, var_names, nn_set)
     # numbers held in object columns (e.g. read from Excel) are described as numbers;
     # numbers with stray text ("unknown") are an error naming the rows
     data = numbers_from_text(data, var_names, cat_set)
-    specs = classify(data, var_names, cat_set, nn_set, labels, explicit)
+    specs = classify(data, var_names, cat_set, nn_set, lab, explicit, medians)
     if not specs:
         raise DataError("table_one: no variables to describe.")
+    apply_display(specs, statistics, digits, var_names)
+    result = _compute(
+        data,
+        specs,
+        by=by,
+        w=w,
+        lab=lab,
+        overall=overall,
+        pvalues=pvalues,
+        smd_how=smd_how,
+        missing=missing,
+        weights=weights,
+        n_zero=n_zero,
+        suppress_below=suppress_below,
+    )
+    return result.to_table(title=title)
 
-    # ---- groups ---------------------------------------------------------------------
-    if by is not None:
-        gs = data[by]
-        if isinstance(gs.dtype, pd.CategoricalDtype):
-            glevels = list(gs.cat.categories)
-            codes = gs.cat.codes.to_numpy().astype(np.int64)
-        else:
-            glevels = sorted(pd.unique(gs), key=sort_key)
-            codes = pd.Categorical(gs, categories=glevels).codes.astype(np.int64)
-        G = len(glevels)
+
+def _groups(data: pd.DataFrame, by: str | None, lab: Labels) -> tuple[list, np.ndarray]:
+    """Levels of ``by`` in display order and each row's group code."""
+    if by is None:
+        return [], np.zeros(len(data), dtype=np.int64)
+    gs = data[by]
+    if isinstance(gs.dtype, pd.CategoricalDtype):
+        levels = list(gs.cat.categories)
     else:
-        glevels, codes, G = [], np.zeros(len(data), dtype=np.int64), 1
+        levels = sorted(pd.unique(gs), key=sort_key)
+    levels = [_plain(g) for g in lab.order(by, levels)]
+    codes = pd.Categorical(gs, categories=levels).codes.astype(np.int64)
+    return levels, codes
+
+
+def _compute(
+    data: pd.DataFrame,
+    specs: list[Var],
+    *,
+    by: str | None,
+    w: np.ndarray | None,
+    lab: Labels,
+    overall: bool,
+    pvalues: bool,
+    smd_how: str | None,
+    missing: bool,
+    weights: str | None,
+    n_zero: int,
+    suppress_below: int | None,
+) -> _TableOneResult:
+    """Every number of the table: summaries per group and overall, tests, SMDs."""
+    glevels, codes = _groups(data, by, lab)
+    G = max(len(glevels), 1)
     show_groups = by is not None
     use_p = pvalues and show_groups and w is None and G >= 2
     use_smd = smd_how is not None and show_groups and G >= 2
-    group_names = [_level_str(g) for g in glevels]
-    cols = []
-    if overall or not show_groups:
-        cols.append(("Overall", None))
-    if show_groups:
-        cols += [(name, i) for i, name in enumerate(group_names)]
-    by_label = str(labels.get(by, by))
-    where = [f"{by_label} = {g}" for g in group_names]  # group columns in footnotes
-    undefined = Undefined()
-
-    if k_sup is not None and w is not None:
-        raise CalcstatsError(
-            "suppress_below cannot be combined with weights: weighted counts are not patient "
-            "counts. Suppress the unweighted table, or report weighted percentages only."
-        )
-    rows: list[dict] = []  # display rows
-    blocks: list[tuple[list[int | None], np.ndarray, int | None]] = []
+    group_labels = [lab.level(by, g) for g in glevels] if by is not None else []
+    by_label = lab.variable(by) if by is not None else ""
+    where = [f"{by_label} = {g}" for g in group_labels]  # group columns in footnotes
+    slots: list[int | None] = [None, *range(len(glevels))]  # Overall, then the groups
+    show_overall = overall or not show_groups
+    shown = [i for i in slots if (i is None and show_overall) or i is not None]
+    names = ["Overall" if i is None else where[i] for i in shown]
+    undefined: list[tuple[str, str, str]] = []
     raw: list[dict] = []
-    tests_used: dict[str, str] = {}
 
-    def slot_values(arr_groups: np.ndarray, arr_overall: float | np.ndarray) -> list:
-        return [arr_overall if i is None else arr_groups[i] for _, i in cols]
+    def group_of(i: int | None) -> Any:
+        return "Overall" if i is None else glevels[i]
 
     wsum_g = (
         np.bincount(codes, w, minlength=G)
         if w is not None
         else np.bincount(codes, minlength=G).astype(float)
     )
-    n_total = float(wsum_g.sum())
-    nd = 0 if w is None else 1
-    rows.append(
-        {
-            "label": "n",
-            "indent": 0,
-            "cells": [_fmt(n_total if i is None else wsum_g[i], nd) for _, i in cols],
-            "p": "",
-            "smd": "",
-        }
-    )
-    for _, i in cols:
+    for i in slots:
         raw.append(
             {
                 "variable": "n",
                 "label": "n",
                 "level": None,
-                "group": "Overall" if i is None else glevels[i],
-                "n": n_total if i is None else wsum_g[i],
+                "group": group_of(i),
+                "n": float(wsum_g.sum()) if i is None else wsum_g[i],
             }
         )
-
     zeros = np.zeros(len(data), dtype=np.int64)
     for spec in specs:
         s = data[spec.name]
@@ -290,79 +461,37 @@ def table_one(
                 if not pd.api.types.is_numeric_dtype(s)
                 else s.to_numpy(dtype=float, na_value=np.nan)
             )
-            nonnum = s.notna().to_numpy() & np.isnan(x)
-            if nonnum.any():
+            if (s.notna().to_numpy() & np.isnan(x)).any():
                 raise DataError(f"variables: column {spec.name!r} has non-numeric values.")
             check_finite(data, spec.name, x)
             nq = spec.kind == "nonnormal"
             sg = continuous_summary(x, codes, G, w, nq)
             so = continuous_summary(x, zeros, 1, w, nq)
-            n_o = so["n"][0]
-            constant = n_o > 0 and np.nanmin(x) == np.nanmax(x)
+            constant = so["n"][0] > 0 and np.nanmin(x) == np.nanmax(x)
             p, key = continuous_test(x, codes, sg, nq) if use_p else (np.nan, "")
             d = np.nan
-            if use_smd and not constant:
+            if use_smd and smd_how is not None and not constant:
                 d = smd_continuous(sg["mean"], sg["var"], sg["n"], summary=smd_how)
-            col_names = ["Overall" if i is None else where[i] for _, i in cols]
-            empty = [
-                nm for nm, n in zip(col_names, slot_values(sg["n"], n_o), strict=True) if n == 0
-            ]
+            shown_n = [so["n"][0] if i is None else sg["n"][i] for i in shown]
+            empty = [nm for nm, n in zip(names, shown_n, strict=True) if n == 0]
             if empty:
-                undefined.add(spec.label, "summary", f"no patient with data in {_and(empty)}")
+                undefined.append((spec.label, "summary", f"no patient with data in {_and(empty)}"))
+            single = [nm for nm, n in zip(names, shown_n, strict=True) if n == 1]
+            if single and not nq:
+                undefined.append((spec.label, "SD", f"one patient with data in {_and(single)}"))
             if use_p and not np.isfinite(p):
                 why = continuous_p_why(sg["n"], sg["var"], nq, constant, where)
-                undefined.add(spec.label, "p-value", why)
+                undefined.append((spec.label, "p-value", why))
             if use_smd and not np.isfinite(d):
-                undefined.add(
-                    spec.label, "SMD", smd_why(sg["n"], constant, where, categorical=False)
-                )
-            if nq:
-                dec = _decimals(so["q3"][0] - so["q1"][0])
-                cell = [
-                    f"{_fmt(m, dec)} [{_fmt(a, dec)}, {_fmt(b, dec)}]" if n > 0 else DASH
-                    for m, a, b, n in zip(
-                        slot_values(sg["median"], so["median"][0]),
-                        slot_values(sg["q1"], so["q1"][0]),
-                        slot_values(sg["q3"], so["q3"][0]),
-                        slot_values(sg["n"], so["n"][0]),
-                        strict=True,
-                    )
-                ]
-                lab = f"{spec.label}, median [IQR]"
-            else:
-                dec = _decimals(so["sd"][0])
-                n_slots = slot_values(sg["n"], n_o)
-                cell = [
-                    DASH if n == 0 else f"{_fmt(m, dec)} ({_fmt(sd, dec) if n > 1 else DASH})"
-                    for m, sd, n in zip(
-                        slot_values(sg["mean"], so["mean"][0]),
-                        slot_values(sg["sd"], so["sd"][0]),
-                        n_slots,
-                        strict=True,
-                    )
-                ]
-                single = [nm for nm, n in zip(col_names, n_slots, strict=True) if n == 1]
-                if single:
-                    undefined.add(spec.label, "SD", f"one patient with data in {_and(single)}")
-                lab = f"{spec.label}, mean (SD)"
-            if key and np.isfinite(p):
-                tests_used.setdefault(key, SYMBOLS[len(tests_used)])
-            rows.append(
-                {
-                    "label": lab,
-                    "indent": 0,
-                    "cells": cell,
-                    "p": _pcell(p, key, tests_used, format_p, use_p),
-                    "smd": _smd(d, use_smd),
-                }
-            )
-            for _, i in cols:
+                why = smd_why(sg["n"], constant, where, categorical=False)
+                undefined.append((spec.label, "SMD", why))
+            for i in slots:
                 src, j = (so, 0) if i is None else (sg, i)
                 rec = {
                     "variable": spec.name,
                     "label": spec.label,
                     "level": None,
-                    "group": "Overall" if i is None else glevels[i],
+                    "group": group_of(i),
                     "n": src["n"][j],
                     "mean": src["mean"][j],
                     "sd": src["sd"][j],
@@ -374,182 +503,71 @@ def table_one(
                 if nq:
                     rec.update(median=src["median"][j], q1=src["q1"][j], q3=src["q3"][j])
                 raw.append(rec)
-            miss_g, miss_o = sg["missing"], so["missing"][0]
-        else:
-            if spec.kind == "binary":
-                vals = (
-                    s.to_numpy(dtype=float, na_value=np.nan)
-                    if not pd.api.types.is_bool_dtype(s)
-                    else s.astype("float").to_numpy()
-                )
-                lc = np.where(np.isnan(vals), -1, vals).astype(np.int64)
-            else:
-                lc = pd.Categorical(s, categories=spec.levels).codes.astype(np.int64)
-                unknown = (lc < 0) & s.notna().to_numpy()
-                if unknown.any():  # pragma: no cover - levels are taken from the data
-                    raise DataError(f"{spec.name!r}: values outside its categories.")
-            L = len(spec.levels)
-            okm = lc >= 0
-            idx = codes[okm] * L + lc[okm]
-            cnt = np.bincount(idx, None if w is None else w[okm], minlength=G * L)
-            cnt = cnt.reshape(G, L).T  # levels × groups
-            cnt_o = cnt.sum(axis=1)
-            miss_g = np.bincount(codes[~okm], None if w is None else w[~okm], minlength=G)
-            miss_o = float(miss_g.sum())
-            tot_g = cnt.sum(axis=0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                props = cnt / tot_g
-                props_o = cnt_o / cnt_o.sum()
-            constant = np.count_nonzero(cnt_o > 0) == 1
-            p, key = categorical_test(cnt, name=spec.name) if use_p else (np.nan, "")
-            if use_p and not np.isfinite(p):
-                undefined.add(spec.label, "p-value", categorical_p_why(tot_g, constant, where))
-            d = np.nan
-            if use_smd and not constant:
-                d = smd_categorical(np.nan_to_num(props), tot_g, summary=smd_how)
-            if use_smd and not np.isfinite(d):
-                why = smd_why(tot_g, constant, where, categorical=True)
-                undefined.add(spec.label, "SMD", why)
-            if key and np.isfinite(p):
-                tests_used.setdefault(key, SYMBOLS[len(tests_used)])
-            shown = [1] if spec.kind == "binary" else list(range(L))
-            pct = [slot_values(props[lv], props_o[lv]) for lv in range(L)]
-            cts = [slot_values(cnt[lv], cnt_o[lv]) for lv in range(L)]
-            level_rows: list[int | None] = [None] * L
-            if spec.kind == "binary":
-                level_rows[1] = len(rows)
-                rows.append(
-                    {
-                        "label": f"{spec.label}, n (%)",
-                        "indent": 0,
-                        "cells": [_npct(c, q, nd) for c, q in zip(cts[1], pct[1], strict=True)],
-                        "p": _pcell(p, key, tests_used, format_p, use_p),
-                        "smd": _smd(d, use_smd),
-                    }
-                )
-            else:
-                rows.append(
-                    {
-                        "label": f"{spec.label}, n (%)",
-                        "indent": 0,
-                        "cells": [""] * len(cols),
-                        "p": _pcell(p, key, tests_used, format_p, use_p),
-                        "smd": _smd(d, use_smd),
-                    }
-                )
-                for lv in shown:
-                    level_rows[lv] = len(rows)
-                    rows.append(
-                        {
-                            "label": _level_str(spec.levels[lv]),
-                            "indent": 1,
-                            "cells": [
-                                _npct(c, q, nd) for c, q in zip(cts[lv], pct[lv], strict=True)
-                            ],
-                            "p": "",
-                            "smd": "",
-                        }
-                    )
-            for lv in range(L):
-                for _, i in cols:
-                    raw.append(
-                        {
-                            "variable": spec.name,
-                            "label": spec.label,
-                            "level": spec.levels[lv],
-                            "group": "Overall" if i is None else glevels[i],
-                            "n": cnt_o.sum() if i is None else tot_g[i],
-                            "count": cnt_o[lv] if i is None else cnt[lv, i],
-                            "percent": 100 * (props_o[lv] if i is None else props[lv, i]),
-                            "missing": miss_o if i is None else miss_g[i],
-                            "p_value": p,
-                            "test": TEST_NAMES.get(key, ""),
-                            "smd": d,
-                        }
-                    )
-        miss_row = len(rows) if (missing and miss_o > 0) else None
-        if spec.kind in ("binary", "categorical"):
-            blocks.append((level_rows, np.vstack([cnt, miss_g[None, :]]), miss_row))
-        if missing and miss_o > 0:
-            rows.append(
-                {
-                    "label": "Missing",
-                    "indent": 1,
-                    "cells": [_fmt(v, nd) for v in slot_values(miss_g, miss_o)],
-                    "p": "",
-                    "smd": "",
-                }
+            continue
+        if spec.kind == "binary":
+            vals = (
+                s.to_numpy(dtype=float, na_value=np.nan)
+                if not pd.api.types.is_bool_dtype(s)
+                else s.astype("float").to_numpy()
             )
-
-    body = pd.DataFrame({"Characteristic": [r["label"] for r in rows]})
-    for j, (name, _) in enumerate(cols):
-        body[name] = [r["cells"][j] for r in rows]
-    if use_p:
-        body["p-value"] = [r["p"] for r in rows]
-    if use_smd:
-        body["SMD"] = [r["smd"] for r in rows]
-    notes = footnotes(
-        {s.kind for s in specs},
-        tests_used,
-        TEST_NAMES,
-        smd_summary=smd_how if use_smd else None,
-        n_groups=G,
-        weighted=w is not None,
+            lc = np.where(np.isnan(vals), -1, vals).astype(np.int64)
+        else:
+            lc = pd.Categorical(s, categories=spec.levels).codes.astype(np.int64)
+        L = len(spec.levels)
+        okm = lc >= 0
+        cnt = (
+            np.bincount(codes[okm] * L + lc[okm], None if w is None else w[okm], minlength=G * L)
+            .reshape(G, L)
+            .T
+        )  # levels × groups
+        cnt_o = cnt.sum(axis=1)
+        miss_g = np.bincount(codes[~okm], None if w is None else w[~okm], minlength=G)
+        tot_g = cnt.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            props = cnt / tot_g
+            props_o = cnt_o / cnt_o.sum()
+        constant = np.count_nonzero(cnt_o > 0) == 1
+        p, key = categorical_test(cnt, name=spec.name) if use_p else (np.nan, "")
+        if use_p and not np.isfinite(p):
+            undefined.append((spec.label, "p-value", categorical_p_why(tot_g, constant, where)))
+        d = np.nan
+        if use_smd and smd_how is not None and not constant:
+            d = smd_categorical(np.nan_to_num(props), tot_g, summary=smd_how)
+        if use_smd and not np.isfinite(d):
+            undefined.append((spec.label, "SMD", smd_why(tot_g, constant, where, categorical=True)))
+        for lv in range(L):
+            for i in slots:
+                raw.append(
+                    {
+                        "variable": spec.name,
+                        "label": spec.label,
+                        "level": spec.levels[lv],
+                        "group": group_of(i),
+                        "n": cnt_o.sum() if i is None else tot_g[i],
+                        "count": cnt_o[lv] if i is None else cnt[lv, i],
+                        "percent": 100 * (props_o[lv] if i is None else props[lv, i]),
+                        "missing": float(miss_g.sum()) if i is None else miss_g[i],
+                        "p_value": p,
+                        "test": TEST_NAMES.get(key, ""),
+                        "smd": d,
+                    }
+                )
+    return _TableOneResult(
+        pd.DataFrame(raw),
+        by=by,
+        by_label=by_label,
+        groups=glevels,
+        group_labels=group_labels,
+        variables=specs,
+        overall=show_overall,
+        missing=missing,
+        show_p=use_p,
+        show_smd=use_smd,
         asked_p=pvalues and show_groups,
-    )
-    notes += undefined.notes()
-    if k_sup is not None:
-        from calcstats.describe._table_one_suppress import suppress_table_one
-
-        body, note = suppress_table_one(body, blocks, cols, k_sup)
-        if note:
-            notes.append(note)
-    spanners = []
-    if show_groups:
-        spanners = [(by_label, group_names)]
-    return Table(
-        body,
-        title=title,
-        indent=[r["indent"] for r in rows],
-        spanners=spanners,
-        footnotes=notes,
-        raw=pd.DataFrame(raw),
-    )
-
-
-def _npct(c: float, q: float, nd: int) -> str:
-    if not np.isfinite(q):
-        return _fmt(c, nd)
-    return f"{_fmt(c, nd)} ({100 * q:.1f})"
-
-
-def _smd(d: float, shown: bool) -> str:
-    if not shown:
-        return ""
-    return DASH if not np.isfinite(d) else f"{d:.3f}"
-
-
-def _pcell(p: float, key: str, used: dict[str, str], format_p, shown: bool) -> str:
-    if not shown:
-        return ""
-    if not np.isfinite(p):
-        return DASH
-    return f"{format_p(p)}{used[key]}"
-
-
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
-
-
-def _check_smd(smd: object) -> str | None:
-    """``smd=`` as None (no SMDs), "mean" or "max"."""
-    if smd is True:
-        return "mean"
-    if smd is False or smd is None:
-        return None
-    if isinstance(smd, str) and smd in SMD_SUMMARIES:
-        return smd
-    raise CalcstatsError(
-        f"smd must be True or 'mean' (mean of the pairwise SMDs across groups, as R "
-        f"tableone prints), 'max' (the largest pairwise SMD) or False, got {smd!r}."
+        smd_summary=smd_how if use_smd else None,
+        weights=weights,
+        n_zero_weight=n_zero,
+        undefined=undefined,
+        suppress_below=suppress_below,
+        labels=lab,
     )

@@ -12,30 +12,42 @@ categorical rows; dates and, unless named, text columns with more than
   column with at most :data:`FEW_LEVELS` distinct values is clearly categorical (a stage
   coded ``1``-``4`` plus ``"unknown"``) and is left as categories.
 * Infinite values in a continuous variable (:func:`check_finite`).
-* ``labels=`` keys that are near-misses of a variable of the table (:func:`check_labels`).
+* ``labels=`` (a :class:`~calcstats.Labels` or dict) whose variable keys are near-misses
+  of a variable of the table (:func:`check_labels`).
+* ``statistic=`` and ``digits=`` per variable (:func:`resolve_statistics`,
+  :func:`apply_display`): a key that is not a variable of the table, a statistic for a
+  categorical variable, or "mean (SD)" for a variable listed in ``nonnormal``.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+import numbers
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from calcstats._errors import CalcstatsError, DataError, SchemaError
+from calcstats._errors import CalcstatsError, DataError, InvalidParameterError, SchemaError
+from calcstats.labels import Labels
 
 __all__ = [
     "FEW_LEVELS",
     "MAX_AUTO_LEVELS",
+    "STATISTICS",
     "Var",
+    "apply_display",
     "check_finite",
     "check_labels",
     "classify",
     "numbers_from_text",
+    "resolve_statistics",
     "sort_key",
 ]
+
+#: What a continuous row can show; the text is the row label's suffix and the footnote's.
+STATISTICS = ("mean (SD)", "median [IQR]", "median (Q1, Q3)")
 
 #: Up to this many distinct values a text column with some numbers is a category.
 FEW_LEVELS = 10
@@ -123,24 +135,23 @@ def check_finite(data: pd.DataFrame, column: str, x: np.ndarray) -> None:
 
 
 def check_labels(
-    labels: object, data: pd.DataFrame, shown: Sequence[str], by: str | None
-) -> dict[str, str]:
-    """Validate ``labels``: a mapping; a key that is not a column but nearly matches an
-    unlabelled variable of the table (or ``by``) is a typo and raises a SchemaError.
+    labels: Labels | Mapping[str, str] | None,
+    data: pd.DataFrame,
+    shown: Sequence[str],
+    by: str | None,
+) -> Labels:
+    """Validate ``labels`` (a :class:`~calcstats.Labels` or a dict of variable labels)
+    and return them merged over the schema's defaults (``Labels.default() | labels``).
 
-    Keys for columns that are not in this table are allowed, so one dictionary can label
-    several tables and models.
+    A variable-label key that is not a column but nearly matches an unlabelled variable
+    of the table (or ``by``) is a typo and raises a SchemaError. Keys for columns that are
+    not in this table are allowed, so one set of labels can serve several tables and
+    models.
     """
-    if labels is None:
-        return {}
-    if not isinstance(labels, Mapping):
-        raise CalcstatsError(
-            f"labels must be a dict of column name -> label, got {type(labels).__name__}; "
-            'e.g. labels={"age_at_index": "Age, years"}.'
-        )
+    given = Labels.coerce(labels)
     columns = {str(c) for c in data.columns}
-    unlabelled = [v for v in [*shown, *([by] if by else [])] if v not in labels]
-    for key in labels:
+    unlabelled = [v for v in [*shown, *([by] if by else [])] if v not in given.variables]
+    for key in given.variables:
         if str(key) in columns:
             continue
         close = difflib.get_close_matches(str(key), unlabelled, n=1, cutoff=0.75)
@@ -148,19 +159,138 @@ def check_labels(
             raise SchemaError(
                 f"labels: key {key!r} is not a column of the data, and {close[0]!r} (in the "
                 f"table) has no label. Did you mean {close[0]!r}? Rename the key, or the "
-                f"row will show the column name {close[0]!r}."
+                f"row will show the default label of {close[0]!r}."
             )
-    return dict(labels)
+    return Labels.default() | given
+
+
+def _plain(value: object) -> object:
+    return value.item() if isinstance(value, np.generic) else value
 
 
 @dataclass
 class Var:
-    """A row group of the table: a variable, its label, kind and levels."""
+    """A row group of the table: a variable, its label, kind and levels.
+
+    ``levels`` are in display order (the order of the level labels, then the data's);
+    ``level_labels`` are their labels.
+    """
 
     name: str
     label: str
     kind: str  # "continuous" | "nonnormal" | "binary" | "categorical"
     levels: list = field(default_factory=list)
+    level_labels: list[str] = field(default_factory=list)
+    #: continuous rows: one of STATISTICS (None until :func:`apply_display`)
+    statistic: str | None = None
+    #: decimals of the summaries (continuous) or percentages (categorical); None: default
+    digits: int | None = None
+
+
+def _per_variable(value: object, name: str, kind: str) -> dict[str, object] | None:
+    """``value`` as {variable: value} when it is a dict (None when it is one value)."""
+    if isinstance(value, Mapping):
+        bad = [k for k in value if not isinstance(k, str)]
+        if bad:
+            raise InvalidParameterError(
+                f"The {name!r} parameter of table_one must map variable names (str) to "
+                f"{kind}. Got the key {bad[0]!r}."
+            )
+        return dict(value)
+    return None
+
+
+def _check_statistic(value: object, where: str) -> str:
+    if value not in STATISTICS:
+        raise InvalidParameterError(
+            f"The 'statistic' parameter of table_one{where} must be one of "
+            f"{', '.join(map(repr, STATISTICS))}. Got {value!r}."
+        )
+    return str(value)
+
+
+def _check_keys(keys: Sequence[str], variables: Sequence[str], name: str) -> None:
+    for key in keys:
+        if key not in variables:
+            close = difflib.get_close_matches(key, list(variables), n=1, cutoff=0.6)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise SchemaError(
+                f"table_one: {name}= names {key!r}, which is not a variable of the table "
+                f"({', '.join(map(repr, variables))}).{hint}"
+            )
+
+
+def resolve_statistics(
+    statistic: object, variables: Sequence[str], nonnormal: set[str]
+) -> tuple[dict[str, str], set[str]]:
+    """The statistic asked for each variable, and the variables it shows as medians (to be
+    treated as ``nonnormal``: a median row is tested with a rank test).
+
+    ``statistic`` is None, one of :data:`STATISTICS` (every continuous variable) or a dict
+    {variable: statistic}. "mean (SD)" for a variable listed in ``nonnormal`` is an error.
+    """
+    if statistic is None:
+        return {}, set(nonnormal)
+    per = _per_variable(statistic, "statistic", "one of " + ", ".join(STATISTICS))
+    if per is None:
+        style = _check_statistic(statistic, "")
+        if style == "mean (SD)" and nonnormal:
+            raise InvalidParameterError(
+                "table_one: statistic='mean (SD)' asks for means of every continuous "
+                f"variable, but nonnormal= lists {sorted(nonnormal)}. Give statistic as a "
+                "dict per variable, or leave nonnormal out."
+            )
+        return {"*": style}, (set() if style == "mean (SD)" else {"*"})
+    _check_keys(list(per), variables, "statistic")
+    out = {k: _check_statistic(v, f" for {k!r}") for k, v in per.items()}
+    clash = sorted(k for k, v in out.items() if v == "mean (SD)" and k in nonnormal)
+    if clash:
+        raise InvalidParameterError(
+            f"table_one: statistic= asks for 'mean (SD)' of {clash}, which nonnormal= "
+            "lists (medians and rank tests). Drop them from one of the two."
+        )
+    return out, {k for k, v in out.items() if v != "mean (SD)"}
+
+
+def apply_display(
+    specs: list[Var], statistics: dict[str, str], digits: object, variables: Sequence[str]
+) -> None:
+    """Set each row's statistic and decimals (``digits``: None, an int for every variable,
+    or a dict {variable: int}); a statistic for a categorical variable is an error."""
+    per_digits = _per_variable(digits, "digits", "whole numbers of decimals")
+    if per_digits is not None:
+        _check_keys(list(per_digits), variables, "digits")
+    for spec in specs:
+        continuous = spec.kind in ("continuous", "nonnormal")
+        asked = statistics.get(spec.name)
+        if asked is not None and not continuous:
+            raise InvalidParameterError(
+                f"table_one: statistic= gives {asked!r} for {spec.name!r}, which is "
+                f"{spec.kind}; statistics apply to continuous variables (a categorical "
+                "variable shows n (%))."
+            )
+        if continuous:
+            default = "median [IQR]" if spec.kind == "nonnormal" else "mean (SD)"
+            spec.statistic = asked or statistics.get("*") or default
+        d = per_digits.get(spec.name) if per_digits is not None else digits
+        if d is not None and (
+            isinstance(d, bool) or not isinstance(d, numbers.Integral) or not 0 <= int(d) <= 6
+        ):
+            where = f" for {spec.name!r}" if per_digits is not None else ""
+            raise InvalidParameterError(
+                f"The 'digits' parameter of table_one{where} must be a whole number of "
+                f"decimals from 0 to 6. Got {d!r}."
+            )
+        spec.digits = None if d is None else int(d)
+
+
+def _not_continuous(v: str, kind: str, nonnormal: set[str]) -> CalcstatsError:
+    if v in nonnormal:
+        return CalcstatsError(f"nonnormal: {v!r} is {kind}; nonnormal lists continuous variables.")
+    return InvalidParameterError(
+        f"table_one: statistic= asks for a median of {v!r}, which is {kind}; statistics "
+        "apply to continuous variables (a categorical variable shows n (%))."
+    )
 
 
 def classify(
@@ -168,14 +298,21 @@ def classify(
     variables: list[str],
     categorical: set[str],
     nonnormal: set[str],
-    labels: Mapping[str, str],
+    labels: Labels,
     explicit: bool,
+    medians: Collection[str] = frozenset(),
 ) -> list[Var]:
-    """The rows of the table, one ``Var`` per variable, in order (see the module notes)."""
+    """The rows of the table, one ``Var`` per variable, in order (see the module notes).
+
+    ``medians``: variables that ``statistic=`` shows as medians (``{"*"}``: every
+    continuous one); they are nonnormal rows too.
+    """
+    asked = set(nonnormal) | (set(variables) if "*" in medians else set(medians))
+    given, nonnormal = nonnormal, asked
     out = []
     for v in variables:
         s = data[v]
-        label = str(labels.get(v, v))
+        label = labels.variable(v)
         if pd.api.types.is_datetime64_any_dtype(s) or isinstance(s.dtype, pd.PeriodDtype):
             if explicit:
                 raise DataError(
@@ -186,13 +323,13 @@ def classify(
         nonmiss = s.dropna()
         if pd.api.types.is_bool_dtype(s) or (
             pd.api.types.is_numeric_dtype(s)
-            and v not in nonnormal
+            and v not in given
             and not isinstance(s.dtype, pd.CategoricalDtype)
             and _is_01(nonmiss)
         ):
-            if v in nonnormal:
-                raise CalcstatsError(f"nonnormal: {v!r} is binary, not continuous.")
-            out.append(Var(v, label, "binary", [0, 1]))
+            if v in given or (v in nonnormal and "*" not in medians):
+                raise _not_continuous(v, "binary", given)
+            out.append(Var(v, label, "binary", [0, 1], ["0", "1"]))
             continue
         if isinstance(s.dtype, pd.CategoricalDtype):
             levels = list(s.cat.categories)
@@ -203,11 +340,10 @@ def classify(
         else:
             out.append(Var(v, label, "nonnormal" if v in nonnormal else "continuous"))
             continue
-        if v in nonnormal:
-            raise CalcstatsError(
-                f"nonnormal: {v!r} is categorical; nonnormal lists continuous variables."
-            )
-        out.append(Var(v, label, "categorical", levels))
+        if v in given or (v in nonnormal and "*" not in medians):
+            raise _not_continuous(v, "categorical", given)
+        levels = [_plain(x) for x in labels.order(v, levels)]
+        out.append(Var(v, label, "categorical", levels, [labels.level(v, x) for x in levels]))
     return out
 
 

@@ -258,7 +258,7 @@ def smd_categorical(props: np.ndarray, n: np.ndarray, *, summary: str = "mean") 
         s = (s1 + s2) / 2
         diff = p1 - p2
         s_inv = np.linalg.pinv(s)
-        if np.linalg.norm(s @ s_inv @ diff - diff) > 1e-9 * max(1.0, np.linalg.norm(diff)):
+        if np.linalg.norm(s @ s_inv @ diff - diff) > 1e-9 * max(1.0, float(np.linalg.norm(diff))):
             pairs.append(np.inf)  # e.g. all of group 1 in one level, all of group 2 in another
             continue
         val = float(diff @ s_inv @ diff)

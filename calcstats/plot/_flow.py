@@ -1,17 +1,26 @@
-"""STROBE participant-flow diagram drawn from ``cohort.flow``."""
+"""STROBE participant-flow diagram drawn from ``cohort.flow``.
+
+The diagram is laid out in inches at the printed width: every box is as high as its
+wrapped text (measured with the renderer), the side boxes take the space they need
+between two main boxes, and the figure is as tall as the diagram.
+"""
 
 from __future__ import annotations
 
-import textwrap
+import warnings
 from typing import Any
 
-import matplotlib.pyplot as plt
+import matplotlib as mpl
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from calcstats._errors import CalcstatsError
+from calcstats._errors import CalcstatsError, CalcstatsWarning, user_stacklevel
+from calcstats._terms import TEXTS
+from calcstats._validation import NONE, TEXT, validate_params
+from calcstats.plot._sizing import AXES, WIDTH_MM, figure_of, new_figure, settle
+from calcstats.plot._style import publication, register_layout, text_height, text_width, wrap
 
 __all__ = ["flow_diagram"]
 
@@ -71,19 +80,36 @@ def _item(reason: str, n: int, rows_only: int) -> str:
         if "row" in reason:
             return f"• {reason}"
         return f"• {reason} ({rows_only:,} row{'s' if rows_only != 1 else ''}, no patient)"
-    return f"• {reason} (n = {n:,})"
+    return f"• {reason} {_count(n)}"
 
 
+def _count(n: int) -> str:
+    """ "(n = 1,234)" that never breaks across lines."""
+    return f"(n\u00a0=\u00a0{n:,})"
+
+
+_MARGIN = 0.04  # inches around the diagram
+_GAP = 0.12  # inches between a box and an arrow's turn
+
+
+@validate_params(
+    {
+        "start_label": [TEXT],
+        "final_label": [TEXT],
+        "step_labels": [TEXTS, NONE],
+        "width_mm": [WIDTH_MM],
+        "ax": [AXES, NONE],
+    }
+)
 def flow_diagram(
     data: Any,
     *,
     start_label: str = "Patients in source tables",
     final_label: str = "Patients analysed",
     step_labels: list[str] | None = None,
-    wrap: int = 38,
-    figsize: tuple[float, float] | None = None,
+    width_mm: float = 180.0,
     ax: Axes | None = None,
-) -> Figure:
+) -> Figure | Axes:
     """Draw the STROBE participant-flow diagram of a cohort.
 
     Main boxes (left) give the number of patients remaining after each exclusion step;
@@ -101,16 +127,17 @@ def flow_diagram(
     step_labels : list of str, optional
         Text of the intermediate main boxes (one per exclusion box but the last);
         default "Patients remaining".
-    wrap : int, default 38
-        Characters per line in the main boxes (side boxes wrap to their width).
-    figsize : (float, float), optional
-        Figure size in inches; default grows with the number of steps.
+    width_mm : float, default 180
+        Width of the new figure in millimetres (a double column; 85 for a single one).
+        Texts wrap to their boxes and the height follows the diagram.
     ax : matplotlib Axes, optional
-        Axes to draw on (its figure is returned).
+        Draw into this axes (laid out to its width; it should be at least as tall as the
+        diagram, else a warning says how tall).
 
     Returns
     -------
-    matplotlib.figure.Figure
+    matplotlib.figure.Figure or matplotlib.axes.Axes
+        The axes when ``ax`` is given, else a new figure.
 
     Examples
     --------
@@ -118,69 +145,95 @@ def flow_diagram(
     >>> from calcstats.plot import flow_diagram
     >>> flow = pd.DataFrame({"reason": ["Patients in source tables", "age under 18"],
     ...                      "n_before": [100, 100], "n_excluded": [0, 4], "n_after": [100, 96]})
-    >>> fig = flow_diagram(flow)
+    >>> fig = flow_diagram(flow, width_mm=85)
+    >>> round(float(fig.get_size_inches()[0]) * 25.4)
+    85
     """
     frame = _flow_frame(data)
     start, boxes = _group(frame)
-    n_main = len(boxes) + 1
-    if ax is None:
-        n_items = sum(len(b["items"]) + 1 for b in boxes)
-        fig = plt.figure(figsize=figsize or (6.3, 0.6 + 0.8 * n_main + 0.22 * n_items))
-        ax = fig.add_axes((0.02, 0.02, 0.96, 0.96))
-    else:
-        fig = ax.figure
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_axis_off()
-    bbox = ax.get_window_extent().transformed(fig.dpi_scale_trans.inverted())
-    fontsize = plt.rcParams["font.size"]
-    line_h = 1.3 * fontsize / 72 / bbox.height  # one text line in axes units
-    pad_y = 0.9 * line_h
-    x_main, w_main, x_side, w_side = 0.25, 0.40, 0.74, 0.46
-    chars_side = max(12, int(w_side * bbox.width * 72 / (0.52 * fontsize)) - 2)
-
-    def keep(text: str) -> str:  # never break inside "(n = 12)"
-        return text.replace("(n = ", "(n\u00a0=\u00a0")
-
-    def draw_box(x: float, y: float, w: float, text: str, gid: str, align: str) -> float:
-        n_lines = text.count("\n") + 1
-        h = n_lines * line_h + 2 * pad_y
-        ax.add_patch(
-            Rectangle(
-                (x - w / 2, y - h / 2),
-                w,
-                h,
-                facecolor="white",
-                edgecolor="black",
-                linewidth=0.8,
-                gid=gid,
-            )
-        )
-        tx = x if align == "center" else x - w / 2 + 0.02
-        ax.text(tx, y, text, ha=align, va="center", multialignment=align, gid=gid)
-        return h
-
-    labels = [f"{start_label}\n(n = {start:,})"]
-    for i, box in enumerate(boxes):
-        if i == len(boxes) - 1:
-            name = final_label
-        elif step_labels is not None and i < len(step_labels):
-            name = step_labels[i]
+    with publication():
+        own = ax is None
+        if ax is None:
+            fig = new_figure(width_mm, 2.0, constrained=False)
+            ax = fig.add_axes((0, 0, 1, 1))
         else:
-            name = "Patients remaining"
-        labels.append(f"{name}\n(n = {box['n_after']:,})")
-    ys = [1 - (i + 0.5) / n_main for i in range(n_main)]
-    heights = [
-        draw_box(
-            x_main,
-            y,
-            w_main,
-            textwrap.fill(lab, wrap, replace_whitespace=False),
-            f"main-{i}",
-            "center",
-        )
-        for i, (y, lab) in enumerate(zip(ys, labels, strict=True))
-    ]
+            fig = figure_of(ax)
+        box = ax.get_window_extent().transformed(fig.dpi_scale_trans.inverted())
+        width_in = box.width
+        mains = [f"{start_label}\n{_count(start)}"]
+        for i, b in enumerate(boxes):
+            if i == len(boxes) - 1:
+                name = final_label
+            elif step_labels is not None and i < len(step_labels):
+                name = step_labels[i]
+            else:
+                name = "Patients remaining"
+            mains.append(f"{name}\n{_count(b['n_after'])}")
+        height = _draw(ax, width_in, mains, boxes)
+        if own:
+            _fit(ax, width_in, height, keep_height=False)
+            rc = dict(mpl.rcParams)
+
+            def again(keep_height: bool) -> None:  # save_figure at another width
+                with mpl.rc_context(rc):
+                    ax.clear()
+                    w = float(fig.get_size_inches()[0])
+                    _fit(ax, w, _draw(ax, w, mains, boxes), keep_height=keep_height)
+
+            register_layout(fig, again)
+        else:
+            ax.set_ylim(max(height, box.height), 0)
+            if height > box.height * 1.001:
+                warnings.warn(
+                    f"flow_diagram: the diagram needs {height:.2f} in of height; the axes "
+                    f"has {box.height:.2f} in, so the boxes overlap. Make the axes taller "
+                    "or leave ax=None for a figure of the right height.",
+                    CalcstatsWarning,
+                    stacklevel=user_stacklevel(),
+                )
+            ax.set_xlim(0, width_in)
+            ax.set_axis_off()
+        settle(fig)
+    return fig if own else ax
+
+
+def _fit(ax: Axes, width_in: float, height_in: float, *, keep_height: bool) -> None:
+    """Make the figure (one axes filling it) as tall as the diagram, in inch units."""
+    fig = figure_of(ax)
+    if not keep_height:
+        fig.set_size_inches(width_in, height_in)
+    ax.set_ylim(max(height_in, float(fig.get_size_inches()[1])), 0)
+    ax.set_xlim(0, width_in)
+    ax.set_axis_off()
+
+
+def _side_text(box: dict[str, Any], width_in: float, fig: Figure) -> str:
+    """The text of a side box, each item wrapped with a hanging indent under its bullet."""
+    head = "Excluded at data validation" if box["validation"] else "Excluded"
+    lines = [wrap(f"{head} {_count(box['n_excluded'])}", width_in, fig)]
+    if box["validation"] or len(box["items"]) > 1:
+        hang = " " * max(1, round(text_width("• ", fig) / max(text_width(" ", fig), 1e-6)))
+        for reason, n, rows_only in box["items"]:
+            text = wrap(_item(reason, n, rows_only), width_in - text_width(hang, fig), fig)
+            lines.append(text.replace("\n", "\n" + hang))
+    else:
+        lines.append(wrap(box["items"][0][0], width_in, fig))
+    return "\n".join(lines)
+
+
+def _draw(ax: Axes, width_in: float, mains: list[str], boxes: list[dict[str, Any]]) -> float:
+    """Draw the boxes and arrows in inches (y downwards); return the diagram's height."""
+    fig = figure_of(ax)
+    pad = 0.6 * text_height("Ag", fig)
+    usable = width_in - 2 * _MARGIN
+    main_w = 0.42 * usable
+    side_w = usable - main_w - 2.2 * _GAP
+    x_main = _MARGIN + main_w / 2
+    x_side = width_in - _MARGIN - side_w
+    main_texts = [wrap(t, main_w - 2 * pad, fig) for t in mains]
+    side_texts = [_side_text(b, side_w - 2 * pad, fig) for b in boxes]
+    main_h = [text_height(t, fig) + 2 * pad for t in main_texts]
+    side_h = [text_height(t, fig) + 2 * pad for t in side_texts]
     arrow = {
         "arrowstyle": "-|>",
         "color": "black",
@@ -189,24 +242,39 @@ def flow_diagram(
         "shrinkB": 0,
         "mutation_scale": 9,
     }
-    for i in range(n_main - 1):
-        ax.annotate(
-            "",
-            xy=(x_main, ys[i + 1] + heights[i + 1] / 2),
-            xytext=(x_main, ys[i] - heights[i] / 2),
-            arrowprops=arrow,
+    y = _MARGIN
+    tops = []
+    for i, text in enumerate(main_texts):
+        tops.append(y)
+        _box(ax, _MARGIN, y, main_w, main_h[i], text, "center", f"main-{i}", pad)
+        y += main_h[i]
+        if i < len(boxes):
+            gap = max(side_h[i] + 2 * _GAP, 3 * _GAP)
+            mid = y + gap / 2
+            _box(
+                ax,
+                x_side,
+                mid - side_h[i] / 2,
+                side_w,
+                side_h[i],
+                side_texts[i],
+                "left",
+                f"side-{i}",
+                pad,
+            )
+            ax.annotate("", xy=(x_side, mid), xytext=(x_main, mid), arrowprops=arrow)
+            ax.annotate("", xy=(x_main, y + gap), xytext=(x_main, y), arrowprops=arrow)
+            y += gap
+    return y + _MARGIN
+
+
+def _box(
+    ax: Axes, x: float, y: float, w: float, h: float, text: str, align: str, gid: str, pad: float
+) -> None:
+    ax.add_patch(
+        Rectangle(
+            (x, y), w, h, facecolor="white", edgecolor="black", linewidth=0.8, gid=gid, zorder=2
         )
-    for i, box in enumerate(boxes):
-        y_mid = (ys[i] - heights[i] / 2 + ys[i + 1] + heights[i + 1] / 2) / 2
-        head = "Excluded at data validation" if box["validation"] else "Excluded"
-        lines = [keep(f"{head} (n = {box['n_excluded']:,})")]
-        if box["validation"] or len(box["items"]) > 1:
-            lines += [
-                textwrap.fill(keep(_item(r, n, k)), chars_side, subsequent_indent="   ")
-                for r, n, k in box["items"]
-            ]
-        else:
-            lines.append(textwrap.fill(box["items"][0][0], chars_side))
-        draw_box(x_side, y_mid, w_side, "\n".join(lines), f"side-{i}", "left")
-        ax.annotate("", xy=(x_side - w_side / 2, y_mid), xytext=(x_main, y_mid), arrowprops=arrow)
-    return fig
+    )
+    tx = x + w / 2 if align == "center" else x + pad
+    ax.text(tx, y + h / 2, text, ha=align, va="center", multialignment=align, gid=gid, zorder=3)

@@ -5,11 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 from matplotlib.figure import Figure
 
 from calcstats._errors import CalcstatsError
+from calcstats.plot._style import relayout
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 __all__ = ["save_figure"]
 
@@ -42,7 +47,11 @@ def save_figure(
         ``results/km.pdf``, ``results/km.png``, ...). Parent folders are created.
     width_mm : float, optional
         Final printed width in millimetres (e.g. ``theme("jhep").style.width_mm(1)``).
-        The height keeps the figure's aspect ratio unless ``height_mm`` is given.
+        The height keeps the figure's aspect ratio unless ``height_mm`` is given. A
+        figure made by a calcstats plot function is laid out again for the new width
+        (which time ticks and risk-table columns fit, censor marks, the tables' rows),
+        and its height follows from that layout unless ``height_mm`` is given. Better
+        still, draw it at its final width (``width_mm=`` of the plot function).
     height_mm : float, optional
         Final printed height in millimetres.
     dpi : int, default 600
@@ -98,11 +107,13 @@ def save_figure(
     elif height_mm is not None:
         new_h = height_mm / _MM_PER_INCH
         fig.set_size_inches(w_in * new_h / h_in, new_h)
+    if width_mm is not None or height_mm is not None:
+        relayout(fig, keep_height=height_mm is not None)
 
     path.parent.mkdir(parents=True, exist_ok=True)
     stem = path.with_suffix("") if path.suffix.lstrip(".").lower() in (*_FORMATS, "tif") else path
     written: list[Path] = []
-    rc = {
+    rc: dict[RcKeyType, Any] = {
         "pdf.fonttype": 42,
         "ps.fonttype": 42,
         "svg.hashsalt": "calcstats",

@@ -1,127 +1,83 @@
-"""Kaplan–Meier and cumulative-incidence figures with a numbers-at-risk table.
+"""Kaplan–Meier, cumulative-incidence and adjusted-curve figures with a numbers-at-risk table.
 
-Reads a curve result (:func:`calcstats.kaplan_meier`, :func:`calcstats.cumulative_incidence`):
-``tidy()`` for the steps and bands, ``median()`` for median lines, ``risk_table(times)``
-for the counts under the axis. Nothing is estimated here.
+Reads a curve result — :class:`~calcstats.KaplanMeierResult`,
+:class:`~calcstats.CumulativeIncidenceResult` or :class:`~calcstats.AdjustedCurvesResult`
+— and dispatches on its type: ``tidy()`` gives the steps and bands, ``median()`` the
+median lines, ``risk_table(times)`` the counts under the axis. Nothing is estimated here,
+and nothing is guessed: a DataFrame is refused.
+
+The seaborn pattern: with ``ax=`` :func:`survival` draws the curves on that axes and
+returns it; :func:`calcstats.plot.risk_table` draws a table on another; without ``ax=``
+the figure-level call composes the two (and an optional cumulative-events table) and
+returns the Figure. Everything is drawn in the local publication style
+(:mod:`calcstats.plot._style`): no theme is needed, and a theme still wins.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
-from calcstats._errors import CalcstatsError
-from calcstats._format import format_p
-from calcstats.plot._theme import LINESTYLES, OKABE_ITO
+from calcstats._errors import CalcstatsError, InvalidParameterError
+from calcstats._validation import BOOLEAN, NONE, NUMBERS, TEXT, Interval, validate_params
+from calcstats.labels import Labels
+from calcstats.plot._curves import (
+    draw_curves,
+    drawing,
+    finish_axes,
+    group_names,
+    groups_of,
+    thin_censor_marks,
+)
+from calcstats.plot._layout import CurveFigure, TableSpec
+from calcstats.plot._risk_table import TABLES, cell_texts, table_title
+from calcstats.plot._style import publication
+from calcstats.results import (
+    AdjustedCurvesResult,
+    CumulativeIncidenceResult,
+    KaplanMeierResult,
+)
 
-__all__ = ["group_labels", "survival"]
+__all__ = ["group_names", "survival"]
 
-
-def group_labels(curves: Any, labels: Mapping[Any, str] | Sequence[str] | None = None) -> list[str]:
-    """Display label of each group of a curve result (``"var = level"`` by default)."""
-    groups: pd.DataFrame = curves.groups
-    n = max(len(groups), 1)
-    if labels is not None:
-        if isinstance(labels, Mapping):
-            keys = [tuple(r) if len(r) > 1 else r[0] for r in groups.itertuples(index=False)]
-            missing = [k for k in keys if k not in labels and str(k) not in labels]
-            if missing:
-                raise CalcstatsError(f"labels has no entry for group(s) {missing}.")
-            return [str(labels.get(k, labels.get(str(k)))) for k in keys]
-        if len(labels) != n:
-            raise CalcstatsError(f"labels has {len(labels)} entries but the result has {n} groups.")
-        return [str(x) for x in labels]
-    if not curves.by:
-        return ["All patients"]
-    if len(curves.by) == 1:
-        return [str(v) for v in groups.iloc[:, 0]]
-    return [
-        ", ".join(f"{c} = {v}" for c, v in zip(curves.by, row, strict=True))
-        for row in groups.itertuples(index=False)
-    ]
+POSITIVE = Interval(0, None, closed="neither")
 
 
-class _FrameCurves:
-    """A table of curves (e.g. ``cs.adjusted_curves``) seen through the curve interface."""
-
-    _NEEDED = ("time", "estimate", "conf_low", "conf_high")
-
-    def __init__(self, frame: pd.DataFrame, kind: str | None) -> None:
-        missing = [c for c in self._NEEDED if c not in frame.columns]
-        if missing:
-            raise CalcstatsError(
-                "plot.survival needs a curve result or a DataFrame with columns time, "
-                f"estimate, conf_low, conf_high (e.g. cs.adjusted_curves); missing {missing}."
-            )
-        extra = {"std_error", "n_risk", "n_event", "n_censor"}
-        self.by = [c for c in frame.columns if c not in (*self._NEEDED, *extra)]
-        self._frame = frame.sort_values([*self.by, "time"], kind="stable")
-        self.groups = (
-            self._frame[self.by].drop_duplicates().reset_index(drop=True)
-            if self.by
-            else pd.DataFrame(index=[0])
-        )
-        if kind is None:
-            est = self._frame.groupby(self.by, sort=False)["estimate"] if self.by else None
-            decreasing = (
-                est.apply(lambda e: bool((np.diff(e) <= 1e-12).all())).all()
-                if est is not None
-                else bool((np.diff(self._frame["estimate"]) <= 1e-12).all())
-            )
-            kind = "km" if decreasing else "cif"
-        self.kind = kind
-        self.start_value = 1.0 if kind == "km" else 0.0
-
-    def tidy(self) -> pd.DataFrame:
-        out = self._frame.copy()
-        if "n_censor" not in out.columns:
-            out["n_censor"] = 0
-        return out
-
-    def risk_table(self, times: Any = None) -> pd.DataFrame:
-        raise CalcstatsError(
-            "This table of curves has no numbers at risk (adjusted curves are model-based); "
-            "pass risk_table=False."
-        )
-
-
-def _group_frames(curves: Any) -> list[pd.DataFrame]:
-    tidy = curves.tidy()
-    if not curves.by:
-        return [tidy]
-    frames = []
-    for row in curves.groups.itertuples(index=False):
-        mask = np.ones(len(tidy), dtype=bool)
-        for col, val in zip(curves.by, row, strict=True):
-            mask &= (tidy[col] == val).to_numpy()
-        frames.append(tidy.loc[mask])
-    return frames
-
-
-def _steps(frame: pd.DataFrame, start: float, column: str) -> tuple[np.ndarray, np.ndarray]:
-    t = np.concatenate([[0.0], frame["time"].to_numpy(dtype=float)])
-    y = np.concatenate([[start], frame[column].to_numpy(dtype=float)])
-    return t, y
-
-
+@validate_params(
+    {
+        "risk_table": [BOOLEAN, NONE],
+        "risk_times": [NUMBERS, NONE],
+        "risk_events": [BOOLEAN],
+        "cumulative_events": [BOOLEAN],
+        "conf_int": [BOOLEAN],
+        "censor_marks": [BOOLEAN],
+        "median_lines": [BOOLEAN],
+        "linestyles": [BOOLEAN],
+        "percent": [BOOLEAN],
+        "xlabel": [TEXT, NONE],
+        "ylabel": [TEXT, NONE],
+        "title": [TEXT, NONE],
+        "legend_title": [TEXT, NONE],
+        "xmax": [POSITIVE, NONE],
+        "width_mm": [POSITIVE],
+        "height_mm": [POSITIVE, NONE],
+    }
+)
 def survival(
-    curves: Any,
+    result: KaplanMeierResult | CumulativeIncidenceResult | AdjustedCurvesResult,
     *,
-    risk_table: bool = True,
+    risk_table: bool | None = None,
     risk_times: Sequence[float] | None = None,
     risk_events: bool = False,
+    cumulative_events: bool = False,
     conf_int: bool = True,
     censor_marks: bool = True,
     median_lines: bool = False,
     test: Any = None,
-    labels: Mapping[Any, str] | Sequence[str] | None = None,
+    labels: Labels | dict[str, str] | None = None,
     colors: Sequence[str] | None = None,
     linestyles: bool = True,
     xlabel: str | None = None,
@@ -131,61 +87,76 @@ def survival(
     percent: bool = False,
     title: str | None = None,
     legend_title: str | None = None,
-    figsize: tuple[float, float] | None = None,
-    kind: str | None = None,
+    width_mm: float = 85.0,
+    height_mm: float | None = None,
     ax: Axes | None = None,
 ) -> Figure | Axes:
-    """Draw Kaplan–Meier or cumulative-incidence curves, optionally with a risk table.
+    """Draw Kaplan–Meier, cumulative-incidence or adjusted curves, with a risk table.
 
     Parameters
     ----------
-    curves : SurvivalCurve or pandas.DataFrame
-        Result of :func:`calcstats.kaplan_meier` or :func:`calcstats.cumulative_incidence`,
-        or a table of curves with columns ``time, estimate, conf_low, conf_high`` and one
-        group column, such as :func:`calcstats.adjusted_curves` returns (drawn without a
-        risk table or censor marks: pass ``risk_table=False``).
-    risk_table : bool, default True
-        Add the numbers at risk under the x-axis (a Figure with two axes is returned).
+    result : KaplanMeierResult, CumulativeIncidenceResult or AdjustedCurvesResult
+        Result of :func:`calcstats.kaplan_meier`, :func:`calcstats.cumulative_incidence`
+        or :func:`calcstats.adjusted_curves`. A DataFrame is refused: it does not say
+        what its curves estimate.
+    risk_table : bool, optional
+        Add the numbers at risk under the plot (a Figure is returned). Default: when the
+        result has numbers at risk and ``ax`` is not given (never for model-based
+        adjusted curves, where ``risk_table=True`` is an error). With case weights the
+        table shows the actual numbers of patients and its title says "(unweighted
+        counts)"; the curves are weighted.
     risk_times : sequence of float, optional
-        Times of the risk-table columns; default the x-axis major ticks.
+        Times of the table columns. Default: the time axis' ticks, as many as fit: the
+        ticks are thinned until the numbers of neighbouring columns stay apart.
     risk_events : bool, default False
-        Also show cumulative events, as "n at risk (events)".
+        Show "n at risk (cumulative events)" in the risk table.
+    cumulative_events : bool, default False
+        Add a second table, the cumulative number of events (survminer's
+        ``cumevents``).
     conf_int : bool, default True
         Shade the pointwise confidence band (the result's ``conf_type``/``conf_level``).
     censor_marks : bool, default True
-        Tick marks at censoring times.
+        Tick marks at censoring times (curves with known censorings only). Marks nearer
+        than 3 pt (about 1 mm) to the previous mark are not drawn, so heavy censoring
+        reads as a row of ticks, never as a solid bar.
     median_lines : bool, default False
-        Dashed lines to the median survival (Kaplan–Meier only).
+        Dotted lines to the median (survival curves only).
     test : TestResult, optional
         A log-rank or Gray's test; its p-value is written in the plot.
-    labels : mapping or sequence of str, optional
-        Group labels (default: the group values).
+    labels : Labels or dict, optional
+        Display labels, merged as ``Labels.default() | result.labels | labels``. The
+        time axis reads ``labels.time(result.time_column)``: "Time", or "Time (years)"
+        when the unit is known. Groups show their level labels, in the level labels'
+        order; 0/1 groups without level labels read "No"/"Yes" under a legend title
+        naming the variable ("Any calcification").
     colors : sequence of str, optional
         Colours per group (default: Okabe–Ito, colour-blind safe).
     linestyles : bool, default True
         Vary line styles too, so groups stay apart in greyscale.
     xlabel, ylabel : str, optional
-        Axis labels (defaults: "Time (years)" and "Survival probability" /
-        "Cumulative incidence").
+        Axis labels (defaults: the time label above, and the result's ``measure``,
+        "Survival probability" or "Cumulative incidence").
     xmax : float, optional
-        Right limit of the time axis.
+        Right limit of the time axis (curves are cut there).
     ylim : (float, float), optional
-        y limits (default 0–1; for cumulative incidence 0 to a little above the maximum).
+        y limits. Default 0–1 for survival; for rising curves 0 to just above the
+        highest upper confidence limit drawn, so no band is cut.
     percent : bool, default False
         Show the y axis in percent.
     title, legend_title : str, optional
         Axes title and legend title.
-    figsize : (float, float), optional
-        Figure size in inches (default 3.5 × 3.2 with a risk table).
-    kind : {"km", "cif"}, optional
-        For a table of curves: survival or cumulative incidence (default: inferred from
-        whether the curves decrease).
+    width_mm : float, default 85
+        Width of a new figure (85 mm: one journal column; 180 mm: two). The height
+        follows from the width and the tables' rows.
+    height_mm : float, optional
+        Fix the figure's height instead (the tables keep the height their rows need).
     ax : matplotlib Axes, optional
-        Draw the curves here (only with ``risk_table=False``).
+        Draw the curves here and return it (no risk table; draw one on another axes with
+        :func:`calcstats.plot.risk_table`).
 
     Returns
     -------
-    Figure (with a risk table) or Axes (without).
+    Figure (with tables) or Axes (without).
 
     Examples
     --------
@@ -193,182 +164,83 @@ def survival(
     >>> pbc = cs.datasets.load_pbc()
     >>> pbc = pbc.assign(years=pbc["time"] / 365.25, died=(pbc["status"] == 2).astype(int))
     >>> km = cs.kaplan_meier(pbc, time="years", event="died", by="sex")
-    >>> fig = cs.plot.survival(km, risk_times=[0, 2, 4, 6, 8, 10, 12])
+    >>> fig = cs.plot.survival(km, risk_times=[0, 4, 8, 12],
+    ...                        labels=cs.Labels(variables={"years": "Time since entry"},
+    ...                                         units={"years": "years"},
+    ...                                         levels={"sex": {"m": "Male", "f": "Female"}}))
+    >>> fig.axes[0].get_xlabel()
+    'Time since entry (years)'
+    >>> [t.get_text() for t in fig.axes[1].get_yticklabels()]  # level labels, their order
+    ['Male', 'Female']
     """
-    if isinstance(curves, pd.DataFrame):
-        curves = _FrameCurves(curves, kind)
-        censor_marks = False
-    for attr in ("tidy", "risk_table", "groups", "kind", "start_value"):
-        if not hasattr(curves, attr):
-            raise CalcstatsError(
-                "plot.survival expects a result of kaplan_meier() or cumulative_incidence(), "
-                f"got {type(curves).__name__}."
-            )
-    if risk_table and ax is not None:
+    how = drawing(result)
+    if risk_table is None:
+        risk_table = how.risk_table and ax is None
+    if (risk_table or cumulative_events) and not how.risk_table:
+        raise InvalidParameterError(
+            f"plot.survival: a {type(result).__name__} has no numbers at risk (the curves "
+            "are model-based); pass risk_table=False (and cumulative_events=False)."
+        )
+    if (risk_table or cumulative_events) and ax is not None:
         raise CalcstatsError(
-            "A risk table needs its own axes: pass risk_table=False with ax=, or leave ax unset."
+            "A risk table needs its own axes: pass risk_table=False with ax= (and draw the "
+            "table with cs.plot.risk_table(result, ax=...)), or leave ax unset."
         )
-    is_km = curves.kind == "km"
-    names = group_labels(curves, labels)
-    palette = list(colors) if colors is not None else list(OKABE_ITO)
-    frames = _group_frames(curves)
-
-    if risk_table:
-        n_rows = len(frames)
-        h = figsize or (3.5, 2.6 + 0.17 * (n_rows + 1))
-        fig = plt.figure(figsize=h)
-        table_share = (0.17 * (n_rows + 1.2)) / h[1]
-        gs = fig.add_gridspec(2, 1, height_ratios=[1 - table_share, table_share], hspace=0.0)
-        ax = fig.add_subplot(gs[0])
-        ax_rt = fig.add_subplot(gs[1], sharex=ax)
-    else:
-        if ax is None:
-            _, ax = plt.subplots(figsize=figsize or (3.5, 2.6))
-        fig, ax_rt = ax.figure, None
-
-    top = 0.0
-    for i, (frame, name) in enumerate(zip(frames, names, strict=True)):
-        color = palette[i % len(palette)]
-        style = LINESTYLES[i % len(LINESTYLES)] if linestyles else "-"
-        t, y = _steps(frame, curves.start_value, "estimate")
-        if xmax is not None:
-            keep = t <= xmax
-            t, y = np.append(t[keep], xmax), np.append(y[keep], y[keep][-1])
-        else:
-            t, y = np.append(t, t[-1]), np.append(y, y[-1])
-        ax.step(t, y, where="post", color=color, linestyle=style, label=name, gid=f"curve-{i}")
-        top = max(top, float(np.nanmax(y)))
-        if conf_int:
-            tl, lo = _steps(frame, curves.start_value, "conf_low")
-            _, hi = _steps(frame, curves.start_value, "conf_high")
-            ok = np.isfinite(lo) & np.isfinite(hi)
-            ax.fill_between(
-                tl,
-                np.where(ok, lo, np.nan),
-                np.where(ok, hi, np.nan),
-                step="post",
-                color=color,
-                alpha=0.15,
-                linewidth=0,
-                gid=f"band-{i}",
-            )
-        if censor_marks:
-            cens = frame.loc[frame["n_censor"].to_numpy() > 0]
-            if xmax is not None:
-                cens = cens.loc[cens["time"] <= xmax]
-            ax.plot(
-                cens["time"],
-                cens["estimate"],
-                linestyle="none",
-                marker="|",
-                color=color,
-                markersize=4,
-                markeredgewidth=0.7,
-                gid=f"censor-{i}",
-            )
-    if median_lines and is_km:
-        med = curves.median()
-        for i, m in enumerate(med["median"].to_numpy(dtype=float)):
-            if np.isfinite(m):
-                ax.plot(
-                    [0, m, m],
-                    [0.5, 0.5, 0],
-                    color=palette[i % len(palette)],
-                    linestyle=":",
-                    linewidth=0.7,
-                    gid=f"median-{i}",
+    if ylim is not None and (len(ylim) != 2 or not ylim[0] < ylim[1]):
+        raise InvalidParameterError(
+            f"The 'ylim' parameter of survival must be (low, high) with low < high. Got {ylim!r}."
+        )
+    lab = Labels.default() | result.labels | Labels.coerce(labels)
+    with publication():
+        groups = groups_of(result, lab, colors=colors, linestyles=linestyles)
+        tables = []
+        for wanted, what in (
+            (risk_table, "at_risk_events" if risk_events else "at_risk"),
+            (cumulative_events, "events"),
+        ):
+            if wanted:
+                tables.append(
+                    TableSpec(
+                        title=table_title(what, result),
+                        gid=TABLES[what][1],
+                        cells=lambda ts, what=what: cell_texts(result, ts, what, groups.order),
+                        names=groups.names,
+                        colors=groups.colors,
+                    )
                 )
-    if test is not None:
-        label = getattr(test, "method", "Test").split(" (")[0]
-        p = format_p(test.p_value)
-        txt = f"{label} p {p[0]} {p[1:]}" if p.startswith(("<", ">")) else f"{label} p = {p}"
-        loc = (0.04, 0.06) if is_km else (0.04, 0.92)
-        ax.text(
-            *loc,
-            txt,
-            transform=ax.transAxes,
-            ha="left",
-            va="bottom" if is_km else "top",
-            gid="test",
-        )
-
-    ax.set_ylabel(ylabel or ("Survival probability" if is_km else "Cumulative incidence"))
-    if ylim is not None:
-        ax.set_ylim(*ylim)
-    elif is_km:
-        ax.set_ylim(0, 1.02)
-    else:
-        ax.set_ylim(0, min(1.0, max(0.05, top * 1.15)))
-    ax.set_xlim(left=0, right=xmax)
-    if percent:
-        ax.yaxis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}%")
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True, min_n_ticks=4))
-    if title:
-        ax.set_title(title)
-    if len(frames) > 1:
-        ax.legend(title=legend_title, loc="best", handlelength=2.2)
-    xl = xlabel or "Time (years)"
-    if ax_rt is None:
-        ax.set_xlabel(xl)
-        return ax
-
-    fig.canvas.draw()  # fix the tick locations before reading them
-    lo_x, hi_x = ax.get_xlim()
-    ticks = [t for t in ax.get_xticks() if lo_x - 1e-9 <= t <= hi_x + 1e-9]
-    times = np.asarray(risk_times if risk_times is not None else ticks, dtype=float)
-    counts = curves.risk_table(times)
-    ax.tick_params(labelbottom=False)
-    ax.set_xlabel("")
-    ax_rt.set_ylim(-0.5, len(frames) - 0.5 + 1.0)
-    ax_rt.invert_yaxis()
-    n_per = len(times)
-    for i in range(len(names)):
-        rows = counts.iloc[i * n_per : (i + 1) * n_per]
-        for t_i, (_, r) in zip(times, rows.iterrows(), strict=True):
-            text = f"{int(r['n_risk'])}"
-            if risk_events:
-                text += f" ({int(r['n_event'])})"
-            ax_rt.text(
-                t_i,
-                i + 1,
-                text,
-                ha="center",
-                va="center",
-                fontsize="small",
-                color=palette[i % len(palette)],
-                gid=f"risk-{i}",
+        layout = None
+        if ax is None:
+            layout = CurveFigure(
+                width_mm=width_mm, height_mm=height_mm, tables=tables, times=risk_times
             )
-    ax_rt.text(
-        0,
-        0,
-        "Number at risk" + (" (events)" if risk_events else ""),
-        ha="left",
-        va="center",
-        fontsize="small",
-        fontweight="bold",
-        transform=ax_rt.get_yaxis_transform(),
-        gid="risk-title",
-    )
-    ax_rt.set_yticks(range(1, len(names) + 1), labels=names if len(frames) > 1 else [""])
-    for tick, i in zip(ax_rt.get_yticklabels(), range(len(names)), strict=True):
-        tick.set_color(palette[i % len(palette)])
-    widest = max(len(f"{int(v)}") for v in counts.loc[counts["time"] == times.min(), "n_risk"])
-    if risk_events:
-        widest += 4
-    fs = plt.rcParams["font.size"] * 0.83
-    pad = 4 + 0.6 * fs * widest / 2 if times.min() <= ax.get_xlim()[0] + 1e-9 else 4
-    ax_rt.tick_params(axis="y", length=0, labelsize="small", pad=pad)
-    ax_rt.tick_params(axis="x", length=3)
-    for side in ("left", "right", "top"):
-        ax_rt.spines[side].set_visible(False)
-    ax_rt.set_xlabel(xl)
-    fig.align_ylabels([ax, ax_rt])
-    fig.subplots_adjust(left=0.15, right=0.96, top=0.97, bottom=0.12)
-    # make room on the left for the group labels of the risk table
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    x0 = min(a.get_tightbbox(renderer).x0 for a in (ax, ax_rt))
-    overflow = fig.transFigure.inverted().transform((x0, 0))[0]
-    if overflow < 0.01:
-        fig.subplots_adjust(left=0.15 + 0.01 - overflow)
-    return fig
+            ax = layout.ax
+        drawn = draw_curves(
+            ax,
+            result,
+            groups,
+            conf_int=conf_int,
+            censor_marks=censor_marks and how.censor_marks,
+            median_lines=median_lines,
+            end=xmax,
+        )
+        span = xmax if xmax is not None else drawn.last_time
+        finish_axes(
+            ax,
+            falling=how.falling,
+            top=drawn.high,
+            xmax=span,
+            ylim=ylim,
+            percent=percent,
+            ylabel=ylabel or result.measure,
+            xlabel=xlabel or lab.time(result.time_column),
+            title=title,
+            test=test,
+            groups=groups,
+            handles=drawn.handles,
+            legend_title=legend_title,
+        )
+        if layout is None:
+            thin_censor_marks(ax)
+            return ax
+        layout.finish(span)
+        return layout.fig if tables else ax

@@ -1,4 +1,9 @@
-"""Journal themes for calcstats figures.
+"""Journal themes for calcstats figures (optional).
+
+No theme is needed: every calcstats plot function draws in a print-ready publication
+style of its own, applied locally (:mod:`calcstats.plot._style`), so its figures are
+right at 85 and 180 mm as they come. A theme is for matching one journal's type sizes,
+fonts and column widths; what a theme sets wins over the default style.
 
 ``theme()`` returns a dict of matplotlib rcParams that works three ways, like seaborn's
 ``plotting_context``: as a setter (``theme("jhep").apply()``), as a context manager
@@ -18,11 +23,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import matplotlib as mpl
+from matplotlib.rcsetup import cycler
 
 from calcstats._errors import CalcstatsError
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 __all__ = ["JOURNALS", "LINESTYLES", "OKABE_ITO", "JournalStyle", "theme"]
 
@@ -83,7 +92,7 @@ class _Theme(dict):
     def __init__(self, params: dict[str, Any], style: JournalStyle) -> None:
         super().__init__(params)
         self.style = style
-        self._saved: list[dict[str, Any]] = []
+        self._saved: list[dict[RcKeyType, Any]] = []
 
     def apply(self) -> None:
         """Set the theme globally (the only calcstats call that changes rcParams)."""
@@ -103,13 +112,16 @@ class _Theme(dict):
             with self:
                 return func(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return cast(F, wrapper)  # functools.wraps keeps the signature
 
 
 def theme(
     journal: str | None = None, *, font_scale: float = 1.0, font: str | None = None
 ) -> _Theme:
     """Return a journal theme: rcParams usable as a setter, ``with`` block or decorator.
+
+    Optional: without a theme, figures are drawn in calcstats' publication style. A
+    theme's settings win over that style (sizes, fonts, line widths).
 
     Parameters
     ----------
@@ -167,7 +179,7 @@ def theme(
         "axes.edgecolor": "black",
         "axes.labelcolor": "black",
         "axes.grid": False,
-        "axes.prop_cycle": mpl.cycler(color=list(OKABE_ITO)),
+        "axes.prop_cycle": cycler(color=list(OKABE_ITO)),
         "xtick.color": "black",
         "ytick.color": "black",
         "xtick.major.width": 0.6,

@@ -23,6 +23,7 @@ from scipy import special, stats
 
 from calcstats._design import build_design
 from calcstats._errors import CalcstatsError, DataError, SchemaError
+from calcstats._validation import CONF_LEVEL, Interval, validate_params
 from calcstats.regression._glm import LOGIT
 from calcstats.regression._glmfit import fit_glm
 from calcstats.regression._results import RegressionResult
@@ -84,6 +85,7 @@ def _binary_predictions(result: Any, data: pd.DataFrame | None, name: str):
             f"{name}() needs a binary-outcome model (logistic or log_binomial result)."
         )
     if data is None:
+        assert result.design.y is not None  # a regression design has its outcome
         y = result.design.y.to_numpy(dtype=float)
         X = result.design.X.to_numpy(dtype=float)
     else:
@@ -96,6 +98,7 @@ def _binary_predictions(result: Any, data: pd.DataFrame | None, name: str):
     return y, p, eta
 
 
+@validate_params({"groups": [Interval(3, None, integer=True)]})
 def hosmer_lemeshow(
     result: RegressionResult, groups: int = 10, *, data: pd.DataFrame | None = None
 ) -> TestResult:
@@ -118,7 +121,7 @@ def hosmer_lemeshow(
     Examples
     --------
     >>> import calcstats as cs
-    >>> fit = cs.logistic(cs.datasets.load_pbc(), "I(stage == 4) ~ age")
+    >>> fit = cs.logistic(cs.datasets.load_pbc().dropna(subset=["stage"]), "I(stage == 4) ~ age")
     >>> cs.hosmer_lemeshow(fit).p_value  # doctest: +SKIP
     """
     if not isinstance(groups, int) or groups < 3:
@@ -136,31 +139,57 @@ def hosmer_lemeshow(
     n = np.bincount(g, minlength=groups).astype(float)
     stat = float(np.sum((obs - exp) ** 2 / exp + (obs - exp) ** 2 / (n - exp)))
     df = groups - 2
-    table = pd.DataFrame({"group": np.arange(1, groups + 1), "n": n, "observed": obs,
-                          "expected": exp})
-    return TestResult(stat, df, stats.chi2.sf(stat, df), method="Hosmer-Lemeshow test",
-                      details=table)
+    table = pd.DataFrame(
+        {"group": np.arange(1, groups + 1), "n": n, "observed": obs, "expected": exp}
+    )
+    return TestResult(
+        stat, df, stats.chi2.sf(stat, df), method="Hosmer-Lemeshow test", details=table
+    )
 
 
 class AUCResult:
     """Area under the ROC curve with DeLong standard error and CI."""
 
-    def __init__(self, estimate: float, std_error: float, conf_low: float, conf_high: float,
-                 conf_level: float, n_events: int, n_nonevents: int) -> None:
+    def __init__(
+        self,
+        estimate: float,
+        std_error: float,
+        conf_low: float,
+        conf_high: float,
+        conf_level: float,
+        n_events: int,
+        n_nonevents: int,
+    ) -> None:
         self.estimate, self.std_error = estimate, std_error
         self.conf_low, self.conf_high, self.conf_level = conf_low, conf_high, conf_level
         self.n_events, self.n_nonevents = n_events, n_nonevents
 
     def tidy(self) -> pd.DataFrame:
         """One row: ``estimate, std_error, conf_low, conf_high, n_events, n_nonevents``."""
-        return pd.DataFrame([{k: getattr(self, k) for k in (
-            "estimate", "std_error", "conf_low", "conf_high", "n_events", "n_nonevents")}])
+        return pd.DataFrame(
+            [
+                {
+                    k: getattr(self, k)
+                    for k in (
+                        "estimate",
+                        "std_error",
+                        "conf_low",
+                        "conf_high",
+                        "n_events",
+                        "n_nonevents",
+                    )
+                }
+            ]
+        )
 
     def __repr__(self) -> str:
-        return (f"AUC = {self.estimate:.4f} ({100 * self.conf_level:g}% CI {self.conf_low:.4f}"
-                f"–{self.conf_high:.4f}, DeLong)")
+        return (
+            f"AUC = {self.estimate:.4f} ({100 * self.conf_level:g}% CI {self.conf_low:.4f}"
+            f"–{self.conf_high:.4f}, DeLong)"
+        )
 
 
+@validate_params({"conf_level": [CONF_LEVEL]})
 def auc(
     result: RegressionResult, *, data: pd.DataFrame | None = None, conf_level: float = 0.95
 ) -> AUCResult:
@@ -169,7 +198,7 @@ def auc(
     Examples
     --------
     >>> import calcstats as cs
-    >>> fit = cs.logistic(cs.datasets.load_pbc(), "I(stage == 4) ~ age")
+    >>> fit = cs.logistic(cs.datasets.load_pbc().dropna(subset=["stage"]), "I(stage == 4) ~ age")
     >>> cs.auc(fit)  # doctest: +SKIP
     """
     level = check_conf_level(conf_level)
@@ -188,6 +217,7 @@ def auc(
     return AUCResult(a, se, max(a - q * se, 0.0), min(a + q * se, 1.0), level, m, n)
 
 
+@validate_params({"conf_level": [CONF_LEVEL]})
 def calibration(
     result: RegressionResult, *, data: pd.DataFrame | None = None, conf_level: float = 0.95
 ) -> pd.DataFrame:
@@ -216,8 +246,17 @@ def calibration(
     fs = fit_glm(np.column_stack([one, lp]), y, family=LOGIT, intercept=0, tol=1e-12)
     q = stats.norm.ppf(1 - (1 - level) / 2)
     rows = []
-    for name, est, se in (("intercept", fi.coef[0], np.sqrt(fi.cov[0, 0])),
-                          ("slope", fs.coef[1], np.sqrt(fs.cov[1, 1]))):
-        rows.append({"term": name, "estimate": float(est), "std_error": float(se),
-                     "conf_low": float(est - q * se), "conf_high": float(est + q * se)})
+    for name, est, se in (
+        ("intercept", fi.coef[0], np.sqrt(fi.cov[0, 0])),
+        ("slope", fs.coef[1], np.sqrt(fs.cov[1, 1])),
+    ):
+        rows.append(
+            {
+                "term": name,
+                "estimate": float(est),
+                "std_error": float(se),
+                "conf_low": float(est - q * se),
+                "conf_high": float(est + q * se),
+            }
+        )
     return pd.DataFrame(rows)

@@ -15,6 +15,7 @@ import math
 import pandas as pd
 
 from calcstats._errors import CalcstatsError
+from calcstats._validation import BOOLEAN, NONE, Options, validate_params
 
 __all__ = ["EValue", "evalue"]
 
@@ -22,8 +23,16 @@ __all__ = ["EValue", "evalue"]
 class EValue:
     """E-values of a point estimate and of its confidence limit."""
 
-    def __init__(self, measure: str, estimate: float, rr: float, point: float,
-                 limit: float | None, rr_limit: float | None, conversion: str) -> None:
+    def __init__(
+        self,
+        measure: str,
+        estimate: float,
+        rr: float,
+        point: float,
+        limit: float | None,
+        rr_limit: float | None,
+        conversion: str,
+    ) -> None:
         self.measure = measure
         self.estimate = estimate
         self.rr = rr
@@ -41,8 +50,10 @@ class EValue:
 
     def __repr__(self) -> str:
         ci = "" if self.ci is None else f", CI limit E-value = {self.ci:.2f}"
-        return (f"E-value ({self.measure} {self.estimate:g}; {self.conversion}): "
-                f"point = {self.point:.2f}{ci}")
+        return (
+            f"E-value ({self.measure} {self.estimate:g}; {self.conversion}): "
+            f"point = {self.point:.2f}{ci}"
+        )
 
 
 def _e(rr: float) -> float:
@@ -59,6 +70,7 @@ def _to_rr(x: float, measure: str, rare: bool | None) -> float:
     return (1 - 0.5 ** math.sqrt(x)) / (1 - 0.5 ** math.sqrt(1 / x))
 
 
+@validate_params({"measure": [Options("RR", "OR", "HR")], "rare": [BOOLEAN, NONE]})
 def evalue(
     estimate: float,
     conf_low: float | None = None,
@@ -94,8 +106,6 @@ def evalue(
     >>> round(e.point, 2), round(e.ci, 2)
     (7.26, 3.02)
     """
-    if measure not in ("RR", "OR", "HR"):
-        raise CalcstatsError(f"measure must be 'RR', 'OR' or 'HR', got {measure!r}.")
     if measure != "RR" and rare is None:
         raise CalcstatsError(
             f"evalue(measure={measure!r}) needs rare=True (outcome < ~15% by end of follow-up: "
@@ -109,7 +119,7 @@ def evalue(
             )
     if (conf_low is None) != (conf_high is None):
         raise CalcstatsError("evalue(): give both conf_low and conf_high, or neither.")
-    if conf_low is not None and not conf_low <= estimate <= conf_high:
+    if conf_low is not None and conf_high is not None and not conf_low <= estimate <= conf_high:
         raise CalcstatsError(
             f"evalue(): the estimate {estimate} is not inside [{conf_low}, {conf_high}]."
         )
@@ -122,7 +132,7 @@ def evalue(
     rr = _to_rr(float(estimate), measure, rare)
     point = _e(rr)
     limit = rr_limit = None
-    if conf_low is not None:
+    if conf_low is not None and conf_high is not None:  # both or neither (checked above)
         lo = _to_rr(float(conf_low), measure, rare)
         hi = _to_rr(float(conf_high), measure, rare)
         if lo <= 1 <= hi:

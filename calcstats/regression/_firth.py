@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import linalg, special, stats
 
 from calcstats._design import Scaling
-from calcstats._errors import ConvergenceError, ConvergenceWarning
+from calcstats._errors import ConvergenceError, ConvergenceWarning, user_stacklevel
 from calcstats._newton import Evaluation, maximise
 from calcstats.regression._frame import ModelFrame
 from calcstats.regression._profile import profile_limit
@@ -44,8 +44,7 @@ class _FirthProblem:
     logistf's restricted fit.
     """
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, w: np.ndarray, intercept: int | None
-                 ) -> None:
+    def __init__(self, X: np.ndarray, y: np.ndarray, w: np.ndarray, intercept: int | None) -> None:
         self.X, self.y, self.w = X, y, w
         self.intercept = intercept
         self.sc = Scaling.of(X, intercept=intercept, centre=intercept is not None, weights=w)
@@ -63,8 +62,10 @@ class _FirthProblem:
         sign, logdet = np.linalg.slogdet(info)
         if sign <= 0:
             return Evaluation(float("-inf"), np.zeros(len(g)), info)
-        ll = float(np.sum(self.w * (self.y * eta - np.logaddexp(0, eta)))
-                   + 0.5 * (logdet - 2.0 * self._logdet_t))
+        ll = float(
+            np.sum(self.w * (self.y * eta - np.logaddexp(0, eta)))
+            + 0.5 * (logdet - 2.0 * self._logdet_t)
+        )
         cov = np.linalg.inv(info)
         ZW = Z * np.sqrt(W)[:, None]
         h = np.einsum("ij,jk,ik->i", ZW, cov, ZW)
@@ -74,15 +75,27 @@ class _FirthProblem:
     def pen_loglik(self, b: np.ndarray) -> float:
         return self._evaluate(np.linalg.solve(self.sc.back, b)).loglik
 
-    def fit(self, start: np.ndarray, fixed: np.ndarray | None = None, *, maxit: int = 200,
-            tol: float = 1e-10) -> tuple[np.ndarray, float, bool]:
+    def fit(
+        self,
+        start: np.ndarray,
+        fixed: np.ndarray | None = None,
+        *,
+        maxit: int = 200,
+        tol: float = 1e-10,
+    ) -> tuple[np.ndarray, float, bool]:
         """Maximise the penalised log-likelihood; ``fixed`` is a bool mask of original
         coefficients held at their values in ``start``."""
         T = self.sc.back
         g_start = np.linalg.solve(T, np.asarray(start, dtype=float))
         if fixed is None or not np.any(fixed):
-            res = maximise(self._evaluate, g_start, max_iter=maxit, tol=tol * 1e-2,
-                           max_step=5.0, what="Firth's logistic regression")
+            res = maximise(
+                self._evaluate,
+                g_start,
+                max_iter=maxit,
+                tol=tol * 1e-2,
+                max_step=5.0,
+                what="Firth's logistic regression",
+            )
             self._anchor = res.beta
             return self.sc.coef(res.beta), res.last.loglik, res.converged
         mask = np.asarray(fixed, dtype=bool)
@@ -97,13 +110,21 @@ class _FirthProblem:
             ev = self._evaluate(g0 + null @ d)
             return Evaluation(ev.loglik, null.T @ ev.score, null.T @ ev.info @ null)
 
-        res = maximise(restricted, np.zeros(null.shape[1]), max_iter=maxit, tol=tol * 1e-2,
-                       max_step=5.0, what="Firth's logistic regression")
+        res = maximise(
+            restricted,
+            np.zeros(null.shape[1]),
+            max_iter=maxit,
+            tol=tol * 1e-2,
+            max_step=5.0,
+            what="Firth's logistic regression",
+        )
         return self.sc.coef(g0 + null @ res.beta), res.last.loglik, res.converged
 
 
 class FirthLogisticResult(LogisticResult):
     """Firth logistic regression: profile penalised-likelihood CIs and penalised LR tests."""
+
+    loglik: float  # the penalised log-likelihood, always set by the fit
 
     def __init__(self, *args: Any, problem: _FirthProblem, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -155,8 +176,9 @@ class FirthLogisticResult(LogisticResult):
                 start["b"] = bh
 
             for side, out in ((-1, low), (1, high)):
-                out[j] = profile_limit(f, bh[j], se[j], side=side, min_width=1e-3,
-                                       max_doublings=60, reset=restart)
+                out[j] = profile_limit(
+                    f, bh[j], se[j], side=side, min_width=1e-3, max_doublings=60, reset=restart
+                )
         self._ci_cache[conf_level] = (low, high)
         return low, high
 
@@ -172,7 +194,7 @@ def fit_firth(mf: ModelFrame, conf_level: float) -> FirthLogisticResult:
             f"logistic(method='firth'): Newton iterations did not converge for "
             f"{mf.formula!r}; no estimate is reported ('—').",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     p = special.expit(X @ b)
     sc = prob.sc

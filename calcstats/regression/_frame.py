@@ -63,8 +63,9 @@ class ModelFrame:
         """The same rows with some design columns removed (restricted fits)."""
         keep = [c for c in self.design.columns if c not in columns]
         terms = {t: [c for c in cs if c in keep] for t, cs in self.design.terms.items()}
-        d = replace(self.design, X=self.design.X[keep],
-                    terms={t: cs for t, cs in terms.items() if cs})
+        d = replace(
+            self.design, X=self.design.X[keep], terms={t: cs for t, cs in terms.items() if cs}
+        )
         return replace(self, design=d)
 
 
@@ -78,8 +79,9 @@ def model_frame(
     model_name: str,
 ) -> ModelFrame:
     """Build the model frame, applying the shared rules for weights (see ``_validation``)."""
-    require_columns(data, {"weights": weights, "cluster": cluster, "exposure": exposure},
-                    function=model_name)
+    require_columns(
+        data, {"weights": weights, "cluster": cluster, "exposure": exposure}, function=model_name
+    )
     n_zero = 0
     if weights is not None:
         present = data[weights].notna()
@@ -89,8 +91,9 @@ def model_frame(
         n_zero = int(zero.sum())
         if n_zero:
             data = data.loc[~zero]
-    design = build_design(data, formula, response=True,
-                          extra=[weights, cluster, exposure], model_name=model_name)
+    design = build_design(
+        data, formula, response=True, extra=[weights, cluster, exposure], model_name=model_name
+    )
     frame = design.frame
     assert frame is not None
     w = g = off = None

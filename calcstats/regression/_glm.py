@@ -20,7 +20,7 @@ Standard errors
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -31,8 +31,10 @@ from calcstats._errors import (
     DataError,
     SeparationWarning,
     SparseDataWarning,
+    user_stacklevel,
 )
 from calcstats._newton import divergence_report
+from calcstats._validation import BOOLEAN, COLUMN, CONF_LEVEL, NONE, Options, validate_params
 from calcstats.regression._frame import ModelFrame, model_frame
 from calcstats.regression._glmfit import Family, GlmFit, fit_glm, sandwich
 from calcstats.regression._results import (
@@ -42,7 +44,6 @@ from calcstats.regression._results import (
     PoissonResult,
     RegressionResult,
 )
-from calcstats.results import check_conf_level
 
 __all__ = ["linear", "log_binomial", "logistic", "poisson"]
 
@@ -96,13 +97,22 @@ def _events(mf: ModelFrame) -> int:
 
 
 def _fit(mf: ModelFrame, family: Family, *, start: np.ndarray | None = None) -> GlmFit:
-    return fit_glm(mf.X, mf.y, family=family, weights=mf.weights, offset=mf.offset,
-                   intercept=mf.design.intercept, centre=mf.design.shift_invariant,
-                   start=start)
+    return fit_glm(
+        mf.X,
+        mf.y,
+        family=family,
+        weights=mf.weights,
+        offset=mf.offset,
+        intercept=mf.design.intercept,
+        centre=mf.design.shift_invariant,
+        start=start,
+    )
+
+_R = TypeVar("_R", bound=RegressionResult)
 
 
 def _result(
-    cls: type[RegressionResult],
+    cls: type[_R],
     mf: ModelFrame,
     fit: GlmFit,
     *,
@@ -113,34 +123,51 @@ def _result(
     refit: Any,
     category: type[Warning],
     warn: bool,
-) -> RegressionResult:
+) -> _R:
     cov, se_type = _covariance(mf, fit, robust)
     names = mf.design.columns
     nonest: dict[str, str] = {}
     if fit.diverging.any():
         events = mf.y > 0 if fit.family.name != "binomial" else mf.y == 1
         if warn:
-            nonest = divergence_report(names, fit.diverging, fit.direction, model_name=name,
-                                       X=mf.X, events=events, category=category)
+            nonest = divergence_report(
+                names,
+                fit.diverging,
+                fit.direction,
+                model_name=name,
+                X=mf.X,
+                events=events,
+                category=category,
+            )
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                nonest = divergence_report(names, fit.diverging, fit.direction,
-                                           model_name=name, X=mf.X, events=events)
+                nonest = divergence_report(
+                    names, fit.diverging, fit.direction, model_name=name, X=mf.X, events=events
+                )
     if not fit.converged and warn:
         warnings.warn(
             f"{name}(): the fit of {mf.formula!r} did not converge in {fit.iterations} "
             "iterations; no estimate is reported ('—'). Check for separation or sparse "
             "levels, or simplify the model.",
             ConvergenceWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
     if not fit.converged:
         nonest = {c: "the fit did not converge" for c in names}
     return cls(
-        pd.Series(fit.coef, index=names), cov, frame=mf, model=fit, method=method,
-        loglik=fit.loglik, n_events=_events(mf), se_type=se_type, conf_level=conf_level,
-        refit=refit, converged=fit.converged, nonestimable=nonest,
+        pd.Series(fit.coef, index=names),
+        cov,
+        frame=mf,
+        model=fit,
+        method=method,
+        loglik=fit.loglik,
+        n_events=_events(mf),
+        se_type=se_type,
+        conf_level=conf_level,
+        refit=refit,
+        converged=fit.converged,
+        nonestimable=nonest,
     )
 
 
@@ -150,6 +177,16 @@ def cols_not(mf: ModelFrame, keep: list[str]) -> list[str]:
     return [c for c in mf.design.columns if c not in keep]
 
 
+@validate_params(
+    {
+        "method": [Options("ml", "firth")],
+        "ci_method": [Options("wald", "profile")],
+        "robust": [BOOLEAN],
+        "weights": [COLUMN, NONE],
+        "cluster": [COLUMN, NONE],
+        "conf_level": [CONF_LEVEL],
+    }
+)
 def logistic(
     data: pd.DataFrame,
     formula: str,
@@ -160,7 +197,7 @@ def logistic(
     robust: bool = False,
     conf_level: float = 0.95,
     ci_method: str = "wald",
-) -> RegressionResult:
+) -> LogisticResult:
     """Logistic regression: odds ratios for a binary outcome.
 
     Parameters
@@ -196,15 +233,10 @@ def logistic(
     Examples
     --------
     >>> import calcstats as cs
-    >>> pbc = cs.datasets.load_pbc()
+    >>> pbc = cs.datasets.load_pbc().dropna(subset=["stage"])
     >>> fit = cs.logistic(pbc, "I(stage == 4) ~ age + sex + albumin")
     >>> fit.tidy()  # doctest: +SKIP
     """
-    conf_level = check_conf_level(conf_level)
-    if method not in ("ml", "firth"):
-        raise CalcstatsError(f"method must be 'ml' or 'firth', got {method!r}.")
-    if ci_method not in ("wald", "profile"):
-        raise CalcstatsError(f"ci_method must be 'wald' or 'profile', got {ci_method!r}.")
     mf = model_frame(data, formula, weights=weights, cluster=cluster, model_name="logistic")
     _check_binary(mf, "logistic")
     if method == "firth":
@@ -220,20 +252,27 @@ def logistic(
     return _with_ci_method(fit, ci_method, LOGIT)
 
 
-def _fit_logistic(mf: ModelFrame, conf_level: float, robust: bool, *, warn: bool = True
-                  ) -> RegressionResult:
+def _fit_logistic(
+    mf: ModelFrame, conf_level: float, robust: bool, *, warn: bool = True
+) -> LogisticResult:
     fit = _fit(mf, LOGIT)
     return _result(
-        LogisticResult, mf, fit, name="logistic", method="logistic regression (ML)",
-        robust=robust, conf_level=conf_level, category=SeparationWarning, warn=warn,
-        refit=lambda keep: _fit_logistic(mf.without(cols_not(mf, keep)), conf_level, robust,
-                                         warn=False),
+        LogisticResult,
+        mf,
+        fit,
+        name="logistic",
+        method="logistic regression (ML)",
+        robust=robust,
+        conf_level=conf_level,
+        category=SeparationWarning,
+        warn=warn,
+        refit=lambda keep: _fit_logistic(
+            mf.without(cols_not(mf, keep)), conf_level, robust, warn=False
+        ),
     )
 
 
-def _with_ci_method(fit: RegressionResult, ci_method: str, family: Family) -> RegressionResult:
-    if ci_method not in ("wald", "profile"):
-        raise CalcstatsError(f"ci_method must be 'wald' or 'profile', got {ci_method!r}.")
+def _with_ci_method(fit: _R, ci_method: str, family: Family) -> _R:
     if ci_method == "profile":
         if fit.se_type != "model-based":
             raise CalcstatsError(
@@ -249,8 +288,13 @@ def _with_ci_method(fit: RegressionResult, ci_method: str, family: Family) -> Re
 
 # ---------------------------------------------------------------------------------------
 def _fit_poisson(
-    mf: ModelFrame, conf_level: float, robust: bool, *, cls: type = PoissonResult,
-    method: str | None = None, warn: bool = True,
+    mf: ModelFrame,
+    conf_level: float,
+    robust: bool,
+    *,
+    cls: type = PoissonResult,
+    method: str | None = None,
+    warn: bool = True,
 ) -> RegressionResult:
     fit = _fit(mf, POISSON)
     if method is None:
@@ -259,13 +303,31 @@ def _fit_poisson(
             method += " with log person-time offset"
     name = "poisson" if cls is PoissonResult else "log_binomial"
     return _result(
-        cls, mf, fit, name=name, method=method, robust=robust, conf_level=conf_level,
-        category=SparseDataWarning if cls is PoissonResult else SeparationWarning, warn=warn,
-        refit=lambda keep: _fit_poisson(mf.without(cols_not(mf, keep)), conf_level, robust,
-                                        cls=cls, method=method, warn=False),
+        cls,
+        mf,
+        fit,
+        name=name,
+        method=method,
+        robust=robust,
+        conf_level=conf_level,
+        category=SparseDataWarning if cls is PoissonResult else SeparationWarning,
+        warn=warn,
+        refit=lambda keep: _fit_poisson(
+            mf.without(cols_not(mf, keep)), conf_level, robust, cls=cls, method=method, warn=False
+        ),
     )
 
 
+@validate_params(
+    {
+        "exposure": [COLUMN, NONE],
+        "robust": [BOOLEAN],
+        "ci_method": [Options("wald", "profile")],
+        "weights": [COLUMN, NONE],
+        "cluster": [COLUMN, NONE],
+        "conf_level": [CONF_LEVEL],
+    }
+)
 def poisson(
     data: pd.DataFrame,
     formula: str,
@@ -301,15 +363,16 @@ def poisson(
     >>> round(float(cs.poisson(d, "y ~ x", exposure="py").tidy()["estimate"][1]), 3)
     2.691
     """
-    conf_level = check_conf_level(conf_level)
-    mf = model_frame(data, formula, weights=weights, cluster=cluster, exposure=exposure,
-                     model_name="poisson")
+    mf = model_frame(
+        data, formula, weights=weights, cluster=cluster, exposure=exposure, model_name="poisson"
+    )
     _check_counts(mf, "poisson")
     fit = _fit_poisson(mf, conf_level, robust)
     return _with_ci_method(fit, ci_method, POISSON)
 
 
 # ---------------------------------------------------------------------------------------
+@validate_params({"weights": [COLUMN, NONE], "cluster": [COLUMN, NONE], "conf_level": [CONF_LEVEL]})
 def log_binomial(
     data: pd.DataFrame,
     formula: str,
@@ -332,14 +395,12 @@ def log_binomial(
     >>> round(float(cs.log_binomial(d, "y ~ x").tidy()["estimate"][1]), 2)
     3.0
     """
-    conf_level = check_conf_level(conf_level)
     mf = model_frame(data, formula, weights=weights, cluster=cluster, model_name="log_binomial")
     _check_binary(mf, "log_binomial")
     return _fit_log_binomial(mf, conf_level)
 
 
-def _fit_log_binomial(mf: ModelFrame, conf_level: float, *, warn: bool = True
-                      ) -> RegressionResult:
+def _fit_log_binomial(mf: ModelFrame, conf_level: float, *, warn: bool = True) -> RegressionResult:
     problem = None
     fit = _fit(mf, LOGBIN)
     if not fit.converged:
@@ -350,10 +411,18 @@ def _fit_log_binomial(mf: ModelFrame, conf_level: float, *, warn: bool = True
         problem = f"{int(np.sum(fit.mu >= 1 - 1e-8))} fitted probabilities reached 1"
     if problem is None:
         return _result(
-            LogBinomialResult, mf, fit, name="log_binomial", method="log-binomial regression",
-            robust=False, conf_level=conf_level, category=SeparationWarning, warn=warn,
-            refit=lambda keep: _fit_log_binomial(mf.without(cols_not(mf, keep)), conf_level,
-                                                 warn=False),
+            LogBinomialResult,
+            mf,
+            fit,
+            name="log_binomial",
+            method="log-binomial regression",
+            robust=False,
+            conf_level=conf_level,
+            category=SeparationWarning,
+            warn=warn,
+            refit=lambda keep: _fit_log_binomial(
+                mf.without(cols_not(mf, keep)), conf_level, warn=False
+            ),
         )
     if warn:
         warnings.warn(
@@ -361,11 +430,15 @@ def _fit_log_binomial(mf: ModelFrame, conf_level: float, *, warn: bool = True
             "modified Poisson regression (Poisson GLM with robust HC0 SE, Zou 2004) instead. "
             "glance()['method'] records this.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     return _fit_poisson(
-        mf, conf_level, True, cls=LogBinomialResult,
-        method=f"modified Poisson (robust HC0) — log-binomial fallback: {problem}", warn=warn,
+        mf,
+        conf_level,
+        True,
+        cls=LogBinomialResult,
+        method=f"modified Poisson (robust HC0) — log-binomial fallback: {problem}",
+        warn=warn,
     )
 
 
@@ -395,23 +468,30 @@ def _fit_linear(mf: ModelFrame, conf_level: float, robust: bool) -> RegressionRe
             raise DataError("cluster= needs at least two clusters in the analysed rows.")
         s = Zu * (w * resid)[:, None]
         cov = sc.cov(sandwich(bread, s, mf.groups, adjust=n_g / (n_g - 1) * (n - 1) / (n - k)))
-        se_type = (f"cluster-robust ({n_g} clusters); G/(G-1)*(n-1)/(n-k) adjustment "
-                   "(vcovCL HC1)")
+        se_type = f"cluster-robust ({n_g} clusters); G/(G-1)*(n-1)/(n-k) adjustment (vcovCL HC1)"
     elif robust:
         cov, se_type = sc.cov(sandwich(bread, Zu * (w * resid)[:, None])), "robust (HC0)"
     else:
         cov, se_type = sc.cov(sigma2 * bread), "model-based"
-    loglik = float(0.5 * np.sum(np.log(w)) - n / 2 * (np.log(2 * np.pi) + 1 - np.log(n)
-                                                      + np.log(rss)))
+    loglik = float(
+        0.5 * np.sum(np.log(w)) - n / 2 * (np.log(2 * np.pi) + 1 - np.log(n) + np.log(rss))
+    )
     has_int = mf.design.intercept is not None
     centre = np.sum(w * fitted) / np.sum(w) if has_int else 0.0
     mss = float(np.sum(w * (fitted - centre) ** 2))
     r2 = mss / (mss + rss) if mss + rss > 0 else float("nan")
     res = LinearResult(
-        pd.Series(coef, index=mf.design.columns), cov, frame=mf,
+        pd.Series(coef, index=mf.design.columns),
+        cov,
+        frame=mf,
         model={"coef": coef, "fitted": fitted, "residuals": resid, "scaling": sc},
-        method="linear regression (least squares)", loglik=loglik, n_events=None,
-        n_params=k + 1, df_resid=df_resid, se_type=se_type, conf_level=conf_level,
+        method="linear regression (least squares)",
+        loglik=loglik,
+        n_events=None,
+        n_params=k + 1,
+        df_resid=df_resid,
+        se_type=se_type,
+        conf_level=conf_level,
         refit=lambda keep: _fit_linear(mf.without(cols_not(mf, keep)), conf_level, robust),
     )
     res.r_squared = r2
@@ -420,6 +500,14 @@ def _fit_linear(mf: ModelFrame, conf_level: float, robust: bool) -> RegressionRe
     return res
 
 
+@validate_params(
+    {
+        "robust": [BOOLEAN],
+        "weights": [COLUMN, NONE],
+        "cluster": [COLUMN, NONE],
+        "conf_level": [CONF_LEVEL],
+    }
+)
 def linear(
     data: pd.DataFrame,
     formula: str,
@@ -443,7 +531,6 @@ def linear(
     >>> round(float(cs.linear(d, "y ~ x").params["x"]), 2)
     1.01
     """
-    conf_level = check_conf_level(conf_level)
     mf = model_frame(data, formula, weights=weights, cluster=cluster, model_name="linear")
     n, k = mf.X.shape
     if n <= k:

@@ -74,8 +74,14 @@ class Family:
                 ll = special.xlogy(y, mu) - mu - special.gammaln(y + 1)
             else:
                 t = self.theta
-                ll = (special.gammaln(t + y) - special.gammaln(t) - special.gammaln(y + 1)
-                      + t * np.log(t) + special.xlogy(y, mu) - (t + y) * np.log(t + mu))
+                ll = (
+                    special.gammaln(t + y)
+                    - special.gammaln(t)
+                    - special.gammaln(y + 1)
+                    + t * np.log(t)
+                    + special.xlogy(y, mu)
+                    - (t + y) * np.log(t + mu)
+                )
         total = float(np.sum(w * ll))
         return total if np.isfinite(total) else float("-inf")
 
@@ -114,8 +120,15 @@ class GlmFit:
     scaling: Scaling
     cov_scaled: np.ndarray
 
-    def robust_cov(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None,
-                   groups: np.ndarray | None = None, *, adjust: float = 1.0) -> np.ndarray:
+    def robust_cov(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        weights: np.ndarray | None,
+        groups: np.ndarray | None = None,
+        *,
+        adjust: float = 1.0,
+    ) -> np.ndarray:
         """Sandwich covariance (HC0, or clustered with ``groups``), computed on the centred,
         scaled design and mapped back (exact under affine rescaling of a covariate)."""
         Z = self.scaling.apply(X)
@@ -196,17 +209,28 @@ def fit_glm(
             wt = np.where(var > 0, w * dmu * dmu / var, 0.0)
         return Evaluation(ll, Z.T @ r, (Z.T * wt) @ Z)
 
-    res: NewtonResult = maximise(evaluate, gamma0, max_iter=max_iter, tol=tol,
-                                 back=sc.back, what=f"the {family.name} model")
+    res: NewtonResult = maximise(
+        evaluate, gamma0, max_iter=max_iter, tol=tol, back=sc.back, what=f"the {family.name} model"
+    )
     coef = sc.coef(res.beta)
     cov_s = _inverse(res.last.info)
     cov = sc.cov(cov_s)
     eta = X @ coef + off
     mu, _ = family.mean(eta)
-    return GlmFit(coef=coef, cov=cov, loglik=res.last.loglik, mu=mu, eta=eta,
-                  converged=res.converged, iterations=res.iterations,
-                  diverging=res.diverging, direction=res.direction, family=family, scaling=sc,
-                  cov_scaled=cov_s)
+    return GlmFit(
+        coef=coef,
+        cov=cov,
+        loglik=res.last.loglik,
+        mu=mu,
+        eta=eta,
+        converged=res.converged,
+        iterations=res.iterations,
+        diverging=res.diverging,
+        direction=res.direction,
+        family=family,
+        scaling=sc,
+        cov_scaled=cov_s,
+    )
 
 
 def _start_intercept(y: np.ndarray, w: np.ndarray, off: np.ndarray, family: Family) -> float:
@@ -230,8 +254,9 @@ def _inverse(info: np.ndarray) -> np.ndarray:
         return np.linalg.pinv(info)
 
 
-def score_contributions(fit: GlmFit, X: np.ndarray, y: np.ndarray,
-                        weights: np.ndarray | None) -> np.ndarray:
+def score_contributions(
+    fit: GlmFit, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None
+) -> np.ndarray:
     """Per-row score ``w (y − μ) h'(η) / V(μ) · x`` (R ``sandwich::estfun`` for a glm)."""
     w = np.ones(len(y)) if weights is None else weights
     mu, dmu = fit.family.mean(fit.eta)
@@ -241,8 +266,9 @@ def score_contributions(fit: GlmFit, X: np.ndarray, y: np.ndarray,
     return X * r[:, None]
 
 
-def sandwich(bread: np.ndarray, scores: np.ndarray, groups: np.ndarray | None = None,
-             *, adjust: float = 1.0) -> np.ndarray:
+def sandwich(
+    bread: np.ndarray, scores: np.ndarray, groups: np.ndarray | None = None, *, adjust: float = 1.0
+) -> np.ndarray:
     """``B (Σ sᵢ sᵢᵀ) B`` with the per-row (or per-cluster summed) scores ``sᵢ``.
 
     ``groups`` (integer codes 0..G−1) sums the scores within clusters first; ``adjust``

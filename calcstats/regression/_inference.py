@@ -10,18 +10,22 @@ import pandas as pd
 from scipy import stats
 
 from calcstats._errors import CalcstatsError
+from calcstats._validation import BOOLEAN, CONF_LEVEL, NONE, NUMBERS, validate_params
 from calcstats.regression._results import RegressionResult
-from calcstats.results import TestResult, check_conf_level
+from calcstats.results import ModelResult, TestResult, check_conf_level
 
 __all__ = ["effect_by", "lr_test"]
 
 
-def lr_test(reduced: RegressionResult, full: RegressionResult) -> TestResult:
+def lr_test(reduced: ModelResult, full: ModelResult) -> TestResult:
     """Likelihood-ratio test of a reduced model nested in a full one (same rows).
+
+    The one LR test of calcstats: for GLMs, Cox and any model with a log-likelihood and a
+    design (a model's own global LR test is in its ``glance()``).
 
     Parameters
     ----------
-    reduced, full : RegressionResult
+    reduced, full : ModelResult
         Two fits of the same kind on the same rows; the reduced model's coefficients must
         be a subset of the full model's.
 
@@ -35,16 +39,17 @@ def lr_test(reduced: RegressionResult, full: RegressionResult) -> TestResult:
     Examples
     --------
     >>> import calcstats as cs
-    >>> pbc = cs.datasets.load_pbc()
+    >>> pbc = cs.datasets.load_pbc().dropna(subset=["stage"])
     >>> full = cs.logistic(pbc, "I(stage == 4) ~ age + C(edema)")
     >>> red = cs.logistic(full.design.frame, "I(stage == 4) ~ age")
     >>> cs.lr_test(red, full).p_value  # doctest: +SKIP
     """
     for name, r in (("reduced", reduced), ("full", full)):
-        if not isinstance(r, RegressionResult):
+        if not isinstance(r, ModelResult) or r.loglik is None or r.design is None:
             raise CalcstatsError(
-                f"lr_test(): {name} must be a calcstats regression result, got "
-                f"{type(r).__name__}."
+                f"lr_test(): {name} must be a calcstats model fitted from a formula, with a "
+                f"log-likelihood; got {type(r).__name__}"
+                + (" without a design." if isinstance(r, ModelResult) else ".")
             )
     if type(reduced) is not type(full) or reduced.method != full.method:
         raise CalcstatsError(
@@ -62,13 +67,12 @@ def lr_test(reduced: RegressionResult, full: RegressionResult) -> TestResult:
             f"lr_test(): the models are not nested: {missing} are in the reduced model but "
             "not in the full model."
         )
-    same = reduced.nobs == full.nobs and np.allclose(
-        reduced.design.y.to_numpy(float), full.design.y.to_numpy(float)
-    )
-    if same:
+    same = reduced.nobs == full.nobs and np.allclose(_outcome(reduced), _outcome(full))
+    if same and reduced.design is not None and full.design is not None:  # checked above
         cols = list(reduced.params.index)
-        same = np.allclose(reduced.design.X[cols].to_numpy(float),
-                           full.design.X[cols].to_numpy(float))
+        same = np.allclose(
+            reduced.design.X[cols].to_numpy(float), full.design.X[cols].to_numpy(float)
+        )
     if not same:
         raise CalcstatsError(
             f"lr_test(): the models were not fitted on the same rows (n = {reduced.nobs} and "
@@ -77,8 +81,19 @@ def lr_test(reduced: RegressionResult, full: RegressionResult) -> TestResult:
     df = full.n_params - reduced.n_params
     if df <= 0:
         raise CalcstatsError("lr_test(): the full model must have more parameters.")
-    stat = max(2.0 * (full.loglik - reduced.loglik), 0.0)
+    stat = max(2.0 * (float(full.loglik or 0.0) - float(reduced.loglik or 0.0)), 0.0)
     return TestResult(stat, df, stats.chi2.sf(stat, df), method="likelihood-ratio test")
+
+
+def _outcome(result: ModelResult) -> np.ndarray:
+    """The analysed outcome of a model (its y, or survival times and events)."""
+    y = getattr(result.design, "y", None)
+    if y is not None:
+        return y.to_numpy(float)
+    si = getattr(result, "input", None)
+    if si is not None:
+        return np.concatenate([si.time, si.event])
+    return np.zeros(0)
 
 
 def _find_term(terms: dict[str, list[str]], name: str, role: str) -> str:
@@ -94,6 +109,13 @@ def _find_term(terms: dict[str, list[str]], name: str, role: str) -> str:
     return cand[0]
 
 
+@validate_params(
+    {
+        "at": [NUMBERS, NONE],
+        "exponentiate": [BOOLEAN, NONE],
+        "conf_level": [CONF_LEVEL, NONE],
+    }
+)
 def effect_by(
     result: RegressionResult,
     exposure: str,
@@ -129,7 +151,7 @@ def effect_by(
     Examples
     --------
     >>> import calcstats as cs
-    >>> pbc = cs.datasets.load_pbc()
+    >>> pbc = cs.datasets.load_pbc().dropna(subset=["stage"])
     >>> fit = cs.logistic(pbc, "I(stage == 4) ~ np.log(bili) * C(sex) + age")
     >>> cs.effect_by(fit, "np.log(bili)", "sex")  # doctest: +SKIP
     """
@@ -162,6 +184,7 @@ def effect_by(
     else:
         vals = at
         frame = result.design.frame
+        assert frame is not None  # build_design always keeps the analysed rows
         if vals is None:
             u = np.unique(frame[M].to_numpy(dtype=float)) if M in frame else np.array([0.5])
             if set(u.tolist()) <= {0.0, 1.0}:
@@ -183,13 +206,15 @@ def effect_by(
             if mcol is not None:
                 col = next((c for c in (f"{e}:{mcol}", f"{mcol}:{e}") if c in icols), None)
                 if col is None:
-                    raise CalcstatsError(f"effect_by(): interaction column for {e} and {mcol} "
-                                         "not found.")
+                    raise CalcstatsError(
+                        f"effect_by(): interaction column for {e} and {mcol} not found."
+                    )
                 L[names.index(col)] = mult
             est = float(L @ b)
             se = float(np.sqrt(L @ V @ L))
-            rows.append({"modifier": M, "level": lab, "exposure": e, "estimate": est,
-                         "std_error": se})
+            rows.append(
+                {"modifier": M, "level": lab, "exposure": e, "estimate": est, "std_error": se}
+            )
     out = pd.DataFrame(rows)
     z = out["estimate"] / out["std_error"]
     a = 1 - level

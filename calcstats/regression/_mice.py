@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import linalg, special
 
 from calcstats._errors import DataError, SchemaError
+from calcstats._validation import BOOLEAN, DATAFRAME, NONE, Interval, validate_params
 
 __all__ = ["MiceResult", "mice"]
 
@@ -49,8 +50,14 @@ class MiceResult:
         Missing values per column in the input.
     """
 
-    def __init__(self, datasets: list[pd.DataFrame], method: dict[str, str],
-                 n_missing: pd.Series, seed: int | None, maxit: int) -> None:
+    def __init__(
+        self,
+        datasets: list[pd.DataFrame],
+        method: dict[str, str],
+        n_missing: pd.Series,
+        seed: int | None,
+        maxit: int,
+    ) -> None:
         self.datasets = datasets
         self.method = method
         self.n_missing = n_missing
@@ -66,8 +73,9 @@ class MiceResult:
         return [fn(d) for d in self.datasets]
 
     def __repr__(self) -> str:
-        imp = ", ".join(f"{c} ({k}, {int(self.n_missing[c])} missing)"
-                        for c, k in self.method.items() if k)
+        imp = ", ".join(
+            f"{c} ({k}, {int(self.n_missing[c])} missing)" for c, k in self.method.items() if k
+        )
         return f"MiceResult: m={self.m}, maxit={self.maxit}, seed={self.seed}; imputed {imp}"
 
 
@@ -94,8 +102,9 @@ def _predictors(work: np.ndarray, exclude: int, nlev: list[int]) -> np.ndarray:
     return np.hstack(parts)
 
 
-def _pmm(X: np.ndarray, y: np.ndarray, obs: np.ndarray, rng: np.random.Generator,
-         donors: int = 5) -> np.ndarray:
+def _pmm(
+    X: np.ndarray, y: np.ndarray, obs: np.ndarray, rng: np.random.Generator, donors: int = 5
+) -> np.ndarray:
     xo, yo = X[obs], y[obs]
     xtx = xo.T @ xo
     v = np.linalg.inv(xtx + np.diag(1e-5 * np.diag(xtx)))
@@ -121,8 +130,9 @@ def _pmm(X: np.ndarray, y: np.ndarray, obs: np.ndarray, rng: np.random.Generator
     return yo[order[pick]]
 
 
-def _multilogit_draw(X: np.ndarray, codes: np.ndarray, obs: np.ndarray, k: int,
-                     rng: np.random.Generator) -> np.ndarray:
+def _multilogit_draw(
+    X: np.ndarray, codes: np.ndarray, obs: np.ndarray, k: int, rng: np.random.Generator
+) -> np.ndarray:
     """Fit a (ridge-stabilised) multinomial logit on observed rows, draw coefficients and
     categories for the missing rows. ``k == 2`` is logistic regression."""
     xo, yo = X[obs], codes[obs]
@@ -138,7 +148,7 @@ def _multilogit_draw(X: np.ndarray, codes: np.ndarray, obs: np.ndarray, k: int,
         for a in range(k - 1):
             for b in range(k - 1):
                 w = pr[:, a] * ((a == b) - pr[:, b])
-                H[a * p:(a + 1) * p, b * p:(b + 1) * p] = (xo * w[:, None]).T @ xo
+                H[a * p : (a + 1) * p, b * p : (b + 1) * p] = (xo * w[:, None]).T @ xo
         H += ridge * np.eye(p * (k - 1))
         step = np.linalg.solve(H, grad)
         beta = beta + step.reshape((p, k - 1), order="F")
@@ -146,7 +156,8 @@ def _multilogit_draw(X: np.ndarray, codes: np.ndarray, obs: np.ndarray, k: int,
             break
     cov = np.linalg.inv(H)
     draw = beta.ravel(order="F") + linalg.cholesky((cov + cov.T) / 2, lower=True) @ (
-        rng.standard_normal(p * (k - 1)))
+        rng.standard_normal(p * (k - 1))
+    )
     bd = draw.reshape((p, k - 1), order="F")
     xm = X[~obs]
     prob = special.softmax(np.column_stack([np.zeros(len(xm)), xm @ bd]), axis=1)
@@ -154,6 +165,15 @@ def _multilogit_draw(X: np.ndarray, codes: np.ndarray, obs: np.ndarray, k: int,
     return (u > np.cumsum(prob, axis=1)).sum(axis=1).clip(0, k - 1)
 
 
+@validate_params(
+    {
+        "data": [DATAFRAME],
+        "m": [Interval(1, None, integer=True)],
+        "maxit": [Interval(1, None, integer=True)],
+        "seed": [Interval(0, None, integer=True), NONE],
+        "progress": [BOOLEAN, NONE],
+    }
+)
 def mice(
     data: pd.DataFrame,
     *,
@@ -198,12 +218,6 @@ def mice(
     >>> [int(x.isna().sum().sum()) for x in imp.datasets]
     [0, 0]
     """
-    if not isinstance(data, pd.DataFrame):
-        raise SchemaError("mice() needs a pandas DataFrame.")
-    if not isinstance(m, int) or m < 1:
-        raise DataError(f"m must be a positive integer, got {m!r}.")
-    if not isinstance(maxit, int) or maxit < 1:
-        raise DataError(f"maxit must be a positive integer, got {maxit!r}.")
     df = data.copy()
     meth = {c: _default_method(df[c]) for c in df.columns}
     for c, k in (method or {}).items():
@@ -275,8 +289,9 @@ def mice(
             else:
                 lev = np.asarray(cats[c])[col.astype(int)]
                 if isinstance(df[c].dtype, pd.CategoricalDtype):
-                    done[c] = pd.Categorical(lev, categories=df[c].cat.categories,
-                                             ordered=df[c].cat.ordered)
+                    done[c] = pd.Categorical(
+                        lev, categories=df[c].cat.categories, ordered=df[c].cat.ordered
+                    )
                 elif pd.api.types.is_bool_dtype(df[c].dropna()):
                     done[c] = lev.astype(bool)
                 else:
@@ -286,6 +301,7 @@ def mice(
         if progress is None and elapsed > 2.0:
             show = True
         if show:
-            print(f"mice: imputation {i + 1}/{m} done ({elapsed:.1f} s)", file=sys.stderr,
-                  flush=True)
+            print(
+                f"mice: imputation {i + 1}/{m} done ({elapsed:.1f} s)", file=sys.stderr, flush=True
+            )
     return MiceResult(out, meth, n_missing, seed, maxit)

@@ -13,20 +13,29 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from calcstats._errors import ConvergenceError, ConvergenceWarning, SparseDataWarning
+from calcstats._errors import (
+    ConvergenceError,
+    ConvergenceWarning,
+    SparseDataWarning,
+    user_stacklevel,
+)
+from calcstats._validation import COLUMN, CONF_LEVEL, NONE, validate_params
 from calcstats.regression._frame import ModelFrame, model_frame
 from calcstats.regression._glm import POISSON, _check_counts, _fit, _result, cols_not
 from calcstats.regression._glmfit import Family
 from calcstats.regression._results import NegativeBinomialResult, RegressionResult
-from calcstats.results import check_conf_level
 
 __all__ = ["negative_binomial"]
 
 
 def _nb_loglik(y: np.ndarray, mu: np.ndarray, theta: float, w: np.ndarray) -> float:
     ll = (
-        special.gammaln(theta + y) - special.gammaln(theta) - special.gammaln(y + 1)
-        + theta * np.log(theta) + special.xlogy(y, mu) - (theta + y) * np.log(theta + mu)
+        special.gammaln(theta + y)
+        - special.gammaln(theta)
+        - special.gammaln(y + 1)
+        + theta * np.log(theta)
+        + special.xlogy(y, mu)
+        - (theta + y) * np.log(theta + mu)
     )
     return float(np.sum(w * ll))
 
@@ -36,10 +45,27 @@ def _theta_ml(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
     MASS::theta.ml (run to 1e-12 instead of its 1.2e-4 so results are reproducible)."""
     t = float(np.sum(w) / np.sum(w * (y / mu - 1) ** 2))
     for _ in range(100):
-        score = np.sum(w * (special.digamma(t + y) - special.digamma(t) + np.log(t) + 1
-                            - np.log(t + mu) - (y + t) / (mu + t)))
-        info = np.sum(w * (-special.polygamma(1, t + y) + special.polygamma(1, t) - 1 / t
-                           + 2 / (mu + t) - (y + t) / (mu + t) ** 2))
+        score = np.sum(
+            w
+            * (
+                special.digamma(t + y)
+                - special.digamma(t)
+                + np.log(t)
+                + 1
+                - np.log(t + mu)
+                - (y + t) / (mu + t)
+            )
+        )
+        info = np.sum(
+            w
+            * (
+                -special.polygamma(1, t + y)
+                + special.polygamma(1, t)
+                - 1 / t
+                + 2 / (mu + t)
+                - (y + t) / (mu + t) ** 2
+            )
+        )
         delta = score / info
         t = abs(t + delta)
         if not np.isfinite(t) or t > 1e8:
@@ -77,20 +103,34 @@ def _fit_nb(mf: ModelFrame, conf_level: float, *, warn: bool = True) -> Regressi
         warnings.warn(
             "negative_binomial(): alternating theta/GLM iterations did not converge.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     fit = _fit(mf, Family("negbin", "log", theta), start=fit.coef)
     fit.loglik = _nb_loglik(y, fit.mu, theta, w)
     mu = fit.mu
     # SE of theta from the observed information of the profile (as MASS: 1/sqrt(I))
     t = theta
-    info = np.sum(w * (-special.polygamma(1, t + y) + special.polygamma(1, t) - 1 / t
-                       + 2 / (mu + t) - (y + t) / (mu + t) ** 2))
+    info = np.sum(
+        w
+        * (
+            -special.polygamma(1, t + y)
+            + special.polygamma(1, t)
+            - 1 / t
+            + 2 / (mu + t)
+            - (y + t) / (mu + t) ** 2
+        )
+    )
     se_theta = float(1 / np.sqrt(info)) if info > 0 else float("nan")
     res = _result(
-        NegativeBinomialResult, mf, fit, name="negative_binomial",
-        method="negative binomial regression (NB2, theta by ML)", robust=False,
-        conf_level=conf_level, category=SparseDataWarning, warn=warn,
+        NegativeBinomialResult,
+        mf,
+        fit,
+        name="negative_binomial",
+        method="negative binomial regression (NB2, theta by ML)",
+        robust=False,
+        conf_level=conf_level,
+        category=SparseDataWarning,
+        warn=warn,
         refit=lambda keep: _fit_nb(mf.without(cols_not(mf, keep)), conf_level, warn=False),
     )
     res.n_params = mf.X.shape[1] + 1
@@ -99,6 +139,14 @@ def _fit_nb(mf: ModelFrame, conf_level: float, *, warn: bool = True) -> Regressi
     return res
 
 
+@validate_params(
+    {
+        "exposure": [COLUMN, NONE],
+        "weights": [COLUMN, NONE],
+        "cluster": [COLUMN, NONE],
+        "conf_level": [CONF_LEVEL],
+    }
+)
 def negative_binomial(
     data: pd.DataFrame,
     formula: str,
@@ -124,8 +172,13 @@ def negative_binomial(
     >>> bool(fit.theta > 0)
     True
     """
-    conf_level = check_conf_level(conf_level)
-    mf = model_frame(data, formula, weights=weights, cluster=cluster, exposure=exposure,
-                     model_name="negative_binomial")
+    mf = model_frame(
+        data,
+        formula,
+        weights=weights,
+        cluster=cluster,
+        exposure=exposure,
+        model_name="negative_binomial",
+    )
     _check_counts(mf, "negative_binomial")
     return _fit_nb(mf, conf_level)

@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from calcstats._errors import CalcstatsError, ConvergenceWarning
-from calcstats.results import ModelResult
+from calcstats._errors import CalcstatsError, ConvergenceWarning, user_stacklevel
+from calcstats._validation import CONF_LEVEL, NONE, Interval, validate_params
+from calcstats.results import ModelResult, RowUnits
 
 __all__ = ["PooledResult", "pool"]
 
@@ -34,21 +35,67 @@ class PooledResult(ModelResult):
     """Estimates pooled over imputed data sets (Rubin's rules).
 
     ``tidy()`` uses t intervals and tests on the Barnard–Rubin df of each term;
-    ``details()`` gives the within/between variances, riv, lambda, fmi and df.
+    ``details()`` gives the within/between variances, riv, lambda, fmi and df. The
+    design, labels and analysed rows (``events_per_row``, ``row_units``) are those of the
+    first imputed data set, which tables use for their layout and counts.
     """
 
-    def __init__(self, params: pd.Series, cov: np.ndarray, *, details: pd.DataFrame,
-                 ratio_measure: str | None, method: str, m: int, nobs: int | None,
-                 n_events: int | None, conf_level: float, results: list[ModelResult],
-                 nonestimable: dict[str, str], converged: bool) -> None:
-        super().__init__(params, cov, model=results, conf_level=conf_level, nobs=nobs,
-                         n_events=n_events, nonestimable=nonestimable, converged=converged,
-                         terms=results[0].terms)
+    def __init__(
+        self,
+        params: pd.Series,
+        cov: np.ndarray,
+        *,
+        details: pd.DataFrame,
+        ratio_measure: str | None,
+        method: str,
+        m: int,
+        nobs: int | None,
+        n_events: int | None,
+        conf_level: float,
+        results: list[ModelResult],
+        nonestimable: dict[str, str],
+        converged: bool,
+    ) -> None:
+        super().__init__(
+            params,
+            cov,
+            model=results,
+            conf_level=conf_level,
+            nobs=nobs,
+            n_events=n_events,
+            nonestimable=nonestimable,
+            converged=converged,
+            terms=results[0].terms,
+        )
         self.ratio_measure = ratio_measure
         self.method = method
         self.m = m
+        first = results[0]
+        self.design = first.design
+        self.labels = first.labels
+        self.n_competing = first.n_competing
         self._details = details
         self._df = details["df"].to_numpy(dtype=float)
+
+    def events_per_row(self) -> np.ndarray | None:
+        """Events per analysed row of the first imputed data set."""
+        return self.model[0].events_per_row()
+
+    def row_units(self) -> RowUnits | None:
+        """What an analysed row of the first imputed data set is (see ModelResult)."""
+        return self.model[0].row_units()
+
+    def term_tests(self, *, method: str = "wald") -> pd.DataFrame:
+        """No joint tests after pooling: every row has NaN statistic and p-value.
+
+        Rubin's rules pool one coefficient at a time; a joint test of a term's
+        coefficients over imputations (D1/D2 statistics) is not implemented, so the
+        ``method`` column says so rather than give a chi-square that ignores the
+        between-imputation df.
+        """
+        base = super().term_tests(method=method)
+        return base.assign(statistic=np.nan, p_value=np.nan,
+                           method="not available after pooling over imputations")
 
     def details(self) -> pd.DataFrame:
         """Per term: ``estimate, ubar, b, t, riv, lambda, fmi, dfcom, df``."""
@@ -67,8 +114,16 @@ class PooledResult(ModelResult):
         return {"m": self.m}
 
 
+@validate_params(
+    {
+        "dfcom": [Interval(0, None, closed="neither"), NONE],
+        "conf_level": [CONF_LEVEL, NONE],
+    }
+)
 def pool(
-    results: Sequence[ModelResult], *, dfcom: float | None = None,
+    results: Sequence[ModelResult],
+    *,
+    dfcom: float | None = None,
     conf_level: float | None = None,
 ) -> PooledResult:
     """Pool estimates from models fitted on multiply imputed data sets.
@@ -91,7 +146,7 @@ def pool(
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from calcstats.results import ModelResult
+    >>> from calcstats.results import ModelResult, RowUnits
     >>> from calcstats.regression import pool
     >>> fits = [ModelResult(pd.Series({"x": b}), [[0.01]]) for b in (0.5, 0.6, 0.7)]
     >>> round(float(pool(fits).params["x"]), 3)
@@ -124,7 +179,7 @@ def pool(
             "set; the pooled estimate is reported as NaN ('—'). Merge sparse levels or drop "
             "the term.",
             ConvergenceWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     Q = np.vstack([r.params.to_numpy(dtype=float) for r in results])
     U = np.vstack([r.bse.to_numpy(dtype=float) ** 2 for r in results])
@@ -151,9 +206,20 @@ def pool(
             df_obs = (dfcom + 1) / (dfcom + 3) * dfcom * (1 - lam)
             df = np.where(np.isinf(df_old), df_obs, df_old * df_obs / (df_old + df_obs))
         fmi = (riv + 2 / (df + 3)) / (1 + riv)
-    details = pd.DataFrame({"term": terms, "estimate": qbar, "ubar": ubar, "b": b, "t": t,
-                            "riv": riv, "lambda": lam, "fmi": fmi,
-                            "dfcom": dfcom, "df": df})
+    details = pd.DataFrame(
+        {
+            "term": terms,
+            "estimate": qbar,
+            "ubar": ubar,
+            "b": b,
+            "t": t,
+            "riv": riv,
+            "lambda": lam,
+            "fmi": fmi,
+            "dfcom": dfcom,
+            "df": df,
+        }
+    )
     first = results[0]
     # total covariance T = Ubar + (1 + 1/m) B (its diagonal is t above)
     ubar_mat = np.mean([r.cov.to_numpy(dtype=float) for r in results], axis=0)
@@ -165,7 +231,7 @@ def pool(
         details=details,
         ratio_measure=first.ratio_measure,
         method=f"Rubin's rules over {m} imputations ({first.method or type(first).__name__}); "
-               "Barnard-Rubin df",
+        "Barnard-Rubin df",
         m=m,
         nobs=first.nobs,
         n_events=first.n_events,

@@ -20,8 +20,9 @@ from calcstats.regression._glmfit import Family, fit_glm
 __all__ = ["profile_intervals", "profile_limit"]
 
 
-def profile_intervals(result: Any, family: Family, conf_level: float) -> tuple[np.ndarray,
-                                                                               np.ndarray]:
+def profile_intervals(
+    result: Any, family: Family, conf_level: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Profile-likelihood limits of every coefficient of a GLM result."""
     mf = result.frame
     X, y = mf.X, mf.y
@@ -34,14 +35,22 @@ def profile_intervals(result: Any, family: Family, conf_level: float) -> tuple[n
     low, high = np.empty(len(bh)), np.empty(len(bh))
     for j in range(len(bh)):
         others = np.delete(X, j, axis=1)
-        icpt = None if intercept is None or intercept == j else (
-            intercept - (intercept > j))
+        icpt = None if intercept is None or intercept == j else (intercept - (intercept > j))
 
-        def dev(v: float, j: int = j, others: np.ndarray = others,
-                icpt: int | None = icpt) -> float:
+        def dev(
+            v: float, j: int = j, others: np.ndarray = others, icpt: int | None = icpt
+        ) -> float:
             off = base_off + v * X[:, j]
-            fit = fit_glm(others, y, family=family, weights=mf.weights, offset=off,
-                          intercept=icpt, centre=icpt is not None, tol=1e-12)
+            fit = fit_glm(
+                others,
+                y,
+                family=family,
+                weights=mf.weights,
+                offset=off,
+                intercept=icpt,
+                centre=icpt is not None,
+                tol=1e-12,
+            )
             return 2.0 * (lmax - fit.loglik) - q
 
         low[j] = profile_limit(dev, bh[j], se[j], side=-1)

@@ -1,4 +1,4 @@
-"""Result classes of the regression models (all :class:`~calcstats._result.ModelResult`)."""
+"""Result classes of the regression models (all :class:`~calcstats.ModelResult`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from calcstats._design import Design
 from calcstats._errors import CalcstatsError
 from calcstats.regression._frame import ModelFrame
 from calcstats.results import ModelResult
@@ -43,6 +44,8 @@ class RegressionResult(ModelResult):
     model : object
         The fit object (:class:`calcstats.regression._glmfit.GlmFit` for the GLMs).
     """
+
+    design: Design  # always set (ModelResult allows None for bare coefficients)
 
     def __init__(
         self,
@@ -88,6 +91,12 @@ class RegressionResult(ModelResult):
     def formula(self) -> str:
         return self.design.formula
 
+    def events_per_row(self) -> np.ndarray | None:
+        """The outcome per analysed row (events or counts), None for linear models."""
+        if self.n_events is None or self.design.y is None:
+            return None
+        return self.design.y.to_numpy(dtype=float)
+
     def _conf_int(self, conf_level: float) -> tuple[np.ndarray, np.ndarray]:
         if self._profile_fn is None:
             return super()._conf_int(conf_level)
@@ -96,9 +105,11 @@ class RegressionResult(ModelResult):
         return self._profile_cache[conf_level]
 
     def _glance_extra(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"n_dropped": self.design.n_dropped,
-                               "n_zero_weight": self.frame.n_zero_weight,
-                               "se_type": self.se_type}
+        out: dict[str, Any] = {
+            "n_dropped": self.design.n_dropped,
+            "n_zero_weight": self.frame.n_zero_weight,
+            "se_type": self.se_type,
+        }
         if self.df_resid is not None:
             out["df_resid"] = self.df_resid
         return out
@@ -147,8 +158,15 @@ class RegressionResult(ModelResult):
                 reduced = self._refit(keep)
                 stat = 2.0 * (float(self.loglik or 0.0) - float(reduced.loglik or 0.0))
                 p = float(stats.chi2.sf(stat, k))
-            rows.append({"term": term, "df": k, "statistic": stat, "p_value": p,
-                         "method": "likelihood ratio"})
+            rows.append(
+                {
+                    "term": term,
+                    "df": k,
+                    "statistic": stat,
+                    "p_value": p,
+                    "method": "likelihood ratio",
+                }
+            )
         return pd.DataFrame(rows, columns=["term", "df", "statistic", "p_value", "method"])
 
 
@@ -166,6 +184,7 @@ class _BinaryResult(RegressionResult):
     def _glance_extra(self) -> dict[str, Any]:
         out = super()._glance_extra()
         eta = self.design.X.to_numpy(dtype=float) @ self.params.to_numpy()
+        assert self.design.y is not None  # a regression design has its outcome
         out["concordance"] = c_statistic(self.design.y.to_numpy(dtype=float), eta)
         return out
 
@@ -220,5 +239,9 @@ class LinearResult(RegressionResult):
     sigma: float = float("nan")
 
     def _glance_extra(self) -> dict[str, Any]:
-        return {**super()._glance_extra(), "r_squared": self.r_squared,
-                "adj_r_squared": self.adj_r_squared, "sigma": self.sigma}
+        return {
+            **super()._glance_extra(),
+            "r_squared": self.r_squared,
+            "adj_r_squared": self.adj_r_squared,
+            "sigma": self.sigma,
+        }

@@ -1,8 +1,11 @@
 """Assemble tables, figures and text into one self-contained study report (HTML, DOCX).
 
 A :class:`Report` is an ordered list of blocks (headings, paragraphs, tables, figures).
-Figures are rendered to PNG when added, so the report holds no live matplotlib objects;
-the HTML embeds them (base64) and needs no other file; the DOCX uses python-docx.
+Tables are calcstats :class:`~calcstats.Table` objects in journal style: a result is laid
+out with its ``to_table(labels=...)`` and a DataFrame with its columns and levels shown
+through the labels, so no column name reaches the report. Figures are rendered to PNG
+when added, so the report holds no live matplotlib objects; the HTML embeds them (base64)
+and needs no other file; the DOCX (A4 by default) uses python-docx.
 
 Both files are reproducible: the same report gives the same bytes on any day. A date
 appears only when the caller gives one (``Report(..., date=...)``): in the HTML header
@@ -17,6 +20,7 @@ import datetime as _dt
 import html
 import io
 import platform
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -25,11 +29,14 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from calcstats._errors import CalcstatsError
+from calcstats._errors import CalcstatsError, InvalidParameterError
+from calcstats.labels import Labels
+from calcstats.results import Result
+from calcstats.tables import Table
 
 __all__ = ["Report", "software_versions"]
 
-_PACKAGES = ("calcstats", "numpy", "pandas", "scipy", "statsmodels", "lifelines", "matplotlib")
+_PACKAGES = ("calcstats", "numpy", "pandas", "scipy", "patsy", "lifelines", "matplotlib")
 
 _CSS = """
 body { font-family: "Helvetica Neue", Arial, "Liberation Sans", sans-serif; color: #111;
@@ -97,6 +104,20 @@ def _check_date(date: object) -> _dt.date | None:
     )
 
 
+def _frame_table(frame: pd.DataFrame, lab: Labels) -> Table:
+    """A DataFrame as a Table: headings and level values through the labels."""
+    body = pd.DataFrame(
+        {
+            str(col): [
+                "" if not isinstance(v, str) and pd.isna(v) else lab.level(str(col), v)
+                for v in frame[col]
+            ]
+            for col in frame.columns
+        }
+    )
+    return Table(body, headers=[lab.variable(str(c)) for c in frame.columns])
+
+
 def _fig_png(fig: Figure, dpi: int) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
@@ -161,14 +182,53 @@ class Report:
             if para.strip():
                 self.blocks.append(_Block("text", " ".join(para.split())))
 
-    def table(self, table: Any, *, caption: str | None = None) -> None:
-        """Add a calcstats ``Table`` (or a DataFrame, shown as is)."""
-        if not (isinstance(table, pd.DataFrame) or hasattr(table, "to_docx")):
+    def table(
+        self,
+        table: Any,
+        *,
+        caption: str | None = None,
+        labels: Labels | Mapping[str, str] | None = None,
+    ) -> None:
+        """Add a table: a calcstats ``Table``, a result, or a DataFrame.
+
+        Parameters
+        ----------
+        table : Table, result or pandas.DataFrame
+            A finished ``Table`` is shown as it is. A result (anything calcstats
+            estimates) is laid out with ``result.to_table(labels=labels)``. A DataFrame
+            is shown with its column names as labels name them (``"age_at_index"`` →
+            "Age at index (years)") and its values by their level labels; format its
+            numbers first.
+        caption : str, optional
+            Shown above the table (the table's own title is used when there is none).
+        labels : Labels or dict, optional
+            Display labels for a result or a DataFrame (merged over the schema's
+            defaults). A finished ``Table`` keeps the labels it was made with, so
+            ``labels=`` is refused for one.
+        """
+        if labels is not None and not isinstance(labels, Labels | Mapping):
+            raise InvalidParameterError(
+                "The 'labels' parameter of Report.table must be a calcstats.Labels, a dict "
+                f"of variable labels or None. Got {type(labels).__name__}."
+            )
+        if isinstance(table, Table):
+            if labels is not None:
+                raise InvalidParameterError(
+                    "The 'labels' parameter of Report.table applies to results and "
+                    "DataFrames; this Table was laid out already. Pass labels= where it "
+                    "was made (e.g. result.to_table(labels=...))."
+                )
+            shown = table
+        elif isinstance(table, Result):
+            shown = table.to_table() if labels is None else table.to_table(labels=labels)
+        elif isinstance(table, pd.DataFrame):
+            shown = _frame_table(table, Labels.default() | Labels.coerce(labels))
+        else:
             raise CalcstatsError(
-                "Report.table expects a calcstats Table or a DataFrame, got "
+                "Report.table expects a calcstats Table, a result or a DataFrame, got "
                 f"{type(table).__name__}."
             )
-        self.blocks.append(_Block("table", table, caption=caption))
+        self.blocks.append(_Block("table", shown, caption=caption))
 
     def figure(
         self,
@@ -227,16 +287,14 @@ class Report:
                 parts.append(f"<p>{html.escape(b.payload)}</p>")
             elif b.kind == "table":
                 cap = f'<p class="caption"><b>{html.escape(b.caption)}</b></p>' if b.caption else ""
-                if isinstance(b.payload, pd.DataFrame):
-                    body = b.payload.to_html(index=False, border=0)
-                else:
-                    body = b.payload.to_html(full_page=False)
+                body = b.payload.to_html(full_page=False)
                 parts.append(f'<div class="block-table">{cap}{body}</div>')
             elif b.kind == "figure":
                 data = base64.b64encode(b.payload).decode("ascii")
                 cap = f"<figcaption>{html.escape(b.caption)}</figcaption>" if b.caption else ""
                 alt = html.escape(b.caption or "figure")
                 # printed widths (85-190 mm) read small on a screen: show 1.6x, within the page
+                assert b.width_mm is not None  # add_figure always sets it
                 parts.append(
                     f'<figure><img style="width:min(100%, {1.6 * b.width_mm:.0f}mm)" alt="{alt}" '
                     f'src="data:image/png;base64,{data}">{cap}</figure>'
@@ -248,18 +306,27 @@ class Report:
             Path(path).write_text(page, encoding="utf-8")
         return page
 
-    def to_docx(self, path: str | Path) -> Path:
+    def to_docx(self, path: str | Path, *, page_size: str = "A4") -> Path:
         """Write the report as a Word document (tables in journal style, figures as PNG).
 
         The file is byte-identical on rerun: fixed zip entry times, and document dates
         from ``date=`` (2000-01-01 without one). Missing folders are created.
+
+        Parameters
+        ----------
+        path : path-like
+        page_size : {"A4", "letter"}, default "A4"
+            Paper, with 2.54 cm margins; figures are at most the text width.
         """
         from docx import Document
         from docx.shared import Mm, Pt
 
+        from calcstats.tables._docx import check_page_size, set_page
         from calcstats.tables._zip import normalise_zip
 
+        paper = check_page_size(page_size, "Report.to_docx")
         doc = Document()
+        set_page(doc, paper)
         props = doc.core_properties
         props.title = self.title
         props.author = self.authors or "calcstats"
@@ -279,7 +346,9 @@ class Report:
         if self.date is not None:
             doc.add_paragraph(self.date.isoformat())
         section = doc.sections[0]
-        usable_mm = (section.page_width - section.left_margin - section.right_margin) / 36000
+        page_w, left, right = section.page_width, section.left_margin, section.right_margin
+        assert page_w is not None and left is not None and right is not None  # set by set_page
+        usable_mm = (page_w - left - right) / 36000
         for b in self.blocks:
             if b.kind == "heading":
                 doc.add_heading(b.payload, level=b.level - 1)
@@ -288,16 +357,7 @@ class Report:
             elif b.kind == "table":
                 if b.caption:
                     doc.add_paragraph().add_run(b.caption).bold = True
-                if isinstance(b.payload, pd.DataFrame):
-                    frame = b.payload
-                    t = doc.add_table(rows=len(frame) + 1, cols=len(frame.columns))
-                    for j, col in enumerate(frame.columns):
-                        t.cell(0, j).text = str(col)
-                    for i, row in enumerate(frame.itertuples(index=False), start=1):
-                        for j, val in enumerate(row):
-                            t.cell(i, j).text = "" if pd.isna(val) else str(val)
-                else:
-                    b.payload.to_docx(None, document=doc)
+                b.payload.to_docx(None, document=doc)
             elif b.kind == "figure":
                 width = min(float(b.width_mm or usable_mm), usable_mm)
                 doc.add_picture(io.BytesIO(b.payload), width=Mm(width))
@@ -305,6 +365,6 @@ class Report:
                     doc.add_paragraph(b.caption)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        doc.save(path)
+        doc.save(str(path))
         normalise_zip(path, date=self.date)
         return path

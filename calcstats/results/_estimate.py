@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -35,7 +35,11 @@ class EstimateResult(Result):
         The grouping columns (the first columns of ``tidy()``).
     method : str
         The estimator and the interval/test used, in words.
-    conf_level : float
+    conf_level : float or None
+        Confidence level of the intervals (None for a summary without intervals, e.g.
+        counts per segment).
+    labels : Labels
+        The ``labels=`` the estimator was called with (tables merge theirs over these).
     suppress_below : int or None
         Counts below this are hidden in ``to_table()`` (small-cell suppression).
     """
@@ -46,14 +50,16 @@ class EstimateResult(Result):
         *,
         by: Sequence[str],
         method: str,
-        conf_level: float,
-        labels: Labels | None = None,
+        conf_level: float | None,
+        labels: Labels | Mapping[str, str] | None = None,
         suppress_below: int | None = None,
     ) -> None:
         self._frame = frame.reset_index(drop=True)
         self.by = list(by)
         self.method = method
-        self.conf_level = conf_level
+        # None only for estimates without an interval (SegmentResult); their tables never
+        # read it, so Result.conf_level stays a float for every other result.
+        self.conf_level = conf_level  # type: ignore[assignment]
         self.labels = Labels.coerce(labels)
         self.suppress_below = check_suppress(suppress_below)
 

@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from calcstats._errors import CalcstatsError
+from calcstats._errors import CalcstatsError, InvalidParameterError
 from calcstats.results._base import Result, check_conf_level
 
-__all__ = ["TIDY_COLUMNS", "ModelResult"]
+if TYPE_CHECKING:
+    from calcstats._design import Design
+
+__all__ = ["TIDY_COLUMNS", "ModelResult", "RowUnits"]
 
 TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
+
+
+@dataclass(frozen=True)
+class RowUnits:
+    """The analysed rows of a model are (start, stop] intervals, not subjects.
+
+    Attributes
+    ----------
+    ids : numpy.ndarray or None
+        The subject (e.g. patient) of each analysed row, when the fit names it
+        (``cluster=``); None when the rows cannot be traced to subjects.
+    id_column : str or None
+        The column holding ``ids``.
+    """
+
+    ids: np.ndarray | None
+    id_column: str | None
 
 
 class ModelResult(Result):
@@ -43,11 +64,18 @@ class ModelResult(Result):
         ``tidy(exponentiate=...)``.
     df_resid : float or None
         Residual degrees of freedom; when set, tests and intervals use the t distribution.
+    design : Design or None
+        The formula's design (analysed rows, categorical levels and their coding), or None
+        for a result made from bare coefficients.
+    n_competing : int or None
+        Competing events among the analysed rows (Fine–Gray models), else None.
     """
 
     ratio_measure: str | None = None
     method: str = ""
     df_resid: float | None = None
+    design: Design | None = None
+    n_competing: int | None = None
 
     def __init__(
         self,
@@ -107,6 +135,23 @@ class ModelResult(Result):
 
     def _glance_extra(self) -> dict[str, Any]:
         return {}
+
+    # ---- the analysed rows ---------------------------------------------------------
+    def events_per_row(self) -> np.ndarray | None:
+        """Events of the modelled outcome per analysed row (aligned with ``design.X``).
+
+        None for models without events (linear regression) or without a design. Tables
+        sum it within a level for their per-level "Events" counts.
+        """
+        return None
+
+    def row_units(self) -> RowUnits | None:
+        """What an analysed row is when it is not one subject; None when it is.
+
+        Counting-process fits (one row per (start, stop] interval) return a
+        :class:`RowUnits`, with the subject of each row when ``cluster=`` named it.
+        """
+        return None
 
     # ---- public ------------------------------------------------------------------
     @property
@@ -177,8 +222,13 @@ class ModelResult(Result):
         row["method"] = self.method
         return pd.DataFrame([row])
 
-    def term_tests(self) -> pd.DataFrame:
+    def term_tests(self, *, method: str = "wald") -> pd.DataFrame:
         """Wald test per formula term, joint over its coefficients (e.g. all levels).
+
+        Parameters
+        ----------
+        method : {"wald"}
+            Models that can be refitted (the regression models) also offer ``"lr"``.
 
         Returns
         -------
@@ -188,6 +238,12 @@ class ModelResult(Result):
             F statistic ``W / df`` on the residual df for linear models. The intercept is
             omitted; a term with a non-estimable coefficient gets NaN.
         """
+        if method != "wald":
+            raise InvalidParameterError(
+                f"The 'method' parameter of {type(self).__name__}.term_tests must be 'wald'. "
+                f"Got {method!r}. Likelihood-ratio tests refit the model without each term, "
+                "which only the regression models (logistic, poisson, ...) offer."
+            )
         rows = []
         for term, cols in self.terms.items():
             if term == "Intercept":
@@ -244,7 +300,9 @@ class ModelResult(Result):
         hi = format_number(row["conf_high"], digits=digits)
         p = format_p(row["p_value"])
         p_text = f"p {p[0]} {p[1:]}" if p.startswith(("<", ">")) else f"p = {p}"
-        return f"{label} {est} ({level:.0%} CI {lo}–{hi}; {p_text})"
+        # a dash between negative bounds reads as a minus sign: "-0.30 to 0.05" instead
+        sep = " to " if lo.startswith("-") or hi.startswith("-") else "–"
+        return f"{label} {est} ({level * 100:g}% CI {lo}{sep}{hi}; {p_text})"
 
     def _title(self) -> str:
         return f"{type(self).__name__}: {self.method}"

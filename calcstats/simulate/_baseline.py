@@ -7,6 +7,7 @@ a dict; the draws happen in a fixed order so a seed gives the same cohort every 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import DTypeLike
 from scipy import stats
 
 from calcstats.simulate import _params as P
@@ -18,7 +19,7 @@ DAYS_PER_YEAR = 365.25
 
 
 def by_etiology(code: np.ndarray, mapping: dict, default: object = np.nan,
-                dtype: object = None) -> np.ndarray:
+                dtype: DTypeLike | None = None) -> np.ndarray:
     """Look a per-etiology parameter up for every row, from the rows' etiology codes
     (integer positions in the sorted ``P.ETIOLOGIES``)."""
     table = np.array([mapping.get(e, default) for e in P.ETIOLOGIES], dtype=dtype)
@@ -35,7 +36,7 @@ def etiology_probabilities(preset: str) -> dict[str, float]:
 def _ages(rng: np.random.Generator, code: np.ndarray, paediatric: bool) -> np.ndarray:
     table = P.PAEDIATRIC_AGE if paediatric else P.ADULT_AGE
     lo, hi = P.PAEDIATRIC_AGE_RANGE if paediatric else P.ADULT_AGE_RANGE
-    u = rng.random(code.shape[0])
+    u = rng.random(len(code))
     age = np.empty(code.shape[0])
     for e, spec in table.items():
         rows = np.flatnonzero(code == P.ETIOLOGIES.index(e))
@@ -149,7 +150,7 @@ def _segments(rng: np.random.Generator, zone: np.ndarray) -> np.ndarray:
         w * np.isin(P.SEGMENTS, ("I", *P.LEFT_SEGMENTS)),
         w * np.isin(P.SEGMENTS, P.LEFT_SEGMENTS),
     ]
-    u = rng.random(zone.shape[0])
+    u = rng.random(len(zone))
     out = np.zeros(zone.shape[0], dtype=np.int64)
     for z, wz in enumerate(weights):
         rows = np.flatnonzero(zone == z)
@@ -164,11 +165,14 @@ def draw_lesions(
     pt: dict[str, np.ndarray],
     *,
     new_calcification_rate: float,
+    new_calcification_hr: float = 1.0,
 ) -> dict[str, np.ndarray]:
     """True calcifications: baseline lesions, plus at most one new lesion per patient
-    without baseline calcification, forming at an exponential time during follow-up."""
+    without baseline calcification, forming at an exponential time during follow-up
+    (rate ``new_calcification_rate``, times ``new_calcification_hr`` with cirrhosis at
+    baseline)."""
     code = pt["code"]
-    n = code.shape[0]
+    n = len(code)
     field = {key: {e: v.get(key, np.inf) for e, v in P.LESIONS.items()}
              for key in ("mu", "k", "seg", "assoc")}
     mu = by_etiology(code, field["mu"])
@@ -179,7 +183,8 @@ def draw_lesions(
     extra = np.where(np.isfinite(k), negbin, pois)
     count = np.where(pt["true_calcification"], 1 + extra, 0)
 
-    onset_new = rng.exponential(1.0, n) / max(new_calcification_rate, 1e-300)
+    rate = new_calcification_rate * np.where(pt["cirrhosis"], new_calcification_hr, 1.0)
+    onset_new = rng.exponential(1.0, n) / np.maximum(rate, 1e-300)
     new = (~pt["true_calcification"]) & (onset_new < pt["admin_years"])
     if new_calcification_rate <= 0:
         new[:] = False
@@ -235,7 +240,7 @@ def schedule_imaging(
     First follow-up at 6-12 months, then every 0.5 y (cirrhosis), 1 y (biliary disease) or
     3 y (incidental foci) [A].
     """
-    n = pt["age"].shape[0]
+    n = len(pt["age"])
     interval = np.where(
         pt["cirrhosis"],
         P.IMAGING_INTERVAL["cirrhosis"],
@@ -273,8 +278,13 @@ def observe_lesions(
     rng: np.random.Generator,
     lesions: dict[str, np.ndarray],
     studies: dict[str, np.ndarray],
+    *,
+    perfect_detection: bool = False,
 ) -> dict[str, np.ndarray]:
-    """Every (study, lesion present by then) pair, detected or not, with the reading."""
+    """Every (study, lesion present by then) pair, detected or not, with the reading.
+
+    With ``perfect_detection`` every lesion present is seen (the same random numbers are
+    drawn, so the rest of the cohort is unchanged)."""
     total = lesions["total"]
     per_study = total[studies["patient"]]
     study = np.repeat(np.arange(studies["patient"].shape[0]), per_study)
@@ -296,7 +306,7 @@ def observe_lesions(
     u = rng.random(study.shape[0])
     err = rng.standard_normal(study.shape[0])
     swap = rng.random(study.shape[0]) < P.MORPHOLOGY_SWAP
-    detected = u < p_detect
+    detected = (u < p_detect) | perfect_detection
     size_obs = np.clip(np.round(size * np.exp(P.SIZE_LOG_SD * err), 1), 0.1, 150)
     pun, coa = P.MORPHOLOGIES.index("punctate"), P.MORPHOLOGIES.index("coarse")
     morph_obs = np.where(swap & (morph == pun), coa, np.where(swap & (morph == coa), pun, morph))

@@ -41,7 +41,7 @@ def categorical_by_group(
     Returns integer codes into ``labels``. One uniform is drawn per row first (so the
     result does not depend on the order in which groups are visited).
     """
-    u = rng.random(groups.shape[0])
+    u = rng.random(len(groups))
     out = np.zeros(groups.shape[0], dtype=np.int64)
     index = {lab: i for i, lab in enumerate(labels)}
     for g, probs in table.items():

@@ -17,6 +17,8 @@ post-procedural → ``post_procedural``, vascular + Pneumocystis + perinatal/TOR
 
 from __future__ import annotations
 
+from typing import Any
+
 ETIOLOGIES: tuple[str, ...] = (
     "biliary_atresia",
     "echinococcosis",
@@ -213,15 +215,18 @@ HAZARDS: dict[str, dict] = {
         source="PSC 0.6-1.5%/y S47b; hepatolithiasis 7.4%/7 y S17; rest A",
     ),
 }
-PH_OUTCOMES = tuple(HAZARDS)
+#: Outcomes with a true cause-specific proportional-hazards model from index. Not
+#: decompensation: its hazard rises tenfold once cirrhosis develops (a multi-state
+#: progression; see ``Truth.transition_hazard_ratios``).
+PH_OUTCOMES = ("cirrhosis", "hcc", "cholangiocarcinoma")
 #: Transplant and liver death follow an illness-death structure [A]: their hazards rise
 #: once a patient has decompensation, HCC or cholangiocarcinoma ("severe").
-TRANSPLANT = dict(
+TRANSPLANT: dict[str, Any] = dict(
     rate={"psc": 0.01, "pbc": 0.004, "biliary_atresia": 0.05}, default=0.001,
     log_cirrhosis=1.099, after_severe=0.10, log_age=-0.02,
     source="post-decompensation 0.10 A; PSC transplant-free hazard ln2/13.4 S26; rest A",
 )
-LIVER_DEATH = dict(
+LIVER_DEATH: dict[str, Any] = dict(
     rate={"neoplasm": 0.15}, default=0.001, log_cirrhosis=1.609, after_severe=0.35,
     after_transplant=0.03, log_age=0.035,
     source="decompensated median survival ~2 y S33; age R (Mayo 0.0396); rest A",

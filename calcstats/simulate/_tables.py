@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,7 +61,7 @@ def build_tables(
     lesions: dict[str, np.ndarray],
     studies: dict[str, np.ndarray],
     obs: dict[str, np.ndarray],
-    out: dict[str, np.ndarray],
+    out: dict[str, Any],
     masks: Mapping[str, np.ndarray],
     *,
     start: np.datetime64,
@@ -85,7 +86,7 @@ def build_tables(
         values = pt[key]
         mask = masks[col]
         if col == "diabetes":
-            patients[col] = pd.array(np.where(mask, None, values), dtype="boolean")
+            patients[col] = pd.array(np.where(mask, np.array(None), values), dtype="boolean")
         elif col == "alcohol_use":
             values = values.copy()
             values[mask] = None

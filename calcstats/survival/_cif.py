@@ -22,9 +22,18 @@ import numpy as np
 import pandas as pd
 
 from calcstats._memory import CURVE_MEMORY_ADVICE, memory_guard
-from calcstats._result import check_conf_level
-from calcstats.survival._curves import SurvivalCurve, check_conf_type, confint
-from calcstats.survival._input import check_cause, prepare, warn_no_events
+from calcstats._survival_input import survival_input, warn_no_events
+from calcstats._validation import (
+    COLUMN,
+    COLUMNS,
+    CONF_LEVEL,
+    NONE,
+    Interval,
+    Options,
+    validate_params,
+)
+from calcstats.labels import Labels
+from calcstats.results import CONF_TYPES, CumulativeIncidenceResult, confint
 from calcstats.survival._tabulate import tabulate
 
 __all__ = ["aalen_johansen", "cumulative_incidence"]
@@ -99,6 +108,17 @@ def aalen_johansen(
     return g, np.maximum(var, 0.0)
 
 
+@validate_params(
+    {
+        "time": [COLUMN],
+        "event": [COLUMN],
+        "cause": [Interval(1, None, integer=True)],
+        "by": [COLUMNS, NONE],
+        "weights": [COLUMN, NONE],
+        "conf_type": [Options(*CONF_TYPES)],
+        "conf_level": [CONF_LEVEL],
+    }
+)
 def cumulative_incidence(
     data: pd.DataFrame,
     *,
@@ -106,9 +126,11 @@ def cumulative_incidence(
     event: str,
     cause: int = 1,
     by: str | Sequence[str] | None = None,
+    weights: str | None = None,
     conf_type: str = "log-log",
     conf_level: float = 0.95,
-) -> SurvivalCurve:
+    labels: Labels | dict[str, str] | None = None,
+) -> CumulativeIncidenceResult:
     """Aalen–Johansen cumulative incidence of one cause in the presence of competing causes.
 
     Parameters
@@ -124,17 +146,25 @@ def cumulative_incidence(
         causes are estimated (see ``state_probabilities``).
     by : str or list of str, optional
         Grouping column(s); one curve per level combination.
+    weights : str, optional
+        Column of non-negative case weights (counts become weight sums — R's multi-state
+        ``survfit`` prints unweighted counts instead; the estimates and standard errors
+        are R's, the infinitesimal-jackknife ``sum_i (w_i u_i)^2``). Rows with weight 0
+        are set aside (the curve is that of the other rows) and counted in
+        ``n_zero_weight``; ``n`` counts the rows with a positive weight.
     conf_type : {"log-log", "log", "plain"}
         Transform for the pointwise intervals, applied to the cumulative incidence as R's
         ``survfit`` does for multi-state curves (R's default is "log").
     conf_level : float
         Confidence level.
+    labels : Labels or dict, optional
+        Display labels the result keeps for its tables and plots.
 
     Returns
     -------
-    SurvivalCurve
-        ``kind == "cif"``; ``std_error`` is R's infinitesimal-jackknife standard error;
-        ``n_event`` counts events of ``cause`` and ``n_censor`` censorings (code 0).
+    CumulativeIncidenceResult
+        ``std_error`` is R's infinitesimal-jackknife standard error; ``n_event`` counts
+        events of ``cause`` and ``n_censor`` censorings (code 0).
         ``state_probabilities()`` has the event-free probability and every cause's
         incidence; they sum to 1 at every time.
 
@@ -148,30 +178,52 @@ def cumulative_incidence(
        time  estimate
     0   3.5    0.3889
     """
+    labels = Labels.coerce(labels)
     with memory_guard("cumulative_incidence", CURVE_MEMORY_ADVICE):
-        conf_level = check_conf_level(conf_level)
-        conf_type = check_conf_type(conf_type)
-        sd = prepare(data, time=time, event=event, by=by)
-        cause = check_cause(sd, cause)
-        causes = np.unique(sd.codes[sd.codes > 0])
-        warn_no_events(
-            sd, (sd.codes == cause).astype(float), f"cumulative_incidence, cause {cause}"
+        sd = survival_input(
+            data,
+            time=time,
+            event=event,
+            cause=cause,
+            by=by,
+            weights=weights,
+            competing=True,
+            function="cumulative_incidence",
         )
-        quantities: list[np.ndarray | None] = [None, (sd.codes == 0).astype(float)]
-        quantities += [(sd.codes == c).astype(float) for c in causes]
+        assert sd.cause is not None  # cause= is an int here (default 1), checked by the input
+        cause = int(sd.cause)
+        causes = np.unique(sd.codes[sd.codes > 0])
+        warn_no_events(sd, sd.event, f"cumulative_incidence, cause {cause}")
+        w = sd.weights
+        indicators = [(sd.codes == 0).astype(float)] + [
+            (sd.codes == c).astype(float) for c in causes
+        ]
+        quantities: list[np.ndarray | None] = (
+            [None, *indicators]
+            if w is None
+            else [w, *(w * x for x in indicators), w * w, *(w * w * x for x in indicators)]
+        )
         rt = tabulate(sd.time, sd.group, sd.n_groups, quantities)
+        k = causes.size
         n_censor = rt.sums[:, 1]
-        n_cause = rt.sums[:, 2:]
-        probs = np.empty((rt.time.size, causes.size + 1))
+        n_cause = rt.sums[:, 2 : 2 + k]
+        probs = np.empty((rt.time.size, k + 1))
         var = np.empty_like(probs)
         for g in range(sd.n_groups):
             rows = rt.rows(g)
-            probs[rows], var[rows] = aalen_johansen(rt.n_risk[rows], n_cause[rows], n_censor[rows])
+            squared = None
+            if w is not None:
+                n2 = rt.sums[rows, 2 + k]
+                risk2 = np.cumsum(n2[::-1])[::-1]
+                squared = (risk2, rt.sums[rows, 4 + k :], rt.sums[rows, 3 + k])
+            probs[rows], var[rows] = aalen_johansen(
+                rt.n_risk[rows], n_cause[rows], n_censor[rows], squared=squared
+            )
         se = np.sqrt(var)
         col = int(np.flatnonzero(causes == cause)[0]) + 1
         est = probs[:, col]
         low, high = confint(
-            est, se[:, col], logse=False, conf_type=conf_type, conf_level=conf_level
+            est, se[:, col], logse=False, conf_type=conf_type, conf_level=float(conf_level)
         )
         curve = pd.DataFrame(
             {
@@ -200,20 +252,29 @@ def cumulative_incidence(
         )
         n = np.bincount(sd.group, minlength=sd.n_groups).astype(float)
         n_events = np.bincount(
-            sd.group, weights=(sd.codes == cause).astype(float), minlength=sd.n_groups
+            sd.group, weights=sd.event if w is None else sd.event * w, minlength=sd.n_groups
         )
-        return SurvivalCurve(
+        unweighted = None
+        if w is not None:  # the numbers of rows, for risk tables under weighted curves
+            rc = tabulate(sd.time, sd.group, sd.n_groups, [None, indicators[col], indicators[0]])
+            unweighted = pd.DataFrame(
+                {"n_risk": rc.n_risk, "n_event": rc.sums[:, 1], "n_censor": rc.sums[:, 2]}
+            )
+        return CumulativeIncidenceResult(
             curve,
+            cause=cause,
+            states=states,
             groups=sd.groups,
             by=sd.by,
-            kind="cif",
-            cause=cause,
             conf_type=conf_type,
-            conf_level=conf_level,
+            conf_level=float(conf_level),
             n=n,
             n_events=n_events,
+            n_zero_weight=sd.n_zero_weight,
             time_column=sd.time_column,
             event_column=sd.event_column,
-            states=states,
             method="Aalen–Johansen, infinitesimal-jackknife standard errors",
+            labels=labels,
+            weighted=w is not None,
+            unweighted=unweighted,
         )

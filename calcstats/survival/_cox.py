@@ -8,7 +8,7 @@ competing-risk codes, and Harrell's concordance as R reports it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -17,10 +17,11 @@ import pandas as pd
 from scipy import stats
 
 from calcstats._design import Design
-from calcstats._errors import DataError
+from calcstats._errors import DataError, InvalidParameterError
 from calcstats._newton import divergence_report
 from calcstats._survival_input import SurvivalInput, model_input
 from calcstats._validation import (
+    BOOLEAN,
     COLUMN,
     COLUMNS,
     CONF_LEVEL,
@@ -29,7 +30,7 @@ from calcstats._validation import (
     validate_params,
 )
 from calcstats.labels import Labels
-from calcstats.results import ModelResult
+from calcstats.results import ModelResult, PHTestResult, RowUnits
 from calcstats.survival._concordance import concordance_counts
 from calcstats.survival._coxfit import CoxFit, fit_cox, prepare, score_residuals
 
@@ -64,13 +65,13 @@ class CoxResult(ModelResult):
 
     def __init__(self, params: pd.Series, *, fit: CoxFit, design: Design, si: SurvivalInput,
                  cov: np.ndarray, ties: str, robust: bool, conf_level: float,
-                 nonestimable: dict[str, str], labels: Labels | None) -> None:
+                 nonestimable: dict[str, str], labels: Labels | Mapping[str, str] | None) -> None:
         super().__init__(params, cov, model=fit, conf_level=conf_level, nobs=si.n,
                          n_events=int(si.event.sum()), loglik=fit.loglik,
                          converged=fit.converged, nonestimable=nonestimable,
                          terms=design.terms)
         self.naive_bse = pd.Series(np.sqrt(np.diag(fit.var)), index=list(params.index))
-        self.design = design
+        self.design: Design = design
         self.input = si
         self.ties = ties
         self.robust = robust
@@ -81,6 +82,16 @@ class CoxResult(ModelResult):
     @property
     def formula(self) -> str:
         return self.design.formula
+
+    def events_per_row(self) -> np.ndarray:
+        """The event of interest (the ``cause``, when given) per analysed row, 0/1."""
+        return np.asarray(self.input.event, dtype=float)
+
+    def row_units(self) -> RowUnits | None:
+        """Counting-process fits (``start=``): rows are intervals, of ``cluster=`` patients."""
+        if self.input.start is None:
+            return None
+        return RowUnits(ids=self.input.cluster, id_column=self.input.columns.get("cluster"))
 
     @cached_property
     def concordance(self) -> float:
@@ -108,7 +119,7 @@ class CoxResult(ModelResult):
         }
 
     # ---- diagnostics ----------------------------------------------------------------
-    def check_ph(self, transform: str = "km", *, global_test: bool = True) -> Any:
+    def check_ph(self, transform: str = "km", *, global_test: bool = True) -> PHTestResult:
         """Test proportional hazards as R's ``cox.zph`` (survival >= 3).
 
         Returns
@@ -132,7 +143,7 @@ class CoxResult(ModelResult):
 @validate_params({
     "time": [COLUMN], "event": [COLUMN], "ties": [Options("efron", "breslow")],
     "strata": [COLUMNS, NONE], "cluster": [COLUMN, NONE], "weights": [COLUMN, NONE],
-    "start": [COLUMN, NONE], "conf_level": [CONF_LEVEL],
+    "start": [COLUMN, NONE], "robust": [BOOLEAN, NONE], "conf_level": [CONF_LEVEL],
 })
 def cox(
     data: pd.DataFrame,
@@ -146,6 +157,7 @@ def cox(
     cluster: str | None = None,
     weights: str | None = None,
     start: str | None = None,
+    robust: bool | None = None,
     conf_level: float = 0.95,
     labels: Labels | dict[str, str] | None = None,
 ) -> CoxResult:
@@ -178,6 +190,14 @@ def cox(
     start : str, optional
         Interval start column for counting-process data (``Surv(start, stop, event)``),
         e.g. from ``cohort.counting_process_table``: a row is at risk on (start, time].
+    robust : bool, optional
+        Robust (sandwich) variance, ``crossprod`` of the weighted dfbeta residuals
+        summed within ``cluster`` (each row its own cluster without one), as
+        ``coxph(..., robust = TRUE)``. None (default) follows R: robust with
+        ``cluster=`` or non-integer weights, model-based otherwise. ``robust=False``
+        with ``cluster=`` is an error; with non-integer weights it treats them as
+        frequency weights (R's ``naive.var``), which is wrong for
+        inverse-probability weights.
     conf_level : float
         Confidence level of the intervals.
     labels : Labels or dict, optional
@@ -219,8 +239,14 @@ def cox(
     if not fit.converged:
         nonest = {c: "the fit did not converge" for c in design.columns}
     cov = fit.var
-    # as coxph: robust variance with cluster=, or with non-integer case weights
-    robust = cluster is not None or (wt is not None and bool(np.any(wt != np.floor(wt))))
+    if robust is None:  # as coxph: robust with cluster=, or with non-integer case weights
+        robust = cluster is not None or (wt is not None and bool(np.any(wt != np.floor(wt))))
+    elif not robust and cluster is not None:
+        raise InvalidParameterError(
+            "cox(): robust=False cannot be combined with cluster= (a cluster only enters "
+            "the robust variance); drop cluster= or leave robust at None."
+        )
+    robust = bool(robust)
     if robust:
         resid = score_residuals(fit)
         w = np.ones(si.n) if wt is None else wt

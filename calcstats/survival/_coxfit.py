@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from calcstats._errors import ConvergenceError, ConvergenceWarning
+from calcstats._errors import ConvergenceError, ConvergenceWarning, user_stacklevel
 from calcstats._newton import Evaluation, maximise, solve_psd
 
 __all__ = ["CoxData", "CoxFit", "fit_cox", "prepare"]
@@ -92,11 +92,15 @@ def prepare(
     X, wt, status = X[perm], wt[perm], status[perm]
     ev_rows = np.flatnonzero(status)                 # grouped by key (sorted)
     ev_keys = key_stop[ev_rows]
+    gkeys: np.ndarray  # (numpy's stubs type it Any, and searchsorted on Any as a scalar)
     gkeys, ev_group, d = np.unique(ev_keys, return_inverse=True, return_counts=True)
     g_stratum = gkeys // M
     stratum_end_key = g_stratum * M + M
     lo = np.searchsorted(key_stop, gkeys, side="left")
     hi = np.searchsorted(key_stop, stratum_end_key, side="left")
+    order_b: np.ndarray | None
+    lo_b: np.ndarray | None
+    hi_b: np.ndarray | None
     if start is not None:
         order_b = np.argsort(key_start, kind="stable")
         kb = key_start[order_b]
@@ -264,7 +268,7 @@ def fit_cox(cd: CoxData, *, max_iter: int = 30, eps: float = 1e-9) -> CoxFit:
             f"the Cox fit did not converge in {max_iter} Newton–Raphson iterations; no "
             "estimate is reported ('—'). Check for sparse levels or rescale the covariates.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     var_s = np.linalg.pinv(res.last.info) if p else np.zeros((0, 0))
     return CoxFit(coef=res.beta / s, var=var_s / outer, loglik=res.last.loglik,

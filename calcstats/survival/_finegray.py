@@ -17,6 +17,7 @@ sorted times — O(n log n) for the sort and O(n p²) per Newton step.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,10 +25,10 @@ import numpy as np
 import pandas as pd
 
 from calcstats._design import Design
-from calcstats._errors import ConvergenceError, ConvergenceWarning, DataError
+from calcstats._errors import ConvergenceError, ConvergenceWarning, DataError, user_stacklevel
 from calcstats._newton import Evaluation, divergence_report, maximise
 from calcstats._survival_input import SurvivalInput, model_input
-from calcstats._validation import COLUMN, CONF_LEVEL, Interval, validate_params
+from calcstats._validation import COLUMN, CONF_LEVEL, NONE, Interval, validate_params
 from calcstats.labels import Labels
 from calcstats.results import ModelResult
 
@@ -65,13 +66,17 @@ class FineGrayFit:
 class _FG:
     """Sorted data and the cumulative-sum machinery."""
 
-    def __init__(self, t: np.ndarray, code: np.ndarray, X: np.ndarray) -> None:
+    def __init__(self, t: np.ndarray, code: np.ndarray, X: np.ndarray, *,
+                 weights: np.ndarray | None = None) -> None:
         order = np.argsort(t, kind="stable")
         self.t = t[order]
         self.ici = code[order]                       # 1 event, 2 competing, 0 censored
-        self.means = X.mean(axis=0)
-        self.X = np.ascontiguousarray(X[order] - self.means)
         n = len(t)
+        #: case weights (sorted rows); the censoring distribution G stays unweighted
+        self.w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)[order]
+        self.weighted = weights is not None
+        self.means = np.average(X, axis=0, weights=self.w) if X.shape[1] else X.mean(axis=0)
+        self.X = np.ascontiguousarray(X[order] - self.means)
         ut, first = np.unique(self.t, return_index=True)
         self.ut, self.first = ut, first
         cens = np.bincount(np.searchsorted(ut, self.t[self.ici == 0]), minlength=len(ut))
@@ -81,8 +86,8 @@ class _FG:
         Gm = np.concatenate(([1.0], G[:-1]))         # G(u−) at each distinct time
         self.G_row = Gm[np.searchsorted(ut, self.t)] # G(t_i−) per sorted row
         fail = self.ici == 1
-        self.ft, self.d = np.unique(self.t[fail], return_counts=True)
-        self.d = self.d.astype(float)
+        self.ft, k_fail = np.unique(self.t[fail], return_inverse=True)
+        self.d = np.bincount(k_fail, weights=self.w[fail], minlength=len(self.ft))
         self.k_first = np.searchsorted(self.t, self.ft, side="left")  # first row t >= t_k
         self.Gk = self.G_row[self.k_first]
         self.comp = self.ici == 2
@@ -101,9 +106,10 @@ class _FG:
         r = np.exp(eta - shift)
         p = self.X.shape[1]
         n = len(r)
+        wr = self.w * r if self.weighted else r
         rx = np.empty((p + 1, n))                     # (1 + p) × n, rows contiguous
-        rx[0] = r
-        np.multiply(self.XT, r, out=rx[1:])
+        rx[0] = wr
+        np.multiply(self.XT, wr, out=rx[1:])
         cs = np.empty((p + 1, n + 1))
         cs[:, 0] = 0.0
         np.cumsum(rx, axis=1, out=cs[:, 1:])
@@ -123,19 +129,27 @@ class _FG:
             raise ConvergenceError("Fine–Gray risk-set sums underflowed; the fit diverges.")
         abar = S[:, 1:] / S0[:, None]
         fr = self.fail_rows
-        loglik = float(eta[fr].sum() - np.sum(self.d * (np.log(S0) + shift)))
-        u = self.X[fr].sum(axis=0) - self.d @ abar
+        wf = self.w[fr]
+        loglik = float(wf @ eta[fr] - np.sum(self.d * (np.log(S0) + shift)))
+        u = wf @ self.X[fr] - self.d @ abar
         H = None
         if info:
             c = self.d / S0
             cf = _cumsum0(c)                                     # Σ_{k: t_k <= t_i} c_k
             gb = _rev_cumsum(c * self.Gk)                        # Σ_{k: t_k > t_i} c_k G_k
             a = cf[self.n_le] + np.where(self.comp, gb[self.n_le] / self.G_row, 0.0)
-            H = (self.XT * (r * a)) @ self.X - (abar * self.d[:, None]).T @ abar
+            H = (self.XT * (self.w * r * a)) @ self.X - (abar * self.d[:, None]).T @ abar
         return loglik, u, H, abar, S0, r, shift
 
-    def eta_residuals(self, beta: np.ndarray) -> np.ndarray:
-        """crr's ηᵢ: score residual plus the censoring-distribution term ψᵢ."""
+    def eta_residuals(self, beta: np.ndarray, *, censoring: bool = True) -> np.ndarray:
+        """crr's ηᵢ: score residual plus the censoring-distribution term ψᵢ.
+
+        With case weights wᵢ: ``wᵢ ×`` the score residual (risk-set sums weighted), plus
+        ψᵢ, the influence of subject i on the score through the (unweighted) Kaplan–Meier
+        G; ψ sums the weighted contributions of the competing-event subjects.
+        ``censoring=False`` leaves ψ out (the robust variance of ``coxph(cluster=id)``
+        on ``finegray()`` data).
+        """
         _, _, _, abar, S0, r, _ = self.evaluate(beta, info=False)
         X = self.X
         c = self.d / S0
@@ -149,9 +163,13 @@ class _FG:
         res -= cw[:, None] * (X * B1[:, None] - BA)
         fr = self.fail_rows
         res[fr] += X[fr] - abar[self.k_of_fail]
+        if self.weighted:
+            res *= self.w[:, None]
+        if not censoring:
+            return res
         # ψ: the censoring part, q(u) at each distinct time u with a censoring
         ut = self.ut
-        comp_w = np.where(self.comp, r / np.where(self.comp, self.G_row, 1.0), 0.0)
+        comp_w = np.where(self.comp, self.w * r / np.where(self.comp, self.G_row, 1.0), 0.0)
         B = _cumsum0(np.column_stack([comp_w, comp_w[:, None] * X]))[self.first]  # t_j < u
         kk = np.searchsorted(self.ft, ut, side="left")       # failure times >= u
         Qg = _rev_cumsum(self.d * self.Gk / S0)[kk]
@@ -184,7 +202,8 @@ def _fit(fg: _FG, names: list[str], max_iter: int = 50) -> FineGrayFit:
     beta = res.beta / s
     if not res.converged:
         warnings.warn(f"the Fine–Gray fit did not converge in {max_iter} iterations; no "
-                      "estimate is reported ('—').", ConvergenceWarning, stacklevel=3)
+                      "estimate is reported ('—').", ConvergenceWarning,
+                      stacklevel=user_stacklevel())
     H = res.last.info * outer
     Hinv = np.linalg.pinv(H)
     eta = fg.eta_residuals(beta)
@@ -201,8 +220,9 @@ def _fit(fg: _FG, names: list[str], max_iter: int = 50) -> FineGrayFit:
 class FineGrayResult(ModelResult):
     """Result of :func:`fine_gray`: subdistribution hazard ratios (``sHR``).
 
-    ``bse`` are crr's robust (sandwich) SEs; ``model`` is the :class:`FineGrayFit`;
-    ``loglik`` is the log pseudo-likelihood (as crr's ``loglik``).
+    ``bse`` are crr's robust (sandwich) SEs (with ``weights=``: the weighted version,
+    see :func:`fine_gray`); ``model`` is the :class:`FineGrayFit`; ``loglik`` is the log
+    pseudo-likelihood (as crr's ``loglik``; weighted with ``weights=``).
     """
 
     ratio_measure = "sHR"
@@ -210,12 +230,12 @@ class FineGrayResult(ModelResult):
 
     def __init__(self, params: pd.Series, *, fit: FineGrayFit, design: Design,
                  si: SurvivalInput, code: np.ndarray, max_iter: int, conf_level: float,
-                 nonestimable: dict[str, str], labels: Labels | None) -> None:
+                 nonestimable: dict[str, str], labels: Labels | Mapping[str, str] | None) -> None:
         super().__init__(params, fit.var, model=fit, conf_level=conf_level, nobs=si.n,
                          n_events=int((code == 1).sum()), loglik=fit.loglik,
                          converged=fit.converged, nonestimable=nonestimable,
                          terms=design.terms)
-        self.design = design
+        self.design: Design = design
         self.input = si
         #: per analysed row: 1 the cause of interest, 2 a competing cause, 0 censored
         self.code = code
@@ -224,10 +244,19 @@ class FineGrayResult(ModelResult):
         self.n_competing = int((code == 2).sum())
         self.n_censored = int((code == 0).sum())
         self.labels = Labels.coerce(labels)
+        #: whether case weights were used (``weights=``)
+        self.weighted = si.weights is not None
+        if self.weighted:
+            self.method = ("Fine–Gray subdistribution hazards model, case weights (unweighted "
+                           "censoring distribution; robust SE)")
 
     @property
     def formula(self) -> str:
         return self.design.formula
+
+    def events_per_row(self) -> np.ndarray:
+        """Events of the ``cause`` of interest per analysed row (competing events are 0)."""
+        return (self.code == 1).astype(float)
 
     def _glance_extra(self) -> dict[str, Any]:
         return {"n_competing": self.n_competing, "n_censored": self.n_censored,
@@ -272,8 +301,8 @@ class FineGrayResult(ModelResult):
 
 
 @validate_params({
-    "time": [COLUMN], "event": [COLUMN], "conf_level": [CONF_LEVEL],
-    "max_iter": [Interval(1, None, integer=True)],
+    "time": [COLUMN], "event": [COLUMN], "weights": [COLUMN, NONE],
+    "conf_level": [CONF_LEVEL], "max_iter": [Interval(1, None, integer=True)],
 })
 def fine_gray(
     data: pd.DataFrame,
@@ -282,6 +311,7 @@ def fine_gray(
     time: str,
     event: str,
     cause: int = 1,
+    weights: str | None = None,
     conf_level: float = 0.95,
     max_iter: int = 50,
     labels: Labels | dict[str, str] | None = None,
@@ -300,6 +330,20 @@ def fine_gray(
         Integer codes: 0 = censored, 1..k = cause k.
     cause : int
         The event of interest; every other non-zero code is a competing event.
+    weights : str, optional
+        Case-weight column (e.g. inverse-probability-of-treatment weights): each
+        subject's contributions to the pseudo-likelihood, its risk sets and its score
+        are multiplied by its weight. The censoring distribution G stays the
+        **unweighted** Kaplan–Meier of the censoring times, as in R's
+        ``finegray(..., weights=)`` (the point estimate equals
+        ``coxph(Surv(fgstart, fgstop, fgstatus) ~ ..., weights = fgwt)`` on
+        ``finegray(..., weights = w)`` data; note ``fgwt`` already contains ``w``). The
+        reported SE is crr's robust sandwich with each subject's weighted score residual
+        plus the term for the estimated G, i.e. the infinitesimal-jackknife variance of
+        the whole estimator with the weights held fixed; ``coxph(cluster = id)`` on
+        ``finegray`` data leaves the G term out (the two agree without censoring, where
+        G ≡ 1). As every weighted analysis here, it ignores the estimation of the
+        weights themselves (see :func:`calcstats.bootstrap`).
     conf_level : float
         Confidence level of the intervals.
     max_iter : int
@@ -324,11 +368,11 @@ def fine_gray(
     log(bili)     2.584
     """
     design, si = model_input(data, formula, time=time, event=event, cause=cause,
-                             function="fine_gray", competing=True)
+                             weights=weights, function="fine_gray", competing=True)
     code = np.where(si.codes == si.cause, 1, np.where(si.codes == 0, 0, 2)).astype(np.int8)
     t = si.time
     X = design.matrix
-    fg = _FG(t, code, X)
+    fg = _FG(t, code, X, weights=si.weights)
     fit = _fit(fg, design.columns, max_iter=max_iter)
     nonest: dict[str, str] = {}
     if fit.diverging.any():

@@ -25,8 +25,15 @@ from scipy import stats
 
 from calcstats._errors import DataError, DataWarning
 from calcstats._memory import check_memory, memory_guard
-from calcstats._result import TestResult
-from calcstats.survival._input import check_cause, prepare, warn_no_events
+from calcstats._survival_input import (
+    SurvivalInput,
+    survival_input,
+    user_stacklevel,
+    warn_no_events,
+)
+from calcstats._validation import COLUMN, COLUMNS, NONE, Interval, validate_params
+from calcstats.labels import Labels
+from calcstats.results import GrayTestResult
 from calcstats.survival._logrank import (
     _MEMORY_ADVICE,
     _strata_rows,
@@ -200,7 +207,7 @@ def _gray_stratum(
     return score, var
 
 
-def _warn_indefinite(sd, var: np.ndarray, cause: int) -> None:
+def _warn_indefinite(sd: SurvivalInput, var: np.ndarray, cause: int) -> None:
     neg = np.flatnonzero(np.diag(var) < 0)
     which = "; ".join(
         ", ".join(f"{col}={val!r}" for col, val in sd.groups.iloc[i].items()) + f": {var[i, i]:.3g}"
@@ -214,11 +221,11 @@ def _warn_indefinite(sd, var: np.ndarray, cause: int) -> None:
         "statistic is computed as cmprsk::cuminc computes it, but Gray's asymptotic "
         "variance is unreliable here: do not trust the p-value.",
         DataWarning,
-        stacklevel=3,  # _warn_indefinite <- gray_test <- the user's call
+        stacklevel=user_stacklevel(),
     )
 
 
-def _warn_rank(sd, var: np.ndarray, cause: int, rank: int) -> None:
+def _warn_rank(sd: SurvivalInput, var: np.ndarray, cause: int, rank: int) -> None:
     k = sd.n_groups
     empty = np.flatnonzero(np.diag(var) <= 0)
     labels = ", ".join(
@@ -236,10 +243,20 @@ def _warn_rank(sd, var: np.ndarray, cause: int, rank: int) -> None:
         f"than the {k} groups minus one ({why}). The test uses a generalised inverse on "
         f"{rank} degrees of freedom; cmprsk::cuminc reports stat = -1 here.",
         DataWarning,
-        stacklevel=3,  # _warn_rank <- gray_test <- the user's call
+        stacklevel=user_stacklevel(),
     )
 
 
+@validate_params(
+    {
+        "time": [COLUMN],
+        "event": [COLUMN],
+        "cause": [Interval(1, None, integer=True)],
+        "by": [COLUMNS],
+        "strata": [COLUMNS, NONE],
+        "rho": [Interval(0, None)],
+    }
+)
 def gray_test(
     data: pd.DataFrame,
     *,
@@ -249,7 +266,8 @@ def gray_test(
     by: str | Sequence[str],
     strata: str | Sequence[str] | None = None,
     rho: float = 0.0,
-) -> TestResult:
+    labels: Labels | dict[str, str] | None = None,
+) -> GrayTestResult:
     """Gray's test that the cumulative incidence of a cause is equal across groups.
 
     Reproduces ``cmprsk::cuminc(time, status, group, strata, rho)$Tests``.
@@ -272,14 +290,18 @@ def gray_test(
     rho : float
         Power of the weight ``(1 - F(t-))^rho``; 0 (the default, as cuminc) weights
         every failure time equally.
+    labels : Labels or dict, optional
+        Display labels the result keeps for its tables and plots.
 
     Returns
     -------
-    TestResult
+    GrayTestResult
         ``statistic`` (chi-square on k - 1 df), ``df``, ``p_value`` for ``cause``;
-        ``table`` holds the test for every cause in the data (``cause, statistic, df,
-        p_value``), as cuminc prints it; a cause that cannot be tested (variance of rank
-        0, where cuminc prints ``stat = -1``) has ``df`` 0 and NaN statistic and p-value.
+        ``tidy(details=True)`` holds the test for every cause in the data (``cause,
+        statistic, df, p_value``), as cuminc prints it; a cause that cannot be tested
+        (variance of rank 0, where cuminc prints ``stat = -1``) has ``df`` 0 and NaN
+        statistic and p-value. ``scores`` (per group) and ``variance`` are those of
+        ``cause``.
 
     Raises
     ------
@@ -303,20 +325,27 @@ def gray_test(
     >>> round(cs.gray_test(df, time="t", event="status", cause=1, by="arm").statistic, 4)
     2.2686
     """
+    labels = Labels.coerce(labels)
     with memory_guard("gray_test", _MEMORY_ADVICE):
-        if by is None:
-            raise DataError("gray_test needs by= (the column of the groups to compare).")
-        sd = prepare(data, time=time, event=event, by=by, strata=strata)
-        cause = check_cause(sd, cause)
-        if not isinstance(rho, int | float) or rho < 0:
-            raise DataError(f"rho must be a number >= 0, got {rho!r}.")
+        sd = survival_input(
+            data,
+            time=time,
+            event=event,
+            cause=cause,
+            by=by,
+            strata=strata,
+            competing=True,
+            function="gray_test",
+        )
+        assert sd.cause is not None  # cause= is an int here (default 1), checked by the input
+        cause = int(sd.cause)
         k = sd.n_groups
         if k < 2:
             raise DataError(
                 f"gray_test compares groups, but by={by!r} has a single level "
                 f"({sd.groups.iloc[0].to_dict()}); give a column with two or more groups."
             )
-        warn_no_events(sd, (sd.codes == cause).astype(float), f"gray_test, cause {cause}")
+        warn_no_events(sd, sd.event, f"gray_test, cause {cause}")
         dense = k <= _DENSE_GROUPS
         block = _block_size(k, dense)
         check_memory(
@@ -342,7 +371,9 @@ def gray_test(
                 score += sc
                 var += v
             # cuminc's statistic: the scores of the first k - 1 groups
-            stat, df, indefinite = chi_square(score[:-1], var[:-1, :-1])
+            # rounding error of sums of O(n) terms of size <= 1 stays far below 1e-12 n
+            stat, df, indefinite = chi_square(score[:-1], var[:-1, :-1],
+                                              zero=1e-12 * max(1.0, float(sd.n)))
             if indefinite:
                 _warn_indefinite(sd, var, int(c))
             if df == 0:
@@ -368,14 +399,18 @@ def gray_test(
         name += ")"
         if sd.n_strata > 1:
             name = "Stratified " + name
-        return TestResult(
+        return GrayTestResult(
             stat,
             df,
             p,
             method=name,
-            table=pd.DataFrame(rows),
-            extra={
-                "scores": pd.concat([sd.groups, pd.DataFrame({"score": score})], axis=1),
-                "variance": var,
-            },
+            cause=cause,
+            details=pd.DataFrame(rows),
+            scores=pd.concat([sd.groups, pd.DataFrame({"score": score})], axis=1),
+            variance=var,
+            by=sd.by,
+            groups=sd.groups,
+            rho=float(rho),
+            n_strata=sd.n_strata,
+            labels=labels,
         )

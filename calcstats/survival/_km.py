@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 
 from calcstats._memory import CURVE_MEMORY_ADVICE, memory_guard
-from calcstats._result import check_conf_level
+from calcstats._survival_input import SurvivalInput, survival_input, warn_no_events
+from calcstats._validation import COLUMN, COLUMNS, CONF_LEVEL, NONE, Options, validate_params
+from calcstats.labels import Labels
+from calcstats.results import CONF_TYPES, KaplanMeierResult, confint
 from calcstats.survival._cif import aalen_johansen
-from calcstats.survival._curves import SurvivalCurve, check_conf_type, confint
-from calcstats.survival._input import event_indicator, prepare, warn_no_events
 from calcstats.survival._tabulate import tabulate
 
 __all__ = ["kaplan_meier", "km_arrays"]
@@ -35,6 +36,16 @@ def km_arrays(n_risk: np.ndarray, n_event: np.ndarray) -> tuple[np.ndarray, np.n
     return surv, np.cumsum(term)
 
 
+@validate_params(
+    {
+        "time": [COLUMN],
+        "event": [COLUMN],
+        "by": [COLUMNS, NONE],
+        "weights": [COLUMN, NONE],
+        "conf_type": [Options(*CONF_TYPES)],
+        "conf_level": [CONF_LEVEL],
+    }
+)
 def kaplan_meier(
     data: pd.DataFrame,
     *,
@@ -45,7 +56,8 @@ def kaplan_meier(
     weights: str | None = None,
     conf_type: str = "log-log",
     conf_level: float = 0.95,
-) -> SurvivalCurve:
+    labels: Labels | dict[str, str] | None = None,
+) -> KaplanMeierResult:
     """Kaplan–Meier estimate of the survival function, per group.
 
     Parameters
@@ -66,18 +78,24 @@ def kaplan_meier(
         ``survfit``: with integer (frequency) weights the variance is Greenwood's with
         weighted counts; when any weight is non-integer (e.g. inverse-probability
         weights) it is the robust infinitesimal-jackknife variance
-        ``sum_i (w_i dS/dw_i)^2``, and the intervals use that SE of S.
+        ``sum_i (w_i dS/dw_i)^2``, and the intervals use that SE of S. Rows with weight
+        0 are set aside (the curve is that of the other rows) and counted in
+        ``n_zero_weight``; ``n`` counts the rows with a positive weight.
     conf_type : {"log-log", "log", "plain"}
         Transform for the pointwise intervals. The default "log-log" keeps the limits in
         [0, 1]; note that R's ``survfit`` defaults to "log".
     conf_level : float
         Confidence level of the intervals.
+    labels : Labels or dict, optional
+        Display labels the result keeps for its tables and plots (e.g. level labels of
+        ``by``, the unit of ``time``).
 
     Returns
     -------
-    SurvivalCurve
+    KaplanMeierResult
         ``.tidy()`` (the curve with Greenwood ``std_error`` on the probability scale, as
-        ``summary.survfit``), ``.at(times)``, ``.median()``, ``.risk_table(times)``.
+        ``summary.survfit``), ``.at(times)``, ``.median()``, ``.risk_table(times)``,
+        ``.inline(time)``; ``n``, ``n_events`` per group and ``n_zero_weight``.
 
     Examples
     --------
@@ -89,16 +107,25 @@ def kaplan_meier(
        time  n_risk  estimate
     0   2.5     3.0    0.6667
     """
+    labels = Labels.coerce(labels)
     with memory_guard("kaplan_meier", CURVE_MEMORY_ADVICE):
-        conf_level = check_conf_level(conf_level)
-        conf_type = check_conf_type(conf_type)
-        sd = prepare(data, time=time, event=event, by=by, weights=weights)
-        d = event_indicator(sd, cause)
-        warn_no_events(sd, d, "kaplan_meier")
-        return _fit(sd, d, cause=cause, conf_type=conf_type, conf_level=conf_level)
+        si = survival_input(
+            data,
+            time=time,
+            event=event,
+            cause=cause,
+            by=by,
+            weights=weights,
+            function="kaplan_meier",
+        )
+        warn_no_events(si, si.event, "kaplan_meier")
+        return _fit(si, conf_type=conf_type, conf_level=float(conf_level), labels=labels)
 
 
-def _fit(sd, d: np.ndarray, *, cause, conf_type: str, conf_level: float) -> SurvivalCurve:
+def _fit(
+    sd: SurvivalInput, *, conf_type: str, conf_level: float, labels: Labels
+) -> KaplanMeierResult:
+    d = sd.event
     w = sd.weights
     robust = w is not None and bool(np.any(w != np.floor(w)))
     if w is None:
@@ -146,19 +173,32 @@ def _fit(sd, d: np.ndarray, *, cause, conf_type: str, conf_level: float) -> Surv
             "conf_high": high,
         }
     )
-    n = np.bincount(sd.group, weights=w, minlength=sd.n_groups)
+    n = np.bincount(sd.group, minlength=sd.n_groups).astype(float)
     n_events = np.bincount(sd.group, weights=d if w is None else d * w, minlength=sd.n_groups)
-    return SurvivalCurve(
+    unweighted = None
+    if w is not None:  # the numbers of rows, for risk tables under weighted curves
+        rc = tabulate(sd.time, sd.group, sd.n_groups, [None, d])
+        unweighted = pd.DataFrame(
+            {
+                "n_risk": rc.n_risk,
+                "n_event": rc.sums[:, 1],
+                "n_censor": rc.sums[:, 0] - rc.sums[:, 1],
+            }
+        )
+    return KaplanMeierResult(
         curve,
+        cause=sd.cause,
         groups=sd.groups,
         by=sd.by,
-        kind="km",
-        cause=cause,
         conf_type=conf_type,
         conf_level=conf_level,
         n=n,
         n_events=n_events,
+        n_zero_weight=sd.n_zero_weight,
         time_column=sd.time_column,
         event_column=sd.event_column,
         method=method,
+        labels=labels,
+        weighted=w is not None,
+        unweighted=unweighted,
     )

@@ -21,10 +21,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from calcstats._errors import DataError, DataWarning
+from calcstats._errors import DataError, DataWarning, InvalidParameterError
 from calcstats._memory import check_memory, memory_guard
-from calcstats._result import TestResult
-from calcstats.survival._input import event_indicator, prepare, warn_no_events
+from calcstats._survival_input import (
+    SurvivalInput,
+    survival_input,
+    user_stacklevel,
+    warn_no_events,
+)
+from calcstats._validation import BOOLEAN, COLUMN, COLUMNS, NONE, NUMBERS, validate_params
+from calcstats.labels import Labels
+from calcstats.results import LogrankResult
 from calcstats.survival._tabulate import EventTimes
 
 __all__ = ["chi_square", "logrank", "too_many_groups"]
@@ -60,20 +67,33 @@ def _strata_rows(stratum: np.ndarray, n_strata: int) -> list[np.ndarray]:
     return np.split(order, np.searchsorted(stratum[order], np.arange(1, n_strata)))
 
 
+class _FlemingHarrington:
+    """Constraint of ``weights=``: None, "logrank" or ("fh", rho, gamma), rho, gamma >= 0."""
+
+    def accepts(self, value: object) -> bool:
+        if value is None or (isinstance(value, str) and value == "logrank"):
+            return True
+        return (
+            isinstance(value, tuple)
+            and len(value) == 3
+            and isinstance(value[0], str)
+            and value[0] == "fh"
+            and all(
+                isinstance(x, int | float) and not isinstance(x, bool) and x >= 0 for x in value[1:]
+            )
+        )
+
+    def describe(self) -> str:
+        return (
+            "None (log-rank) or ('fh', rho, gamma) with rho, gamma >= 0 — ('fh', 1, 0) "
+            "is survdiff(rho = 1), the Peto–Peto test"
+        )
+
+
 def _weights_spec(weights: object) -> tuple[float, float]:
-    if weights is None or weights == "logrank":
-        return 0.0, 0.0
-    if (
-        isinstance(weights, tuple)
-        and len(weights) == 3
-        and weights[0] == "fh"
-        and all(isinstance(x, int | float) and x >= 0 for x in weights[1:])
-    ):
+    if isinstance(weights, tuple):
         return float(weights[1]), float(weights[2])
-    raise DataError(
-        f"weights must be None (log-rank) or ('fh', rho, gamma) with rho, gamma >= 0, got "
-        f"{weights!r}; ('fh', 1, 0) is survdiff(rho = 1), the Peto–Peto test."
-    )
+    return 0.0, 0.0
 
 
 def _block_size(n_groups: int) -> int:
@@ -109,7 +129,8 @@ def _stratum_sums(
     return observed, expected, np.diag(diag) - cross
 
 
-def chi_square(u: np.ndarray, v: np.ndarray) -> tuple[float, int, bool]:
+def chi_square(u: np.ndarray, v: np.ndarray, *, zero: float = 0.0
+               ) -> tuple[float, int, bool]:
     """``u' V^- u``, the rank of ``V`` (symmetric) and whether ``V`` is indefinite.
 
     Full rank: ``solve``, as R's ``survdiff`` and ``cmprsk::cuminc``. Rank-deficient: a
@@ -120,13 +141,17 @@ def chi_square(u: np.ndarray, v: np.ndarray) -> tuple[float, int, bool]:
     counts the scaled matrix's eigenvalues larger in size than ``1e-8`` times the largest,
     so it does not depend on the scale of the groups; rows with zero variance do not
     count. ``indefinite`` flags a clearly negative eigenvalue (or a zero variance with
-    non-zero covariances): a variance estimate that is not a variance.
+    non-zero covariances): a variance estimate that is not a variance. A matrix whose
+    entries are all at most ``zero`` in size is rank 0 (an exact zero left as rounding
+    error, e.g. -2.2e-16: its sign, and so the answer, would depend on the group labels).
     """
     if not (np.isfinite(u).all() and np.isfinite(v).all()):
         raise DataError(
             "the variance matrix of the test has non-finite entries; the data are too "
             "degenerate for the test (please report this data set to the calcstats team)."
         )
+    if v.size and np.abs(v).max() <= zero:
+        return 0.0, 0, False
     scale = np.sqrt(np.abs(np.diag(v)))
     live = scale > 0
     indefinite = bool(np.any(v[np.ix_(~live, live)]))
@@ -144,6 +169,17 @@ def chi_square(u: np.ndarray, v: np.ndarray) -> tuple[float, int, bool]:
     return float(z @ (z / vals[ok])), rank, indefinite
 
 
+@validate_params(
+    {
+        "time": [COLUMN],
+        "event": [COLUMN],
+        "by": [COLUMNS],
+        "strata": [COLUMNS, NONE],
+        "trend": [BOOLEAN],
+        "scores": [NUMBERS, NONE],
+        "weights": [_FlemingHarrington()],
+    }
+)
 def logrank(
     data: pd.DataFrame,
     *,
@@ -155,7 +191,8 @@ def logrank(
     trend: bool = False,
     scores: Sequence[float] | None = None,
     weights: tuple[str, float, float] | None = None,
-) -> TestResult:
+    labels: Labels | dict[str, str] | None = None,
+) -> LogrankResult:
     """Log-rank test comparing the survival of k groups (R's ``survdiff``).
 
     Parameters
@@ -180,13 +217,16 @@ def logrank(
         Fleming–Harrington weights ``S(t-)^rho (1 - S(t-))^gamma`` with ``S`` the pooled
         Kaplan–Meier within the stratum. None is the log-rank test; ``("fh", 1, 0)`` is
         ``survdiff(rho = 1)`` (Peto–Peto).
+    labels : Labels or dict, optional
+        Display labels the result keeps for its tables and plots.
 
     Returns
     -------
-    TestResult
-        ``statistic`` (chi-square), ``df``, ``p_value``, ``tidy()``, and ``table``: per
-        group ``n, observed, expected, o_minus_e, oe2_over_e, oe2_over_v`` (observed and
-        expected are weighted sums when ``weights`` is set, as in ``survdiff``).
+    LogrankResult
+        ``statistic`` (chi-square), ``df``, ``p_value``, ``tidy()``;
+        ``tidy(details=True)`` per group ``n, observed, expected, o_minus_e, oe2_over_e,
+        oe2_over_v`` (observed and expected are weighted sums when ``weights`` is set, as
+        in ``survdiff``); ``variance`` (the k x k matrix of observed minus expected).
 
     Raises
     ------
@@ -209,12 +249,18 @@ def logrank(
     >>> round(cs.logrank(df, time="t", event="d", by="arm").statistic, 4)
     0.3651
     """
+    labels = Labels.coerce(labels)
+    if scores is not None and not trend:
+        raise InvalidParameterError(
+            "The 'scores' parameter of logrank is used by the test for trend only; pass "
+            f"trend=True with it, or leave it out. Got scores={scores!r} with trend=False."
+        )
     with memory_guard("logrank", _MEMORY_ADVICE):
-        if by is None:
-            raise DataError("logrank needs by= (the column of the groups to compare).")
         rho, gamma = _weights_spec(weights)
-        sd = prepare(data, time=time, event=event, by=by, strata=strata)
-        d = event_indicator(sd, cause)
+        sd = survival_input(
+            data, time=time, event=event, cause=cause, by=by, strata=strata, function="logrank"
+        )
+        d = sd.event
         k = sd.n_groups
         if k < 2:
             raise DataError(
@@ -241,7 +287,8 @@ def logrank(
             expected += e
             var += v
         oe = observed - expected
-        stat, df, note = _statistic(sd, data, oe, expected, var, trend=trend, scores=scores)
+        sc = _scores(sd, scores) if trend else None
+        stat, df, note = _statistic(sd, oe, expected, var, scores=sc)
         p = float(stats.chi2.sf(stat, df))
         table = sd.groups.copy()
         table["n"] = np.bincount(sd.group, minlength=k).astype(float)
@@ -261,35 +308,38 @@ def logrank(
         if note:
             name += f" ({note})"
         name = name[0].upper() + name[1:]
-        return TestResult(
+        return LogrankResult(
             stat,
             df,
             p,
             method=name,
-            table=table,
-            extra={
-                "variance": var,
-                "rho": rho,
-                "gamma": gamma,
-                "n_strata": sd.n_strata,
-                "scores": _scores(sd, data, scores) if trend else None,
-            },
+            details=table,
+            variance=var,
+            by=sd.by,
+            groups=sd.groups,
+            rho=rho,
+            gamma=gamma,
+            n_strata=sd.n_strata,
+            trend=bool(trend),
+            scores=sc,
+            labels=labels,
         )
 
 
 def _statistic(
-    sd,
-    data: pd.DataFrame,
+    sd: SurvivalInput,
     oe: np.ndarray,
     expected: np.ndarray,
     var: np.ndarray,
     *,
-    trend: bool,
-    scores: Sequence[float] | None,
+    scores: np.ndarray | None,
 ) -> tuple[float, int, str]:
-    """Chi-square, degrees of freedom and a note for the method (empty unless singular)."""
-    if trend:
-        sc = _scores(sd, data, scores)
+    """Chi-square, degrees of freedom and a note for the method (empty unless singular).
+
+    With ``scores`` (the trend test) the statistic is ``(s'(O-E))^2 / s'Vs`` on 1 df.
+    """
+    if scores is not None:
+        sc = scores
         u = float(sc @ oe)
         v = float(sc @ var @ sc)
         if v > 1e-10 * float(sc**2 @ np.abs(np.diag(var))):
@@ -316,7 +366,10 @@ def _statistic(
         )
     oe_k = oe[keep][1:]
     full = oe_k.size
-    stat, df, _ = chi_square(oe_k, var[np.ix_(keep, keep)][1:, 1:])  # V is a sum of PSD terms
+    # V is a sum of PSD terms; rounding error stays far below 1e-12 of the weight total
+    total = float(sd.n if sd.weights is None else np.sum(sd.weights))
+    stat, df, _ = chi_square(oe_k, var[np.ix_(keep, keep)][1:, 1:],
+                             zero=1e-12 * max(1.0, total))
     if df == 0:
         raise DataError(
             "the log-rank test is undefined: the variance of observed minus expected is "
@@ -331,25 +384,26 @@ def _statistic(
         "where everyone at risk had the event. The test uses a generalised inverse on "
         f"{df} degrees of freedom; R's survdiff stops with 'system is exactly singular'.",
         DataWarning,
-        stacklevel=3,  # _statistic <- logrank <- the user's call
+        stacklevel=user_stacklevel(),
     )
     return stat, df, f"variance of rank {df} < {full + 1} groups - 1: generalised inverse, {df} df"
 
 
-def _scores(sd, data: pd.DataFrame, scores: Sequence[float] | None) -> np.ndarray:
+def _scores(sd: SurvivalInput, scores: Sequence[float] | None) -> np.ndarray:
     k = sd.n_groups
     if scores is not None:
-        sc = np.asarray(scores, dtype=float)
-        if sc.shape != (k,) or not np.isfinite(sc).all():
-            raise DataError(
-                f"scores must give one finite number per group ({k} groups, in the order "
-                f"{sd.groups.to_dict('records')}), got {scores!r}."
+        sc = np.atleast_1d(np.asarray(scores, dtype=float))
+        if sc.shape != (k,):
+            raise InvalidParameterError(
+                f"The 'scores' parameter of logrank must give one number per group ({k} "
+                f"groups, in the order {sd.groups.to_dict('records')}). Got {scores!r}."
             )
         return sc
+    column = sd.data[sd.by[0]] if len(sd.by) == 1 else None
     if (
-        len(sd.by) == 1
-        and pd.api.types.is_numeric_dtype(data[sd.by[0]])
-        and not (pd.api.types.is_bool_dtype(data[sd.by[0]]))
+        column is not None
+        and pd.api.types.is_numeric_dtype(column)
+        and not pd.api.types.is_bool_dtype(column)
     ):
         return sd.groups[sd.by[0]].to_numpy(dtype=float)
     return np.arange(1, k + 1, dtype=float)

@@ -14,98 +14,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from patsy.mgcv_cubic_splines import CR
 from scipy import stats
 
-from calcstats._errors import DataError, SchemaError
+from calcstats._errors import DataError
+from calcstats._validation import BOOLEAN, Options, validate_params
+from calcstats.results import PHTestResult
 from calcstats.survival._coxfit import _iterate, schoenfeld
 
 if TYPE_CHECKING:
     from calcstats.survival._cox import CoxResult
 
-__all__ = ["PHCheck", "check_ph"]
-
-
-class PHCheck:
-    """Result of :meth:`CoxResult.check_ph`.
-
-    Attributes
-    ----------
-    table : pandas.DataFrame
-        ``term, chisq, df, p_value``; one row per formula term and a last ``GLOBAL`` row.
-    residuals : pandas.DataFrame
-        One row per event: ``time``, ``x`` (transformed time) and one column per term of
-        scaled Schoenfeld residuals plus the coefficient (an estimate of β(t)); a term
-        named ``time``, ``x`` or ``stratum`` gets the column ``beta(<term>)``. With strata
-        a ``stratum`` column (0-based code) comes first.
-    columns : dict
-        Term → its column in ``residuals``.
-    transform : str
-    """
-
-    def __init__(
-        self,
-        table: pd.DataFrame,
-        residuals: pd.DataFrame,
-        var: pd.DataFrame,
-        transform: str,
-        columns: dict[str, str],
-    ) -> None:
-        self.columns = columns
-        self.table = table
-        self.residuals = residuals
-        self.var = var
-        self.transform = transform
-
-    @property
-    def terms(self) -> list[str]:
-        """Term names (``.columns[term]`` is the term's column in ``.residuals``)."""
-        return list(self.columns)
-
-    def smooth(self, term: str, df: int = 4, *, n_points: int = 40) -> pd.DataFrame:
-        """Natural-spline smooth of a term's residuals with a ±2 SE band (as plot.cox.zph).
-
-        Returns a DataFrame with columns ``x, fit, conf_low, conf_high`` on ``n_points``
-        equally spaced transformed times.
-        """
-        if term not in self.terms:
-            raise SchemaError(f"no term {term!r}; the terms are {', '.join(self.terms)}.")
-        if int(df) < 2:
-            raise SchemaError(f"df must be at least 2, got {df!r}.")
-        df = int(df)
-        xx = self.residuals["x"].to_numpy(float)
-        yy = self.residuals[self.columns[term]].to_numpy(float)
-        ok = np.isfinite(yy)
-        xx, yy = xx[ok], yy[ok]
-        pred = np.linspace(xx.min(), xx.max(), n_points)
-        both = np.concatenate([pred, xx])
-        probs = np.linspace(0, 1, df)[1:-1]
-        knots = np.quantile(both, probs)
-        cr = CR()
-        kw = {"knots": knots, "lower_bound": both.min(), "upper_bound": both.max()}
-        cr.memorize_chunk(both, **kw)
-        cr.memorize_finish()
-        basis = np.asarray(cr.transform(both, **kw))
-        pmat, xmat = basis[:n_points], basis[n_points:]
-        coef, *_ = np.linalg.lstsq(xmat, yy, rcond=None)
-        fit = pmat @ coef
-        xtx_inv = np.linalg.pinv(xmat.T @ xmat)
-        seval = np.einsum("ij,jk,ik->i", pmat, xtx_inv, pmat)
-        half = 2 * np.sqrt(float(self.var.loc[term, term]) * seval)
-        return pd.DataFrame(
-            {"x": pred, "fit": fit, "conf_low": fit - half, "conf_high": fit + half}
-        )
-
-    def __repr__(self) -> str:
-        return (
-            "Proportional hazards check (cox.zph, transform="
-            + self.transform
-            + ")\n"
-            + self.table.to_string(index=False, float_format=lambda v: f"{v:.4g}")
-        )
-
-    def _repr_html_(self) -> str:
-        return "<p><b>Proportional hazards check</b></p>" + self.table.to_html(index=False)
+__all__ = ["check_ph"]
 
 
 def _km_transform(stop, start, status) -> np.ndarray:
@@ -134,7 +53,10 @@ def _solve(a: np.ndarray, b: np.ndarray, what: str) -> np.ndarray:
         ) from None
 
 
-def check_ph(result: CoxResult, *, transform: str = "km", global_test: bool = True) -> PHCheck:
+@validate_params(
+    {"transform": [Options("km", "identity", "log", "rank")], "global_test": [BOOLEAN]}
+)
+def check_ph(result: CoxResult, *, transform: str = "km", global_test: bool = True) -> PHTestResult:
     """See :meth:`CoxResult.check_ph`."""
     fit = result.model
     cd = fit.data
@@ -146,12 +68,8 @@ def check_ph(result: CoxResult, *, transform: str = "km", global_test: bool = Tr
         tt = stop.copy()
     elif transform == "log":
         tt = np.log(stop)
-    elif transform == "rank":
+    else:  # "rank"
         tt = stats.rankdata(stop)
-    else:
-        raise SchemaError(
-            f"transform must be 'km', 'identity', 'log' or 'rank', got {transform!r}."
-        )
     if np.ptp(tt[status]) == 0:  # the transforms are increasing: one event time
         raise DataError(
             f"check_ph: the proportional-hazards test is undefined: all "
@@ -179,12 +97,15 @@ def check_ph(result: CoxResult, *, transform: str = "km", global_test: bool = Tr
         kk = [*range(p), *(p + j for j in cols)]
         u = np.concatenate([np.zeros(p), u2[cols]])
         chisq = float(u @ _solve(big[np.ix_(kk, kk)], u, f"term {name!r}"))
-        rows.append((name, chisq, len(cols)))
+        rows.append((name, chisq, float(len(cols))))
+    table = pd.DataFrame(rows, columns=["term", "statistic", "df"])
+    table["p_value"] = stats.chi2.sf(table["statistic"], table["df"])
     if global_test:
         u = np.concatenate([np.zeros(p), u2])
-        rows.append(("GLOBAL", float(u @ _solve(big, u, "the GLOBAL test")), p))
-    table = pd.DataFrame(rows, columns=["term", "chisq", "df"])
-    table["p_value"] = stats.chi2.sf(table["chisq"], table["df"])
+        g_stat, g_df = float(u @ _solve(big, u, "the GLOBAL test")), float(p)
+        g_p = float(stats.chi2.sf(g_stat, g_df))
+    else:
+        g_stat, g_df, g_p = float("nan"), None, float("nan")
 
     # scaled Schoenfeld residuals (plot.cox.zph)
     sres, ev_rows = schoenfeld(fit)
@@ -234,4 +155,22 @@ def check_ph(result: CoxResult, *, transform: str = "km", global_test: bool = Tr
     var = pd.DataFrame(
         _solve(vmean, np.eye(len(names)), "the residual variance"), index=names, columns=names
     )
-    return PHCheck(table, res.reset_index(drop=True), var, transform, columns)
+    coefficients = pd.Series(
+        [float(beta[c[0]]) if len(c) == 1 else np.nan for c in terms.values()],
+        index=names,
+        dtype=float,
+    )
+    return PHTestResult(
+        g_stat,
+        g_df,
+        g_p,
+        method=f"Proportional-hazards test (cox.zph, transform = {transform!r}; GLOBAL)",
+        details=table,
+        residuals=res.reset_index(drop=True),
+        columns=columns,
+        coefficients=coefficients,
+        variance=var,
+        transform=transform,
+        time_column=si.time_column,
+        labels=result.labels,
+    )

@@ -1,11 +1,12 @@
 """Word (.docx) export of a :class:`~calcstats.tables.Table` in journal style.
 
-Journal style as most medical journals ask for it: one font throughout (Times New Roman
-10 pt by default), the title above the table, a rule above the header, a rule under the
-header, a rule under the table and no other lines (no vertical lines, no cell grid); a
-short rule under each spanning heading (its merged cell); row levels indented; footnotes
-below in a smaller size. No Word table style is used, so the look does not depend on the
-template. Output is reproducible: timestamps in the saved file are fixed.
+Journal style as most medical journals ask for it: A4 paper (or US letter) with 2.54 cm
+margins, one font throughout (Times New Roman 10 pt by default), the title above the
+table, a rule above the header, a rule under the header, a rule under the table and no
+other lines (no vertical lines, no cell grid); a short rule under each spanning heading
+(its merged cell); row levels indented; footnotes below in a smaller size. No Word table
+style is used, so the look does not depend on the template. Output is reproducible:
+timestamps in the saved file are fixed.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
+from docx.shared import Cm, Mm, Pt
 
-from calcstats._errors import CalcstatsError
+from calcstats._errors import CalcstatsError, InvalidParameterError
 from calcstats.tables._files import output_path
 from calcstats.tables._zip import normalise_zip
 
@@ -33,7 +34,11 @@ if TYPE_CHECKING:
 
     from calcstats.tables._table import Table
 
-__all__ = ["table_to_docx"]
+__all__ = ["PAGE_SIZES", "check_page_size", "set_page", "table_to_docx"]
+
+#: Paper sizes (width, height) in mm, portrait.
+PAGE_SIZES = {"A4": (210.0, 297.0), "letter": (215.9, 279.4)}
+MARGIN_CM = 2.54  # journal manuscripts: 1-inch (2.54 cm) margins
 
 RULE_HEAVY = 8  # eighths of a point: 1 pt
 RULE_LIGHT = 4  # 0.5 pt
@@ -203,6 +208,29 @@ def _col_widths(table: Table, text_width_cm: float, font_size: float) -> list[fl
     return widths
 
 
+def check_page_size(page_size: object, function: str) -> str:
+    """``page_size`` as a key of :data:`PAGE_SIZES` (case-insensitive), or an error."""
+    if isinstance(page_size, str):
+        for name in PAGE_SIZES:
+            if page_size.strip().lower() == name.lower():
+                return name
+    raise InvalidParameterError(
+        f"The 'page_size' parameter of {function} must be one of "
+        f"{', '.join(map(repr, PAGE_SIZES))}. Got {page_size!r}."
+    )
+
+
+def set_page(document: DocxDocument, page_size: str) -> None:
+    """Portrait ``page_size`` paper with 2.54 cm margins for every section of a new
+    document."""
+    width, height = PAGE_SIZES[page_size]
+    for sec in document.sections:
+        sec.orientation = WD_ORIENT.PORTRAIT
+        sec.page_width, sec.page_height = Mm(width), Mm(height)
+        sec.left_margin = sec.right_margin = Cm(MARGIN_CM)
+        sec.top_margin = sec.bottom_margin = Cm(MARGIN_CM)
+
+
 def table_to_docx(
     table: Table,
     path: str | os.PathLike[str] | None = None,
@@ -211,6 +239,7 @@ def table_to_docx(
     font: str = "Times New Roman",
     font_size: float = 10,
     landscape: bool = False,
+    page_size: str | None = None,
 ) -> DocxDocument:
     """Write ``table`` as a Word table.
 
@@ -231,6 +260,9 @@ def table_to_docx(
         Put the table on landscape pages: a new document is landscape throughout; with
         ``document=`` a new landscape section is started (on a new page) and the document
         continues in it.
+    page_size : {"A4", "letter"}, optional
+        Paper of a new document (default A4; 2.54 cm margins). With ``document=`` the
+        open document keeps its own paper, so ``page_size`` must then be left out.
 
     Returns
     -------
@@ -240,10 +272,17 @@ def table_to_docx(
         raise CalcstatsError(
             "to_docx needs a path to save to, or document= to append to an open Document."
         )
+    if page_size is not None and document is not None:
+        raise InvalidParameterError(
+            "The 'page_size' parameter of to_docx sets the paper of a new document; with "
+            "document= the open document keeps its own. Leave page_size out, or set the "
+            "paper of the Document's sections yourself."
+        )
+    paper = check_page_size("A4" if page_size is None else page_size, "to_docx")
     if not 6 <= font_size <= 14:
         raise CalcstatsError(f"font_size must be between 6 and 14 points, got {font_size!r}.")
     new = document is None
-    doc = Document() if new else document
+    doc = Document() if document is None else document
     if new:
         # fixed document properties so the file is reproducible
         fixed = _dt.datetime(2000, 1, 1)
@@ -251,16 +290,21 @@ def table_to_docx(
         doc.core_properties.modified = fixed
         doc.core_properties.last_modified_by = "calcstats"
         doc.core_properties.author = "calcstats"
-        for sec in doc.sections:  # journal manuscripts: 1-inch margins
-            sec.left_margin = sec.right_margin = Cm(2.54)
-            sec.top_margin = sec.bottom_margin = Cm(2.54)
+        set_page(doc, paper)
     if landscape:
         section = doc.sections[-1] if new else doc.add_section(WD_SECTION.NEW_PAGE)
         if section.orientation != WD_ORIENT.LANDSCAPE:
             section.orientation = WD_ORIENT.LANDSCAPE
             section.page_width, section.page_height = section.page_height, section.page_width
     section = doc.sections[-1]
-    text_width_cm = (section.page_width - section.left_margin - section.right_margin) / 360000
+    page_w, left_m, right_m = section.page_width, section.left_margin, section.right_margin
+    if page_w is None or left_m is None or right_m is None:
+        raise CalcstatsError(
+            "to_docx(document=...): the document's last section has no page width or side "
+            "margins, so the table cannot be fitted to the page; set its page_width, "
+            "left_margin and right_margin (docx.shared.Cm) first."
+        )
+    text_width_cm = (page_w - left_m - right_m) / 360000
 
     if table.title:
         par = doc.add_paragraph()

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
 
 from calcstats._errors import CalcstatsError
 from calcstats.tables._files import is_formula_like, output_path
@@ -146,7 +147,8 @@ def table_to_excel(
         if len(text) > span:
             widths[b] += len(text) - span
     for j, w in enumerate(widths):
-        ws.column_dimensions[ws.cell(row=1, column=j + 1).column_letter].width = w + 2
+        # by letter: row 1 may hold a merged spanner cell, which has no column_letter
+        ws.column_dimensions[get_column_letter(j + 1)].width = w + 2
     ws.freeze_panes = ws.cell(row=header_row + 1, column=2)
     # print on one page width
     ws.sheet_properties.pageSetUpPr.fitToPage = True

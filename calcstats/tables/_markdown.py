@@ -1,8 +1,9 @@
 """Markdown (pipe table) export of a :class:`~calcstats.tables.Table`.
 
 Pipe tables have one header row, so a spanner is written into the headings of its columns
-(``"Spanner: column"``). Indentation uses non-breaking spaces (four per level), which both
-renderers and plain-text readers keep. ``|`` in cells is escaped.
+(``"Spanner: column"``). Indentation is one ``&emsp;`` entity (an em space) per level:
+Markdown collapses ordinary spaces, and an entity is visible in the source, unlike a
+non-breaking space character. ``|`` in cells is escaped.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = ["table_to_markdown"]
 
-NBSP = "\u00a0"
+INDENT = "&emsp;"
 
 
 def _cell(text: str) -> str:
@@ -34,7 +35,7 @@ def table_to_markdown(table: Table) -> str:
     lines.append("| " + " | ".join(_cell(h) for h in heads) + " |")
     lines.append("|" + "|".join([":---"] + [":---:"] * (table.n_cols - 1)) + "|")
     for lvl, row in zip(table.indent, table.cells, strict=True):
-        label = NBSP * (4 * lvl) + row[0]
+        label = INDENT * lvl + row[0]
         lines.append("| " + " | ".join(_cell(v) for v in [label, *row[1:]]) + " |")
     if table.footnotes:
         lines.append("")

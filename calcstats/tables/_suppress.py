@@ -65,7 +65,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from calcstats._errors import CalcstatsError, DataError, DataWarning
+from calcstats._errors import CalcstatsError, DataError, DataWarning, user_stacklevel
 
 __all__ = ["apply_suppression", "suppression_mask", "suppression_note"]
 
@@ -152,9 +152,9 @@ def _component(hidden: np.ndarray, start: tuple[str, int], skip: tuple[int, int]
     while stack:
         kind, idx = stack.pop()
         if kind == "r":
-            nbrs = [("c", j) for j in np.flatnonzero(hidden[idx, :]) if (idx, j) != skip]
+            nbrs = [("c", int(j)) for j in np.flatnonzero(hidden[idx, :]) if (idx, j) != skip]
         else:
-            nbrs = [("r", i) for i in np.flatnonzero(hidden[:, idx]) if (i, idx) != skip]
+            nbrs = [("r", int(i)) for i in np.flatnonzero(hidden[:, idx]) if (i, idx) != skip]
         for v in nbrs:
             if v not in seen:
                 seen.add(v)
@@ -360,7 +360,7 @@ def suppression_mask(
             "yet the totals and the '<k' bounds still give their value. The table has too "
             "few counts of k or more: merge categories or do not publish it.",
             DataWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     if margins:
         return hidden
@@ -381,7 +381,7 @@ def suppression_mask(
             + " and ".join(parts)
             + " (0-based); call suppression_mask(..., margins=True) to get their mask.",
             DataWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     return hidden[:-1, :-1].copy()
 

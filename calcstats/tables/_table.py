@@ -55,8 +55,9 @@ class Table:
     ----------
     body : pandas.DataFrame
         Display strings, one row per table row. The first column holds the row labels;
-        the column names are the column headings. Missing values show as blank cells;
-        other non-strings are shown with ``str()`` (format numbers first).
+        the column names are the column headings (unless ``headers`` is given) and must be
+        unique. Missing values show as blank cells; other non-strings are shown with
+        ``str()`` (format numbers first).
     title : str, optional
         Title printed above the table (e.g. ``"Table 1. Baseline characteristics"``).
     indent : sequence of int, optional
@@ -69,6 +70,11 @@ class Table:
         Notes printed below the table (tests used, abbreviations, suppression rule).
     raw : pandas.DataFrame, optional
         The raw numbers behind the display, returned by :meth:`to_frame`.
+    headers : sequence of str, optional
+        The headings printed over the columns, one per body column (default: the body's
+        column names). Headings may repeat when spanners tell the columns apart (two
+        models' ``"HR (95% CI)"`` under ``"Crude"`` and ``"Adjusted"``); the body's
+        column names stay unique keys (:attr:`keys`), which ``spanners`` refer to.
 
     Examples
     --------
@@ -83,6 +89,15 @@ class Table:
     (4, 3)
     >>> print(t.to_markdown().splitlines()[0])
     **Table 1**
+
+    Two columns with one heading, told apart by their spanners:
+
+    >>> body = pd.DataFrame({"Characteristic": ["Age"], "crude": ["1.10 (1.02–1.19)"],
+    ...                      "adjusted": ["1.05 (0.97–1.14)"]})
+    >>> t = Table(body, headers=["Characteristic", "HR (95% CI)", "HR (95% CI)"],
+    ...           spanners=[("Crude", ["crude"]), ("Adjusted", ["adjusted"])])
+    >>> t.columns, t.keys
+    (('Characteristic', 'HR (95% CI)', 'HR (95% CI)'), ('Characteristic', 'crude', 'adjusted'))
     """
 
     def __init__(
@@ -94,6 +109,7 @@ class Table:
         spanners: Sequence[tuple[str, Sequence[str]]] = (),
         footnotes: Sequence[str] = (),
         raw: pd.DataFrame | None = None,
+        headers: Sequence[str] | None = None,
     ) -> None:
         if not isinstance(body, pd.DataFrame):
             raise CalcstatsError(
@@ -109,9 +125,11 @@ class Table:
         if dupes:
             raise CalcstatsError(
                 f"Table(body=...) has repeated column names {dupes}; give each column a "
-                "unique heading (group repeated headings with spanners=)."
+                "unique name and print the repeated heading with headers= (told apart by "
+                "spanners=)."
             )
-        self._columns: tuple[str, ...] = tuple(names)
+        self._keys: tuple[str, ...] = tuple(names)
+        self._columns: tuple[str, ...] = self._check_headers(headers, self._keys)
         self._cells: tuple[tuple[str, ...], ...] = tuple(
             tuple(_cell_text(v) for v in row) for row in body.itertuples(index=False)
         )
@@ -119,7 +137,7 @@ class Table:
             raise CalcstatsError(f"Table(title=...) must be a string or None, got {title!r}.")
         self._title = title
         self._indent = self._check_indent(indent, len(self._cells))
-        self._spanners = self._check_spanners(spanners, self._columns)
+        self._spanners = self._check_spanners(spanners, self._keys)
         if isinstance(footnotes, str):
             raise CalcstatsError(
                 "Table(footnotes=...) must be a list of strings, got one string; wrap it in "
@@ -136,6 +154,23 @@ class Table:
         self._raw = None if raw is None else raw.copy()
 
     # ------------------------------------------------------------------ validation
+    @staticmethod
+    def _check_headers(headers: Sequence[str] | None, keys: tuple[str, ...]) -> tuple[str, ...]:
+        if headers is None:
+            return keys
+        if isinstance(headers, str) or not all(isinstance(h, str) for h in headers):
+            raise CalcstatsError(
+                "Table(headers=...) must be a list of strings, one heading per body column; "
+                f"got {headers!r}."
+            )
+        shown = tuple(headers)
+        if len(shown) != len(keys):
+            raise CalcstatsError(
+                f"Table(headers=...) has {len(shown)} headings but the body has {len(keys)} "
+                "columns; give one heading per column, the row-label column first."
+            )
+        return shown
+
     @staticmethod
     def _check_indent(indent: Sequence[int] | None, n: int) -> tuple[int, ...]:
         if indent is None:
@@ -199,8 +234,13 @@ class Table:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        """Column headings, the row-label column first."""
+        """Column headings as printed, the row-label column first (may repeat)."""
         return self._columns
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The body's column names: unique keys of the columns (spanners refer to them)."""
+        return self._keys
 
     @property
     def cells(self) -> tuple[tuple[str, ...], ...]:
@@ -214,8 +254,8 @@ class Table:
 
     @property
     def spanners(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
-        """Spanning headings as (label, column names), left to right."""
-        return tuple((lab, self._columns[a : b + 1]) for lab, a, b in self._spanners)
+        """Spanning headings as (label, column keys), left to right."""
+        return tuple((lab, self._keys[a : b + 1]) for lab, a, b in self._spanners)
 
     @property
     def footnotes(self) -> tuple[str, ...]:
@@ -234,8 +274,8 @@ class Table:
 
     @property
     def body(self) -> pd.DataFrame:
-        """A copy of the display strings as a DataFrame."""
-        return pd.DataFrame(list(self._cells), columns=list(self._columns), dtype=object)
+        """A copy of the display strings as a DataFrame (columns named by :attr:`keys`)."""
+        return pd.DataFrame(list(self._cells), columns=list(self._keys), dtype=object)
 
     def spanner_row(self) -> list[tuple[str, int, int]]:
         """The top header row as (text, first, last) runs covering every column.
@@ -323,12 +363,13 @@ class Table:
         font: str = "Times New Roman",
         font_size: float = 10,
         landscape: bool = False,
+        page_size: str | None = None,
     ) -> DocxDocument:
         """Write the table to Word in journal style.
 
-        One font throughout, title above, a rule above and below the header and below
-        the table and no other lines, levels indented, footnotes below in a 1 pt smaller
-        size. The saved file is reproducible (fixed timestamps).
+        A4 paper by default, one font throughout, title above, a rule above and below the
+        header and below the table and no other lines, levels indented, footnotes below in
+        a 1 pt smaller size. The saved file is reproducible (fixed timestamps).
 
         Parameters
         ----------
@@ -345,6 +386,9 @@ class Table:
         landscape : bool, default False
             Landscape pages: a new document is landscape throughout; with ``document=``
             a landscape section starts on a new page and the document continues in it.
+        page_size : {"A4", "letter"}, optional
+            Paper of a new document: A4 (the default) or US letter, 2.54 cm margins. Not
+            with ``document=`` (an open document keeps its own paper).
 
         Returns
         -------
@@ -354,7 +398,13 @@ class Table:
         from calcstats.tables._docx import table_to_docx
 
         return table_to_docx(
-            self, path, document=document, font=font, font_size=font_size, landscape=landscape
+            self,
+            path,
+            document=document,
+            font=font,
+            font_size=font_size,
+            landscape=landscape,
+            page_size=page_size,
         )
 
     def to_excel(
@@ -436,6 +486,7 @@ class Table:
             return NotImplemented
         return (
             self._columns == other._columns
+            and self._keys == other._keys
             and self._cells == other._cells
             and self._title == other._title
             and self._indent == other._indent
@@ -443,4 +494,4 @@ class Table:
             and self._footnotes == other._footnotes
         )
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value: unhashable

@@ -67,12 +67,13 @@ def gallery() -> None:
     cohort = cs.datasets.load_example_cohort()
     with cs.plot.theme("jhep"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        km = cs.kaplan_meier(pbc, time="years", event="died", by="edema_any")
+        years = cs.Labels(variables={"years": "Time"}, units={"years": "years"})
+        km = cs.kaplan_meier(pbc, time="years", event="died", by="edema_any", labels=years)
         lr = cs.logrank(pbc, time="years", event="died", by="edema_any")
         cs.plot.save_figure(cs.plot.survival(km, test=lr, median_lines=True), img / "km",
                             width_mm=90, dpi=200, formats=("png",))
         cif = cs.cumulative_incidence(pbc, time="years", event="status", cause=2,
-                                      by="edema_any")
+                                      by="edema_any", labels=years)
         gt = cs.gray_test(pbc, time="years", event="status", cause=2, by="edema_any")
         cs.plot.save_figure(cs.plot.survival(cif, test=gt), img / "cif", width_mm=90,
                             dpi=200, formats=("png",))
@@ -81,10 +82,11 @@ def gallery() -> None:
                      time="years", event="died")
         cs.plot.save_figure(cs.plot.forest(fit), img / "forest", width_mm=140, dpi=200,
                             formats=("png",))
-        cs.plot.save_figure(cs.plot.ph_diagnostics(fit), img / "ph", width_mm=190, dpi=200,
-                            formats=("png",))
+        cs.plot.save_figure(cs.plot.ph_diagnostics(fit.check_ph(), labels=years), img / "ph",
+                            width_mm=190, dpi=200, formats=("png",))
         fig = matplotlib.pyplot.figure(figsize=(3.5, 2.6))
-        cs.plot.segment_map(cohort, stat="prevalence", ax=fig.add_subplot())
+        cs.plot.segment_map(cs.segment_summary(cohort, stat="prevalence"),
+                            ax=fig.add_subplot())
         cs.plot.save_figure(fig, img / "segment_map", width_mm=90, dpi=200, formats=("png",))
         cs.plot.save_figure(cs.plot.flow_diagram(cs.datasets.load_example_cohort(raw=True)),
                             img / "flow", width_mm=140, dpi=200, formats=("png",))

@@ -83,11 +83,12 @@ def rows() -> pd.DataFrame:
                 add(key, "concordance", fit.glance()["concordance"].iloc[0], v["concordance"],
                     1e-6)
             if ties == "efron":
-                zph = fit.check_ph().table
+                check = fit.check_ph()  # per-term tests, then GLOBAL (the test itself)
+                zph = pd.concat([check.tidy(details=True), check.tidy().assign(term="GLOBAL")])
                 vz = val["cox_zph_km"]
                 for j, term in enumerate(vz["term"]):
-                    add("cox_zph_km", f"chi-square {term}", zph["chisq"].iloc[j], vz["chisq"][j],
-                        1e-4)
+                    add("cox_zph_km", f"chi-square {term}", zph["statistic"].iloc[j],
+                        vz["chisq"][j], 1e-4)
                     add("cox_zph_km", f"p {term}", zph["p_value"].iloc[j], vz["p"][j], 1e-4)
         # Aalen-Johansen
         v = val["aj_cif"]

@@ -34,7 +34,7 @@ def test_sparse_many_level_exact_test_gives_a_float(monkeypatch):
 
 def test_negative_person_time_message_shows_plain_values(trial):
     d = trial.assign(years=trial["years"].where(trial.index != 2, -1.0))
-    with pytest.raises(DataError, match=r"first at row 2: -1\)") as err:
+    with pytest.raises(DataError, match=r"first: -1 at row 2\)") as err:
         cs.incidence_rate(d, time="years", event="death")
     assert "np." not in str(err.value)
 

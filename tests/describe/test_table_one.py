@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import calcstats as cs
-from calcstats._errors import CalcstatsError, DataError, SchemaError
+from calcstats._errors import CalcstatsError, DataError, InvalidParameterError, SchemaError
 
 REL = 1e-6  # closed forms
 
@@ -103,7 +103,7 @@ def test_smd_match_yang_dalton(trial, ref, t1):
         assert _raw(largest, var)["smd"].iloc[0] == pytest.approx(
             ref[f"smd_{var}_by_stage_max"], rel=REL
         ), var
-    age = next(r for r in by_stage.cells if r[0] == "age, mean (SD)")
+    age = next(r for r in by_stage.cells if r[0] == "Age, mean (SD)")
     assert age[-1] == f"{ref['smd_age_by_stage']:.3f}"
     assert "SMD, standardised mean difference (mean of the 6 pairwise SMDs, as R tableone)." in (
         by_stage.footnotes
@@ -115,8 +115,12 @@ def test_smd_match_yang_dalton(trial, ref, t1):
 
 def test_smd_option_is_checked(trial):
     for bad in ("average", "MAX", 1.5):
-        with pytest.raises(CalcstatsError, match=r"smd must be True or 'mean'.*'max'"):
+        with pytest.raises(InvalidParameterError) as err:
             cs.table_one(trial, by="trt", variables=["age"], smd=bad)
+        assert str(err.value) == (
+            "The 'smd' parameter of table_one must be True or False or one of 'mean', 'max'. "
+            f"Got {bad!r}."
+        )
     two = [cs.table_one(trial, by="trt", variables=["age"], smd=s) for s in (True, "mean", "max")]
     assert two[0].cells == two[1].cells == two[2].cells  # two groups: one pair
     assert "SMD" not in cs.table_one(trial, by="trt", variables=["age"], smd=False).columns
@@ -180,15 +184,15 @@ def test_layout_binary_bool_ordered_missing_labels():
     t = cs.table_one(df, by="grp", labels={"age": "Age, years", "grp": "Group"})
     labels = t.to_frame()
     shown = [row[0] for row in t.cells]
-    assert shown[:3] == ["n", "flag, n (%)", "yes, n (%)"]
-    i = shown.index("burden, n (%)")
+    assert shown[:3] == ["n", "Flag, n (%)", "Yes, n (%)"]
+    i = shown.index("Burden, n (%)")
     assert shown[i + 1 : i + 5] == ["none", "1", "2-5", ">5"]
     assert (
         "Age, years, mean (SD)" in shown
         and shown[shown.index("Age, years, mean (SD)") + 1] == "Missing"
     )
     assert t.indent[i + 1] == 1 and t.indent[i] == 0
-    flag = next(r for r in t.cells if r[0] == "flag, n (%)")
+    flag = next(r for r in t.cells if r[0] == "Flag, n (%)")
     assert flag[1] == "6 (50.0)"  # overall: count of the 1 level and its percent
     assert labels[labels["variable"] == "yes"]["level"].tolist()[:1] == [0]
     assert t.spanners[0][0] == "Group"
@@ -219,14 +223,20 @@ def test_input_errors(trial, pbc):
         cs.table_one(trial, by="trt", variables=["billi"])
     with pytest.raises(DataError, match="missing value"):
         cs.table_one(pbc, by="trt", variables=["age"])
-    with pytest.raises(DataError, match="non-negative"):
-        cs.table_one(trial.assign(w=-1.0), by="trt", variables=["age"], weights="w")
     with pytest.raises(CalcstatsError, match="categorical"):
         cs.table_one(trial, by="trt", variables=["sex"], nonnormal=["sex"])
-    with pytest.raises(CalcstatsError, match="weights"):
+    with pytest.raises(
+        InvalidParameterError,
+        match=(
+            r"^The 'suppress_below' parameter of table_one must be None when weights= is given: "
+            r"weighted counts are not patient counts\. Got 5\."
+        ),
+    ):
         cs.table_one(
             trial.assign(w=1.0), by="trt", variables=["sex"], weights="w", suppress_below=5
         )
+    with pytest.raises(InvalidParameterError, match="must not include the grouping column"):
+        cs.table_one(trial, by="trt", variables=["trt", "age"])
     with pytest.raises(DataError, match="empty"):
         cs.table_one(trial.iloc[:0], by="trt")
 
@@ -275,7 +285,7 @@ def test_suppression_hides_small_counts_and_protects_totals(trial):
     # unknown cells (hidden or not printed), so no count follows from the group size
     for var in ["edema", "stage"]:
         levels = raw[(raw["variable"] == var) & (raw["group"] == "Overall")]["level"]
-        idx = next(i for i, r in enumerate(t.cells) if r[0] == f"{var}, n (%)")
+        idx = next(i for i, r in enumerate(t.cells) if r[0] == f"{var.capitalize()}, n (%)")
         block = t.cells[idx + 1 : idx + 1 + len(levels)]
         for j in range(1, 4):
             hidden = sum(1 for r in block if r[j] in ("<5", "*"))
@@ -292,8 +302,8 @@ def test_table_exports_reopen(tmp_path, t1):
     ws = openpyxl.load_workbook(path).active
     values = [[c for c in row] for row in ws.iter_rows(values_only=True)]
     flat = [str(v) for row in values for v in row if v is not None]
-    assert "age, mean (SD)" in flat
-    age = next(r for r in t1.cells if r[0] == "age, mean (SD)")
+    assert "Age, mean (SD)" in flat
+    age = next(r for r in t1.cells if r[0] == "Age, mean (SD)")
     assert age[1] in flat and age[4] in flat
 
 
@@ -363,3 +373,148 @@ def test_suppression_without_overall_or_groups(trial, kw):
         if c and c[0].isdigit():
             n = int(c.split(" ")[0])
             assert n == 0 or n >= 5
+
+
+@pytest.fixture()
+def patients() -> pd.DataFrame:
+    """Canonical columns and codes, as cohort.patient_table() gives them."""
+    rng = np.random.default_rng(11)
+    n = 120
+    return pd.DataFrame(
+        {
+            "any_calcification": rng.integers(0, 2, n),
+            "sex": rng.choice(["M", "F"], n),
+            "etiology": rng.choice(["masld", "pbc", "psc"], n),
+            "age_at_index": rng.normal(55, 10, n).round(1),
+        }
+    )
+
+
+def test_canonical_columns_and_levels_print_as_labels(patients):
+    t = cs.table_one(patients, by="any_calcification")
+    shown = [r[0] for r in t.cells]
+    assert shown == [
+        "n",
+        "Sex, n (%)",
+        "Female",
+        "Male",
+        "Etiology, n (%)",
+        "Primary biliary cholangitis",
+        "Primary sclerosing cholangitis",
+        "MASLD",
+        "Age at index (years), mean (SD)",
+    ]
+    assert t.spanners[0][0] == "Any calcification"
+    # the raw numbers keep the codes
+    raw = t.to_frame()
+    assert set(raw.loc[raw["variable"] == "sex", "level"]) == {"F", "M"}
+    female = raw.query("variable == 'sex' and level == 'F' and group == 'Overall'")["count"]
+    assert next(r for r in t.cells if r[0] == "Female")[1].startswith(f"{int(female.iloc[0])} (")
+
+
+def test_labels_merge_with_defaults_and_set_level_order(patients):
+    lab = cs.Labels(
+        variables={"age_at_index": "Age"},
+        levels={
+            "etiology": {"psc": "PSC", "pbc": "PBC"},
+            "any_calcification": {1: "Calcification", 0: "None"},
+        },
+    )
+    t = cs.table_one(patients, by="any_calcification", labels=lab)
+    shown = [r[0] for r in t.cells]
+    i = shown.index("Etiology, n (%)")
+    assert shown[i + 1 : i + 4] == ["PSC", "PBC", "MASLD"]  # listed first, in their order
+    assert "Age (years), mean (SD)" in shown  # the schema's unit stays
+    assert t.columns[1:4] == ("Overall", "Calcification", "None")
+    assert t.spanners == (("Any calcification", ("Calcification", "None")),)
+    # group columns follow the labels' order; their numbers follow their group
+    raw = t.to_frame()
+    n1 = raw.query("variable == 'n' and group == 1")["n"].iloc[0]
+    assert t.cells[0][2] == f"{n1:,.0f}"
+    # a dict gives variable labels over the same defaults
+    d = cs.table_one(patients, by="any_calcification", labels={"sex": "Gender"})
+    assert [r[0] for r in d.cells][1:4] == ["Gender, n (%)", "Female", "Male"]
+
+
+def test_zero_weights_are_set_aside_and_counted(trial):
+    w = np.where(trial.index < 10, 0.0, 1.0)
+    t = cs.table_one(trial.assign(w=w), by="trt", variables=["age", "sex"], weights="w")
+    kept = cs.table_one(
+        trial.iloc[10:].assign(w=1.0), by="trt", variables=["age", "sex"], weights="w"
+    )
+    assert t.cells == kept.cells
+    assert "10 rows with weight 0 set aside (not counted)." in t.footnotes
+    assert not any("weight 0" in f for f in kept.footnotes)
+    one = cs.table_one(
+        trial.assign(w=np.where(trial.index == 4, 0.0, 1.0)),
+        by="trt",
+        variables=["age"],
+        weights="w",
+    )
+    assert "1 row with weight 0 set aside (not counted)." in one.footnotes
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            -1.0,
+            r"weights column 'w' must hold finite numbers >= 0; 1 row\(s\) do not "
+            r"\(rows \[7\]: \[-1\.0\]\)",
+        ),
+        (
+            np.inf,
+            r"weights column 'w' must hold finite numbers >= 0; 1 row\(s\) do not "
+            r"\(rows \[7\]: \[inf\]\)",
+        ),
+        (np.nan, r"weights: column 'w' has 1 missing value\(s\)"),
+    ],
+)
+def test_bad_weights_are_errors_naming_rows(trial, value, message):
+    w = np.where(trial.index == 7, value, 1.0)
+    with pytest.raises(DataError, match=message):
+        cs.table_one(trial.assign(w=w), by="trt", variables=["age"], weights="w")
+    with pytest.raises(DataError, match="every weight in 'w' is zero"):
+        cs.table_one(trial.assign(w=0.0), by="trt", variables=["age"], weights="w")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        (
+            "by",
+            ["trt"],
+            "The 'by' parameter of table_one must be a column name (str) or None. Got ['trt'].",
+        ),
+        (
+            "overall",
+            "yes",
+            "The 'overall' parameter of table_one must be True or False. Got 'yes'.",
+        ),
+        ("pvalues", 1, "The 'pvalues' parameter of table_one must be True or False. Got 1."),
+        ("missing", None, "The 'missing' parameter of table_one must be True or False. Got None."),
+        (
+            "suppress_below",
+            1,
+            "The 'suppress_below' parameter of table_one must be an integer >= 2 or None. Got 1.",
+        ),
+        (
+            "variables",
+            3,
+            "The 'variables' parameter of table_one must be a column name or a "
+            "list of column names or None. Got 3.",
+        ),
+        ("title", 3, "The 'title' parameter of table_one must be a str or None. Got 3."),
+        (
+            "labels",
+            [("age", "Age")],
+            "The 'labels' parameter must be a calcstats.Labels, a "
+            "dict of variable labels or None. Got list.",
+        ),
+    ],
+)
+def test_options_are_checked(trial, option, value, message):
+    kw = {"by": "trt", "variables": ["age"], option: value}
+    with pytest.raises(InvalidParameterError) as err:
+        cs.table_one(trial, **kw)
+    assert str(err.value) == message

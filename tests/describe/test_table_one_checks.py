@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import calcstats as cs
-from calcstats._errors import CalcstatsError, DataError, SchemaError
+from calcstats._errors import DataError, SchemaError
 
 
 @pytest.fixture()
@@ -42,7 +42,7 @@ def test_text_cells_in_a_numeric_column_are_reported_with_rows_and_values(cohort
     fixed = cohort.assign(age=pd.to_numeric(age, errors="coerce"))
     t = cs.table_one(fixed, by="calc", variables=["age"])
     labels = [r[0] for r in t.cells]
-    assert labels == ["n", "age, mean (SD)", "Missing"]
+    assert labels == ["n", "Age, mean (SD)", "Missing"]
     assert t.cells[2][1] == "3"
 
 
@@ -99,5 +99,6 @@ def test_mistyped_label_key_is_an_error_with_a_suggestion(cohort):
         labels={"age": "Age, years", "sex": "Sex", "time_to_cirrhosis": "Years"},
     )
     assert t.cells[1][0] == "Age, years, mean (SD)"
-    with pytest.raises(CalcstatsError, match="labels must be a dict"):
-        cs.table_one(cohort, by="calc", labels=[("age", "Age")])
+    # a Labels is checked the same way (its variable labels)
+    with pytest.raises(SchemaError, match="Did you mean 'bilirubin'"):
+        cs.table_one(cohort, by="calc", labels=cs.Labels(variables={"bilirubn": "Bilirubin"}))

@@ -34,11 +34,11 @@ def small() -> pd.DataFrame:
 
 def test_group_of_one_patient(small):
     t = cs.table_one(small, by="arm", variables=["age"])
-    age = _row(t, "age, mean (SD)")
+    age = _row(t, "Age, mean (SD)")
     # before: "44.0 ()" for the SD of one value, an empty p-value cell under a
     # "† Welch two-sample t-test" footnote, and an empty SMD cell
     assert age == {
-        "Characteristic": "age, mean (SD)",
+        "Characteristic": "Age, mean (SD)",
         "Overall": "56.6 (9.9)",
         "a": "58.7 (8.9)",
         "b": "44.0 (—)",
@@ -48,9 +48,9 @@ def test_group_of_one_patient(small):
     assert t.footnotes == (
         "Values are mean (SD).",
         "SMD, standardised mean difference.",
-        "— age: no SD: one patient with data in arm = b; no p-value: one patient with data "
-        "in arm = b (the t-test needs two); no SMD: fewer than two patients with data in "
-        "arm = b.",
+        "— Age: no SD: one patient with data in Arm = b; no p-value: one patient with data "
+        "in Arm = b (the t-test needs two); no SMD: fewer than two patients with data in "
+        "Arm = b.",
     )
     raw = t.to_frame().query("variable == 'age'")
     assert raw["p_value"].isna().all() and raw["smd"].isna().all()
@@ -60,11 +60,11 @@ def test_group_of_one_patient(small):
 
 def test_group_without_data(small):
     t = cs.table_one(small, by="arm", variables=["crp"], nonnormal=["crp"])
-    crp = _row(t, "crp, median [IQR]")
+    crp = _row(t, "Crp, median [IQR]")
     assert (crp["b"], crp["p-value"], crp["SMD"]) == ("—", "—", "—")
     assert (
-        "— crp: no summary: no patient with data in arm = b; no p-value: only arm = a has "
-        "data; no SMD: fewer than two patients with data in arm = b."
+        "— Crp: no summary: no patient with data in Arm = b; no p-value: only Arm = a has "
+        "data; no SMD: fewer than two patients with data in Arm = b."
     ) in t.footnotes
     assert not any("Wilcoxon" in f for f in t.footnotes)  # no test was run
     sd_b = t.to_frame().query("variable == 'crp' and group == 'b'")["sd"]
@@ -75,30 +75,30 @@ def test_group_without_data(small):
 def test_constant_variables(small):
     two = small.assign(arm=["a", "b"] * 3 + ["a"])
     t = cs.table_one(two, by="arm", variables=["dose", "female", "age"])
-    dose, female = _row(t, "dose, mean (SD)"), _row(t, "female, n (%)")
+    dose, female = _row(t, "Dose, mean (SD)"), _row(t, "Female, n (%)")
     # before: SMD 0.000 for a variable that cannot differ, p-value cells left empty
     assert (dose["p-value"], dose["SMD"]) == ("—", "—")
     assert (female["p-value"], female["SMD"]) == ("—", "—")
     assert dose["a"] == "5.0 (0.0)"  # the SD of a constant is 0, and shown
-    assert "— dose: no p-value or SMD: all values are equal." in t.footnotes
-    assert "— female: no p-value or SMD: all patients with data have the same value." in (
+    assert "— Dose: no p-value or SMD: all values are equal." in t.footnotes
+    assert "— Female: no p-value or SMD: all patients with data have the same value." in (
         t.footnotes
     )
-    assert _row(t, "age, mean (SD)")["SMD"] not in ("", "—")
-    assert not any(f.startswith("— age") for f in t.footnotes)
+    assert _row(t, "Age, mean (SD)")["SMD"] not in ("", "—")
+    assert not any(f.startswith("— Age") for f in t.footnotes)
     assert t.to_frame().query("variable in ['dose', 'female']")["smd"].isna().all()
 
 
 def test_groups_that_do_not_vary_but_differ():
     df = pd.DataFrame({"arm": [0] * 5 + [1] * 5, "stent": [0] * 5 + [1] * 5})
     t = cs.table_one(df, by="arm")
-    stent = _row(t, "stent, n (%)")
+    stent = _row(t, "Stent, n (%)")
     # before: the generalised inverse of a zero covariance gave SMD 0.000 for groups
     # that differ completely
     assert stent["SMD"] == "—"
     assert stent["p-value"].startswith("0.008")  # Fisher's exact test is defined
     assert (
-        "— stent: no SMD: no variation within groups that differ, so the difference cannot be "
+        "— Stent: no SMD: no variation within groups that differ, so the difference cannot be "
         "standardised."
     ) in t.footnotes
     assert np.isinf(t.to_frame().query("variable == 'stent'")["smd"]).all()
@@ -106,5 +106,5 @@ def test_groups_that_do_not_vary_but_differ():
 
 def test_single_patient_without_groups():
     t = cs.table_one(pd.DataFrame({"age": [61.0]}))
-    assert t.cells[1] == ("age, mean (SD)", "61.0 (—)")
-    assert t.footnotes[-1] == "— age: no SD: one patient with data in Overall."
+    assert t.cells[1] == ("Age, mean (SD)", "61.0 (—)")
+    assert t.footnotes[-1] == "— Age: no SD: one patient with data in Overall."

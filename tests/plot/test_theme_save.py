@@ -64,8 +64,9 @@ def _figure():
 
 def test_save_figure_exact_width_and_formats(tmp_path):
     fig = _figure()
-    out = save_figure(fig, tmp_path / "fig.png", width_mm=90, dpi=300,
-                      formats=("pdf", "png", "tiff", "svg"))
+    out = save_figure(
+        fig, tmp_path / "fig.png", width_mm=90, dpi=300, formats=("pdf", "png", "tiff", "svg")
+    )
     assert [p.suffix for p in out] == [".pdf", ".png", ".tiff", ".svg"]
     with Image.open(out[1]) as img:
         width_px = img.size[0]
@@ -96,3 +97,15 @@ def test_save_figure_errors(tmp_path):
         save_figure(fig.axes[0], tmp_path / "x")
     with pytest.raises(CalcstatsError, match="has no suffix"):
         save_figure(fig, tmp_path / "x", formats=None)
+
+
+def test_save_figure_lays_a_calcstats_figure_out_again(tmp_path):
+    from calcstats.plot._style import register_layout
+
+    fig = _figure()
+    calls = []
+    register_layout(fig, calls.append)
+    save_figure(fig, tmp_path / "a", width_mm=90, formats=("png",))
+    save_figure(fig, tmp_path / "b", height_mm=50, formats=("png",))
+    save_figure(fig, tmp_path / "c", formats=("png",))  # no new size: nothing to redo
+    assert calls == [False, True]  # keep_height only when the height was given

@@ -114,3 +114,36 @@ def test_zero_weights_set_the_row_aside_everywhere(data):
     with pytest.raises(cs.DataError, match=r"finite numbers >= 0; 1 row\(s\) do not \(rows \[3\]"):
         cs.logistic(d.assign(w0=np.where(np.arange(len(d)) == 3, -1.0, 1.0)), "y ~ x",
                     weights="w0")
+
+
+def test_one_lr_test_for_glms_and_cox():
+    import calcstats as cs
+
+    pbc = cs.datasets.load_pbc().dropna(subset=["bili", "albumin"])
+    full = cs.cox(pbc, "age + log(bili) + albumin", time="time", event="status", cause=2)
+    red = cs.cox(pbc, "age + log(bili)", time="time", event="status", cause=2)
+    t = cs.lr_test(red, full)
+    assert t.df == 1
+    assert t.statistic == pytest.approx(2 * (full.loglik - red.loglik), rel=1e-12)
+    other = cs.cox(pbc.iloc[10:], "age + log(bili)", time="time", event="status", cause=2)
+    with pytest.raises(cs.CalcstatsError, match="not fitted on the same rows"):
+        cs.lr_test(other, full)
+
+
+def test_bad_options_raise_one_error_type(data):
+    cases = [
+        (lambda: cs.logistic(data, "y ~ x", method="exact"), "'method' parameter of logistic"),
+        (lambda: cs.logistic(data, "y ~ x", conf_level=95), "Use 0.95, not 95"),
+        (lambda: cs.poisson(data, "cnt ~ x", robust="yes"), "'robust' parameter of poisson"),
+        (lambda: cs.linear(data, "cont ~ x", ci_method="profile"), "unexpected keyword"),
+        (lambda: cs.negative_binomial(data, "cnt ~ x", conf_level=0), "conf_level"),
+        (lambda: cs.evalue(2.0, measure="RD"), "'measure' parameter of evalue"),
+        (lambda: cs.mice(data, m=0), "'m' parameter of mice must be an integer >= 1"),
+        (lambda: cs.pool([], dfcom=-1), "'dfcom' parameter of pool"),
+    ]
+    for call, message in cases:
+        with pytest.raises((cs.InvalidParameterError, TypeError), match=message):
+            call()
+    with pytest.raises(cs.InvalidParameterError) as err:
+        cs.logistic(data, "y ~ x", ci_method="bogus")
+    assert isinstance(err.value, ValueError) and isinstance(err.value, cs.CalcstatsError)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import html
 import re
 import time
 from datetime import date
@@ -159,3 +160,94 @@ def test_writers_create_missing_folders(tmp_path):
     assert Report("x").to_docx(deep / "d" / "r.docx").stat().st_size > 0
     assert (deep / "a" / "t.docx").stat().st_size > 0
     assert (deep / "b" / "t.xlsx").stat().st_size > 0
+
+
+# ---- labels, paper, and a results section written with inline() -------------------------
+
+
+def test_tables_show_labels_not_column_names(tmp_path):
+    import calcstats as cs
+    from calcstats import InvalidParameterError
+
+    frame = pd.DataFrame(
+        {"etiology": ["pbc", "psc"], "age_at_index": ["54.1", "49.8"], "sex": ["F", "M"]}
+    )
+    rep = Report("Labels")
+    rep.table(frame, caption="Table 1. By etiology")
+    rep.table(frame, labels=cs.Labels(variables={"etiology": "Cause"}))
+    pbc = cs.datasets.load_pbc()
+    fit = cs.cox(pbc, "age + C(edema)", time="time", event="status", cause=2)
+    rep.table(fit, labels={"edema": "Oedema"})
+    page = rep.to_html()
+    for heading in ("Etiology", "Age at index (years)", "Sex", "Cause", "Oedema"):
+        assert heading in page
+    for value in ("Primary biliary cholangitis", "Primary sclerosing cholangitis", "Female"):
+        assert value in page
+    for code in ("age_at_index", ">pbc<", "C(edema)"):
+        assert code not in page
+    doc = Document(rep.to_docx(tmp_path / "r.docx"))
+    assert [c.text for c in doc.tables[0].rows[0].cells] == [
+        "Etiology",
+        "Age at index (years)",
+        "Sex",
+    ]
+    assert doc.tables[2].rows[1].cells[0].text == "Age"
+    with pytest.raises(InvalidParameterError, match="this Table was laid out already"):
+        rep.table(fit.to_table(), labels={"edema": "Oedema"})
+    with pytest.raises(InvalidParameterError, match=r"'labels' parameter of Report\.table"):
+        rep.table(frame, labels=["etiology"])
+
+
+def test_docx_is_a4_unless_letter_is_asked_for(tmp_path):
+    from calcstats import InvalidParameterError
+
+    sec = Document(_report().to_docx(tmp_path / "a4.docx")).sections[0]
+    assert round(sec.page_width.mm) == 210 and round(sec.page_height.mm) == 297
+    sec = Document(_report().to_docx(tmp_path / "l.docx", page_size="letter")).sections[0]
+    assert round(sec.page_width.mm, 1) == 215.9
+    with pytest.raises(InvalidParameterError, match=r"'page_size' parameter of Report\.to_docx"):
+        _report().to_docx(tmp_path / "x.docx", page_size="A3")
+
+
+def test_results_section_from_inline_fragments(tmp_path):
+    """The sentences of a results section, written from the results themselves."""
+    import calcstats as cs
+
+    pbc = cs.datasets.load_pbc()
+    pbc = pbc.assign(years=pbc["time"] / 365.25)
+    lab = cs.Labels(units={"years": "years"})
+    fit = cs.cox(pbc, "age + C(edema)", time="years", event="status", cause=2)
+    km = cs.kaplan_meier(pbc, time="years", event="status", cause=2, labels=lab)
+    lr = cs.logrank(pbc, time="years", event="status", cause=2, by="edema")
+    fu = cs.median_followup(pbc, time="years", event="status", labels=lab)
+    lin = cs.linear(pbc, "np.log(bili) ~ age")
+    text = (
+        f"Median follow-up was {fu.inline()}. Five-year survival was {km.inline(5)}. "
+        f"Survival differed by edema (log-rank {lr.inline()}). Each year of age raised the "
+        f"hazard of death ({fit.inline('age', digits=3)}); edema carried "
+        f"{fit.inline('C(edema)[T.1.0]')}. Bilirubin did not change with age "
+        f"({lin.inline('age', digits=3)})."
+    )
+    row = fit.tidy().set_index("term").loc["age"]
+    surv = km.at([5]).iloc[0]
+    f = fu.tidy().iloc[0]
+    lrow = lin.tidy().set_index("term").loc["age"]
+    assert text == (
+        f"Median follow-up was {f['estimate']:.1f} years (95% CI {f['conf_low']:.1f}–"
+        f"{f['conf_high']:.1f}). Five-year survival was {100 * surv['estimate']:.1f}% "
+        f"(95% CI {100 * surv['conf_low']:.1f}–{100 * surv['conf_high']:.1f}%). Survival "
+        f"differed by edema (log-rank χ²(2) = {lr.statistic:.2f}, p < 0.001). Each year of "
+        f"age raised the hazard of death (HR {row['estimate']:.3f} (95% CI "
+        f"{row['conf_low']:.3f}–{row['conf_high']:.3f}; p < 0.001)); edema carried HR "
+        f"{fit.tidy().set_index('term').loc['C(edema)[T.1.0]', 'estimate']:.2f} (95% CI "
+        f"{fit.tidy().set_index('term').loc['C(edema)[T.1.0]', 'conf_low']:.2f}–"
+        f"{fit.tidy().set_index('term').loc['C(edema)[T.1.0]', 'conf_high']:.2f}; p < 0.001). "
+        f"Bilirubin did not change with age (Estimate {lrow['estimate']:.3f} (95% CI "
+        f"{lrow['conf_low']:.3f} to {lrow['conf_high']:.3f}; p = {lrow['p_value']:.2f}))."
+    )
+    assert lrow["conf_low"] < 0 < lrow["conf_high"]  # the bounds are joined with "to"
+    rep = Report("Results")
+    rep.heading("Results")
+    rep.text(text)
+    assert f"<p>{html.escape(text)}</p>" in rep.to_html()
+    assert text in [p.text for p in Document(rep.to_docx(tmp_path / "r.docx")).paragraphs]

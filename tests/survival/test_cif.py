@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import calcstats as cs
-from calcstats._errors import CalcstatsError, CalcstatsWarning, DataError
+from calcstats._errors import CalcstatsError, CalcstatsWarning, DataError, InvalidParameterError
 from calcstats.survival import _cif
 from tests.survival.conftest import num
 
@@ -86,7 +88,9 @@ def test_equals_one_minus_km_without_competing_events(small):
 
 def test_attributes_risk_table_and_median(small):
     cif = cs.cumulative_incidence(small, time="time", event="status", cause=2, by="g")
-    assert cif.kind == "cif" and cif.cause == 2 and cif.start_value == 0.0
+    assert isinstance(cif, cs.CumulativeIncidenceResult) and isinstance(cif, cs.CurveResult)
+    assert cif.cause == 2 and cif.start_value == 0.0 and cif.increasing
+    assert cif.measure == "Cumulative incidence" and cif.n_zero_weight == 0
     rt = cif.risk_table([0, 4])
     sub = small[small.g == "a"]
     row = rt[(rt.g == "a") & (rt.time == 4)].iloc[0]
@@ -98,12 +102,20 @@ def test_attributes_risk_table_and_median(small):
     med = cs.cumulative_incidence(one, time="t", event="status", cause=1).median()
     # F = .25, .5, .5, .75 at t = 1..4: 1 - F is 0.5 exactly on [2, 4), R's rule averages
     assert med["median"].iloc[0] == 3.0
-    assert "Cumulative incidence" in repr(cif)
+    assert "Cumulative incidence of cause 2: 3 curve(s)" in repr(cif)
 
 
 def test_bad_input(small):
     with pytest.raises(DataError, match="cause=3 does not occur"):
         cs.cumulative_incidence(small, time="time", event="status", cause=3)
+    with pytest.raises(InvalidParameterError, match="'cause' parameter of cumulative_incidence"):
+        cs.cumulative_incidence(small, time="time", event="status", cause=0)
+    with pytest.raises(InvalidParameterError) as err:
+        cs.cumulative_incidence(small, time="time", event="status", conf_type="logit")
+    assert str(err.value) == (
+        "The 'conf_type' parameter of cumulative_incidence must be one of 'log-log', 'log', "
+        "'plain'. Got 'logit'."
+    )
     bad = small.assign(status=small["status"] + 0.5)
     with pytest.raises(DataError, match="integer event codes"):
         cs.cumulative_incidence(bad, time="time", event="status")
@@ -169,3 +181,66 @@ def test_running_out_of_memory_is_a_calcstats_error(small, monkeypatch):
         cs.cumulative_incidence(small, time="time", event="status", cause=1, by="g")
     assert "analyse fewer rows or fewer groups" in str(exc.value)
     assert isinstance(exc.value, MemoryError)
+
+
+# ---- case weights ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def wref() -> dict:
+    """Values printed by tests/reference/survival_weighted.R."""
+    path = Path(__file__).parent.parent / "reference" / "survival_weighted.json"
+    return json.loads(path.read_text())
+
+
+@pytest.mark.parametrize("key", ["small_g_w", "small_g_w_int"])
+def test_weighted_matches_survfit(small, wref, key):
+    r = wref["aj"][key]
+    data = small.assign(w_int=(2 * small["w"]).round())
+    weights = "w" if key == "small_g_w" else "w_int"
+    pstate, se = _mat(r["pstate"]), _mat(r["std_err"])
+    lower, upper = _mat(r["lower"]), _mat(r["upper"])
+    for cause in (1, 2):
+        cif = cs.cumulative_incidence(
+            data, time="time", event="status", cause=cause, by="g", weights=weights
+        )
+        tidy = cif.tidy()
+        np.testing.assert_allclose(tidy["time"], num(r["time"]), atol=1e-12)
+        # R's multi-state survfit prints unweighted counts; calcstats' counts are the
+        # weight sums the estimate is made of (as R's single-state survfit)
+        np.testing.assert_allclose(tidy["estimate"], pstate[:, cause], atol=CURVE_TOL)
+        np.testing.assert_allclose(tidy["std_error"], se[:, cause], atol=CURVE_TOL)
+        np.testing.assert_allclose(
+            tidy["conf_low"], lower[:, cause], atol=CURVE_TOL, equal_nan=True
+        )
+        np.testing.assert_allclose(
+            tidy["conf_high"], upper[:, cause], atol=CURVE_TOL, equal_nan=True
+        )
+    free = cif.state_probabilities().query("state == 'event_free'")
+    np.testing.assert_allclose(free["std_error"], se[:, 0], atol=CURVE_TOL)
+
+
+def test_zero_weight_row_is_set_aside_and_counted(small):
+    w = np.where(np.isin(np.arange(len(small)), [2, 11, 40, 41]), 0.0, small["w"])
+    data = small.assign(w=w)
+    weighted = cs.cumulative_incidence(
+        data, time="time", event="status", cause=1, by="g", weights="w"
+    )
+    kept = data[data["w"] > 0]
+    dropped = cs.cumulative_incidence(
+        kept, time="time", event="status", cause=1, by="g", weights="w"
+    )
+    pd.testing.assert_frame_equal(weighted.tidy(), dropped.tidy())
+    pd.testing.assert_frame_equal(weighted.state_probabilities(), dropped.state_probabilities())
+    assert weighted.n_zero_weight == 4
+    np.testing.assert_array_equal(weighted.n, kept.groupby("g").size().to_numpy())
+
+
+def test_integer_weights_estimate_equals_replicated_rows(small):
+    w = (small.index % 3 + 1).to_numpy()
+    weighted = cs.cumulative_incidence(
+        small.assign(w=w), time="time", event="status", cause=2, by="g", weights="w"
+    )
+    expanded = cs.cumulative_incidence(
+        small.loc[small.index.repeat(w)], time="time", event="status", cause=2, by="g"
+    )
+    cols = ["g", "time", "n_risk", "n_event", "n_censor", "estimate"]
+    pd.testing.assert_frame_equal(weighted.tidy()[cols], expanded.tidy()[cols], atol=1e-12)

@@ -13,7 +13,7 @@ import pytest
 
 @pytest.mark.parametrize(
     "module",
-    ["_km", "_cif", "_logrank", "_gray", "_rmst"],
+    ["_km", "_cif", "_logrank", "_gray", "_rmst", "_landmark"],
 )
 def test_docstring_examples(module):
     mod = importlib.import_module(f"calcstats.survival.{module}")

@@ -12,7 +12,13 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import calcstats as cs
-from calcstats._errors import CalcstatsError, CalcstatsWarning, DataError, DataWarning
+from calcstats._errors import (
+    CalcstatsError,
+    CalcstatsWarning,
+    DataError,
+    DataWarning,
+    InvalidParameterError,
+)
 from calcstats.survival import _gray
 from tests.survival.conftest import num
 
@@ -48,7 +54,7 @@ def test_matches_cuminc(frames, ref, key, cause):
     p_r = num(r["p"])[i]
     if p_r > 1e-10:  # cuminc prints 1 - pchisq, which loses tiny p-values
         assert res.p_value == pytest.approx(p_r, rel=REL)
-    np.testing.assert_allclose(res.table["statistic"], r["stat"], rtol=REL)
+    np.testing.assert_allclose(res.tidy(details=True)["statistic"], r["stat"], rtol=REL)
 
 
 def test_pbc_reference(pbc, pbc_reference):
@@ -56,14 +62,28 @@ def test_pbc_reference(pbc, pbc_reference):
     res = cs.gray_test(
         pbc.assign(any_edema=pbc["edema"] > 0), time="time", event="status", cause=2, by="any_edema"
     )
-    np.testing.assert_allclose(res.table["statistic"], r["stat"], rtol=REL)
+    np.testing.assert_allclose(res.tidy(details=True)["statistic"], r["stat"], rtol=REL)
     assert res.statistic == pytest.approx(r["stat"][1], rel=REL)
     assert res.p_value == pytest.approx(r["p"][1], rel=1e-4)  # R: 1 - pchisq near 5e-14
 
 
+def test_result_attributes(small):
+    res = cs.gray_test(
+        small, time="time", event="status", cause=2, by="g", rho=1, labels={"g": "Group"}
+    )
+    assert isinstance(res, cs.GrayTestResult)
+    assert (res.cause, res.rho, res.n_strata, res.by) == (2, 1.0, 1, ["g"])
+    assert list(res.tidy(details=True).columns) == ["cause", "statistic", "df", "p_value"]
+    assert res.tidy(details=True)["cause"].tolist() == [1, 2]
+    assert res.tidy(details=True).set_index("cause").loc[2, "statistic"] == res.statistic
+    assert list(res.scores.columns) == ["g", "score"] and res.variance.shape == (3, 3)
+    assert res.labels.variable("g") == "Group"
+    assert list(res.tidy().columns) == ["statistic", "df", "p_value", "method"]
+
+
 def test_scores_sum_to_zero_and_order_invariance(small):
     res = cs.gray_test(small, time="time", event="status", cause=1, by="g", strata="s")
-    assert res.extra["scores"]["score"].sum() == pytest.approx(0, abs=1e-10)
+    assert res.scores["score"].sum() == pytest.approx(0, abs=1e-10)
     again = cs.gray_test(
         small.sample(frac=1, random_state=1),
         time="time",
@@ -89,6 +109,11 @@ def test_bad_input(small):
         cs.gray_test(small.assign(one=1), time="time", event="status", by="one")
     with pytest.raises(DataError, match="cause=5 does not occur"):
         cs.gray_test(small, time="time", event="status", cause=5, by="g")
+    with pytest.raises(InvalidParameterError) as err:
+        cs.gray_test(small, time="time", event="status", by="g", rho=-1)
+    assert str(err.value) == "The 'rho' parameter of gray_test must be a number >= 0. Got -1."
+    with pytest.raises(InvalidParameterError, match="'by' parameter of gray_test"):
+        cs.gray_test(small, time="time", event="status", by=None)
     df = small.copy()
     df.loc[(df["g"] == "c") & (df["status"] == 1), "status"] = 0
     with pytest.warns(CalcstatsWarning, match="group g='c' has no events"):
@@ -140,7 +165,7 @@ def test_untestable_other_cause_is_reported_not_invented(degenerate):
     assert res.statistic == pytest.approx(r["cuminc"]["stat"][1], rel=REL)
     assert res.p_value == pytest.approx(r["cuminc"]["p"][1], rel=REL)
     assert r["cuminc"]["stat"][0] == -1
-    row = res.table.set_index("cause").loc[1]
+    row = res.tidy(details=True).set_index("cause").loc[1]
     assert np.isnan(row["statistic"]) and row["df"] == 0 and np.isnan(row["p_value"])
     with (
         pytest.raises(DataError, match="Gray's test for cause 1 is undefined"),
@@ -160,7 +185,7 @@ def test_many_group_algorithm_matches_cuminc(frames, ref, key, monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CalcstatsWarning)
         res = cs.gray_test(frames[frame], time="time", event="status", cause=1, **kw)
-    np.testing.assert_allclose(res.table["statistic"], r["stat"], rtol=REL)
+    np.testing.assert_allclose(res.tidy(details=True)["statistic"], r["stat"], rtol=REL)
 
 
 def _many_groups(rows: int, groups: int, seed: int = 3) -> pd.DataFrame:
@@ -179,10 +204,10 @@ def test_same_answer_with_few_or_many_groups_algorithm(monkeypatch):
     res = cs.gray_test(df, time="t", event="status", by="g")
     monkeypatch.setattr(_gray, "_DENSE_GROUPS", 100)
     dense = cs.gray_test(df, time="t", event="status", by="g")
-    np.testing.assert_allclose(res.table["statistic"], dense.table["statistic"], rtol=1e-10)
     np.testing.assert_allclose(
-        res.extra["variance"], dense.extra["variance"], rtol=1e-9, atol=1e-12
+        res.tidy(details=True)["statistic"], dense.tidy(details=True)["statistic"], rtol=1e-10
     )
+    np.testing.assert_allclose(res.variance, dense.variance, rtol=1e-9, atol=1e-12)
     assert res.df == 19
 
 
@@ -226,6 +251,8 @@ def test_running_out_of_memory_is_a_calcstats_error(small, monkeypatch):
 )
 @example(rows=[(1, 0, "a")] * 4 + [(2, 1, "a"), (2, 1, "b")])  # rank 0 (cuminc: -1)
 @example(rows=[(1, 0, "c"), (2, 1, "a"), (3, 1, "b"), (4, 0, "a"), (5, 1, "b")])
+# cause 1's variance is an exact zero left as -2.2e-16: rank 1 or 0 depending on labels
+@example(rows=[(1, 0, "a")] * 6 + [(1, 0, "b"), (1, 2, "a"), (2, 1, "a")])
 # pooled F reaches 1 while only b is at risk: NaN variance (silently) before
 @example(rows=[(1, 0, "a"), (1, 1, "a"), (1, 1, "a"), (1, 1, "a"), (2, 1, "b"), (3, 1, "b")])
 def test_refuses_or_answers_the_same_under_relabelling(rows):
@@ -244,7 +271,7 @@ def test_refuses_or_answers_the_same_under_relabelling(rows):
             return
         b = cs.gray_test(relabel, time="t", event="status", by="g")
     assert 1 <= a.df <= df["g"].nunique() - 1
-    assert np.isfinite(a.extra["variance"]).all()
+    assert np.isfinite(a.variance).all()
     assert a.df == b.df
     assert a.statistic == pytest.approx(b.statistic, rel=1e-7, abs=1e-9)
     assert 0 <= a.p_value <= 1
@@ -258,7 +285,7 @@ def test_variance_that_is_not_a_variance_is_flagged(degenerate):
     msg = next(str(w.message) for w in rec if "semi-definite" in str(w.message))
     assert "g='g0'" in msg and "do not trust the p-value" in msg
     # the statistic is cuminc's (solve on the full-rank matrix), on k - 1 df
-    np.testing.assert_allclose(res.table["statistic"], r["cuminc"]["stat"], rtol=REL)
+    np.testing.assert_allclose(res.tidy(details=True)["statistic"], r["cuminc"]["stat"], rtol=REL)
     assert res.df == r["cuminc"]["df"][0] == 3
 
 
@@ -272,4 +299,4 @@ def test_pooled_incidence_reaching_one_does_not_depend_on_group_order(degenerate
     res = cs.gray_test(df, time="time", event="status", by="g")
     assert res.statistic == pytest.approx(r["cuminc"]["stat"], rel=REL)
     assert res.p_value == pytest.approx(r["cuminc"]["p"], rel=REL)
-    assert np.isfinite(res.extra["variance"]).all()
+    assert np.isfinite(res.variance).all()

@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import calcstats as cs
-from calcstats._errors import CalcstatsError, CalcstatsWarning, DataError, SchemaError
+from calcstats._errors import (
+    CalcstatsError,
+    CalcstatsWarning,
+    DataError,
+    InvalidParameterError,
+    SchemaError,
+)
 from calcstats.survival import _km
 from tests.survival.conftest import num
 
@@ -117,9 +123,14 @@ def test_risk_table_cumulative_counts(small):
         assert row["n_censor"] == ((sub["time"] <= 3) & (sub["event1"] == 0)).sum()
         last = rt[(rt["g"] == g) & (rt["time"] == 9)].iloc[0]
         assert last["n_risk"] == 0 and last["n_event"] + last["n_censor"] == len(sub)
-    assert km.kind == "km" and km.by == ["g"] and km.conf_type == "log-log"
-    assert km.conf_level == 0.95 and km.start_value == 1.0
-    assert "Kaplan" in repr(km) and "<table" in km._repr_html_()
+    assert isinstance(km, cs.KaplanMeierResult) and isinstance(km, cs.CurveResult)
+    assert km.by == ["g"] and km.conf_type == "log-log" and km.cause is None
+    assert km.conf_level == 0.95 and km.start_value == 1.0 and not km.increasing
+    assert km.time_column == "time" and km.event_column == "event1"
+    np.testing.assert_array_equal(km.n, small.groupby("g").size().to_numpy())
+    np.testing.assert_array_equal(km.n_events, small.groupby("g")["event1"].sum().to_numpy())
+    assert "Kaplan–Meier survival: 3 curve(s), 95% CI (log-log)" in repr(km)
+    assert "<table" in km._repr_html_()
 
 
 def test_at_beyond_follow_up_is_nan(small):
@@ -153,10 +164,20 @@ def test_bad_input_messages(small):
         cs.kaplan_meier(small, time="time", event="status")
     with pytest.raises(DataError, match="cause=7 does not occur"):
         cs.kaplan_meier(small, time="time", event="status", cause=7)
-    with pytest.raises(SchemaError, match="'nope' not found"):
+    with pytest.raises(SchemaError, match="by='nope' is not a column of the data"):
         cs.kaplan_meier(small, time="time", event="event1", by="nope")
-    with pytest.raises(DataError, match="conf_type"):
+    with pytest.raises(InvalidParameterError) as err:
         cs.kaplan_meier(small, time="time", event="event1", conf_type="arcsin")
+    assert str(err.value) == (
+        "The 'conf_type' parameter of kaplan_meier must be one of 'log-log', 'log', 'plain'. "
+        "Got 'arcsin'."
+    )
+    with pytest.raises(InvalidParameterError, match=r"Use 0\.95, not 95"):
+        cs.kaplan_meier(small, time="time", event="event1", conf_level=95)
+    with pytest.raises(InvalidParameterError, match="'cause' parameter of kaplan_meier"):
+        cs.kaplan_meier(small, time="time", event="status", cause=0)
+    with pytest.raises(InvalidParameterError, match="'labels' parameter"):
+        cs.kaplan_meier(small, time="time", event="event1", labels=["Group"])
     bad = small.copy()
     bad["g"] = bad["g"].astype(object)
     bad.loc[0, "g"] = None
@@ -241,3 +262,54 @@ def test_running_out_of_memory_is_a_calcstats_error(small, monkeypatch):
         cs.kaplan_meier(small, time="time", event="event1", by="g")
     assert "analyse fewer rows or fewer groups" in str(exc.value)
     assert isinstance(exc.value, MemoryError)
+
+
+# ---- case weights and labels ------------------------------------------------------------
+def test_zero_weight_row_is_set_aside_and_counted(small):
+    # a zero weight means "not in the analysis": the curve is that of the other rows
+    w = (small.index % 3 + 1).to_numpy(dtype=float)
+    w[[4, 17, 30]] = 0.0
+    weighted = cs.kaplan_meier(small.assign(w=w), time="time", event="event1", by="g", weights="w")
+    kept = small.assign(w=w).loc[w > 0]
+    dropped = cs.kaplan_meier(kept, time="time", event="event1", by="g", weights="w")
+    pd.testing.assert_frame_equal(weighted.tidy(), dropped.tidy())
+    pd.testing.assert_frame_equal(weighted.median(), dropped.median())
+    assert weighted.n_zero_weight == 3 and dropped.n_zero_weight == 0
+    # n counts the rows with a positive weight; n_events the weighted events (as survfit)
+    np.testing.assert_array_equal(weighted.n, kept.groupby("g").size().to_numpy())
+    np.testing.assert_allclose(
+        weighted.n_events, (kept["w"] * kept["event1"]).groupby(kept["g"]).sum().to_numpy()
+    )
+    assert weighted.median()["n"].tolist() == kept.groupby("g").size().tolist()
+
+
+def test_negative_or_missing_weight_is_an_error_naming_the_rows(small):
+    bad = small.assign(w=1.0)
+    bad.loc[7, "w"] = -2.0
+    with pytest.raises(DataError, match=r"weights column 'w' must hold finite numbers >= 0.*7"):
+        cs.kaplan_meier(bad, time="time", event="event1", weights="w")
+    bad.loc[7, "w"] = np.nan
+    with pytest.raises(DataError, match=r"weights column 'w' has 1 missing value"):
+        cs.kaplan_meier(bad, time="time", event="event1", weights="w")
+
+
+def test_labels_are_kept_on_the_result(small):
+    lab = cs.Labels(levels={"g": {"a": "Arm A"}}, units={"time": "months"})
+    km = cs.kaplan_meier(small, time="time", event="event1", by="g", labels=lab)
+    assert km.labels == lab
+    km = cs.kaplan_meier(small, time="time", event="event1", labels={"time": "Follow-up"})
+    assert km.labels.variable("time") == "Follow-up"
+    assert cs.kaplan_meier(small, time="time", event="event1").labels == cs.Labels()
+
+
+def test_times_of_at_and_risk_table_are_checked(small):
+    km = cs.kaplan_meier(small, time="time", event="event1")
+    with pytest.raises(InvalidParameterError, match=r"'times' parameter of at .* Got \[-1\]"):
+        km.at([-1])
+    with pytest.raises(InvalidParameterError, match="'times' parameter of risk_table"):
+        km.risk_table(["soon"])
+    row = km.at([3]).iloc[0]
+    assert km.inline(3) == (
+        f"{100 * row['estimate']:.1f}% (95% CI {100 * row['conf_low']:.1f}–"
+        f"{100 * row['conf_high']:.1f}%)"
+    )

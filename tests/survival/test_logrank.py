@@ -12,7 +12,14 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import calcstats as cs
-from calcstats._errors import CalcstatsError, CalcstatsWarning, DataError, DataWarning
+from calcstats._errors import (
+    CalcstatsError,
+    CalcstatsWarning,
+    DataError,
+    DataWarning,
+    InvalidParameterError,
+)
+from calcstats.results import TestResult
 from calcstats.survival import _logrank
 
 REL = 1e-6  # test statistics: relative 1e-6 (same algorithm as survdiff)
@@ -53,10 +60,11 @@ def test_matches_survdiff(frames, ref, key):
     assert res.df == r["df"]
     assert res.p_value == pytest.approx(r["p"], rel=REL)
     if "observed" in r:
-        np.testing.assert_allclose(res.table["observed"], r["observed"], rtol=REL)
-        np.testing.assert_allclose(res.table["expected"], r["expected"], rtol=REL)
-        np.testing.assert_allclose(res.table["n"], r["n"])
-        np.testing.assert_allclose(res.extra["variance"], np.array(r["var"]), rtol=REL, atol=1e-12)
+        per_group = res.tidy(details=True)
+        np.testing.assert_allclose(per_group["observed"], r["observed"], rtol=REL)
+        np.testing.assert_allclose(per_group["expected"], r["expected"], rtol=REL)
+        np.testing.assert_allclose(per_group["n"], r["n"])
+        np.testing.assert_allclose(res.variance, np.array(r["var"]), rtol=REL, atol=1e-12)
     tidy = res.tidy()
     assert list(tidy.columns) == ["statistic", "df", "p_value", "method"]
 
@@ -70,9 +78,10 @@ def test_pbc_reference(pbc, pbc_reference):
     assert res.p_value == pytest.approx(pbc_reference["logrank_stage_4groups"]["p"], rel=REL)
 
 
-def test_table_columns_and_repr(small):
+def test_details_columns_attributes_and_repr(small):
     res = cs.logrank(small, time="time", event="status", cause=1, by="g", strata="s")
-    assert list(res.table.columns) == [
+    assert isinstance(res, cs.LogrankResult) and isinstance(res, TestResult)
+    assert list(res.tidy(details=True).columns) == [
         "g",
         "n",
         "observed",
@@ -81,9 +90,17 @@ def test_table_columns_and_repr(small):
         "oe2_over_e",
         "oe2_over_v",
     ]
-    assert res.table["o_minus_e"].sum() == pytest.approx(0, abs=1e-9)
+    assert res.tidy(details=True)["o_minus_e"].sum() == pytest.approx(0, abs=1e-9)
     assert res.method == "Stratified log-rank test"
     assert "Stratified log-rank" in repr(res)
+    assert res.by == ["g"] and res.groups["g"].tolist() == ["a", "b", "c"]
+    assert res.variance.shape == (3, 3) and res.n_strata == 2
+    assert (res.rho, res.gamma, res.trend, res.scores) == (0.0, 0.0, False, None)
+    trend = cs.logrank(small, time="time", event="event1", by="score", trend=True)
+    assert trend.trend and trend.scores.tolist() == [0.0, 1.0, 3.0]  # the values of by
+    assert trend.df == 1 and trend.method == "Log-rank test for trend"
+    lab = cs.Labels(variables={"g": "Group"})
+    assert cs.logrank(small, time="time", event="event1", by="g", labels=lab).labels == lab
 
 
 @pytest.mark.parametrize(("rho", "gamma"), [(0, 1), (1, 1), (0.5, 2)])
@@ -120,18 +137,29 @@ def test_bad_input(small):
         cs.logrank(small.assign(one="x"), time="time", event="event1", by="one")
     with pytest.raises(DataError, match="every observation is censored"):
         cs.logrank(small.assign(event1=0), time="time", event="event1", by="g")
-    with pytest.raises(DataError, match="fh"):
+    with pytest.raises(InvalidParameterError) as err:
         cs.logrank(small, time="time", event="event1", by="g", weights="wilcoxon")
-    with pytest.raises(DataError, match="scores"):
+    assert str(err.value).startswith(
+        "The 'weights' parameter of logrank must be None (log-rank) or ('fh', rho, gamma) "
+        "with rho, gamma >= 0"
+    )
+    with pytest.raises(
+        InvalidParameterError, match="'scores' parameter of logrank must give one number per group"
+    ):
         cs.logrank(small, time="time", event="event1", by="g", trend=True, scores=[1, 2])
+    with pytest.raises(InvalidParameterError, match="used by the test for trend only"):
+        cs.logrank(small, time="time", event="event1", by="g", scores=[1, 2, 3])
+    with pytest.raises(InvalidParameterError, match="'trend' parameter of logrank"):
+        cs.logrank(small, time="time", event="event1", by="g", trend="yes")
+    with pytest.raises(InvalidParameterError, match="'by' parameter of logrank"):
+        cs.logrank(small, time="time", event="event1", by=None)
     with pytest.raises(DataError, match="cause="):
         cs.logrank(small, time="time", event="status", by="g")
     df = small.copy()
     df.loc[df["g"] == "c", "event1"] = 0
     with pytest.warns(CalcstatsWarning, match="group g='c' has no events"):
         res = cs.logrank(df, time="time", event="event1", by="g")
-    assert res.table.loc[2, "observed"] == 0
-    assert isinstance(res.table, pd.DataFrame)
+    assert res.tidy(details=True).loc[2, "observed"] == 0
 
 
 # Rows of the two examples hypothesis found: everyone at risk dies at the only event
@@ -192,8 +220,8 @@ def test_group_censored_before_any_event_matches_survdiff(degenerate):
     assert res.statistic == pytest.approx(r["chisq"], rel=REL)
     assert res.df == r["df"] == 1
     assert res.p_value == pytest.approx(r["p"], rel=REL)
-    np.testing.assert_allclose(res.table["expected"], r["expected"], rtol=REL)
-    np.testing.assert_allclose(res.extra["variance"], np.array(r["var"]), rtol=REL, atol=1e-12)
+    np.testing.assert_allclose(res.tidy(details=True)["expected"], r["expected"], rtol=REL)
+    np.testing.assert_allclose(res.variance, np.array(r["var"]), rtol=REL, atol=1e-12)
 
 
 def test_rank_deficient_variance_uses_generalised_inverse(degenerate):
@@ -210,10 +238,8 @@ def test_rank_deficient_variance_uses_generalised_inverse(degenerate):
     # stratum x carries no information: the test is survdiff on stratum y alone
     assert res.statistic == pytest.approx(r["logrank_stratum_y"]["chisq"], rel=REL)
     assert "generalised inverse, 1 df" in res.method
-    np.testing.assert_allclose(res.table["expected"], r["parts"]["expected"], rtol=REL)
-    np.testing.assert_allclose(
-        res.extra["variance"], np.array(r["parts"]["var"]), rtol=REL, atol=1e-12
-    )
+    np.testing.assert_allclose(res.tidy(details=True)["expected"], r["parts"]["expected"], rtol=REL)
+    np.testing.assert_allclose(res.variance, np.array(r["parts"]["var"]), rtol=REL, atol=1e-12)
 
 
 def test_trend_without_information_is_a_clear_error(degenerate):

@@ -42,7 +42,7 @@ def test_level_without_events_is_reported_whatever_its_frequency(n_level):
         rare = body[body["Characteristic"].str.strip() == "rare"].iloc[0]
         assert rare.iloc[3] == "—" and rare.iloc[4] == "—"
         assert any("not estimable" in note and "no events" in note for note in tab.footnotes)
-        g_row = body[body["Characteristic"].str.strip() == "g"].iloc[0]
+        g_row = body[body["Characteristic"].str.strip() == "G"].iloc[0]
         assert g_row.iloc[4] == "—"  # no global test with an infinite coefficient
 
 
@@ -62,5 +62,5 @@ def test_forest_shows_a_dash_and_says_why():
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
     assert "—" in texts
     notes = [t.get_text() for t in fig.texts if t.get_gid() == "footnote"]
-    assert notes and "C(g)[T.rare]: not estimable" in notes[0]
+    assert notes and "G = rare: not estimable" in notes[0]
     matplotlib.pyplot.close(fig)

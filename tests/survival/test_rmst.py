@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import calcstats as cs
-from calcstats._errors import CalcstatsError, DataError, DataWarning
+from calcstats._errors import CalcstatsError, DataError, DataWarning, InvalidParameterError
 from calcstats.survival import _rmst
 
 REL = 1e-6  # estimates, SEs, limits and p-values: relative 1e-6
@@ -41,13 +44,13 @@ def test_matches_print_survfit_rmean(frames, ref, key):
     np.testing.assert_allclose(tidy["estimate"], np.atleast_1d(r["rmean"]), rtol=REL)
     np.testing.assert_allclose(tidy["std_error"], np.atleast_1d(r["se"]), rtol=REL)
     if "diff" in r:
-        d = res.contrast("difference")
+        d = res.contrast("difference").tidy()
         np.testing.assert_allclose(d["estimate"], r["diff"], rtol=REL)
         np.testing.assert_allclose(d["std_error"], r["diff_se"], rtol=REL)
         np.testing.assert_allclose(d["conf_low"], r["diff_lower"], rtol=REL)
         np.testing.assert_allclose(d["conf_high"], r["diff_upper"], rtol=REL)
         np.testing.assert_allclose(d["p_value"], r["diff_p"], rtol=REL)
-        q = res.contrast("ratio")
+        q = res.contrast("ratio").tidy()
         np.testing.assert_allclose(q["estimate"], r["ratio"], rtol=REL)
         np.testing.assert_allclose(q["conf_low"], r["ratio_lower"], rtol=REL)
         np.testing.assert_allclose(q["conf_high"], r["ratio_upper"], rtol=REL)
@@ -74,6 +77,30 @@ def test_no_censoring_equals_mean_of_min(small):
     assert res["estimate"].iloc[0] == pytest.approx(np.minimum(df["time"], 5).mean(), rel=1e-12)
 
 
+def test_result_types_and_contrast_columns(small):
+    res = cs.rmst(small, time="time", event="event1", tau=6, by="g")
+    assert isinstance(res, cs.RMSTResult) and res.tau == 6.0 and res.by == ["g"]
+    assert res.groups["g"].tolist() == ["a", "b", "c"]
+    np.testing.assert_array_equal(res.n, small.groupby("g").size().to_numpy())
+    con = res.contrast("ratio", reference="b")
+    assert isinstance(con, cs.RMSTContrastResult)
+    assert con.measure == "ratio" and con.reference == {"g": "b"} and con.tau == 6.0
+    tidy = con.tidy()
+    assert list(tidy.columns) == [
+        "g",
+        "contrast",
+        "estimate",
+        "std_error",
+        "conf_low",
+        "conf_high",
+        "p_value",
+    ]
+    assert tidy["g"].tolist() == ["a", "c"]
+    assert tidy["contrast"].tolist() == ["g=a / g=b", "g=c / g=b"]
+    est = res.tidy().set_index("g")["estimate"]
+    np.testing.assert_allclose(tidy["estimate"], est[["a", "c"]] / est["b"], rtol=1e-12)
+
+
 def test_to_table_and_repr(small):
     res = cs.rmst(small, time="time", event="event1", tau=6, by="g")
     table = res.to_table()
@@ -85,15 +112,20 @@ def test_to_table_and_repr(small):
 def test_bad_input(small):
     with pytest.raises(DataError, match="beyond the last follow-up"):
         cs.rmst(small, time="time", event="event1", tau=50, by="g")
-    with pytest.raises(DataError, match="tau must be a positive"):
+    with pytest.raises(InvalidParameterError) as err:
         cs.rmst(small, time="time", event="event1", tau=-1)
+    assert str(err.value) == "The 'tau' parameter of rmst must be a number > 0. Got -1."
+    with pytest.raises(InvalidParameterError, match="'tau' parameter of rmst"):
+        cs.rmst(small, time="time", event="event1", tau="5 years")
     res = cs.rmst(small, time="time", event="event1", tau=3)
     with pytest.raises(DataError, match="two groups"):
         res.contrast()
     res = cs.rmst(small, time="time", event="event1", tau=3, by="g")
-    with pytest.raises(DataError, match="measure"):
+    with pytest.raises(InvalidParameterError, match="'measure' parameter of contrast"):
         res.contrast("odds")
-    assert isinstance(res.contrast(reference=2), pd.DataFrame)
+    with pytest.raises(InvalidParameterError, match=r"naming one of the groups \(g=a; g=b; "):
+        res.contrast(reference="z")
+    assert res.contrast(reference="c").tidy()["g"].tolist() == ["a", "b"]
 
 
 def test_contrast_with_zero_standard_error_has_no_interval_or_p(degenerate):
@@ -103,7 +135,7 @@ def test_contrast_with_zero_standard_error_has_no_interval_or_p(degenerate):
     np.testing.assert_allclose(res.tidy()["std_error"], r["se"], atol=1e-12)  # R: 0
     for measure in ("difference", "ratio"):
         with pytest.warns(DataWarning, match="standard error 0") as rec:
-            con = res.contrast(measure)
+            con = res.contrast(measure).tidy()
         assert rec[0].filename == __file__
         assert con["std_error"].tolist() == [0.0]
         assert con[["conf_low", "conf_high", "p_value"]].isna().all(axis=None)
@@ -118,7 +150,7 @@ def test_ratio_with_a_zero_rmst_is_refused():
     assert res.tidy()["estimate"].tolist() == [0.0, 3.5]
     with pytest.raises(DataError, match="RMST of group g=a is 0"):
         res.contrast("ratio")
-    assert res.contrast("difference")["estimate"].tolist() == [3.5]
+    assert res.contrast("difference").tidy()["estimate"].tolist() == [3.5]
 
 
 def test_running_out_of_memory_is_a_calcstats_error(small, monkeypatch):
@@ -132,3 +164,33 @@ def test_running_out_of_memory_is_a_calcstats_error(small, monkeypatch):
         cs.rmst(small, time="time", event="event1", tau=5, by="g")
     assert "analyse fewer rows or fewer groups" in str(exc.value)
     assert isinstance(exc.value, MemoryError)
+
+
+# ---- case weights ----------------------------------------------------------------------
+@pytest.mark.parametrize("key", ["small_g_w", "small_g_w_int"])
+def test_weighted_matches_r(small, key):
+    """Non-integer weights: the IJ SE (R residuals(type="rmst")); integer: print.survfit."""
+    path = Path(__file__).parent.parent / "reference" / "survival_weighted.json"
+    r = json.loads(path.read_text())["rmst"][key]
+    data = small.assign(w_int=(2 * small["w"]).round())
+    res = cs.rmst(
+        data,
+        time="time",
+        event="event1",
+        tau=r["tau"],
+        by="g",
+        weights="w" if key == "small_g_w" else "w_int",
+    )
+    np.testing.assert_allclose(res.tidy()["estimate"], r["rmean"], rtol=REL)
+    np.testing.assert_allclose(res.tidy()["std_error"], r["se"], rtol=REL)
+
+
+def test_zero_weight_row_is_set_aside_and_counted(small):
+    w = np.where(np.isin(np.arange(len(small)), [0, 5, 9]), 0.0, small["w"])
+    data = small.assign(w=w)
+    weighted = cs.rmst(data, time="time", event="event1", tau=6, by="g", weights="w")
+    kept = data[data["w"] > 0]
+    dropped = cs.rmst(kept, time="time", event="event1", tau=6, by="g", weights="w")
+    pd.testing.assert_frame_equal(weighted.tidy(), dropped.tidy())
+    assert weighted.n_zero_weight == 3 and dropped.n_zero_weight == 0
+    np.testing.assert_array_equal(weighted.n, kept.groupby("g").size().to_numpy())

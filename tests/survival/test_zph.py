@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import calcstats as cs
-from calcstats._errors import DataError
+from calcstats._errors import CalcstatsError, DataError, InvalidParameterError
 
 REF = Path(__file__).parent.parent / "reference"
 ROOT = Path(__file__).parent.parent.parent
@@ -52,10 +52,16 @@ def test_matches_cox_zph(case, fits, mref):
     fit, term = fits[case]
     r = mref[case]
     z = fit.check_ph(transform="km")
-    tab = z.table.assign(term=z.table["term"].map(_rterm)).set_index("term").loc[r["term"]]
-    np.testing.assert_allclose(tab["chisq"], r["chisq"], rtol=1e-6)  # chisq: 1e-6 rel
-    np.testing.assert_array_equal(tab["df"], r["df"])
-    np.testing.assert_allclose(tab["p_value"], r["p"], rtol=1e-5)
+    terms = z.tidy(details=True)
+    assert terms["term"].tolist() == z.terms  # one row per formula term; GLOBAL is the test
+    tab = terms.assign(term=terms["term"].map(_rterm)).set_index("term").loc[r["term"][:-1]]
+    assert r["term"][-1] == "GLOBAL"
+    np.testing.assert_allclose(tab["statistic"], r["chisq"][:-1], rtol=1e-6)  # 1e-6 rel
+    np.testing.assert_array_equal(tab["df"], r["df"][:-1])
+    np.testing.assert_allclose(tab["p_value"], r["p"][:-1], rtol=1e-5)
+    assert z.statistic == pytest.approx(r["chisq"][-1], rel=1e-6)
+    assert z.df == r["df"][-1]
+    assert z.p_value == pytest.approx(r["p"][-1], rel=1e-5)
     res = z.residuals
     np.testing.assert_allclose(res["time"], r["time"], rtol=0, atol=0)
     np.testing.assert_allclose(res["x"], r["x"], atol=1e-12)
@@ -72,27 +78,54 @@ def test_matches_cox_zph(case, fits, mref):
 
 
 def test_pbc_reference_global(fits, pbc_reference):
-    z = fits["zph_mayo"][0].check_ph()
-    np.testing.assert_allclose(z.table["chisq"], pbc_reference["cox_zph_km"]["chisq"], rtol=1e-6)
-    assert z.table["term"].iloc[-1] == "GLOBAL"
-    assert "GLOBAL" in repr(z)
+    fit = fits["zph_mayo"][0]
+    z = fit.check_ph()
+    ref = pbc_reference["cox_zph_km"]["chisq"]
+    np.testing.assert_allclose(z.tidy(details=True)["statistic"], ref[:-1], rtol=1e-6)
+    assert z.statistic == pytest.approx(ref[-1], rel=1e-6)
+    assert isinstance(z, cs.PHTestResult) and z.transform == "km"
+    assert list(z.tidy().columns) == ["statistic", "df", "p_value", "method"]
+    assert "GLOBAL: statistic = " in repr(z)
+    assert z.inline().startswith("χ²(5) = ")
+    # the coefficient each term's residuals scatter around, and the time column
+    np.testing.assert_allclose(z.coefficients.to_numpy(), fit.params.to_numpy())
+    assert z.time_column == "time"
 
 
 def test_bad_arguments(fits):
     fit = fits["zph_mayo"][0]
-    with pytest.raises(cs.SchemaError, match="transform"):
+    with pytest.raises(InvalidParameterError) as err:
         fit.check_ph(transform="weird")
-    with pytest.raises(cs.SchemaError, match="no term"):
+    assert str(err.value) == (
+        "The 'transform' parameter of check_ph must be one of 'km', 'identity', 'log', "
+        "'rank'. Got 'weird'."
+    )
+    with pytest.raises(
+        InvalidParameterError,
+        match="'term' parameter of smooth must be one of the terms 'age', 'edema'",
+    ):
         fit.check_ph().smooth("bili")
+    with pytest.raises(InvalidParameterError, match="'df' parameter of smooth"):
+        fit.check_ph().smooth("age", df=1)
 
 
 def test_no_global_and_other_transforms(fits):
     fit = fits["zph_mayo"][0]
     z = fit.check_ph(global_test=False)
-    assert "GLOBAL" not in set(z.table["term"])
+    assert np.isnan(z.statistic) and z.df is None and np.isnan(z.p_value)
+    pd.testing.assert_frame_equal(z.tidy(details=True), fit.check_ph().tidy(details=True))
+    with pytest.raises(CalcstatsError, match="no GLOBAL test to report"):
+        z.inline()
     for tr in ("identity", "log", "rank"):
-        t = fit.check_ph(transform=tr).table
-        assert np.all(np.isfinite(t["chisq"])) and np.all(t["chisq"] >= 0)
+        t = fit.check_ph(transform=tr).tidy(details=True)
+        assert np.all(np.isfinite(t["statistic"])) and np.all(t["statistic"] >= 0)
+
+
+def test_multi_column_term_has_no_single_coefficient(fits):
+    fit, _ = fits["zph_stage"]
+    z = fit.check_ph()
+    assert np.isnan(z.coefficients["C(stage)"])
+    assert z.coefficients["age"] == pytest.approx(fit.params["age"])
 
 
 def test_all_events_at_one_time_is_a_clear_error(degenerate):

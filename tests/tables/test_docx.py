@@ -133,3 +133,63 @@ def test_docx_needs_a_target(table):
         table.to_docx()
     with pytest.raises(CalcstatsError, match="font_size"):
         table.to_docx("x.docx", font_size=40)
+
+
+def test_docx_is_a4_by_default_and_letter_on_request(table, tmp_path):
+    table.to_docx(tmp_path / "a4.docx")
+    a4 = docx.Document(str(tmp_path / "a4.docx"))
+    sec = a4.sections[0]
+    assert round(sec.page_width.mm) == 210 and round(sec.page_height.mm) == 297
+    assert round(sec.left_margin.cm, 2) == 2.54 and round(sec.right_margin.cm, 2) == 2.54
+    table.to_docx(tmp_path / "letter.docx", page_size="letter")
+    sec = docx.Document(str(tmp_path / "letter.docx")).sections[0]
+    assert (round(sec.page_width.mm, 1), round(sec.page_height.mm, 1)) == (215.9, 279.4)
+    # landscape A4: the long side across
+    table.to_docx(tmp_path / "wide.docx", landscape=True)
+    sec = docx.Document(str(tmp_path / "wide.docx")).sections[0]
+    assert round(sec.page_width.mm) == 297 and sec.orientation == WD_ORIENT.LANDSCAPE
+    # the table fits the A4 text width (210 mm − 2 × 25.4 mm)
+    widths = [c.width.mm for c in a4.tables[0].columns]
+    assert sum(widths) <= 210 - 2 * 25.4 + 0.5
+
+
+def test_docx_document_without_page_size(table):
+    # a document whose section has no w:pgSz (python-docx reads page_width as None)
+    doc = docx.Document()
+    sect_pr = doc.sections[-1]._sectPr
+    sect_pr.remove(sect_pr.find(qn("w:pgSz")))
+    with pytest.raises(CalcstatsError, match="the document's last section has no page width"):
+        table.to_docx(document=doc)
+    doc.sections[-1].page_width = Cm(21)
+    table.to_docx(document=doc)
+    assert len(doc.tables) == 1
+    assert [c.text for c in doc.tables[0].columns[0].cells][-5:] == [r[0] for r in EXPECTED_BODY]
+
+
+def test_docx_page_size_errors(table, tmp_path):
+    from calcstats import InvalidParameterError
+
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"The 'page_size' parameter of to_docx must be one of 'A4', 'letter'. Got 'A5'.",
+    ):
+        table.to_docx(tmp_path / "x.docx", page_size="A5")
+    with pytest.raises(InvalidParameterError, match="with document= the open document keeps"):
+        table.to_docx(document=docx.Document(), page_size="A4")
+
+
+def test_docx_repeated_headings_print_plainly(tmp_path):
+    import pandas as pd
+
+    from calcstats.tables import Table
+
+    body = pd.DataFrame({"Term": ["Age"], "a": ["1.1 (1.0–1.2)"], "b": ["1.0 (0.9–1.1)"]})
+    t = Table(
+        body,
+        headers=["Term", "HR (95% CI)", "HR (95% CI)"],
+        spanners=[("Crude", ["a"]), ("Adjusted", ["b"])],
+    )
+    t.to_docx(tmp_path / "h.docx")
+    d = docx.Document(str(tmp_path / "h.docx"))
+    assert [c.text for c in d.tables[0].rows[1].cells] == ["Term", "HR (95% CI)", "HR (95% CI)"]
+    assert [c.text for c in d.tables[0].rows[0].cells] == ["", "Crude", "Adjusted"]

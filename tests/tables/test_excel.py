@@ -127,3 +127,34 @@ def test_formula_text_is_stored_as_text(tmp_path):
     for text in numeric:
         assert cells[text].data_type == "s" and not cells[text].quotePrefix, text
     assert not any(c.data_type == "f" for c in cells.values())
+
+
+def test_model_table_without_title_exports_to_excel(tmp_path):
+    """A regression table with spanners and no title has the merged spanner cells in row
+    1; the export used to fail on them ('MergedCell' object has no attribute
+    'column_letter')."""
+    import calcstats as cs
+
+    pbc = cs.datasets.load_pbc()
+    kw = {"time": "time", "event": "status", "cause": 2}
+    crude = cs.cox(pbc, "C(edema)", **kw)
+    adj = cs.cox(pbc, "C(edema) + age", **kw)
+    t = cs.regression_table(crude, adj, model_names=["Crude", "Adjusted"])
+    ws = openpyxl.load_workbook(t.to_excel(tmp_path / "models.xlsx")).active
+    assert [str(r) for r in ws.merged_cells.ranges] == ["D1:E1", "F1:G1"]
+    assert ws["D1"].value == "Crude" and ws["F1"].value == "Adjusted"
+    # the same heading over both models, without hidden characters telling them apart
+    assert [c.value for c in ws[2]] == [
+        "Characteristic",
+        "N",
+        "Events",
+        "HR (95% CI)",
+        "p-value",
+        "HR (95% CI)",
+        "p-value",
+    ]
+    assert ws["A3"].value == "Edema"
+    assert (ws["A7"].value, ws["B7"].value) == ("Age", "418")  # Age: the model's N
+    cells = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert not any("\u00a0" in v for v in cells)
+    assert all(ws.column_dimensions[c].width >= 8 for c in "ABCDEFG")

@@ -113,8 +113,9 @@ def test_markdown(table):
         == "| Characteristic | Calcification: Yes | Calcification: No | Overall | p-value |"
     )
     assert lines[3] == "|:---|:---:|:---:|:---:|:---:|"
-    assert lines[6].startswith("| \u00a0\u00a0\u00a0\u00a0PBC |")
-    assert lines[8].startswith("| " + "\u00a0" * 8 + "Missing |")
+    assert lines[6].startswith("| &emsp;PBC |")
+    assert lines[8].startswith("| &emsp;&emsp;Missing |")
+    assert "\u00a0" not in md
     assert lines[-2:] == ["Mean (SD); n (%).  ", "p: t-test; chi-square test."]
 
 
@@ -210,3 +211,23 @@ def test_csv_formula_in_a_table_one_level_is_neutralised():
     df = pd.DataFrame({"site": ['=HYPERLINK("http://x","y")', "A", "B"] * 4, "g": [0, 1] * 6})
     rows = list(csv.reader(io.StringIO(cs.table_one(df, by="g").to_csv())))
     assert ['  \'=HYPERLINK("http://x","y")'] == [r[0] for r in rows if "HYPERLINK" in r[0]]
+
+
+def test_headers_may_repeat_while_keys_stay_unique():
+    body = pd.DataFrame({"Term": ["Age"], "crude": ["1.10"], "adj": ["1.05"]})
+    t = Table(
+        body,
+        headers=["Term", "HR", "HR"],
+        spanners=[("Crude", ["crude"]), ("Adjusted", ["adj"])],
+    )
+    assert t.columns == ("Term", "HR", "HR") and t.keys == ("Term", "crude", "adj")
+    assert list(t.body.columns) == ["Term", "crude", "adj"]
+    assert t.spanners == (("Crude", ("crude",)), ("Adjusted", ("adj",)))
+    assert t.to_csv().splitlines()[:2] == [",Crude,Adjusted", "Term,HR,HR"]
+    assert "<th>HR</th><th>HR</th>" in t.to_html(full_page=False).replace("\n", "")
+    with pytest.raises(CalcstatsError, match="has 2 headings but the body has 3 columns"):
+        Table(body, headers=["Term", "HR"])
+    with pytest.raises(CalcstatsError, match="must be a list of strings"):
+        Table(body, headers="Term")
+    with pytest.raises(CalcstatsError, match="print the repeated heading with headers="):
+        Table(pd.DataFrame([["a", "1", "2"]], columns=["Term", "HR", "HR"]))
