@@ -67,7 +67,7 @@ def test_logrank(survival_pair, kw):
     np.testing.assert_allclose(
         [got.statistic, got.p_value], [ref.statistic, ref.p_value], rtol=1e-9
     )
-    assert_same(ref.table, got.table)
+    assert_same(ref.details, got.details)
 
 
 @pytest.mark.parametrize(
@@ -84,7 +84,7 @@ def test_gray_test(survival_pair, kw):
     got = eng.gray_test(es, time="time", event="status", cause=1, **kw)
     assert (got.df, got.method) == (ref.df, ref.method)
     np.testing.assert_allclose(got.statistic, ref.statistic, rtol=1e-9)
-    assert_same(ref.table, got.table)
+    assert_same(ref.details, got.details)
 
 
 def test_groups_without_events_warn_as_in_pandas(survival_pair):
