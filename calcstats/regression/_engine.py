@@ -17,6 +17,7 @@ intervals.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -92,7 +93,39 @@ class EngineGlmFit:
     queries: int
 
 
-class EngineLogisticResult(LogisticResult):
+class _EngineRows(RegressionResult):
+    """What a regression result reads of its analysed rows, for rows that stay in the
+    engine: counts per level by an aggregate query; the rows themselves refused."""
+
+    frame: EngineModelFrame  # type: ignore[assignment]
+
+    def events_per_row(self) -> np.ndarray | None:
+        raise CalcstatsError(
+            "the analysed rows of an engine model stay in the engine; level_counts() "
+            "counts events per level there, or fit the model on table.to_pandas() for the "
+            "rows."
+        )
+
+    def level_counts(
+        self, columns: Sequence[str], coefficient: str | None
+    ) -> tuple[int, float | None]:
+        """N and events at one level of a categorical term, by one aggregate query."""
+        d = self.frame.design
+        xs = dict(zip(d.columns, d.exprs, strict=True))
+        if coefficient is not None:
+            mask = xs[coefficient] == 1.0
+        else:
+            mask = None
+            for c in columns:
+                mask = (xs[c] == 0.0) if mask is None else (mask & (xs[c] == 0.0))
+        got = scalars(
+            d.expr,
+            {"n": mask.cast("int64").sum(), "y": (mask.cast("float64") * d.y).sum()},
+        )
+        return int(got["n"] or 0), float(got["y"] or 0.0)
+
+
+class EngineLogisticResult(_EngineRows, LogisticResult):
     """:class:`LogisticResult` of a model fitted in an engine (C statistic by ranks in the
     engine)."""
 
@@ -102,7 +135,7 @@ class EngineLogisticResult(LogisticResult):
         return out
 
 
-class EnginePoissonResult(PoissonResult):
+class EnginePoissonResult(_EngineRows, PoissonResult):
     """:class:`PoissonResult` of a model fitted in an engine."""
 
 

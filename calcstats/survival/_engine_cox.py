@@ -3,20 +3,20 @@
 The design, the analysed rows and the outcome checks are those of the pandas path
 (:mod:`calcstats._engine_design`, :mod:`calcstats._engine_input`); the log-likelihood,
 score and information at each step come from per-event-time risk-set sums computed in the
-engine (:class:`calcstats.engine._cox.CoxSums`); the Newton loop, its stopping rule, the
-scaling and the monotone-likelihood check are :func:`calcstats._newton.maximise` as in
-:func:`calcstats.survival._coxfit.fit_cox`. So the estimates, the model-based covariance,
-the log-likelihoods and the score test equal the pandas path's (to rounding).
+engine (:class:`calcstats.engine._cox.CoxSums`); the Newton run is
+:func:`calcstats.survival._coxfit.cox_newton`, as in the pandas path's
+:func:`~calcstats.survival._coxfit.fit_cox` (one loop, stopping rule, scaling and
+monotone-likelihood check). So the estimates, the model-based covariance, the
+log-likelihoods and the score test equal the pandas path's (to rounding).
 
-Without an aggregate form here: the robust (sandwich) variance (``cluster=`` or
-non-integer weights) refits the pulled rows in pandas, and Harrell's concordance is
-computed on the pulled rows or, past ``pull_limit``, on a documented sample; both with an
-:class:`~calcstats.engine.EngineWarning` stating the rows.
+Without an aggregate form here: the robust (sandwich) variance (``cluster=``,
+non-integer weights or ``robust=True``) refits the pulled rows in pandas, and Harrell's
+concordance is computed on the pulled rows or, past ``pull_limit``, on a documented
+sample; both with an :class:`~calcstats.engine.EngineWarning` stating the rows.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -28,13 +28,8 @@ import pandas as pd
 from calcstats._design import clean_name, formula_variables
 from calcstats._engine_design import EngineDesign, divergence_standin, engine_design
 from calcstats._engine_input import EngineInput, engine_input
-from calcstats._errors import (
-    CalcstatsError,
-    ConvergenceWarning,
-    DataError,
-    InvalidParameterError,
-)
-from calcstats._newton import Evaluation, divergence_report, maximise, solve_psd
+from calcstats._errors import CalcstatsError, DataError
+from calcstats._newton import divergence_report
 from calcstats._survival_input import as_names
 from calcstats._validation import require_columns
 from calcstats.engine import EngineTable
@@ -42,9 +37,10 @@ from calcstats.engine._aggregate import scalars
 from calcstats.engine._cox import CoxSums
 from calcstats.engine._pull import pull_rows
 from calcstats.labels import Labels
-from calcstats.results import check_conf_level
+from calcstats.results import PHTestResult, RowUnits
 from calcstats.survival._concordance import concordance_counts
-from calcstats.survival._cox import CoxResult
+from calcstats.survival._cox import CoxResult, robust_variance
+from calcstats.survival._coxfit import cox_newton
 
 __all__ = ["EngineCoxFit", "EngineCoxResult", "cox"]
 
@@ -74,8 +70,9 @@ class EngineCoxResult(CoxResult):
 
     ``design`` is an :class:`~calcstats._engine_design.EngineDesign`, ``input`` an
     :class:`~calcstats._engine_input.EngineInput` and ``model`` an :class:`EngineCoxFit`;
-    nothing holds the rows. ``concordance`` pulls the rows it needs (or a sample past
-    ``pull_limit``); ``check_ph()`` needs the rows and says so.
+    nothing holds the rows. Counts per level (publication tables) are aggregate queries;
+    ``concordance`` pulls the rows it needs (or a sample past ``pull_limit``);
+    ``check_ph()`` needs the rows and says so.
     """
 
     def __init__(
@@ -104,12 +101,53 @@ class EngineCoxResult(CoxResult):
             terms=design.terms,
         )
         self.naive_bse = pd.Series(np.sqrt(np.diag(fit.var)), index=list(params.index))
-        self.design = design
-        self.input = ei
+        # an EngineDesign / EngineInput answer what CoxResult reads of a Design / input
+        self.design = design  # type: ignore[assignment]
+        self.input = ei  # type: ignore[assignment]
         self.ties = ties
         self.robust = False
         self.labels = Labels.coerce(labels)
         self.method = f"Cox proportional-hazards model ({ties.capitalize()} ties)"
+
+    def events_per_row(self) -> np.ndarray:
+        raise CalcstatsError(
+            "the analysed rows of an engine Cox model stay in the engine; level_counts() "
+            "counts events per level there, or fit cs.cox(table.to_pandas(), ...) for the "
+            "rows."
+        )
+
+    def row_units(self) -> RowUnits | None:
+        """Counting-process fits (``start=``) have intervals as rows; an engine fit has no
+        ``cluster=`` (that refits in pandas), so the rows are not traced to patients."""
+        if self.input.columns.get("start") is None:
+            return None
+        return RowUnits(ids=None, id_column=None)
+
+    def level_counts(
+        self, columns: Sequence[str], coefficient: str | None
+    ) -> tuple[int, float | None]:
+        """N and events at one level of a categorical term, by one aggregate query."""
+        design = self.engine_design
+        e = self.input.expr
+        xs = dict(zip(design.columns, design.rebind(e), strict=True))
+        if coefficient is not None:
+            mask = xs[coefficient] == 1.0
+        else:
+            mask = None
+            for c in columns:
+                mask = (xs[c] == 0.0) if mask is None else (mask & (xs[c] == 0.0))
+        got = scalars(
+            e,
+            {
+                "n": mask.cast("int64").sum(),
+                "d": (mask.cast("float64") * e["__ev"]).sum(),
+            },
+        )
+        return int(got["n"] or 0), float(got["d"] or 0.0)
+
+    @property
+    def engine_design(self) -> EngineDesign:
+        return self.design  # type: ignore[return-value]
 
     @cached_property
     def concordance(self) -> float:
@@ -117,7 +155,7 @@ class EngineCoxResult(CoxResult):
         ei = self.input
         e = ei.expr
         lp = None
-        xs = self.design.rebind(e)
+        xs = self.engine_design.rebind(e)
         for x, b in zip(xs, self.params.to_numpy(), strict=True):
             lp = x * float(b) if lp is None else lp + x * float(b)
         cols = {"t": e["__t"], "d": e["__ev"], "lp": lp, "w": e["__w"], "st": e["__st"]}
@@ -135,7 +173,7 @@ class EngineCoxResult(CoxResult):
             start=rows["s"].to_numpy(float) if "s" in rows else None,
         )["concordance"]
 
-    def check_ph(self, transform: str = "km", *, global_test: bool = True) -> Any:
+    def check_ph(self, transform: str = "km", *, global_test: bool = True) -> PHTestResult:
         raise CalcstatsError(
             "check_ph() needs the scaled Schoenfeld residuals of every event, which have no "
             "aggregate form; fit the model on the pulled rows "
@@ -149,10 +187,10 @@ class EngineCoxResult(CoxResult):
                 "the fitted rows of an engine model stay in the engine; pass newdata= (a "
                 "DataFrame), or compute the linear predictor there."
             )
-        return self.design.new_data(newdata) @ self.params.to_numpy()
+        return self.engine_design.new_data(newdata) @ self.params.to_numpy()
 
 
-def _robust_refit(table: EngineTable, formula: str, used: list[str], **kwargs: Any) -> Any:
+def _robust_refit(table: EngineTable, formula: str, used: list[str], **kwargs: Any) -> CoxResult:
     """The pandas path's fit on the pulled rows (robust variance has no aggregate form)."""
     from calcstats.survival._cox import cox as pandas_cox
 
@@ -174,15 +212,11 @@ def cox(
     cluster: str | None = None,
     weights: str | None = None,
     start: str | None = None,
+    robust: bool | None = None,
     conf_level: float = 0.95,
     labels: Labels | dict[str, str] | None = None,
 ) -> CoxResult:
     """:func:`calcstats.cox` of an engine table (same arguments and numbers)."""
-    if ties not in ("efron", "breslow"):
-        raise InvalidParameterError(
-            f"The 'ties' parameter of cox must be one of 'efron', 'breslow'. Got {ties!r}."
-        )
-    conf_level = check_conf_level(conf_level)
     strata_names = as_names(strata, "strata", "cox")
     data = data.cached()
     require_columns(
@@ -198,47 +232,15 @@ def cox(
         function="cox",
     )
     e = data.full
+    fractional = False
     if weights is not None:
         w = e[weights].cast("float64")
         n_frac = scalars(e, {"f": (w.notnull() & (w != w.floor())).cast("int64").sum()})["f"]
-        if cluster is not None or n_frac:
-            design_vars = formula_variables(formula, pd.DataFrame(columns=data.columns))
-            used = list(
-                dict.fromkeys(
-                    [
-                        *design_vars,
-                        time,
-                        event,
-                        *([start] if start else []),
-                        weights,
-                        *strata_names,
-                        *([cluster] if cluster else []),
-                    ]
-                )
-            )
-            return _robust_refit(
-                data,
-                formula,
-                used,
-                time=time,
-                event=event,
-                cause=cause,
-                ties=ties,
-                strata=strata,
-                cluster=cluster,
-                weights=weights,
-                start=start,
-                conf_level=conf_level,
-                labels=labels,
-            )
-        e = e.filter(w.isnull() | (w != 0))
-    elif cluster is not None:
+        fractional = bool(n_frac)
+    if robust_variance(robust, cluster=cluster, fractional=fractional):
         design_vars = formula_variables(formula, pd.DataFrame(columns=data.columns))
-        used = list(
-            dict.fromkeys(
-                [*design_vars, time, event, *([start] if start else []), *strata_names, cluster]
-            )
-        )
+        extra = [time, event, start, weights, *strata_names, cluster]
+        used = list(dict.fromkeys([*design_vars, *(c for c in extra if c is not None)]))
         return _robust_refit(
             data,
             formula,
@@ -251,10 +253,15 @@ def cox(
             cluster=cluster,
             weights=weights,
             start=start,
+            robust=robust,
             conf_level=conf_level,
             labels=labels,
         )
-    n_zero = int(data.full.count().execute()) - int(e.count().execute()) if weights else 0
+    n_zero = 0
+    if weights is not None:
+        w = e[weights].cast("float64")
+        e = e.filter(w.isnull() | (w != 0))
+        n_zero = int(data.full.count().execute()) - int(e.count().execute())
     design = engine_design(
         data,
         formula,
@@ -311,51 +318,35 @@ def cox(
         ei=ei,
         n_events=n_events,
         ties=ties,
-        conf_level=conf_level,
+        conf_level=float(conf_level),
         nonestimable=nonest,
-        labels=labels,
+        labels=Labels.coerce(labels),
     )
 
 
 def _fit(sums: CoxSums, *, max_iter: int = 30, eps: float = 1e-9) -> EngineCoxFit:
-    """:func:`calcstats.survival._coxfit.fit_cox` on engine sums (same loop and rule)."""
-    p = sums.p
-    s = np.where(sums.sd > 0, sums.sd, 1.0)
-    outer = np.outer(s, s)
-    cache: dict[bytes, Evaluation] = {}
+    """:func:`calcstats.survival._coxfit.fit_cox` on engine sums (the same Newton run)."""
+    cache: dict[bytes, Any] = {}
 
-    def raw(beta: np.ndarray) -> Evaluation:
+    def raw(beta: np.ndarray) -> Any:
         key = np.asarray(beta, dtype=float).tobytes()
         if key not in cache:
             cache.clear()
             cache[key] = sums.evaluate(beta)
         return cache[key]
 
-    def evaluate(g: np.ndarray) -> Evaluation:
-        it = raw(g / s)
-        return Evaluation(it.loglik, it.score / s, it.info / outer)
-
-    it0 = raw(np.zeros(p))
-    score = float(it0.score @ solve_psd(it0.info, it0.score)) if p else 0.0
-    res = maximise(evaluate, np.zeros(p), max_iter=max_iter, tol=eps, what="the Cox model")
-    if not res.converged:
-        warnings.warn(
-            f"the Cox fit did not converge in {max_iter} Newton–Raphson iterations; no "
-            "estimate is reported ('—'). Check for sparse levels or rescale the covariates.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    var_s = np.linalg.pinv(res.last.info) if p else np.zeros((0, 0))
+    run = cox_newton(raw, sums.sd, max_iter=max_iter, eps=eps)
+    res = run.result
     return EngineCoxFit(
-        coef=res.beta / s,
-        var=var_s / outer,
+        coef=run.coef,
+        var=run.var,
         loglik=res.last.loglik,
-        loglik0=it0.loglik,
-        score_test=score,
+        loglik0=run.null.loglik,
+        score_test=run.score_test,
         iterations=res.iterations,
         converged=res.converged,
-        u0=it0.score,
-        imat=res.last.info * outer,
+        u0=run.null.score,
+        imat=run.info,
         diverging=res.diverging,
         direction=res.direction,
         means=sums.means,
