@@ -303,10 +303,10 @@ def engine_design(
     # the analysed rows with the design columns computed once (``__x<j>``, ``__y``)
     keep_cols = [c for c in used if c in columns]
     internal = [c for c in kept.columns if c.startswith("__") and not c.startswith("__x")]
-    cols = {f"__x{i}": all_exprs[i].cast("float64") for i in order}
+    computed = {f"__x{i}": all_exprs[i].cast("float64") for i in order}
     if ymat is not None:
-        cols["__y"] = outcome_expr(ymat.design_info, kept, formula).cast("float64")
-    kept = table.store(kept.select(*keep_cols, *internal, **cols))
+        computed["__y"] = outcome_expr(ymat.design_info, kept, formula).cast("float64")
+    kept = table.store(kept.select(*keep_cols, *internal, **computed))
     exprs = [kept[f"__x{i}"] for i in order]
     if ymat is not None:
         y_info = ymat.design_info
@@ -508,7 +508,7 @@ def divergence_standin(
     ev = np.array([0.0, 1.0, 0.0, 1.0])
     X = np.full((4, len(xs)), 0.5)
     for j in np.flatnonzero(diverging):
-        x = xs[j]
+        x = xs[int(j)]
         got = scalars(
             expr,
             {

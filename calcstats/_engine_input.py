@@ -23,7 +23,7 @@ from calcstats._validation import require_columns
 from calcstats.engine import EngineTable
 from calcstats.engine._aggregate import first_rows, grouped, level_order, scalars
 
-__all__ = ["EngineInput", "engine_input", "group_codes"]
+__all__ = ["EngineInput", "check_weight_values", "engine_input", "group_codes"]
 
 
 @dataclass
@@ -129,6 +129,44 @@ def _numeric_raise(
         )
 
 
+def check_weight_values(
+    table: EngineTable, e: Any, weights: str, function: str
+) -> tuple[Any, int]:
+    """The value rules of :func:`~calcstats._validation.check_weights` (finite, >= 0,
+    some positive; weights present) by one aggregate query: ``e`` without the rows of
+    weight 0, and their number."""
+    w = e[weights].cast("float64")
+    got = scalars(
+        e,
+        {
+            "bad": (w.isinf() | (w < 0)).cast("int64").sum(),
+            "pos": (w > 0).cast("int64").sum(),
+            "zero": (w == 0).cast("int64").sum(),
+        },
+    )
+    if got["bad"]:
+        bad = first_rows(
+            table,
+            lambda t: t[weights].cast("float64").isinf() | (t[weights].cast("float64") < 0),
+            [weights],
+            limit=5,
+        )
+        raise DataError(
+            f"{function}(): weights column {weights!r} must hold finite numbers >= 0; "
+            f"{got['bad']} row(s) do not (rows {bad['row'].tolist()}: "
+            f"{[float(v) for v in bad[weights]]}). Fix or drop those rows."
+        )
+    if not got["pos"]:
+        raise DataError(
+            f"{function}(): every weight in {weights!r} is zero, so no row contributes; "
+            "check the weight column."
+        )
+    n_zero = int(got["zero"] or 0)
+    if n_zero:
+        e = e.filter(e[weights].cast("float64") > 0)
+    return e, n_zero
+
+
 def group_codes(
     table: EngineTable, expr: Any, names: list[str], what: str, function: str, code: str
 ) -> tuple[Any, pd.DataFrame]:
@@ -201,35 +239,7 @@ def engine_input(
     if weights is not None:
         wf = scalars(e, _numeric_metrics(e, weights, "weights", function, times=False))
         _numeric_raise(table, wf, weights, "weights", function, times=False)
-        w = e[weights].cast("float64")
-        got = scalars(
-            e,
-            {
-                "bad": (w.isinf() | (w < 0)).cast("int64").sum(),
-                "pos": (w > 0).cast("int64").sum(),
-                "zero": (w == 0).cast("int64").sum(),
-            },
-        )
-        if got["bad"]:
-            bad = first_rows(
-                table,
-                lambda t: t[weights].cast("float64").isinf() | (t[weights].cast("float64") < 0),
-                [weights],
-                limit=5,
-            )
-            raise DataError(
-                f"{function}(): weights column {weights!r} must hold finite numbers >= 0; "
-                f"{got['bad']} row(s) do not (rows {bad['row'].tolist()}: "
-                f"{[float(v) for v in bad[weights]]}). Fix or drop those rows."
-            )
-        if not got["pos"]:
-            raise DataError(
-                f"{function}(): every weight in {weights!r} is zero, so no row contributes; "
-                "check the weight column."
-            )
-        n_zero = int(got["zero"] or 0)
-        if n_zero:
-            e = e.filter(e[weights].cast("float64") > 0)
+        e, n_zero = check_weight_values(table, e, weights, function)
     # every rule of the outcome, group and strata columns in one aggregate query
     metrics: dict[str, Any] = {"n": e.count()}
     metrics.update(_numeric_metrics(e, time, "time", function, times=True))

@@ -17,6 +17,8 @@ import pandas as pd
 
 from calcstats._errors import DataError, InvalidParameterError, SchemaError
 from calcstats._validation import require_columns
+from calcstats.engine._dispatch import no_engine_form
+from calcstats.engine._table import EngineTable
 
 __all__ = [
     "as_binary",
@@ -34,6 +36,8 @@ __all__ = [
 
 def check_frame(data: object, *, func: str) -> pd.DataFrame:
     """Return ``data`` if it is a non-empty DataFrame, else raise a clear error."""
+    if isinstance(data, EngineTable):
+        raise no_engine_form(func, data)
     if not isinstance(data, pd.DataFrame):
         raise SchemaError(
             f"{func}() expects a pandas DataFrame as its first argument, got "

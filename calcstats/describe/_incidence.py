@@ -201,7 +201,8 @@ def _split_bands(
         "bands": [NUMBERS, NONE],
         "cause": _CAUSE,
         "suppress_below": _SUPPRESS,
-    }
+    },
+    engine="calcstats.describe._engine:incidence_rate",
 )
 def incidence_rate(
     data: pd.DataFrame,
@@ -396,7 +397,8 @@ def rate_result(
         "method": [Options("exact", "wald")],
         "conf_level": [CONF_LEVEL],
         "cause": _CAUSE,
-    }
+    },
+    engine="calcstats.describe._engine:rate_ratio",
 )
 def rate_ratio(
     data: pd.DataFrame,

@@ -20,6 +20,7 @@ from calcstats.engine._options import (
     DEFAULT_MEMORY_LIMIT,
     EngineLimitError,
     EngineOptions,
+    EngineUnsupportedError,
     EngineWarning,
     require_ibis,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "EngineLimitError",
     "EngineOptions",
     "EngineTable",
+    "EngineUnsupportedError",
     "EngineWarning",
     "backend_name",
     "duckdb_connection",

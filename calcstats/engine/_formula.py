@@ -59,20 +59,20 @@ class _Translate:
                 return ~inner
         if isinstance(node, ast.BinOp):
             a, b = self(node.left, code), self(node.right, code)
-            op = type(node.op)
-            if op is ast.Add:
+            kind = type(node.op)
+            if kind is ast.Add:
                 return a + b
-            if op is ast.Sub:
+            if kind is ast.Sub:
                 return a - b
-            if op is ast.Mult:
+            if kind is ast.Mult:
                 return a * b
-            if op is ast.Div:
+            if kind is ast.Div:
                 return a.cast("float64") / b.cast("float64")
-            if op is ast.Pow:
+            if kind is ast.Pow:
                 return a.cast("float64") ** b.cast("float64")
-            if op is ast.BitAnd:
+            if kind is ast.BitAnd:
                 return a & b
-            if op is ast.BitOr:
+            if kind is ast.BitOr:
                 return a | b
         if isinstance(node, ast.BoolOp):
             vals = [self(v, code) for v in node.values]

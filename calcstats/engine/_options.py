@@ -21,6 +21,7 @@ __all__ = [
     "DEFAULT_MEMORY_LIMIT",
     "EngineLimitError",
     "EngineOptions",
+    "EngineUnsupportedError",
     "EngineWarning",
     "require_ibis",
 ]
@@ -32,6 +33,11 @@ DEFAULT_MEMORY_LIMIT = "2GB"
 class EngineWarning(CalcstatsWarning):
     """A statistic without an aggregate form was computed on rows pulled out of the engine
     (or on a sample of them); the message states how many rows."""
+
+
+class EngineUnsupportedError(CalcstatsError):
+    """A function without an engine form was given an engine-backed table; the message
+    says how to pull the rows into pandas."""
 
 
 class EngineLimitError(CalcstatsError):

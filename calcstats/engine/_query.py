@@ -26,7 +26,7 @@ import io
 import tokenize
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from calcstats._errors import CalcstatsError
 
@@ -250,12 +250,18 @@ def _fold_lists(tree: ast.Expression) -> ast.Expression:
     """Turn list/tuple literals into constants (for ``x in [...]``)."""
 
     class Fold(ast.NodeTransformer):
-        def visit_List(self, node: ast.List) -> ast.AST:
-            if all(isinstance(e, ast.Constant) for e in node.elts):
-                return ast.copy_location(ast.Constant([e.value for e in node.elts]), node)
+        def _fold(self, node: ast.List | ast.Tuple) -> ast.AST:
+            values = [e.value for e in node.elts if isinstance(e, ast.Constant)]
+            if len(values) == len(node.elts):
+                # a list constant: ast.Constant's annotation knows only scalar literals
+                return ast.copy_location(ast.Constant(cast(Any, values)), node)
             return node
 
-        visit_Tuple = visit_List
+        def visit_List(self, node: ast.List) -> ast.AST:
+            return self._fold(node)
+
+        def visit_Tuple(self, node: ast.Tuple) -> ast.AST:
+            return self._fold(node)
 
     return Fold().visit(tree)
 

@@ -46,7 +46,6 @@ from calcstats.engine._glm import GlmSums
 from calcstats.engine._pull import pull_rows
 from calcstats.regression._glmfit import _inverse
 from calcstats.regression._results import LogisticResult, PoissonResult, RegressionResult
-from calcstats.results import check_conf_level
 
 __all__ = ["EngineModelFrame", "logistic", "poisson"]
 
@@ -393,11 +392,7 @@ def logistic(
     """:func:`calcstats.logistic` of an engine table (same arguments and numbers)."""
     from calcstats.regression._glm import logistic as pandas_logistic
 
-    conf_level = check_conf_level(conf_level)
-    if method not in ("ml", "firth"):
-        raise CalcstatsError(f"method must be 'ml' or 'firth', got {method!r}.")
-    if ci_method not in ("wald", "profile"):
-        raise CalcstatsError(f"ci_method must be 'wald' or 'profile', got {ci_method!r}.")
+    conf_level = float(conf_level)
     data = data.cached()
     if method == "firth" or robust or cluster is not None or ci_method == "profile":
         what = (
@@ -449,9 +444,7 @@ def poisson(
     """:func:`calcstats.poisson` of an engine table (same arguments and numbers)."""
     from calcstats.regression._glm import poisson as pandas_poisson
 
-    conf_level = check_conf_level(conf_level)
-    if ci_method not in ("wald", "profile"):
-        raise CalcstatsError(f"ci_method must be 'wald' or 'profile', got {ci_method!r}.")
+    conf_level = float(conf_level)
     data = data.cached()
     if robust or cluster is not None or ci_method == "profile":
         what = (

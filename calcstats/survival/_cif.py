@@ -117,7 +117,8 @@ def aalen_johansen(
         "weights": [COLUMN, NONE],
         "conf_type": [Options(*CONF_TYPES)],
         "conf_level": [CONF_LEVEL],
-    }
+    },
+    engine="calcstats.survival._engine:cumulative_incidence",
 )
 def cumulative_incidence(
     data: pd.DataFrame,

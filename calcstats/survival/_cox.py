@@ -195,7 +195,8 @@ def robust_variance(robust: bool | None, *, cluster: str | None, fractional: boo
         "start": [COLUMN, NONE],
         "robust": [BOOLEAN, NONE],
         "conf_level": [CONF_LEVEL],
-    }
+    },
+    engine="calcstats.survival._engine_cox:cox",
 )
 def cox(
     data: pd.DataFrame,

@@ -128,7 +128,7 @@ class EngineCoxResult(CoxResult):
     ) -> tuple[int, float | None]:
         """N and events at one level of a categorical term, by one aggregate query."""
         design = self.engine_design
-        e = self.input.expr
+        e = self.engine_input.expr
         xs = dict(zip(design.columns, design.rebind(e), strict=True))
         if coefficient is not None:
             mask = xs[coefficient] == 1.0
@@ -147,12 +147,16 @@ class EngineCoxResult(CoxResult):
 
     @property
     def engine_design(self) -> EngineDesign:
-        return self.design  # type: ignore[return-value]
+        return self.design  # type: ignore[return-value]  # set to one in __init__
+
+    @property
+    def engine_input(self) -> EngineInput:
+        return self.input  # type: ignore[return-value]  # set to one in __init__
 
     @cached_property
     def concordance(self) -> float:
         """Harrell's C as R's ``coxph`` reports it, on the pulled rows (or a sample)."""
-        ei = self.input
+        ei = self.engine_input
         e = ei.expr
         lp = None
         xs = self.engine_design.rebind(e)

@@ -256,7 +256,8 @@ def _warn_rank(groups: pd.DataFrame, var: np.ndarray, cause: int, rank: int) -> 
         "by": [COLUMNS],
         "strata": [COLUMNS, NONE],
         "rho": [Interval(0, None)],
-    }
+    },
+    engine="calcstats.survival._engine:gray_test",
 )
 def gray_test(
     data: pd.DataFrame,

@@ -49,7 +49,8 @@ def km_arrays(n_risk: np.ndarray, n_event: np.ndarray) -> tuple[np.ndarray, np.n
         "weights": [COLUMN, NONE],
         "conf_type": [Options(*CONF_TYPES)],
         "conf_level": [CONF_LEVEL],
-    }
+    },
+    engine="calcstats.survival._engine:kaplan_meier",
 )
 def kaplan_meier(
     data: pd.DataFrame,

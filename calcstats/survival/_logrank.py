@@ -186,7 +186,8 @@ def chi_square(u: np.ndarray, v: np.ndarray, *, zero: float = 0.0) -> tuple[floa
         "trend": [BOOLEAN],
         "scores": [NUMBERS, NONE],
         "weights": [_FlemingHarrington()],
-    }
+    },
+    engine="calcstats.survival._engine:logrank",
 )
 def logrank(
     data: pd.DataFrame,

@@ -6,11 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import quiet
+from conftest import assert_same, quiet
 
 import calcstats as cs
 from calcstats.engine import EngineLimitError, EngineWarning
-from calcstats.survival._engine_cox import cox
 
 
 def _same_fit(ref, got) -> None:
@@ -41,9 +40,13 @@ def _same_fit(ref, got) -> None:
 def test_cox_equals_pandas(survival_pair, formula, kw):
     ps, es = survival_pair
     ref, w_ref = quiet(cs.cox, ps, formula, time="time", event="status", cause=1, **kw)
-    got, w_got = quiet(cox, es, formula, time="time", event="status", cause=1, **kw)
+    got, w_got = quiet(cs.cox, es, formula, time="time", event="status", cause=1, **kw)
     _same_fit(ref, got)
+    assert type(got).__mro__[1] is cs.CoxResult
     assert w_got == w_ref  # dropped rows (missing bmi), monotone likelihood
+    # the publication table: per-level N and events counted in the engine
+    assert_same(ref.to_table().to_frame(), got.to_table().to_frame())
+    assert str(ref.to_table()) == str(got.to_table())
     # one aggregate query per log-likelihood evaluation (Newton steps, halvings, polish)
     assert got.model.queries <= got.model.iterations + 3
 
@@ -54,7 +57,7 @@ def test_counting_process_cox(pandas_cohort, duck_cohort):
     ref = cs.cox(
         ref_t, "calcification + age_at_index", time="stop", start="start", event="status", cause=1
     )
-    got = cox(
+    got = cs.cox(
         got_t, "calcification + age_at_index", time="stop", start="start", event="status", cause=1
     )
     _same_fit(ref, got)
@@ -63,8 +66,8 @@ def test_counting_process_cox(pandas_cohort, duck_cohort):
 def test_concordance_pulls_rows_with_a_warning(survival_pair):
     ps, es = survival_pair
     ref = cs.cox(ps, "age_at_index + C(sex)", time="time", event="status", cause=1)
-    got = cox(es, "age_at_index + C(sex)", time="time", event="status", cause=1)
-    with pytest.warns(EngineWarning, match="2,242 rows were pulled into pandas"):
+    got = cs.cox(es, "age_at_index + C(sex)", time="time", event="status", cause=1)
+    with pytest.warns(EngineWarning, match=f"{ref.nobs:,} rows were pulled into pandas"):
         c = got.concordance
     assert c == pytest.approx(ref.concordance, rel=1e-9)
     g_ref, g_got = ref.glance(), got.glance()
@@ -76,7 +79,7 @@ def test_concordance_on_a_sample_past_the_pull_limit(survival_pair):
     _, es = survival_pair
     small = es.with_expr(es.full)
     small.options = small.options.__class__.of({"pull_limit": 500, "sample_size": 1000})
-    got = cox(small, "age_at_index", time="time", event="status", cause=1)
+    got = cs.cox(small, "age_at_index", time="time", event="status", cause=1)
     with pytest.warns(EngineWarning, match="simple random sample of"):
         assert 0.0 < got.concordance < 1.0
 
@@ -85,17 +88,32 @@ def test_robust_variance_refits_pulled_rows(survival_pair):
     ps, es = survival_pair
     ref = cs.cox(ps, "age_at_index", time="time", event="status", cause=1, cluster="etiology")
     with pytest.warns(EngineWarning, match="cox robust variance: .* pulled"):
-        got = cox(es, "age_at_index", time="time", event="status", cause=1, cluster="etiology")
+        got = cs.cox(es, "age_at_index", time="time", event="status", cause=1, cluster="etiology")
     pd.testing.assert_frame_equal(ref.tidy(), got.tidy())
     limited = es.with_expr(es.full)
     limited.options = limited.options.__class__.of({"pull_limit": 10})
     with pytest.raises(EngineLimitError, match="exceed engine_options pull_limit = 10"):
-        cox(limited, "age_at_index", time="time", event="status", cause=1, cluster="etiology")
+        cs.cox(limited, "age_at_index", time="time", event="status", cause=1, cluster="etiology")
+
+
+def test_robust_true_and_robust_false_as_in_pandas(survival_pair):
+    ps, es = survival_pair
+    kw = {"time": "time", "event": "status", "cause": 1}
+    ref = cs.cox(ps, "age_at_index", robust=True, **kw)
+    with pytest.warns(EngineWarning, match="cox robust variance"):
+        got = cs.cox(es, "age_at_index", robust=True, **kw)
+    pd.testing.assert_frame_equal(ref.tidy(), got.tidy())
+    assert got.robust and "robust SE" in got.method
+    with pytest.raises(cs.InvalidParameterError) as err_ref:
+        cs.cox(ps, "age_at_index", robust=False, cluster="etiology", **kw)
+    with pytest.raises(cs.InvalidParameterError) as err_got:
+        cs.cox(es, "age_at_index", robust=False, cluster="etiology", **kw)
+    assert str(err_got.value) == str(err_ref.value)
 
 
 def test_no_aggregate_form_for_schoenfeld_residuals(survival_pair):
     _, es = survival_pair
-    got = cox(es, "age_at_index", time="time", event="status", cause=1)
+    got = cs.cox(es, "age_at_index", time="time", event="status", cause=1)
     with pytest.raises(cs.CalcstatsError, match="no aggregate form"):
         got.check_ph()
 
@@ -103,7 +121,7 @@ def test_no_aggregate_form_for_schoenfeld_residuals(survival_pair):
 def test_untranslatable_term_is_refused(survival_pair):
     _, es = survival_pair
     with pytest.raises(cs.SchemaError, match="stateful transform"):
-        cox(es, "cr(age_at_index, df=3)", time="time", event="status", cause=1)
+        cs.cox(es, "cr(age_at_index, df=3)", time="time", event="status", cause=1)
 
 
 def test_rank_deficient_design_is_refused_as_in_pandas(survival_pair):
@@ -112,5 +130,5 @@ def test_rank_deficient_design_is_refused_as_in_pandas(survival_pair):
     with pytest.raises(cs.DataError, match="rank deficient") as ref:
         cs.cox(ps, formula, time="time", event="status", cause=1)
     with pytest.raises(cs.DataError, match="rank deficient") as got:
-        cox(es, formula, time="time", event="status", cause=1)
+        cs.cox(es, formula, time="time", event="status", cause=1)
     assert str(got.value) == str(ref.value)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import quiet
+from conftest import assert_same, quiet
 
 import calcstats as cs
 from calcstats.engine import EngineWarning
-from calcstats.regression import _engine as eng
 
 
 def _same(ref, got) -> None:
@@ -34,9 +33,11 @@ def _same(ref, got) -> None:
 def test_logistic(patient_pair, formula):
     pp, ep = patient_pair
     ref, w_ref = quiet(cs.logistic, pp, formula)
-    got, w_got = quiet(eng.logistic, ep, formula)
+    got, w_got = quiet(cs.logistic, ep, formula)
     _same(ref, got)
+    assert isinstance(got, cs.LogisticResult)
     assert w_got == w_ref
+    assert_same(ref.to_table().to_frame(), got.to_table().to_frame())
     lr_ref, lr_got = ref.term_tests(method="lr"), got.term_tests(method="lr")
     np.testing.assert_allclose(lr_got["statistic"], lr_ref["statistic"], rtol=1e-8)
     # the C statistic: the engine ranks each covariate pattern's predictor once, while
@@ -52,28 +53,40 @@ def test_poisson_rates_with_person_time_offset(survival_pair, formula):
     ps = ps.assign(ev=(ps["status"] == 1).astype(int))
     es = es.with_expr(es.full.mutate(ev=(es.full.status == 1).cast("int64")))
     ref, w_ref = quiet(cs.poisson, ps, formula, exposure="time")
-    got, w_got = quiet(eng.poisson, es, formula, exposure="time")
+    got, w_got = quiet(cs.poisson, es, formula, exposure="time")
     _same(ref, got)
+    assert isinstance(got, cs.PoissonResult)
     assert w_got == w_ref
+    assert_same(ref.to_table().to_frame(), got.to_table().to_frame())
 
 
 def test_poisson_counts(patient_pair):
     pp, ep = patient_pair
     _same(
         cs.poisson(pp, "n_calcifications ~ age_at_index + sex"),
-        eng.poisson(ep, "n_calcifications ~ age_at_index + sex"),
+        cs.poisson(ep, "n_calcifications ~ age_at_index + sex"),
     )
 
 
 def test_robust_errors_refit_the_pulled_rows(patient_pair):
     pp, ep = patient_pair
     ref = cs.logistic(pp, "any_calcification ~ age_at_index", robust=True)
-    with pytest.warns(EngineWarning, match="2,500 rows were pulled"):
-        got = eng.logistic(ep, "any_calcification ~ age_at_index", robust=True)
+    with pytest.warns(EngineWarning, match=f"{len(pp):,} rows were pulled"):
+        got = cs.logistic(ep, "any_calcification ~ age_at_index", robust=True)
+    pd.testing.assert_frame_equal(ref.tidy(), got.tidy())
+
+
+def test_firth_refits_the_pulled_rows(patient_pair):
+    pp, ep = patient_pair
+    formula = "any_calcification ~ age_at_index + C(sex)"
+    ref = cs.logistic(pp, formula, method="firth")
+    with pytest.warns(EngineWarning, match="logistic\\(method='firth'\\)"):
+        got = cs.logistic(ep, formula, method="firth")
+    assert type(got) is type(ref)
     pd.testing.assert_frame_equal(ref.tidy(), got.tidy())
 
 
 def test_outcome_checks_as_in_pandas(patient_pair):
     _, ep = patient_pair
     with pytest.raises(cs.DataError, match=r"must be 0/1 .* found values \[2.0, 3.0, 4.0"):
-        eng.logistic(ep, "n_calcifications ~ age_at_index")
+        cs.logistic(ep, "n_calcifications ~ age_at_index")
