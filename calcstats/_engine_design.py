@@ -33,8 +33,8 @@ from calcstats._design import (
     _variables,
     clean_name,
 )
-from calcstats._errors import DataError, DataWarning, SchemaError
-from calcstats.engine import EngineTable
+from calcstats._errors import DataError, DataWarning, SchemaError, user_stacklevel
+from calcstats.engine import EngineTable, EngineUnsupportedError
 from calcstats.engine._aggregate import level_order, scalars
 from calcstats.engine._formula import design_exprs, outcome_expr
 
@@ -69,6 +69,15 @@ class EngineDesign:
     y_info: Any = None
     shift_invariant: bool = True
     table: EngineTable | None = field(default=None, repr=False)
+
+    @property
+    def X(self) -> pd.DataFrame:
+        """The design matrix has no engine form: its rows stay in the engine."""
+        raise EngineUnsupportedError(
+            f"the design matrix of {self.formula!r} stays in the engine (one row per "
+            "analysed row); what needs it (vif(), partial effects, residuals) has no engine "
+            "form. Fit the model on table.to_pandas() for that."
+        )
 
     @property
     def intercept(self) -> int | None:
@@ -254,7 +263,7 @@ def engine_design(
             f"the model variables: {listing} ({n_all - n_dropped} analysed). Impute "
             "(calcstats.mice) or filter them first to silence this.",
             DataWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     n = n_all - n_dropped
     if n == 0:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from calcstats._errors import user_stacklevel
 from calcstats.engine._options import EngineLimitError, EngineOptions, EngineWarning
 
 __all__ = ["pull_rows"]
@@ -51,7 +52,7 @@ def pull_rows(
             f"{what}: no aggregate form in the engine; {total:,} rows were pulled into pandas "
             f"(engine_options pull_limit = {options.pull_limit:,}).",
             EngineWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
         return sel.to_pandas(), False
     if not sample:
@@ -69,6 +70,6 @@ def pull_rows(
         f"{options.sample_size:,}, seed {options.seed}), since all rows exceed pull_limit "
         f"= {options.pull_limit:,}.",
         EngineWarning,
-        stacklevel=4,
+        stacklevel=user_stacklevel(),
     )
     return got, True

@@ -24,6 +24,8 @@ from scipy import special, stats
 from calcstats._design import build_design
 from calcstats._errors import CalcstatsError, DataError, SchemaError
 from calcstats._validation import CONF_LEVEL, Interval, validate_params
+from calcstats.engine._dispatch import no_engine_form
+from calcstats.engine._table import EngineTable
 from calcstats.regression._glm import LOGIT
 from calcstats.regression._glmfit import fit_glm
 from calcstats.regression._results import RegressionResult
@@ -62,6 +64,8 @@ def vif(data: pd.DataFrame | RegressionResult, formula: str | None = None) -> pd
             raise SchemaError("vif(data, formula): give a formula such as '~ age + C(sex)'.")
         rhs = formula.split("~", 1)[-1]
         X = build_design(data, rhs, response=False, model_name="vif").X
+    elif isinstance(data, EngineTable):
+        raise no_engine_form("vif", data)
     else:
         raise SchemaError("vif() takes a fitted regression result or a DataFrame and formula.")
     cols = [c for c in X.columns if c != "Intercept"]

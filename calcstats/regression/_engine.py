@@ -37,6 +37,7 @@ from calcstats._errors import (
     DataError,
     SeparationWarning,
     SparseDataWarning,
+    user_stacklevel,
 )
 from calcstats._newton import divergence_report, maximise
 from calcstats._validation import require_columns
@@ -316,7 +317,7 @@ def _result(
             "iterations; no estimate is reported ('—'). Check for separation or sparse "
             "levels, or simplify the model.",
             ConvergenceWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
     if not fit.converged:
         nonest = {c: "the fit did not converge" for c in names}
