@@ -4,11 +4,11 @@
 engine. It answers like a :class:`~calcstats.Cohort`: ``flow``, ``vocabularies``,
 ``engine``, :meth:`~EngineCohort.exclude` (query strings translated into engine
 predicates), :meth:`~EngineCohort.patient_table`, :meth:`~EngineCohort.survival_table`,
-:meth:`~EngineCohort.at_risk`, :meth:`~EngineCohort.counting_process_table` and
-:meth:`~EngineCohort.lesion_table`, whose results are engine-backed tables
-(:class:`~calcstats.engine.EngineTable`) with the pandas path's columns. ``patients``,
-``imaging``, ``findings`` and ``events`` are engine-backed tables too; ``.to_pandas()``
-pulls any of them.
+:meth:`~EngineCohort.at_risk`, :meth:`~EngineCohort.counting_process_table`,
+:meth:`~EngineCohort.multistate_table` and :meth:`~EngineCohort.lesion_table`, whose
+results are engine-backed tables (:class:`~calcstats.engine.EngineTable`) with the pandas
+path's columns. ``patients``, ``imaging``, ``findings`` and ``events`` are engine-backed
+tables too; ``.to_pandas()`` pulls any of them.
 """
 
 from __future__ import annotations
@@ -219,6 +219,22 @@ class EngineCohort:
         from calcstats.cohort._engine_analysis import counting_process_table
 
         return counting_process_table(self, outcome, exposure=exposure, competing=competing)
+
+    def multistate_table(
+        self, states: Any = None, *, on_contradiction: str = "direct"
+    ) -> EngineTable:
+        """One row per patient per sojourn in a disease state (engine-backed; the rules of
+        :meth:`Cohort.multistate_table`)."""
+        from calcstats.cohort._engine_multistate import multistate_table
+
+        return multistate_table(self, states, on_contradiction=on_contradiction)
+
+    def multistate_at_risk(self, states: Any = None, *, on_contradiction: str = "direct") -> Any:
+        """The multi-state table (engine-backed), the patients left out and the events the
+        rules handled (pulled), and the extended flow (MultiStateAtRisk)."""
+        from calcstats.cohort._engine_multistate import multistate_at_risk
+
+        return multistate_at_risk(self, states, on_contradiction=on_contradiction)
 
     def lesion_table(self) -> EngineTable:
         """One row per finding with its patient's covariates (engine-backed)."""

@@ -38,7 +38,8 @@ def restore_dtypes(df: pd.DataFrame, kinds: Mapping[str, Any]) -> pd.DataFrame:
     ``kinds`` maps a column to ``"date"`` (datetime64[ns]), ``"bool"`` (bool, or the
     nullable ``boolean`` with missing values), ``"boolean"`` (always ``boolean``),
     ``"int"`` (int64 / ``Int64``), ``"float"``,
-    ``"text"`` (object, None for missing) or ``("category", levels)`` (ordered).
+    ``"text"`` (object, None for missing) or ``("category", levels)`` (ordered;
+    ``("category", levels, False)`` unordered).
     """
     out: dict[str, Any] = {}
     for name in df.columns:
@@ -48,8 +49,9 @@ def restore_dtypes(df: pd.DataFrame, kinds: Mapping[str, Any]) -> pd.DataFrame:
             out[name] = s
             continue
         if isinstance(kind, tuple) and kind[0] == "category":
+            ordered = bool(kind[2]) if len(kind) > 2 else True
             out[name] = pd.Categorical(
-                s.to_numpy(dtype=object), categories=list(kind[1]), ordered=True
+                s.to_numpy(dtype=object), categories=list(kind[1]), ordered=ordered
             )
         elif kind == "date":
             out[name] = pd.to_datetime(s).astype("datetime64[ns]").to_numpy()
