@@ -237,8 +237,25 @@ def engine_input(
     e = table.full
     n_zero = 0
     if weights is not None:
-        wf = scalars(e, _numeric_metrics(e, weights, "weights", function, times=False))
-        _numeric_raise(table, wf, weights, "weights", function, times=False)
+        # the order and messages of survival_input: missing weights, then check_weights
+        dtype = e.schema()[weights]
+
+        def missing(t: Any) -> Any:
+            x = t[weights]
+            return (x.isnull() | x.isnan()) if dtype.is_floating() else x.isnull()
+
+        n_miss = int(scalars(e, {"m": missing(e).cast("int64").sum()})["m"] or 0)
+        if n_miss:
+            row, _ = _fail_first(table, missing, weights)
+            raise DataError(
+                f"{function}(): weights column {weights!r} has {n_miss} missing value(s) "
+                f"(first at row {row}); give every row a weight."
+            )
+        if not (dtype.is_numeric() or dtype.is_boolean()):
+            raise SchemaError(
+                f"{function}(): weights column {weights!r} must be numeric; found dtype "
+                f"{dtype}. Convert it with pd.to_numeric."
+            )
         e, n_zero = check_weight_values(table, e, weights, function)
     # every rule of the outcome, group and strata columns in one aggregate query
     metrics: dict[str, Any] = {"n": e.count()}

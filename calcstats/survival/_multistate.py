@@ -175,7 +175,8 @@ def transition_counts(
         "patient_id": [COLUMN],
         "weights": [COLUMN, NONE],
         "p0_variance": [BOOLEAN],
-    }
+    },
+    engine="calcstats.survival._engine_multistate:state_probabilities",
 )
 def state_probabilities(
     data: pd.DataFrame,

@@ -35,7 +35,7 @@ from calcstats._survival_input import as_names, survival_input
 from calcstats._validation import require_columns
 from calcstats.labels import Labels
 
-__all__ = ["CENSORED", "MultiStateInput", "multistate_input", "state_order"]
+__all__ = ["CENSORED", "MultiStateInput", "multistate_input", "order_states", "state_order"]
 
 #: The ``to_state`` value of a row that ends without a transition.
 CENSORED = "censored"
@@ -172,13 +172,31 @@ def state_order(
     first entered.
     """
     entered = set(to_values[to_values != CENSORED].tolist())
-    occupied = set(from_values.tolist())
+    moved = to_values != CENSORED
+    first_entry = pd.Series(stop[moved]).groupby(to_values[moved]).min().to_dict()
+    return order_states(
+        occupied=set(from_values.tolist()),
+        first_entry={k: first_entry[k] for k in entered},
+        initial=set(from_values[first_row].tolist()),
+        categories=categories,
+        labels=labels,
+    )
+
+
+def order_states(
+    *,
+    occupied: set[str],
+    first_entry: Mapping[str, float],
+    initial: set[str],
+    categories: Sequence[str] | None,
+    labels: Labels,
+) -> tuple[str, ...]:
+    """:func:`state_order` from the states occupied, the time each state is first entered
+    and the states occupied at a patient's first row (what an engine aggregates)."""
+    entered = set(first_entry)
     present = occupied | entered
     if categories is not None:
         return tuple(c for c in categories if c in present and c != CENSORED)
-    moved = to_values != CENSORED
-    first_entry = pd.Series(stop[moved]).groupby(to_values[moved]).min().to_dict()
-    initial = set(from_values[first_row].tolist())
 
     def kind(state: str) -> int:
         if state not in entered:
