@@ -129,9 +129,7 @@ def _numeric_raise(
         )
 
 
-def check_weight_values(
-    table: EngineTable, e: Any, weights: str, function: str
-) -> tuple[Any, int]:
+def check_weight_values(table: EngineTable, e: Any, weights: str, function: str) -> tuple[Any, int]:
     """The value rules of :func:`~calcstats._validation.check_weights` (finite, >= 0,
     some positive; weights present) by one aggregate query: ``e`` without the rows of
     weight 0, and their number."""

@@ -252,7 +252,7 @@ def _build(c: Any, states: Any, on_contradiction: str, caller: str) -> _Built:
     )
     cand = c.store(cand.select("__pid", "__key", "__s", "__d", "__r", "__entry"))
     top = scalars(cand, {"r": cand["__r"].max()})["r"]
-    lookup = c.store(ibis.memtable(_lookup(space, on_contradiction == "exclude")))
+    lookup = ibis.memtable(_lookup(space, on_contradiction == "exclude"))
     state = c.store(
         cand.filter(cand["__r"] == 0).select(
             __st_pid=cand["__pid"],
@@ -287,13 +287,11 @@ def _build(c: Any, states: Any, on_contradiction: str, caller: str) -> _Built:
         )
         steps.append(step)
         nxt = state.left_join(step, state["__st_pid"] == step["__pid"])
-        state = c.store(
-            nxt.select(
-                "__st_pid",
-                __cur=nxt["__lk_next"].fill_null(nxt["__cur"]),
-                __ended=nxt["__lk_ended"].fill_null(nxt["__ended"]),
-                __bad=ibis.greatest(nxt["__bad"], nxt["__lk_bad"].fill_null(0)),
-            )
+        state = nxt.select(
+            "__st_pid",
+            __cur=nxt["__lk_next"].fill_null(nxt["__cur"]),
+            __ended=nxt["__lk_ended"].fill_null(nxt["__ended"]),
+            __bad=ibis.greatest(nxt["__bad"], nxt["__lk_bad"].fill_null(0)),
         )
     # the patients left out: the reasons at index, then contradicting events
     pj = pts.left_join(state, pts.patient_id == state["__st_pid"])

@@ -39,6 +39,10 @@ def spark_con():
         .config("spark.default.parallelism", "2")
         .config("spark.driver.memory", "1g")
         .config("spark.sql.session.timeZone", "UTC")
+        # many small queries: compiling each one costs more than running it
+        .config("spark.sql.adaptive.enabled", "false")
+        .config("spark.sql.codegen.wholeStage", "false")
+        .config("spark.sql.codegen.factoryMode", "NO_CODEGEN")
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
@@ -101,60 +105,57 @@ def test_survival_table_in_spark(spark_survival):
 
 
 def test_curves_and_tests_in_spark(spark_survival):
-    from calcstats.survival import _engine as eng
-
     ps, es = spark_survival
     kw = {"time": "time", "event": "status", "cause": 1, "by": "any_calcification"}
-    assert_same(cs.kaplan_meier(ps, **kw).tidy(), eng.kaplan_meier(es, **kw).tidy())
-    assert_same(cs.cumulative_incidence(ps, **kw).tidy(), eng.cumulative_incidence(es, **kw).tidy())
-    ref, got = cs.logrank(ps, **kw), eng.logrank(es, **kw)
+    assert_same(cs.kaplan_meier(ps, **kw).tidy(), cs.kaplan_meier(es, **kw).tidy())
+    assert_same(cs.cumulative_incidence(ps, **kw).tidy(), cs.cumulative_incidence(es, **kw).tidy())
+    ref, got = cs.logrank(ps, **kw), cs.logrank(es, **kw)
     assert got.statistic == pytest.approx(ref.statistic, rel=1e-9)
-    ref, got = cs.gray_test(ps, **kw), eng.gray_test(es, **kw)
+    ref, got = cs.gray_test(ps, **kw), cs.gray_test(es, **kw)
     assert got.statistic == pytest.approx(ref.statistic, rel=1e-9)
 
 
 def test_cox_and_glm_in_spark(spark_survival, spark_pair):
-    from calcstats.regression import _engine as reg
-    from calcstats.survival._engine_cox import cox
-
     ps, es = spark_survival
-    ref = cs.cox(
-        ps, "age_at_index + any_calcification", time="time", event="status", cause=1, strata="sex"
-    )
-    got = cox(
-        es, "age_at_index + any_calcification", time="time", event="status", cause=1, strata="sex"
-    )
+    formula = "age_at_index + any_calcification"
+    kw = {"time": "time", "event": "status", "cause": 1, "strata": "sex"}
+    ref, got = cs.cox(ps, formula, **kw), cs.cox(es, formula, **kw)
     np.testing.assert_allclose(got.params, ref.params, rtol=1e-9)
     np.testing.assert_allclose(got.cov, ref.cov, rtol=1e-9)
     assert got.model.iterations == ref.model.iterations
     pc, ec = spark_pair[0], spark_pair[1]
     pp, ep = pc.patient_table(), ec.patient_table()
     ref = cs.logistic(pp, "any_calcification ~ age_at_index + C(sex)")
-    got = reg.logistic(ep, "any_calcification ~ age_at_index + C(sex)")
+    got = cs.logistic(ep, "any_calcification ~ age_at_index + C(sex)")
     np.testing.assert_allclose(got.params, ref.params, rtol=1e-9)
     np.testing.assert_allclose(got.cov, ref.cov, rtol=1e-9)
     ref = cs.poisson(pp, "n_calcifications ~ age_at_index + C(sex)")
-    got = reg.poisson(ep, "n_calcifications ~ age_at_index + C(sex)")
+    got = cs.poisson(ep, "n_calcifications ~ age_at_index + C(sex)")
     np.testing.assert_allclose(got.params, ref.params, rtol=1e-9)
     assert got.loglik == pytest.approx(ref.loglik, rel=1e-9)
 
 
-def test_rates_and_table_one_in_spark(spark_survival, spark_pair):
-    from calcstats.describe import _engine as eng
-    from calcstats.describe._table_one_data import EngineData, raw_statistics
-
+def test_rates_and_table_one_in_spark(spark_survival):
     ps, es = spark_survival
     kw = {"time": "time", "event": "status", "cause": 1, "by": "sex", "bands": [1, 5]}
-    assert_same(cs.incidence_rate(ps, **kw).tidy(), eng.incidence_rate(es, **kw).tidy())
+    assert_same(cs.incidence_rate(ps, **kw).tidy(), cs.incidence_rate(es, **kw).tidy())
     kw = {"time": "time", "event": "status", "cause": 1, "by": "etiology", "reference": "psc"}
-    assert_same(cs.rate_ratio(ps, **kw).tidy(), eng.rate_ratio(es, **kw).tidy())
-    variables = ["sex", "age_at_index", "bilirubin_mg_dl", "etiology"]
-    ref = cs.table_one(
-        ps, by="any_calcification", variables=variables, nonnormal=["bilirubin_mg_dl"]
-    ).to_frame()
-    got = raw_statistics(
-        EngineData(es, "any_calcification", None),
-        variables=variables,
-        nonnormal=["bilirubin_mg_dl"],
-    )
-    assert_same(ref, got[ref.columns])
+    assert_same(cs.rate_ratio(ps, **kw).tidy(), cs.rate_ratio(es, **kw).tidy())
+    kw = {
+        "by": "any_calcification",
+        "variables": ["sex", "age_at_index", "bilirubin_mg_dl", "etiology"],
+        "nonnormal": ["bilirubin_mg_dl"],
+    }
+    ref, got = cs.table_one(ps, **kw), cs.table_one(es, **kw)
+    assert_same(ref.to_frame(), got.to_frame()[ref.to_frame().columns])
+    assert got.cells == ref.cells
+
+
+def test_multistate_in_spark(spark_pair):
+    ref, got, _, _ = spark_pair
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pm = ref.multistate_table()
+        em = got.multistate_table().cached()
+    pd.testing.assert_frame_equal(pm, em.to_pandas())
+    assert_same(cs.state_probabilities(pm).tidy(), cs.state_probabilities(em).tidy())
