@@ -65,9 +65,6 @@ def child(kind: str, folder: Path, memory_limit: str, spill: Path) -> dict:
 
     warnings.simplefilter("ignore")
     if kind == "engine":
-        from calcstats.describe._engine import incidence_rate
-        from calcstats.survival._engine_cox import cox
-
         opts = {"memory_limit": memory_limit, "threads": 2, "temp_directory": str(spill)}
         cohort = step(
             "read_cohort", lambda: cs.read_cohort(folder, engine="duckdb", engine_options=opts)
@@ -78,7 +75,6 @@ def child(kind: str, folder: Path, memory_limit: str, spill: Path) -> dict:
         )
         n_risk = len(st)
     else:
-        incidence_rate, cox = cs.incidence_rate, cs.cox
         cohort = step("read_cohort", lambda: cs.read_cohort(folder))
         st = step(
             "survival_table", lambda: cohort.survival_table("cirrhosis", competing=("death",))
@@ -86,9 +82,13 @@ def child(kind: str, folder: Path, memory_limit: str, spill: Path) -> dict:
         n_risk = len(st)
     rates = step(
         "incidence_by_sex",
-        lambda: incidence_rate(st, time="time", event="status", cause=1, by="sex", per=1000).tidy(),
+        lambda: cs.incidence_rate(
+            st, time="time", event="status", cause=1, by="sex", per=1000
+        ).tidy(),
     )
-    fit = step("cox_2_covariates", lambda: cox(st, FORMULA, time="time", event="status", cause=1))
+    fit = step(
+        "cox_2_covariates", lambda: cs.cox(st, FORMULA, time="time", event="status", cause=1)
+    )
     total_wall = sum(s["wall"] for s in steps.values())
     return {
         "kind": kind,
