@@ -34,11 +34,13 @@ from calcstats._design import (
     clean_name,
 )
 from calcstats._errors import DataError, DataWarning, SchemaError, user_stacklevel
-from calcstats.engine import EngineTable, EngineUnsupportedError
+from calcstats.engine import EngineTable
 from calcstats.engine._aggregate import level_order, scalars
+from calcstats.engine._dispatch import rows_stay
 from calcstats.engine._formula import design_exprs, outcome_expr
 
 __all__ = ["EngineDesign", "divergence_standin", "engine_design", "scaling"]
+
 
 #: most levels of a numeric variable used as a category (``C(stage)``)
 _MAX_LEVELS = 1_000
@@ -64,7 +66,7 @@ class EngineDesign:
     order: list[int]
     expr: Any
     exprs: list[Any]
-    y: Any = None
+    y_expr: Any = None
     outcome: str | None = None
     y_info: Any = None
     shift_invariant: bool = True
@@ -73,11 +75,13 @@ class EngineDesign:
     @property
     def X(self) -> pd.DataFrame:
         """The design matrix has no engine form: its rows stay in the engine."""
-        raise EngineUnsupportedError(
-            f"the design matrix of {self.formula!r} stays in the engine (one row per "
-            "analysed row); what needs it (vif(), partial effects, residuals) has no engine "
-            "form. Fit the model on table.to_pandas() for that."
-        )
+        raise rows_stay(f"The design matrix of {self.formula!r}")
+
+    @property
+    def y(self) -> pd.Series:
+        """The outcome per row has no engine form: its rows stay in the engine
+        (``y_expr`` is the engine column)."""
+        raise rows_stay(f"The outcome of {self.formula!r}")
 
     @property
     def intercept(self) -> int | None:
@@ -344,7 +348,7 @@ def engine_design(
         order=order,
         expr=kept,
         exprs=exprs,
-        y=y,
+        y_expr=y,
         outcome=outcome,
         y_info=y_info,
         shift_invariant=invariant,

@@ -22,6 +22,7 @@ from calcstats._errors import DataError, InvalidParameterError, SchemaError
 from calcstats._validation import require_columns
 from calcstats.engine import EngineTable
 from calcstats.engine._aggregate import first_rows, grouped, level_order, scalars
+from calcstats.engine._dispatch import rows_stay
 
 __all__ = ["EngineInput", "check_weight_values", "engine_input", "group_codes"]
 
@@ -42,6 +43,11 @@ class EngineInput:
     weighted: bool
     columns: dict[str, str | None] = field(default_factory=dict)
     n_zero_weight: int = 0
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The analysed rows have no engine form (``expr`` is the engine table)."""
+        raise rows_stay("The survival data")
 
     @property
     def n_groups(self) -> int:

@@ -23,7 +23,7 @@ from typing import Any
 from calcstats.engine._options import EngineUnsupportedError
 from calcstats.engine._table import EngineTable
 
-__all__ = ["ENGINE_FORMS", "no_engine_form", "register", "run_engine_form"]
+__all__ = ["ENGINE_FORMS", "no_engine_form", "register", "rows_stay", "run_engine_form"]
 
 #: public function name → its engine form (``"module:function"``)
 ENGINE_FORMS: dict[str, str] = {}
@@ -53,4 +53,14 @@ def no_engine_form(function: str, data: EngineTable) -> EngineUnsupportedError:
         f"{function}(table.to_pandas(), ...), which reads its {len(data):,} rows into memory "
         "(filter or select columns in the engine first if that is too many). The functions "
         f"that run inside the engine are: {forms}."
+    )
+
+
+def rows_stay(what: str) -> EngineUnsupportedError:
+    """The error of a result fitted in an engine asked for one value per analysed row."""
+    return EngineUnsupportedError(
+        f"{what} has one value per analysed row of a model fitted in the engine, and those "
+        "rows stay in the engine; what needs them (calibration, auc, hosmer_lemeshow, "
+        "lr_test, vif, adjusted_curves, partial_effect, residuals) has no engine form. Fit "
+        "the model on table.to_pandas() for that."
     )

@@ -43,6 +43,7 @@ from calcstats._newton import divergence_report, maximise
 from calcstats._validation import require_columns
 from calcstats.engine import EngineTable
 from calcstats.engine._aggregate import scalars
+from calcstats.engine._dispatch import rows_stay
 from calcstats.engine._glm import GlmSums
 from calcstats.engine._pull import pull_rows
 from calcstats.regression._glmfit import _inverse
@@ -92,6 +93,16 @@ class EngineGlmFit:
     cov_scaled: np.ndarray
     queries: int
 
+    @property
+    def mu(self) -> np.ndarray:
+        """Fitted means, one per analysed row: no engine form."""
+        raise rows_stay("The fitted values")
+
+    @property
+    def eta(self) -> np.ndarray:
+        """Linear predictors, one per analysed row: no engine form."""
+        raise rows_stay("The linear predictor")
+
 
 class _EngineRows(RegressionResult):
     """What a regression result reads of its analysed rows, for rows that stay in the
@@ -120,7 +131,7 @@ class _EngineRows(RegressionResult):
                 mask = (xs[c] == 0.0) if mask is None else (mask & (xs[c] == 0.0))
         got = scalars(
             d.expr,
-            {"n": mask.cast("int64").sum(), "y": (mask.cast("float64") * d.y).sum()},
+            {"n": mask.cast("int64").sum(), "y": (mask.cast("float64") * d.y_expr).sum()},
         )
         return int(got["n"] or 0), float(got["y"] or 0.0)
 
@@ -148,7 +159,7 @@ def _c_statistic(mf: EngineModelFrame, coef: np.ndarray) -> float:
     eta = ibis.literal(0).cast("float64")
     for x, b in zip(d.exprs, coef, strict=True):
         eta = eta + x * float(b)
-    t = e.select(__eta=eta, __y=d.y)
+    t = e.select(__eta=eta, __y=d.y_expr)
     t = t.mutate(
         __lo=ibis.rank().over(order_by=t["__eta"]), __tie=t.count().over(group_by=t["__eta"])
     )
@@ -239,7 +250,7 @@ def _fit(mf: EngineModelFrame, family: str) -> EngineGlmFit:
         import ibis
 
         zs[d.intercept] = ibis.literal(1).cast("float64")
-    sums = GlmSums(d.expr, zs, d.y, family=family, weights=mf.weights, offset=mf.offset)
+    sums = GlmSums(d.expr, zs, d.y_expr, family=family, weights=mf.weights, offset=mf.offset)
     p = len(zs)
     gamma0 = np.zeros(p)
     if d.intercept is not None:
@@ -266,9 +277,9 @@ def _fit(mf: EngineModelFrame, family: str) -> EngineGlmFit:
 def _start_intercept(mf: EngineModelFrame, family: str) -> float:
     """``_start_intercept`` of the pandas path, from aggregates."""
     d = mf.design
-    w = mf.weights if mf.weights is not None else (d.y * 0 + 1).cast("float64")
-    off = mf.offset if mf.offset is not None else (d.y * 0).cast("float64")
-    got = scalars(d.expr, {"sw": w.sum(), "swy": (w * d.y).sum(), "swo": (w * off).sum()})
+    w = mf.weights if mf.weights is not None else (d.y_expr * 0 + 1).cast("float64")
+    off = mf.offset if mf.offset is not None else (d.y_expr * 0).cast("float64")
+    got = scalars(d.expr, {"sw": w.sum(), "swy": (w * d.y_expr).sum(), "swo": (w * off).sum()})
     sw = float(got["sw"] or 0.0)
     ybar = float(got["swy"]) / sw if sw > 0 else 0.5
     if family == "binomial":
@@ -293,7 +304,7 @@ def _result(
     names = d.columns
     nonest: dict[str, str] = {}
     if fit.diverging.any():
-        events = (d.y > 0) if fit.family != "binomial" else (d.y == 1)
+        events = (d.y_expr > 0) if fit.family != "binomial" else (d.y_expr == 1)
         X, ev = divergence_standin(d.expr, d.exprs, fit.diverging, events)
         if warn:
             nonest = divergence_report(
@@ -322,7 +333,8 @@ def _result(
     if not fit.converged:
         nonest = {c: "the fit did not converge" for c in names}
     w = mf.weights
-    n_events = round(float(scalars(d.expr, {"e": (d.y if w is None else w * d.y).sum()})["e"]))
+    ys = d.y_expr if w is None else w * d.y_expr
+    n_events = round(float(scalars(d.expr, {"e": ys.sum()})["e"]))
     family = fit.family
 
     def refit(keep: list[str]) -> RegressionResult:
@@ -469,7 +481,7 @@ def poisson(
     mf = _frame(
         data, formula, weights=weights, cluster=None, exposure=exposure, model_name="poisson"
     )
-    y = mf.design.y
+    y = mf.design.y_expr
     n_bad = int(mf.design.expr.filter((y < 0) | ((y - y.round()).abs() > 1e-8)).count().execute())
     if n_bad:
         raise DataError(f"poisson(): outcome {mf.outcome!r} must hold non-negative counts.")
@@ -490,7 +502,7 @@ def poisson(
 def _check_binary(mf: EngineModelFrame, name: str) -> None:
     """The pandas path's ``_check_binary`` from aggregates."""
     d = mf.design
-    y = d.y
+    y = d.y_expr
     bad = d.expr.filter(~y.isin([0.0, 1.0])).select(__y=y).distinct().limit(50)
     vals = sorted(float(v) for v in bad.to_pandas()["__y"])[:5]
     if vals:

@@ -35,6 +35,7 @@ from calcstats._validation import require_columns
 from calcstats.engine import EngineTable
 from calcstats.engine._aggregate import scalars
 from calcstats.engine._cox import CoxSums
+from calcstats.engine._dispatch import rows_stay
 from calcstats.engine._pull import pull_rows
 from calcstats.labels import Labels
 from calcstats.results import PHTestResult, RowUnits
@@ -63,6 +64,16 @@ class EngineCoxFit:
     direction: np.ndarray
     means: np.ndarray
     queries: int
+
+    @property
+    def data(self) -> Any:
+        """The sorted rows of the pandas fit have no engine form."""
+        raise rows_stay("The Cox model's data")
+
+    @property
+    def linear_predictor(self) -> np.ndarray:
+        """One value per analysed row: no engine form."""
+        raise rows_stay("The linear predictor")
 
 
 class EngineCoxResult(CoxResult):

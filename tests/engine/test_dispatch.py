@@ -70,11 +70,31 @@ def test_refusal_comes_before_the_option_checks(survival_pair):
         cs.rmst(es, time="time", event="status", cause=1, tau=-1)
 
 
-def test_what_needs_the_design_matrix_of_an_engine_model_refuses(patient_pair):
+@pytest.mark.parametrize(
+    ("call", "what"),
+    [
+        (lambda fit, cox, ps: cs.vif(fit), "The design matrix of"),
+        (lambda fit, cox, ps: cs.calibration(fit), "The outcome of"),
+        (lambda fit, cox, ps: cs.auc(fit), "The outcome of"),
+        (lambda fit, cox, ps: cs.hosmer_lemeshow(fit), "The outcome of"),
+        (lambda fit, cox, ps: cs.lr_test(fit, fit), "The outcome of"),
+        (
+            lambda fit, cox, ps: cs.adjusted_curves(cox, ps, variable="sex", times=[1.0]),
+            "The Cox model's data",
+        ),
+        (lambda fit, cox, ps: cs.partial_effect(cox, "age_at_index", [50, 60]), "survival data"),
+    ],
+)
+def test_what_needs_the_rows_of_an_engine_model_refuses(patient_pair, survival_pair, call, what):
     _, ep = patient_pair
+    ps, es = survival_pair
     fit = cs.logistic(ep, "any_calcification ~ age_at_index + C(sex)")
-    with pytest.raises(EngineUnsupportedError, match=r"design matrix of .* stays in the engine"):
-        cs.vif(fit)
+    cox = cs.cox(es, "age_at_index + C(sex)", time="time", event="status", cause=1)
+    with pytest.raises(EngineUnsupportedError) as err:
+        call(fit, cox, ps)
+    text = str(err.value)
+    assert what in text
+    assert "rows stay in the engine" in text and "table.to_pandas()" in text
 
 
 def test_an_engine_form_is_named_module_and_function():
