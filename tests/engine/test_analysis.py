@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import COMPETING, quiet
 
 import calcstats as cs
 from calcstats.engine import EngineTable
+
+from .conftest import COMPETING, quiet
 
 
 def test_patient_table(pandas_cohort, duck_cohort):

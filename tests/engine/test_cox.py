@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import assert_same, quiet
 
 import calcstats as cs
 from calcstats.engine import EngineLimitError, EngineWarning
+
+from .conftest import assert_same, quiet
 
 
 def _same_fit(ref, got) -> None:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import ibis
 import numpy as np
 import pytest
-from conftest import assert_same, quiet
 
 import calcstats as cs
+
+from .conftest import assert_same, quiet
 
 
 @pytest.mark.parametrize(

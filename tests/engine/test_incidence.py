@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import ibis
 import pytest
-from conftest import assert_same
 
 import calcstats as cs
+
+from .conftest import assert_same
 
 
 @pytest.mark.parametrize(

@@ -11,11 +11,12 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import assert_same
 
 import calcstats as cs
 from calcstats.engine import EngineLimitError, EngineOptions, EngineTable
 from calcstats.survival._multistate import _state_counts
+
+from .conftest import assert_same
 
 matplotlib.use("Agg")
 

@@ -15,9 +15,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import COMPETING, assert_same, quiet
 
 import calcstats as cs
+
+from .conftest import COMPETING, assert_same, quiet
 
 pyspark = pytest.importorskip("pyspark")
 if shutil.which("java") is None:  # pragma: no cover - CI installs Java

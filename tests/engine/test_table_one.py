@@ -6,9 +6,10 @@ from __future__ import annotations
 import ibis
 import numpy as np
 import pytest
-from conftest import assert_same
 
 import calcstats as cs
+
+from .conftest import assert_same
 
 VARS = [
     "sex",

@@ -7,10 +7,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import quiet
 
 import calcstats as cs
 from calcstats.datasets._example import RAW_DATE_FORMAT, _folder
+
+from .conftest import quiet
 
 COLS = ["table", "row", "patient_id", "column", "value", "rule", "message", "line"]
 TABLES = ("patients", "imaging", "findings", "events")
