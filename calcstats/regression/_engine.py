@@ -110,6 +110,11 @@ class _EngineRows(RegressionResult):
 
     frame: EngineModelFrame  # type: ignore[assignment]
 
+    def _title(self) -> str:
+        # the class users see (LogisticResult, PoissonResult), not the engine's subclass
+        public = next(c for c in type(self).__mro__ if not c.__name__.startswith("_"))
+        return f"{public.__name__}: {self.method} — {self.formula}"
+
     def events_per_row(self) -> np.ndarray | None:
         raise CalcstatsError(
             "the analysed rows of an engine model stay in the engine; level_counts() "
@@ -136,7 +141,7 @@ class _EngineRows(RegressionResult):
         return int(got["n"] or 0), float(got["y"] or 0.0)
 
 
-class EngineLogisticResult(_EngineRows, LogisticResult):
+class _EngineLogisticResult(_EngineRows, LogisticResult):
     """:class:`LogisticResult` of a model fitted in an engine (C statistic by ranks in the
     engine)."""
 
@@ -146,7 +151,7 @@ class EngineLogisticResult(_EngineRows, LogisticResult):
         return out
 
 
-class EnginePoissonResult(_EngineRows, PoissonResult):
+class _EnginePoissonResult(_EngineRows, PoissonResult):
     """:class:`PoissonResult` of a model fitted in an engine."""
 
 
@@ -432,7 +437,7 @@ def logistic(
     _check_binary(mf, "logistic")
     fit = _fit(mf, "binomial")
     return _result(
-        EngineLogisticResult,
+        _EngineLogisticResult,
         mf,
         fit,
         name="logistic",
@@ -488,7 +493,7 @@ def poisson(
     fit = _fit(mf, "poisson")
     method = "Poisson regression" + (" with log person-time offset" if exposure else "")
     return _result(
-        EnginePoissonResult,
+        _EnginePoissonResult,
         mf,
         fit,
         name="poisson",

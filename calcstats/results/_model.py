@@ -342,7 +342,9 @@ class ModelResult(Result):
         tidy = self.tidy()
         label = self.ratio_measure or "estimate"
         shown = tidy.rename(columns={"estimate": label})
-        g = self.glance().iloc[0]
+        # what glance() reports first, without its model-specific extras (a Cox model's
+        # concordance pulls the rows of a model fitted in an engine)
+        g = {"n": self.nobs, "n_events": self.n_events, "log_likelihood": self.loglik}
         head = [self._title()]
         parts = [f"n={g['n']}"]
         if g.get("n_events") is not None and not pd.isna(g.get("n_events")):

@@ -43,7 +43,7 @@ from calcstats.survival._concordance import concordance_counts
 from calcstats.survival._cox import CoxResult, robust_variance
 from calcstats.survival._coxfit import cox_newton
 
-__all__ = ["EngineCoxFit", "EngineCoxResult", "cox"]
+__all__ = ["EngineCoxFit", "cox"]
 
 
 @dataclass
@@ -76,8 +76,8 @@ class EngineCoxFit:
         raise rows_stay("The linear predictor")
 
 
-class EngineCoxResult(CoxResult):
-    """:class:`CoxResult` of a model fitted in an engine.
+class _EngineCoxResult(CoxResult):
+    """:class:`CoxResult` of a model fitted in an engine (it prints as a CoxResult).
 
     ``design`` is an :class:`~calcstats._engine_design.EngineDesign`, ``input`` an
     :class:`~calcstats._engine_input.EngineInput` and ``model`` an :class:`EngineCoxFit`;
@@ -119,6 +119,9 @@ class EngineCoxResult(CoxResult):
         self.robust = False
         self.labels = Labels.coerce(labels)
         self.method = f"Cox proportional-hazards model ({ties.capitalize()} ties)"
+
+    def _title(self) -> str:
+        return f"CoxResult: {self.method}"  # the class users see (this one is an engine's)
 
     def events_per_row(self) -> np.ndarray:
         raise CalcstatsError(
@@ -326,7 +329,7 @@ def cox(
         )
     if not fit.converged:
         nonest = {c: "the fit did not converge" for c in design.columns}
-    return EngineCoxResult(
+    return _EngineCoxResult(
         pd.Series(fit.coef, index=[clean_name(c) for c in design.columns]),
         fit=fit,
         design=design,

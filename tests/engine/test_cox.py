@@ -44,6 +44,7 @@ def test_cox_equals_pandas(survival_pair, formula, kw):
     got, w_got = quiet(cs.cox, es, formula, time="time", event="status", cause=1, **kw)
     _same_fit(ref, got)
     assert type(got).__mro__[1] is cs.CoxResult
+    assert repr(got).splitlines()[:2] == repr(ref).splitlines()[:2]  # "CoxResult: ...", n
     assert w_got == w_ref  # dropped rows (missing bmi), monotone likelihood
     # the publication table: per-level N and events counted in the engine
     assert_same(ref.to_table().to_frame(), got.to_table().to_frame())

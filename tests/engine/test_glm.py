@@ -37,6 +37,7 @@ def test_logistic(patient_pair, formula):
     got, w_got = quiet(cs.logistic, ep, formula)
     _same(ref, got)
     assert isinstance(got, cs.LogisticResult)
+    assert repr(got).splitlines()[:2] == repr(ref).splitlines()[:2]
     assert w_got == w_ref
     assert_same(ref.to_table().to_frame(), got.to_table().to_frame())
     lr_ref, lr_got = ref.term_tests(method="lr"), got.term_tests(method="lr")
