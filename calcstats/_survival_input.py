@@ -26,6 +26,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -36,12 +37,14 @@ from calcstats._errors import user_stacklevel as user_stacklevel
 from calcstats._validation import check_weights, require_columns
 
 __all__ = [
+    "OutcomeSummary",
     "SurvivalInput",
     "as_names",
     "check_cause",
     "model_input",
     "survival_input",
     "user_stacklevel",
+    "warn_group_events",
     "warn_no_events",
 ]
 
@@ -118,13 +121,40 @@ class SurvivalInput:
         return str(self.columns["event"])
 
 
+class OutcomeSummary(Protocol):
+    """What a result needs of the checked input: a :class:`SurvivalInput` (pandas) or an
+    :class:`~calcstats._engine_input.EngineInput` (an engine table) answers it."""
+
+    cause: int | None
+    groups: pd.DataFrame
+    by: list[str]
+    n_zero_weight: int
+
+    @property
+    def n_groups(self) -> int: ...
+
+    @property
+    def n_strata(self) -> int: ...
+
+    @property
+    def time_column(self) -> str: ...
+
+    @property
+    def event_column(self) -> str: ...
+
+
 def warn_no_events(si: SurvivalInput, d: np.ndarray, what: str) -> None:
     """Warn (:class:`~calcstats.CalcstatsWarning`) when there are no events, or a group has none.
 
     ``d`` holds each analysed row's event indicator (or event weight); ``what`` names the
     analysis in the message (e.g. ``"kaplan_meier"``, ``"gray_test, cause 2"``).
     """
-    if not np.any(d > 0):
+    warn_group_events(si, np.bincount(si.group, weights=d, minlength=si.n_groups), what)
+
+
+def warn_group_events(si: OutcomeSummary, events: np.ndarray, what: str) -> None:
+    """:func:`warn_no_events` from the events (or event weights) of each group."""
+    if not np.any(events > 0):
         warnings.warn(
             f"no events in column {si.event_column!r} ({what}): every observation is "
             "censored, so the curve stays at its starting value.",
@@ -133,8 +163,7 @@ def warn_no_events(si: SurvivalInput, d: np.ndarray, what: str) -> None:
         )
         return
     if si.n_groups > 1:
-        ev = np.bincount(si.group, weights=d, minlength=si.n_groups)
-        for gi in np.flatnonzero(ev == 0):
+        for gi in np.flatnonzero(events == 0):
             label = ", ".join(f"{k}={v!r}" for k, v in si.groups.iloc[gi].items())
             warnings.warn(
                 f"group {label} has no events in column {si.event_column!r} ({what}).",
@@ -159,8 +188,7 @@ def as_names(value: str | Sequence[str] | None, what: str, function: str) -> lis
     for name in names:
         if not isinstance(name, str):
             raise InvalidParameterError(
-                f"The {what!r} parameter of {function} must hold column names (str). Got "
-                f"{name!r}."
+                f"The {what!r} parameter of {function} must hold column names (str). Got {name!r}."
             )
     return names
 
@@ -224,8 +252,9 @@ def _codes(data: pd.DataFrame, column: str, function: str) -> np.ndarray:
     return e.astype(np.int64)
 
 
-def _factorize(data: pd.DataFrame, names: list[str], what: str,
-               function: str) -> tuple[np.ndarray, pd.DataFrame]:
+def _factorize(
+    data: pd.DataFrame, names: list[str], what: str, function: str
+) -> tuple[np.ndarray, pd.DataFrame]:
     """0-based codes of the level combinations of ``names`` (sorted, or category order)."""
     n = len(data)
     if not names:
@@ -332,13 +361,26 @@ def survival_input(
     """
     by_names = as_names(by, "by", function)
     strata_names = as_names(strata, "strata", function)
-    require_columns(data, {"time": time, "event": event, "start": start, "weights": weights,
-                           "by": by_names, "strata": strata_names, "cluster": cluster},
-                    function=function)
+    require_columns(
+        data,
+        {
+            "time": time,
+            "event": event,
+            "start": start,
+            "weights": weights,
+            "by": by_names,
+            "strata": strata_names,
+            "cluster": cluster,
+        },
+        function=function,
+    )
     n_zero = 0
     if weights is not None:
-        w_all = check_weights(data[weights], column=weights, function=function) \
-            if not data[weights].isna().any() else None
+        w_all = (
+            check_weights(data[weights], column=weights, function=function)
+            if not data[weights].isna().any()
+            else None
+        )
         if w_all is None:
             where = np.flatnonzero(data[weights].isna().to_numpy())
             raise DataError(
@@ -387,11 +429,27 @@ def survival_input(
             )
         cl = pd.factorize(data[cluster])[0].astype(np.int64)
     return SurvivalInput(
-        data=data, time=t, start=st, codes=codes, event=ev, cause=cause, weights=w,
-        group=group, groups=groups.reset_index(drop=True), by=by_names, stratum=stratum,
-        strata=strata_labels.reset_index(drop=True), strata_columns=strata_names, cluster=cl,
-        columns={"time": time, "event": event, "start": start, "weights": weights,
-                 "cluster": cluster},
+        data=data,
+        time=t,
+        start=st,
+        codes=codes,
+        event=ev,
+        cause=cause,
+        weights=w,
+        group=group,
+        groups=groups.reset_index(drop=True),
+        by=by_names,
+        stratum=stratum,
+        strata=strata_labels.reset_index(drop=True),
+        strata_columns=strata_names,
+        cluster=cl,
+        columns={
+            "time": time,
+            "event": event,
+            "start": start,
+            "weights": weights,
+            "cluster": cluster,
+        },
         n_zero_weight=n_zero,
     )
 
@@ -417,8 +475,18 @@ def model_input(
     builder), then the outcome columns are checked on the rows left.
     """
     strata_names = as_names(strata, "strata", function)
-    require_columns(data, {"time": time, "event": event, "start": start, "weights": weights,
-                           "strata": strata_names, "cluster": cluster}, function=function)
+    require_columns(
+        data,
+        {
+            "time": time,
+            "event": event,
+            "start": start,
+            "weights": weights,
+            "strata": strata_names,
+            "cluster": cluster,
+        },
+        function=function,
+    )
     n_zero = 0
     if weights is not None:
         present = data[weights].notna()
@@ -429,11 +497,21 @@ def model_input(
         if n_zero:
             data = data.loc[~zero]
     extra = [time, event, start, weights, *strata_names, cluster]
-    design = build_design(data, formula, response=False, intercept=False, extra=extra,
-                          model_name=function)
+    design = build_design(
+        data, formula, response=False, intercept=False, extra=extra, model_name=function
+    )
     sub = data.iloc[design.rows]
-    si = survival_input(sub, time=time, event=event, cause=cause, start=start, weights=weights,
-                        strata=strata_names or None, cluster=cluster, function=function,
-                        competing=competing)
+    si = survival_input(
+        sub,
+        time=time,
+        event=event,
+        cause=cause,
+        start=start,
+        weights=weights,
+        strata=strata_names or None,
+        cluster=cluster,
+        function=function,
+        competing=competing,
+    )
     si.n_zero_weight = n_zero
     return design, si

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 
 from calcstats._errors import DataError, InvalidParameterError, SchemaError
+from calcstats.engine._dispatch import no_engine_form, register, run_engine_form
+from calcstats.engine._table import EngineTable
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -70,6 +72,8 @@ def require_columns(
     """
     import difflib
 
+    if isinstance(data, EngineTable):
+        raise no_engine_form(function, data)
     if not isinstance(data, pd.DataFrame):
         raise SchemaError(
             f"{function}() needs a pandas DataFrame as data, got {type(data).__name__}; e.g. "
@@ -82,8 +86,9 @@ def require_columns(
         names = [value] if isinstance(value, str) else list(value)
         for name in names:
             if not isinstance(name, str):
-                raise SchemaError(f"{function}(): {role}= must name a column (a str), got "
-                                  f"{name!r}.")
+                raise SchemaError(
+                    f"{function}(): {role}= must name a column (a str), got {name!r}."
+                )
             if name not in data.columns:
                 close = difflib.get_close_matches(name, cols, n=3, cutoff=0.6)
                 hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
@@ -149,8 +154,9 @@ class Interval:
     'a number in (0, 1)'
     """
 
-    def __init__(self, low: float | None, high: float | None, *, closed: str = "both",
-                 integer: bool = False) -> None:
+    def __init__(
+        self, low: float | None, high: float | None, *, closed: str = "both", integer: bool = False
+    ) -> None:
         self.low, self.high, self.closed, self.integer = low, high, closed, integer
 
     def accepts(self, value: object) -> bool:
@@ -163,10 +169,12 @@ class Interval:
         v = float(value)
         if v != v:
             return False
-        lo_ok = self.low is None or (v >= self.low if self.closed in ("both", "left")
-                                     else v > self.low)
-        hi_ok = self.high is None or (v <= self.high if self.closed in ("both", "right")
-                                      else v < self.high)
+        lo_ok = self.low is None or (
+            v >= self.low if self.closed in ("both", "left") else v > self.low
+        )
+        hi_ok = self.high is None or (
+            v <= self.high if self.closed in ("both", "right") else v < self.high
+        )
         return lo_ok and hi_ok
 
     def describe(self) -> str:
@@ -217,7 +225,8 @@ class _Type:
             return isinstance(value, str)
         if k == "columns":
             return isinstance(value, str) or (
-                isinstance(value, list | tuple) and all(isinstance(v, str) for v in value))
+                isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+            )
         if k == "none":
             return value is None
         if k == "callable":
@@ -269,7 +278,6 @@ POSITIVE = Interval(0, None, closed="neither")
 CONF_LEVEL = Interval(0, 1, closed="neither")
 
 
-
 class Constraint(Protocol):
     """What :func:`check_param` needs of a constraint (the classes above, or a module's own)."""
 
@@ -278,8 +286,7 @@ class Constraint(Protocol):
     def describe(self) -> str: ...
 
 
-def check_param(value: object, constraints: list[Constraint], *, name: str,
-                function: str) -> None:
+def check_param(value: object, constraints: list[Constraint], *, name: str, function: str) -> None:
     """Raise :class:`InvalidParameterError` unless ``value`` meets one of ``constraints``.
 
     Examples
@@ -304,12 +311,20 @@ def check_param(value: object, constraints: list[Constraint], *, name: str,
     )
 
 
-def validate_params(constraints: dict[str, list[Constraint]]) -> Callable[[_F], _F]:
+def validate_params(
+    constraints: dict[str, list[Constraint]], *, engine: str | None = None
+) -> Callable[[_F], _F]:
     """Decorator: check the named parameters of a public function before it runs.
 
     The constraints sit next to the function they guard (as scikit-learn's
     ``validate_params``); every violation raises :class:`InvalidParameterError` with the
     one message template of :func:`check_param`.
+
+    ``data`` given as an engine-backed table (:class:`~calcstats.engine.EngineTable`):
+    with ``engine="module:function"`` (the function's engine form, same arguments) the
+    options are checked as for a DataFrame and the engine form runs; without, the call
+    is refused with an :class:`~calcstats.engine.EngineUnsupportedError` saying how to
+    pull the rows (see :mod:`calcstats.engine._dispatch`).
 
     Examples
     --------
@@ -330,6 +345,8 @@ def validate_params(constraints: dict[str, list[Constraint]]) -> Callable[[_F], 
         unknown = set(constraints) - set(sig.parameters)
         if unknown:
             raise AssertionError(f"validate_params: {func.__name__} has no {unknown}")
+        if engine is not None:
+            register(func.__name__, engine)
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -338,8 +355,14 @@ def validate_params(constraints: dict[str, list[Constraint]]) -> Callable[[_F], 
             except TypeError as err:
                 raise TypeError(f"{func.__name__}(): {err}") from None
             bound.apply_defaults()
+            data = bound.arguments.get("data")
+            on_engine = isinstance(data, EngineTable)
+            if isinstance(data, EngineTable) and engine is None:
+                raise no_engine_form(func.__name__, data)
             for name, cons in constraints.items():
                 check_param(bound.arguments[name], cons, name=name, function=func.__name__)
+            if on_engine:
+                return run_engine_form(func.__name__, bound.arguments)
             return func(*args, **kwargs)
 
         # the constraints, for introspection (an attribute typing does not know of)

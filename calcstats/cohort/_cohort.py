@@ -152,6 +152,13 @@ class Cohort:
         """The vocabularies used (etiology, event, morphology, modality, segment, sex, ...)."""
         return self._vocabularies
 
+    @property
+    def engine(self) -> str:
+        """Where the tables are held: ``"pandas"`` (in memory). A cohort read through an
+        engine is an :class:`~calcstats.cohort.EngineCohort`, whose ``engine`` is
+        ``"duckdb"``, ``"pyspark"``, ..."""
+        return "pandas"
+
     # ------------------------------------------------------------------------- exclude
     def _query_mask(self, query: str) -> pd.Series:
         try:

@@ -63,10 +63,27 @@ from calcstats.cohort._analysis_patient import patient_table
 from calcstats.cohort._analysis_time import _event_vocabulary, _first_dates
 from calcstats.cohort._schema import TERMINAL_EVENTS
 
-__all__ = ["MultiStateAtRisk", "StateSpace", "multistate_at_risk", "multistate_table"]
+__all__ = [
+    "RULES",
+    "MultiStateAtRisk",
+    "StateSpace",
+    "multistate_at_risk",
+    "multistate_table",
+    "warn_left_out",
+]
 
 _DAYS_PER_YEAR = 365.25
 _SAME_DAY_SHIFT = 0.1  # days
+#: What the rules do with an event, in the order they are tried (module notes, rule 3)
+RULES = (
+    "after an absorbing state: not used",
+    "already in the state at index: not used",
+    "skipped state: direct transition",
+    "state no longer reachable: not used",
+)
+#: Why a patient is left out of the table
+CONTRADICTION = "contradicting events: a state skipped or no longer reachable"
+NO_FOLLOW_UP = "no follow-up: last_followup_date equals index_date"
 DECOMPENSATION_EVENTS = ("ascites", "variceal_bleeding", "encephalopathy", "decompensation")
 
 
@@ -344,12 +361,7 @@ def _transitions(
         ok = ~after & ~same & allowed[cur, ss]
         skip = ~after & ~same & ~ok & reach[cur, ss]
         lost = ~after & ~same & ~ok & ~skip
-        for mask, rule in (
-            (after, "after an absorbing state: not used"),
-            (same, "already in the state at index: not used"),
-            (skip, "skipped state: direct transition"),
-            (lost, "state no longer reachable: not used"),
-        ):
+        for mask, rule in zip((after, same, skip, lost), RULES, strict=True):
             notes += [
                 (int(a), int(b), float(c), rule)
                 for a, b, c in zip(pp[mask], ss[mask], d[idx][mask], strict=True)
@@ -404,7 +416,7 @@ def _build(cohort: Any, states: Any, on_contradiction: str, caller: str) -> _Bui
     for s in space.absorbing:
         hit = at_index[:, names.index(s)] & (reason == None)  # noqa: E711
         reason[hit] = f"not at risk: {s} on or before index_date"
-    reason[(fu <= 0) & (reason == None)] = "no follow-up: last_followup_date equals index_date"  # noqa: E711
+    reason[(fu <= 0) & (reason == None)] = NO_FOLLOW_UP  # noqa: E711
     live = np.array([s not in space.absorbing for s in names])
     marked = at_index & live[None, :]
     pos = np.where(marked, np.arange(len(names))[None, :], -1).max(axis=1)
@@ -414,7 +426,7 @@ def _build(cohort: Any, states: Any, on_contradiction: str, caller: str) -> _Bui
         space, day, fu, entry, keep, on_contradiction
     )
     if on_contradiction == "exclude":
-        reason[bad & keep] = "contradicting events: a state skipped or no longer reachable"
+        reason[bad & keep] = CONTRADICTION
         keep = reason == None  # noqa: E711
         good = keep[acc[:, 0]]
         acc, acc_day = acc[good], acc_day[good]
@@ -496,19 +508,27 @@ def _build(cohort: Any, states: Any, on_contradiction: str, caller: str) -> _Bui
 
 
 def _warn(built: _Built, caller: str) -> None:
+    excluded = built.excluded["reason"].value_counts(sort=False)
+    adjusted = built.adjustments["rule"].value_counts(sort=False)
+    warn_left_out(list(excluded.items()), list(adjusted.items()), caller)
+
+
+def warn_left_out(
+    excluded: Sequence[tuple[str, int]], adjusted: Sequence[tuple[str, int]], caller: str
+) -> None:
+    """Warn of the patients left out and the events handled by the rules: (reason, count)
+    and (rule, count) in the order they first occur."""
     parts = []
-    if len(built.excluded):
-        counts = built.excluded["reason"].value_counts(sort=False)
+    if excluded:
         parts.append(
-            f"{len(built.excluded)} patient(s) left out ("
-            + "; ".join(f"{r}: {c}" for r, c in counts.items())
+            f"{sum(n for _, n in excluded)} patient(s) left out ("
+            + "; ".join(f"{r}: {c}" for r, c in excluded)
             + ")"
         )
-    if len(built.adjustments):
-        counts = built.adjustments["rule"].value_counts(sort=False)
+    if adjusted:
         parts.append(
-            f"{len(built.adjustments)} event(s) handled by the multi-state rules ("
-            + "; ".join(f"{r}: {c}" for r, c in counts.items())
+            f"{sum(n for _, n in adjusted)} event(s) handled by the multi-state rules ("
+            + "; ".join(f"{r}: {c}" for r, c in adjusted)
             + ")"
         )
     if parts:

@@ -351,8 +351,53 @@ def _drop_empty_rows(df: pd.DataFrame, table: str) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------- read_cohort
+ENGINES = ("pandas", "duckdb")
+
+
+def _which_engine(source: Any, engine: str | None, options: Any, tables: Any) -> str | None:
+    """The engine that reads ``source``: ``"pandas"``, ``"duckdb"`` or None (a connection's
+    own backend)."""
+    from calcstats.engine import is_connection
+
+    if engine is not None and (not isinstance(engine, str) or engine not in ENGINES):
+        if not (is_connection(source) and isinstance(engine, str)):
+            raise SchemaError(
+                f"engine must be one of {ENGINES} (or left out for a connection, whose "
+                f"backend is the engine); got {engine!r}."
+            )
+    if is_connection(source):
+        if engine == "pandas":
+            raise SchemaError(
+                "engine='pandas' cannot read a connection; leave engine out to compute in "
+                "the connection's engine, or read the tables into DataFrames yourself."
+            )
+        return engine
+    is_db = (
+        source is not None
+        and not isinstance(source, pd.DataFrame)
+        and Path(os.fspath(source)).suffix.lower() in (".duckdb", ".ddb")
+    )
+    if engine is None:
+        engine = "duckdb" if is_db else "pandas"
+    if engine == "pandas":
+        if is_db:
+            raise SchemaError(
+                f"{str(source)!r} is a DuckDB database: read it with engine='duckdb' (the "
+                "default for .duckdb files)."
+            )
+        given = [
+            name for name, v in (("engine_options", options), ("tables", tables)) if v is not None
+        ]
+        if given:
+            raise SchemaError(
+                f"{' and '.join(given)} apply to engine sources only; pass engine='duckdb' "
+                "(or a .duckdb file or a connection), or leave them out."
+            )
+    return engine
+
+
 def read_cohort(
-    path: str | os.PathLike | None = None,
+    source: str | os.PathLike | Any | None = None,
     *,
     patients: pd.DataFrame | None = None,
     imaging: pd.DataFrame | None = None,
@@ -362,17 +407,22 @@ def read_cohort(
     on_error: str = "raise",
     vocabularies: Mapping[str, Any] | None = None,
     date_format: str | None = None,
+    engine: str | None = None,
+    engine_options: Mapping[str, Any] | None = None,
+    tables: Mapping[str, str] | None = None,
 ):
     """Read, normalise and validate a cohort.
 
     Parameters
     ----------
-    path : str or path-like, optional
+    source : str, path-like or ibis connection, optional
         A folder holding ``patients`` and optionally ``imaging``, ``findings`` and
         ``events`` files (``.csv``, ``.parquet``, ``.xlsx``, ``.dta``, ``.sas7bdat``; SAS
         needs the optional package pyreadstat). CSV files may be comma, semicolon (then
         with decimal commas) or tab separated, in UTF-8, UTF-16 or Windows-1252 (with a
-        DataWarning).
+        DataWarning). Or a DuckDB database file (``.duckdb``), or an ibis connection
+        (DuckDB, pyspark, ...) whose current database holds the tables: these are read by
+        an engine (see ``engine``).
     patients, imaging, findings, events : pandas.DataFrame, optional
         The tables as DataFrames (instead of ``path``). Absent imaging/findings/events
         give empty tables (no imaging, no calcification, no events).
@@ -401,10 +451,29 @@ def read_cohort(
         format tried before the built-in ones. A date impossible in the chosen order says
         so (``month 15 does not exist with date_format='dmy' ...; did you mean 'mdy'?``),
         and a column that mixes both orders gets one ``mixed_date_format`` problem.
+    engine : {"pandas", "duckdb"}, optional
+        Where the cohort is held. ``"pandas"`` (the default for a folder and DataFrames)
+        reads everything into memory. ``"duckdb"`` (the default for a ``.duckdb`` file;
+        also for a folder of parquet/CSV files or for DataFrames) keeps the tables in
+        DuckDB: validation, the flow, the analysis tables and the aggregate statistics run
+        there, with memory bounded by ``engine_options``. A connection's engine is its
+        backend (``"duckdb"``, ``"pyspark"``, ...). ``cohort.engine`` reports it. See the
+        "Large cohorts" page of the documentation.
+    engine_options : dict, optional
+        Settings of calcstats' own DuckDB connection and of pulls into pandas
+        (:class:`calcstats.engine.EngineOptions`): ``memory_limit`` (default
+        ``"2GB"``; DuckDB spills to disk above it), ``threads``, ``temp_directory``
+        (spill files and the working database; default ``<tmp>/calcstats-duckdb``),
+        ``database``, ``pull_limit``, ``sample_size``, ``seed``.
+    tables : dict, optional
+        Names of the tables in the source when they are not ``patients``, ``imaging``,
+        ``findings``, ``events`` (matched ignoring case, temporary views included):
+        ``{"patients": "person", "events": "condition_events"}``. Engine sources only.
 
     Returns
     -------
-    Cohort
+    Cohort or EngineCohort
+        An :class:`~calcstats.cohort.EngineCohort` when an engine reads the cohort.
 
     Raises
     ------
@@ -440,8 +509,30 @@ def read_cohort(
         )
     check_param(on_error, [Options("raise", "exclude")], name="on_error", function="read_cohort")
     vocab = Vocabularies().extend(vocabularies)
+    engine = _which_engine(source, engine, engine_options, tables)
+    if engine != "pandas":
+        from calcstats.cohort._engine_build import engine_validate_and_build
+        from calcstats.cohort._engine_source import open_source
+        from calcstats.engine import EngineOptions
+
+        src = open_source(
+            source,
+            engine=engine,
+            options=EngineOptions.of(engine_options),
+            frames={
+                "patients": patients,
+                "imaging": imaging,
+                "findings": findings,
+                "events": events,
+            },
+            column_map=column_map,
+            tables=tables,
+        )
+        return engine_validate_and_build(
+            src, vocab=vocab, on_error=on_error, date_format=date_format
+        )
     raw, sources = read_tables(
-        path,
+        source,
         {"patients": patients, "imaging": imaging, "findings": findings, "events": events},
         column_map,
     )

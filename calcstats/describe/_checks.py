@@ -17,6 +17,8 @@ import pandas as pd
 
 from calcstats._errors import DataError, InvalidParameterError, SchemaError
 from calcstats._validation import require_columns
+from calcstats.engine._dispatch import no_engine_form
+from calcstats.engine._table import EngineTable
 
 __all__ = [
     "as_binary",
@@ -25,19 +27,24 @@ __all__ = [
     "check_frame",
     "check_no_missing",
     "check_title",
+    "empty_error",
+    "empty_levels_error",
     "group_keys",
+    "missing_error",
 ]
 
 
 def check_frame(data: object, *, func: str) -> pd.DataFrame:
     """Return ``data`` if it is a non-empty DataFrame, else raise a clear error."""
+    if isinstance(data, EngineTable):
+        raise no_engine_form(func, data)
     if not isinstance(data, pd.DataFrame):
         raise SchemaError(
             f"{func}() expects a pandas DataFrame as its first argument, got "
             f"{type(data).__name__}; pass e.g. cohort.patient_table()."
         )
     if len(data) == 0:
-        raise DataError(f"{func}() received an empty DataFrame (0 rows); nothing to describe.")
+        raise empty_error(func)
     return data
 
 
@@ -58,16 +65,35 @@ def as_list(value: str | Sequence[str] | None) -> list[str]:
     return list(value)
 
 
+def missing_error(column: str, n_missing: int, *, argument: str) -> DataError:
+    """The error of a key column (outcome, time, group) with missing values."""
+    return DataError(
+        f"{argument}: column {column!r} has {n_missing} missing value(s); rows with a missing "
+        f"{argument} cannot be counted. Drop or impute them explicitly first, e.g. "
+        f"data.dropna(subset=[{column!r}])."
+    )
+
+
+def empty_levels_error(column: str, empty: Sequence[object], *, argument: str) -> DataError:
+    """The error of a Categorical grouping column with levels without rows."""
+    return DataError(
+        f"{argument}: column {column!r} has level(s) {[str(e) for e in empty]} with no "
+        f"rows (empty group). Drop them with "
+        f"data[{column!r}].cat.remove_unused_categories(), or merge levels."
+    )
+
+
+def empty_error(func: str) -> DataError:
+    """The error of data without rows."""
+    return DataError(f"{func}() received an empty DataFrame (0 rows); nothing to describe.")
+
+
 def check_no_missing(data: pd.DataFrame, columns: Sequence[str], *, argument: str) -> None:
     """Raise a DataError when a key column (outcome, time, group) holds missing values."""
     for col in columns:
         n_miss = int(data[col].isna().sum())
         if n_miss:
-            raise DataError(
-                f"{argument}: column {col!r} has {n_miss} missing value(s); rows with a missing "
-                f"{argument} cannot be counted. Drop or impute them explicitly first, e.g. "
-                f"data.dropna(subset=[{col!r}])."
-            )
+            raise missing_error(col, n_miss, argument=argument)
 
 
 def check_empty_levels(data: pd.DataFrame, columns: Sequence[str], *, argument: str) -> None:
@@ -82,11 +108,7 @@ def check_empty_levels(data: pd.DataFrame, columns: Sequence[str], *, argument: 
             used = set(pd.unique(s.cat.codes))
             empty = [c for i, c in enumerate(s.cat.categories) if i not in used]
             if empty:
-                raise DataError(
-                    f"{argument}: column {col!r} has level(s) {[str(e) for e in empty]} with no "
-                    f"rows (empty group). Drop them with "
-                    f"data[{col!r}].cat.remove_unused_categories(), or merge levels."
-                )
+                raise empty_levels_error(col, empty, argument=argument)
 
 
 def group_keys(

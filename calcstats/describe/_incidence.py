@@ -38,7 +38,15 @@ from calcstats.describe._intervals import (
 from calcstats.labels import Labels
 from calcstats.results import EstimateResult
 
-__all__ = ["IncidenceRateResult", "RateRatioResult", "incidence_rate", "rate_ratio"]
+__all__ = [
+    "IncidenceRateResult",
+    "RateRatioResult",
+    "band_edges",
+    "incidence_rate",
+    "rate_ratio",
+    "rate_ratio_result",
+    "rate_result",
+]
 
 _CAUSE: list[Constraint] = [Interval(1, None, integer=True), NONE]
 _SUPPRESS: list[Constraint] = [Interval(2, None, integer=True), NONE]
@@ -154,10 +162,9 @@ class RateRatioResult(EstimateResult):
         return self._frame[[*self.by, "events", "person_time", "reference"]].copy()
 
 
-def _split_bands(
-    t: np.ndarray, d: np.ndarray, bands: Sequence[float]
-) -> tuple[np.ndarray, np.ndarray, list[str], list[float]]:
-    """Person-time and events per band (Stata ``stsplit``): arrays shaped (n, n_bands)."""
+def band_edges(bands: Sequence[float]) -> tuple[np.ndarray, np.ndarray, list[str], list[float]]:
+    """Lower and upper edges, labels and cut points of the follow-up bands (Stata
+    ``stsplit``: bands (lo, hi], a first band from 0, an open last band)."""
     cuts = np.unique(np.atleast_1d(np.asarray(bands, dtype=float)))
     if cuts.size == 0 or (cuts < 0).any():
         raise InvalidParameterError(
@@ -168,12 +175,20 @@ def _split_bands(
         cuts = np.concatenate([[0.0], cuts])
     edges = np.concatenate([cuts, [np.inf]])
     lo, hi = edges[:-1], edges[1:]
+    labels = [f"{a:g}–{b:g}" if np.isfinite(b) else f"≥{a:g}" for a, b in zip(lo, hi, strict=True)]
+    return lo, hi, labels, cuts.tolist()
+
+
+def _split_bands(
+    t: np.ndarray, d: np.ndarray, bands: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray, list[str], list[float]]:
+    """Person-time and events per band (Stata ``stsplit``): arrays shaped (n, n_bands)."""
+    lo, hi, labels, cuts = band_edges(bands)
     pt = np.clip(t[:, None], lo, hi) - lo
     inband = (t[:, None] > lo) & (t[:, None] <= hi)
     inband[:, 0] |= t == 0
     ev = inband & (d[:, None] == 1)
-    labels = [f"{a:g}–{b:g}" if np.isfinite(b) else f"≥{a:g}" for a, b in zip(lo, hi, strict=True)]
-    return pt, ev.astype(np.int64), labels, cuts.tolist()
+    return pt, ev.astype(np.int64), labels, cuts
 
 
 @validate_params(
@@ -186,7 +201,8 @@ def _split_bands(
         "bands": [NUMBERS, NONE],
         "cause": _CAUSE,
         "suppress_below": _SUPPRESS,
-    }
+    },
+    engine="calcstats.describe._engine:incidence_rate",
 )
 def incidence_rate(
     data: pd.DataFrame,
@@ -302,7 +318,40 @@ def _incidence_rate(
         frame = agg.reset_index()
     else:
         frame = pd.DataFrame({"events": [int(d.sum())], "person_time": [float(t.sum())]})
+    return rate_result(
+        frame,
+        gcols=gcols,
+        time=time,
+        event=event,
+        per=per,
+        level=level,
+        cuts=cuts,
+        cause=si.cause,
+        suppress_below=suppress_below,
+        labels=labels,
+        function=function,
+    )
+
+
+def rate_result(
+    frame: pd.DataFrame,
+    *,
+    gcols: list[str],
+    time: str,
+    event: str,
+    per: float,
+    level: float,
+    cuts: list[float] | None,
+    cause: int | None,
+    suppress_below: int | None,
+    labels: Labels,
+    function: str,
+) -> IncidenceRateResult:
+    """Rates and their exact intervals from the events and person-time of each group
+    (``frame``: the ``gcols``, ``events``, ``person_time``), as the pandas path counts
+    them from the rows and the engine path by an aggregate query."""
     frame["events"] = frame["events"].astype(np.int64)
+    frame["person_time"] = frame["person_time"].astype(float)
     if (frame["person_time"] <= 0).any():
         if gcols:
             bad = frame.loc[frame["person_time"] <= 0, gcols].to_dict("records")
@@ -317,13 +366,13 @@ def _incidence_rate(
     frame["rate"] = frame["events"].to_numpy() * scale
     frame["conf_low"] = lo * scale
     frame["conf_high"] = hi * scale
-    what = f"{event} = {si.cause}" if si.cause is not None else f"{event} events"
+    what = f"{event} = {cause}" if cause is not None else f"{event} events"
     text = (
         f"Rate of {what} per {float(per):,g} units of person-time (time column '{time}'; "
         f"per {float(per):,g} person-years when '{time}' is in years), with "
         f"{level:.0%} exact Poisson (Garwood) confidence interval."
     )
-    if bands is not None:
+    if cuts is not None:
         text += " Follow-up split into time bands (lo, hi] as Stata stsplit."
     return IncidenceRateResult(
         frame,
@@ -333,7 +382,7 @@ def _incidence_rate(
         per=float(per),
         time=time,
         event=event,
-        cause=si.cause,
+        cause=cause,
         bands=cuts,
         labels=labels,
         suppress_below=suppress_below,
@@ -348,7 +397,8 @@ def _incidence_rate(
         "method": [Options("exact", "wald")],
         "conf_level": [CONF_LEVEL],
         "cause": _CAUSE,
-    }
+    },
+    engine="calcstats.describe._engine:rate_ratio",
 )
 def rate_ratio(
     data: pd.DataFrame,
@@ -417,6 +467,22 @@ def rate_ratio(
         labels=labels,
         function="rate_ratio",
     )
+    return rate_ratio_result(
+        rates, by=by, reference=reference, method=method, level=level, labels=labels
+    )
+
+
+def rate_ratio_result(
+    rates: IncidenceRateResult,
+    *,
+    by: str,
+    reference: object,
+    method: str,
+    level: float,
+    labels: Labels,
+) -> RateRatioResult:
+    """Rate ratios against the reference level from the events and person-time of each
+    level of ``by`` (``rates``, from the rows or from an engine)."""
     counts = rates.tidy()[[by, "events", "person_time"]]
     levels = list(counts[by])
     if reference is None:
@@ -454,8 +520,8 @@ def rate_ratio(
         else "Wald interval on the log scale and z-test"
     )
     text = (
-        f"Incidence rate ratio of {event} by {by} versus {by} = {_level_str(levels[ref_i])}, "
-        f"with {level:.0%} {label}."
+        f"Incidence rate ratio of {rates.event} by {by} versus {by} = "
+        f"{_level_str(levels[ref_i])}, with {level:.0%} {label}."
     )
     ref_level = levels[ref_i]
     if isinstance(ref_level, np.generic):
@@ -467,8 +533,8 @@ def rate_ratio(
         conf_level=level,
         reference=ref_level,
         interval=method,
-        time=time,
-        event=event,
+        time=rates.time,
+        event=rates.event,
         cause=rates.cause,
         labels=labels,
     )

@@ -43,27 +43,18 @@ from calcstats._validation import (
     NONE,
     Interval,
     Options,
-    check_weights,
     require_columns,
     validate_params,
 )
-from calcstats.describe._checks import (
-    as_list,
-    check_empty_levels,
-    check_frame,
-    check_no_missing,
-    check_title,
-)
+from calcstats.describe._checks import as_list, check_title
 from calcstats.describe._table_one_checks import (
     Var,
     apply_display,
-    check_finite,
     check_labels,
     classify,
-    numbers_from_text,
     resolve_statistics,
-    sort_key,
 )
+from calcstats.describe._table_one_data import FrameData, TableOneData
 from calcstats.describe._table_one_notes import (
     categorical_p_why,
     continuous_p_why,
@@ -72,8 +63,6 @@ from calcstats.describe._table_one_notes import (
 from calcstats.describe._table_one_stats import (
     SMD_SUMMARIES,
     categorical_test,
-    continuous_summary,
-    continuous_test,
     smd_categorical,
     smd_continuous,
 )
@@ -185,19 +174,6 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _weights(data: pd.DataFrame, weights: str | None) -> tuple[pd.DataFrame, Any, int]:
-    """Rows with a positive weight, their weights, and the rows set aside (weight 0)."""
-    if weights is None:
-        return data, None, 0
-    require_columns(data, {"weights": weights}, function="table_one")
-    check_no_missing(data, [weights], argument="weights")
-    w = check_weights(data[weights], column=weights, function="table_one")
-    zero = w == 0
-    if zero.any():
-        data, w = data.loc[~zero], w[~zero]
-    return data, w, int(zero.sum())
-
-
 @validate_params(
     {
         "by": [COLUMN, NONE],
@@ -210,7 +186,8 @@ def _weights(data: pd.DataFrame, weights: str | None) -> tuple[pd.DataFrame, Any
         "missing": [BOOLEAN],
         "weights": [COLUMN, NONE],
         "suppress_below": [Interval(2, None, integer=True), NONE],
-    }
+    },
+    engine="calcstats.describe._table_one_engine:table_one",
 )
 def table_one(
     data: pd.DataFrame,
@@ -333,7 +310,45 @@ def table_one(
     >>> t2.footnotes[0]
     'Values are median (Q1, Q3); n (%) of patients with data.'
     """
-    data = check_frame(data, func="table_one")
+    return build_table_one(
+        FrameData(data),
+        by=by,
+        variables=variables,
+        categorical=categorical,
+        nonnormal=nonnormal,
+        statistic=statistic,
+        digits=digits,
+        labels=labels,
+        overall=overall,
+        pvalues=pvalues,
+        smd=smd,
+        missing=missing,
+        weights=weights,
+        suppress_below=suppress_below,
+        title=title,
+    )
+
+
+def build_table_one(
+    source: TableOneData,
+    *,
+    by: str | None,
+    variables: Sequence[str] | None,
+    categorical: Sequence[str] | None,
+    nonnormal: Sequence[str] | None,
+    statistic: str | Mapping[str, str] | None,
+    digits: int | Mapping[str, int] | None,
+    labels: Labels | Mapping[str, str] | None,
+    overall: bool,
+    pvalues: bool,
+    smd: bool | str,
+    missing: bool,
+    weights: str | None,
+    suppress_below: int | None,
+    title: str | None,
+) -> Any:
+    """:func:`table_one` of its data, read through ``source`` (the rows of a DataFrame
+    or an engine table's aggregates)."""
     check_title(title, func="table_one")
     if suppress_below is not None and weights is not None:
         raise InvalidParameterError(
@@ -344,39 +359,38 @@ def table_one(
     smd_how = ("mean" if smd else None) if isinstance(smd, bool) else smd
     cat_set, nn_set = set(as_list(categorical)), set(as_list(nonnormal))
     require_columns(
-        data,
+        source.shape(),
         {"categorical": sorted(cat_set), "nonnormal": sorted(nn_set), "by": by},
         function="table_one",
     )
-    data, w, n_zero = _weights(data, weights)
+    n_zero = source.use_weights(weights)
     if by is not None:
-        check_no_missing(data, [by], argument="by")
-        check_empty_levels(data, [by], argument="by")
+        source.check_by(by)
     explicit = variables is not None
     if explicit:
         var_names = as_list(variables)
-        require_columns(data, {"variables": var_names}, function="table_one")
+        require_columns(source.shape(), {"variables": var_names}, function="table_one")
         if by in var_names:
             raise InvalidParameterError(
                 f"The 'variables' parameter of table_one must not include the grouping "
                 f"column by={by!r}. Got {var_names!r}."
             )
     else:
-        var_names = [c for c in data.columns if c not in (by, weights)]
-    lab = check_labels(labels, data, var_names, by)
+        var_names = [c for c in source.columns if c not in (by, weights)]
+    lab = check_labels(labels, source.shape(), var_names, by)
     statistics, medians = resolve_statistics(statistic, var_names, nn_set)
     # numbers held in object columns (e.g. read from Excel) are described as numbers;
     # numbers with stray text ("unknown") are an error naming the rows
-    data = numbers_from_text(data, var_names, cat_set)
-    specs = classify(data, var_names, cat_set, nn_set, lab, explicit, medians)
+    source.numbers_from_text(var_names, cat_set)
+    specs = classify(source.standin(var_names), var_names, cat_set, nn_set, lab, explicit, medians)
     if not specs:
         raise DataError("table_one: no variables to describe.")
     apply_display(specs, statistics, digits, var_names)
     result = _compute(
-        data,
+        source,
         specs,
         by=by,
-        w=w,
+        weighted=weights is not None,
         lab=lab,
         overall=overall,
         pvalues=pvalues,
@@ -389,26 +403,12 @@ def table_one(
     return result.to_table(title=title)
 
 
-def _groups(data: pd.DataFrame, by: str | None, lab: Labels) -> tuple[list, np.ndarray]:
-    """Levels of ``by`` in display order and each row's group code."""
-    if by is None:
-        return [], np.zeros(len(data), dtype=np.int64)
-    gs = data[by]
-    if isinstance(gs.dtype, pd.CategoricalDtype):
-        levels = list(gs.cat.categories)
-    else:
-        levels = sorted(pd.unique(gs), key=sort_key)
-    levels = [_plain(g) for g in lab.order(by, levels)]
-    codes = pd.Categorical(gs, categories=levels).codes.astype(np.int64)
-    return levels, codes
-
-
 def _compute(
-    data: pd.DataFrame,
+    source: TableOneData,
     specs: list[Var],
     *,
     by: str | None,
-    w: np.ndarray | None,
+    weighted: bool,
     lab: Labels,
     overall: bool,
     pvalues: bool,
@@ -419,10 +419,13 @@ def _compute(
     suppress_below: int | None,
 ) -> _TableOneResult:
     """Every number of the table: summaries per group and overall, tests, SMDs."""
-    glevels, codes = _groups(data, by, lab)
+    glevels: list[Any] = []
+    if by is not None:
+        glevels = [_plain(g) for g in lab.order(by, source.group_levels(by))]
+    source.set_groups(by, glevels)
     G = max(len(glevels), 1)
     show_groups = by is not None
-    use_p = pvalues and show_groups and w is None and G >= 2
+    use_p = pvalues and show_groups and not weighted and G >= 2
     use_smd = smd_how is not None and show_groups and G >= 2
     group_labels = [lab.level(by, g) for g in glevels] if by is not None else []
     by_label = lab.variable(by) if by is not None else ""
@@ -437,11 +440,7 @@ def _compute(
     def group_of(i: int | None) -> Any:
         return "Overall" if i is None else glevels[i]
 
-    wsum_g = (
-        np.bincount(codes, w, minlength=G)
-        if w is not None
-        else np.bincount(codes, minlength=G).astype(float)
-    )
+    wsum_g = source.group_sizes()
     for i in slots:
         raw.append(
             {
@@ -452,23 +451,10 @@ def _compute(
                 "n": float(wsum_g.sum()) if i is None else wsum_g[i],
             }
         )
-    zeros = np.zeros(len(data), dtype=np.int64)
     for spec in specs:
-        s = data[spec.name]
         if spec.kind in ("continuous", "nonnormal"):
-            x = (
-                pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
-                if not pd.api.types.is_numeric_dtype(s)
-                else s.to_numpy(dtype=float, na_value=np.nan)
-            )
-            if (s.notna().to_numpy() & np.isnan(x)).any():
-                raise DataError(f"variables: column {spec.name!r} has non-numeric values.")
-            check_finite(data, spec.name, x)
             nq = spec.kind == "nonnormal"
-            sg = continuous_summary(x, codes, G, w, nq)
-            so = continuous_summary(x, zeros, 1, w, nq)
-            constant = so["n"][0] > 0 and np.nanmin(x) == np.nanmax(x)
-            p, key = continuous_test(x, codes, sg, nq) if use_p else (np.nan, "")
+            sg, so, constant, p, key = source.continuous(spec.name, nq, use_p)
             d = np.nan
             if use_smd and smd_how is not None and not constant:
                 d = smd_continuous(sg["mean"], sg["var"], sg["n"], summary=smd_how)
@@ -504,24 +490,9 @@ def _compute(
                     rec.update(median=src["median"][j], q1=src["q1"][j], q3=src["q3"][j])
                 raw.append(rec)
             continue
-        if spec.kind == "binary":
-            vals = (
-                s.to_numpy(dtype=float, na_value=np.nan)
-                if not pd.api.types.is_bool_dtype(s)
-                else s.astype("float").to_numpy()
-            )
-            lc = np.where(np.isnan(vals), -1, vals).astype(np.int64)
-        else:
-            lc = pd.Categorical(s, categories=spec.levels).codes.astype(np.int64)
+        cnt, miss_g = source.categorical(spec)  # levels × groups, missing per group
         L = len(spec.levels)
-        okm = lc >= 0
-        cnt = (
-            np.bincount(codes[okm] * L + lc[okm], None if w is None else w[okm], minlength=G * L)
-            .reshape(G, L)
-            .T
-        )  # levels × groups
         cnt_o = cnt.sum(axis=1)
-        miss_g = np.bincount(codes[~okm], None if w is None else w[~okm], minlength=G)
         tot_g = cnt.sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             props = cnt / tot_g

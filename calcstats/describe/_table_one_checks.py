@@ -35,15 +35,19 @@ from calcstats.labels import Labels
 __all__ = [
     "FEW_LEVELS",
     "MAX_AUTO_LEVELS",
+    "SHOW",
     "STATISTICS",
     "Var",
     "apply_display",
     "check_finite",
     "check_labels",
     "classify",
+    "examples",
+    "infinite_error",
     "numbers_from_text",
     "resolve_statistics",
     "sort_key",
+    "text_in_numbers_error",
 ]
 
 #: What a continuous row can show; the text is the row label's suffix and the footnote's.
@@ -54,7 +58,8 @@ FEW_LEVELS = 10
 #: Text columns with more distinct values are left out unless named in ``variables``.
 MAX_AUTO_LEVELS = 20
 _NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "decimal"})
-_SHOW = 5  # rows quoted in a message
+#: rows quoted in a message
+SHOW = 5
 
 
 def _row(label: object) -> str:
@@ -65,10 +70,8 @@ def _row(label: object) -> str:
 
 def _examples(s: pd.Series, bad: np.ndarray) -> str:
     """``row 3: 'unknown', row 17: 'n/a'`` for the first rows flagged in ``bad``."""
-    pos = np.flatnonzero(bad)
-    shown = ", ".join(f"row {_row(s.index[i])}: {_row(s.iloc[i])}" for i in pos[:_SHOW])
-    more = f" and {pos.size - _SHOW} more row(s)" if pos.size > _SHOW else ""
-    return shown + more
+    pos = np.flatnonzero(bad)[:SHOW]
+    return examples(list(s.index[pos]), list(s.iloc[pos]), int(np.count_nonzero(bad)))
 
 
 def numbers_from_text(
@@ -107,14 +110,7 @@ def numbers_from_text(
         if n_levels <= FEW_LEVELS:
             continue  # clearly categorical: e.g. stage 1-4 and "unknown"
         text = s.isin(counts.index[is_text]).to_numpy()
-        raise DataError(
-            f"variables: column {v!r} holds numbers, but {n_text} of its "
-            f"{n_present} non-missing values are text ({_examples(s, text)}), so "
-            f"it would be described as a category with {n_levels} levels. If these values "
-            f"mean 'not known', convert them to missing first: "
-            f"data[{v!r}] = pd.to_numeric(data[{v!r}], errors='coerce'). To show every "
-            f"value as a category instead, list the column in categorical=."
-        )
+        raise text_in_numbers_error(v, n_text, n_present, _examples(s, text), n_levels)
     if convert:
         data = data.copy(deep=False)
         for v in convert:
@@ -122,16 +118,42 @@ def numbers_from_text(
     return data
 
 
+def text_in_numbers_error(
+    column: str, n_text: int, n_present: int, examples: str, n_levels: int
+) -> DataError:
+    """The error of a column of numbers with text cells (``examples``: ``row 3: 'n/a'``)."""
+    return DataError(
+        f"variables: column {column!r} holds numbers, but {n_text} of its "
+        f"{n_present} non-missing values are text ({examples}), so "
+        f"it would be described as a category with {n_levels} levels. If these values "
+        f"mean 'not known', convert them to missing first: "
+        f"data[{column!r}] = pd.to_numeric(data[{column!r}], errors='coerce'). To show every "
+        f"value as a category instead, list the column in categorical=."
+    )
+
+
+def infinite_error(column: str, n_bad: int, examples: str) -> DataError:
+    """The error of a continuous variable with ±inf (``examples``: ``row 3: inf``)."""
+    return DataError(
+        f"variables: column {column!r} has {n_bad} infinite value(s) "
+        f"({examples}); a mean, SD or median with them means "
+        "nothing. Fix the source (often a division by zero), or set them to missing: "
+        f"data[{column!r}] = data[{column!r}].replace([np.inf, -np.inf], np.nan)."
+    )
+
+
+def examples(rows: Sequence[object], values: Sequence[object], total: int) -> str:
+    """``row 3: 'unknown', row 17: 'n/a'`` for the first rows of ``total`` flagged."""
+    shown = ", ".join(f"row {_row(r)}: {_row(v)}" for r, v in zip(rows, values, strict=False))
+    more = f" and {total - SHOW} more row(s)" if total > SHOW else ""
+    return shown + more
+
+
 def check_finite(data: pd.DataFrame, column: str, x: np.ndarray) -> None:
     """Raise a DataError naming the rows if the continuous variable ``x`` holds ±inf."""
     bad = np.isinf(x)
     if bad.any():
-        raise DataError(
-            f"variables: column {column!r} has {int(bad.sum())} infinite value(s) "
-            f"({_examples(data[column], bad)}); a mean, SD or median with them means "
-            "nothing. Fix the source (often a division by zero), or set them to missing: "
-            f"data[{column!r}] = data[{column!r}].replace([np.inf, -np.inf], np.nan)."
-        )
+        raise infinite_error(column, int(bad.sum()), _examples(data[column], bad))
 
 
 def check_labels(

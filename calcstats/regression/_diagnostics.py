@@ -24,6 +24,8 @@ from scipy import special, stats
 from calcstats._design import build_design
 from calcstats._errors import CalcstatsError, DataError, InvalidParameterError
 from calcstats._validation import CONF_LEVEL, Interval, validate_params
+from calcstats.engine._dispatch import no_engine_form
+from calcstats.engine._table import EngineTable
 from calcstats.labels import Labels
 from calcstats.regression._glm import LOGIT
 from calcstats.regression._glmfit import fit_glm
@@ -65,6 +67,8 @@ def vif(data: pd.DataFrame | RegressionResult, formula: str | None = None) -> pd
             )
         rhs = formula.split("~", 1)[-1]
         X = build_design(data, rhs, response=False, model_name="vif").X
+    elif isinstance(data, EngineTable):
+        raise no_engine_form("vif", data)
     else:
         raise InvalidParameterError(
             "vif() takes a fitted regression result or a DataFrame and formula."

@@ -185,7 +185,8 @@ def cols_not(mf: ModelFrame, keep: list[str]) -> list[str]:
         "weights": [COLUMN, NONE],
         "cluster": [COLUMN, NONE],
         "conf_level": [CONF_LEVEL],
-    }
+    },
+    engine="calcstats.regression._engine:logistic",
 )
 def logistic(
     data: pd.DataFrame,
@@ -331,7 +332,8 @@ def _fit_poisson(
         "weights": [COLUMN, NONE],
         "cluster": [COLUMN, NONE],
         "conf_level": [CONF_LEVEL],
-    }
+    },
+    engine="calcstats.regression._engine:poisson",
 )
 def poisson(
     data: pd.DataFrame,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -153,6 +154,30 @@ class ModelResult(Result):
         """
         return None
 
+    def level_counts(
+        self, columns: Sequence[str], coefficient: str | None
+    ) -> tuple[int, float | None]:
+        """N and events of the analysed rows at one level of a categorical term.
+
+        The level's rows are those whose design column ``coefficient`` is 1, or, for the
+        reference level (``coefficient`` None), those where every one of the term's
+        ``columns`` is 0. N counts subjects when the rows are intervals of named subjects
+        (:meth:`row_units`); events are the sum of :meth:`events_per_row` (None without).
+        Results fitted inside an engine answer by an aggregate query.
+        """
+        if self.design is None:
+            raise CalcstatsError(f"{type(self).__name__} has no design to count levels in.")
+        units = self.row_units()
+        ids = None if units is None else units.ids
+        block = self.design.X[list(columns)].to_numpy(dtype=float)
+        if coefficient is not None:
+            mask = block[:, list(columns).index(coefficient)] == 1
+        else:
+            mask = (block == 0).all(axis=1)
+        n = int(mask.sum()) if ids is None else len(np.unique(ids[mask]))
+        events = self.events_per_row()
+        return n, (None if events is None else float(events[mask].sum()))
+
     # ---- public ------------------------------------------------------------------
     @property
     def aic(self) -> float:
@@ -180,9 +205,7 @@ class ModelResult(Result):
         if exponentiate is None:
             exponentiate = self.ratio_measure is not None
         elif not isinstance(exponentiate, (bool, np.bool_)):  # "False" would be truthy
-            raise CalcstatsError(
-                f"exponentiate must be True, False or None, got {exponentiate!r}."
-            )
+            raise CalcstatsError(f"exponentiate must be True, False or None, got {exponentiate!r}.")
         stat, p = self._test()
         low, high = self._conf_int(level)
         est = self.params.to_numpy(dtype=float)
@@ -250,8 +273,15 @@ class ModelResult(Result):
                 continue
             k = len(cols)
             if any(c in self.nonestimable for c in cols):
-                rows.append({"term": term, "df": k, "statistic": np.nan, "p_value": np.nan,
-                             "method": "Wald"})
+                rows.append(
+                    {
+                        "term": term,
+                        "df": k,
+                        "statistic": np.nan,
+                        "p_value": np.nan,
+                        "method": "Wald",
+                    }
+                )
                 continue
             b = self.params[cols].to_numpy()
             V = self.cov.loc[cols, cols].to_numpy()
@@ -261,8 +291,9 @@ class ModelResult(Result):
                 stat, p, label = w / rank, stats.f.sf(w / rank, rank, self.df_resid), "Wald F"
             else:
                 stat, p, label = w, stats.chi2.sf(w, rank), "Wald chi-square"
-            rows.append({"term": term, "df": rank, "statistic": stat, "p_value": float(p),
-                         "method": label})
+            rows.append(
+                {"term": term, "df": rank, "statistic": stat, "p_value": float(p), "method": label}
+            )
         return pd.DataFrame(rows, columns=["term", "df", "statistic", "p_value", "method"])
 
     def inline(self, term: str, *, digits: int = 2, conf_level: float | None = None) -> str:
@@ -311,7 +342,9 @@ class ModelResult(Result):
         tidy = self.tidy()
         label = self.ratio_measure or "estimate"
         shown = tidy.rename(columns={"estimate": label})
-        g = self.glance().iloc[0]
+        # what glance() reports first, without its model-specific extras (a Cox model's
+        # concordance pulls the rows of a model fitted in an engine)
+        g = {"n": self.nobs, "n_events": self.n_events, "log_likelihood": self.loglik}
         head = [self._title()]
         parts = [f"n={g['n']}"]
         if g.get("n_events") is not None and not pd.isna(g.get("n_events")):

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from calcstats._memory import CURVE_MEMORY_ADVICE, memory_guard
-from calcstats._survival_input import survival_input, warn_no_events
+from calcstats._survival_input import OutcomeSummary, survival_input, warn_no_events
 from calcstats._validation import (
     COLUMN,
     COLUMNS,
@@ -34,9 +34,9 @@ from calcstats._validation import (
 )
 from calcstats.labels import Labels
 from calcstats.results import CONF_TYPES, CumulativeIncidenceResult, confint
-from calcstats.survival._tabulate import tabulate
+from calcstats.survival._tabulate import RiskTable, tabulate
 
-__all__ = ["aalen_johansen", "cumulative_incidence"]
+__all__ = ["aalen_johansen", "cif_result", "cumulative_incidence"]
 
 
 def aalen_johansen(
@@ -117,7 +117,8 @@ def aalen_johansen(
         "weights": [COLUMN, NONE],
         "conf_type": [Options(*CONF_TYPES)],
         "conf_level": [CONF_LEVEL],
-    }
+    },
+    engine="calcstats.survival._engine:cumulative_incidence",
 )
 def cumulative_incidence(
     data: pd.DataFrame,
@@ -204,77 +205,113 @@ def cumulative_incidence(
             else [w, *(w * x for x in indicators), w * w, *(w * w * x for x in indicators)]
         )
         rt = tabulate(sd.time, sd.group, sd.n_groups, quantities)
-        k = causes.size
-        n_censor = rt.sums[:, 1]
-        n_cause = rt.sums[:, 2 : 2 + k]
-        probs = np.empty((rt.time.size, k + 1))
-        var = np.empty_like(probs)
-        for g in range(sd.n_groups):
-            rows = rt.rows(g)
-            squared = None
-            if w is not None:
-                n2 = rt.sums[rows, 2 + k]
-                risk2 = np.cumsum(n2[::-1])[::-1]
-                squared = (risk2, rt.sums[rows, 4 + k :], rt.sums[rows, 3 + k])
-            probs[rows], var[rows] = aalen_johansen(
-                rt.n_risk[rows], n_cause[rows], n_censor[rows], squared=squared
-            )
-        se = np.sqrt(var)
         col = int(np.flatnonzero(causes == cause)[0]) + 1
-        est = probs[:, col]
-        low, high = confint(
-            est, se[:, col], logse=False, conf_type=conf_type, conf_level=float(conf_level)
-        )
-        curve = pd.DataFrame(
-            {
-                "_group": rt.group,
-                "time": rt.time,
-                "n_risk": rt.n_risk,
-                "n_event": n_cause[:, col - 1],
-                "n_censor": n_censor,
-                "estimate": est,
-                "std_error": se[:, col],
-                "conf_low": low,
-                "conf_high": high,
-            }
-        )
-        names = ["event_free"] + [f"cause_{c}" for c in causes]
-        states = pd.DataFrame(
-            {
-                "_group": np.repeat(rt.group, len(names)),
-                "time": np.repeat(rt.time, len(names)),
-                "state": pd.Categorical.from_codes(
-                    np.tile(np.arange(len(names)), rt.time.size), categories=names
-                ),
-                "estimate": probs.reshape(-1),
-                "std_error": se.reshape(-1),
-            }
-        )
         n = np.bincount(sd.group, minlength=sd.n_groups).astype(float)
         n_events = np.bincount(
             sd.group, weights=sd.event if w is None else sd.event * w, minlength=sd.n_groups
         )
-        unweighted = None
+        rows = None
         if w is not None:  # the numbers of rows, for risk tables under weighted curves
-            rc = tabulate(sd.time, sd.group, sd.n_groups, [None, indicators[col], indicators[0]])
-            unweighted = pd.DataFrame(
-                {"n_risk": rc.n_risk, "n_event": rc.sums[:, 1], "n_censor": rc.sums[:, 2]}
-            )
-        return CumulativeIncidenceResult(
-            curve,
-            cause=cause,
-            states=states,
-            groups=sd.groups,
-            by=sd.by,
-            conf_type=conf_type,
-            conf_level=float(conf_level),
+            rows = tabulate(sd.time, sd.group, sd.n_groups, [None, indicators[col], indicators[0]])
+        return cif_result(
+            sd,
+            rt,
+            causes=causes,
+            rows=rows,
             n=n,
             n_events=n_events,
-            n_zero_weight=sd.n_zero_weight,
-            time_column=sd.time_column,
-            event_column=sd.event_column,
-            method="Aalen–Johansen, infinitesimal-jackknife standard errors",
+            conf_type=conf_type,
+            conf_level=float(conf_level),
             labels=labels,
-            weighted=w is not None,
-            unweighted=unweighted,
         )
+
+
+def cif_result(
+    si: OutcomeSummary,
+    rt: RiskTable,
+    *,
+    causes: np.ndarray,
+    rows: RiskTable | None,
+    n: np.ndarray,
+    n_events: np.ndarray,
+    conf_type: str,
+    conf_level: float,
+    labels: Labels,
+) -> CumulativeIncidenceResult:
+    """The cumulative incidence result from per (group, distinct time) sums.
+
+    ``rt.sums`` holds the (weighted) rows, censorings and events of each of ``causes``,
+    then, with case weights, the same sums of squared weights; ``rows`` holds the numbers
+    of rows, events of ``si.cause`` and censorings when case weights were used (None
+    without). The pandas path tabulates the rows, the engine path aggregates them in the
+    engine; both end here.
+    """
+    assert si.cause is not None  # checked by the input
+    cause = int(si.cause)
+    k = causes.size
+    n_censor = rt.sums[:, 1]
+    n_cause = rt.sums[:, 2 : 2 + k]
+    probs = np.empty((rt.time.size, k + 1))
+    var = np.empty_like(probs)
+    for g in range(si.n_groups):
+        sl = rt.rows(g)
+        squared = None
+        if rows is not None:
+            n2 = rt.sums[sl, 2 + k]
+            risk2 = np.cumsum(n2[::-1])[::-1]
+            squared = (risk2, rt.sums[sl, 4 + k :], rt.sums[sl, 3 + k])
+        probs[sl], var[sl] = aalen_johansen(
+            rt.n_risk[sl], n_cause[sl], n_censor[sl], squared=squared
+        )
+    se = np.sqrt(var)
+    col = int(np.flatnonzero(causes == cause)[0]) + 1
+    est = probs[:, col]
+    low, high = confint(est, se[:, col], logse=False, conf_type=conf_type, conf_level=conf_level)
+    curve = pd.DataFrame(
+        {
+            "_group": rt.group,
+            "time": rt.time,
+            "n_risk": rt.n_risk,
+            "n_event": n_cause[:, col - 1],
+            "n_censor": n_censor,
+            "estimate": est,
+            "std_error": se[:, col],
+            "conf_low": low,
+            "conf_high": high,
+        }
+    )
+    names = ["event_free"] + [f"cause_{c}" for c in causes]
+    states = pd.DataFrame(
+        {
+            "_group": np.repeat(rt.group, len(names)),
+            "time": np.repeat(rt.time, len(names)),
+            "state": pd.Categorical.from_codes(
+                np.tile(np.arange(len(names)), rt.time.size), categories=names
+            ),
+            "estimate": probs.reshape(-1),
+            "std_error": se.reshape(-1),
+        }
+    )
+    unweighted = None
+    if rows is not None:
+        unweighted = pd.DataFrame(
+            {"n_risk": rows.n_risk, "n_event": rows.sums[:, 1], "n_censor": rows.sums[:, 2]}
+        )
+    return CumulativeIncidenceResult(
+        curve,
+        cause=cause,
+        states=states,
+        groups=si.groups,
+        by=si.by,
+        conf_type=conf_type,
+        conf_level=conf_level,
+        n=n,
+        n_events=n_events,
+        n_zero_weight=si.n_zero_weight,
+        time_column=si.time_column,
+        event_column=si.event_column,
+        method="Aalen–Johansen, infinitesimal-jackknife standard errors",
+        labels=labels,
+        weighted=rows is not None,
+        unweighted=unweighted,
+    )

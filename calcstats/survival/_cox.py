@@ -34,7 +34,7 @@ from calcstats.results import ModelResult, PHTestResult, RowUnits
 from calcstats.survival._concordance import concordance_counts
 from calcstats.survival._coxfit import CoxFit, fit_cox, prepare, score_residuals
 
-__all__ = ["CoxResult", "cox"]
+__all__ = ["CoxResult", "cox", "robust_variance"]
 
 
 class CoxResult(ModelResult):
@@ -63,13 +63,32 @@ class CoxResult(ModelResult):
 
     ratio_measure = "HR"
 
-    def __init__(self, params: pd.Series, *, fit: CoxFit, design: Design, si: SurvivalInput,
-                 cov: np.ndarray, ties: str, robust: bool, conf_level: float,
-                 nonestimable: dict[str, str], labels: Labels | Mapping[str, str] | None) -> None:
-        super().__init__(params, cov, model=fit, conf_level=conf_level, nobs=si.n,
-                         n_events=int(si.event.sum()), loglik=fit.loglik,
-                         converged=fit.converged, nonestimable=nonestimable,
-                         terms=design.terms)
+    def __init__(
+        self,
+        params: pd.Series,
+        *,
+        fit: CoxFit,
+        design: Design,
+        si: SurvivalInput,
+        cov: np.ndarray,
+        ties: str,
+        robust: bool,
+        conf_level: float,
+        nonestimable: dict[str, str],
+        labels: Labels | Mapping[str, str] | None,
+    ) -> None:
+        super().__init__(
+            params,
+            cov,
+            model=fit,
+            conf_level=conf_level,
+            nobs=si.n,
+            n_events=int(si.event.sum()),
+            loglik=fit.loglik,
+            converged=fit.converged,
+            nonestimable=nonestimable,
+            terms=design.terms,
+        )
         self.naive_bse = pd.Series(np.sqrt(np.diag(fit.var)), index=list(params.index))
         self.design: Design = design
         self.input = si
@@ -77,7 +96,8 @@ class CoxResult(ModelResult):
         self.robust = robust
         self.labels = Labels.coerce(labels)
         self.method = f"Cox proportional-hazards model ({ties.capitalize()} ties" + (
-            ", robust SE)" if robust else ")")
+            ", robust SE)" if robust else ")"
+        )
 
     @property
     def formula(self) -> str:
@@ -97,10 +117,14 @@ class CoxResult(ModelResult):
     def concordance(self) -> float:
         """Harrell's C as R's ``coxph`` reports it (within strata, weighted)."""
         si = self.input
-        return concordance_counts(si.time, si.event.astype(bool), self.model.linear_predictor,
-                                  weights=si.weights,
-                                  strata=si.stratum if si.strata_columns else None,
-                                  start=si.start)["concordance"]
+        return concordance_counts(
+            si.time,
+            si.event.astype(bool),
+            self.model.linear_predictor,
+            weights=si.weights,
+            strata=si.stratum if si.strata_columns else None,
+            start=si.start,
+        )["concordance"]
 
     def _glance_extra(self) -> dict[str, Any]:
         p = len(self.params)
@@ -110,9 +134,15 @@ class CoxResult(ModelResult):
         sc = self.model.score_test
         return {
             "concordance": self.concordance,
-            "lr_statistic": lr, "lr_df": p, "lr_p_value": float(stats.chi2.sf(lr, p)),
-            "wald_statistic": wald, "wald_df": p, "wald_p_value": float(stats.chi2.sf(wald, p)),
-            "score_statistic": sc, "score_df": p, "score_p_value": float(stats.chi2.sf(sc, p)),
+            "lr_statistic": lr,
+            "lr_df": p,
+            "lr_p_value": float(stats.chi2.sf(lr, p)),
+            "wald_statistic": wald,
+            "wald_df": p,
+            "wald_p_value": float(stats.chi2.sf(wald, p)),
+            "score_statistic": sc,
+            "score_df": p,
+            "score_p_value": float(stats.chi2.sf(sc, p)),
             "n_dropped": self.design.n_dropped,
             "n_zero_weight": self.input.n_zero_weight,
             "robust": self.robust,
@@ -140,11 +170,34 @@ class CoxResult(ModelResult):
         return self.design.new_data(newdata) @ self.params.to_numpy()
 
 
-@validate_params({
-    "time": [COLUMN], "event": [COLUMN], "ties": [Options("efron", "breslow")],
-    "strata": [COLUMNS, NONE], "cluster": [COLUMN, NONE], "weights": [COLUMN, NONE],
-    "start": [COLUMN, NONE], "robust": [BOOLEAN, NONE], "conf_level": [CONF_LEVEL],
-})
+def robust_variance(robust: bool | None, *, cluster: str | None, fractional: bool) -> bool:
+    """Whether ``cox`` reports the robust variance: as ``coxph``, by default with
+    ``cluster=`` or non-integer (``fractional``) case weights; ``robust=False`` with
+    ``cluster=`` is an error."""
+    if robust is None:
+        return cluster is not None or fractional
+    if not robust and cluster is not None:
+        raise InvalidParameterError(
+            "cox(): robust=False cannot be combined with cluster= (a cluster only enters "
+            "the robust variance); drop cluster= or leave robust at None."
+        )
+    return bool(robust)
+
+
+@validate_params(
+    {
+        "time": [COLUMN],
+        "event": [COLUMN],
+        "ties": [Options("efron", "breslow")],
+        "strata": [COLUMNS, NONE],
+        "cluster": [COLUMN, NONE],
+        "weights": [COLUMN, NONE],
+        "start": [COLUMN, NONE],
+        "robust": [BOOLEAN, NONE],
+        "conf_level": [CONF_LEVEL],
+    },
+    engine="calcstats.survival._engine_cox:cox",
+)
 def cox(
     data: pd.DataFrame,
     formula: str,
@@ -219,8 +272,18 @@ def cox(
           age     1.045
     log(bili)     2.759
     """
-    design, si = model_input(data, formula, time=time, event=event, cause=cause, start=start,
-                             weights=weights, strata=strata, cluster=cluster, function="cox")
+    design, si = model_input(
+        data,
+        formula,
+        time=time,
+        event=event,
+        cause=cause,
+        start=start,
+        weights=weights,
+        strata=strata,
+        cluster=cluster,
+        function="cox",
+    )
     if not si.event.any():
         raise DataError(
             f"cox(): no events in {event!r}"
@@ -229,24 +292,32 @@ def cox(
         )
     status = si.event.astype(bool)
     wt = si.weights
-    cd = prepare(design.matrix, si.time, status, start=si.start, weights=wt,
-                 strata=si.stratum if si.strata_columns else None, ties=ties)
+    cd = prepare(
+        design.matrix,
+        si.time,
+        status,
+        start=si.start,
+        weights=wt,
+        strata=si.stratum if si.strata_columns else None,
+        ties=ties,
+    )
     fit = fit_cox(cd)
     nonest: dict[str, str] = {}
     if fit.diverging.any():
-        nonest = divergence_report(design.columns, fit.diverging, fit.direction,
-                                   model_name="cox", X=cd.X + cd.means, events=cd.status)
+        nonest = divergence_report(
+            design.columns,
+            fit.diverging,
+            fit.direction,
+            model_name="cox",
+            X=cd.X + cd.means,
+            events=cd.status,
+        )
     if not fit.converged:
         nonest = {c: "the fit did not converge" for c in design.columns}
     cov = fit.var
-    if robust is None:  # as coxph: robust with cluster=, or with non-integer case weights
-        robust = cluster is not None or (wt is not None and bool(np.any(wt != np.floor(wt))))
-    elif not robust and cluster is not None:
-        raise InvalidParameterError(
-            "cox(): robust=False cannot be combined with cluster= (a cluster only enters "
-            "the robust variance); drop cluster= or leave robust at None."
-        )
-    robust = bool(robust)
+    robust = robust_variance(
+        robust, cluster=cluster, fractional=wt is not None and bool(np.any(wt != np.floor(wt)))
+    )
     if robust:
         resid = score_residuals(fit)
         w = np.ones(si.n) if wt is None else wt
@@ -255,6 +326,15 @@ def cox(
         agg = np.zeros((int(codes.max()) + 1, dfbeta.shape[1]))
         np.add.at(agg, codes, dfbeta)
         cov = agg.T @ agg
-    return CoxResult(pd.Series(fit.coef, index=design.columns), fit=fit, design=design, si=si,
-                     cov=cov, ties=ties, robust=robust, conf_level=conf_level,
-                     nonestimable=nonest, labels=labels)
+    return CoxResult(
+        pd.Series(fit.coef, index=design.columns),
+        fit=fit,
+        design=design,
+        si=si,
+        cov=cov,
+        ties=ties,
+        robust=robust,
+        conf_level=conf_level,
+        nonestimable=nonest,
+        labels=labels,
+    )

@@ -20,45 +20,46 @@ the mean case weight of the tied deaths, step halving), rewritten without loops:
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from calcstats._errors import ConvergenceError, ConvergenceWarning, user_stacklevel
-from calcstats._newton import Evaluation, maximise, solve_psd
+from calcstats._newton import Evaluation, NewtonResult, maximise, solve_psd
 
-__all__ = ["CoxData", "CoxFit", "fit_cox", "prepare"]
+__all__ = ["CoxData", "CoxFit", "CoxNewton", "cox_newton", "fit_cox", "prepare"]
 
 
 @dataclass
 class CoxData:
     """Sorted index structures for one Cox data set (built once, reused per iteration)."""
 
-    X: np.ndarray            # n × p, centred, rows sorted by stop key
-    stat_f: np.ndarray       # status as float (sorted rows)
-    u_const: np.ndarray      # Σ over deaths of wt·x (centred)
-    deadwt: np.ndarray       # per group: Σ case weights of the deaths
-    gend: np.ndarray         # per group: end of its block of rows (sorted)
-    XT: np.ndarray           # p × n, contiguous copy of X.T
-    perm: np.ndarray         # sorted position -> original row
-    means: np.ndarray        # column means removed from X
-    wt: np.ndarray           # case weights
-    status: np.ndarray       # bool
+    X: np.ndarray  # n × p, centred, rows sorted by stop key
+    stat_f: np.ndarray  # status as float (sorted rows)
+    u_const: np.ndarray  # Σ over deaths of wt·x (centred)
+    deadwt: np.ndarray  # per group: Σ case weights of the deaths
+    gend: np.ndarray  # per group: end of its block of rows (sorted)
+    XT: np.ndarray  # p × n, contiguous copy of X.T
+    perm: np.ndarray  # sorted position -> original row
+    means: np.ndarray  # column means removed from X
+    wt: np.ndarray  # case weights
+    status: np.ndarray  # bool
     efron: bool
     counting: bool
-    lo: np.ndarray           # per event group: first sorted position with stop key >= group key
-    hi: np.ndarray           # per event group: end of stratum in stop-sorted order
-    order_b: np.ndarray | None   # (sorted) rows ordered by start key (counting process)
+    lo: np.ndarray  # per event group: first sorted position with stop key >= group key
+    hi: np.ndarray  # per event group: end of stratum in stop-sorted order
+    order_b: np.ndarray | None  # (sorted) rows ordered by start key (counting process)
     lo_b: np.ndarray | None
     hi_b: np.ndarray | None
-    ev_rows: np.ndarray      # event rows, grouped by event group (one entry per death)
-    ev_group: np.ndarray     # group index of each entry of ev_rows
-    frac: np.ndarray         # Efron fraction l/d of each death entry (0 for Breslow)
+    ev_rows: np.ndarray  # event rows, grouped by event group (one entry per death)
+    ev_group: np.ndarray  # group index of each entry of ev_rows
+    frac: np.ndarray  # Efron fraction l/d of each death entry (0 for Breslow)
     n_groups: int
-    d: np.ndarray            # deaths per group
-    row_hi: np.ndarray       # per row: number of groups with key <= stop key
-    row_lo: np.ndarray       # per row: number of groups with key <= start key (or stratum start)
-    group_time: np.ndarray   # event time of each group
+    d: np.ndarray  # deaths per group
+    row_hi: np.ndarray  # per row: number of groups with key <= stop key
+    row_lo: np.ndarray  # per row: number of groups with key <= start key (or stratum start)
+    group_time: np.ndarray  # event time of each group
     group_stratum: np.ndarray
 
 
@@ -85,12 +86,12 @@ def prepare(
         rank_stop, rank_start = inv[:n], inv[n:]
     M = np.int64(len(times) + 2)
     key_stop = s * M + rank_stop.astype(np.int64) + 1
-    key_start = s * M + rank_start.astype(np.int64) + 1   # 0 offset = before any time
+    key_start = s * M + rank_start.astype(np.int64) + 1  # 0 offset = before any time
     # every per-row array is kept in stop-key order: no gathers inside the iterations
     perm = np.argsort(key_stop, kind="stable")
     key_stop, key_start = key_stop[perm], key_start[perm]
     X, wt, status = X[perm], wt[perm], status[perm]
-    ev_rows = np.flatnonzero(status)                 # grouped by key (sorted)
+    ev_rows = np.flatnonzero(status)  # grouped by key (sorted)
     ev_keys = key_stop[ev_rows]
     gkeys: np.ndarray  # (numpy's stubs type it Any, and searchsorted on Any as a scalar)
     gkeys, ev_group, d = np.unique(ev_keys, return_inverse=True, return_counts=True)
@@ -118,14 +119,32 @@ def prepare(
     rank_g = (gkeys % M) - 1
     Xc = np.ascontiguousarray(X - means)
     return CoxData(
-        X=Xc, stat_f=status.astype(float), u_const=wt[ev_rows] @ Xc[ev_rows],
+        X=Xc,
+        stat_f=status.astype(float),
+        u_const=wt[ev_rows] @ Xc[ev_rows],
         deadwt=np.bincount(ev_group, weights=wt[ev_rows], minlength=len(gkeys)),
-        gend=np.searchsorted(key_stop, gkeys, side="right"), XT=np.ascontiguousarray(Xc.T),
-        perm=perm, means=means, wt=wt, status=status,
-        efron=ties == "efron", counting=start is not None, lo=lo, hi=hi,
-        order_b=order_b, lo_b=lo_b, hi_b=hi_b, ev_rows=ev_rows, ev_group=ev_group, frac=frac,
-        n_groups=len(gkeys), d=d, row_hi=row_hi, row_lo=row_lo,
-        group_time=times[rank_g], group_stratum=g_stratum,
+        gend=np.searchsorted(key_stop, gkeys, side="right"),
+        XT=np.ascontiguousarray(Xc.T),
+        perm=perm,
+        means=means,
+        wt=wt,
+        status=status,
+        efron=ties == "efron",
+        counting=start is not None,
+        lo=lo,
+        hi=hi,
+        order_b=order_b,
+        lo_b=lo_b,
+        hi_b=hi_b,
+        ev_rows=ev_rows,
+        ev_group=ev_group,
+        frac=frac,
+        n_groups=len(gkeys),
+        d=d,
+        row_hi=row_hi,
+        row_lo=row_lo,
+        group_time=times[rank_g],
+        group_stratum=g_stratum,
     )
 
 
@@ -149,13 +168,19 @@ class _Iter:
     u: np.ndarray
     imat: np.ndarray
     abar: np.ndarray | None  # per death entry (only with entries=True)
-    mw: np.ndarray           # per death entry: mean case weight of its tie group
-    den: np.ndarray          # per death entry: Efron-adjusted risk-set sum
-    scale: float             # exp(-shift) applied to the risks
+    mw: np.ndarray  # per death entry: mean case weight of its tie group
+    den: np.ndarray  # per death entry: Efron-adjusted risk-set sum
+    scale: float  # exp(-shift) applied to the risks
 
 
-def _iterate(cd: CoxData, beta: np.ndarray, *, info: bool = True,
-             multipliers: np.ndarray | None = None, entries: bool = False) -> _Iter:
+def _iterate(
+    cd: CoxData,
+    beta: np.ndarray,
+    *,
+    info: bool = True,
+    multipliers: np.ndarray | None = None,
+    entries: bool = False,
+) -> _Iter:
     """Log-likelihood, score and information at ``beta``.
 
     The Efron sums over the ``l = 0..d-1`` tied deaths are reduced to per-group scalars
@@ -170,14 +195,14 @@ def _iterate(cd: CoxData, beta: np.ndarray, *, info: bool = True,
     rw = cd.wt * np.exp(eta - shift)
     both = np.empty((2 * (p + 1), len(rw)))
     both[0] = rw
-    np.multiply(cd.XT, rw, out=both[1:p + 1])
-    np.multiply(both[:p + 1], cd.stat_f, out=both[p + 1:])      # deaths only
+    np.multiply(cd.XT, rw, out=both[1 : p + 1])
+    np.multiply(both[: p + 1], cd.stat_f, out=both[p + 1 :])  # deaths only
     cs = _cumsum_cols(both)
-    S = (cs[:p + 1, cd.hi] - cs[:p + 1, cd.lo]).T                # risk sets: groups × (1+p)
+    S = (cs[: p + 1, cd.hi] - cs[: p + 1, cd.lo]).T  # risk sets: groups × (1+p)
     if cd.counting:
-        cb = _cumsum_cols(both[:p + 1, cd.order_b])
+        cb = _cumsum_cols(both[: p + 1, cd.order_b])
         S -= (cb[:, cd.hi_b] - cb[:, cd.lo_b]).T
-    D = (cs[p + 1:, cd.gend] - cs[p + 1:, cd.lo]).T               # tied deaths per group
+    D = (cs[p + 1 :, cd.gend] - cs[p + 1 :, cd.lo]).T  # tied deaths per group
     g, f = cd.ev_group, cd.frac
     den = S[g, 0] - f * D[g, 0]
     mwg = cd.deadwt / cd.d
@@ -243,25 +268,62 @@ class CoxFit:
         return out
 
 
-def fit_cox(cd: CoxData, *, max_iter: int = 30, eps: float = 1e-9) -> CoxFit:
+@dataclass
+class CoxNewton:
+    """The Newton–Raphson run shared by the pandas and the engine path.
+
+    ``result`` is the loop's outcome on the scaled coefficients, ``null`` the
+    log-likelihood, score and information at β = 0 (original units), ``score_test`` the
+    score test there and ``scale`` the unit scaling of the columns.
+    """
+
+    result: NewtonResult
+    null: Evaluation
+    score_test: float
+    scale: np.ndarray
+
+    @property
+    def coef(self) -> np.ndarray:
+        return self.result.beta / self.scale
+
+    @property
+    def var(self) -> np.ndarray:
+        p = self.scale.size
+        var_s = np.linalg.pinv(self.result.last.info) if p else np.zeros((0, 0))
+        return var_s / np.outer(self.scale, self.scale)
+
+    @property
+    def info(self) -> np.ndarray:
+        """The information at the estimate, in original units."""
+        return self.result.last.info * np.outer(self.scale, self.scale)
+
+
+def cox_newton(
+    raw: Callable[[np.ndarray], Evaluation],
+    sd: np.ndarray,
+    *,
+    max_iter: int = 30,
+    eps: float = 1e-9,
+) -> CoxNewton:
     """Newton–Raphson from β = 0 by the shared loop (:func:`calcstats._newton.maximise`).
 
+    ``raw(beta)`` gives the log-likelihood, score and information in original units (from
+    the rows, or from an engine's risk-set sums); ``sd`` the columns' standard deviations.
     The loop runs on the columns scaled to unit SD (they are already centred), which keeps
     the information matrix well conditioned whatever the covariates' units; R's stopping
     rule (relative log-likelihood change below ``eps``) and step halving, then one exact
-    Newton step.
+    Newton step. A fit that does not converge warns (:class:`ConvergenceWarning`).
     """
-    p = cd.X.shape[1]
-    sd = cd.X.std(axis=0) if p else np.zeros(0)
+    p = sd.size
     s = np.where(sd > 0, sd, 1.0)
     outer = np.outer(s, s)
 
     def evaluate(g: np.ndarray) -> Evaluation:
-        it = _iterate(cd, g / s)
-        return Evaluation(it.loglik, it.u / s, it.imat / outer)
+        it = raw(g / s)
+        return Evaluation(it.loglik, it.score / s, it.info / outer)
 
-    it0 = _iterate(cd, np.zeros(p))
-    score = float(it0.u @ solve_psd(it0.imat, it0.u)) if p else 0.0
+    it0 = raw(np.zeros(p))
+    score = float(it0.score @ solve_psd(it0.info, it0.score)) if p else 0.0
     res = maximise(evaluate, np.zeros(p), max_iter=max_iter, tol=eps, what="the Cox model")
     if not res.converged:
         warnings.warn(
@@ -270,11 +332,33 @@ def fit_cox(cd: CoxData, *, max_iter: int = 30, eps: float = 1e-9) -> CoxFit:
             ConvergenceWarning,
             stacklevel=user_stacklevel(),
         )
-    var_s = np.linalg.pinv(res.last.info) if p else np.zeros((0, 0))
-    return CoxFit(coef=res.beta / s, var=var_s / outer, loglik=res.last.loglik,
-                  loglik0=it0.loglik, score_test=score, iterations=res.iterations,
-                  converged=res.converged, u0=it0.u, imat=res.last.info * outer, data=cd,
-                  diverging=res.diverging, direction=res.direction)
+    return CoxNewton(result=res, null=it0, score_test=score, scale=s)
+
+
+def fit_cox(cd: CoxData, *, max_iter: int = 30, eps: float = 1e-9) -> CoxFit:
+    """Newton–Raphson from β = 0 (:func:`cox_newton`) on the rows' sums."""
+    p = cd.X.shape[1]
+
+    def raw(beta: np.ndarray) -> Evaluation:
+        it = _iterate(cd, beta)
+        return Evaluation(it.loglik, it.u, it.imat)
+
+    run = cox_newton(raw, cd.X.std(axis=0) if p else np.zeros(0), max_iter=max_iter, eps=eps)
+    res = run.result
+    return CoxFit(
+        coef=run.coef,
+        var=run.var,
+        loglik=res.last.loglik,
+        loglik0=run.null.loglik,
+        score_test=run.score_test,
+        iterations=res.iterations,
+        converged=res.converged,
+        u0=run.null.score,
+        imat=run.info,
+        data=cd,
+        diverging=res.diverging,
+        direction=res.direction,
+    )
 
 
 def score_residuals(fit: CoxFit) -> np.ndarray:
@@ -285,7 +369,7 @@ def score_residuals(fit: CoxFit) -> np.ndarray:
     eta = X @ fit.coef
     risk = np.exp(eta - float(eta.max())) if len(eta) else eta
     g, f, er = cd.ev_group, cd.frac, cd.ev_rows
-    h = it.mw / it.den                        # hazard increment per death entry (scaled)
+    h = it.mw / it.den  # hazard increment per death entry (scaled)
     ng = cd.n_groups
     H = np.bincount(g, weights=h, minlength=ng)
     E = np.bincount(g, weights=h * f, minlength=ng)

@@ -17,7 +17,7 @@ generalised inverse with the degrees of freedom reduced to its rank, where cumin
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,7 @@ from scipy import stats
 from calcstats._errors import DataError, DataWarning
 from calcstats._memory import check_memory, memory_guard
 from calcstats._survival_input import (
-    SurvivalInput,
+    OutcomeSummary,
     survival_input,
     user_stacklevel,
     warn_no_events,
@@ -40,9 +40,9 @@ from calcstats.survival._logrank import (
     chi_square,
     too_many_groups,
 )
-from calcstats.survival._tabulate import EventTimes
+from calcstats.survival._tabulate import CountedEventTimes, EventTimes
 
-__all__ = ["gray_test"]
+__all__ = ["gray_result", "gray_test"]
 
 
 def _suffix(x: np.ndarray) -> np.ndarray:
@@ -113,11 +113,13 @@ def _block_size(k: int, dense: bool) -> int:
 
 
 def _gray_stratum(
-    t: np.ndarray, m: np.ndarray, g: np.ndarray, k: int, rho: float
+    et: EventTimes | CountedEventTimes, k: int, rho: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Scores (k,) and their covariance (k, k) for one stratum (cmprsk's ``crst``).
 
-    ``m`` is 0 (censored), 1 (cause of interest) or 2 (other cause). Per failure time the
+    ``et`` holds two event quantities: failures from the cause of interest and from the
+    other causes (tabulated from the rows, or from an engine's per-time counts). Per
+    failure time the
     Fortran accumulates, with ``a_t = fb (diag(u) - u u' / tr)`` (``u`` the groups'
     ``n_risk / S(t-)``) and ``c_t = sum_{s <= t} h_s a_s``,
 
@@ -129,7 +131,6 @@ def _gray_stratum(
     of outer products, every term is a product of (times x groups) arrays or one of
     :class:`_RunningOuter`'s sums, over blocks of failure times.
     """
-    et = EventTimes(t, g, k, [(m == 1).astype(float), (m == 2).astype(float)])
     dense = k <= _DENSE_GROUPS
     run = _RunningOuter(k, dense)
     skmm0, f1_0, d0 = np.ones(k), np.zeros(k), np.zeros(k)
@@ -207,17 +208,17 @@ def _gray_stratum(
     return score, var
 
 
-def _warn_indefinite(sd: SurvivalInput, var: np.ndarray, cause: int) -> None:
+def _warn_indefinite(groups: pd.DataFrame, n: int, var: np.ndarray, cause: int) -> None:
     neg = np.flatnonzero(np.diag(var) < 0)
     which = "; ".join(
-        ", ".join(f"{col}={val!r}" for col, val in sd.groups.iloc[i].items()) + f": {var[i, i]:.3g}"
+        ", ".join(f"{col}={val!r}" for col, val in groups.iloc[i].items()) + f": {var[i, i]:.3g}"
         for i in neg
     )
     warnings.warn(
         f"gray_test, cause {cause}: the estimated variance matrix of the scores is not "
         "positive semi-definite"
         + (f" (negative variances, {which})" if len(neg) else "")
-        + f", which happens when the sample is very small ({len(sd.time)} rows). The "
+        + f", which happens when the sample is very small ({n} rows). The "
         "statistic is computed as cmprsk::cuminc computes it, but Gray's asymptotic "
         "variance is unreliable here: do not trust the p-value.",
         DataWarning,
@@ -225,11 +226,11 @@ def _warn_indefinite(sd: SurvivalInput, var: np.ndarray, cause: int) -> None:
     )
 
 
-def _warn_rank(sd: SurvivalInput, var: np.ndarray, cause: int, rank: int) -> None:
-    k = sd.n_groups
+def _warn_rank(groups: pd.DataFrame, var: np.ndarray, cause: int, rank: int) -> None:
+    k = len(groups)
     empty = np.flatnonzero(np.diag(var) <= 0)
     labels = ", ".join(
-        ", ".join(f"{col}={val!r}" for col, val in sd.groups.iloc[i].items()) for i in empty
+        ", ".join(f"{col}={val!r}" for col, val in groups.iloc[i].items()) for i in empty
     )
     why = (
         f"groups with no variance (nobody at risk at a failure time, or only where "
@@ -255,7 +256,8 @@ def _warn_rank(sd: SurvivalInput, var: np.ndarray, cause: int, rank: int) -> Non
         "by": [COLUMNS],
         "strata": [COLUMNS, NONE],
         "rho": [Interval(0, None)],
-    }
+    },
+    engine="calcstats.survival._engine:gray_test",
 )
 def gray_test(
     data: pd.DataFrame,
@@ -360,57 +362,81 @@ def gray_test(
             advice=too_many_groups(by, k),
         )
         strata_rows = _strata_rows(sd.stratum, sd.n_strata)
-        rows = []
-        fits = {}
-        for c in np.unique(sd.codes[sd.codes > 0]):
+
+        def sums(c: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
             m = np.where(sd.codes == c, 1, np.where(sd.codes > 0, 2, 0))
-            score = np.zeros(k)
-            var = np.zeros((k, k))
             for sel in strata_rows:
-                sc, v = _gray_stratum(sd.time[sel], m[sel], sd.group[sel], k, float(rho))
-                score += sc
-                var += v
-            # cuminc's statistic: the scores of the first k - 1 groups
-            # rounding error of sums of O(n) terms of size <= 1 stays far below 1e-12 n
-            stat, df, indefinite = chi_square(score[:-1], var[:-1, :-1],
-                                              zero=1e-12 * max(1.0, float(sd.n)))
-            if indefinite:
-                _warn_indefinite(sd, var, int(c))
-            if df == 0:
-                stat = p = np.nan
-            else:
-                p = float(stats.chi2.sf(stat, df))
-            if 0 < df < k - 1:
-                _warn_rank(sd, var, int(c), df)
-            rows.append({"cause": int(c), "statistic": stat, "df": float(df), "p_value": p})
-            fits[int(c)] = (stat, df, p, score, var)
-        stat, df, p, score, var = fits[cause]
+                quantities = [(m[sel] == 1).astype(float), (m[sel] == 2).astype(float)]
+                et = EventTimes(sd.time[sel], sd.group[sel], k, quantities)
+                yield _gray_stratum(et, k, float(rho))
+
+        causes = [int(c) for c in np.unique(sd.codes[sd.codes > 0])]
+        return gray_result(sd, causes, sums, n=sd.n, rho=float(rho), labels=labels)
+
+
+def gray_result(
+    si: OutcomeSummary,
+    causes: Sequence[int],
+    sums: Callable[[int], Iterable[tuple[np.ndarray, np.ndarray]]],
+    *,
+    n: int,
+    rho: float,
+    labels: Labels,
+) -> GrayTestResult:
+    """Gray's test of every cause from each stratum's :func:`_gray_stratum` (``sums(c)``
+    yields them for cause ``c``), as the pandas and the engine path compute them; ``n`` is
+    the rows analysed."""
+    assert si.cause is not None  # checked by the input
+    cause = int(si.cause)
+    k = si.n_groups
+    rows = []
+    fits = {}
+    for c in causes:
+        score = np.zeros(k)
+        var = np.zeros((k, k))
+        for sc, v in sums(c):
+            score += sc
+            var += v
+        # cuminc's statistic: the scores of the first k - 1 groups
+        # rounding error of sums of O(n) terms of size <= 1 stays far below 1e-12 n
+        stat, df, indefinite = chi_square(score[:-1], var[:-1, :-1], zero=1e-12 * max(1.0, n))
+        if indefinite:
+            _warn_indefinite(si.groups, n, var, c)
         if df == 0:
-            raise DataError(
-                f"Gray's test for cause {cause} is undefined: the variance of the scores is "
-                "zero. No failure time has subjects of two or more groups at risk with at "
-                "least one of them surviving it (e.g. at each failure time everyone at risk "
-                "failed), so the data hold no information to compare the groups; "
-                "cmprsk::cuminc reports stat = -1 here. Check the time and event columns."
-            )
-        name = f"Gray's test (cause {cause}" + (f", rho = {rho:g}" if rho else "")
-        if df < k - 1:
-            name += f"; variance of rank {df} < {k} groups - 1: generalised inverse, {df} df"
-        name += ")"
-        if sd.n_strata > 1:
-            name = "Stratified " + name
-        return GrayTestResult(
-            stat,
-            df,
-            p,
-            method=name,
-            cause=cause,
-            details=pd.DataFrame(rows),
-            scores=pd.concat([sd.groups, pd.DataFrame({"score": score})], axis=1),
-            variance=var,
-            by=sd.by,
-            groups=sd.groups,
-            rho=float(rho),
-            n_strata=sd.n_strata,
-            labels=labels,
+            stat = p = np.nan
+        else:
+            p = float(stats.chi2.sf(stat, df))
+        if 0 < df < k - 1:
+            _warn_rank(si.groups, var, c, df)
+        rows.append({"cause": c, "statistic": stat, "df": float(df), "p_value": p})
+        fits[c] = (stat, df, p, score, var)
+    stat, df, p, score, var = fits[cause]
+    if df == 0:
+        raise DataError(
+            f"Gray's test for cause {cause} is undefined: the variance of the scores is "
+            "zero. No failure time has subjects of two or more groups at risk with at "
+            "least one of them surviving it (e.g. at each failure time everyone at risk "
+            "failed), so the data hold no information to compare the groups; "
+            "cmprsk::cuminc reports stat = -1 here. Check the time and event columns."
         )
+    name = f"Gray's test (cause {cause}" + (f", rho = {rho:g}" if rho else "")
+    if df < k - 1:
+        name += f"; variance of rank {df} < {k} groups - 1: generalised inverse, {df} df"
+    name += ")"
+    if si.n_strata > 1:
+        name = "Stratified " + name
+    return GrayTestResult(
+        stat,
+        df,
+        p,
+        method=name,
+        cause=cause,
+        details=pd.DataFrame(rows),
+        scores=pd.concat([si.groups, pd.DataFrame({"score": score})], axis=1),
+        variance=var,
+        by=si.by,
+        groups=si.groups,
+        rho=rho,
+        n_strata=si.n_strata,
+        labels=labels,
+    )

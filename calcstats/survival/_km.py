@@ -14,14 +14,19 @@ import numpy as np
 import pandas as pd
 
 from calcstats._memory import CURVE_MEMORY_ADVICE, memory_guard
-from calcstats._survival_input import SurvivalInput, survival_input, warn_no_events
+from calcstats._survival_input import (
+    OutcomeSummary,
+    SurvivalInput,
+    survival_input,
+    warn_no_events,
+)
 from calcstats._validation import COLUMN, COLUMNS, CONF_LEVEL, NONE, Options, validate_params
 from calcstats.labels import Labels
 from calcstats.results import CONF_TYPES, KaplanMeierResult, confint
 from calcstats.survival._cif import aalen_johansen
-from calcstats.survival._tabulate import tabulate
+from calcstats.survival._tabulate import RiskTable, tabulate
 
-__all__ = ["kaplan_meier", "km_arrays"]
+__all__ = ["kaplan_meier", "km_arrays", "km_result"]
 
 
 def km_arrays(n_risk: np.ndarray, n_event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -44,7 +49,8 @@ def km_arrays(n_risk: np.ndarray, n_event: np.ndarray) -> tuple[np.ndarray, np.n
         "weights": [COLUMN, NONE],
         "conf_type": [Options(*CONF_TYPES)],
         "conf_level": [CONF_LEVEL],
-    }
+    },
+    engine="calcstats.survival._engine:kaplan_meier",
 )
 def kaplan_meier(
     data: pd.DataFrame,
@@ -135,22 +141,58 @@ def _fit(
     else:
         w2 = w * w
         rt = tabulate(sd.time, sd.group, sd.n_groups, [w, w * d, w2, w2 * d])
+    n = np.bincount(sd.group, minlength=sd.n_groups).astype(float)
+    n_events = np.bincount(sd.group, weights=d if w is None else d * w, minlength=sd.n_groups)
+    # the numbers of rows, for risk tables under weighted curves
+    rows = None if w is None else tabulate(sd.time, sd.group, sd.n_groups, [None, d])
+    return km_result(
+        sd,
+        rt,
+        robust=robust,
+        rows=rows,
+        n=n,
+        n_events=n_events,
+        conf_type=conf_type,
+        conf_level=conf_level,
+        labels=labels,
+    )
+
+
+def km_result(
+    si: OutcomeSummary,
+    rt: RiskTable,
+    *,
+    robust: bool,
+    rows: RiskTable | None,
+    n: np.ndarray,
+    n_events: np.ndarray,
+    conf_type: str,
+    conf_level: float,
+    labels: Labels,
+) -> KaplanMeierResult:
+    """The Kaplan–Meier result from per (group, distinct time) sums.
+
+    ``rt.sums`` holds the (weighted) rows and events, then, for ``robust`` (non-integer
+    case weights), the squared-weight sums of both; ``rows`` holds the numbers of rows and
+    events when case weights were used (None without). The pandas path tabulates the rows,
+    the engine path aggregates them in the engine; both end here.
+    """
     n_all, n_ev = rt.sums[:, 0], rt.sums[:, 1]
     surv = np.empty(n_all.size)
     var_log = np.empty(n_all.size)
     se_surv = np.empty(n_all.size)
-    for g in range(sd.n_groups):
-        rows = rt.rows(g)
+    for g in range(si.n_groups):
+        sl = rt.rows(g)
         if not robust:
-            surv[rows], var_log[rows] = km_arrays(rt.n_risk[rows], n_ev[rows])
+            surv[sl], var_log[sl] = km_arrays(rt.n_risk[sl], n_ev[sl])
             continue
-        n2, d2 = rt.sums[rows, 2], rt.sums[rows, 3]
+        n2, d2 = rt.sums[sl, 2], rt.sums[sl, 3]
         risk2 = np.cumsum(n2[::-1])[::-1]
-        nr, ne = rt.n_risk[rows], n_ev[rows]
+        nr, ne = rt.n_risk[sl], n_ev[sl]
         probs, var = aalen_johansen(
-            nr, ne[:, None], n_all[rows] - ne, squared=(risk2, d2[:, None], n2 - d2)
+            nr, ne[:, None], n_all[sl] - ne, squared=(risk2, d2[:, None], n2 - d2)
         )
-        surv[rows], se_surv[rows] = probs[:, 0], np.sqrt(var[:, 0])
+        surv[sl], se_surv[sl] = probs[:, 0], np.sqrt(var[:, 0])
     if robust:
         low, high = confint(surv, se_surv, logse=False, conf_type=conf_type, conf_level=conf_level)
         method = "Kaplan–Meier, robust (infinitesimal-jackknife) standard errors"
@@ -173,32 +215,29 @@ def _fit(
             "conf_high": high,
         }
     )
-    n = np.bincount(sd.group, minlength=sd.n_groups).astype(float)
-    n_events = np.bincount(sd.group, weights=d if w is None else d * w, minlength=sd.n_groups)
     unweighted = None
-    if w is not None:  # the numbers of rows, for risk tables under weighted curves
-        rc = tabulate(sd.time, sd.group, sd.n_groups, [None, d])
+    if rows is not None:
         unweighted = pd.DataFrame(
             {
-                "n_risk": rc.n_risk,
-                "n_event": rc.sums[:, 1],
-                "n_censor": rc.sums[:, 0] - rc.sums[:, 1],
+                "n_risk": rows.n_risk,
+                "n_event": rows.sums[:, 1],
+                "n_censor": rows.sums[:, 0] - rows.sums[:, 1],
             }
         )
     return KaplanMeierResult(
         curve,
-        cause=sd.cause,
-        groups=sd.groups,
-        by=sd.by,
+        cause=si.cause,
+        groups=si.groups,
+        by=si.by,
         conf_type=conf_type,
         conf_level=conf_level,
         n=n,
         n_events=n_events,
-        n_zero_weight=sd.n_zero_weight,
-        time_column=sd.time_column,
-        event_column=sd.event_column,
+        n_zero_weight=si.n_zero_weight,
+        time_column=si.time_column,
+        event_column=si.event_column,
         method=method,
         labels=labels,
-        weighted=w is not None,
+        weighted=rows is not None,
         unweighted=unweighted,
     )

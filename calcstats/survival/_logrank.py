@@ -15,7 +15,7 @@ is an error.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,7 @@ from scipy import stats
 from calcstats._errors import DataError, DataWarning, InvalidParameterError
 from calcstats._memory import check_memory, memory_guard
 from calcstats._survival_input import (
-    SurvivalInput,
+    OutcomeSummary,
     survival_input,
     user_stacklevel,
     warn_no_events,
@@ -32,9 +32,9 @@ from calcstats._survival_input import (
 from calcstats._validation import BOOLEAN, COLUMN, COLUMNS, NONE, NUMBERS, validate_params
 from calcstats.labels import Labels
 from calcstats.results import LogrankResult
-from calcstats.survival._tabulate import EventTimes
+from calcstats.survival._tabulate import CountedEventTimes, EventTimes
 
-__all__ = ["chi_square", "logrank", "too_many_groups"]
+__all__ = ["check_scores", "chi_square", "logrank", "logrank_result", "too_many_groups"]
 
 
 _NO_INFORMATION = (
@@ -90,6 +90,15 @@ class _FlemingHarrington:
         )
 
 
+def check_scores(scores: Sequence[float] | None, trend: bool) -> None:
+    """``scores`` go with ``trend=True`` only."""
+    if scores is not None and not trend:
+        raise InvalidParameterError(
+            "The 'scores' parameter of logrank is used by the test for trend only; pass "
+            f"trend=True with it, or leave it out. Got scores={scores!r} with trend=False."
+        )
+
+
 def _weights_spec(weights: object) -> tuple[float, float]:
     if isinstance(weights, tuple):
         return float(weights[1]), float(weights[2])
@@ -102,15 +111,15 @@ def _block_size(n_groups: int) -> int:
 
 
 def _stratum_sums(
-    t: np.ndarray, d: np.ndarray, g: np.ndarray, k: int, rho: float, gamma: float
+    et: EventTimes | CountedEventTimes, k: int, rho: float, gamma: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted observed, expected and covariance of one stratum (survdiff's sums).
 
     With ``n_t`` the groups' numbers at risk at event time ``t`` (a k-vector),
     ``V = sum_t c_t (diag(n_t) - n_t n_t' / N_t)``; the sums over event times are matrix
     products over blocks of event times, so no (times x groups x groups) array is formed.
+    ``et`` is tabulated from the rows (pandas) or from per-time counts (an engine).
     """
-    et = EventTimes(t, g, k, [d])
     n, dd = et.n_risk, et.events[:, 0]
     surv = np.cumprod(1.0 - dd / n)
     s_prev = np.concatenate([[1.0], surv[:-1]])
@@ -129,8 +138,7 @@ def _stratum_sums(
     return observed, expected, np.diag(diag) - cross
 
 
-def chi_square(u: np.ndarray, v: np.ndarray, *, zero: float = 0.0
-               ) -> tuple[float, int, bool]:
+def chi_square(u: np.ndarray, v: np.ndarray, *, zero: float = 0.0) -> tuple[float, int, bool]:
     """``u' V^- u``, the rank of ``V`` (symmetric) and whether ``V`` is indefinite.
 
     Full rank: ``solve``, as R's ``survdiff`` and ``cmprsk::cuminc``. Rank-deficient: a
@@ -178,7 +186,8 @@ def chi_square(u: np.ndarray, v: np.ndarray, *, zero: float = 0.0
         "trend": [BOOLEAN],
         "scores": [NUMBERS, NONE],
         "weights": [_FlemingHarrington()],
-    }
+    },
+    engine="calcstats.survival._engine:logrank",
 )
 def logrank(
     data: pd.DataFrame,
@@ -250,11 +259,7 @@ def logrank(
     0.3651
     """
     labels = Labels.coerce(labels)
-    if scores is not None and not trend:
-        raise InvalidParameterError(
-            "The 'scores' parameter of logrank is used by the test for trend only; pass "
-            f"trend=True with it, or leave it out. Got scores={scores!r} with trend=False."
-        )
+    check_scores(scores, trend)
     with memory_guard("logrank", _MEMORY_ADVICE):
         rho, gamma = _weights_spec(weights)
         sd = survival_input(
@@ -278,56 +283,100 @@ def logrank(
             what=f"logrank with {k:,} groups",
             advice=too_many_groups(by, k),
         )
-        observed = np.zeros(k)
-        expected = np.zeros(k)
-        var = np.zeros((k, k))
-        for rows in _strata_rows(sd.stratum, sd.n_strata):
-            o, e, v = _stratum_sums(sd.time[rows], d[rows], sd.group[rows], k, rho, gamma)
-            observed += o
-            expected += e
-            var += v
-        oe = observed - expected
-        sc = _scores(sd, scores) if trend else None
-        stat, df, note = _statistic(sd, oe, expected, var, scores=sc)
-        p = float(stats.chi2.sf(stat, df))
-        table = sd.groups.copy()
-        table["n"] = np.bincount(sd.group, minlength=k).astype(float)
-        table["observed"] = observed
-        table["expected"] = expected
-        table["o_minus_e"] = oe
-        with np.errstate(divide="ignore", invalid="ignore"):
-            table["oe2_over_e"] = oe**2 / expected
-            table["oe2_over_v"] = oe**2 / np.diag(var)
-        name = "log-rank test"
-        if (rho, gamma) != (0.0, 0.0):
-            name = f"Fleming–Harrington (rho = {rho:g}, gamma = {gamma:g}) test"
-        if trend:
-            name += " for trend"
-        if sd.n_strata > 1:
-            name = "stratified " + name
-        if note:
-            name += f" ({note})"
-        name = name[0].upper() + name[1:]
-        return LogrankResult(
-            stat,
-            df,
-            p,
-            method=name,
-            details=table,
-            variance=var,
-            by=sd.by,
-            groups=sd.groups,
+        sums = (
+            _stratum_sums(EventTimes(sd.time[rows], sd.group[rows], k, [d[rows]]), k, rho, gamma)
+            for rows in _strata_rows(sd.stratum, sd.n_strata)
+        )
+        by0 = sd.data[sd.by[0]] if len(sd.by) == 1 else None
+        numeric_by = (
+            by0 is not None
+            and pd.api.types.is_numeric_dtype(by0)
+            and not pd.api.types.is_bool_dtype(by0)
+        )
+        return logrank_result(
+            sd,
+            sums,
+            n=np.bincount(sd.group, minlength=k).astype(float),
+            total=float(sd.n if sd.weights is None else np.sum(sd.weights)),
             rho=rho,
             gamma=gamma,
-            n_strata=sd.n_strata,
             trend=bool(trend),
-            scores=sc,
+            scores=scores,
+            numeric_by=numeric_by,
             labels=labels,
         )
 
 
+def logrank_result(
+    si: OutcomeSummary,
+    sums: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    *,
+    n: np.ndarray,
+    total: float,
+    rho: float,
+    gamma: float,
+    trend: bool,
+    scores: Sequence[float] | None,
+    numeric_by: bool,
+    labels: Labels,
+) -> LogrankResult:
+    """The log-rank result from each stratum's :func:`_stratum_sums` (pandas and engine).
+
+    ``n`` is the rows per group, ``total`` the rows (or weight sum) analysed and
+    ``numeric_by`` whether ``by`` is one numeric column (its values are then the default
+    trend scores).
+    """
+    k = si.n_groups
+    observed = np.zeros(k)
+    expected = np.zeros(k)
+    var = np.zeros((k, k))
+    for o, e, v in sums:
+        observed += o
+        expected += e
+        var += v
+    oe = observed - expected
+    sc = _scores(si, numeric_by, scores) if trend else None
+    stat, df, note = _statistic(si.groups, total, oe, expected, var, scores=sc)
+    p = float(stats.chi2.sf(stat, df))
+    table = si.groups.copy()
+    table["n"] = n
+    table["observed"] = observed
+    table["expected"] = expected
+    table["o_minus_e"] = oe
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["oe2_over_e"] = oe**2 / expected
+        table["oe2_over_v"] = oe**2 / np.diag(var)
+    name = "log-rank test"
+    if (rho, gamma) != (0.0, 0.0):
+        name = f"Fleming–Harrington (rho = {rho:g}, gamma = {gamma:g}) test"
+    if trend:
+        name += " for trend"
+    if si.n_strata > 1:
+        name = "stratified " + name
+    if note:
+        name += f" ({note})"
+    name = name[0].upper() + name[1:]
+    return LogrankResult(
+        stat,
+        df,
+        p,
+        method=name,
+        details=table,
+        variance=var,
+        by=si.by,
+        groups=si.groups,
+        rho=rho,
+        gamma=gamma,
+        n_strata=si.n_strata,
+        trend=trend,
+        scores=sc,
+        labels=labels,
+    )
+
+
 def _statistic(
-    sd: SurvivalInput,
+    groups: pd.DataFrame,
+    total: float,
     oe: np.ndarray,
     expected: np.ndarray,
     var: np.ndarray,
@@ -361,15 +410,13 @@ def _statistic(
     if keep.sum() < 2:
         raise DataError(
             "fewer than two groups have any subject at risk at an event time (groups with "
-            f"none: {sd.groups[~keep].to_dict('records')}); the groups' follow-up does not "
+            f"none: {groups[~keep].to_dict('records')}); the groups' follow-up does not "
             "overlap, so there is nothing to compare."
         )
     oe_k = oe[keep][1:]
     full = oe_k.size
     # V is a sum of PSD terms; rounding error stays far below 1e-12 of the weight total
-    total = float(sd.n if sd.weights is None else np.sum(sd.weights))
-    stat, df, _ = chi_square(oe_k, var[np.ix_(keep, keep)][1:, 1:],
-                             zero=1e-12 * max(1.0, total))
+    stat, df, _ = chi_square(oe_k, var[np.ix_(keep, keep)][1:, 1:], zero=1e-12 * max(1.0, total))
     if df == 0:
         raise DataError(
             "the log-rank test is undefined: the variance of observed minus expected is "
@@ -389,21 +436,16 @@ def _statistic(
     return stat, df, f"variance of rank {df} < {full + 1} groups - 1: generalised inverse, {df} df"
 
 
-def _scores(sd: SurvivalInput, scores: Sequence[float] | None) -> np.ndarray:
-    k = sd.n_groups
+def _scores(si: OutcomeSummary, numeric_by: bool, scores: Sequence[float] | None) -> np.ndarray:
+    k = si.n_groups
     if scores is not None:
         sc = np.atleast_1d(np.asarray(scores, dtype=float))
         if sc.shape != (k,):
             raise InvalidParameterError(
                 f"The 'scores' parameter of logrank must give one number per group ({k} "
-                f"groups, in the order {sd.groups.to_dict('records')}). Got {scores!r}."
+                f"groups, in the order {si.groups.to_dict('records')}). Got {scores!r}."
             )
         return sc
-    column = sd.data[sd.by[0]] if len(sd.by) == 1 else None
-    if (
-        column is not None
-        and pd.api.types.is_numeric_dtype(column)
-        and not pd.api.types.is_bool_dtype(column)
-    ):
-        return sd.groups[sd.by[0]].to_numpy(dtype=float)
+    if numeric_by:
+        return si.groups[si.by[0]].to_numpy(dtype=float)
     return np.arange(1, k + 1, dtype=float)

@@ -111,9 +111,7 @@ class StateProbabilitiesResult(CurveResult):
         self.labels = Labels.coerce(labels)
         self.method = method
         self.n_rows = np.array([c.n_rows for c in curves], dtype=float)
-        self.n_patients = np.array(
-            [np.unique(data.subject[data.rows_of(g)]).size for g in range(len(curves))], dtype=float
-        )
+        self.n_patients = np.array([data.n_patients(g) for g in range(len(curves))], dtype=float)
 
     measure = "Probability in state"
     start_value = float("nan")  # the starting distribution differs by state
@@ -312,17 +310,8 @@ class StateProbabilitiesResult(CurveResult):
         S = len(self.states)
         parts = []
         for g in range(len(self._curves)):
-            sl = mi.rows_of(g)
             mean, var = restricted_mean_ms(
-                mi.subject[sl],
-                mi.start[sl],
-                mi.stop[sl],
-                mi.from_code[sl],
-                mi.to_code[sl],
-                mi.weights[sl],
-                S,
-                float(tau),
-                p0_variance=self.p0_variance,
+                **mi.curve_rows(g), n_states=S, tau=float(tau), p0_variance=self.p0_variance
             )
             se = np.sqrt(var)
             body = pd.DataFrame(

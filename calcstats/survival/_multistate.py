@@ -40,7 +40,7 @@ from calcstats.survival._ms_result import StateProbabilitiesResult
 from calcstats.survival._multistate_aj import aalen_johansen_ms
 from calcstats.survival._multistate_input import CENSORED, MultiStateInput, multistate_input
 
-__all__ = ["state_probabilities", "transition_counts"]
+__all__ = ["probabilities_of", "state_probabilities", "transition_counts"]
 
 
 def _counts(mi: MultiStateInput) -> pd.DataFrame:
@@ -48,7 +48,8 @@ def _counts(mi: MultiStateInput) -> pd.DataFrame:
     S = len(mi.states)
     to = np.where(mi.to_code >= 0, mi.to_code, S)
     key = (mi.group * S + mi.from_code) * (S + 1) + to
-    n = np.bincount(key, minlength=mi.n_groups * S * (S + 1))
+    n = np.bincount(key, weights=mi.row_counts(), minlength=mi.n_groups * S * (S + 1))
+    n = np.round(n).astype(np.int64)
     g, rest = np.divmod(np.flatnonzero(n), S * (S + 1))
     fr, t = np.divmod(rest, S + 1)
     names = [*mi.states, CENSORED]
@@ -67,26 +68,38 @@ def _counts(mi: MultiStateInput) -> pd.DataFrame:
 def _state_counts(mi: MultiStateInput) -> pd.DataFrame:
     """Per group and state: patients starting there, transitions into it, patients ever in it."""
     S = len(mi.states)
-    first = np.ones(mi.subject.size, dtype=bool)
-    first[1:] = (mi.subject[1:] != mi.subject[:-1]) | (mi.group[1:] != mi.group[:-1])
     G = mi.n_groups
-    n_start = np.bincount(mi.group[first] * S + mi.from_code[first], minlength=G * S)
+    n = mi.row_counts()
+    parent = mi.parents()
+    first = parent < 0
+    n_start = np.bincount(mi.group[first] * S + mi.from_code[first], n[first], minlength=G * S)
     mv = mi.to_code >= 0
-    n_enter = np.bincount(mi.group[mv] * S + mi.to_code[mv], minlength=G * S)
-    pairs = np.concatenate(
-        [
-            np.column_stack([mi.group, mi.subject, mi.from_code]),
-            np.column_stack([mi.group[mv], mi.subject[mv], mi.to_code[mv]]),
-        ]
-    )
-    ever = np.unique(pairs, axis=0)
-    n_ever = np.bincount(ever[:, 0] * S + ever[:, 2], minlength=G * S)
+    n_enter = np.bincount(mi.group[mv] * S + mi.to_code[mv], n[mv], minlength=G * S)
+    # the states of each row's path so far; a patient is counted at the first row of its
+    # path that reaches a state
+    seen = np.zeros((n.size, S), dtype=bool)
+    now = np.zeros((n.size, S), dtype=bool)
+    rows = np.arange(n.size)
+    now[rows, mi.from_code] = True
+    now[rows[mv], mi.to_code[mv]] = True
+    todo = np.ones(n.size, dtype=bool)
+    while todo.any():  # parents first: a row is done once its parent is
+        ready = todo & ((parent < 0) | ~todo[np.maximum(parent, 0)])
+        idx = np.flatnonzero(ready)
+        par = parent[idx]
+        seen[idx] = now[idx] | np.where((par >= 0)[:, None], seen[np.maximum(par, 0)], False)
+        todo[idx] = False
+    before = np.where((parent >= 0)[:, None], seen[np.maximum(parent, 0)], False)
+    new = seen & ~before
+    n_ever = (new * n[:, None]).reshape(n.size, S)
+    per_group = np.zeros((G, S))
+    np.add.at(per_group, mi.group, n_ever)
     out = pd.DataFrame(
         {
             "state": pd.Categorical.from_codes(np.tile(np.arange(S), G), categories=mi.states),
-            "n_start": n_start,
-            "n_entered": n_enter,
-            "n_patients": n_ever,
+            "n_start": np.round(n_start).astype(np.int64),
+            "n_entered": np.round(n_enter).astype(np.int64),
+            "n_patients": np.round(per_group.reshape(-1)).astype(np.int64),
         }
     )
     if mi.by:
@@ -162,7 +175,8 @@ def transition_counts(
         "patient_id": [COLUMN],
         "weights": [COLUMN, NONE],
         "p0_variance": [BOOLEAN],
-    }
+    },
+    engine="calcstats.survival._engine_multistate:state_probabilities",
 )
 def state_probabilities(
     data: pd.DataFrame,
@@ -230,19 +244,38 @@ def state_probabilities(
     1   3.0      ill      0.50      0.250
     2   3.0     dead      0.25      0.217
     """
+    mi = multistate_input(
+        data,
+        from_state=from_state,
+        to_state=to_state,
+        start=start,
+        stop=stop,
+        patient_id=patient_id,
+        by=by,
+        weights=weights,
+        function="state_probabilities",
+        labels=Labels.coerce(labels),
+    )
+    return probabilities_of(
+        mi,
+        conf_level=float(conf_level),
+        conf_type=conf_type,
+        p0_variance=p0_variance,
+        labels=labels,
+    )
+
+
+def probabilities_of(
+    mi: MultiStateInput,
+    *,
+    conf_level: float,
+    conf_type: str,
+    p0_variance: bool,
+    labels: Labels | dict[str, str] | None,
+) -> StateProbabilitiesResult:
+    """The state probabilities of checked multi-state rows (a DataFrame's, or an engine
+    table's rows aggregated by path)."""
     with memory_guard("state_probabilities", CURVE_MEMORY_ADVICE):
-        mi = multistate_input(
-            data,
-            from_state=from_state,
-            to_state=to_state,
-            start=start,
-            stop=stop,
-            patient_id=patient_id,
-            by=by,
-            weights=weights,
-            function="state_probabilities",
-            labels=Labels.coerce(labels),
-        )
         S = len(mi.states)
         n_times = np.unique(mi.stop).size
         check_memory(
@@ -261,18 +294,8 @@ def state_probabilities(
                     DataWarning,
                     stacklevel=user_stacklevel(),
                 )
-            curves.append(
-                aalen_johansen_ms(
-                    mi.subject[sl],
-                    mi.start[sl],
-                    mi.stop[sl],
-                    mi.from_code[sl],
-                    mi.to_code[sl],
-                    mi.weights[sl],
-                    S,
-                    p0_variance=p0_variance,
-                )
-            )
+            rows = mi.curve_rows(g)
+            curves.append(aalen_johansen_ms(**rows, n_states=S, p0_variance=p0_variance))
     p0_text = (
         "including" if p0_variance else "not including"
     ) + " the variance of the starting distribution"
@@ -280,7 +303,7 @@ def state_probabilities(
         curves,
         data=mi,
         conf_type=conf_type,
-        conf_level=float(conf_level),
+        conf_level=conf_level,
         p0_variance=p0_variance,
         labels=labels,
         method=f"Aalen–Johansen state probabilities, infinitesimal-jackknife standard errors "

@@ -35,7 +35,7 @@ import numpy as np
 
 from calcstats.survival._multistate_scan import ProductTree, affine_scan, congruence_scan
 
-__all__ = ["CurveArrays", "aalen_johansen_ms", "restricted_mean_ms"]
+__all__ = ["CurveArrays", "aalen_johansen_ms", "path_of", "restricted_mean_ms"]
 
 
 @dataclass
@@ -65,39 +65,63 @@ class CurveArrays:
 
 @dataclass
 class _Rows:
-    """Per-row indices of one curve, rows sorted by patient then start."""
+    """Per-row indices of one curve.
+
+    A row is one patient's sojourn, or (engine path) the same sojourn of ``n`` patients
+    with the same path so far: the estimator is linear in the rows' counts, weights and
+    squared weights, and a patient's influence depends only on its path.
+    """
 
     start: np.ndarray
     stop: np.ndarray
     s: np.ndarray  # from-state code
     d: np.ndarray  # to-state code, -1 censored
-    w: np.ndarray
-    rank: np.ndarray  # position of the row within its patient (0 = first)
+    w: np.ndarray  # (sum of the) case weights
+    w2: np.ndarray  # (sum of the) squared case weights
+    n: np.ndarray  # patients the row stands for
+    rank: np.ndarray  # position of the row within its patient's path (0 = first)
+    parent: np.ndarray  # the previous row of the path (-1 at rank 0)
     je: np.ndarray  # number of event times <= start
     jx: np.ndarray  # number of event times <= stop
 
 
+def path_of(subject: np.ndarray) -> np.ndarray:
+    """The previous row of each row (-1 for a patient's first) of rows sorted by patient
+    then start."""
+    n = subject.size
+    parent = np.arange(n) - 1
+    if n:
+        parent[0] = -1
+        parent[1:][subject[1:] != subject[:-1]] = -1
+    return parent
+
+
 def _rows(
-    subject: np.ndarray,
+    parent: np.ndarray,
     start: np.ndarray,
     stop: np.ndarray,
     s: np.ndarray,
     d: np.ndarray,
     w: np.ndarray,
+    w2: np.ndarray,
+    n: np.ndarray,
     evt: np.ndarray,
 ) -> _Rows:
-    n = subject.size
-    new = np.ones(n, dtype=bool)
-    new[1:] = subject[1:] != subject[:-1]
-    first = np.flatnonzero(new)
-    rank = np.arange(n) - np.repeat(first, np.diff(np.append(first, n)))
+    rank = np.zeros(parent.size, dtype=np.int64)
+    up = parent.copy()
+    while (has := up >= 0).any():  # a row's rank: the number of rows before it on its path
+        rank[has] += 1
+        up[has] = parent[up[has]]
     return _Rows(
         start,
         stop,
         s,
         d,
         w,
+        w2,
+        n,
         rank,
+        parent,
         np.searchsorted(evt, start, side="right"),
         np.searchsorted(evt, stop, side="right"),
     )
@@ -143,12 +167,12 @@ class _Engine:
 def _engine(r: _Rows, evt: np.ndarray, S: int) -> _Engine:
     m = evt.size
     ws = _risk_sums(r.je, r.jx, r.s, r.w, m, S)
-    w2risk = _risk_sums(r.je, r.jx, r.s, r.w * r.w, m, S)
+    w2risk = _risk_sums(r.je, r.jx, r.s, r.w2, m, S)
     mv = r.d >= 0
     e = r.jx[mv] - 1
     key = (e * S + r.s[mv]) * S + r.d[mv]
     nt = np.bincount(key, weights=r.w[mv], minlength=m * S * S).reshape(m, S, S)
-    w2mov = np.bincount(key, weights=r.w[mv] ** 2, minlength=m * S * S).reshape(m, S, S)
+    w2mov = np.bincount(key, weights=r.w2[mv], minlength=m * S * S).reshape(m, S, S)
     with np.errstate(divide="ignore", invalid="ignore"):
         dA = np.where(ws[:, :, None] > 0, nt / ws[:, :, None], 0.0)
     H = dA.copy()
@@ -189,7 +213,7 @@ def _influence_second_moment(
     U0 = np.zeros((r.s.size, D))
     if p0_variance and en.at_zero.any():
         U0[en.at_zero, :S] = (eye[r.s[en.at_zero]] - en.p0) / total0
-    M0 = (U0 * (r.w * r.w)[:, None]).T @ U0
+    M0 = (U0 * r.w2[:, None]).T @ U0
 
     enter = np.zeros((m + 1, S, D))
     leave = np.zeros((m + 1, S, D))
@@ -200,8 +224,8 @@ def _influence_second_moment(
         rows = np.flatnonzero(r.rank == rank)
         u0 = U0[rows]
         if rank:
-            u0 = u0 + y_prev[np.searchsorted(prev_rows, rows - 1)]
-        s, je, jx, w2 = r.s[rows], r.je[rows], r.jx[rows], r.w[rows] ** 2
+            u0 = u0 + y_prev[np.searchsorted(prev_rows, r.parent[rows])]
+        s, je, jx, w2 = r.s[rows], r.je[rows], r.jx[rows], r.w2[rows]
         v = u0 - Rm[je, s]
         live = jx > je
         q = tree.apply(v, je, np.maximum(jx - 1, je))
@@ -256,12 +280,34 @@ def _influence_second_moment(
     return congruence_scan(G, K, M0), M0
 
 
-def _prepare(subject, start, stop, s, d, w, n_states, tau=None):
+def _prepare(
+    subject: np.ndarray,
+    start: np.ndarray,
+    stop: np.ndarray,
+    s: np.ndarray,
+    d: np.ndarray,
+    w: np.ndarray,
+    tau: float | None = None,
+    *,
+    w2: np.ndarray | None = None,
+    count: np.ndarray | None = None,
+    parent: np.ndarray | None = None,
+) -> tuple[np.ndarray, _Rows]:
     evt = np.unique(stop[d >= 0])
     if tau is not None:
         evt = evt[evt <= tau]
         d = np.where(stop > tau, -1, d)
-    return evt, _rows(subject, start, stop, s, d, w, evt)
+    return evt, _rows(
+        path_of(subject) if parent is None else parent,
+        start,
+        stop,
+        s,
+        d,
+        w,
+        w * w if w2 is None else w2,
+        np.ones(s.size) if count is None else count,
+        evt,
+    )
 
 
 def aalen_johansen_ms(
@@ -274,12 +320,19 @@ def aalen_johansen_ms(
     n_states: int,
     *,
     p0_variance: bool,
+    w2: np.ndarray | None = None,
+    count: np.ndarray | None = None,
+    parent: np.ndarray | None = None,
 ) -> CurveArrays:
     """The curve of one group. Rows sorted by ``subject`` (0-based codes) then ``start``;
     ``d`` is -1 for a censored row; ``p0_variance`` includes the variance of the
-    estimated starting distribution (R's ``influence=TRUE``)."""
+    estimated starting distribution (R's ``influence=TRUE``).
+
+    With ``parent`` (the previous row of each row's path, -1 at the first; rows in any
+    order with parents first) a row may stand for ``count`` patients with the same path,
+    ``w`` and ``w2`` the sums of their weights and squared weights (the engine path)."""
     S = n_states
-    evt, r = _prepare(subject, start, stop, s, d, w, S)
+    evt, r = _prepare(subject, start, stop, s, d, w, w2=w2, count=count, parent=parent)
     en = _engine(r, evt, S)
     m = evt.size
     M, M0 = _influence_second_moment(r, en, en.H, S, p0_variance)
@@ -293,10 +346,11 @@ def aalen_johansen_ms(
     v_all = np.vstack([np.diag(M0)[None, :S], var_e])
     ge = np.searchsorted(grid, start, side="right")
     gx = np.searchsorted(grid, stop, side="right")
-    n_risk = _risk_sums(ge, gx, s, np.ones(s.size), T, S)
+    n_risk = _risk_sums(ge, gx, s, r.n, T, S)
     mv = d >= 0
-    n_event = np.bincount((gx[mv] - 1) * S + d[mv], minlength=T * S).reshape(T, S)
-    n_censor = np.bincount(gx[~mv] - 1, minlength=T).astype(float)
+    n_event = np.bincount((gx[mv] - 1) * S + d[mv], weights=r.n[mv], minlength=T * S)
+    n_event = n_event.reshape(T, S)
+    n_censor = np.bincount(gx[~mv] - 1, weights=r.n[~mv], minlength=T).astype(float)
 
     totals = en.nt.sum(axis=0)
     fr, to = np.nonzero(totals > 0)
@@ -304,7 +358,7 @@ def aalen_johansen_ms(
         haz = np.where(en.ws[:, fr] > 0, en.nt[:, fr, to] / en.ws[:, fr], 0.0)
     cum = np.vstack([np.zeros((1, fr.size)), np.cumsum(haz, axis=0)])[j_of_grid]
     key = (gx[mv] - 1) * S * S + s[mv] * S + d[mv]
-    ntr = np.bincount(key, minlength=T * S * S).reshape(T, S, S)[:, fr, to]
+    ntr = np.bincount(key, weights=r.n[mv], minlength=T * S * S).reshape(T, S, S)[:, fr, to]
     return CurveArrays(
         time=grid,
         n_risk=n_risk,
@@ -317,7 +371,7 @@ def aalen_johansen_ms(
         transitions=np.column_stack([fr, to]),
         cumhaz=cum,
         n_transition=ntr.astype(float),
-        n_rows=int(s.size),
+        n_rows=int(r.n.sum()),
         weight_sum=float(w.sum()),
     )
 
@@ -333,10 +387,14 @@ def restricted_mean_ms(
     tau: float,
     *,
     p0_variance: bool,
+    w2: np.ndarray | None = None,
+    count: np.ndarray | None = None,
+    parent: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Expected time in each state on ``(0, tau]`` and its IJ variance, per state."""
+    """Expected time in each state on ``(0, tau]`` and its IJ variance, per state (rows as
+    :func:`aalen_johansen_ms`)."""
     S = n_states
-    evt, r = _prepare(subject, start, stop, s, d, w, S, tau)
+    evt, r = _prepare(subject, start, stop, s, d, w, tau, w2=w2, count=count, parent=parent)
     en = _engine(r, evt, S)
     m = evt.size
     delta = np.diff(np.concatenate([[0.0], evt]))

@@ -35,7 +35,7 @@ from calcstats._survival_input import as_names, survival_input
 from calcstats._validation import require_columns
 from calcstats.labels import Labels
 
-__all__ = ["CENSORED", "MultiStateInput", "multistate_input", "state_order"]
+__all__ = ["CENSORED", "MultiStateInput", "multistate_input", "order_states", "state_order"]
 
 #: The ``to_state`` value of a row that ends without a transition.
 CENSORED = "censored"
@@ -78,6 +78,13 @@ class MultiStateInput:
     by: list[str]
     columns: dict[str, str | None]
     n_zero_weight: int = 0
+    #: engine path: a row stands for ``count`` patients with the same path (rows, states
+    #: and times so far), ``weights`` / ``weights2`` are the sums of their weights and
+    #: squared weights and ``parent`` the previous row of the path (-1 at the first);
+    #: None: one row per patient's sojourn (rows sorted by patient, then start)
+    count: np.ndarray | None = None
+    weights2: np.ndarray | None = None
+    parent: np.ndarray | None = None
 
     @property
     def n_groups(self) -> int:
@@ -87,6 +94,45 @@ class MultiStateInput:
         """The rows of group ``g`` (contiguous)."""
         idx = np.flatnonzero(self.group == g)
         return slice(int(idx[0]), int(idx[-1]) + 1) if idx.size else slice(0, 0)
+
+    def row_counts(self) -> np.ndarray:
+        """Patients each row stands for."""
+        return np.ones(self.subject.size) if self.count is None else self.count
+
+    def parents(self) -> np.ndarray:
+        """The previous row of each row's path (-1 at a patient's first)."""
+        if self.parent is not None:
+            return self.parent
+        parent = np.arange(self.subject.size) - 1
+        if parent.size:
+            parent[0] = -1
+            new = (self.subject[1:] != self.subject[:-1]) | (self.group[1:] != self.group[:-1])
+            parent[1:][new] = -1
+        return parent
+
+    def n_patients(self, g: int) -> int:
+        """Patients in group ``g``."""
+        sl = self.rows_of(g)
+        return int(self.row_counts()[sl][self.parents()[sl] < 0].sum())
+
+    def curve_rows(self, g: int) -> dict[str, np.ndarray]:
+        """The rows of group ``g`` as :func:`~calcstats.survival._multistate_aj.
+        aalen_johansen_ms` takes them."""
+        sl = self.rows_of(g)
+        out = {
+            "subject": self.subject[sl],
+            "start": self.start[sl],
+            "stop": self.stop[sl],
+            "s": self.from_code[sl],
+            "d": self.to_code[sl],
+            "w": self.weights[sl],
+        }
+        if self.parent is not None:
+            parent = self.parent[sl]
+            out["parent"] = np.where(parent >= 0, parent - sl.start, -1)
+            out["count"] = self.row_counts()[sl]
+            out["w2"] = self.weights2[sl] if self.weights2 is not None else out["w"] ** 2
+        return out
 
 
 def _label(data: pd.DataFrame, pos: np.ndarray | list[int], k: int = 3) -> str:
@@ -126,13 +172,31 @@ def state_order(
     first entered.
     """
     entered = set(to_values[to_values != CENSORED].tolist())
-    occupied = set(from_values.tolist())
+    moved = to_values != CENSORED
+    first_entry = pd.Series(stop[moved]).groupby(to_values[moved]).min().to_dict()
+    return order_states(
+        occupied=set(from_values.tolist()),
+        first_entry={k: first_entry[k] for k in entered},
+        initial=set(from_values[first_row].tolist()),
+        categories=categories,
+        labels=labels,
+    )
+
+
+def order_states(
+    *,
+    occupied: set[str],
+    first_entry: Mapping[str, float],
+    initial: set[str],
+    categories: Sequence[str] | None,
+    labels: Labels,
+) -> tuple[str, ...]:
+    """:func:`state_order` from the states occupied, the time each state is first entered
+    and the states occupied at a patient's first row (what an engine aggregates)."""
+    entered = set(first_entry)
     present = occupied | entered
     if categories is not None:
         return tuple(c for c in categories if c in present and c != CENSORED)
-    moved = to_values != CENSORED
-    first_entry = pd.Series(stop[moved]).groupby(to_values[moved]).min().to_dict()
-    initial = set(from_values[first_row].tolist())
 
     def kind(state: str) -> int:
         if state not in entered:

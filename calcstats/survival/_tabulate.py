@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["EventTimes", "RiskTable", "tabulate", "time_codes"]
+__all__ = ["CountedEventTimes", "EventTimes", "RiskTable", "tabulate", "time_codes"]
 
 _DENSE_LIMIT = 20_000_000
 
@@ -54,6 +54,25 @@ class RiskTable:
 
     def rows(self, g: int) -> slice:
         return slice(int(self.bounds[g]), int(self.bounds[g + 1]))
+
+    @classmethod
+    def from_cells(
+        cls, group: np.ndarray, time: np.ndarray, sums: np.ndarray, n_groups: int
+    ) -> RiskTable:
+        """The table of per (group, distinct time) sums, sorted by group then time (as
+        :func:`tabulate` makes them, or as an engine's ``GROUP BY`` returns them); the
+        first column gives the numbers at risk."""
+        group = np.asarray(group, dtype=np.int64)
+        bounds = np.searchsorted(group, np.arange(n_groups + 1))
+        # reverse cumulative sum of the first quantity within each group
+        w = sums[:, 0]
+        csum = np.cumsum(w)
+        total_to_end = np.empty(n_groups)
+        for i in range(n_groups):
+            lo, hi = bounds[i], bounds[i + 1]
+            total_to_end[i] = csum[hi - 1] if hi > lo else 0.0
+        n_risk = total_to_end[group] - (csum - w)
+        return cls(group=group, time=time, sums=sums, n_risk=n_risk, bounds=bounds)
 
 
 def tabulate(
@@ -91,16 +110,7 @@ def tabulate(
             sums[:, j] = np.bincount(kinv, weights=q, minlength=cells.size)
     g = (cells // n_u).astype(np.int64) if n_groups > 1 else np.zeros(cells.size, np.int64)
     t = utime[cells % n_u] if n_groups > 1 else utime[cells]
-    bounds = np.searchsorted(g, np.arange(n_groups + 1))
-    # reverse cumulative sum of the first quantity within each group
-    w = sums[:, 0]
-    csum = np.cumsum(w)
-    total_to_end = np.empty(n_groups)
-    for i in range(n_groups):
-        lo, hi = bounds[i], bounds[i + 1]
-        total_to_end[i] = csum[hi - 1] if hi > lo else 0.0
-    n_risk = total_to_end[g] - (csum - w)
-    return RiskTable(group=g, time=t, sums=sums, n_risk=n_risk, bounds=bounds)
+    return RiskTable.from_cells(g, t, sums, n_groups)
 
 
 class EventTimes:
@@ -186,3 +196,73 @@ class EventTimes:
             ]
             gone += leaving.sum(axis=0)
             yield lo, hi, n_risk, events
+
+
+class CountedEventTimes:
+    """:class:`EventTimes` of one stratum from per (group, distinct time) counts.
+
+    The engine path's input to the k-sample tests: the same ``times``, ``n_risk``,
+    ``events``, ``n_groups`` and :meth:`blocks` as :class:`EventTimes`, computed from the
+    rows and event sums of each (group, time) cell instead of from the rows.
+
+    Parameters
+    ----------
+    group, time : numpy.ndarray
+        The (group, distinct time) cells, sorted by group then time.
+    rows : numpy.ndarray
+        Rows in each cell.
+    events : list of numpy.ndarray
+        Per cell, the sum of each event quantity.
+    n_groups : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> et = CountedEventTimes(np.array([0, 0, 1, 1]), np.array([1.0, 2, 2, 3]),
+    ...                        np.array([1.0, 1, 1, 1]), [np.array([1.0, 0, 1, 0])], 2)
+    >>> et.times, et.n_risk
+    (array([1., 2.]), array([4., 3.]))
+    >>> [(lo, hi, n.tolist(), d[0].tolist()) for lo, hi, n, d in et.blocks(8)]
+    [(0, 2, [[2.0, 2.0], [1.0, 2.0]], [[1.0, 0.0], [0.0, 1.0]])]
+    """
+
+    def __init__(
+        self,
+        group: np.ndarray,
+        time: np.ndarray,
+        rows: np.ndarray,
+        events: list[np.ndarray],
+        n_groups: int,
+    ) -> None:
+        is_event = np.zeros(time.size, dtype=bool)
+        for q in events:
+            is_event |= q > 0
+        self.times = np.unique(time[is_event])
+        self.n_groups = n_groups
+        t_count = self.times.size
+        self._risk = np.zeros((t_count, n_groups))
+        self._events = [np.zeros((t_count, n_groups)) for _ in events]
+        for g in range(n_groups):
+            sel = group == g
+            tg, ng = time[sel], rows[sel]
+            if not tg.size or not t_count:
+                continue
+            after = np.concatenate([np.cumsum(ng[::-1])[::-1], [0.0]])
+            self._risk[:, g] = after[np.searchsorted(tg, self.times, side="left")]
+            pos = np.searchsorted(self.times, tg)
+            hit = (pos < t_count) & (self.times[np.minimum(pos, t_count - 1)] == tg)
+            for j, q in enumerate(events):
+                self._events[j][pos[hit], g] = q[sel][hit]
+        self.n_risk = self._risk.sum(axis=1)
+        self.events = (
+            np.column_stack([e.sum(axis=1) for e in self._events])
+            if events
+            else np.zeros((t_count, 0))
+        )
+
+    def blocks(self, size: int) -> Iterator[tuple[int, int, np.ndarray, list[np.ndarray]]]:
+        """Yield ``(lo, hi, n_risk, events)`` for event times ``lo:hi`` (as EventTimes)."""
+        size = max(1, int(size))
+        for lo in range(0, self.times.size, size):
+            hi = min(lo + size, self.times.size)
+            yield lo, hi, self._risk[lo:hi], [e[lo:hi] for e in self._events]

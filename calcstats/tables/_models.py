@@ -3,8 +3,8 @@
 Written against the :class:`~calcstats.ModelResult` interface only (as gtsummary builds
 on broom): ``tidy()``, ``terms``, ``term_tests()``, ``nonestimable``, ``nobs``,
 ``n_events``, ``n_competing``, ``ratio_measure``, ``method``, ``conf_level``,
-``labels``, and the design (``result.design``) with the analysed rows' events
-(``events_per_row()``) and units (``row_units()``) for the counts per level. Any model
+``labels``, and the design (``result.design``) with the counts per level
+(``level_counts()``, from the analysed rows' events and units). Any model
 kind that offers these gets a table: GLMs, Cox, Fine–Gray, pooled results.
 
 Layout: one row per continuous term; a header row per categorical variable (with its
@@ -123,19 +123,14 @@ def _global_tests(result: ModelResult, style: _Style, function: str) -> pd.DataF
 
 
 def _count(result: ModelResult, row: TermRow) -> tuple[int | None, float | None]:
-    """N and events of one row: per level for the levels of a categorical term, the
-    model's for a term on its own, none for the rows below a header."""
+    """N and events of one row: per level for the levels of a categorical term
+    (:meth:`~calcstats.ModelResult.level_counts`), the model's for a term on its own,
+    none for the rows below a header."""
     units = result.row_units()
     ids = None if units is None else units.ids
     if row.kind in ("level", "reference") and result.design is not None:
-        block = result.design.X[list(row.columns)].to_numpy(dtype=float)
-        if row.kind == "level":
-            mask = block[:, row.columns.index(str(row.coefficient))] == 1
-        else:
-            mask = (block == 0).all(axis=1)
-        n: int | None = int(mask.sum()) if ids is None else len(np.unique(ids[mask]))
-        events = result.events_per_row()
-        return n, (None if events is None else float(events[mask].sum()))
+        level = str(row.coefficient) if row.kind == "level" else None
+        return result.level_counts(list(row.columns), level)
     if row.indent == 0 and not row.categorical:
         n = result.nobs if ids is None else len(np.unique(ids))
         return n, (None if result.n_events is None else float(result.n_events))
