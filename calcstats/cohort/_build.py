@@ -46,6 +46,20 @@ from calcstats.cohort._validate import COLUMN_NOTES, RULES, validate_tables
 __all__ = ["validate_and_build"]
 
 
+def step_reason(reason: str, n_rows: int) -> str:
+    """A flow step's reason, with the rows it dropped that belong to no cohort patient
+    (counted as rows, never as patients).
+
+    Examples
+    --------
+    >>> step_reason("Rows of a patient missing from the patients table", 1)
+    'Rows of a patient missing from the patients table (1 row, no patient)'
+    """
+    if not n_rows:
+        return reason
+    return f"{reason} ({n_rows:,} row{'s' if n_rows != 1 else ''}, no patient)"
+
+
 def _ids(df: pd.DataFrame, column: str) -> np.ndarray:
     if column in df.columns:
         return df[column].to_numpy(dtype=object)
@@ -139,10 +153,7 @@ def _exclude(frames, allp: pd.DataFrame, charged: list[tuple], flow: Flow, cohor
         n_rows = sum(1 for r in uncharged.values() if r == rule)
         if not pids and not n_rows:
             continue
-        if n_rows:
-            # rows dropped without a patient: counted as rows, never as patients
-            reason += f" ({n_rows:,} row{'s' if n_rows != 1 else ''}, no patient)"
-        flow = flow.add(reason, pids, rule=rule, n_rows_excluded=n_rows)
+        flow = flow.add(step_reason(reason, n_rows), pids, rule=rule, n_rows_excluded=n_rows)
     return {name: df.loc[keep[name]] for name, df in frames.items()}, flow
 
 

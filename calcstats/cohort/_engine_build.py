@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from calcstats._errors import CohortValidationError, DataWarning
+from calcstats.cohort._build import step_reason
 from calcstats.cohort._cross import _d
 from calcstats.cohort._engine_convert import convert_table
 from calcstats.cohort._engine_rules import EngineChecker, derive_age
@@ -203,11 +204,7 @@ def _exclude(
         n_rows = sum(1 for r in uncharged.values() if r == rule)
         if not pids and not n_rows:
             continue
-        if n_rows:
-            reason += (
-                f" ({n_rows} row(s) of no cohort patient dropped; counted as rows, not patients)"
-            )
-        flow = flow.add(reason, pids, rule=rule, n_rows_excluded=n_rows)
+        flow = flow.add(step_reason(reason, n_rows), pids, rule=rule, n_rows_excluded=n_rows)
     return out, flow
 
 
