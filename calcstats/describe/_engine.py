@@ -7,7 +7,9 @@ time and event columns by the shared survival rules of
 follows the counts (:func:`~calcstats.describe._incidence.rate_result`,
 :func:`~calcstats.describe._incidence.rate_ratio_result`) are the pandas path's; the
 events and person-time per group and band are one aggregate query (a ``UNION ALL`` over
-the bands).
+the bands). With ``standardize=`` the query also groups by the standardising column and the
+directly standardised rates come from the pandas path's
+:func:`~calcstats.describe._standardize.standardized_rates`.
 """
 
 from __future__ import annotations
