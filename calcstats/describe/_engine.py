@@ -3,11 +3,13 @@
 The checks (the grouping columns as :func:`~calcstats.describe._checks.group_keys`, the
 time and event columns by the shared survival rules of
 :func:`calcstats._engine_input.engine_input`), the time bands (Stata ``stsplit``: bands
-(lo, hi], an open last band; :func:`~calcstats.describe._incidence.band_edges`) and what
+(lo, hi], an open last band; :func:`~calcstats.describe._bands.band_edges`) and what
 follows the counts (:func:`~calcstats.describe._incidence.rate_result`,
 :func:`~calcstats.describe._incidence.rate_ratio_result`) are the pandas path's; the
 events and person-time per group and band are one aggregate query (a ``UNION ALL`` over
-the bands).
+the bands). With ``standardize=`` the query also groups by the standardising column and the
+directly standardised rates come from the pandas path's
+:func:`~calcstats.describe._standardize.standardized_rates`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pandas as pd
 
 from calcstats._engine_input import engine_input
 from calcstats._validation import require_columns
+from calcstats.describe._bands import band_edges
 from calcstats.describe._checks import (
     as_list,
     empty_error,
@@ -29,10 +32,10 @@ from calcstats.describe._checks import (
 from calcstats.describe._incidence import (
     IncidenceRateResult,
     RateRatioResult,
-    band_edges,
     rate_ratio_result,
     rate_result,
 )
+from calcstats.describe._standardize import check_standardize
 from calcstats.engine import EngineTable
 from calcstats.engine._aggregate import level_order, scalars
 from calcstats.labels import Labels
@@ -40,9 +43,17 @@ from calcstats.labels import Labels
 __all__ = ["check_groups", "incidence_rate", "rate_ratio"]
 
 
-def check_groups(table: EngineTable, by: list[str], *, argument: str = "by", func: str) -> None:
+def check_groups(
+    table: EngineTable,
+    by: list[str],
+    *,
+    argument: str = "by",
+    func: str,
+    empty_levels: bool = True,
+) -> None:
     """:func:`~calcstats.describe._checks.group_keys` of an engine table: the columns
-    exist, have no missing values and (Categoricals) no level without rows."""
+    exist, have no missing values and (Categoricals, unless ``empty_levels=False``) no
+    level without rows."""
     require_columns(pd.DataFrame(columns=table.columns), {argument: by}, function=func)
     if not by:
         return
@@ -57,7 +68,7 @@ def check_groups(table: EngineTable, by: list[str], *, argument: str = "by", fun
     for i, col in enumerate(by):
         if got[f"m{i}"]:
             raise missing_error(col, int(got[f"m{i}"]), argument=argument)
-    for col in by:
+    for col in by if empty_levels else []:
         kind = table.kinds.get(col)
         if isinstance(kind, tuple):
             present = set(e.select(col).distinct().to_pandas()[col])
@@ -96,24 +107,33 @@ def _counts(
     bands: Sequence[float] | None,
     cause: int | None,
     function: str,
+    stratum: str | None = None,
 ) -> tuple[pd.DataFrame, list[str], list[float] | None, int | None]:
     """Events and person-time per group (and band) by one aggregate query: the frame,
-    its group columns, the band cut points and the cause counted."""
+    its group columns, the band cut points and the cause counted. With ``stratum`` (the
+    standardising column, checked here for missing values) the frame has a row per
+    (group, band, stratum) and the column after the group columns."""
     import ibis
 
     check_groups(table, by_cols, func=function)
+    group_cols = by_cols
+    if stratum is not None:
+        check_groups(
+            table, [stratum], argument="standardize['by']", func=function, empty_levels=False
+        )
+        group_cols = [*by_cols, stratum]
     ei = engine_input(table, time=time, event=event, cause=cause, function=function)
     e = ei.expr
-    base = e.select(*by_cols, __t=e["__t"], __d=e["__ev"].cast("int64"))
+    base = e.select(*group_cols, __t=e["__t"], __d=e["__ev"].cast("int64"))
     if bands is None:
-        if not by_cols:
+        if not group_cols:
             got = scalars(base, {"events": base["__d"].sum(), "person_time": base["__t"].sum()})
             frame = pd.DataFrame(
                 {"events": [int(got["events"] or 0)], "person_time": [float(got["person_time"])]}
             )
             return frame, [], None, ei.cause
-        agg = base.group_by(by_cols).agg(events=base["__d"].sum(), person_time=base["__t"].sum())
-        return _sort_groups(agg.to_pandas(), table, by_cols), by_cols, None, ei.cause
+        agg = base.group_by(group_cols).agg(events=base["__d"].sum(), person_time=base["__t"].sum())
+        return _sort_groups(agg.to_pandas(), table, group_cols), by_cols, None, ei.cause
     lo, hi, labels, cuts = band_edges(bands)
     parts = []
     for j, (a, b) in enumerate(zip(lo, hi, strict=True)):
@@ -125,16 +145,16 @@ def _counts(
         if j == 0:
             inband = inband | (t == 0)
         part = base.select(
-            *by_cols,
+            *group_cols,
             __band=ibis.literal(j).cast("int64"),
             __pt=pt - float(a),
             __ev=(inband & (base["__d"] == 1)).cast("int64"),
         )
         parts.append(part.filter(part["__pt"] > 0))
     rows = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
-    gcols = [*by_cols, "__band"]
+    gcols = [*group_cols, "__band"]
     agg = rows.group_by(gcols).agg(events=rows["__ev"].sum(), person_time=rows["__pt"].sum())
-    frame = _sort_groups(agg.to_pandas(), table, by_cols, band=True)
+    frame = _sort_groups(agg.to_pandas(), table, group_cols, band=True)
     frame.insert(
         len(by_cols),
         "band",
@@ -152,22 +172,37 @@ def incidence_rate(
     per: float = 1000,
     conf_level: float = 0.95,
     bands: Sequence[float] | None = None,
+    standardize: Mapping[str, Any] | None = None,
     cause: int | None = None,
     suppress_below: int | None = None,
     labels: Labels | Mapping[str, str] | None = None,
 ) -> IncidenceRateResult:
-    """:func:`calcstats.incidence_rate` of an engine table (same arguments and result)."""
+    """:func:`calcstats.incidence_rate` of an engine table (same arguments and result;
+    with ``standardize`` the events and person-time per (group, band, stratum) come from
+    the engine and the standardised rates from the pandas path's
+    :func:`~calcstats.describe._standardize.standardized_rates`)."""
     data = data.cached()
     if len(data) == 0:
         raise empty_error("incidence_rate")
+    by_cols = as_list(by)
+    std = None
+    if standardize is not None:
+        std = check_standardize(
+            standardize,
+            pd.Index(data.columns),
+            by_cols,
+            bands=bands is not None,
+            function="incidence_rate",
+        )
     frame, gcols, cuts, used = _counts(
         data,
         time=time,
         event=event,
-        by_cols=as_list(by),
+        by_cols=by_cols,
         bands=bands,
         cause=cause,
         function="incidence_rate",
+        stratum=std[0] if std is not None else None,
     )
     return rate_result(
         frame,
@@ -181,6 +216,7 @@ def incidence_rate(
         suppress_below=suppress_below,
         labels=Labels.coerce(labels),
         function="incidence_rate",
+        standardize=std,
     )
 
 

@@ -12,11 +12,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from calcstats._errors import DataError, InvalidParameterError
+from calcstats._errors import DataError
 from calcstats._survival_input import survival_input
 from calcstats._validation import (
     COLUMN,
@@ -29,11 +30,17 @@ from calcstats._validation import (
     Options,
     validate_params,
 )
-from calcstats.describe._checks import as_list, check_frame, group_keys
+from calcstats.describe._bands import split_bands
+from calcstats.describe._checks import as_list, check_frame, check_no_missing, group_keys
 from calcstats.describe._intervals import (
     poisson_exact_interval,
     rate_ratio_exact,
     rate_ratio_wald,
+)
+from calcstats.describe._standardize import (
+    STANDARDIZE,
+    check_standardize,
+    standardized_rates,
 )
 from calcstats.labels import Labels
 from calcstats.results import EstimateResult
@@ -41,7 +48,6 @@ from calcstats.results import EstimateResult
 __all__ = [
     "IncidenceRateResult",
     "RateRatioResult",
-    "band_edges",
     "incidence_rate",
     "rate_ratio",
     "rate_ratio_result",
@@ -62,7 +68,9 @@ class IncidenceRateResult(EstimateResult):
     """Incidence rates (the result of :func:`incidence_rate`).
 
     ``tidy()`` columns are the ``by`` columns (and ``band``), then ``events, person_time,
-    rate, conf_low, conf_high`` (rate per ``per`` units of person-time). With
+    rate, conf_low, conf_high`` (rate per ``per`` units of person-time; with
+    ``standardize`` the directly standardised rate and its Fay–Feuer interval, while
+    ``events`` and ``person_time`` stay crude totals). With
     ``suppress_below`` the publication table hides event counts 1..k−1 and the rates of
     those rows (primary suppression: no event totals are printed).
 
@@ -76,6 +84,8 @@ class IncidenceRateResult(EstimateResult):
         The event code counted (None: a 0/1 event column).
     bands : list of float or None
         Follow-up cut points (the ``band`` column), or None.
+    standardize : str or None
+        The column the rates were directly standardised over (None: crude rates).
     by, method, conf_level, labels, suppress_below
         As :class:`~calcstats.results.EstimateResult` (``by`` ends with ``"band"`` when
         follow-up was split into bands).
@@ -93,6 +103,7 @@ class IncidenceRateResult(EstimateResult):
         event: str,
         cause: int | None,
         bands: list[float] | None = None,
+        standardize: str | None = None,
         labels: Labels | Mapping[str, str] | None = None,
         suppress_below: int | None = None,
     ) -> None:
@@ -109,6 +120,7 @@ class IncidenceRateResult(EstimateResult):
         self.event = event
         self.cause = cause
         self.bands = bands
+        self.standardize = standardize
 
 
 class RateRatioResult(EstimateResult):
@@ -162,35 +174,6 @@ class RateRatioResult(EstimateResult):
         return self._frame[[*self.by, "events", "person_time", "reference"]].copy()
 
 
-def band_edges(bands: Sequence[float]) -> tuple[np.ndarray, np.ndarray, list[str], list[float]]:
-    """Lower and upper edges, labels and cut points of the follow-up bands (Stata
-    ``stsplit``: bands (lo, hi], a first band from 0, an open last band)."""
-    cuts = np.unique(np.atleast_1d(np.asarray(bands, dtype=float)))
-    if cuts.size == 0 or (cuts < 0).any():
-        raise InvalidParameterError(
-            "The 'bands' parameter of incidence_rate must be a list of cut points >= 0 (e.g. "
-            f"[0, 1, 5, 10]) or None. Got {bands!r}."
-        )
-    if cuts[0] > 0:
-        cuts = np.concatenate([[0.0], cuts])
-    edges = np.concatenate([cuts, [np.inf]])
-    lo, hi = edges[:-1], edges[1:]
-    labels = [f"{a:g}–{b:g}" if np.isfinite(b) else f"≥{a:g}" for a, b in zip(lo, hi, strict=True)]
-    return lo, hi, labels, cuts.tolist()
-
-
-def _split_bands(
-    t: np.ndarray, d: np.ndarray, bands: Sequence[float]
-) -> tuple[np.ndarray, np.ndarray, list[str], list[float]]:
-    """Person-time and events per band (Stata ``stsplit``): arrays shaped (n, n_bands)."""
-    lo, hi, labels, cuts = band_edges(bands)
-    pt = np.clip(t[:, None], lo, hi) - lo
-    inband = (t[:, None] > lo) & (t[:, None] <= hi)
-    inband[:, 0] |= t == 0
-    ev = inband & (d[:, None] == 1)
-    return pt, ev.astype(np.int64), labels, cuts
-
-
 @validate_params(
     {
         "time": [COLUMN],
@@ -199,6 +182,7 @@ def _split_bands(
         "per": [Interval(0, None, closed="neither")],
         "conf_level": [CONF_LEVEL],
         "bands": [NUMBERS, NONE],
+        "standardize": [STANDARDIZE],
         "cause": _CAUSE,
         "suppress_below": _SUPPRESS,
     },
@@ -213,6 +197,7 @@ def incidence_rate(
     per: float = 1000,
     conf_level: float = 0.95,
     bands: Sequence[float] | None = None,
+    standardize: Mapping[str, Any] | None = None,
     cause: int | None = None,
     suppress_below: int | None = None,
     labels: Labels | Mapping[str, str] | None = None,
@@ -237,6 +222,19 @@ def incidence_rate(
         Follow-up cut points, e.g. ``[0, 1, 5, 10]``: person-time and events are split
         into bands (lo, hi] as Stata's ``stsplit``; follow-up beyond the last cut forms a
         final open band ("≥10"). Adds a ``band`` column after the ``by`` columns.
+    standardize : dict, optional
+        Direct standardisation, as in :func:`calcstats.prevalence`:
+        ``{"by": "age_group", "weights": {"<50": 0.5, "50-69": 0.3, "70+": 0.2}}`` where
+        ``weights`` maps every level of the standardising column to its standard-population
+        size or share (normalised to sum 1; weight 0 leaves a level out). Within each
+        group (and each band) ``rate`` is then the directly standardised rate
+        ``sum_k w_k d_k / T_k × per`` over the strata k (events d_k, person-time T_k),
+        with the Fay–Feuer (1997) gamma interval (R ``epitools::ageadjust.direct``; its
+        lower limit is 0 when the weighted strata have no events, where R gives NaN);
+        ``events`` and ``person_time`` stay crude totals. Every weighted stratum needs
+        person-time in every group and band. With ``bands`` the standardising column is
+        a per-row value (e.g. age group at entry), not attained age: split the rows by
+        attained age first to standardise by it.
     cause : int, optional
         The event code counted; other codes count as censored. Required when ``event``
         holds codes above 1 (several event types), as in every survival function.
@@ -254,7 +252,12 @@ def incidence_rate(
     ------
     DataError
         Negative, infinite or missing times; event codes above 1 without ``cause``; a
-        ``cause`` that does not occur; a group with no person-time.
+        ``cause`` that does not occur; a group with no person-time; with ``standardize``,
+        a missing value or a level without a weight in the standardising column, or a
+        weighted stratum without person-time in a group or band.
+    InvalidParameterError
+        A ``standardize`` that is not ``{"by": column, "weights": {...}}`` with finite
+        weights >= 0 summing to more than 0, or that names a ``by`` column.
 
     Examples
     --------
@@ -263,6 +266,23 @@ def incidence_rate(
     >>> res = cs.incidence_rate(st, time="time", event="status", cause=1, per=100)
     >>> res.tidy()["events"].tolist(), res.per
     ([2], 100.0)
+
+    Directly standardised by age group to a standard population (sizes or shares):
+
+    >>> df = pd.DataFrame({
+    ...     "years": [2.0, 3.0, 1.0, 4.0, 2.0, 5.0, 1.5, 2.5],
+    ...     "died": [1, 0, 1, 0, 1, 1, 0, 1],
+    ...     "sex": ["F", "F", "F", "F", "M", "M", "M", "M"],
+    ...     "age_group": ["<60", "<60", "60+", "60+", "<60", "<60", "60+", "60+"],
+    ... })
+    >>> std = {"by": "age_group", "weights": {"<60": 70000, "60+": 30000}}
+    >>> res = cs.incidence_rate(df, time="years", event="died", by="sex", standardize=std)
+    >>> res.tidy().round(1)
+      sex  events  person_time   rate  conf_low  conf_high
+    0   F       2         10.0  200.0      18.9      849.1
+    1   M       3         11.0  275.0      55.7      825.4
+    >>> res.standardize
+    'age_group'
     """
     data = check_frame(data, func="incidence_rate")
     return _incidence_rate(
@@ -277,6 +297,7 @@ def incidence_rate(
         suppress_below=suppress_below,
         labels=Labels.coerce(labels),
         function="incidence_rate",
+        standardize=standardize,
     )
 
 
@@ -293,14 +314,22 @@ def _incidence_rate(
     suppress_below: int | None,
     labels: Labels,
     function: str,
+    standardize: Mapping[str, Any] | None = None,
 ) -> IncidenceRateResult:
     """The computation of :func:`incidence_rate` (``function`` names the caller in errors)."""
     keys = group_keys(data, by_cols, func=function)
+    std = None
+    if standardize is not None:
+        std = check_standardize(
+            standardize, data.columns, by_cols, bands=bands is not None, function=function
+        )
+        check_no_missing(data, [std[0]], argument="standardize['by']")
+        keys = keys.assign(**{std[0]: data[std[0]]})
     si = survival_input(data, time=time, event=event, cause=cause, function=function)
     t, d = si.time, si.event.astype(np.int64)
     cuts = None
     if bands is not None:
-        pt, ev, band_labels, cuts = _split_bands(t, d, bands)
+        pt, ev, band_labels, cuts = split_bands(t, d, bands)
         parts = []
         for j, lab in enumerate(band_labels):
             part = keys.assign(band=lab, _t=pt[:, j], _d=ev[:, j])
@@ -311,8 +340,9 @@ def _incidence_rate(
     else:
         work = keys.assign(_t=t, _d=d)
         gcols = by_cols
-    if gcols:
-        agg = work.groupby(gcols, observed=True, sort=True).agg(
+    acols = [*gcols, std[0]] if std is not None else gcols
+    if acols:
+        agg = work.groupby(acols, observed=True, sort=True).agg(
             events=("_d", "sum"), person_time=("_t", "sum")
         )
         frame = agg.reset_index()
@@ -330,6 +360,7 @@ def _incidence_rate(
         suppress_below=suppress_below,
         labels=labels,
         function=function,
+        standardize=std,
     )
 
 
@@ -346,31 +377,38 @@ def rate_result(
     suppress_below: int | None,
     labels: Labels,
     function: str,
+    standardize: tuple[str, Mapping[Any, float]] | None = None,
 ) -> IncidenceRateResult:
     """Rates and their exact intervals from the events and person-time of each group
     (``frame``: the ``gcols``, ``events``, ``person_time``), as the pandas path counts
-    them from the rows and the engine path by an aggregate query."""
-    frame["events"] = frame["events"].astype(np.int64)
-    frame["person_time"] = frame["person_time"].astype(float)
-    if (frame["person_time"] <= 0).any():
-        if gcols:
-            bad = frame.loc[frame["person_time"] <= 0, gcols].to_dict("records")
-            where, fix = f"in group(s) {bad}", "Check the time column or drop those groups."
-        else:
-            where, fix = f"in {time!r}", "Check the time column."
-        raise DataError(
-            f"{function}(): zero total person-time {where}; a rate needs positive follow-up. {fix}"
+    them from the rows and the engine path by an aggregate query.
+
+    ``standardize``: (column, normalised weights); ``frame`` then has a row per (group,
+    stratum) with the column after the ``gcols``, and the rates are directly
+    standardised (:func:`~calcstats.describe._standardize.standardized_rates`)."""
+    if standardize is not None:
+        std_col: str | None = standardize[0]
+        frame = standardized_rates(
+            frame,
+            gcols=gcols,
+            std_col=standardize[0],
+            weights=standardize[1],
+            per=per,
+            level=level,
+            function=function,
         )
-    lo, hi = poisson_exact_interval(frame["events"].to_numpy(), conf_level=level)
-    scale = float(per) / frame["person_time"].to_numpy()
-    frame["rate"] = frame["events"].to_numpy() * scale
-    frame["conf_low"] = lo * scale
-    frame["conf_high"] = hi * scale
+        how = (
+            f", directly standardised by {std_col} to the given standard population, with "
+            f"{level:.0%} Fay–Feuer gamma confidence interval."
+        )
+    else:
+        std_col = None
+        frame = _crude_rates(frame, gcols=gcols, time=time, per=per, level=level, func=function)
+        how = f", with {level:.0%} exact Poisson (Garwood) confidence interval."
     what = f"{event} = {cause}" if cause is not None else f"{event} events"
     text = (
         f"Rate of {what} per {float(per):,g} units of person-time (time column '{time}'; "
-        f"per {float(per):,g} person-years when '{time}' is in years), with "
-        f"{level:.0%} exact Poisson (Garwood) confidence interval."
+        f"per {float(per):,g} person-years when '{time}' is in years){how}"
     )
     if cuts is not None:
         text += " Follow-up split into time bands (lo, hi] as Stata stsplit."
@@ -384,9 +422,33 @@ def rate_result(
         event=event,
         cause=cause,
         bands=cuts,
+        standardize=std_col,
         labels=labels,
         suppress_below=suppress_below,
     )
+
+
+def _crude_rates(
+    frame: pd.DataFrame, *, gcols: list[str], time: str, per: float, level: float, func: str
+) -> pd.DataFrame:
+    """Crude rates and exact Poisson intervals of each group of ``frame``."""
+    frame["events"] = frame["events"].astype(np.int64)
+    frame["person_time"] = frame["person_time"].astype(float)
+    if (frame["person_time"] <= 0).any():
+        if gcols:
+            bad = frame.loc[frame["person_time"] <= 0, gcols].to_dict("records")
+            where, fix = f"in group(s) {bad}", "Check the time column or drop those groups."
+        else:
+            where, fix = f"in {time!r}", "Check the time column."
+        raise DataError(
+            f"{func}(): zero total person-time {where}; a rate needs positive follow-up. {fix}"
+        )
+    lo, hi = poisson_exact_interval(frame["events"].to_numpy(), conf_level=level)
+    scale = float(per) / frame["person_time"].to_numpy()
+    frame["rate"] = frame["events"].to_numpy() * scale
+    frame["conf_low"] = lo * scale
+    frame["conf_high"] = hi * scale
+    return frame
 
 
 @validate_params(

@@ -165,9 +165,7 @@ class EngineData:
             n_levels = int(scalars(e, {"k": x.nunique()})["k"] or 0)
             if n_levels <= FEW_LEVELS:
                 continue
-            rows = self._first(
-                lambda t, v=v: t[v].notnull() & t[v].try_cast("float64").isnull(), v
-            )
+            rows = self._first(lambda t, v=v: t[v].notnull() & t[v].try_cast("float64").isnull(), v)
             shown = examples(list(rows["row"]), list(rows[v]), n_text)
             raise text_in_numbers_error(v, n_text, n_present, shown, n_levels)
 

@@ -259,14 +259,24 @@ def incidence_rate_table(
         f"{v:,.1f}" for v in frame["person_time"]
     ]
     rate = f"per {per} {pt}" if pt.startswith("person") else f"per {per}"
-    body[f"Rate {rate} ({result.conf_level * 100:g}% CI)"] = _cis(
+    heading = "Standardised rate" if result.standardize is not None else "Rate"
+    body[f"{heading} {rate} ({result.conf_level * 100:g}% CI)"] = _cis(
         frame, scale=1.0, digits=digits, est="rate"
     )
     what = event_name(lab, result.event, result.cause)
-    notes = [
-        f"Rate of {what} per {per} {pt}, with {result.conf_level * 100:g}% exact Poisson "
-        "(Garwood) confidence interval."
-    ]
+    level = f"{result.conf_level * 100:g}%"
+    if result.standardize is not None:
+        notes = [
+            f"Rate of {what} per {per} {pt} directly standardised by "
+            f"{in_prose(lab.name(result.standardize))} to the given standard population, "
+            f"with {level} Fay–Feuer gamma confidence interval; events and person-time "
+            "are crude totals."
+        ]
+    else:
+        notes = [
+            f"Rate of {what} per {per} {pt}, with {level} exact Poisson (Garwood) "
+            "confidence interval."
+        ]
     if result.bands is not None:
         notes.append("Follow-up split into time bands (from, to].")
     if result.suppress_below is not None:
