@@ -106,14 +106,21 @@ def bench_cox(tmp: Path, n: int, p: int, repeat: int, lifelines: bool) -> dict:
         return fit
 
     t_py, fit = best_of(ours, repeat)
-    r = run_r(d, f"""
+    r = run_r(
+        d,
+        f"""
 tt <- c()
 for (i in 1:{repeat}) tt <- c(tt, system.time(fit <- coxph(Surv(time, status) ~ {form},
                                                data = d))["elapsed"])
 res <- list(time = min(tt), coef = unname(coef(fit)), se = unname(sqrt(diag(fit$var))),
-            concordance = unname(fit$concordance["concordance"]))""", tmp)
+            concordance = unname(fit$concordance["concordance"]))""",
+        tmp,
+    )
     out = {
-        "n": n, "p": p, "calcstats_s": t_py, "r_coxph_s": r["time"],
+        "n": n,
+        "p": p,
+        "calcstats_s": t_py,
+        "r_coxph_s": r["time"],
         "ratio_calcstats_over_r": t_py / r["time"],
         "max_rel_diff_coef": float(np.max(np.abs(fit.params.to_numpy() / np.array(r["coef"]) - 1))),
         "max_rel_diff_se": float(np.max(np.abs(fit.bse.to_numpy() / np.array(r["se"]) - 1))),
@@ -129,31 +136,37 @@ res <- list(time = min(tt), coef = unname(coef(fit)), se = unname(sqrt(diag(fit$
             cph.fit(d, duration_col="time", event_col="status")
         out["lifelines_s"] = time.perf_counter() - t0
         out["max_rel_diff_coef_lifelines"] = float(
-            np.max(np.abs(cph.params_.to_numpy() / fit.params.to_numpy() - 1)))
+            np.max(np.abs(cph.params_.to_numpy() / fit.params.to_numpy() - 1))
+        )
     return out
 
 
 def bench_crr(tmp: Path, n: int, repeat: int, use_cache: bool) -> dict:
     d = cr_data(n, seed=2)
     form = "x1 + x2 + x3 + x4"
-    t_py, fit = best_of(lambda: cs.fine_gray(d, form, time="time", event="status", cause=1),
-                        repeat)
+    t_py, fit = best_of(lambda: cs.fine_gray(d, form, time="time", event="status", cause=1), repeat)
     key = f"crr_v2_seed2_n{n}"
     cache = json.loads(CACHE.read_text()) if CACHE.exists() else {}
     if use_cache and key in cache:
         r = cache[key]
         cached = True
     else:
-        r = run_r(d, """
+        r = run_r(
+            d,
+            """
 cov <- as.matrix(d[, c("x1", "x2", "x3", "x4")])
 tt <- system.time(fit <- crr(d$time, d$status, cov, failcode = 1, cencode = 0))["elapsed"]
 res <- list(time = unname(tt), coef = unname(fit$coef), se = unname(sqrt(diag(fit$var))))""",
-                  tmp)
+            tmp,
+        )
         cache[key] = r
         CACHE.write_text(json.dumps(cache, indent=1))
         cached = False
     return {
-        "n": n, "calcstats_s": t_py, "r_crr_s": r["time"], "r_cached": cached,
+        "n": n,
+        "calcstats_s": t_py,
+        "r_crr_s": r["time"],
+        "r_cached": cached,
         "speedup_vs_crr": r["time"] / t_py,
         "max_rel_diff_coef": float(np.max(np.abs(fit.params.to_numpy() / np.array(r["coef"]) - 1))),
         "max_rel_diff_se": float(np.max(np.abs(fit.bse.to_numpy() / np.array(r["se"]) - 1))),
@@ -183,36 +196,58 @@ def bench_km(tmp: Path, n: int, repeat: int) -> dict | None:
     if not hasattr(cs, "kaplan_meier"):
         return None
     d = cox_data(n, 1, seed=4)[["time", "status"]]
-    t_py, _ = best_of(lambda: cs.kaplan_meier(d, time="time", event="status",
-                                               conf_type="log-log"), repeat)
-    r = run_r(d, f"""
+    t_py, _ = best_of(
+        lambda: cs.kaplan_meier(d, time="time", event="status", conf_type="log-log"), repeat
+    )
+    r = run_r(
+        d,
+        f"""
 tt <- c()
 for (i in 1:{repeat}) tt <- c(tt, system.time(fit <- survfit(Surv(time, status) ~ 1, data = d,
                                               conf.type = "log-log"))["elapsed"])
 res <- list(time = min(tt), n_times = length(fit$time), last = fit$surv[length(fit$surv)])""",
-              tmp)
-    return {"n": n, "calcstats_s": t_py, "r_survfit_s": r["time"],
-            "ratio_calcstats_over_r": t_py / r["time"], "r_n_times": r["n_times"]}
+        tmp,
+    )
+    return {
+        "n": n,
+        "calcstats_s": t_py,
+        "r_survfit_s": r["time"],
+        "ratio_calcstats_over_r": t_py / r["time"],
+        "r_n_times": r["n_times"],
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true",
-                    help="crr at 5,000 rows only; fine_gray scaling 15,625-250,000 rows")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="crr at 5,000 rows only; fine_gray scaling 15,625-250,000 rows",
+    )
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--no-cache", action="store_true", help="rerun crr at 20,000 rows")
     ap.add_argument("--skip-lifelines", action="store_true")
-    ap.add_argument("--crr-only", type=int, metavar="N",
-                    help="only time fine_gray vs crr at N rows and cache crr's timing")
+    ap.add_argument(
+        "--crr-only",
+        type=int,
+        metavar="N",
+        help="only time fine_gray vs crr at N rows and cache crr's timing",
+    )
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     if args.crr_only:
         with tempfile.TemporaryDirectory() as td:
-            print(json.dumps(bench_crr(Path(td), args.crr_only, args.repeat,
-                                       use_cache=not args.no_cache), indent=1))
+            print(
+                json.dumps(
+                    bench_crr(Path(td), args.crr_only, args.repeat, use_cache=not args.no_cache),
+                    indent=1,
+                )
+            )
         return
-    res: dict = {"machine": {"python": platform.python_version(), "platform": platform.platform()},
-                 "quick": args.quick}
+    res: dict = {
+        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        "quick": args.quick,
+    }
     with tempfile.TemporaryDirectory() as td:
         tmp = Path(td)
         print("cox 500,000 x 10 ...", flush=True)
@@ -221,7 +256,8 @@ def main() -> None:
         for n in [5_000] if args.quick else [5_000, 20_000]:
             print(f"fine_gray vs crr at {n:,} ...", flush=True)
             res["fine_gray_vs_crr"].append(
-                bench_crr(tmp, n, args.repeat, use_cache=not args.no_cache))
+                bench_crr(tmp, n, args.repeat, use_cache=not args.no_cache)
+            )
         sizes = [15_625, 62_500, 250_000] if args.quick else [62_500, 250_000, 1_000_000]
         print("fine_gray scaling ...", flush=True)
         res["fine_gray_scaling"] = bench_fg_scaling(sizes, max(args.repeat, 5))
@@ -230,27 +266,39 @@ def main() -> None:
     (OUT / "survival.json").write_text(json.dumps(res, indent=1))
     c = res["cox"]
     lines = ["", f"{'benchmark':44s} {'calcstats s':>12s} {'peer s':>10s} {'ratio':>10s}  target"]
-    lines.append(f"{'cox 500k x 10 vs R coxph':44s} {c['calcstats_s']:12.2f} "
-                 f"{c['r_coxph_s']:10.2f} {c['ratio_calcstats_over_r']:10.2f}x  <= 1.2x")
+    lines.append(
+        f"{'cox 500k x 10 vs R coxph':44s} {c['calcstats_s']:12.2f} "
+        f"{c['r_coxph_s']:10.2f} {c['ratio_calcstats_over_r']:10.2f}x  <= 1.2x"
+    )
     if "lifelines_s" in c:
-        lines.append(f"{'cox 500k x 10 vs lifelines CoxPHFitter':44s} {c['calcstats_s']:12.2f} "
-                     f"{c['lifelines_s']:10.2f} {c['calcstats_s'] / c['lifelines_s']:10.3f}x")
+        lines.append(
+            f"{'cox 500k x 10 vs lifelines CoxPHFitter':44s} {c['calcstats_s']:12.2f} "
+            f"{c['lifelines_s']:10.2f} {c['calcstats_s'] / c['lifelines_s']:10.3f}x"
+        )
     for f in res["fine_gray_vs_crr"]:
-        lines.append(f"{'fine_gray ' + format(f['n'], ',') + ' vs cmprsk::crr':44s} "
-                     f"{f['calcstats_s']:12.3f} {f['r_crr_s']:10.2f} "
-                     f"{1 / f['speedup_vs_crr']:10.5f}x  speed-up {f['speedup_vs_crr']:.0f}x "
-                     f"(>= {50 if f['n'] <= 5000 else 100}x); coef diff "
-                     f"{f['max_rel_diff_coef']:.1e}{' [R cached]' if f['r_cached'] else ''}")
+        lines.append(
+            f"{'fine_gray ' + format(f['n'], ',') + ' vs cmprsk::crr':44s} "
+            f"{f['calcstats_s']:12.3f} {f['r_crr_s']:10.2f} "
+            f"{1 / f['speedup_vs_crr']:10.5f}x  speed-up {f['speedup_vs_crr']:.0f}x "
+            f"(>= {50 if f['n'] <= 5000 else 100}x); coef diff "
+            f"{f['max_rel_diff_coef']:.1e}{' [R cached]' if f['r_cached'] else ''}"
+        )
     for s in res["fine_gray_scaling"][1:]:
-        lines.append(f"{'fine_gray scaling ' + format(s['n'], ','):44s} {s['calcstats_s']:12.2f} "
-                     f"{'':10s} {s['time_ratio_vs_previous']:10.2f}x  per 4x rows (<= 5x); "
-                     f"CPU {s['calcstats_cpu_s']:.2f} s, {s['cpu_ratio_vs_previous']:.2f}x")
+        lines.append(
+            f"{'fine_gray scaling ' + format(s['n'], ','):44s} {s['calcstats_s']:12.2f} "
+            f"{'':10s} {s['time_ratio_vs_previous']:10.2f}x  per 4x rows (<= 5x); "
+            f"CPU {s['calcstats_cpu_s']:.2f} s, {s['cpu_ratio_vs_previous']:.2f}x"
+        )
     k = res["kaplan_meier"]
     if k:
-        lines.append(f"{'kaplan_meier 5M vs R survfit':44s} {k['calcstats_s']:12.2f} "
-                     f"{k['r_survfit_s']:10.2f} {k['ratio_calcstats_over_r']:10.2f}x  <= 1.5x")
-    lines.append(f"cox coef max rel diff vs R {c['max_rel_diff_coef']:.1e}, "
-                 f"SE {c['max_rel_diff_se']:.1e}, concordance diff {c['concordance_diff']:.1e}")
+        lines.append(
+            f"{'kaplan_meier 5M vs R survfit':44s} {k['calcstats_s']:12.2f} "
+            f"{k['r_survfit_s']:10.2f} {k['ratio_calcstats_over_r']:10.2f}x  <= 1.5x"
+        )
+    lines.append(
+        f"cox coef max rel diff vs R {c['max_rel_diff_coef']:.1e}, "
+        f"SE {c['max_rel_diff_se']:.1e}, concordance diff {c['concordance_diff']:.1e}"
+    )
     print("\n".join(lines))
 
 

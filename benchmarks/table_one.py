@@ -75,14 +75,29 @@ def main() -> None:
 
     df, columns, categorical, nonnormal = make_frame()
     t0 = time.perf_counter()
-    ours = cs.table_one(df, by="group", variables=columns, categorical=categorical,
-                        nonnormal=nonnormal, pvalues=True, smd=True)
+    ours = cs.table_one(
+        df,
+        by="group",
+        variables=columns,
+        categorical=categorical,
+        nonnormal=nonnormal,
+        pvalues=True,
+        smd=True,
+    )
     t_cs = time.perf_counter() - t0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t0 = time.perf_counter()
-        theirs = TableOne(df, columns=columns, categorical=categorical, nonnormal=nonnormal,
-                          groupby="group", pval=True, smd=True, include_null=False)
+        theirs = TableOne(
+            df,
+            columns=columns,
+            categorical=categorical,
+            nonnormal=nonnormal,
+            groupby="group",
+            pval=True,
+            smd=True,
+            include_null=False,
+        )
         t_to = time.perf_counter() - t0
     ratio = t_cs / t_to
     import tableone

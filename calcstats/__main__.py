@@ -31,7 +31,7 @@ def _column_map(text: str | None) -> dict | None:
         value = json.loads(raw)
     except (OSError, json.JSONDecodeError) as exc:
         raise CalcstatsError(
-            f"--column-map must be JSON such as '{{\"PatID\": \"patient_id\"}}' or a .json "
+            f'--column-map must be JSON such as \'{{"PatID": "patient_id"}}\' or a .json '
             f"file holding it; could not read {text!r}: {exc}"
         ) from exc
     if not isinstance(value, dict):
@@ -43,8 +43,9 @@ def _print_problems(err: CohortValidationError, out) -> None:
     print(str(err), file=out)
     print("", file=out)
     cols = ["table", "row", "patient_id", "column", "value", "rule"]
-    with pd.option_context("display.max_rows", 200, "display.width", 200,
-                           "display.max_colwidth", 40):
+    with pd.option_context(
+        "display.max_rows", 200, "display.width", 200, "display.max_colwidth", 40
+    ):
         print(err.problems[cols].to_string(index=False, max_rows=200), file=out)
 
 
@@ -72,8 +73,9 @@ def _validate(args: argparse.Namespace) -> int:
                 status = 1
                 if not args.exclude:
                     return status
-                cohort = read_cohort(args.folder, column_map=cmap, on_error="exclude",
-                                     date_format=args.date_format)
+                cohort = read_cohort(
+                    args.folder, column_map=cmap, on_error="exclude", date_format=args.date_format
+                )
         for w in caught:
             print(f"warning: {w.message}", file=out)
     except CohortValidationError as err:  # problems that excluding cannot fix
@@ -95,13 +97,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     val = sub.add_parser("validate", help="read and validate the cohort tables in a folder")
     val.add_argument("folder", help="folder holding patients/imaging/findings/events files")
-    val.add_argument("--column-map", default=None,
-                     help='JSON object (or a .json file) renaming columns, e.g. '
-                          '\'{"PatID": "patient_id"}\'')
-    val.add_argument("--exclude", action="store_true",
-                     help="also show the flow after excluding the affected patients")
-    val.add_argument("--date-format", default=None,
-                     help="'dmy' or 'mdy' for dates such as 01/02/2020, or a strftime format")
+    val.add_argument(
+        "--column-map",
+        default=None,
+        help='JSON object (or a .json file) renaming columns, e.g. \'{"PatID": "patient_id"}\'',
+    )
+    val.add_argument(
+        "--exclude",
+        action="store_true",
+        help="also show the flow after excluding the affected patients",
+    )
+    val.add_argument(
+        "--date-format",
+        default=None,
+        help="'dmy' or 'mdy' for dates such as 01/02/2020, or a strftime format",
+    )
     args = parser.parse_args(argv)
     return _validate(args)
 

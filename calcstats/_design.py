@@ -55,6 +55,7 @@ __all__ = [
     "build_design",
 ]
 
+
 @dataclass
 class Scaling:
     """Centring and scaling of design columns, and the map back to the original units.
@@ -78,8 +79,14 @@ class Scaling:
     intercept: int | None
 
     @classmethod
-    def of(cls, X: np.ndarray, *, intercept: int | None, centre: bool = True,
-           weights: np.ndarray | None = None) -> Scaling:
+    def of(
+        cls,
+        X: np.ndarray,
+        *,
+        intercept: int | None,
+        centre: bool = True,
+        weights: np.ndarray | None = None,
+    ) -> Scaling:
         """Scale the columns, and centre them when ``centre`` (a model with an intercept, or
         one invariant to shifts such as Cox)."""
         X = np.asarray(X, dtype=float)
@@ -179,8 +186,9 @@ class Design:
 
     def scaling(self, *, weights: np.ndarray | None = None) -> Scaling:
         """Centring (when shift-invariant) and scaling for fitting (see :class:`Scaling`)."""
-        return Scaling.of(self.matrix, intercept=self.intercept, centre=self.shift_invariant,
-                          weights=weights)
+        return Scaling.of(
+            self.matrix, intercept=self.intercept, centre=self.shift_invariant, weights=weights
+        )
 
     def term_of(self) -> dict[str, str]:
         """Column → formula term."""
@@ -209,21 +217,21 @@ class Design:
                 f"per variable in the formula ({', '.join(self.variables)})."
             )
         if newdata[self.variables].isna().any().any():
-            raise DataError("new data have missing values in the model variables; fill them "
-                            "first.")
+            raise DataError("new data have missing values in the model variables; fill them first.")
         frame = _patsy_frame(newdata, self.variables, strings="object")
         try:
             with np.errstate(all="ignore"):
-                (mat,) = patsy.build_design_matrices([self.design_info], frame,
-                                                     NA_action="raise")
+                (mat,) = patsy.build_design_matrices([self.design_info], frame, NA_action="raise")
         except patsy.PatsyError as exc:
-            raise DataError(f"cannot code the new data with the fitted formula "
-                            f"{self.formula!r}: {str(exc).splitlines()[0]}") from None
+            raise DataError(
+                f"cannot code the new data with the fitted formula "
+                f"{self.formula!r}: {str(exc).splitlines()[0]}"
+            ) from None
         return np.asarray(mat, dtype=float)[:, self.order]
 
-
-    def outcome_and_matrix(self, newdata: pd.DataFrame, *, model_name: str
-                           ) -> tuple[np.ndarray, np.ndarray]:
+    def outcome_and_matrix(
+        self, newdata: pd.DataFrame, *, model_name: str
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Outcome and design of new data under this design (rows with missing values in the
         model variables are dropped with a :class:`~calcstats.DataWarning`)."""
         if self.y_info is None:
@@ -248,18 +256,22 @@ class Design:
         frame = _patsy_frame(sub, used, strings="object")
         try:
             with np.errstate(all="ignore"):
-                ymat, mat = patsy.build_design_matrices([self.y_info, self.design_info], frame,
-                                                        NA_action="raise")
+                ymat, mat = patsy.build_design_matrices(
+                    [self.y_info, self.design_info], frame, NA_action="raise"
+                )
         except patsy.PatsyError as exc:
-            raise DataError(f"{model_name}(): cannot evaluate {self.formula!r} on the new data: "
-                            f"{str(exc).splitlines()[0]}") from None
+            raise DataError(
+                f"{model_name}(): cannot evaluate {self.formula!r} on the new data: "
+                f"{str(exc).splitlines()[0]}"
+            ) from None
         y = np.asarray(ymat, dtype=float)
         y = y[:, -1] if y.shape[1] == 2 else y[:, 0]
         return y, np.asarray(mat, dtype=float)[:, self.order]
 
 
-def _patsy_frame(sub: pd.DataFrame, variables: Sequence[str], *, strings: str = "category"
-                 ) -> dict[str, Any]:
+def _patsy_frame(
+    sub: pd.DataFrame, variables: Sequence[str], *, strings: str = "category"
+) -> dict[str, Any]:
     """The formula's columns as patsy should see them.
 
     A pandas Categorical keeps its category order (the first category is the reference)
@@ -275,15 +287,17 @@ def _patsy_frame(sub: pd.DataFrame, variables: Sequence[str], *, strings: str = 
         if isinstance(s.dtype, pd.CategoricalDtype):
             out[v] = s.array.remove_unused_categories() if strings == "category" else s.array
         elif isinstance(s.dtype, pd.BooleanDtype) or (
-                isinstance(s.dtype, pd.ArrowDtype) and pd.api.types.is_bool_dtype(s.dtype)):
+            isinstance(s.dtype, pd.ArrowDtype) and pd.api.types.is_bool_dtype(s.dtype)
+        ):
             out[v] = s.to_numpy(dtype=bool)
         elif pd.api.types.is_bool_dtype(s.dtype):
             out[v] = s.to_numpy()
         elif pd.api.types.is_numeric_dtype(s.dtype):
             if isinstance(s.dtype, pd.api.extensions.ExtensionDtype):
                 integral = pd.api.types.is_integer_dtype(s.dtype) and bool(s.notna().all())
-                out[v] = s.to_numpy(dtype="int64" if integral else float,
-                                    na_value=None if integral else np.nan)
+                out[v] = s.to_numpy(
+                    dtype="int64" if integral else float, na_value=None if integral else np.nan
+                )
             else:
                 out[v] = s.to_numpy()
         elif s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
@@ -291,8 +305,9 @@ def _patsy_frame(sub: pd.DataFrame, variables: Sequence[str], *, strings: str = 
                 out[v] = s.to_numpy(dtype=object)
                 continue
             try:
-                out[v] = pd.Categorical(s.to_numpy(dtype=object),
-                                        categories=sorted(s.dropna().unique()))
+                out[v] = pd.Categorical(
+                    s.to_numpy(dtype=object), categories=sorted(s.dropna().unique())
+                )
             except TypeError:  # mixed, unorderable values: leave it to patsy
                 out[v] = s.to_numpy(dtype=object)
         else:
@@ -351,8 +366,9 @@ def build_design(
     ['Intercept', 'C(g)[T.b]', 'x']
     """
     if not isinstance(data, pd.DataFrame):
-        raise SchemaError(f"{model_name}() needs a pandas DataFrame as data, got "
-                          f"{type(data).__name__}.")
+        raise SchemaError(
+            f"{model_name}() needs a pandas DataFrame as data, got {type(data).__name__}."
+        )
     lhs, rhs = _split(formula, response=response, model_name=model_name)
     desc = _parse(rhs, formula)
     variables = _variables(desc.rhs_termlist, data, formula)
@@ -379,8 +395,7 @@ def build_design(
         )
     rows = np.flatnonzero(~bad)
     if len(rows) == 0:
-        raise DataError(f"{model_name}(): no complete rows left for the model variables "
-                        f"{used}.")
+        raise DataError(f"{model_name}(): no complete rows left for the model variables {used}.")
     sub = data.iloc[rows]
     frame: Any = _patsy_frame(sub, list(dict.fromkeys([*y_vars, *variables])))
     if not frame:  # an intercept-only formula ("1"): patsy takes the row count from an index
@@ -391,11 +406,16 @@ def build_design(
     try:
         with np.errstate(all="ignore"):  # non-finite results are reported below
             if lhs:
-                ymat, mat = patsy.dmatrices(text, frame, eval_env=_ENV, NA_action="raise",
-                                            return_type="matrix")
+                ymat, mat = patsy.dmatrices(
+                    text, frame, eval_env=_ENV, NA_action="raise", return_type="matrix"
+                )
             else:
-                ymat, mat = None, patsy.dmatrix(text, frame, eval_env=_ENV, NA_action="raise",
-                                                return_type="matrix")
+                ymat, mat = (
+                    None,
+                    patsy.dmatrix(
+                        text, frame, eval_env=_ENV, NA_action="raise", return_type="matrix"
+                    ),
+                )
     except patsy.PatsyError as exc:
         raise _patsy_error(exc, formula, model_name) from None
     info = mat.design_info
@@ -408,8 +428,9 @@ def build_design(
     X = pd.DataFrame(np.asarray(mat, dtype=float)[:, order], columns=names)
     terms: dict[str, list[str]] = {}
     pos = set(order)
-    for term in sorted(info.term_name_slices, key=lambda t: written.index(t)
-                       if t in written else -1):
+    for term in sorted(
+        info.term_name_slices, key=lambda t: written.index(t) if t in written else -1
+    ):
         sl = info.term_name_slices[term]
         cols = [clean_name(info.column_names[i]) for i in range(sl.start, sl.stop) if i in pos]
         if cols:
@@ -420,10 +441,22 @@ def build_design(
         y_info = ymat.design_info
     invariant = not intercept or "Intercept" in names
     _check_values(X, formula, model_name, constant_ok=not invariant)
-    design = Design(formula=formula, X=X, y=y, outcome=outcome, terms=terms,
-                    variables=variables, rows=rows, n_dropped=n_dropped,
-                    dropped_columns=dropped_cols, design_info=info, y_info=y_info,
-                    order=order, frame=sub, shift_invariant=invariant)
+    design = Design(
+        formula=formula,
+        X=X,
+        y=y,
+        outcome=outcome,
+        terms=terms,
+        variables=variables,
+        rows=rows,
+        n_dropped=n_dropped,
+        dropped_columns=dropped_cols,
+        design_info=info,
+        y_info=y_info,
+        order=order,
+        frame=sub,
+        shift_invariant=invariant,
+    )
     _check_rank(design, model_name)
     return design
 
@@ -442,8 +475,7 @@ def _patsy_error(exc: patsy.PatsyError, formula: str, model_name: str) -> Except
             f"{model_name}(): in formula {formula!r}: {msg.split('NameError: ')[-1]}. Use "
             "column names of the data (quote odd names with Q('name'))."
         )
-    return SchemaError(f"{model_name}(): cannot build the design of formula {formula!r}: "
-                       f"{msg}")
+    return SchemaError(f"{model_name}(): cannot build the design of formula {formula!r}: {msg}")
 
 
 def _outcome(ymat: Any, formula: str, model_name: str) -> tuple[pd.Series, str]:
@@ -477,8 +509,7 @@ def _check_empty_terms(info: Any, formula: str, model_name: str) -> None:
         )
 
 
-def _check_values(X: pd.DataFrame, formula: str, model_name: str, *, constant_ok: bool
-                  ) -> None:
+def _check_values(X: pd.DataFrame, formula: str, model_name: str, *, constant_ok: bool) -> None:
     arr = X.to_numpy(dtype=float)
     finite = np.isfinite(arr).all(axis=0)
     if not finite.all():
@@ -493,8 +524,11 @@ def _check_values(X: pd.DataFrame, formula: str, model_name: str, *, constant_ok
         if name == "Intercept" or constant_ok:
             continue
         if n and np.ptp(arr[:, j]) == 0:
-            hint = ("a factor level with no analysed rows" if "[T." in str(name)
-                    else "a covariate with one value only")
+            hint = (
+                "a factor level with no analysed rows"
+                if "[T." in str(name)
+                else "a covariate with one value only"
+            )
             raise DataError(
                 f"{model_name}(): covariate column {name!r} in {formula!r} is constant "
                 f"({arr[0, j]:g}) in all {n} analysed rows ({hint}), so its effect cannot be "

@@ -68,10 +68,28 @@ _FUNCTIONS["cr"] = _centred_spline(patsy.mgcv_cubic_splines.CR)
 _FUNCTIONS["cc"] = _centred_spline(patsy.mgcv_cubic_splines.CC)
 _ENV = patsy.EvalEnvironment([_FUNCTIONS])
 _LEVEL_REPR = re.compile(r"np\.(?:float|int|uint)\d+\(([^()]*)\)|np\.str_\(('[^']*'|\"[^\"]*\")\)")
-_PATSY_BUILTINS = frozenset({
-    "C", "I", "Q", "cr", "cc", "bs", "te", "center", "standardize", "scale", "Treatment",
-    "Sum", "Poly", "Diff", "Helmert", "True", "False", "None",
-})
+_PATSY_BUILTINS = frozenset(
+    {
+        "C",
+        "I",
+        "Q",
+        "cr",
+        "cc",
+        "bs",
+        "te",
+        "center",
+        "standardize",
+        "scale",
+        "Treatment",
+        "Sum",
+        "Poly",
+        "Diff",
+        "Helmert",
+        "True",
+        "False",
+        "None",
+    }
+)
 _NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "decimal"})
 
 
@@ -87,8 +105,10 @@ def clean_name(name: str) -> str:
 def _split(formula: str, *, response: bool, model_name: str) -> tuple[str, str]:
     if not isinstance(formula, str) or not formula.strip():
         example = "'outcome ~ age + C(etiology)'" if response else "'age + C(etiology)'"
-        raise SchemaError(f"{model_name}(): formula must be a non-empty string such as "
-                          f"{example}, got {formula!r}.")
+        raise SchemaError(
+            f"{model_name}(): formula must be a non-empty string such as "
+            f"{example}, got {formula!r}."
+        )
     lhs, rhs = formula.split("~", 1) if "~" in formula else ("", formula)
     if response and not lhs.strip():
         raise SchemaError(
@@ -102,8 +122,10 @@ def _split(formula: str, *, response: bool, model_name: str) -> tuple[str, str]:
             "with time= and event=."
         )
     if not rhs.strip():
-        raise SchemaError(f"{model_name}(): formula {formula!r} has no terms on its right-hand "
-                          "side; write '~ 1' for a model without covariates.")
+        raise SchemaError(
+            f"{model_name}(): formula {formula!r} has no terms on its right-hand "
+            "side; write '~ 1' for a model without covariates."
+        )
     return lhs.strip(), rhs.strip()
 
 
@@ -173,8 +195,7 @@ def _parse(text: str, formula: str) -> Any:
     try:
         return patsy.ModelDesc.from_formula(text)
     except patsy.PatsyError as exc:
-        raise SchemaError(f"cannot parse formula {formula!r}: {str(exc).splitlines()[0]}") \
-            from None
+        raise SchemaError(f"cannot parse formula {formula!r}: {str(exc).splitlines()[0]}") from None
 
 
 def _check_columns(data: pd.DataFrame, variables: Sequence[str], formula: str) -> None:
@@ -188,8 +209,11 @@ def _check_columns(data: pd.DataFrame, variables: Sequence[str], formula: str) -
                 f"levels). Convert it first: data[{v!r}] = pd.to_numeric(data[{v!r}]) "
                 "(then write C(...) around it if you do mean it as categorical)."
             )
-        if (pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s)
-                or isinstance(s.dtype, pd.PeriodDtype)):
+        if (
+            pd.api.types.is_datetime64_any_dtype(s)
+            or pd.api.types.is_timedelta64_dtype(s)
+            or isinstance(s.dtype, pd.PeriodDtype)
+        ):
             raise SchemaError(
                 f"column {v!r} in formula {formula!r} holds dates or durations ({s.dtype}), "
                 "which a formula would code as one category per value. Use a number derived "

@@ -170,8 +170,14 @@ def maximise(
         diverging &= free
     if not converged:
         diverging = np.zeros(p, dtype=bool)
-    return NewtonResult(beta=beta, last=cur, iterations=iterations, converged=converged,
-                        diverging=diverging, direction=np.sign(s_rep))
+    return NewtonResult(
+        beta=beta,
+        last=cur,
+        iterations=iterations,
+        converged=converged,
+        diverging=diverging,
+        direction=np.sign(s_rep),
+    )
 
 
 def _safe(evaluate: Callable[[np.ndarray], Evaluation], beta: np.ndarray) -> Evaluation | None:

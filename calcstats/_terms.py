@@ -287,7 +287,5 @@ class LabelsParam:
         return "a calcstats.Labels, a dict of variable labels (str) or None" + self.hint
 
 
-
-
 #: ``labels=`` of the model tables and forest plot (the names of models are ``model_names=``)
 LABELS = LabelsParam(" (name the models with model_names=)")

@@ -30,22 +30,32 @@ def data() -> pd.DataFrame:
     t = rng.exponential(np.exp(-lp))
     c = rng.exponential(1.5, n)
     cause = rng.choice([1, 2], n, p=[0.7, 0.3])
-    return pd.DataFrame({
-        "id": np.arange(n), "g": g, "x": x, "grp": rng.choice(["u", "v"], n),
-        "time": np.minimum(t, c), "status": np.where(t <= c, cause, 0),
-        "death": (t <= c).astype(int),
-        "y": rng.binomial(1, 1 / (1 + np.exp(-lp))), "cnt": rng.poisson(np.exp(lp)),
-        "cont": lp + rng.normal(size=n), "py": rng.uniform(0.5, 2, n),
-        "rare": rng.binomial(1, 0.12 * np.exp(0.3 * x).clip(max=6)),
-    })
+    return pd.DataFrame(
+        {
+            "id": np.arange(n),
+            "g": g,
+            "x": x,
+            "grp": rng.choice(["u", "v"], n),
+            "time": np.minimum(t, c),
+            "status": np.where(t <= c, cause, 0),
+            "death": (t <= c).astype(int),
+            "y": rng.binomial(1, 1 / (1 + np.exp(-lp))),
+            "cnt": rng.poisson(np.exp(lp)),
+            "cont": lp + rng.normal(size=n),
+            "py": rng.uniform(0.5, 2, n),
+            "rare": rng.binomial(1, 0.12 * np.exp(0.3 * x).clip(max=6)),
+        }
+    )
 
 
 ModelFit = Callable[..., cs.ModelResult]
 
 MODELS: list[tuple[str, ModelFit]] = [
     ("cox", lambda d, **k: cs.cox(d, "x + C(g)", time="time", event="death", **k)),
-    ("fine_gray", lambda d, **k: cs.fine_gray(d, "x + C(g)", time="time", event="status",
-                                              cause=1, **k)),
+    (
+        "fine_gray",
+        lambda d, **k: cs.fine_gray(d, "x + C(g)", time="time", event="status", cause=1, **k),
+    ),
     ("logistic", lambda d, **k: cs.logistic(d, "y ~ x + C(g)", **k)),
     ("poisson", lambda d, **k: cs.poisson(d, "cnt ~ x + C(g)", exposure="py", **k)),
     ("log_binomial", lambda d, **k: cs.log_binomial(d, "rare ~ x", **k)),
@@ -79,8 +89,10 @@ def test_model_contract(data, name, fit):
     narrow = res.tidy(exponentiate=False, conf_level=0.8)
     assert (narrow["conf_high"] - narrow["conf_low"] < raw["conf_high"] - raw["conf_low"]).all()
     res90 = fit(data, conf_level=0.9)
-    np.testing.assert_allclose(res90.tidy(exponentiate=False)["conf_low"],
-                               res.tidy(exponentiate=False, conf_level=0.9)["conf_low"])
+    np.testing.assert_allclose(
+        res90.tidy(exponentiate=False)["conf_low"],
+        res.tidy(exponentiate=False, conf_level=0.9)["conf_low"],
+    )
     # glance, covariance, per-term tests, inline
     g = res.glance()
     assert len(g) == 1 and bool(g["converged"][0]) and g["n"][0] == res.nobs
@@ -107,30 +119,64 @@ Fit = Callable[..., cs.Result]
 
 OTHERS: list[tuple[str, Fit, str]] = [
     # (name, fit(data, **options), the tidy column that must hold the estimates)
-    ("kaplan_meier", lambda d, **k: cs.kaplan_meier(d, time="time", event="death", by="grp",
-                                                    **k), "estimate"),
-    ("cumulative_incidence", lambda d, **k: cs.cumulative_incidence(
-        d, time="time", event="status", cause=1, by="grp", **k), "estimate"),
-    ("rmst", lambda d, **k: cs.rmst(d, time="time", event="death", tau=1.0, by="grp", **k),
-     "estimate"),
+    (
+        "kaplan_meier",
+        lambda d, **k: cs.kaplan_meier(d, time="time", event="death", by="grp", **k),
+        "estimate",
+    ),
+    (
+        "cumulative_incidence",
+        lambda d, **k: cs.cumulative_incidence(
+            d, time="time", event="status", cause=1, by="grp", **k
+        ),
+        "estimate",
+    ),
+    (
+        "rmst",
+        lambda d, **k: cs.rmst(d, time="time", event="death", tau=1.0, by="grp", **k),
+        "estimate",
+    ),
     ("prevalence", lambda d, **k: cs.prevalence(d, outcome="y", by="grp", **k), "estimate"),
-    ("incidence_rate", lambda d, **k: cs.incidence_rate(d, time="time", event="death",
-                                                        by="grp", **k), "rate"),
-    ("rate_ratio", lambda d, **k: cs.rate_ratio(d, time="time", event="death", by="grp",
-                                                reference="u", **k), "estimate"),
-    ("mantel_haenszel", lambda d, **k: cs.mantel_haenszel(d, exposure="y", outcome="death",
-                                                          strata="grp", **k), "estimate"),
-    ("adjusted_curves", lambda d, **k: cs.adjusted_curves(
-        cs.cox(d, "x + C(grp)", time="time", event="death"), d, variable="grp",
-        times=[0.5, 1.0], **k), "estimate"),
+    (
+        "incidence_rate",
+        lambda d, **k: cs.incidence_rate(d, time="time", event="death", by="grp", **k),
+        "rate",
+    ),
+    (
+        "rate_ratio",
+        lambda d, **k: cs.rate_ratio(d, time="time", event="death", by="grp", reference="u", **k),
+        "estimate",
+    ),
+    (
+        "mantel_haenszel",
+        lambda d, **k: cs.mantel_haenszel(d, exposure="y", outcome="death", strata="grp", **k),
+        "estimate",
+    ),
+    (
+        "adjusted_curves",
+        lambda d, **k: cs.adjusted_curves(
+            cs.cox(d, "x + C(grp)", time="time", event="death"),
+            d,
+            variable="grp",
+            times=[0.5, 1.0],
+            **k,
+        ),
+        "estimate",
+    ),
 ]
 
 TESTS: list[tuple[str, Fit, dict[str, Any]]] = [
     # (name, fit, a bad option)
-    ("logrank", lambda d, **k: cs.logrank(d, time="time", event="death", by="grp", **k),
-     {"trend": "yes"}),
-    ("gray_test", lambda d, **k: cs.gray_test(d, time="time", event="status", cause=1,
-                                              by="grp", **k), {"rho": -1}),
+    (
+        "logrank",
+        lambda d, **k: cs.logrank(d, time="time", event="death", by="grp", **k),
+        {"trend": "yes"},
+    ),
+    (
+        "gray_test",
+        lambda d, **k: cs.gray_test(d, time="time", event="status", cause=1, by="grp", **k),
+        {"rho": -1},
+    ),
 ]
 
 
@@ -155,8 +201,9 @@ def test_estimate_and_curve_contract(data, name, fit, column):
     assert isinstance(table, cs.Table) and len(table.body) > 0
     # rows in another order: the same numbers
     again = fit(data.sample(frac=1.0, random_state=5)).tidy()
-    pd.testing.assert_frame_equal(again.reset_index(drop=True), t.reset_index(drop=True),
-                                  check_exact=False, rtol=1e-10)
+    pd.testing.assert_frame_equal(
+        again.reset_index(drop=True), t.reset_index(drop=True), check_exact=False, rtol=1e-10
+    )
     with pytest.raises(cs.InvalidParameterError, match="'conf_level' parameter of"):
         fit(data, conf_level=95)
 

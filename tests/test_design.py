@@ -23,20 +23,22 @@ def design_for_new_data(design, newdata):
 def df() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     n = 60
-    return pd.DataFrame({
-        "age": rng.uniform(30, 80, n),
-        "bili": rng.lognormal(0, 1, n),
-        "etiology": rng.choice(["pbc", "psc", "masld"], n),
-        "stage": rng.choice([1.0, 2.0, 3.0], n),
-        "sex": rng.choice(["F", "M"], n),
-    })
+    return pd.DataFrame(
+        {
+            "age": rng.uniform(30, 80, n),
+            "bili": rng.lognormal(0, 1, n),
+            "etiology": rng.choice(["pbc", "psc", "masld"], n),
+            "stage": rng.choice([1.0, 2.0, 3.0], n),
+            "sex": rng.choice(["F", "M"], n),
+        }
+    )
 
 
 def test_names_follow_patsy_without_intercept(df):
     d = build_design(df, "C(etiology) + log(bili) + age:sex + C(stage)")
     assert "Intercept" not in d.columns
     assert "C(etiology)[T.pbc]" in d.columns and "C(etiology)[T.psc]" in d.columns
-    assert "C(stage)[T.2.0]" in d.columns          # numpy-2 scalar reprs cleaned
+    assert "C(stage)[T.2.0]" in d.columns  # numpy-2 scalar reprs cleaned
     assert "log(bili)" in d.columns
     np.testing.assert_allclose(d.X["log(bili)"], np.log(df["bili"]))
     assert d.terms["C(etiology)"] == ["C(etiology)[T.pbc]", "C(etiology)[T.psc]"]
@@ -49,7 +51,7 @@ def test_spline_is_centred_and_identifiable(df):
     d = build_design(df, "cr(age, df=4)")
     assert d.X.shape[1] == 4
     with_const = np.column_stack([np.ones(len(df)), d.matrix])
-    assert np.linalg.matrix_rank(with_const) == 5        # does not span the constant
+    assert np.linalg.matrix_rank(with_const) == 5  # does not span the constant
     new = design_for_new_data(d, df.head(5))
     np.testing.assert_allclose(new, d.matrix[:5], atol=1e-12)  # knots are remembered
 
@@ -88,10 +90,17 @@ def test_formula_means_the_same_in_every_model(df):
     glm = _build(df, "y ~ " + rhs, response=True)
     surv = _build(df, rhs, response=False, intercept=False)
     assert glm.columns == ["Intercept", *surv.columns]
-    assert list(surv.terms) == ["C(etiology, Treatment('psc'))", "cr(age, df=3)", "Q('bili')",
-                                "I(bili ** 2)", "np.log(bili)"]
-    assert surv.columns[:2] == ["C(etiology, Treatment('psc'))[T.masld]",
-                                "C(etiology, Treatment('psc'))[T.pbc]"]
+    assert list(surv.terms) == [
+        "C(etiology, Treatment('psc'))",
+        "cr(age, df=3)",
+        "Q('bili')",
+        "I(bili ** 2)",
+        "np.log(bili)",
+    ]
+    assert surv.columns[:2] == [
+        "C(etiology, Treatment('psc'))[T.masld]",
+        "C(etiology, Treatment('psc'))[T.pbc]",
+    ]
     np.testing.assert_allclose(glm.matrix[:, 1:], surv.matrix)
 
 

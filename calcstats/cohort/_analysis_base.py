@@ -18,7 +18,7 @@ from calcstats._errors import DataError, SchemaError
 
 __all__ = [
     "NS_PER_DAY",
-        "binary_to_int",
+    "binary_to_int",
     "check_no_clash",
     "finding_study_positions",
     "get_table",
@@ -40,8 +40,18 @@ _REQUIRED = {
 _DATES = {"patients": ("index_date",), "imaging": ("study_date",), "events": ("event_date",)}
 
 # Couinaud segment -> number (IVa/IVb collapse to IV); 5-8 right lobe, 2-4 left lobe.
-_SEGMENT_CODE = {"I": 1, "II": 2, "III": 3, "IV": 4, "IVa": 4, "IVb": 4,
-                 "V": 5, "VI": 6, "VII": 7, "VIII": 8}
+_SEGMENT_CODE = {
+    "I": 1,
+    "II": 2,
+    "III": 3,
+    "IV": 4,
+    "IVa": 4,
+    "IVb": 4,
+    "V": 5,
+    "VI": 6,
+    "VII": 7,
+    "VIII": 8,
+}
 NS_PER_DAY = 86_400 * 10**9
 
 
@@ -91,7 +101,12 @@ def nanoseconds(dates: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def match_keys(
-    keys: pd.Series, lookup: pd.Series, *, key_table: str, key: str, table: str,
+    keys: pd.Series,
+    lookup: pd.Series,
+    *,
+    key_table: str,
+    key: str,
+    table: str,
     row_label: pd.Series | None = None,
 ) -> np.ndarray:
     """Position in ``keys`` (unique) of each value of ``lookup``; unknown values are an error.
@@ -100,8 +115,9 @@ def match_keys(
     times faster than ``Index.get_indexer`` on text keys.
     """
     n = len(keys)
-    both = pd.concat([keys.reset_index(drop=True), lookup.reset_index(drop=True)],
-                     ignore_index=True)
+    both = pd.concat(
+        [keys.reset_index(drop=True), lookup.reset_index(drop=True)], ignore_index=True
+    )
     codes, uniques = pd.factorize(both)
     key_codes, look_codes = codes[:n], codes[n:]
     if (key_codes < 0).any():
@@ -130,8 +146,9 @@ def match_keys(
 
 def patient_positions(patients: pd.DataFrame, ids: pd.Series, table: str) -> np.ndarray:
     """Position in ``patients`` of each patient id in ``ids``; unknown ids are an error."""
-    return match_keys(patients["patient_id"], ids, key_table="patients", key="patient_id",
-                      table=table)
+    return match_keys(
+        patients["patient_id"], ids, key_table="patients", key="patient_id", table=table
+    )
 
 
 def index_days(patients: pd.DataFrame, column: str = "index_date") -> np.ndarray:
@@ -169,8 +186,14 @@ def check_no_clash(patients: pd.DataFrame, names: Iterable[str], what: str) -> N
 
 
 def finding_study_positions(imaging: pd.DataFrame, findings: pd.DataFrame) -> np.ndarray:
-    return match_keys(imaging["study_id"], findings["study_id"], key_table="imaging",
-                      key="study_id", table="findings", row_label=findings["finding_id"])
+    return match_keys(
+        imaging["study_id"],
+        findings["study_id"],
+        key_table="imaging",
+        key="study_id",
+        table="findings",
+        row_label=findings["finding_id"],
+    )
 
 
 def segment_codes(segment: pd.Series) -> np.ndarray:

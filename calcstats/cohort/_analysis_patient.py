@@ -80,7 +80,10 @@ PHENOTYPE_COLUMNS: tuple[str, ...] = (
 
 
 def _phenotype_studies(
-    pat: np.ndarray, study: np.ndarray, diffuse: np.ndarray, study_ns: np.ndarray,
+    pat: np.ndarray,
+    study: np.ndarray,
+    diffuse: np.ndarray,
+    study_ns: np.ndarray,
     study_ids: pd.Series,
 ) -> np.ndarray:
     """The phenotype study of each patient (positions in imaging), from baseline findings."""
@@ -102,8 +105,9 @@ def _phenotype_studies(
     chosen = uniq[first]
     if tied.any():  # rare: equally good studies on the same day; smallest study_id wins
         cand = np.isin(s_pat, s_pat[tied]) & (tied | first)
-        frame = pd.DataFrame({"pat": s_pat[cand], "pos": uniq[cand],
-                              "sid": study_ids.to_numpy()[uniq[cand]]})
+        frame = pd.DataFrame(
+            {"pat": s_pat[cand], "pos": uniq[cand], "sid": study_ids.to_numpy()[uniq[cand]]}
+        )
         best = frame.sort_values(["pat", "sid"], kind="mergesort").drop_duplicates("pat")
         replace = pd.Series(best["pos"].to_numpy(), index=best["pat"].to_numpy())
         chosen_pat = s_pat[first]
@@ -112,8 +116,9 @@ def _phenotype_studies(
     return chosen
 
 
-def phenotype(patients: pd.DataFrame, imaging: pd.DataFrame, findings: pd.DataFrame
-              ) -> pd.DataFrame:
+def phenotype(
+    patients: pd.DataFrame, imaging: pd.DataFrame, findings: pd.DataFrame
+) -> pd.DataFrame:
     """The calcification phenotype at index, one row per patient in ``patients`` order."""
     n = len(patients)
     idx_ns = index_days(patients)
@@ -135,8 +140,9 @@ def phenotype(patients: pd.DataFrame, imaging: pd.DataFrame, findings: pd.DataFr
     morph_names = np.asarray(morph_names, dtype=object)
     diffuse = morph_names[morph_codes] == "diffuse"
 
-    chosen = _phenotype_studies(f_pat[baseline], s_pos[baseline], diffuse[baseline],
-                                study_ns, imaging["study_id"])
+    chosen = _phenotype_studies(
+        f_pat[baseline], s_pos[baseline], diffuse[baseline], study_ns, imaging["study_id"]
+    )
     is_chosen = np.zeros(len(imaging), dtype=bool)
     is_chosen[chosen] = True
     keep = baseline & is_chosen[s_pos]
@@ -177,8 +183,7 @@ def phenotype(patients: pd.DataFrame, imaging: pd.DataFrame, findings: pd.DataFr
     burden_code = np.select(
         [n_calc == 0, any_diffuse | (n_calc > 5), n_calc == 1], [0, 3, 1], default=2
     )
-    burden = pd.Categorical.from_codes(burden_code, categories=list(BURDEN_LEVELS),
-                                       ordered=True)
+    burden = pd.Categorical.from_codes(burden_code, categories=list(BURDEN_LEVELS), ordered=True)
     return pd.DataFrame(
         {
             "any_calcification": (n_calc > 0).astype(np.int64),
@@ -292,8 +297,9 @@ def lesion_table(cohort: Any) -> pd.DataFrame:
 
     out = findings.reset_index(drop=True)
     seg = segment_codes(findings["segment"])
-    lobe_code = np.select([(seg >= 5) & (seg <= 8), (seg >= 2) & (seg <= 4), seg == 1],
-                          [0, 1, 2], default=3)
+    lobe_code = np.select(
+        [(seg >= 5) & (seg <= 8), (seg >= 2) & (seg <= 4), seg == 1], [0, 1, 2], default=3
+    )
     lobe = np.array(["right", "left", "caudate", None], dtype=object)[lobe_code]
     extra = pd.DataFrame(
         {

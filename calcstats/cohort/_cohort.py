@@ -364,15 +364,15 @@ class Cohort:
 
         return counting_process_table(self, outcome, exposure=exposure, competing=competing)
 
-    def multistate_table(self, states: Any = None, *,
-                         on_contradiction: str = "direct") -> pd.DataFrame:
+    def multistate_table(
+        self, states: Any = None, *, on_contradiction: str = "direct"
+    ) -> pd.DataFrame:
         """One row per patient per sojourn in a disease state (see ``_multistate_table``)."""
         from calcstats.cohort._multistate_table import multistate_table
 
         return multistate_table(self, states, on_contradiction=on_contradiction)
 
-    def multistate_at_risk(self, states: Any = None, *,
-                           on_contradiction: str = "direct") -> Any:
+    def multistate_at_risk(self, states: Any = None, *, on_contradiction: str = "direct") -> Any:
         """The multi-state table with the patients left out, the events adjusted and the
         extended flow (MultiStateAtRisk)."""
         from calcstats.cohort._multistate_table import multistate_at_risk

@@ -128,8 +128,7 @@ class Flow:
         """A new Flow with one more step excluding ``excluded_ids``."""
         ids = tuple(sorted({str(i) for i in excluded_ids}))
         n_before = self.n_out
-        step = FlowStep(reason, n_before, len(ids), n_before - len(ids), ids, rule,
-                        n_rows_excluded)
+        step = FlowStep(reason, n_before, len(ids), n_before - len(ids), ids, rule, n_rows_excluded)
         return Flow((*self.steps, step))
 
     def to_frame(self, *, detail: bool = False) -> pd.DataFrame:
@@ -169,7 +168,8 @@ class Flow:
             if i == 0:
                 lines.append(f"  {i}. {s.reason}: {s.n_after}")
             else:
-                rows = (f" (+{s.n_rows_excluded} rows without a patient)"
-                        if s.n_rows_excluded else "")
+                rows = (
+                    f" (+{s.n_rows_excluded} rows without a patient)" if s.n_rows_excluded else ""
+                )
                 lines.append(f"  {i}. {s.reason}: -{s.n_excluded} -> {s.n_after}{rows}")
         return "\n".join(lines)

@@ -21,7 +21,8 @@ def _folder(name: str) -> Path:
         raise CalcstatsError(
             f"The example cohort files are missing from the installation ({folder}). "
             "Reinstall calcstats, or regenerate them with "
-            "`python data/make_example_cohort.py` from a source checkout.")
+            "`python data/make_example_cohort.py` from a source checkout."
+        )
     return folder
 
 
@@ -70,8 +71,9 @@ def load_example_cohort(*, raw: bool = False):
     if raw:
         folder = _folder("example_cohort_raw")
         column_map = json.loads((folder / "column_map.json").read_text(encoding="utf-8"))
-        cohort = read_cohort(folder, column_map=column_map, date_format=RAW_DATE_FORMAT,
-                             on_error="exclude")
+        cohort = read_cohort(
+            folder, column_map=column_map, date_format=RAW_DATE_FORMAT, on_error="exclude"
+        )
     else:
         cohort = read_cohort(clean)
     cohort.truth = truth

@@ -45,7 +45,6 @@ from calcstats.survival import LandmarkData
 __all__ = ["landmark"]
 
 
-
 def _matched(before: CurveResult, after: CurveResult, groups: Groups) -> Groups:
     """``groups`` (of ``before``) with the positions of the same groups in ``after``."""
     keys_b = [tuple(r) for r in before.groups.itertuples(index=False, name=None)]

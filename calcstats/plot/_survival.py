@@ -44,7 +44,6 @@ from calcstats.results import (
 __all__ = ["group_names", "survival"]
 
 
-
 @validate_params(
     {
         "risk_table": [BOOLEAN, NONE],

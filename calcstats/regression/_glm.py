@@ -108,6 +108,7 @@ def _fit(mf: ModelFrame, family: Family, *, start: np.ndarray | None = None) -> 
         start=start,
     )
 
+
 _R = TypeVar("_R", bound=RegressionResult)
 
 

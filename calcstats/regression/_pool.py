@@ -94,8 +94,9 @@ class PooledResult(ModelResult):
         between-imputation df.
         """
         base = super().term_tests(method=method)
-        return base.assign(statistic=np.nan, p_value=np.nan,
-                           method="not available after pooling over imputations")
+        return base.assign(
+            statistic=np.nan, p_value=np.nan, method="not available after pooling over imputations"
+        )
 
     def details(self) -> pd.DataFrame:
         """Per term: ``estimate, ubar, b, t, riv, lambda, fmi, dfcom, df``."""

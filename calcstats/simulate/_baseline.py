@@ -18,8 +18,9 @@ __all__ = ["draw_lesions", "draw_patients", "observe_lesions", "schedule_imaging
 DAYS_PER_YEAR = 365.25
 
 
-def by_etiology(code: np.ndarray, mapping: dict, default: object = np.nan,
-                dtype: DTypeLike | None = None) -> np.ndarray:
+def by_etiology(
+    code: np.ndarray, mapping: dict, default: object = np.nan, dtype: DTypeLike | None = None
+) -> np.ndarray:
     """Look a per-etiology parameter up for every row, from the rows' etiology codes
     (integer positions in the sorted ``P.ETIOLOGIES``)."""
     table = np.array([mapping.get(e, default) for e in P.ETIOLOGIES], dtype=dtype)
@@ -173,8 +174,10 @@ def draw_lesions(
     baseline)."""
     code = pt["code"]
     n = len(code)
-    field = {key: {e: v.get(key, np.inf) for e, v in P.LESIONS.items()}
-             for key in ("mu", "k", "seg", "assoc")}
+    field = {
+        key: {e: v.get(key, np.inf) for e, v in P.LESIONS.items()}
+        for key in ("mu", "k", "seg", "assoc")
+    }
     mu = by_etiology(code, field["mu"])
     k = by_etiology(code, field["k"])
     pois = rng.poisson(mu)
@@ -196,8 +199,10 @@ def draw_lesions(
 
     lesion_code = code[patient]
     morph = categorical_by_group(
-        rng, lesion_code,
-        {P.ETIOLOGIES.index(e): v["morph"] for e, v in P.LESIONS.items()}, P.MORPHOLOGIES,
+        rng,
+        lesion_code,
+        {P.ETIOLOGIES.index(e): v["morph"] for e, v in P.LESIONS.items()},
+        P.MORPHOLOGIES,
     )
     med = by_etiology(lesion_code, {e: v["size"][0] for e, v in P.LESIONS.items()})
     gsd = by_etiology(lesion_code, {e: v["size"][1] for e, v in P.LESIONS.items()})
@@ -244,9 +249,11 @@ def schedule_imaging(
     interval = np.where(
         pt["cirrhosis"],
         P.IMAGING_INTERVAL["cirrhosis"],
-        np.where(np.isin(pt["code"], [P.ETIOLOGIES.index(e) for e in P.BILIARY]),
-                 P.IMAGING_INTERVAL["biliary"],
-                 P.IMAGING_INTERVAL["incidental"]),
+        np.where(
+            np.isin(pt["code"], [P.ETIOLOGIES.index(e) for e in P.BILIARY]),
+            P.IMAGING_INTERVAL["biliary"],
+            P.IMAGING_INTERVAL["incidental"],
+        ),
     )
     first_fu = 0.5 + 0.5 * rng.random(n)
     horizon = pt["admin_years"]

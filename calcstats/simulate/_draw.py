@@ -104,6 +104,6 @@ def fixed_width_ids(prefix: str, n: int, width: int) -> np.ndarray:
         buf[:, col : col + 4] = _BLOCK[rest]
     drop = 4 * blocks - width
     if drop:
-        buf = np.ascontiguousarray(np.delete(buf, np.s_[len(prefix): len(prefix) + drop], axis=1))
+        buf = np.ascontiguousarray(np.delete(buf, np.s_[len(prefix) : len(prefix) + drop], axis=1))
     size = buf.shape[1]
     return buf.view(f"S{size}").ravel().astype(f"U{size}").astype(object)

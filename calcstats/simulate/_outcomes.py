@@ -46,8 +46,7 @@ __all__ = ["LIVE_STATES", "draw_outcomes", "linear_rate"]
 LIVE_STATES = ("no_cirrhosis", "cirrhosis", "decompensation")
 
 
-def linear_rate(outcome: str, pt: dict[str, np.ndarray], *, cirrhosis: bool = True
-                ) -> np.ndarray:
+def linear_rate(outcome: str, pt: dict[str, np.ndarray], *, cirrhosis: bool = True) -> np.ndarray:
     """Per-patient hazard (per year) of a native-liver outcome, without calcification
     (``cirrhosis=False``: leave out the baseline-cirrhosis term)."""
     spec = P.HAZARDS[outcome]
@@ -93,15 +92,18 @@ def draw_outcomes(
     r = linear_rate("cirrhosis", pt)
     t_cirr = piecewise_exponential(e[0], [E], [r, r * hr("no_cirrhosis", "cirrhosis")])
     latent["cirrhosis"] = np.where(pt["cirrhosis"], np.inf, t_cirr)
-    C = np.where(pt["cirrhosis"], 0.0, t_cirr)           # entry into the cirrhosis state
+    C = np.where(pt["cirrhosis"], 0.0, t_cirr)  # entry into the cirrhosis state
     spec = P.HAZARDS["decompensation"]
     rd0 = linear_rate("decompensation", pt, cirrhosis=False)
     rd1 = rd0 * np.exp(spec["log_cirrhosis"])
 
     def decomp_rate(t: np.ndarray) -> np.ndarray:
         calc = t >= E
-        return np.where(t >= C, rd1 * np.where(calc, hr("cirrhosis", "decompensation"), 1.0),
-                        rd0 * np.where(calc, hr("no_cirrhosis", "decompensation"), 1.0))
+        return np.where(
+            t >= C,
+            rd1 * np.where(calc, hr("cirrhosis", "decompensation"), 1.0),
+            rd0 * np.where(calc, hr("no_cirrhosis", "decompensation"), 1.0),
+        )
 
     D = _state_latent(e[1], [C, E], decomp_rate)
     latent["decompensation"] = D
@@ -114,8 +116,13 @@ def draw_outcomes(
     age_term = pt["age"] - 50.0
     tx = P.TRANSPLANT
     tx0 = by_etiology(pt["code"], tx["rate"], tx["default"]) * np.exp(tx["log_age"] * age_term)
-    tx_by_state = np.stack([tx0, tx0 * np.exp(tx["log_cirrhosis"]),
-                            tx["after_severe"] * np.exp(tx["log_age"] * age_term)])
+    tx_by_state = np.stack(
+        [
+            tx0,
+            tx0 * np.exp(tx["log_cirrhosis"]),
+            tx["after_severe"] * np.exp(tx["log_age"] * age_term),
+        ]
+    )
     tx_hr = np.array([hr(s, "liver_transplant") for s in LIVE_STATES])
     rows = np.arange(n)
 
@@ -128,8 +135,13 @@ def draw_outcomes(
 
     ld = P.LIVER_DEATH
     ld0 = by_etiology(pt["code"], ld["rate"], ld["default"]) * np.exp(ld["log_age"] * age_term)
-    ld_by_state = np.stack([ld0, ld0 * np.exp(ld["log_cirrhosis"]),
-                            ld["after_severe"] * np.exp(ld["log_age"] * age_term)])
+    ld_by_state = np.stack(
+        [
+            ld0,
+            ld0 * np.exp(ld["log_cirrhosis"]),
+            ld["after_severe"] * np.exp(ld["log_age"] * age_term),
+        ]
+    )
 
     def ld_rate(t: np.ndarray) -> np.ndarray:
         return np.where(t >= t_tx, ld["after_transplant"], ld_by_state[state_at(t), rows])
@@ -147,6 +159,7 @@ def draw_outcomes(
 
     # recorded days: events on day ceil(t * 365.25) >= 1, censoring on floor(c * 365.25)
     with np.errstate(over="ignore", invalid="ignore"):
+
         def to_day(t: np.ndarray) -> np.ndarray:
             d = np.ceil(np.minimum(t, 1e6) * DAYS_PER_YEAR)
             return np.maximum(d, 1).astype(np.int64)
@@ -162,10 +175,19 @@ def draw_outcomes(
         seen: dict[str, np.ndarray] = {}
         for k in ("cirrhosis", "decompensation", "hcc", "cholangiocarcinoma"):
             d = to_day(latent[k])
-            seen[k] = ((latent[k] < t_tx) & (latent[k] < latent["death"]) & (d <= cens_day)
-                       & np.isfinite(latent[k]))
+            seen[k] = (
+                (latent[k] < t_tx)
+                & (latent[k] < latent["death"])
+                & (d <= cens_day)
+                & np.isfinite(latent[k])
+            )
             days[k] = d
         days["liver_transplant"], seen["liver_transplant"] = tx_day, transplanted
         days["death"], seen["death"] = death_day, died
-    return {"latent": latent, "days": days, "seen": seen, "last_day": last_day,
-            "end_native_day": np.where(transplanted, tx_day, np.iinfo(np.int64).max)}
+    return {
+        "latent": latent,
+        "days": days,
+        "seen": seen,
+        "last_day": last_day,
+        "end_native_day": np.where(transplanted, tx_day, np.iinfo(np.int64).max),
+    }

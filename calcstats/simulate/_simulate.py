@@ -54,14 +54,16 @@ __all__ = ["PRESETS", "simulate_cohort"]
 PRESETS = tuple(P.PRESET_MIX)
 #: Transitions on which recorded calcification can act (``calcification_hr`` mapping).
 CALCIFICATION_TRANSITIONS = (
-    ("no_cirrhosis", "cirrhosis"), ("no_cirrhosis", "decompensation"),
+    ("no_cirrhosis", "cirrhosis"),
+    ("no_cirrhosis", "decompensation"),
     ("cirrhosis", "decompensation"),
     *((s, "liver_transplant") for s in LIVE_STATES),
 )
 
 
-def _check_number(name: str, value: object, *, low: float, high: float = math.inf,
-                  low_open: bool = False) -> float:
+def _check_number(
+    name: str, value: object, *, low: float, high: float = math.inf, low_open: bool = False
+) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
         raise _bad(name, "a number", value)
     v = float(value)
@@ -98,11 +100,13 @@ def _transition_hrs(value: object) -> dict[str, float]:
             raise InvalidParameterError(
                 f"The 'calcification_hr' parameter of simulate_cohort cannot set {name!r}: "
                 "death includes background mortality in attained age, so no proportional "
-                f"effect on it is exactly true. Choose among {', '.join(allowed)}.")
+                f"effect on it is exactly true. Choose among {', '.join(allowed)}."
+            )
         if name not in allowed:
             raise InvalidParameterError(
                 f"The 'calcification_hr' parameter of simulate_cohort must map transitions "
-                f"among {', '.join(allowed)} to hazard ratios. Got the key {key!r}.")
+                f"among {', '.join(allowed)} to hazard ratios. Got the key {key!r}."
+            )
         v = _check_number(f"calcification_hr[{name!r}]", hr, low=0, low_open=True)
         if not math.isfinite(v):
             raise _bad(f"calcification_hr[{name!r}]", "a finite number > 0", hr)
@@ -123,23 +127,31 @@ def _resolve(n: int, seed: int | None, preset: str, opts: dict[str, Any]) -> dic
     hrs = _transition_hrs(opts["calcification_hr"])
     out["calcification_hr"] = hrs.get("no_cirrhosis -> cirrhosis", 1.0)
     out["calcification_transition_hr"] = hrs
-    out["accrual_years"] = _check_number("accrual_years", opts["accrual_years"], low=0,
-                                         high=100, low_open=True)
-    out["followup_years"] = _check_number("followup_years", opts["followup_years"], low=0,
-                                          high=100, low_open=True)
+    out["accrual_years"] = _check_number(
+        "accrual_years", opts["accrual_years"], low=0, high=100, low_open=True
+    )
+    out["followup_years"] = _check_number(
+        "followup_years", opts["followup_years"], low=0, high=100, low_open=True
+    )
     ltfu = opts["loss_to_followup"]
-    out["loss_to_followup"] = (P.LOSS_TO_FOLLOWUP[preset] if ltfu is None
-                               else _check_number("loss_to_followup", ltfu, low=0, high=10))
+    out["loss_to_followup"] = (
+        P.LOSS_TO_FOLLOWUP[preset]
+        if ltfu is None
+        else _check_number("loss_to_followup", ltfu, low=0, high=10)
+    )
     out["new_calcification_rate"] = _check_number(
-        "new_calcification_rate", opts["new_calcification_rate"], low=0, high=10)
+        "new_calcification_rate", opts["new_calcification_rate"], low=0, high=10
+    )
     out["new_calcification_hr"] = _check_number(
-        "new_calcification_hr", opts["new_calcification_hr"], low=0, high=1000, low_open=True)
+        "new_calcification_hr", opts["new_calcification_hr"], low=0, high=1000, low_open=True
+    )
     if not isinstance(opts["perfect_detection"], bool):
         raise _bad("perfect_detection", "True or False", opts["perfect_detection"])
     out["perfect_detection"] = opts["perfect_detection"]
     out["alp_missing"] = _check_number("alp_missing", opts["alp_missing"], low=0, high=1)
     out["etiology_unknown_rate"] = _check_number(
-        "etiology_unknown_rate", opts["etiology_unknown_rate"], low=0, high=1)
+        "etiology_unknown_rate", opts["etiology_unknown_rate"], low=0, high=1
+    )
     if not isinstance(opts["followup_imaging"], bool):
         raise _bad("followup_imaging", "True or False", opts["followup_imaging"])
     out["followup_imaging"] = opts["followup_imaging"]
@@ -150,9 +162,12 @@ def _resolve(n: int, seed: int | None, preset: str, opts: dict[str, Any]) -> dic
             raise InvalidParameterError(
                 "The 'missing_rate' parameter of simulate_cohort must be a number or a dict "
                 f"over the columns {', '.join(P.OPTIONAL_COLUMNS)}. Got the key(s) "
-                f"{', '.join(map(repr, unknown))}.")
-        rates = {c: _check_number(f"missing_rate[{c!r}]", rate.get(c, 0.0), low=0, high=1)
-                 for c in P.OPTIONAL_COLUMNS}
+                f"{', '.join(map(repr, unknown))}."
+            )
+        rates = {
+            c: _check_number(f"missing_rate[{c!r}]", rate.get(c, 0.0), low=0, high=1)
+            for c in P.OPTIONAL_COLUMNS
+        }
     else:
         r = _check_number("missing_rate", rate, low=0, high=1)
         rates = dict.fromkeys(P.OPTIONAL_COLUMNS, r)
@@ -169,36 +184,58 @@ def _simulate_tables(
     n: int, *, seed: int | None = None, preset: str = "western_tertiary", **opts: Any
 ) -> tuple[dict[str, pd.DataFrame], Truth]:
     """The four canonical tables (dict of DataFrames) and the Truth, without read_cohort."""
-    defaults = dict(calcification_hr=1.0, accrual_years=10.0, followup_years=5.0,
-                    loss_to_followup=None, followup_imaging=True, new_calcification_rate=0.02,
-                    new_calcification_hr=1.0, perfect_detection=False,
-                    missing_rate=0.03, alp_missing=0.25, etiology_unknown_rate=0.0,
-                    start_date="2010-01-01")
+    defaults = dict(
+        calcification_hr=1.0,
+        accrual_years=10.0,
+        followup_years=5.0,
+        loss_to_followup=None,
+        followup_imaging=True,
+        new_calcification_rate=0.02,
+        new_calcification_hr=1.0,
+        perfect_detection=False,
+        missing_rate=0.03,
+        alp_missing=0.25,
+        etiology_unknown_rate=0.0,
+        start_date="2010-01-01",
+    )
     unknown = sorted(set(opts) - set(defaults))
     if unknown:
         raise TypeError(f"simulate_cohort() got unexpected keyword argument(s) {unknown}")
     par = _resolve(n, seed, preset, {**defaults, **opts})
     rng = np.random.default_rng(par["seed"])
 
-    pt = draw_patients(rng, par["n"], preset=preset, accrual_years=par["accrual_years"],
-                       followup_years=par["followup_years"],
-                       etiology_unknown_rate=par["etiology_unknown_rate"])
-    lesions = draw_lesions(rng, pt, new_calcification_rate=par["new_calcification_rate"],
-                           new_calcification_hr=par["new_calcification_hr"])
+    pt = draw_patients(
+        rng,
+        par["n"],
+        preset=preset,
+        accrual_years=par["accrual_years"],
+        followup_years=par["followup_years"],
+        etiology_unknown_rate=par["etiology_unknown_rate"],
+    )
+    lesions = draw_lesions(
+        rng,
+        pt,
+        new_calcification_rate=par["new_calcification_rate"],
+        new_calcification_hr=par["new_calcification_hr"],
+    )
     studies = schedule_imaging(rng, pt, preset=preset, followup_imaging=par["followup_imaging"])
     obs = observe_lesions(rng, lesions, studies, perfect_detection=par["perfect_detection"])
 
     exposure = np.full(par["n"], np.inf)
     if obs["study"].shape[0]:
-        np.minimum.at(exposure, studies["patient"][obs["study"]],
-                      studies["day"][obs["study"]] / DAYS_PER_YEAR)
+        np.minimum.at(
+            exposure, studies["patient"][obs["study"]], studies["day"][obs["study"]] / DAYS_PER_YEAR
+        )
     hrs = {tuple(k.split(" -> ")): v for k, v in par["calcification_transition_hr"].items()}
-    out = draw_outcomes(rng, pt, exposure, calcification_hr=hrs,
-                        loss_to_followup=par["loss_to_followup"])
-    masks = apply_missingness(rng, pt, missing_rate=par["missing_rate"],
-                              alp_missing=par["alp_missing"])
-    tables, latent = build_tables(rng, pt, lesions, studies, obs, out, masks,
-                                  start=np.datetime64(par["start_date"], "D"))
+    out = draw_outcomes(
+        rng, pt, exposure, calcification_hr=hrs, loss_to_followup=par["loss_to_followup"]
+    )
+    masks = apply_missingness(
+        rng, pt, missing_rate=par["missing_rate"], alp_missing=par["alp_missing"]
+    )
+    tables, latent = build_tables(
+        rng, pt, lesions, studies, obs, out, masks, start=np.datetime64(par["start_date"], "D")
+    )
     params = {
         **par,
         "etiology_probabilities": etiology_probabilities(preset),
@@ -213,7 +250,7 @@ def _simulate_tables(
         "segment_weights": dict(zip(P.SEGMENTS, P.SEGMENT_WEIGHTS, strict=True)),
         "lesions": P.LESIONS,
         "sources": "calcstats/simulate/_params.py: S<n> published (domain research §7), "
-                   "R computed from survival::pbc / survexp.us, A assumption",
+        "R computed from survival::pbc / survexp.us, A assumption",
     }
     levels = tuple(sorted(pd.unique(tables["patients"]["etiology"])))
     truth = Truth(params, latent["patients"], latent["lesions"], levels)
@@ -320,13 +357,20 @@ def simulate_cohort(
     from calcstats.cohort import read_cohort
 
     tables, truth = _simulate_tables(
-        n, seed=seed, preset=preset, calcification_hr=calcification_hr,
-        accrual_years=accrual_years, followup_years=followup_years,
-        loss_to_followup=loss_to_followup, followup_imaging=followup_imaging,
+        n,
+        seed=seed,
+        preset=preset,
+        calcification_hr=calcification_hr,
+        accrual_years=accrual_years,
+        followup_years=followup_years,
+        loss_to_followup=loss_to_followup,
+        followup_imaging=followup_imaging,
         new_calcification_rate=new_calcification_rate,
-        new_calcification_hr=new_calcification_hr, perfect_detection=perfect_detection,
+        new_calcification_hr=new_calcification_hr,
+        perfect_detection=perfect_detection,
         missing_rate=missing_rate,
-        alp_missing=alp_missing, etiology_unknown_rate=etiology_unknown_rate,
+        alp_missing=alp_missing,
+        etiology_unknown_rate=etiology_unknown_rate,
         start_date=start_date,
     )
     cohort = read_cohort(**tables, on_error="raise")

@@ -17,9 +17,14 @@ __all__ = ["apply_missingness", "build_tables"]
 NATIVE = ("cirrhosis", "decompensation", "hcc", "cholangiocarcinoma")
 #: patients-table column of each optional covariate → key in the patient dict
 OPTIONAL_SOURCE = {
-    "bmi": "bmi", "diabetes": "diabetes", "alcohol_use": "alcohol",
-    "bilirubin_mg_dl": "bilirubin", "albumin_g_dl": "albumin", "alp_u_l": "alp",
-    "platelets_10e9_l": "platelets", "inr": "inr",
+    "bmi": "bmi",
+    "diabetes": "diabetes",
+    "alcohol_use": "alcohol",
+    "bilirubin_mg_dl": "bilirubin",
+    "albumin_g_dl": "albumin",
+    "alp_u_l": "alp",
+    "platelets_10e9_l": "platelets",
+    "inr": "inr",
 }
 
 
@@ -72,16 +77,18 @@ def build_tables(
     pid = fixed_width_ids("P", n, width)
     index_date = _dates(start, pt["index_day"])
 
-    patients = pd.DataFrame({
-        "patient_id": pid,
-        "sex": np.array(["F", "M"], dtype=object)[pt["male"].astype(np.int64)],
-        "age_at_index": pt["age"],
-        "index_date": index_date,
-        "etiology": pt["etiology"],
-        "cirrhosis_at_baseline": pt["cirrhosis"],
-        "last_followup_date": _dates(start, pt["index_day"] + out["last_day"]),
-        "site": pt["site"],
-    })
+    patients = pd.DataFrame(
+        {
+            "patient_id": pid,
+            "sex": np.array(["F", "M"], dtype=object)[pt["male"].astype(np.int64)],
+            "age_at_index": pt["age"],
+            "index_date": index_date,
+            "etiology": pt["etiology"],
+            "cirrhosis_at_baseline": pt["cirrhosis"],
+            "last_followup_date": _dates(start, pt["index_day"] + out["last_day"]),
+            "site": pt["site"],
+        }
+    )
     for col, key in OPTIONAL_SOURCE.items():
         values = pt[key]
         mask = masks[col]
@@ -96,32 +103,37 @@ def build_tables(
 
     # imaging: studies within follow-up and on the native liver
     sp = studies["patient"]
-    keep_study = ((studies["day"] <= out["last_day"][sp])
-                  & (studies["day"] < out["end_native_day"][sp]))
+    keep_study = (studies["day"] <= out["last_day"][sp]) & (
+        studies["day"] < out["end_native_day"][sp]
+    )
     kept = np.flatnonzero(keep_study)
     new_index = np.full(sp.shape[0], -1, dtype=np.int64)
     new_index[kept] = np.arange(kept.shape[0])
     sid = fixed_width_ids("S", kept.shape[0], max(7, len(str(kept.shape[0]))))
-    imaging = pd.DataFrame({
-        "study_id": sid,
-        "patient_id": pid[sp[kept]],
-        "study_date": _dates(start, pt["index_day"][sp[kept]] + studies["day"][kept]),
-        "modality": np.array(P.MODALITIES, dtype=object)[studies["modality"][kept]],
-    })
+    imaging = pd.DataFrame(
+        {
+            "study_id": sid,
+            "patient_id": pid[sp[kept]],
+            "study_date": _dates(start, pt["index_day"][sp[kept]] + studies["day"][kept]),
+            "modality": np.array(P.MODALITIES, dtype=object)[studies["modality"][kept]],
+        }
+    )
 
     keep_f = keep_study[obs["study"]]
     fs = new_index[obs["study"][keep_f]]
     fl = obs["lesion"][keep_f]
     fid = fixed_width_ids("F", fs.shape[0], max(7, len(str(fs.shape[0]))))
-    findings = pd.DataFrame({
-        "finding_id": fid,
-        "study_id": sid[fs],
-        "patient_id": pid[sp[kept][fs]],
-        "segment": np.array(P.SEGMENTS, dtype=object)[lesions["segment"][fl]],
-        "size_mm": obs["size"][keep_f],
-        "morphology": np.array(P.MORPHOLOGIES, dtype=object)[obs["morphology"][keep_f]],
-        "associated_lesion": lesions["associated_lesion"][fl],
-    })
+    findings = pd.DataFrame(
+        {
+            "finding_id": fid,
+            "study_id": sid[fs],
+            "patient_id": pid[sp[kept][fs]],
+            "segment": np.array(P.SEGMENTS, dtype=object)[lesions["segment"][fl]],
+            "size_mm": obs["size"][keep_f],
+            "morphology": np.array(P.MORPHOLOGIES, dtype=object)[obs["morphology"][keep_f]],
+            "associated_lesion": lesions["associated_lesion"][fl],
+        }
+    )
 
     ev_pid, ev_name, ev_day = [], [], []
     for k in (*NATIVE, "liver_transplant", "death"):
@@ -137,37 +149,45 @@ def build_tables(
     order_key = [np.concatenate(x) for x in (ev_pid, ev_name, ev_day)]
     order = np.lexsort((order_key[1].astype(str), order_key[2], order_key[0]))
     epid, ename, eday = (x[order] for x in order_key)
-    events = pd.DataFrame({
-        "patient_id": pid[epid],
-        "event": ename,
-        "event_date": _dates(start, pt["index_day"][epid] + eday),
-    })
+    events = pd.DataFrame(
+        {
+            "patient_id": pid[epid],
+            "event": ename,
+            "event_date": _dates(start, pt["index_day"][epid] + eday),
+        }
+    )
 
     first_seen = np.full(n, np.inf)
     if fs.shape[0]:
         fpat = sp[kept][fs]
         fday = studies["day"][kept][fs]
         np.minimum.at(first_seen, fpat, fday)
-    latent_patients = pd.DataFrame({
-        "patient_id": pid,
-        "true_etiology": pt["true_etiology"],
-        "true_calcification": pt["true_calcification"],
-        "true_n_calcifications": np.bincount(lesions["patient"][lesions["onset"] == 0],
-                                             minlength=n),
-        "new_calcification_years": _new_onset(lesions, n),
-        "calcification_recorded_years": np.where(np.isfinite(first_seen),
-                                                 first_seen / DAYS_PER_YEAR, np.inf),
-        **{f"latent_{k}_years": v for k, v in out["latent"].items()},
-    })
-    latent_lesions = pd.DataFrame({
-        "patient_id": pid[lesions["patient"]],
-        "lesion": np.arange(lesions["patient"].shape[0]),
-        "onset_years": lesions["onset"],
-        "segment": np.array(P.SEGMENTS, dtype=object)[lesions["segment"]],
-        "size_mm": lesions["size"],
-        "morphology": np.array(P.MORPHOLOGIES, dtype=object)[lesions["morphology"]],
-        "associated_lesion": lesions["associated_lesion"],
-    })
+    latent_patients = pd.DataFrame(
+        {
+            "patient_id": pid,
+            "true_etiology": pt["true_etiology"],
+            "true_calcification": pt["true_calcification"],
+            "true_n_calcifications": np.bincount(
+                lesions["patient"][lesions["onset"] == 0], minlength=n
+            ),
+            "new_calcification_years": _new_onset(lesions, n),
+            "calcification_recorded_years": np.where(
+                np.isfinite(first_seen), first_seen / DAYS_PER_YEAR, np.inf
+            ),
+            **{f"latent_{k}_years": v for k, v in out["latent"].items()},
+        }
+    )
+    latent_lesions = pd.DataFrame(
+        {
+            "patient_id": pid[lesions["patient"]],
+            "lesion": np.arange(lesions["patient"].shape[0]),
+            "onset_years": lesions["onset"],
+            "segment": np.array(P.SEGMENTS, dtype=object)[lesions["segment"]],
+            "size_mm": lesions["size"],
+            "morphology": np.array(P.MORPHOLOGIES, dtype=object)[lesions["morphology"]],
+            "associated_lesion": lesions["associated_lesion"],
+        }
+    )
     tables = {"patients": patients, "imaging": imaging, "findings": findings, "events": events}
     return tables, {"patients": latent_patients, "lesions": latent_lesions}
 

@@ -17,11 +17,15 @@ __all__ = ["TRANSITIONS", "Truth"]
 
 #: The transitions of the simulated liver progression ("from -> to").
 TRANSITIONS = (
-    "no_cirrhosis -> cirrhosis", "no_cirrhosis -> decompensation",
+    "no_cirrhosis -> cirrhosis",
+    "no_cirrhosis -> decompensation",
     "cirrhosis -> decompensation",
-    "no_cirrhosis -> liver_transplant", "cirrhosis -> liver_transplant",
+    "no_cirrhosis -> liver_transplant",
+    "cirrhosis -> liver_transplant",
     "decompensation -> liver_transplant",
-    "no_cirrhosis -> death", "cirrhosis -> death", "decompensation -> death",
+    "no_cirrhosis -> death",
+    "cirrhosis -> death",
+    "decompensation -> death",
 )
 
 
@@ -71,9 +75,11 @@ class Truth:
         self.etiology_levels = tuple(etiology_levels)
 
     def __repr__(self) -> str:
-        return (f"Truth(preset={self.params['preset']!r}, n={self.params['n']}, "
-                f"seed={self.params['seed']!r}, "
-                f"calcification_hr={self.params['calcification_hr']})")
+        return (
+            f"Truth(preset={self.params['preset']!r}, n={self.params['n']}, "
+            f"seed={self.params['seed']!r}, "
+            f"calcification_hr={self.params['calcification_hr']})"
+        )
 
     @staticmethod
     def _check_outcome(outcome: str) -> None:
@@ -86,7 +92,8 @@ class Truth:
                 "simulated liver progression is a multi-state model). Fit "
                 "cs.multistate_cox(cohort.multistate_table(), ...) and compare with "
                 "Truth.transition_hazard_ratios('no_cirrhosis', 'decompensation') and "
-                "('cirrhosis', 'decompensation').")
+                "('cirrhosis', 'decompensation')."
+            )
         if outcome in ("liver_transplant", "death"):
             raise CalcstatsError(
                 f"No single proportional-hazards model is true for {outcome!r}: its hazard "
@@ -192,28 +199,39 @@ class Truth:
         if label not in TRANSITIONS:
             raise CalcstatsError(
                 f"{label!r} is not a transition of the simulated progression; transitions: "
-                f"{', '.join(TRANSITIONS)}.")
+                f"{', '.join(TRANSITIONS)}."
+            )
         if to_state == "death":
             raise CalcstatsError(
                 f"No proportional-hazards model is true for {label!r}: the death hazard adds "
                 "Gompertz background mortality in attained age to liver death. "
                 "Truth.transition_hazard_ratios covers "
-                f"{', '.join(t for t in TRANSITIONS if not t.endswith('death'))}.")
+                f"{', '.join(t for t in TRANSITIONS if not t.endswith('death'))}."
+            )
         if to_state == "liver_transplant":
             tx = self.params.get("transplant", P.TRANSPLANT)
             if from_state == "decompensation":
                 spec = {"rate": {}, "default": 1.0, "log_age": tx["log_age"], "log_male": None}
             else:
-                spec = {"rate": tx["rate"], "default": tx["default"], "log_age": tx["log_age"],
-                        "log_male": None}
+                spec = {
+                    "rate": tx["rate"],
+                    "default": tx["default"],
+                    "log_age": tx["log_age"],
+                    "log_male": None,
+                }
         else:
             hz = self.params.get("hazards", P.HAZARDS)[to_state]
-            spec = {"rate": hz["rate"], "default": hz["default"], "log_age": hz["log_age"],
-                    "log_male": hz["log_male"]}
+            spec = {
+                "rate": hz["rate"],
+                "default": hz["default"],
+                "log_age": hz["log_age"],
+                "log_male": hz["log_male"],
+            }
         return label, spec
 
-    def transition_formula(self, from_state: str, to_state: str, *,
-                           time_varying: bool = False) -> str:
+    def transition_formula(
+        self, from_state: str, to_state: str, *, time_varying: bool = False
+    ) -> str:
         """Right-hand side of the true Cox model of one transition of the progression.
 
         The transitions are those of :meth:`Cohort.multistate_table`'s default states:
@@ -239,9 +257,14 @@ class Truth:
             terms.append("sex")
         return " + ".join(terms)
 
-    def transition_hazard_ratios(self, from_state: str, to_state: str, *,
-                                 reference: str | None = None,
-                                 time_varying: bool = False) -> pd.Series:
+    def transition_hazard_ratios(
+        self,
+        from_state: str,
+        to_state: str,
+        *,
+        reference: str | None = None,
+        time_varying: bool = False,
+    ) -> pd.Series:
         """True hazard ratios of one transition, named as :func:`calcstats.multistate_cox`
         names its terms (the ``term`` column of ``tidy()``).
 
@@ -260,17 +283,18 @@ class Truth:
         if ref not in levels:
             raise CalcstatsError(
                 f"reference={ref!r} is not an etiology of this cohort; choose one of "
-                f"{', '.join(levels)}.")
+                f"{', '.join(levels)}."
+            )
         hrs = self.params.get("calcification_transition_hr") or {
-            "no_cirrhosis -> cirrhosis": self.params["calcification_hr"]}
+            "no_cirrhosis -> cirrhosis": self.params["calcification_hr"]
+        }
         exposure = "calcification" if time_varying else "any_calcification"
         out = {exposure: float(hrs.get(label, 1.0))}
         if spec["rate"]:
             base = spec["rate"].get(ref, spec["default"])
             for level in levels:
                 if level != ref:
-                    out[f"C(etiology)[T.{level}]"] = spec["rate"].get(level,
-                                                                      spec["default"]) / base
+                    out[f"C(etiology)[T.{level}]"] = spec["rate"].get(level, spec["default"]) / base
         out["age_at_index"] = math.exp(spec["log_age"])
         if spec["log_male"] is not None:
             out["sex[T.M]"] = math.exp(spec["log_male"])
@@ -304,8 +328,12 @@ class Truth:
         t = np.atleast_1d(np.asarray(times, dtype=float))
         rate = float(self.params.get("new_calcification_rate", 0.0))
         hr = float(self.params.get("new_calcification_hr", 1.0))
-        frames = [pd.DataFrame({"cirrhosis_at_baseline": c, "time": t,
-                                "survival": np.exp(-rate * hr**c * t)}) for c in (0, 1)]
+        frames = [
+            pd.DataFrame(
+                {"cirrhosis_at_baseline": c, "time": t, "survival": np.exp(-rate * hr**c * t)}
+            )
+            for c in (0, 1)
+        ]
         return pd.concat(frames, ignore_index=True)
 
     def new_calcification_coefficients(self, model: str = "aft") -> pd.Series:
@@ -333,20 +361,29 @@ class Truth:
         rate = float(self.params.get("new_calcification_rate", 0.0))
         hr = float(self.params.get("new_calcification_hr", 1.0))
         if rate <= 0:
-            raise CalcstatsError("this cohort was simulated with new_calcification_rate=0: "
-                                 "no new calcification forms.")
+            raise CalcstatsError(
+                "this cohort was simulated with new_calcification_rate=0: "
+                "no new calcification forms."
+            )
         sign = -1.0 if model == "aft" else 1.0
         last = "scale" if model == "aft" else "shape"
-        return pd.Series({"Intercept": sign * math.log(rate),
-                          "cirrhosis_at_baseline": sign * math.log(hr), last: 1.0},
-                         dtype=float)
+        return pd.Series(
+            {
+                "Intercept": sign * math.log(rate),
+                "cirrhosis_at_baseline": sign * math.log(hr),
+                last: 1.0,
+            },
+            dtype=float,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Parameters, the true models (formula and hazard ratios per outcome) and a
         summary of the latent quantities, as plain JSON-ready Python objects."""
         models = {
-            k: {"formula": self.formula(k),
-                "hazard_ratios": {t: float(v) for t, v in self.hazard_ratios(k).items()}}
+            k: {
+                "formula": self.formula(k),
+                "hazard_ratios": {t: float(v) for t, v in self.hazard_ratios(k).items()},
+            }
             for k in P.PH_OUTCOMES
         }
         lat = self.patients
@@ -358,13 +395,18 @@ class Truth:
                 "n_true_lesions_baseline": int(lat["true_n_calcifications"].sum()),
                 "n_new_calcification": int(np.isfinite(lat["new_calcification_years"]).sum()),
                 "n_calcification_recorded": int(
-                    np.isfinite(lat["calcification_recorded_years"]).sum()),
+                    np.isfinite(lat["calcification_recorded_years"]).sum()
+                ),
             }
         transitions = {
-            t: {"formula": self.transition_formula(*t.split(" -> ")),
-                "hazard_ratios": {k: float(v) for k, v in
-                                  self.transition_hazard_ratios(*t.split(" -> ")).items()}}
-            for t in TRANSITIONS if not t.endswith("death")
+            t: {
+                "formula": self.transition_formula(*t.split(" -> ")),
+                "hazard_ratios": {
+                    k: float(v) for k, v in self.transition_hazard_ratios(*t.split(" -> ")).items()
+                },
+            }
+            for t in TRANSITIONS
+            if not t.endswith("death")
         }
         return {
             "generator": "calcstats.simulate_cohort",
@@ -394,9 +436,11 @@ class Truth:
             if key not in data:
                 raise CalcstatsError(
                     f"Not a calcstats truth: the {key!r} entry is missing. Pass the output "
-                    "of Truth.to_dict() or the content of a truth.json it wrote.")
-        return cls(dict(data["params"]), pd.DataFrame(), pd.DataFrame(),
-                   tuple(data["etiology_levels"]))
+                    "of Truth.to_dict() or the content of a truth.json it wrote."
+                )
+        return cls(
+            dict(data["params"]), pd.DataFrame(), pd.DataFrame(), tuple(data["etiology_levels"])
+        )
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
         """:meth:`to_dict` as JSON text; written to ``path`` too when given."""

@@ -91,7 +91,7 @@ def _suffix_in_runs(run: np.ndarray, w: np.ndarray) -> np.ndarray:
     cw = np.cumsum(w)
     new = np.ones(n, dtype=bool)
     new[1:] = run[1:] != run[:-1]
-    end = np.append(np.flatnonzero(new)[1:], n) - 1        # last index of each run
+    end = np.append(np.flatnonzero(new)[1:], n) - 1  # last index of each run
     run_id = np.cumsum(new) - 1
     return cw[end][run_id] - cw
 
@@ -99,7 +99,7 @@ def _suffix_in_runs(run: np.ndarray, w: np.ndarray) -> np.ndarray:
 def _right_censored(stop, ev, ranks, w, s) -> tuple[float, float, float]:
     n = len(stop)
     R = np.int64(ranks.max()) + 1
-    oa = np.lexsort((ranks, ~ev, stop, s))            # deaths first in a tie, by score
+    oa = np.lexsort((ranks, ~ev, stop, s))  # deaths first in a tie, by score
     sa, ta, ea, ra, wa = s[oa], stop[oa], ev[oa], ranks[oa], w[oa]
     key = sa * R + ra
     less_all = _after_less(key, wa)
@@ -108,8 +108,7 @@ def _right_censored(stop, ev, ranks, w, s) -> tuple[float, float, float]:
     eq_after = np.empty(n)
     eq_after[ok] = _suffix_in_runs(key[ok], wa[ok])
     new = np.ones(n, dtype=bool)
-    new[1:] = (sa[1:] != sa[:-1]) | (ta[1:] != ta[:-1]) | (ra[1:] != ra[:-1]) | \
-        (ea[1:] != ea[:-1])
+    new[1:] = (sa[1:] != sa[:-1]) | (ta[1:] != ta[:-1]) | (ra[1:] != ra[:-1]) | (ea[1:] != ea[:-1])
     run = np.cumsum(new)
     tied_dead = np.where(ea, _suffix_in_runs(run, wa), 0.0)
     # comparable weight: everything after the last tied death, within the stratum
@@ -126,8 +125,11 @@ def _right_censored(stop, ev, ranks, w, s) -> tuple[float, float, float]:
     less = less_all[ia]
     equal = eq_after[ia] - tied_dead[ia]
     wi = wa[ia]
-    return (float(np.sum(wi * less)), float(np.sum(wi * (total - less - equal))),
-            float(np.sum(wi * equal)))
+    return (
+        float(np.sum(wi * less)),
+        float(np.sum(wi * (total - less - equal))),
+        float(np.sum(wi * equal)),
+    )
 
 
 def _range_counts(
@@ -138,8 +140,8 @@ def _range_counts(
     rr = np.concatenate([r, r, r + 1, r + 1]).astype(np.int64)
     v = _prefix_less(ranks, w, m, rr)
     k = len(lo)
-    less = v[:k] - v[k:2 * k]
-    leq = v[2 * k:3 * k] - v[3 * k:]
+    less = v[:k] - v[k : 2 * k]
+    leq = v[2 * k : 3 * k] - v[3 * k :]
     return less, leq - less
 
 
@@ -170,7 +172,7 @@ def concordance_counts(
     # order A: stratum, stop time, events before censorings
     oa = np.lexsort((~ev, stop, s))
     sa, ta, ea = s[oa], stop[oa], ev[oa]
-    ia = np.flatnonzero(ea)                      # event positions in order A
+    ia = np.flatnonzero(ea)  # event positions in order A
     # first position after the tied events (same stratum, same time)
     new = np.ones(n, dtype=bool)
     new[1:] = (sa[1:] != sa[:-1]) | (ta[1:] != ta[:-1])
@@ -205,4 +207,3 @@ def concordance_counts(
     denom = conc + disc + tied
     value = (conc + tied / 2) / denom if denom > 0 else float("nan")
     return {"concordant": conc, "discordant": disc, "tied_x": tied, "concordance": value}
-

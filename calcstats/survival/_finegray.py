@@ -57,20 +57,21 @@ class FineGrayFit:
     loglik0: float
     iterations: int
     converged: bool
-    fail_times: np.ndarray      # distinct times of the event of interest
-    base_jumps: np.ndarray      # baseline subdistribution-hazard jumps at fail_times (x = 0)
-    diverging: np.ndarray       # coefficients running off to ±∞ (monotone likelihood)
+    fail_times: np.ndarray  # distinct times of the event of interest
+    base_jumps: np.ndarray  # baseline subdistribution-hazard jumps at fail_times (x = 0)
+    diverging: np.ndarray  # coefficients running off to ±∞ (monotone likelihood)
     direction: np.ndarray
 
 
 class _FG:
     """Sorted data and the cumulative-sum machinery."""
 
-    def __init__(self, t: np.ndarray, code: np.ndarray, X: np.ndarray, *,
-                 weights: np.ndarray | None = None) -> None:
+    def __init__(
+        self, t: np.ndarray, code: np.ndarray, X: np.ndarray, *, weights: np.ndarray | None = None
+    ) -> None:
         order = np.argsort(t, kind="stable")
         self.t = t[order]
-        self.ici = code[order]                       # 1 event, 2 competing, 0 censored
+        self.ici = code[order]  # 1 event, 2 competing, 0 censored
         n = len(t)
         #: case weights (sorted rows); the censoring distribution G stays unweighted
         self.w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)[order]
@@ -80,11 +81,11 @@ class _FG:
         ut, first = np.unique(self.t, return_index=True)
         self.ut, self.first = ut, first
         cens = np.bincount(np.searchsorted(ut, self.t[self.ici == 0]), minlength=len(ut))
-        at_risk = n - first                          # rows with time >= u
+        at_risk = n - first  # rows with time >= u
         self.Y, self.nc = at_risk.astype(float), cens.astype(float)
         G = np.cumprod(1 - cens / at_risk)
-        Gm = np.concatenate(([1.0], G[:-1]))         # G(u−) at each distinct time
-        self.G_row = Gm[np.searchsorted(ut, self.t)] # G(t_i−) per sorted row
+        Gm = np.concatenate(([1.0], G[:-1]))  # G(u−) at each distinct time
+        self.G_row = Gm[np.searchsorted(ut, self.t)]  # G(t_i−) per sorted row
         fail = self.ici == 1
         self.ft, k_fail = np.unique(self.t[fail], return_inverse=True)
         self.d = np.bincount(k_fail, weights=self.w[fail], minlength=len(self.ft))
@@ -107,18 +108,18 @@ class _FG:
         p = self.X.shape[1]
         n = len(r)
         wr = self.w * r if self.weighted else r
-        rx = np.empty((p + 1, n))                     # (1 + p) × n, rows contiguous
+        rx = np.empty((p + 1, n))  # (1 + p) × n, rows contiguous
         rx[0] = wr
         np.multiply(self.XT, wr, out=rx[1:])
         cs = np.empty((p + 1, n + 1))
         cs[:, 0] = 0.0
         np.cumsum(rx, axis=1, out=cs[:, 1:])
-        R = (cs[:, -1:] - cs[:, self.k_first]).T       # still at risk: t_i >= t_k
+        R = (cs[:, -1:] - cs[:, self.k_first]).T  # still at risk: t_i >= t_k
         rc = rx[:, self.comp_idx] * self.comp_w
         cc = np.empty((p + 1, len(self.comp_idx) + 1))
         cc[:, 0] = 0.0
         np.cumsum(rc, axis=1, out=cc[:, 1:])
-        C = cc[:, self.comp_before].T                  # competing events before t_k
+        C = cc[:, self.comp_before].T  # competing events before t_k
         S = R + self.Gk[:, None] * C
         return eta, shift, r, S
 
@@ -135,8 +136,8 @@ class _FG:
         H = None
         if info:
             c = self.d / S0
-            cf = _cumsum0(c)                                     # Σ_{k: t_k <= t_i} c_k
-            gb = _rev_cumsum(c * self.Gk)                        # Σ_{k: t_k > t_i} c_k G_k
+            cf = _cumsum0(c)  # Σ_{k: t_k <= t_i} c_k
+            gb = _rev_cumsum(c * self.Gk)  # Σ_{k: t_k > t_i} c_k G_k
             a = cf[self.n_le] + np.where(self.comp, gb[self.n_le] / self.G_row, 0.0)
             H = (self.XT * (self.w * r * a)) @ self.X - (abar * self.d[:, None]).T @ abar
         return loglik, u, H, abar, S0, r, shift
@@ -171,12 +172,12 @@ class _FG:
         ut = self.ut
         comp_w = np.where(self.comp, self.w * r / np.where(self.comp, self.G_row, 1.0), 0.0)
         B = _cumsum0(np.column_stack([comp_w, comp_w[:, None] * X]))[self.first]  # t_j < u
-        kk = np.searchsorted(self.ft, ut, side="left")       # failure times >= u
+        kk = np.searchsorted(self.ft, ut, side="left")  # failure times >= u
         Qg = _rev_cumsum(self.d * self.Gk / S0)[kk]
         QgA = _rev_cumsum(ca * self.Gk[:, None])[kk]
-        q = B[:, 1:] * Qg[:, None] - B[:, :1] * QgA            # per distinct time
+        q = B[:, 1:] * Qg[:, None] - B[:, :1] * QgA  # per distinct time
         step = (self.nc / self.Y**2)[:, None] * q
-        cum = np.cumsum(step, axis=0)                          # Σ_{u <= t}
+        cum = np.cumsum(step, axis=0)  # Σ_{u <= t}
         ui = np.searchsorted(ut, self.t)
         psi = -cum[ui]
         cens = self.ici == 0
@@ -197,24 +198,35 @@ def _fit(fg: _FG, names: list[str], max_iter: int = 50) -> FineGrayFit:
         return Evaluation(ll, u / s, H / outer)
 
     ll0 = fg.evaluate(np.zeros(p), info=False)[0]
-    res = maximise(evaluate, np.zeros(p), max_iter=max_iter, tol=1e-13,
-                   what="the Fine–Gray model")
+    res = maximise(evaluate, np.zeros(p), max_iter=max_iter, tol=1e-13, what="the Fine–Gray model")
     beta = res.beta / s
     if not res.converged:
-        warnings.warn(f"the Fine–Gray fit did not converge in {max_iter} iterations; no "
-                      "estimate is reported ('—').", ConvergenceWarning,
-                      stacklevel=user_stacklevel())
+        warnings.warn(
+            f"the Fine–Gray fit did not converge in {max_iter} iterations; no "
+            "estimate is reported ('—').",
+            ConvergenceWarning,
+            stacklevel=user_stacklevel(),
+        )
     H = res.last.info * outer
     Hinv = np.linalg.pinv(H)
     eta = fg.eta_residuals(beta)
     var = Hinv @ (eta.T @ eta) @ Hinv
     _, _, _, _, S0, _, shift = fg.evaluate(beta, info=False)
-    jumps = fg.d / S0 * np.exp(-shift)            # baseline at centred x = 0
-    jumps = jumps * np.exp(-fg.means @ beta)      # baseline at x = 0
-    return FineGrayFit(coef=beta, var=var, info=H, loglik=res.last.loglik, loglik0=ll0,
-                       iterations=res.iterations, converged=res.converged,
-                       fail_times=fg.ft, base_jumps=jumps, diverging=res.diverging,
-                       direction=res.direction)
+    jumps = fg.d / S0 * np.exp(-shift)  # baseline at centred x = 0
+    jumps = jumps * np.exp(-fg.means @ beta)  # baseline at x = 0
+    return FineGrayFit(
+        coef=beta,
+        var=var,
+        info=H,
+        loglik=res.last.loglik,
+        loglik0=ll0,
+        iterations=res.iterations,
+        converged=res.converged,
+        fail_times=fg.ft,
+        base_jumps=jumps,
+        diverging=res.diverging,
+        direction=res.direction,
+    )
 
 
 class FineGrayResult(ModelResult):
@@ -228,13 +240,31 @@ class FineGrayResult(ModelResult):
     ratio_measure = "sHR"
     method = "Fine–Gray subdistribution hazards model"
 
-    def __init__(self, params: pd.Series, *, fit: FineGrayFit, design: Design,
-                 si: SurvivalInput, code: np.ndarray, max_iter: int, conf_level: float,
-                 nonestimable: dict[str, str], labels: Labels | Mapping[str, str] | None) -> None:
-        super().__init__(params, fit.var, model=fit, conf_level=conf_level, nobs=si.n,
-                         n_events=int((code == 1).sum()), loglik=fit.loglik,
-                         converged=fit.converged, nonestimable=nonestimable,
-                         terms=design.terms)
+    def __init__(
+        self,
+        params: pd.Series,
+        *,
+        fit: FineGrayFit,
+        design: Design,
+        si: SurvivalInput,
+        code: np.ndarray,
+        max_iter: int,
+        conf_level: float,
+        nonestimable: dict[str, str],
+        labels: Labels | Mapping[str, str] | None,
+    ) -> None:
+        super().__init__(
+            params,
+            fit.var,
+            model=fit,
+            conf_level=conf_level,
+            nobs=si.n,
+            n_events=int((code == 1).sum()),
+            loglik=fit.loglik,
+            converged=fit.converged,
+            nonestimable=nonestimable,
+            terms=design.terms,
+        )
         self.design: Design = design
         self.input = si
         #: per analysed row: 1 the cause of interest, 2 a competing cause, 0 censored
@@ -247,8 +277,10 @@ class FineGrayResult(ModelResult):
         #: whether case weights were used (``weights=``)
         self.weighted = si.weights is not None
         if self.weighted:
-            self.method = ("Fine–Gray subdistribution hazards model, case weights (unweighted "
-                           "censoring distribution; robust SE)")
+            self.method = (
+                "Fine–Gray subdistribution hazards model, case weights (unweighted "
+                "censoring distribution; robust SE)"
+            )
 
     @property
     def formula(self) -> str:
@@ -259,9 +291,14 @@ class FineGrayResult(ModelResult):
         return (self.code == 1).astype(float)
 
     def _glance_extra(self) -> dict[str, Any]:
-        return {"n_competing": self.n_competing, "n_censored": self.n_censored,
-                "cause": self.cause, "loglik_null": self.model.loglik0,
-                "n_dropped": self.design.n_dropped, "n_zero_weight": self.input.n_zero_weight}
+        return {
+            "n_competing": self.n_competing,
+            "n_censored": self.n_censored,
+            "cause": self.cause,
+            "loglik_null": self.model.loglik0,
+            "n_dropped": self.design.n_dropped,
+            "n_zero_weight": self.input.n_zero_weight,
+        }
 
     def predict(self, newdata: pd.DataFrame, times=None) -> pd.DataFrame:
         """Cumulative incidence curves for covariate rows, as ``predict.crr``.
@@ -293,17 +330,24 @@ class FineGrayResult(ModelResult):
             k = np.searchsorted(fit.fail_times, tt, side="right")
             base = np.concatenate(([0.0], cumbase))[k]
         cif = 1 - np.exp(-np.exp(lp)[:, None] * base[None, :])
-        return pd.DataFrame({
-            "row": np.repeat(newdata.index.to_numpy(), len(tt)),
-            "time": np.tile(tt, len(Z)),
-            "estimate": cif.ravel(),
-        })
+        return pd.DataFrame(
+            {
+                "row": np.repeat(newdata.index.to_numpy(), len(tt)),
+                "time": np.tile(tt, len(Z)),
+                "estimate": cif.ravel(),
+            }
+        )
 
 
-@validate_params({
-    "time": [COLUMN], "event": [COLUMN], "weights": [COLUMN, NONE],
-    "conf_level": [CONF_LEVEL], "max_iter": [Interval(1, None, integer=True)],
-})
+@validate_params(
+    {
+        "time": [COLUMN],
+        "event": [COLUMN],
+        "weights": [COLUMN, NONE],
+        "conf_level": [CONF_LEVEL],
+        "max_iter": [Interval(1, None, integer=True)],
+    }
+)
 def fine_gray(
     data: pd.DataFrame,
     formula: str,
@@ -367,8 +411,16 @@ def fine_gray(
           age     1.050
     log(bili)     2.584
     """
-    design, si = model_input(data, formula, time=time, event=event, cause=cause,
-                             weights=weights, function="fine_gray", competing=True)
+    design, si = model_input(
+        data,
+        formula,
+        time=time,
+        event=event,
+        cause=cause,
+        weights=weights,
+        function="fine_gray",
+        competing=True,
+    )
     code = np.where(si.codes == si.cause, 1, np.where(si.codes == 0, 0, 2)).astype(np.int8)
     t = si.time
     X = design.matrix
@@ -376,11 +428,25 @@ def fine_gray(
     fit = _fit(fg, design.columns, max_iter=max_iter)
     nonest: dict[str, str] = {}
     if fit.diverging.any():
-        nonest = divergence_report(design.columns, fit.diverging, fit.direction,
-                                   model_name="fine_gray", X=fg.X + fg.means,
-                                   events=fg.ici == 1)
+        nonest = divergence_report(
+            design.columns,
+            fit.diverging,
+            fit.direction,
+            model_name="fine_gray",
+            X=fg.X + fg.means,
+            events=fg.ici == 1,
+        )
     if not fit.converged:
         nonest = {c: "the fit did not converge" for c in design.columns}
     params = pd.Series(fit.coef, index=design.columns)
-    return FineGrayResult(params, fit=fit, design=design, si=si, code=code, max_iter=max_iter,
-                          conf_level=conf_level, nonestimable=nonest, labels=labels)
+    return FineGrayResult(
+        params,
+        fit=fit,
+        design=design,
+        si=si,
+        code=code,
+        max_iter=max_iter,
+        conf_level=conf_level,
+        nonestimable=nonest,
+        labels=labels,
+    )

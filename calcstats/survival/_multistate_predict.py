@@ -115,8 +115,11 @@ class PredictedProbabilities(CurveResult):
             value_cols = [c for c in rows.columns if c not in ("time", "state")]
             rows.loc[idx < 0, value_cols] = np.nan
             parts.append(rows)
-        return pd.concat(parts, ignore_index=True).sort_values(["time"], kind="stable") \
+        return (
+            pd.concat(parts, ignore_index=True)
+            .sort_values(["time"], kind="stable")
             .reset_index(drop=True)
+        )
 
     def median(self) -> pd.DataFrame:
         """Not defined for state probabilities."""

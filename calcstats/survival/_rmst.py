@@ -68,8 +68,11 @@ def _rmst_ij_se(time: np.ndarray, event: np.ndarray, w: np.ndarray, tau: float) 
     if ev_t.size == 0:
         return 0.0
     pos = np.searchsorted(ev_t, time, side="right")  # event times <= T_i
-    d = np.bincount(np.searchsorted(ev_t, time[event > 0]), weights=(w * event)[event > 0],
-                    minlength=ev_t.size + 1)[: ev_t.size]
+    d = np.bincount(
+        np.searchsorted(ev_t, time[event > 0]),
+        weights=(w * event)[event > 0],
+        minlength=ev_t.size + 1,
+    )[: ev_t.size]
     at_risk = np.bincount(pos, weights=w, minlength=ev_t.size + 1)
     Y = np.cumsum(at_risk[::-1])[::-1][1:]  # weight of rows with T_i >= t_j
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -449,9 +452,11 @@ def rmst(
             method=(
                 f"Restricted mean survival time to tau = {tau:g} (area under the "
                 "Kaplan–Meier curve; "
-                + ("Greenwood-type standard error as R's print.survfit(rmean=))"
-                   if not robust else
-                   "weighted; infinitesimal-jackknife standard error as R's "
-                   "residuals(survfit, type = 'rmst', weighted = TRUE))")
+                + (
+                    "Greenwood-type standard error as R's print.survfit(rmean=))"
+                    if not robust
+                    else "weighted; infinitesimal-jackknife standard error as R's "
+                    "residuals(survfit, type = 'rmst', weighted = TRUE))"
+                )
             ),
         )

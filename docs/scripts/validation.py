@@ -37,9 +37,18 @@ def rows() -> pd.DataFrame:
     def add(group: str, quantity: str, ours: float, r: float, tol: float) -> None:
         ours, r = float(ours), float(r)
         diff = abs(ours - r)
-        out.append({"analysis": group, "R call": how.get(group, ""), "quantity": quantity,
-                    "calcstats": ours, "R": r, "abs_diff": diff, "tolerance": tol,
-                    "ok": bool(diff <= tol * max(1.0, abs(r)))})
+        out.append(
+            {
+                "analysis": group,
+                "R call": how.get(group, ""),
+                "quantity": quantity,
+                "calcstats": ours,
+                "R": r,
+                "abs_diff": diff,
+                "tolerance": tol,
+                "ok": bool(diff <= tol * max(1.0, abs(r))),
+            }
+        )
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -78,17 +87,22 @@ def rows() -> pd.DataFrame:
                 add(key, f"coef {term}", fit.params[names[j]], v["coef"][j], 1e-5)
                 add(key, f"SE {term}", fit.bse[names[j]], v["se"][j], 1e-4)
             if "loglik" in v:
-                add(key, "log-likelihood", fit.glance()["log_likelihood"].iloc[0], v["loglik"],
-                    1e-6)
-                add(key, "concordance", fit.glance()["concordance"].iloc[0], v["concordance"],
-                    1e-6)
+                add(
+                    key, "log-likelihood", fit.glance()["log_likelihood"].iloc[0], v["loglik"], 1e-6
+                )
+                add(key, "concordance", fit.glance()["concordance"].iloc[0], v["concordance"], 1e-6)
             if ties == "efron":
                 check = fit.check_ph()  # per-term tests, then GLOBAL (the test itself)
                 zph = pd.concat([check.tidy(details=True), check.tidy().assign(term="GLOBAL")])
                 vz = val["cox_zph_km"]
                 for j, term in enumerate(vz["term"]):
-                    add("cox_zph_km", f"chi-square {term}", zph["statistic"].iloc[j],
-                        vz["chisq"][j], 1e-4)
+                    add(
+                        "cox_zph_km",
+                        f"chi-square {term}",
+                        zph["statistic"].iloc[j],
+                        vz["chisq"][j],
+                        1e-4,
+                    )
                     add("cox_zph_km", f"p {term}", zph["p_value"].iloc[j], vz["p"][j], 1e-4)
         # Aalen-Johansen
         v = val["aj_cif"]
@@ -132,9 +146,13 @@ def rows() -> pd.DataFrame:
         s4 = st.assign(stage4=(st["stage"] == 4).astype(int))
         lg = cs.logistic(s4, "stage4 ~ age + C(sex, Treatment('m')) + np.log(bili) + albumin")
         v = val["logistic_stage4"]
-        lg_names = {"(Intercept)": "Intercept", "age": "age",
-                    "sexf": "C(sex, Treatment('m'))[T.f]", "log(bili)": "np.log(bili)",
-                    "albumin": "albumin"}
+        lg_names = {
+            "(Intercept)": "Intercept",
+            "age": "age",
+            "sexf": "C(sex, Treatment('m'))[T.f]",
+            "log(bili)": "np.log(bili)",
+            "albumin": "albumin",
+        }
         for j, term in enumerate(v["term"]):
             name = lg_names.get(term, term)
             add("logistic_stage4", f"coef {term}", lg.params[name], v["coef"][j], 1e-5)
@@ -168,13 +186,20 @@ def page(table: pd.DataFrame) -> str:
         "",
     ]
     for group, part in table.groupby("analysis", sort=False):
-        lines += [f"## `{group}`", "", f"R: `{part['R call'].iloc[0]}`", "",
-                  "| quantity | calcstats | R | abs. difference | tolerance | |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            f"## `{group}`",
+            "",
+            f"R: `{part['R call'].iloc[0]}`",
+            "",
+            "| quantity | calcstats | R | abs. difference | tolerance | |",
+            "|---|---|---|---|---|---|",
+        ]
         for r in part.itertuples(index=False):
             mark = "✓" if r.ok else "✗"
-            lines.append(f"| {r.quantity} | {r.calcstats:.10g} | {r.R:.10g} | "
-                         f"{r.abs_diff:.2e} | {r.tolerance:g} | {mark} |")
+            lines.append(
+                f"| {r.quantity} | {r.calcstats:.10g} | {r.R:.10g} | "
+                f"{r.abs_diff:.2e} | {r.tolerance:g} | {mark} |"
+            )
         lines.append("")
     return "\n".join(lines)
 

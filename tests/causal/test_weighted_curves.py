@@ -38,8 +38,9 @@ def _rows(frame: pd.DataFrame, treat: int) -> pd.DataFrame:
 
 
 def test_weighted_kaplan_meier_matches_survfit_robust(sim, ref):
-    km = cs.kaplan_meier(sim, time="time", event="status", cause=1, by="treat", weights="w",
-                         conf_type="log")
+    km = cs.kaplan_meier(
+        sim, time="time", event="status", cause=1, by="treat", weights="w", conf_type="log"
+    )
     r = pd.DataFrame(ref["km_weighted_sim"]["table"])
     got = km.tidy()
     for treat in (0, 1):
@@ -56,8 +57,9 @@ def test_weighted_kaplan_meier_matches_survfit_robust(sim, ref):
 
 
 def test_weighted_cumulative_incidence_matches_survfit(sim, ref):
-    cif = cs.cumulative_incidence(sim, time="time", event="status", cause=1, by="treat",
-                                  weights="w", conf_type="log")
+    cif = cs.cumulative_incidence(
+        sim, time="time", event="status", cause=1, by="treat", weights="w", conf_type="log"
+    )
     r = pd.DataFrame(ref["aj_weighted_sim"]["table"])
     got = cif.tidy()
     for treat in (0, 1):
@@ -72,14 +74,14 @@ def test_weighted_rmst_uses_the_infinitesimal_jackknife_se(sim, ref):
     r = pd.DataFrame(ref["rmst_weighted_sim"]["table"])
     diff = pd.DataFrame(ref["rmst_weighted_sim"]["difference_treated_minus_control"])
     for tau in ref["rmst_weighted_sim"]["taus"]:
-        res = cs.rmst(sim, time="time", event="status", cause=1, by="treat", tau=tau,
-                      weights="w")
+        res = cs.rmst(sim, time="time", event="status", cause=1, by="treat", tau=tau, weights="w")
         got = res.tidy().set_index("treat")
         exp = r[r["tau"] == tau].set_index("treat")
         np.testing.assert_allclose(got["estimate"], exp["rmean"], rtol=TOL)
         # not print.survfit's Greenwood-type se(rmean), which treats weights as counts
-        np.testing.assert_allclose(got["std_error"], exp["se_IJ_sqrt_sum_weighted_resid_sq"],
-                                   rtol=TOL)
+        np.testing.assert_allclose(
+            got["std_error"], exp["se_IJ_sqrt_sum_weighted_resid_sq"], rtol=TOL
+        )
         con = res.contrast(reference=0).tidy().iloc[0]
         d = diff[diff["tau"] == tau].iloc[0]
         assert con["estimate"] == pytest.approx(d["diff"], rel=TOL)
@@ -89,22 +91,26 @@ def test_weighted_rmst_uses_the_infinitesimal_jackknife_se(sim, ref):
 def test_marginal_risk_difference_and_ratio_from_weighted_curves(sim, ref):
     r = pd.DataFrame(ref["marginal_effects_sim"]["table"])
     km = cs.kaplan_meier(sim, time="time", event="status", cause=1, by="treat", weights="w")
-    cif = cs.cumulative_incidence(sim, time="time", event="status", cause=1, by="treat",
-                                  weights="w")
+    cif = cs.cumulative_incidence(
+        sim, time="time", event="status", cause=1, by="treat", weights="w"
+    )
     for curve, source in ((km, "KM"), (cif, "Aalen")):
         exp = r[r["source"].str.contains(source)].reset_index(drop=True)
-        got = cs.marginal_risks(curve, times=exp["time"].tolist(), treated=1,
-                                control=0).tidy()
-        for col, ecol in (("risk_treated", "risk_treated"), ("risk_control", "risk_control"),
-                          ("risk_difference", "rd"), ("rd_conf_low", "rd_lower"),
-                          ("risk_ratio", "rr"), ("rr_conf_high", "rr_upper")):
+        got = cs.marginal_risks(curve, times=exp["time"].tolist(), treated=1, control=0).tidy()
+        for col, ecol in (
+            ("risk_treated", "risk_treated"),
+            ("risk_control", "risk_control"),
+            ("risk_difference", "rd"),
+            ("rd_conf_low", "rd_lower"),
+            ("risk_ratio", "rr"),
+            ("rr_conf_high", "rr_upper"),
+        ):
             np.testing.assert_allclose(got[col], exp[ecol], rtol=TOL, err_msg=col)
 
 
 def test_weights_change_the_curve_as_r_says(sim, ref):
     plain = cs.kaplan_meier(sim, time="time", event="status", cause=1, by="treat")
-    weighted = cs.kaplan_meier(sim, time="time", event="status", cause=1, by="treat",
-                               weights="w")
+    weighted = cs.kaplan_meier(sim, time="time", event="status", cause=1, by="treat", weights="w")
     r = pd.DataFrame(ref["km_weighted_sim"]["table"])
     assert not np.allclose(plain.tidy()["estimate"], weighted.tidy()["estimate"])
     np.testing.assert_allclose(weighted.tidy()["estimate"], r["surv"], rtol=TOL)

@@ -67,7 +67,11 @@ def test_unreadable_input_exits_two(tmp_path, capsys):
 def test_module_entry_point(tmp_path):
     t = set_value(valid_tables(), "events", 1, "event", "stroke")
     folder = _write(t, tmp_path / "bad")
-    res = subprocess.run([sys.executable, "-m", "calcstats", "validate", str(folder)],
-                         capture_output=True, text=True, check=False)
+    res = subprocess.run(
+        [sys.executable, "-m", "calcstats", "validate", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert res.returncode == 1
     assert "stroke" in res.stdout

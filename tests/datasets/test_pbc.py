@@ -13,8 +13,20 @@ import pytest
 from calcstats.datasets import load_pbc
 
 REPO_CSV = Path(__file__).resolve().parents[2] / "data" / "pbc.csv"
-R_INTEGER = ["id", "time", "status", "trt", "ascites", "hepato", "spiders", "chol", "copper",
-             "trig", "platelet", "stage"]
+R_INTEGER = [
+    "id",
+    "time",
+    "status",
+    "trt",
+    "ascites",
+    "hepato",
+    "spiders",
+    "chol",
+    "copper",
+    "trig",
+    "platelet",
+    "stage",
+]
 R_NUMERIC = ["age", "edema", "bili", "albumin", "alk.phos", "ast", "protime"]
 
 
@@ -31,8 +43,25 @@ def pbc() -> pd.DataFrame:
 def test_shape_and_columns(pbc):
     assert pbc.shape == (418, 20)
     assert list(pbc.columns) == [
-        "id", "time", "status", "trt", "age", "sex", "ascites", "hepato", "spiders", "edema",
-        "bili", "chol", "albumin", "copper", "alk.phos", "ast", "trig", "platelet", "protime",
+        "id",
+        "time",
+        "status",
+        "trt",
+        "age",
+        "sex",
+        "ascites",
+        "hepato",
+        "spiders",
+        "edema",
+        "bili",
+        "chol",
+        "albumin",
+        "copper",
+        "alk.phos",
+        "ast",
+        "trig",
+        "platelet",
+        "protime",
         "stage",
     ]
     assert isinstance(pbc.index, pd.RangeIndex)

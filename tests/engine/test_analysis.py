@@ -99,10 +99,10 @@ def test_patient_table_with_user_segments_and_ties(pandas_cohort):
     """Segment labels added to the vocabulary count as their own segments; equally good
     baseline studies are broken by study_id, as in pandas."""
     keep = pandas_cohort.patients["patient_id"].head(300)
-    tables = {n: getattr(pandas_cohort, n) for n in ("patients", "imaging", "findings",
-                                                     "events")}
-    tables = {n: df.loc[df["patient_id"].isin(keep)].reset_index(drop=True)
-              for n, df in tables.items()}
+    tables = {n: getattr(pandas_cohort, n) for n in ("patients", "imaging", "findings", "events")}
+    tables = {
+        n: df.loc[df["patient_id"].isin(keep)].reset_index(drop=True) for n, df in tables.items()
+    }
     f = tables["findings"]
     f.loc[f.index % 3 == 0, "segment"] = "IX"
     f.loc[f.index % 7 == 0, "segment"] = "X"

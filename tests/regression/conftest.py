@@ -38,8 +38,15 @@ def rename_r(terms: list[str], mapping: dict[str, str]) -> list[str]:
     return [mapping.get(t, t) for t in terms]
 
 
-def compare(result, r: dict, mapping: dict[str, str], *, se_key: str = "se",
-            coef_rtol: float = 1e-5, se_rtol: float = 1e-4) -> None:
+def compare(
+    result,
+    r: dict,
+    mapping: dict[str, str],
+    *,
+    se_key: str = "se",
+    coef_rtol: float = 1e-5,
+    se_rtol: float = 1e-4,
+) -> None:
     """Coefficients to ``coef_rtol`` and SEs to ``se_rtol`` (relative), matched by term."""
     terms = rename_r(r["term"], mapping)
     got_b = result.params.reindex(terms).to_numpy()

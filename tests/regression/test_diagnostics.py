@@ -27,8 +27,7 @@ def test_vif_matches_r(pbc, ref):
         warnings.simplefilter("ignore", DataWarning)
         fit = linear(pbc, f)
     got = vif(fit).set_index("term")["vif"]
-    names = ["age", "C(sex, Treatment('m'))[T.f]", "C(edema)[T.0.5]", "C(edema)[T.1.0]",
-             "albumin"]
+    names = ["age", "C(sex, Treatment('m'))[T.f]", "C(edema)[T.0.5]", "C(edema)[T.1.0]", "albumin"]
     np.testing.assert_allclose(got[names], ref["vif"]["vif"], rtol=1e-8)
     d = pbc.dropna(subset=["bili", "albumin"])
     got2 = vif(d, "~ age + C(sex, Treatment('m')) + C(edema) + albumin").set_index("term")

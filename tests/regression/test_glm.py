@@ -16,8 +16,13 @@ from .conftest import compare
 LOGIT = "I(stage == 4) ~ age + C(sex, Treatment('m')) + np.log(bili) + albumin"
 SEX = "C(sex, Treatment('m'))[T.f]"
 LOGIT_MAP = {"(Intercept)": "Intercept", "sexf": SEX, "log(bili)": "np.log(bili)"}
-EDEMA_MAP = {"(Intercept)": "Intercept", "edema_f0.5": "C(edema)[T.0.5]",
-             "edema_f1": "C(edema)[T.1.0]", "log(bili)": "np.log(bili)", "sexf": SEX}
+EDEMA_MAP = {
+    "(Intercept)": "Intercept",
+    "edema_f0.5": "C(edema)[T.0.5]",
+    "edema_f1": "C(edema)[T.1.0]",
+    "log(bili)": "np.log(bili)",
+    "sexf": SEX,
+}
 
 
 def fit_quiet(fn, *args, **kw):
@@ -37,14 +42,22 @@ def test_logistic_matches_glm(pbc, ref):
     assert g["aic"] == pytest.approx(r["aic"], rel=1e-8)
     assert g["n_dropped"] == 6 and g["n_events"] == 144
     t = fit.tidy()
-    assert list(t.columns) == ["term", "estimate", "std_error", "statistic", "p_value",
-                               "conf_low", "conf_high"]
+    assert list(t.columns) == [
+        "term",
+        "estimate",
+        "std_error",
+        "statistic",
+        "p_value",
+        "conf_low",
+        "conf_high",
+    ]
     row = t.set_index("term").loc["age"]
     b, se = r["coef"][1], r["se"][1]
     assert row["estimate"] == pytest.approx(np.exp(b), rel=1e-5)
     assert row["conf_low"] == pytest.approx(np.exp(b - 1.959963984540054 * se), rel=1e-5)
     assert fit.tidy(exponentiate=False).set_index("term").loc["age", "estimate"] == (
-        pytest.approx(b, rel=1e-5))
+        pytest.approx(b, rel=1e-5)
+    )
     assert "OR" in repr(fit) and "<b>" in fit._repr_html_()
 
 
@@ -67,10 +80,12 @@ def test_term_tests_and_lr(pbc, ref):
     assert wald.loc["C(edema)", "df"] == 2
     assert wald.loc["C(edema)", "statistic"] == pytest.approx(r["wald_edema"], rel=1e-6)
     lr = full.term_tests(method="lr").set_index("term")
-    np.testing.assert_allclose(lr.loc[["age", "C(edema)", "np.log(bili)"], "statistic"],
-                               r["drop1_lrt"], rtol=1e-6)
-    np.testing.assert_allclose(lr.loc[["age", "C(edema)", "np.log(bili)"], "p_value"],
-                               r["drop1_p"], rtol=1e-5)
+    np.testing.assert_allclose(
+        lr.loc[["age", "C(edema)", "np.log(bili)"], "statistic"], r["drop1_lrt"], rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        lr.loc[["age", "C(edema)", "np.log(bili)"], "p_value"], r["drop1_p"], rtol=1e-5
+    )
     reduced = logistic(full.design.frame, "I(stage == 4) ~ age + np.log(bili)")
     res = lr_test(reduced, full)
     assert res.statistic == pytest.approx(ref["lr_edema"]["stat"], rel=1e-6)
@@ -168,8 +183,11 @@ def test_constant_covariate_is_an_error(pbc):
 def test_unused_category_is_dropped_as_in_r(pbc):
     # R's model.frame drops unused factor levels (drop.unused.levels = TRUE); so do all
     # calcstats models: the empty level gives no column, as in cox and fine_gray
-    d = pbc.assign(grp=pd.Categorical(np.where(pbc["age"] > 50, "old", "young"),
-                                      categories=["old", "young", "none"]))
+    d = pbc.assign(
+        grp=pd.Categorical(
+            np.where(pbc["age"] > 50, "old", "young"), categories=["old", "young", "none"]
+        )
+    )
     fit = fit_quiet(logistic, d, "I(stage == 4) ~ C(grp)")
     assert list(fit.params.index) == ["Intercept", "C(grp)[T.young]"]
 
@@ -205,8 +223,9 @@ def test_separation_warns_and_suggests_firth(ref):
 
 
 def test_spline_and_interaction_formulas(pbc):
-    fit = fit_quiet(logistic, pbc, "I(stage == 4) ~ cr(age, df=3, constraints='center') "
-                    "+ np.log(bili) * C(sex)")
+    fit = fit_quiet(
+        logistic, pbc, "I(stage == 4) ~ cr(age, df=3, constraints='center') + np.log(bili) * C(sex)"
+    )
     assert any(t.startswith("cr(age") for t in fit.params.index)
     assert "np.log(bili):C(sex)[T.m]" in fit.params.index
     tt = fit.term_tests().set_index("term")
@@ -215,8 +234,9 @@ def test_spline_and_interaction_formulas(pbc):
 
 def test_row_order_invariance(pbc):
     a = fit_quiet(poisson, pbc, "dead ~ age + C(edema)", exposure="years")
-    b = fit_quiet(poisson, pbc.sample(frac=1, random_state=3), "dead ~ age + C(edema)",
-                  exposure="years")
+    b = fit_quiet(
+        poisson, pbc.sample(frac=1, random_state=3), "dead ~ age + C(edema)", exposure="years"
+    )
     np.testing.assert_allclose(a.params, b.params, rtol=1e-9)
 
 
@@ -247,7 +267,8 @@ def test_effect_by_categorical_exposure(pbc):
     b = fit.params
     row = out[(out["level"] == "m") & (out["exposure"] == "C(edema)[T.1.0]")].iloc[0]
     assert row["estimate"] == pytest.approx(
-        b["C(edema)[T.1.0]"] + b["C(edema)[T.1.0]:C(sex)[T.m]"], rel=1e-12)
+        b["C(edema)[T.1.0]"] + b["C(edema)[T.1.0]:C(sex)[T.m]"], rel=1e-12
+    )
     cols = ["C(edema)[T.1.0]", "C(edema)[T.1.0]:C(sex)[T.m]"]
     V = fit.cov.loc[cols, cols].to_numpy()
     assert row["std_error"] == pytest.approx(np.sqrt(V.sum()), rel=1e-12)
@@ -265,7 +286,8 @@ def test_numeric_modifier_needs_at(pbc):
     out = effect_by(fit, "np.log(bili)", "age", at=[40, 60], exponentiate=False)
     b = fit.params
     assert out["estimate"].iloc[1] == pytest.approx(
-        b["np.log(bili)"] + 60 * b["np.log(bili):age"], rel=1e-12)
+        b["np.log(bili)"] + 60 * b["np.log(bili):age"], rel=1e-12
+    )
 
 
 def test_flipping_a_covariate_inverts_the_ratio(pbc):
@@ -283,8 +305,9 @@ def test_flipping_a_covariate_inverts_the_ratio(pbc):
 def zero_level():
     rng = np.random.default_rng(1)
     n = 300
-    d = pd.DataFrame({"g": rng.choice(["a", "b", "c"], n), "x": rng.normal(size=n),
-                      "py": rng.uniform(1, 3, n)})
+    d = pd.DataFrame(
+        {"g": rng.choice(["a", "b", "c"], n), "x": rng.normal(size=n), "py": rng.uniform(1, 3, n)}
+    )
     d["y"] = rng.binomial(1, 0.3, n)
     d.loc[d["g"] == "c", "y"] = 0
     d["cnt"] = rng.poisson(2 * d["py"])
@@ -311,10 +334,13 @@ def test_level_without_events_is_never_silent(zero_level):
         assert "not estimable" in fit.inline("C(g)[T.c]")
     # the other estimates equal the fit without the empty level's rows (R's answer)
     sub = fit_quiet(logistic, d[d["g"] != "c"], "y ~ C(g) + x")
-    np.testing.assert_allclose(fl.params[["C(g)[T.b]", "x"]], sub.params[["C(g)[T.b]", "x"]],
-                               rtol=1e-6)
-    with pytest.warns(ConvergenceWarning, match="modified Poisson"), \
-            pytest.warns(SeparationWarning, match=level):
+    np.testing.assert_allclose(
+        fl.params[["C(g)[T.b]", "x"]], sub.params[["C(g)[T.b]", "x"]], rtol=1e-6
+    )
+    with (
+        pytest.warns(ConvergenceWarning, match="modified Poisson"),
+        pytest.warns(SeparationWarning, match=level),
+    ):
         fb = log_binomial(d, "y ~ C(g) + x")
     assert np.isnan(fb.tidy().set_index("term").loc["C(g)[T.c]", "estimate"])
     with pytest.raises(ConvergenceError, match=r"no overdispersion.*use poisson"):
@@ -329,8 +355,7 @@ def test_weighted_poisson_and_negative_binomial(pbc, ref):
     compare(fp, ref["poisson_weights"], EDEMA_MAP)  # coef 1e-5, SE 1e-4
     assert fp.loglik == pytest.approx(ref["poisson_weights"]["loglik"], rel=1e-8)
     d = pbc.dropna(subset=["copper"])
-    fn = negative_binomial(d, "copper ~ age + C(sex, Treatment('m')) + np.log(bili)",
-                           weights="w")
+    fn = negative_binomial(d, "copper ~ age + C(sex, Treatment('m')) + np.log(bili)", weights="w")
     r = ref["negbin_weights"]
     compare(fn, r, LOGIT_MAP)
     assert fn.theta == pytest.approx(r["theta"], rel=1e-5)
@@ -347,16 +372,16 @@ def test_quoted_level_is_not_a_column(pbc):
 def test_profile_likelihood_intervals_match_confint(pbc, ref):
     fit = fit_quiet(logistic, pbc, LOGIT, ci_method="profile")
     r = ref["logit_profile"]
-    t = fit.tidy(exponentiate=False).set_index("term").loc[
-        [LOGIT_MAP.get(x, x) for x in r["term"]]]
+    t = fit.tidy(exponentiate=False).set_index("term").loc[[LOGIT_MAP.get(x, x) for x in r["term"]]]
     # R interpolates the profile with a spline: agreement to 1e-4 relative
     np.testing.assert_allclose(t["conf_low"], r["lower"], rtol=1e-4)
     np.testing.assert_allclose(t["conf_high"], r["upper"], rtol=1e-4)
     assert "profile" in fit.glance()["se_type"][0]
     fp = poisson(pbc, "dead ~ age + C(edema)", exposure="years", ci_method="profile")
     rp = ref["poisson_profile"]
-    tp = fp.tidy(exponentiate=False).set_index("term").loc[
-        [EDEMA_MAP.get(x, x) for x in rp["term"]]]
+    tp = (
+        fp.tidy(exponentiate=False).set_index("term").loc[[EDEMA_MAP.get(x, x) for x in rp["term"]]]
+    )
     np.testing.assert_allclose(tp["conf_low"], rp["lower"], rtol=1e-4)
     np.testing.assert_allclose(tp["conf_high"], rp["upper"], rtol=1e-4)
     from calcstats import CalcstatsError
@@ -374,8 +399,9 @@ def test_extension_dtypes_and_bool_outcome(pbc):
         sx=pbc["sex"].astype("string"),
         ag=pbc["age"].round().astype("Int64"),
     )
-    ref_fit = fit_quiet(logistic, pbc.assign(ag=pbc["age"].round()),
-                        "I(stage == 4) ~ ag + C(sex, Treatment('m'))")
+    ref_fit = fit_quiet(
+        logistic, pbc.assign(ag=pbc["age"].round()), "I(stage == 4) ~ ag + C(sex, Treatment('m'))"
+    )
     fit = fit_quiet(logistic, d, "b ~ ag + C(sx, Treatment('m'))")
     np.testing.assert_allclose(fit.params.to_numpy(), ref_fit.params.to_numpy(), rtol=1e-10)
     assert fit.nobs == 412

@@ -17,6 +17,9 @@ def test_lr_test_rejects_a_model_without_a_design():
     full = ModelResult(
         pd.Series({"x": 0.5, "z": 0.1}), [[0.01, 0.0], [0.0, 0.01]], loglik=-2.0, nobs=10
     )
-    with pytest.raises(CalcstatsError, match="reduced must be a calcstats model fitted from a "
-                       "formula, with a log-likelihood; got ModelResult without a design"):
+    with pytest.raises(
+        CalcstatsError,
+        match="reduced must be a calcstats model fitted from a "
+        "formula, with a log-likelihood; got ModelResult without a design",
+    ):
         lr_test(reduced, full)

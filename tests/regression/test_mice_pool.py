@@ -12,8 +12,14 @@ from calcstats.regression import linear, logistic, mice, pool
 from calcstats.results import ModelResult
 
 FORMULA = "stage4 ~ age + C(sex, Treatment('m')) + np.log(bili) + albumin + np.log(chol)"
-R_NAMES = ["Intercept", "age", "C(sex, Treatment('m'))[T.f]", "np.log(bili)", "albumin",
-           "np.log(chol)"]
+R_NAMES = [
+    "Intercept",
+    "age",
+    "C(sex, Treatment('m'))[T.f]",
+    "np.log(bili)",
+    "albumin",
+    "np.log(chol)",
+]
 
 
 def test_pool_matches_r_mice_pool(ref):
@@ -46,8 +52,10 @@ class FakeCox(ModelResult):
 def test_pool_generic_model_result_by_hand():
     est = [0.50, 0.62, 0.55, 0.70]
     se = [0.10, 0.11, 0.09, 0.12]
-    fits = [FakeCox(pd.Series({"x": b, "z": -b}), np.diag([s**2, (2 * s) ** 2]))
-            for b, s in zip(est, se, strict=True)]
+    fits = [
+        FakeCox(pd.Series({"x": b, "z": -b}), np.diag([s**2, (2 * s) ** 2]))
+        for b, s in zip(est, se, strict=True)
+    ]
     p = pool(fits)
     m = 4
     qbar = np.mean(est)
@@ -70,7 +78,8 @@ def test_pool_generic_model_result_by_hand():
     p2 = pool(fits, dfcom=50)
     dobs = 51 / 53 * 50 * (1 - lam)
     assert p2.details().set_index("term").loc["x", "df"] == pytest.approx(
-        df * dobs / (df + dobs), rel=1e-12)
+        df * dobs / (df + dobs), rel=1e-12
+    )
 
 
 def test_pool_identical_datasets_gives_complete_data_result(pbc):
@@ -156,14 +165,18 @@ def test_pool_real_cox_and_fine_gray(pbc):
         return x.assign(lchol=np.log(x["chol"]))
 
     for fn in (cs.cox, cs.fine_gray):
-        fits = imp.fit(lambda x, fn=fn: fn(prep(x), "age + logbili + lchol", time="time",
-                                           event="status", cause=2))
+        fits = imp.fit(
+            lambda x, fn=fn: fn(
+                prep(x), "age + logbili + lchol", time="time", event="status", cause=2
+            )
+        )
         p = pool(fits)
         Q = np.vstack([f.params for f in fits])
         U = np.vstack([f.bse**2 for f in fits])
         np.testing.assert_allclose(p.params, Q.mean(axis=0), rtol=1e-12)
-        np.testing.assert_allclose(p.bse**2, U.mean(axis=0) + (1 + 1 / 3) * Q.var(axis=0, ddof=1),
-                                   rtol=1e-12)
+        np.testing.assert_allclose(
+            p.bse**2, U.mean(axis=0) + (1 + 1 / 3) * Q.var(axis=0, ddof=1), rtol=1e-12
+        )
         assert np.isinf(p.details()["dfcom"]).all()
         t = p.tidy()
         np.testing.assert_allclose(t["estimate"], np.exp(Q.mean(axis=0)), rtol=1e-12)

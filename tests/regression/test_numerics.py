@@ -20,13 +20,17 @@ def data() -> pd.DataFrame:
     x = rng.normal(size=n)
     g = rng.choice(["a", "b", "c"], n)
     eta = -0.3 + 0.8 * x + np.where(g == "b", 0.5, 0.0)
-    return pd.DataFrame({
-        "x": x, "g": g, "py": rng.uniform(0.5, 2, n),
-        "y": rng.binomial(1, 1 / (1 + np.exp(-eta))),
-        "cnt": rng.poisson(np.exp(eta)),
-        "cont": eta + rng.normal(size=n),
-        "w": rng.uniform(0.5, 2, n),
-    })
+    return pd.DataFrame(
+        {
+            "x": x,
+            "g": g,
+            "py": rng.uniform(0.5, 2, n),
+            "y": rng.binomial(1, 1 / (1 + np.exp(-eta))),
+            "cnt": rng.poisson(np.exp(eta)),
+            "cont": eta + rng.normal(size=n),
+            "w": rng.uniform(0.5, 2, n),
+        }
+    )
 
 
 def _fits(d: pd.DataFrame, term: str) -> dict[str, cs.RegressionResult]:
@@ -78,8 +82,9 @@ def test_firth_with_epoch_seconds_covariate(data):
     """Dates as epoch seconds (~1.7e9) used to end in a bare LinAlgError."""
     d = data.assign(when=1.7e9 + 86400.0 * np.arange(len(data)))
     fit = cs.logistic(d, "y ~ when + x", method="firth")
-    days = cs.logistic(d.assign(day=np.arange(len(data), dtype=float)), "y ~ day + x",
-                       method="firth")
+    days = cs.logistic(
+        d.assign(day=np.arange(len(data), dtype=float)), "y ~ day + x", method="firth"
+    )
     assert fit.params["when"] * 86400 == pytest.approx(days.params["day"], rel=1e-6)
     assert fit.converged and np.isfinite(fit.tidy()["conf_low"]).all()
 
@@ -100,10 +105,14 @@ def test_zero_weights_set_the_row_aside_everywhere(data):
     d = data.assign(w0=np.where(np.arange(len(data)) < 40, 0.0, data["w"]))
     kept = d.iloc[40:]
     pairs = [
-        (cs.logistic(d, "y ~ x + C(g)", weights="w0"),
-         cs.logistic(kept, "y ~ x + C(g)", weights="w0")),
-        (cs.poisson(d, "cnt ~ x", exposure="py", weights="w0"),
-         cs.poisson(kept, "cnt ~ x", exposure="py", weights="w0")),
+        (
+            cs.logistic(d, "y ~ x + C(g)", weights="w0"),
+            cs.logistic(kept, "y ~ x + C(g)", weights="w0"),
+        ),
+        (
+            cs.poisson(d, "cnt ~ x", exposure="py", weights="w0"),
+            cs.poisson(kept, "cnt ~ x", exposure="py", weights="w0"),
+        ),
         (cs.linear(d, "cont ~ x", weights="w0"), cs.linear(kept, "cont ~ x", weights="w0")),
     ]
     for zero, dropped in pairs:
@@ -112,8 +121,7 @@ def test_zero_weights_set_the_row_aside_everywhere(data):
         assert zero.nobs == len(kept) == dropped.nobs
         assert zero.glance()["n_zero_weight"][0] == 40
     with pytest.raises(cs.DataError, match=r"finite numbers >= 0; 1 row\(s\) do not \(rows \[3\]"):
-        cs.logistic(d.assign(w0=np.where(np.arange(len(d)) == 3, -1.0, 1.0)), "y ~ x",
-                    weights="w0")
+        cs.logistic(d.assign(w0=np.where(np.arange(len(d)) == 3, -1.0, 1.0)), "y ~ x", weights="w0")
 
 
 def test_one_lr_test_for_glms_and_cox():

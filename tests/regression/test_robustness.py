@@ -18,8 +18,11 @@ def test_object_column_of_numbers_is_refused_not_dummy_coded(pbc):
     with pytest.raises(SchemaError, match=r"'age'.*dtype object.*pd\.to_numeric"):
         cs.logistic(d, "dead ~ age + C(trt)")
     with pytest.raises(SchemaError, match=r"'dead'.*dtype object"):
-        cs.poisson(d.assign(dead=d["dead"].astype(object), age=d["age"].astype(float)),
-                   "dead ~ age", exposure="years")
+        cs.poisson(
+            d.assign(dead=d["dead"].astype(object), age=d["age"].astype(float)),
+            "dead ~ age",
+            exposure="years",
+        )
 
 
 def test_object_column_of_text_still_categorical(pbc):
@@ -48,8 +51,11 @@ def test_dotted_and_spaced_names_quoted(pbc):
 
 def test_nullable_dtypes_match_numpy_dtypes(pbc):
     d = pbc.dropna(subset=["trt"])
-    n = d.assign(dead=d["dead"].astype("Int64"), age=d["age"].astype("Float64"),
-                 sex=d["sex"].astype("string"))
+    n = d.assign(
+        dead=d["dead"].astype("Int64"),
+        age=d["age"].astype("Float64"),
+        sex=d["sex"].astype("string"),
+    )
     a = cs.logistic(d, "dead ~ age + sex").tidy()
     b = cs.logistic(n, "dead ~ age + sex").tidy()
     pd.testing.assert_frame_equal(a, b, rtol=1e-10)
@@ -77,8 +83,10 @@ def test_single_level_term_and_dates_are_refused(pbc):
     with pytest.raises(DataError, match=r"term\(s\) 'site'.*single value"):
         cs.logistic(d.assign(site="A"), "dead ~ site")
     with pytest.raises(SchemaError, match=r"'entry'.*dates.*derived"):
-        cs.logistic(d.assign(entry=pd.Timestamp("2020-01-01") + pd.to_timedelta(d["id"], "D")),
-                    "dead ~ entry")
+        cs.logistic(
+            d.assign(entry=pd.Timestamp("2020-01-01") + pd.to_timedelta(d["id"], "D")),
+            "dead ~ entry",
+        )
 
 
 def test_numpy_functions_without_prefix_as_in_survival_formulas(pbc):

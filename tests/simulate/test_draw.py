@@ -14,8 +14,9 @@ def test_piecewise_exponential_inverts_the_cumulative_hazard():
     # H(t) = t on [0, 1), then 1 + 0.5 (t - 1)
     assert np.allclose(t, [0.5, 2.0, 5.0, 0.0, 2.0])
     # zero hazard after the break: never
-    t = piecewise_exponential(np.array([0.5, 2.0]), [np.array([1.0, 1.0])],
-                              [np.ones(2), np.zeros(2)])
+    t = piecewise_exponential(
+        np.array([0.5, 2.0]), [np.array([1.0, 1.0])], [np.ones(2), np.zeros(2)]
+    )
     assert t[0] == 0.5 and np.isinf(t[1])
 
 
@@ -23,8 +24,9 @@ def test_piecewise_exponential_has_the_right_distribution():
     rng = np.random.default_rng(1)
     n = 200_000
     b1, b2 = np.full(n, 0.7), np.full(n, 1.5)
-    t = piecewise_exponential(rng.exponential(size=n), [b1, b2],
-                              [np.full(n, 0.4), np.full(n, 2.0), np.full(n, 0.1)])
+    t = piecewise_exponential(
+        rng.exponential(size=n), [b1, b2], [np.full(n, 0.4), np.full(n, 2.0), np.full(n, 0.1)]
+    )
     for x in (0.3, 1.0, 2.5):
         h = 0.4 * min(x, 0.7) + 2.0 * max(min(x, 1.5) - 0.7, 0) + 0.1 * max(x - 1.5, 0)
         assert abs((t > x).mean() - np.exp(-h)) < 0.005

@@ -20,8 +20,9 @@ TABLES = ("patients", "imaging", "findings", "events")
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("make_example_cohort",
-                                                  DATA / "make_example_cohort.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_example_cohort", DATA / "make_example_cohort.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -29,8 +30,9 @@ def script():
 
 @pytest.fixture(scope="module")
 def regenerated(script):
-    sim = cs.simulate_cohort(script.N, seed=script.SEED, preset=script.PRESET,
-                             calcification_hr=script.CALCIFICATION_HR)
+    sim = cs.simulate_cohort(
+        script.N, seed=script.SEED, preset=script.PRESET, calcification_hr=script.CALCIFICATION_HR
+    )
     clean = {t: getattr(sim, t) for t in TABLES}
     raw, problems = script.messy_export(clean, np.random.default_rng(script.SEED + 1))
     return sim, clean, raw, problems
@@ -63,7 +65,8 @@ def test_load_example_cohort_clean():
     assert cohort.flow.to_frame()["n_excluded"].sum() == 0
     assert cohort.truth.hazard_ratios("cirrhosis")["any_calcification"] == 1.5
     assert cohort.truth.formula("cirrhosis") == (
-        "any_calcification + C(etiology) + age_at_index + sex")
+        "any_calcification + C(etiology) + age_at_index + sex"
+    )
     pt = cohort.patient_table()
     assert 0 < pt["any_calcification"].mean() < 1
 
@@ -81,8 +84,15 @@ def test_load_example_cohort_raw_excludes_exactly_the_injected_problems():
     # every other patient comes through unchanged despite the messy export
     keep = clean.patients[~clean.patients["patient_id"].isin(excluded)].reset_index(drop=True)
     got = messy.patients.set_index("patient_id").loc[keep["patient_id"]].reset_index()
-    for col in ("sex", "index_date", "etiology", "cirrhosis_at_baseline",
-                "last_followup_date", "site", "alp_u_l"):
+    for col in (
+        "sex",
+        "index_date",
+        "etiology",
+        "cirrhosis_at_baseline",
+        "last_followup_date",
+        "site",
+        "alp_u_l",
+    ):
         pd.testing.assert_series_equal(got[col], keep[col], check_dtype=False)
     assert np.allclose(got["age_at_index"], keep["age_at_index"], atol=0.01)
     for t in ("imaging", "findings", "events"):

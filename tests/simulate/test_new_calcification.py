@@ -45,11 +45,15 @@ def test_perfect_detection_sees_every_baseline_calcification_at_index():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"new_calcification_hr": 0},
-         "The 'new_calcification_hr' parameter of simulate_cohort must be a number > 0"),
-        ({"perfect_detection": "yes"},
-         "The 'perfect_detection' parameter of simulate_cohort must be True or False. "
-         "Got 'yes'."),
+        (
+            {"new_calcification_hr": 0},
+            "The 'new_calcification_hr' parameter of simulate_cohort must be a number > 0",
+        ),
+        (
+            {"perfect_detection": "yes"},
+            "The 'perfect_detection' parameter of simulate_cohort must be True or False. "
+            "Got 'yes'.",
+        ),
     ],
 )
 def test_bad_simulator_options(kwargs, message):

@@ -20,8 +20,10 @@ COMPETING = ("liver_transplant", "death")
 
 
 def _digest(cohort) -> dict[str, str]:
-    return {t: hashlib.sha256(getattr(cohort, t).to_csv(index=False).encode()).hexdigest()
-            for t in TABLES}
+    return {
+        t: hashlib.sha256(getattr(cohort, t).to_csv(index=False).encode()).hexdigest()
+        for t in TABLES
+    }
 
 
 def _survival_table(cohort, outcome):
@@ -75,8 +77,9 @@ def test_seed_none_records_the_seed_it_drew():
 
 
 # ---------------------------------------------------------------------------- validity
-@pytest.mark.parametrize("preset", ["western_tertiary", "east_asia", "parasite_endemic",
-                                    "paediatric"])
+@pytest.mark.parametrize(
+    "preset", ["western_tertiary", "east_asia", "parasite_endemic", "paediatric"]
+)
 def test_every_preset_passes_validation_without_exclusions(preset):
     tables, _ = _simulate_tables(3000, seed=7, preset=preset)
     with warnings.catch_warnings():
@@ -152,9 +155,15 @@ def test_detection_is_better_on_ct_than_ultrasound(big):
 
 
 def test_follow_up_settings():
-    sim = cs.simulate_cohort(2000, seed=5, loss_to_followup=0.0, accrual_years=4.0,
-                             followup_years=2.0, start_date="2015-01-01",
-                             followup_imaging=False)
+    sim = cs.simulate_cohort(
+        2000,
+        seed=5,
+        loss_to_followup=0.0,
+        accrual_years=4.0,
+        followup_years=2.0,
+        start_date="2015-01-01",
+        followup_imaging=False,
+    )
     pt = sim.patients
     assert pt["index_date"].min() >= pd.Timestamp("2015-01-01")
     assert pt["index_date"].max() < pd.Timestamp("2019-01-01")
@@ -162,8 +171,14 @@ def test_follow_up_settings():
     alive = ~pt["patient_id"].isin(sim.events.loc[sim.events["event"] == "death", "patient_id"])
     assert (pt.loc[alive, "last_followup_date"] == cutoff).all()
     assert len(sim.imaging) == 2000  # index studies only
-    lossy = cs.simulate_cohort(2000, seed=5, loss_to_followup=0.5, accrual_years=4.0,
-                               followup_years=2.0, start_date="2015-01-01")
+    lossy = cs.simulate_cohort(
+        2000,
+        seed=5,
+        loss_to_followup=0.5,
+        accrual_years=4.0,
+        followup_years=2.0,
+        start_date="2015-01-01",
+    )
     assert (lossy.patients["last_followup_date"] < cutoff).mean() > 0.5
 
 
@@ -196,8 +211,10 @@ def test_etiology_unknown_rate_relabels_granulomatous_as_idiopathic():
     gran = lat[lat["true_etiology"] == "granulomatous"]
     k = int((gran["etiology"] == "idiopathic").sum())
     assert _binomial_ok(k, len(gran), 0.2)
-    assert (lat.loc[lat["true_etiology"] != "granulomatous", "etiology"]
-            == lat.loc[lat["true_etiology"] != "granulomatous", "true_etiology"]).all()
+    assert (
+        lat.loc[lat["true_etiology"] != "granulomatous", "etiology"]
+        == lat.loc[lat["true_etiology"] != "granulomatous", "true_etiology"]
+    ).all()
 
 
 # --------------------------------------------------------------------------- the truth
@@ -226,21 +243,24 @@ def test_truth_to_json_round_trip(tmp_path, big):
     assert back["params"]["seed"] == 11
     assert back["models"]["cirrhosis"]["hazard_ratios"]["any_calcification"] == 1.0
     assert back["latent_summary"]["n_true_calcification"] == int(
-        big.truth.patients["true_calcification"].sum())
+        big.truth.patients["true_calcification"].sum()
+    )
 
 
 def test_cox_recovers_the_true_hazard_ratios_with_nominal_coverage():
     """20 seeds × 3,000 patients; 95% CIs of all terms of the true cirrhosis model."""
     covered, total, calc_cover = 0, 0, 0
     for seed in range(20):
-        sim = cs.simulate_cohort(3000, seed=seed, preset="east_asia", calcification_hr=1.5,
-                                 followup_imaging=False)
+        sim = cs.simulate_cohort(
+            3000, seed=seed, preset="east_asia", calcification_hr=1.5, followup_imaging=False
+        )
         st = _survival_table(sim, "cirrhosis")
         with warnings.catch_warnings():
             # rare etiologies with no event have infinite estimates; left out below
             warnings.simplefilter("ignore", ConvergenceWarning)
-            td = cs.cox(st, sim.truth.formula("cirrhosis"), time="time", event="status",
-                        cause=1).tidy()
+            td = cs.cox(
+                st, sim.truth.formula("cirrhosis"), time="time", event="status", cause=1
+            ).tidy()
         td = td[td["std_error"] < 5]
         true = sim.truth.hazard_ratios("cirrhosis").reindex(td["term"]).to_numpy()
         hit = (td["conf_low"].to_numpy() <= true) & (true <= td["conf_high"].to_numpy())
@@ -265,14 +285,28 @@ def test_crude_hr_is_confounded_and_adjusted_hr_is_not(big):
 
 
 def test_time_varying_exposure_recovers_the_effect():
-    sim = cs.simulate_cohort(20_000, seed=5, preset="east_asia", calcification_hr=2.0,
-                             new_calcification_rate=0.1)
+    sim = cs.simulate_cohort(
+        20_000, seed=5, preset="east_asia", calcification_hr=2.0, new_calcification_rate=0.1
+    )
     cp = _counting_process_table(sim, "cirrhosis")
     st = _survival_table(sim, "cirrhosis")
-    tv = cs.cox(cp, sim.truth.formula("cirrhosis", time_varying=True), start="start",
-                time="stop", event="status", cause=1).tidy().set_index("term")
-    base = cs.cox(st, sim.truth.formula("cirrhosis"), time="time", event="status",
-                  cause=1).tidy().set_index("term")
+    tv = (
+        cs.cox(
+            cp,
+            sim.truth.formula("cirrhosis", time_varying=True),
+            start="start",
+            time="stop",
+            event="status",
+            cause=1,
+        )
+        .tidy()
+        .set_index("term")
+    )
+    base = (
+        cs.cox(st, sim.truth.formula("cirrhosis"), time="time", event="status", cause=1)
+        .tidy()
+        .set_index("term")
+    )
     assert tv.loc["calcification", "conf_low"] <= 2.0 <= tv.loc["calcification", "conf_high"]
     # fixing exposure at baseline misclassifies later calcification: attenuated
     assert base.loc["any_calcification", "estimate"] < tv.loc["calcification", "estimate"]
@@ -321,9 +355,11 @@ def test_extreme_options_still_give_valid_cohorts(kwargs):
 def test_recorded_events_are_the_latent_times(big):
     ev = big.events.merge(big.patients[["patient_id", "index_date"]])
     lat = big.truth.patients.set_index("patient_id")
-    for event, column in (("cirrhosis", "latent_cirrhosis_years"),
-                          ("liver_transplant", "latent_liver_transplant_years"),
-                          ("death", "latent_death_years")):
+    for event, column in (
+        ("cirrhosis", "latent_cirrhosis_years"),
+        ("liver_transplant", "latent_liver_transplant_years"),
+        ("death", "latent_death_years"),
+    ):
         sub = ev[ev["event"] == event]
         days = (sub["event_date"] - sub["index_date"]).dt.days.to_numpy()
         expected = np.ceil(lat.loc[sub["patient_id"], column].to_numpy() * 365.25)
@@ -339,8 +375,13 @@ def test_decompensation_has_no_single_model_from_index(big):
     with pytest.raises(CalcstatsError, match="transition_hazard_ratios"):
         big.truth.formula("decompensation")
     st = _survival_table(big, "decompensation")
-    td = cs.cox(st, "any_calcification + C(etiology) + age_at_index + sex + "
-                "cirrhosis_at_baseline", time="time", event="status", cause=1).tidy()
+    td = cs.cox(
+        st,
+        "any_calcification + C(etiology) + age_at_index + sex + cirrhosis_at_baseline",
+        time="time",
+        event="status",
+        cause=1,
+    ).tidy()
     baseline = td.set_index("term").loc["cirrhosis_at_baseline"]
     state_hr = float(np.exp(P.HAZARDS["decompensation"]["log_cirrhosis"]))
     # incident cirrhosis raises the hazard of the baseline non-cirrhotic: attenuated

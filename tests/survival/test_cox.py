@@ -50,8 +50,13 @@ def ties() -> pd.DataFrame:
 
 
 def _r_names(terms):
-    return [t.replace("C(g)[T.", "g").replace("C(stage)[T.", "factor(stage)")
-            .replace(".0]", "").replace("]", "") for t in terms]
+    return [
+        t.replace("C(g)[T.", "g")
+        .replace("C(stage)[T.", "factor(stage)")
+        .replace(".0]", "")
+        .replace("]", "")
+        for t in terms
+    ]
 
 
 def _check(fit, r, *, coef_rtol=1e-6, se_rtol=1e-6):
@@ -59,7 +64,7 @@ def _check(fit, r, *, coef_rtol=1e-6, se_rtol=1e-6):
     coef = pd.Series(fit.params.to_numpy(), index=names)[r["term"]].to_numpy()
     se = pd.Series(fit.bse.to_numpy(), index=names)[r["term"]].to_numpy()
     np.testing.assert_allclose(coef, r["coef"], rtol=coef_rtol)  # coefficients: 1e-6 rel (DESIGN)
-    np.testing.assert_allclose(se, r["se"], rtol=se_rtol)         # SEs: 1e-6 rel
+    np.testing.assert_allclose(se, r["se"], rtol=se_rtol)  # SEs: 1e-6 rel
     g = fit.glance().iloc[0]
     np.testing.assert_allclose(g["log_likelihood"], r["loglik"][1], rtol=1e-8)
     np.testing.assert_allclose(g["concordance"], r["concordance"], rtol=1e-8)
@@ -72,25 +77,52 @@ def _check(fit, r, *, coef_rtol=1e-6, se_rtol=1e-6):
 CASES = {
     "mayo_efron": ("pbc312", MAYO, {"time": "time", "event": "death"}),
     "mayo_breslow": ("pbc312", MAYO, {"time": "time", "event": "death", "ties": "breslow"}),
-    "mayo_strata": ("pbc312", "age + log(bili) + log(albumin) + log(protime)",
-                    {"time": "time", "event": "death", "strata": "edema"}),
+    "mayo_strata": (
+        "pbc312",
+        "age + log(bili) + log(albumin) + log(protime)",
+        {"time": "time", "event": "death", "strata": "edema"},
+    ),
     "mayo_cluster": ("pbc312", MAYO, {"time": "time", "event": "death", "cluster": "clus"}),
     "mayo_weights": ("pbc312", MAYO, {"time": "time", "event": "death", "weights": "w"}),
-    "stage_factor": ("pbc_all", "C(stage) + age + log(bili)",
-                     {"time": "time", "event": "status", "cause": 2}),
-    "transplant_cause": ("pbc_all", "age + log(bili)",
-                         {"time": "time", "event": "status", "cause": 1}),
+    "stage_factor": (
+        "pbc_all",
+        "C(stage) + age + log(bili)",
+        {"time": "time", "event": "status", "cause": 2},
+    ),
+    "transplant_cause": (
+        "pbc_all",
+        "age + log(bili)",
+        {"time": "time", "event": "status", "cause": 1},
+    ),
     "split_same": ("split", MAYO, {"time": "time", "event": "death", "start": "tstart"}),
-    "split_tv": ("split", "age + edema + log(bili) + late_bili",
-                 {"time": "time", "event": "death", "start": "tstart", "cluster": "id"}),
-    "split_tv_breslow_strata": ("split", "age + log(bili) + late_bili",
-                                {"time": "time", "event": "death", "start": "tstart",
-                                 "ties": "breslow", "weights": "w", "strata": "edema"}),
+    "split_tv": (
+        "split",
+        "age + edema + log(bili) + late_bili",
+        {"time": "time", "event": "death", "start": "tstart", "cluster": "id"},
+    ),
+    "split_tv_breslow_strata": (
+        "split",
+        "age + log(bili) + late_bili",
+        {
+            "time": "time",
+            "event": "death",
+            "start": "tstart",
+            "ties": "breslow",
+            "weights": "w",
+            "strata": "edema",
+        },
+    ),
     "ties_efron": ("ties", "x + b + C(g)", {"time": "time", "event": "status"}),
-    "ties_breslow": ("ties", "x + b + C(g)",
-                     {"time": "time", "event": "status", "ties": "breslow"}),
-    "ties_all": ("ties", "x + b + C(g)", {"time": "time", "event": "status", "strata": "s",
-                                          "weights": "w", "cluster": "cl"}),
+    "ties_breslow": (
+        "ties",
+        "x + b + C(g)",
+        {"time": "time", "event": "status", "ties": "breslow"},
+    ),
+    "ties_all": (
+        "ties",
+        "x + b + C(g)",
+        {"time": "time", "event": "status", "strata": "s", "weights": "w", "cluster": "cl"},
+    ),
 }
 
 
@@ -115,14 +147,30 @@ def test_pbc_reference_json(pbc312, pbc_reference):
 def test_tidy_and_glance(pbc312, mref):
     fit = cs.cox(pbc312, MAYO, time="time", event="death", conf_level=0.9)
     t = fit.tidy()
-    assert list(t.columns) == ["term", "estimate", "std_error", "statistic", "p_value",
-                               "conf_low", "conf_high"]
+    assert list(t.columns) == [
+        "term",
+        "estimate",
+        "std_error",
+        "statistic",
+        "p_value",
+        "conf_low",
+        "conf_high",
+    ]
     np.testing.assert_allclose(t["estimate"], np.exp(mref["mayo_efron"]["coef"]), rtol=1e-6)
     z = 1.6448536269514722
     np.testing.assert_allclose(t["conf_low"], np.exp(fit.params - z * fit.bse), rtol=1e-10)
     g = fit.glance()
-    for col in ["n", "n_events", "log_likelihood", "aic", "concordance", "lr_p_value",
-                "wald_p_value", "score_p_value", "method"]:
+    for col in [
+        "n",
+        "n_events",
+        "log_likelihood",
+        "aic",
+        "concordance",
+        "lr_p_value",
+        "wald_p_value",
+        "score_p_value",
+        "method",
+    ]:
         assert col in g.columns
     assert "Efron" in repr(fit)
     assert fit.model.converged
@@ -148,13 +196,25 @@ def test_hr_of_negated_covariate_is_inverse(pbc312):
 def test_invariant_to_row_order(seed, ties):
     rng = np.random.default_rng(seed)
     n = 80
-    d = pd.DataFrame({"x": rng.normal(size=n), "z": rng.integers(0, 3, n),
-                      "time": rng.integers(1, 12, n).astype(float),
-                      "event": rng.integers(0, 2, n), "s": rng.integers(0, 2, n)})
+    d = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "z": rng.integers(0, 3, n),
+            "time": rng.integers(1, 12, n).astype(float),
+            "event": rng.integers(0, 2, n),
+            "s": rng.integers(0, 2, n),
+        }
+    )
     d.loc[0, "event"] = 1
     a = cs.cox(d, "x + z", time="time", event="event", ties=ties, strata="s")
-    b = cs.cox(d.sample(frac=1, random_state=seed), "x + z", time="time", event="event",
-               ties=ties, strata="s")
+    b = cs.cox(
+        d.sample(frac=1, random_state=seed),
+        "x + z",
+        time="time",
+        event="event",
+        ties=ties,
+        strata="s",
+    )
     np.testing.assert_allclose(a.params, b.params, rtol=1e-8, atol=1e-12)
     np.testing.assert_allclose(a.bse, b.bse, rtol=1e-8)
     np.testing.assert_allclose(a.concordance, b.concordance, rtol=1e-12)
@@ -184,8 +244,9 @@ def test_concordance_brute_force():
                     disc += ww * (sc[j] > sc[i])
                     tied += ww * (sc[j] == sc[i])
         got = concordance_counts(t, e, sc, weights=w, strata=s, start=st_)
-        np.testing.assert_allclose([got["concordant"], got["discordant"], got["tied_x"]],
-                                   [conc, disc, tied], rtol=1e-10)
+        np.testing.assert_allclose(
+            [got["concordant"], got["discordant"], got["tied_x"]], [conc, disc, tied], rtol=1e-10
+        )
 
 
 def test_bad_input(pbc312):
@@ -209,8 +270,10 @@ def test_bad_input(pbc312):
         cs.cox(d.assign(age2=2 * d["age"] + 1), "age + age2", time="time", event="death")
     with pytest.raises(cs.SchemaError, match="left-hand side"):
         cs.cox(d, "time ~ age", time="time", event="death")
-    with pytest.raises(cs.InvalidParameterError,
-                       match="The 'ties' parameter of cox must be one of 'efron', 'breslow'"):
+    with pytest.raises(
+        cs.InvalidParameterError,
+        match="The 'ties' parameter of cox must be one of 'efron', 'breslow'",
+    ):
         cs.cox(d, "age", time="time", event="death", ties="exact")
     with pytest.raises(cs.DataError, match="start < stop"):
         cs.cox(d.assign(t0=d["time"]), "age", time="time", event="death", start="t0")
@@ -226,8 +289,7 @@ def test_monotone_likelihood_warns():
     x = np.r_[np.zeros(30), np.ones(30)]
     time = np.r_[rng.uniform(5, 10, 30), rng.uniform(0, 4, 30)]
     # every event happens in group x = 1 and all x = 1 subjects fail before any x = 0 one
-    d = pd.DataFrame({"x": x, "z": rng.normal(size=n), "time": time,
-                      "event": (x == 1).astype(int)})
+    d = pd.DataFrame({"x": x, "z": rng.normal(size=n), "time": time, "event": (x == 1).astype(int)})
     with pytest.warns(cs.ConvergenceWarning, match=r"does not exist for x .*\+∞"):
         fit = cs.cox(d, "x + z", time="time", event="event")
     t = fit.tidy().set_index("term")

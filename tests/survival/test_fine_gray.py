@@ -42,8 +42,8 @@ def fg_death(pbc_cc):
 
 def test_pbc_death_matches_crr(fg_death, mref, pbc_reference):
     r = mref["fg_pbc_death"]
-    np.testing.assert_allclose(fg_death.params, r["coef"], rtol=1e-4)   # coef: 1e-4 rel
-    np.testing.assert_allclose(fg_death.bse, r["se"], rtol=1e-4)        # crr robust SE: 1e-4
+    np.testing.assert_allclose(fg_death.params, r["coef"], rtol=1e-4)  # coef: 1e-4 rel
+    np.testing.assert_allclose(fg_death.bse, r["se"], rtol=1e-4)  # crr robust SE: 1e-4
     np.testing.assert_allclose(fg_death.loglik, r["loglik"], rtol=1e-8)
     ref = pbc_reference["finegray_death"]
     np.testing.assert_allclose(fg_death.params, ref["coef"], rtol=1e-4)
@@ -58,12 +58,19 @@ def test_pbc_death_matches_crr(fg_death, mref, pbc_reference):
 def test_predict_matches_predict_crr(fg_death, mref):
     r = mref["fg_pbc_death"]
     nc = np.array(r["newcov"])
-    nd = pd.DataFrame({"age": nc[:, 0], "bili": np.exp(nc[:, 1]), "albumin": np.exp(nc[:, 2]),
-                       "protime": np.exp(nc[:, 3]), "edema": nc[:, 4]})
+    nd = pd.DataFrame(
+        {
+            "age": nc[:, 0],
+            "bili": np.exp(nc[:, 1]),
+            "albumin": np.exp(nc[:, 2]),
+            "protime": np.exp(nc[:, 3]),
+            "edema": nc[:, 4],
+        }
+    )
     at = fg_death.predict(nd, times=r["times"])
     assert list(at.columns) == ["row", "time", "estimate"]
     got = at.pivot(index="time", columns="row", values="estimate").to_numpy()
-    np.testing.assert_allclose(got, np.array(r["cif"]), rtol=1e-4)       # CIF: 1e-4 rel
+    np.testing.assert_allclose(got, np.array(r["cif"]), rtol=1e-4)  # CIF: 1e-4 rel
     full = fg_death.predict(nd.iloc[:1])
     np.testing.assert_array_equal(full["time"], r["jump_times"])
     np.testing.assert_allclose(full["estimate"], r["cif_row1"], rtol=1e-4)
@@ -74,7 +81,7 @@ def test_predict_matches_predict_crr(fg_death, mref):
 def test_tied_competing_data(competing, mref, key, cause):
     r = mref[key]
     fit = cs.fine_gray(competing, "x + b", time="time", event="status", cause=cause)
-    np.testing.assert_allclose(fit.params, r["coef"], rtol=1e-4)        # 1e-4 rel
+    np.testing.assert_allclose(fit.params, r["coef"], rtol=1e-4)  # 1e-4 rel
     np.testing.assert_allclose(fit.bse, r["se"], rtol=1e-4)
     if key == "fg_ties":
         pr = fit.predict(pd.DataFrame({"x": [0.0, 1.0], "b": [0, 1]}))
@@ -94,8 +101,13 @@ def test_transplant_cause(pbc_cc, mref):
 def test_row_order_and_sign_invariance(seed):
     rng = np.random.default_rng(seed)
     n = 120
-    d = pd.DataFrame({"x": rng.normal(size=n), "time": rng.integers(1, 15, n).astype(float),
-                      "status": rng.choice([0, 1, 2], n, p=[0.3, 0.4, 0.3])})
+    d = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "time": rng.integers(1, 15, n).astype(float),
+            "status": rng.choice([0, 1, 2], n, p=[0.3, 0.4, 0.3]),
+        }
+    )
     d.loc[:2, "status"] = [1, 2, 0]
     d["neg_x"] = -d["x"]
     a = cs.fine_gray(d, "x", time="time", event="status")
@@ -118,7 +130,8 @@ def test_bad_input(pbc_cc):
         cs.fine_gray(pbc_cc, "agee", time="time", event="status", cause=2)
     with pytest.raises(cs.DataError, match="times must be"):
         cs.fine_gray(pbc_cc, "age", time="time", event="status", cause=2).predict(
-            pbc_cc.head(1), times=[-1.0])
+            pbc_cc.head(1), times=[-1.0]
+        )
 
 
 def test_missing_rows_are_counted():
