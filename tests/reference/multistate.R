@@ -7,7 +7,6 @@
 ##
 ## Built and checked with R 4.2.2, survival 3.5-3, jsonlite 1.8.4, expm 0.999-7.
 ## Everything is deterministic (the simulated data use a fixed seed).
-## See README.md for the conventions read from the survival source.
 
 suppressPackageStartupMessages({
     library(survival)
