@@ -13,9 +13,11 @@ the excluded patients pulled (``patient_id, reason``) and the flow extended.
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from calcstats._errors import DataError, DataWarning, SchemaError
@@ -88,15 +90,82 @@ def _study_patient_join(f: Any, s: Any, q: Any) -> Any:
     return fs.inner_join(q, fs.patient_id == q["__q_pid"])
 
 
-def _phenotype(c: Any) -> Any:
-    """Per patient with a baseline finding: the phenotype aggregates (``__ph_*``).
+def _morphologies(c: Any) -> list[str]:
+    """Every morphology a finding of the cohort can have, in the pandas path's order (the
+    values were validated against the vocabulary; a missing one counts as ``unknown``)."""
+    return sorted({*c.vocabularies["morphology"], "unknown"})
 
-    Computed at the level of studies, so that the findings are grouped twice and never
-    joined back: the baseline studies (imaging joined with the index dates), their
-    findings, one row per (patient, study) with everything the phenotype needs (count,
-    diffuse, largest size, a flag per Couinaud segment and lobe), the phenotype study of
-    each patient by a window (the pandas path's order: diffuse, more findings, later,
-    smaller ``study_id``), then the dominant morphology among that study's findings.
+
+def _dominant(st: Any, names: list[str]) -> Any:
+    """``st`` with ``__dm_morph``, the dominant morphology of each study from its
+    per-morphology counts (``__n<i>``) and largest sizes (``__b<i>``): most findings, then
+    the largest calcification (a missing size counts as -inf), then alphabetical order
+    (``names`` is sorted)."""
+    import ibis
+
+    k = len(names)
+    n = [st[f"__n{i}"] for i in range(k)]
+    st = st.mutate(__most=ibis.greatest(*n) if k > 1 else n[0])
+    b = [st[f"__b{i}"].fill_null(-_NONE) for i in range(k)]
+    big = [ibis.cases((st[f"__n{i}"] == st["__most"], b[i]), else_=-2 * _NONE) for i in range(k)]
+    st = st.mutate(__biggest=ibis.greatest(*big) if k > 1 else big[0])
+    won = [
+        (st[f"__n{i}"] == st["__most"]) & (st[f"__b{i}"].fill_null(-_NONE) == st["__biggest"])
+        for i in range(k)
+    ]
+    return st.mutate(
+        __dm_morph=ibis.cases(*zip(won, names, strict=True), else_=ibis.null().cast("string"))
+    )
+
+
+def _segments(fs: Any, seg: Any, con: Any) -> tuple[dict[str, Any], Any]:
+    """Aggregates of a study's Couinaud segments 1-8, and a function of the aggregated
+    table giving (number of segments, right lobe, left lobe) as 0/1 integers.
+
+    One bit mask per study (``bit_or``) where the backend has it (DuckDB), else a flag
+    per segment: the aggregate state is what memory holds per study."""
+    import ibis
+    import ibis.expr.operations as ops
+
+    if con.has_operation(ops.BitOr):
+        one = ibis.literal(1, type="int64")
+        bit = ibis.cases(((seg >= 1) & (seg <= 8), one << seg), else_=0).cast("int64")
+        metrics = {"__mask": bit.bit_or()}
+
+        def parts(st: Any) -> tuple[Any, Any, Any]:
+            m = st["__mask"]
+            n = (m >> 1) & 1
+            for k in range(2, 9):
+                n = n + ((m >> k) & 1)
+            right = ((m & 0b111100000) != 0).cast("int64")
+            left = ((m & 0b000011100) != 0).cast("int64")
+            return n, right, left
+
+        return metrics, parts
+    metrics = {f"__s{k}": (seg == k).fill_null(False).cast("int64").max() for k in range(1, 9)}
+
+    def flags(st: Any) -> tuple[Any, Any, Any]:
+        n = st["__s1"]
+        for k in range(2, 9):
+            n = n + st[f"__s{k}"]
+        right = ibis.greatest(*[st[f"__s{k}"] for k in range(5, 9)])
+        left = ibis.greatest(*[st[f"__s{k}"] for k in range(2, 5)])
+        return n, right, left
+
+    return metrics, flags
+
+
+def _phenotype(c: Any) -> Any:
+    """Per patient with a baseline finding: the phenotype of the phenotype study
+    (``__ph_*`` and ``__dm_morph``).
+
+    One pass over the baseline findings (findings joined with the studies dated on or
+    before the patient's index date): one row per study with everything the phenotype
+    needs (count, date, the Couinaud segments, and per morphology its count and largest
+    size, from which diffuse, the largest size and the dominant morphology follow), then
+    the phenotype study of each patient by a window (the pandas path's order: diffuse,
+    more findings, later, smaller ``study_id``). The findings of a validated cohort belong
+    to their study's patient, so a study is one group.
     """
     import ibis
 
@@ -107,67 +176,74 @@ def _phenotype(c: Any) -> Any:
         __s_sid=iq.study_id, __s_date=iq.study_date
     )
     fs = f.inner_join(studies, f.study_id == studies["__s_sid"])
-    base = fs.mutate(
-        __morph=fs.morphology.fill_null("unknown"),
-        __dif=(fs.morphology == "diffuse").fill_null(False).cast("int64"),
-        __seg=_seg_code(fs.segment),
-    )
-    seg = base["__seg"]
-
-    def flag(cond: Any) -> Any:
-        return cond.fill_null(False).cast("int64").max()
-
-    st = base.group_by(__pid=base.patient_id, __sid=base.study_id).agg(
-        __nf=base.count(),
-        __sdif=base["__dif"].max(),
-        __sdate=base["__s_date"].max(),
-        __smax=base.size_mm.max(),
-        __right=flag((seg >= 5) & (seg <= 8)),
-        __left=flag((seg >= 2) & (seg <= 4)),
-        __other=flag(seg >= 100),
-        **{f"__s{k}": flag(seg == k) for k in range(1, 9)},
-    )
-    w = ibis.window(
-        group_by=st["__pid"],
-        order_by=[st["__sdif"].desc(), st["__nf"].desc(), st["__sdate"].desc(), st["__sid"].asc()],
-    )
-    st = st.mutate(__rn=ibis.row_number().over(w))
-    chosen = st.filter(st["__rn"] == 0)
-    n_seg = chosen["__s1"]
-    for k in range(2, 9):
-        n_seg = n_seg + chosen[f"__s{k}"]
-    agg = chosen.select(
-        __ph_pid=chosen["__pid"], __ph_sid=chosen["__sid"], __ph_n=chosen["__nf"],
-        __ph_dif=chosen["__sdif"], __ph_max=chosen["__smax"], __ph_nseg8=n_seg,
-        __ph_other=chosen["__other"], __ph_right=chosen["__right"], __ph_left=chosen["__left"],
-    )
+    morph = fs.morphology.fill_null("unknown")
+    seg = _seg_code(fs.segment)
+    names = _morphologies(c)
+    seg_metrics, seg_parts = _segments(fs, seg, c.connection)
+    metrics = {
+        "__pid": fs.patient_id.arbitrary(),
+        "__nf": fs.count(),
+        "__sdate": fs["__s_date"].max(),
+        **seg_metrics,
+        **{f"__n{i}": fs.count(where=morph == m) for i, m in enumerate(names)},
+        **{f"__b{i}": fs.size_mm.max(where=morph == m) for i, m in enumerate(names)},
+    }
     # segment labels a user added to the vocabulary count as their own segment (rare)
-    ob = base.filter(seg >= 100)
-    other = ob.group_by(__o_pid=ob.patient_id, __o_sid=ob.study_id).agg(
-        __o_n=ob.segment.nunique()
+    other = any(s not in _SEGMENT_CODE for s in c.vocabularies["segment"])
+    if other:
+        metrics["__o_n"] = fs.segment.nunique(where=seg >= 100)
+    st = _dominant(fs.group_by(__sid=fs.study_id).agg(**metrics), names)
+    n_seg, right, left = seg_parts(st)
+    if other:
+        n_seg = n_seg + st["__o_n"]
+    sizes = [st[f"__b{i}"].fill_null(-_NONE) for i in range(len(names))]
+    biggest = ibis.greatest(*sizes) if len(sizes) > 1 else sizes[0]
+    diffuse = (
+        (st[f"__n{names.index('diffuse')}"] > 0).cast("int64")
+        if "diffuse" in names
+        else ibis.literal(0, type="int64")
     )
-    # the dominant morphology among the phenotype study's findings
-    dm = base.group_by(
-        __dm_pid=base.patient_id, __dm_sid=base.study_id, __dm_morph=base["__morph"]
-    ).agg(__dm_n=base.count(), __dm_big=base.size_mm.max())
-    dm = dm.semi_join(
-        agg, (dm["__dm_pid"] == agg["__ph_pid"]) & (dm["__dm_sid"] == agg["__ph_sid"])
+    ph = st.select(
+        __ph_pid=st["__pid"],
+        __w_sid=st["__sid"],
+        __w_date=st["__sdate"],
+        __ph_n=st["__nf"],
+        __ph_dif=diffuse,
+        __ph_max=ibis.cases((biggest == -_NONE, ibis.null().cast("float64")), else_=biggest),
+        __ph_nseg=n_seg,
+        __ph_right=right,
+        __ph_left=left,
+        __dm_morph=st["__dm_morph"],
     )
-    wd = ibis.window(
-        group_by=dm["__dm_pid"],
+    # the phenotype study of each patient
+    w = ibis.window(
+        group_by=ph["__ph_pid"],
         order_by=[
-            dm["__dm_n"].desc(),
-            dm["__dm_big"].fill_null(-_NONE).desc(),
-            dm["__dm_morph"].asc(),
+            ph["__ph_dif"].desc(),
+            ph["__ph_n"].desc(),
+            ph["__w_date"].desc(),
+            ph["__w_sid"].asc(),
         ],
     )
-    dm = dm.mutate(__rn=ibis.row_number().over(wd))
-    dm = dm.filter(dm["__rn"] == 0).select("__dm_pid", "__dm_morph")
-    out = agg.left_join(dm, agg["__ph_pid"] == dm["__dm_pid"])
-    out = out.left_join(
-        other, (out["__ph_pid"] == other["__o_pid"]) & (out["__ph_sid"] == other["__o_sid"])
-    )
-    return out.mutate(__ph_nseg=out["__ph_nseg8"] + out["__o_n"].fill_null(0))
+    ph = ph.mutate(__rn=ibis.row_number().over(w))
+    return ph.filter(ph["__rn"] == 0)
+
+
+#: The stored phenotype of each cohort (computed on first use).
+_PHENOTYPES: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _stored_phenotype(c: Any) -> Any:
+    """The phenotype of ``c`` computed once and kept in the engine (a table of the working
+    database in calcstats' own DuckDB): its one aggregation of the findings then has the
+    memory limit to itself, and the patient, survival and counting-process tables (any
+    outcome) join a small stored table."""
+    got = _PHENOTYPES.get(c)
+    if got is None:
+        ph = _phenotype(c)
+        got = c.store(ph.select(*[n for n in ph.columns if n.startswith(("__ph_", "__dm_"))]))
+        _PHENOTYPES[c] = got
+    return got
 
 
 def _patient_expr(
@@ -179,7 +255,7 @@ def _patient_expr(
 
     p = c._t["patients"]
     check_no_clash(pd.DataFrame(columns=_columns(p)), PHENOTYPE_COLUMNS, "patient_table()")
-    ph = _phenotype(c)
+    ph = _stored_phenotype(c)
     base = p if base is None else base
     j = base.left_join(ph, base.patient_id == ph["__ph_pid"])
     n = j["__ph_n"].fill_null(0)
@@ -237,8 +313,11 @@ def _event_names(c: Any) -> pd.DataFrame:
 
 def _follow_up(
     c: Any, outcome: Any, competing: Any, horizon: Any, caller: str
-) -> tuple[Any, tuple[str, ...], dict[int, str], float | None]:
-    """Patients with ``__fu``, ``__days``, ``__status``, ``__reason`` (the pandas rules)."""
+) -> tuple[Any, tuple[str, ...], dict[int, str], float | None, list[str]]:
+    """Patients with ``__fu``, ``__days``, ``__status`` and ``__why`` (the pandas rules),
+    the competing events, the status labels, the horizon and the reasons for leaving a
+    patient out: ``__why`` is 0 for a patient at risk, else ``k`` for ``reasons[k - 1]``
+    (the first that applies), so the rows carry a small number and no text."""
     import ibis
 
     p, e = c._t["patients"], c._t["events"]
@@ -276,18 +355,17 @@ def _follow_up(
             f"patient(s), e.g. {ids.patient_id.to_pandas().tolist()}; it is needed to leave "
             "out prevalent cirrhosis."
         )
-    q = p.select(__q_pid=p.patient_id, __q_idx=p.index_date)
-    ev = used.inner_join(q, used.patient_id == q["__q_pid"])
-    days = ev.event_date.delta(ev["__q_idx"], unit="day").cast("float64")
-    first = ev.group_by(__f_pid=ev.patient_id).agg(
-        **{
-            f"__f{k}": ibis.cases((ev.event == name, days), else_=ibis.null().cast("float64")).min()
-            for k, name in enumerate(names)
-        }
+    # each patient's first date of each event, then days from index (the first date
+    # gives the fewest days: one index date per patient)
+    first = used.group_by(__f_pid=used.patient_id).agg(
+        **{f"__f{k}": used.event_date.min(where=used.event == name) for k, name in enumerate(names)}
     )
     j = p.left_join(first, p.patient_id == first["__f_pid"])
     fu = j.last_followup_date.delta(j.index_date, unit="day").cast("float64")
-    f = [j[f"__f{k}"].fill_null(_NONE) for k in range(len(names))]
+    f = [
+        j[f"__f{k}"].delta(j.index_date, unit="day").cast("float64").fill_null(_NONE)
+        for k in range(len(names))
+    ]
     ed = f[0] if len(f) == 1 else ibis.least(*f)
     which = ibis.cases(*[(f[k] == ed, k + 1) for k in range(len(f))], else_=0)
     happened = ed <= fu
@@ -311,19 +389,23 @@ def _follow_up(
             (f[k] <= 0, f"not at risk: competing event {name} dated on or before index_date")
         )
     reasons.append((d <= 0, "no follow-up: last_followup_date equals index_date"))
-    reason = ibis.cases(*reasons, else_=ibis.null().cast("string"))
-    out = j.mutate(__fu=fu, __days=d, __status=status.cast("int64"), __reason=reason)
+    why = ibis.cases(*[(cond, k) for k, (cond, _) in enumerate(reasons, start=1)], else_=0)
+    out = j.mutate(__fu=fu, __days=d, __status=status.cast("int64"), __why=why)
     labels = {0: "censored", **{k + 1: name for k, name in enumerate(names)}}
-    return out, tuple(competing), labels, horizon
+    return out, tuple(competing), labels, horizon, [text for _, text in reasons]
 
 
-def _warn_excluded(fu: Any, caller: str, outcome: str, competing: Sequence[str]) -> None:
-    out = fu.filter(fu["__reason"].notnull())
-    counts = out.group_by("__reason").agg(n=out.count(), first=out["__key"].min())
+def _warn_excluded(
+    fu: Any, reasons: list[str], caller: str, outcome: str, competing: Sequence[str]
+) -> None:
+    out = fu.filter(fu["__why"] > 0)
+    counts = out.group_by("__why").agg(n=out.count(), first=out["__key"].min())
     counts = counts.order_by("first").to_pandas()
     if not len(counts):
         return
-    detail = "; ".join(f"{r}: {n}" for r, n in zip(counts["__reason"], counts["n"], strict=True))
+    detail = "; ".join(
+        f"{reasons[int(w) - 1]}: {n}" for w, n in zip(counts["__why"], counts["n"], strict=True)
+    )
     comp = f", competing={tuple(competing)!r}" if competing else ""
     warnings.warn(
         f"{caller}: {int(counts['n'].sum())} patient(s) left out ({detail}). "
@@ -336,12 +418,12 @@ def _warn_excluded(fu: Any, caller: str, outcome: str, competing: Sequence[str])
 
 def _survival_expr(
     c: Any, outcome: str, competing: Any, horizon: Any, caller: str
-) -> tuple[Any, Any, dict[str, Any], tuple[str, ...], dict[int, str]]:
+) -> tuple[Any, Any, dict[str, Any], tuple[str, ...], dict[int, str], list[str]]:
     import ibis
 
-    fu, competing, labels, horizon = _follow_up(c, outcome, competing, horizon, caller)
+    fu, competing, labels, horizon, reasons = _follow_up(c, outcome, competing, horizon, caller)
     # the patients at risk, their phenotype and follow-up in one chain of joins
-    at_risk = fu.filter(fu["__reason"].isnull())
+    at_risk = fu.filter(fu["__why"] == 0)
     pt, kinds = _patient_expr(c, base=at_risk, keep=("__days", "__status"))
     taken = [x for x in ("time", "status") if x in _columns(pt)]
     if taken:
@@ -354,7 +436,7 @@ def _survival_expr(
         time = ibis.cases((j["__days"] >= horizon * _DAYS_PER_YEAR, float(horizon)), else_=time)
     expr = j.select(*_columns(pt), time=time, status=j["__status"], __key=j["__key"])
     kinds = {**kinds, "time": "float", "status": "int"}
-    return expr, fu, kinds, competing, labels
+    return expr, fu, kinds, competing, labels, reasons
 
 
 def survival_table(
@@ -367,9 +449,11 @@ def survival_table(
 ) -> EngineTable:
     """One row per patient at risk: the patient table plus ``time`` and ``status`` (the
     rules of :func:`calcstats.cohort._analysis.survival_table`)."""
-    expr, fu, kinds, competing, _ = _survival_expr(c, outcome, competing, horizon, "survival_table")
+    expr, fu, kinds, competing, _, reasons = _survival_expr(
+        c, outcome, competing, horizon, "survival_table"
+    )
     if warn:
-        _warn_excluded(fu, "survival_table", outcome, competing)
+        _warn_excluded(fu, reasons, "survival_table", outcome, competing)
     return EngineTable(
         expr,
         engine=c.engine,
@@ -385,13 +469,16 @@ def at_risk(
     c: Any, outcome: str, *, competing: Sequence[str] = (), horizon: float | None = None
 ) -> AtRisk:
     """The survival table (engine-backed), the patients left out (pulled) and the flow."""
-    expr, fu, kinds, competing, labels = _survival_expr(c, outcome, competing, horizon, "at_risk")
-    excluded = fu.filter(fu["__reason"].notnull()).select("__key", "patient_id", "__reason")
+    expr, fu, kinds, competing, labels, reasons = _survival_expr(
+        c, outcome, competing, horizon, "at_risk"
+    )
+    excluded = fu.filter(fu["__why"] > 0).select("__key", "patient_id", "__why")
     excluded = excluded.order_by("__key").to_pandas()
+    texts = np.asarray(reasons, dtype=object)
     excluded = pd.DataFrame(
         {
             "patient_id": excluded["patient_id"].to_numpy(dtype=object),
-            "reason": excluded["__reason"].astype(str).to_numpy(dtype=object),
+            "reason": texts[excluded["__why"].to_numpy(dtype=np.int64) - 1],
         }
     )
     flow = c.flow
@@ -419,7 +506,7 @@ def counting_process_table(
     caller = "counting_process_table"
     if not isinstance(exposure, str):
         raise SchemaError(f"{caller}: exposure must be a name (str), got {exposure!r}.")
-    fu, competing, labels, _ = _follow_up(c, outcome, competing, None, caller)
+    fu, competing, labels, _, reasons = _follow_up(c, outcome, competing, None, caller)
     p = c._t["patients"]
     if exposure != "calcification":
         valid = _event_vocabulary(c, _event_names(c))
@@ -451,7 +538,7 @@ def counting_process_table(
         ev = ef.inner_join(q, ef.patient_id == q["__q_pid"])
         days = ev.event_date.delta(ev["__q_idx"], unit="day").cast("float64")
         ex = ev.group_by(__x_pid=ev.patient_id).agg(__x=days.min())
-    keep = fu.filter(fu["__reason"].isnull())
+    keep = fu.filter(fu["__why"] == 0)
     j = keep.left_join(ex, keep.patient_id == ex["__x_pid"])
     x = j["__x"]
     end, status = j["__days"], j["__status"]
@@ -482,7 +569,7 @@ def counting_process_table(
     expr = first.union(second)
     kinds = {k: v for k, v in _int_kinds(p, c._kinds["patients"]).items() if k != "patient_id"}
     kinds.update(patient_id="text", start="float", stop="float", status="int", **{exposure: "int"})
-    _warn_excluded(fu, caller, outcome, competing)
+    _warn_excluded(fu, reasons, caller, outcome, competing)
     return EngineTable(
         expr,
         engine=c.engine,

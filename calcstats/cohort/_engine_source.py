@@ -110,12 +110,15 @@ def _load_csv(con: Any, path: Path, table: str, mapping: Mapping[str, str], alia
         f"read_csv({_sql_text(str(path))}, {', '.join(opts)})"
     )
     try:
+        # rowid is the line order only when the load keeps insertion order
         con.raw_sql("SET preserve_insertion_order = true")
         con.raw_sql(sql)
     except Exception as exc:  # DuckDB's reader error, with the file named
         raise SchemaError(
             f"could not read the {table} table from {str(path)!r} with DuckDB: {exc}"
         ) from exc
+    finally:
+        con.raw_sql("SET preserve_insertion_order = false")
     n = con.raw_sql(f"SELECT count(*) FROM {_ident(alias)}").fetchone()[0]
     return Source(path, "csv", int(n), encoding, sep)
 

@@ -6,6 +6,14 @@ source is only read (a ``.duckdb`` file is attached read-only), and the converte
 validated tables are written to a working database in the spill directory, which is
 deleted when the connection is closed or the process ends. A connection the user passes
 (DuckDB, pyspark, any ibis backend) is used as it is.
+
+calcstats' own connection plans joins as they are written (:data:`PLAN_SETTINGS`): the
+right-hand table of a join is the one held in memory (calcstats writes the smaller table
+there), rather than the side DuckDB guesses smaller. DuckDB has no distinct counts for the
+columns of a parquet file and guesses joins of ids to return billions of rows, then holds
+the large table in memory: at ten million patients such a plan spills gigabytes to disk.
+The connection does not keep insertion order (no query relies on it; every pull that needs
+an order sorts), which lets DuckDB write and aggregate in parallel with less memory.
 """
 
 from __future__ import annotations
@@ -20,7 +28,17 @@ from typing import Any
 from calcstats._errors import SchemaError
 from calcstats.engine._options import EngineOptions, require_ibis
 
-__all__ = ["backend_name", "duckdb_connection", "is_connection", "materialise"]
+__all__ = ["PLAN_SETTINGS", "backend_name", "duckdb_connection", "is_connection", "materialise"]
+
+#: Settings of calcstats' own DuckDB connection besides the memory ones: joins planned
+#: as written (see the module docstring), no insertion order kept, and no FSST string
+#: compression in the working database (its analysis costs more than it saves for tables
+#: written once and read a few times).
+PLAN_SETTINGS: dict[str, Any] = {
+    "disabled_optimizers": "join_order,build_side_probe_side",
+    "preserve_insertion_order": False,
+    "disabled_compression_methods": "fsst",
+}
 
 
 def is_connection(obj: object) -> bool:
@@ -41,13 +59,16 @@ def duckdb_connection(options: EngineOptions) -> Any:
     """A new DuckDB connection (ibis) with the memory limit, threads and spill directory.
 
     The connection spills into a new subdirectory of the spill directory, removed with
-    the connection; the working database is ``options.database`` or a file there.
+    the connection; the working database is ``options.database`` or a file there. Joins
+    are planned as written (:data:`PLAN_SETTINGS`).
 
     Examples
     --------
     >>> con = duckdb_connection(EngineOptions.of({"memory_limit": "1GB", "threads": 1}))
     >>> con.raw_sql("SELECT current_setting('threads')").fetchone()[0]
     1
+    >>> con.raw_sql("SELECT current_setting('disabled_optimizers')").fetchone()[0]
+    'join_order,build_side_probe_side'
     """
     ibis = require_ibis("engine='duckdb'")
     try:
@@ -61,7 +82,11 @@ def duckdb_connection(options: EngineOptions) -> Any:
     work = os.path.join(options.spill_directory, f"{os.getpid()}-{uuid.uuid4().hex[:12]}")
     os.makedirs(work, exist_ok=True)
     path = options.database or os.path.join(work, "work.duckdb")
-    config: dict[str, Any] = {"memory_limit": options.memory_limit, "temp_directory": work}
+    config: dict[str, Any] = {
+        "memory_limit": options.memory_limit,
+        "temp_directory": work,
+        **PLAN_SETTINGS,
+    }
     if options.threads is not None:
         config["threads"] = options.threads
     try:
