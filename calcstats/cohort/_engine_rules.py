@@ -318,8 +318,8 @@ class EngineChecker(TableChecks):
 
         The ids of a key are every table's: patient ids are those of the per-patient table
         plus the orphans found, study ids the imaging table's plus the unknown studies
-        found. A key whose columns are all lower case (or all upper case) has no clash and
-        costs no query.
+        found. A key whose ids read are all lower case (or all upper case), with no orphan
+        or unknown study found, has no clash and costs no query.
         """
         import ibis
 
@@ -337,16 +337,20 @@ class EngineChecker(TableChecks):
         parts = []
         for i, (key, cols) in enumerate(groups.items()):
             present = [(t, c) for t, c in cols if self.has(t, c)]
-            facts = [case.get(tc, (False, False)) for tc in present]
-            if not present or all(f[0] for f in facts) or all(f[1] for f in facts):
-                if not extra[key]:
-                    continue
             if key == "patient_id" and self._per is not None:
                 sources = [self._per.select(__id=self._per["__pp"])]
+                read = [tc for tc in present if tc[0] in ("patients", "events")]
             elif key == "study_id" and self.has("imaging", "study_id"):
                 sources = [self.t["imaging"].select(__id=self.t["imaging"]["study_id"])]
+                read = [("imaging", "study_id")]
             else:
                 sources = [self.t[t].select(__id=self.t[t][c]) for t, c in present]
+                read = present
+            # the ids read are all lower case (or all upper case): no clash among them
+            facts = [case.get(tc, (False, False)) for tc in read]
+            if not read or all(f[0] for f in facts) or all(f[1] for f in facts):
+                if not extra[key]:
+                    continue
             if extra[key]:
                 sources.append(
                     ibis.memtable(pd.DataFrame({"__id": extra[key]}), schema={"__id": "string"})

@@ -190,3 +190,30 @@ def _problems(tables, **kwargs):
     except cs.CohortValidationError as err:
         return err.problems
     raise AssertionError("no problem found")
+
+
+def test_ids_with_surrounding_whitespace_are_trimmed_as_in_pandas(pandas_cohort):
+    """An id written with a tab or spaces around it is the same id, and a blank id is
+    missing, in both paths (the engine trims only the columns that need it)."""
+    keep = pandas_cohort.patients["patient_id"].head(40)
+    tables = {name: getattr(pandas_cohort, name) for name in TABLES}
+    tables = {
+        name: df.loc[df["patient_id"].isin(keep)].reset_index(drop=True)
+        for name, df in tables.items()
+    }
+    img, fnd = tables["imaging"], tables["findings"]
+    img["patient_id"] = img["patient_id"].astype(object)
+    img.loc[0, "patient_id"] = img.loc[0, "patient_id"] + "\t"
+    img.loc[1, "study_id"] = "  " + img.loc[1, "study_id"]
+    fnd["finding_id"] = fnd["finding_id"].astype(object)
+    fnd.loc[2, "finding_id"] = "\x0b" + fnd.loc[2, "finding_id"] + "\r"
+    ref = cs.read_cohort(**tables)
+    got = cs.read_cohort(**tables, engine="duckdb")
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(ref, name), getattr(got, name).to_pandas())
+    assert got.imaging.to_pandas().loc[0, "patient_id"] == keep.iloc[0]
+    fnd.loc[3, "finding_id"] = " \t "
+    ref = _problems(tables)
+    got = _problems(tables, engine="duckdb")
+    pd.testing.assert_frame_equal(ref[COLS[:-1]], got[COLS[:-1]])
+    assert list(got["rule"]) == ["missing_value"] and got["column"].iloc[0] == "finding_id"
