@@ -51,9 +51,14 @@ class TableChecks:
     def check_patients(
         self, skip: Mapping[str, list[str]], age_flag: str | None, dated: bool
     ) -> None:
-        t = self._join_dup_key(self.t["patients"], "patients", "patient_id")
+        import ibis
+
+        t = self.t["patients"]
         if self._per is not None:
+            # the per-patient table counts each id's patients rows: more than one is a
+            # duplicate id
             t = self.with_patient(t)
+            t = t.mutate(__dn=ibis.cases((t["__np"] > 1, t["__np"]), else_=ibis.null("int64")))
         missing = self._missing_flags(t, "patients", skip)
         ranges = self._range_flags(t, "patients")
         flags = {k: v[0] for k, v in {**missing, **ranges}.items()}
@@ -227,23 +232,37 @@ class TableChecks:
         import ibis
 
         t = self._join_dup_key(self.t["findings"], "findings", "finding_id")
-        if self._per is not None and self.has("findings", "patient_id"):
-            t = self.with_patient(t)
         img = self.t["imaging"]
         studies = (
             self.n_rows["findings"]
             and self.has("findings", "study_id")
             and self.has("imaging", "study_id")
         )
+        # A finding filed under its study's patient has a known patient when no imaging
+        # row is an orphan: then only the findings of an unknown study, of a study
+        # without patient or of another patient's study are looked up in the patients
+        # table (after the query, few), and the check joins no per-patient table.
+        through = (
+            studies
+            and self._per is not None
+            and self.has("findings", "patient_id")
+            and self.has("imaging", "patient_id")
+            and not self._found("imaging", "orphan_row")
+        )
+        if self._per is not None and self.has("findings", "patient_id") and not through:
+            t = self.with_patient(t)
         if studies:
             owner = (
                 img.patient_id if self.has("imaging", "patient_id") else ibis.null().cast("string")
             )
-            s = img.filter(img.study_id.notnull()).mutate(
-                __rn=ibis.row_number().over(group_by=img.study_id, order_by=img["__key"]),
-                __owner=owner,
-            )
-            s = s.filter(s["__rn"] == 0).select(__sid=s.study_id, __owner=s["__owner"])
+            if "imaging" in self.unique_keys:  # each study id once: its row is its first
+                s = img.filter(img.study_id.notnull()).select(__sid=img.study_id, __owner=owner)
+            else:
+                s = img.filter(img.study_id.notnull()).mutate(
+                    __rn=ibis.row_number().over(group_by=img.study_id, order_by=img["__key"]),
+                    __owner=owner,
+                )
+                s = s.filter(s["__rn"] == 0).select(__sid=s.study_id, __owner=s["__owner"])
             t = t.left_join(s, t.study_id == s["__sid"])
         missing = self._missing_flags(t, "findings", skip)
         ranges = self._range_flags(t, "findings")
@@ -253,7 +272,14 @@ class TableChecks:
         if "__dn" in t.columns:
             flags["__r_dup"] = t["__dn"].notnull()
             extra["__v_key"] = t.finding_id
-        self._orphan(t, flags, extra, "findings")
+        if through:
+            pid = t.patient_id
+            flags["__r_orphan_maybe"] = pid.notnull() & (
+                t["__owner"].isnull() | (t["__owner"] != pid)
+            )
+            extra["__v_pid"] = pid
+        else:
+            self._orphan(t, flags, extra, "findings")
         if studies:
             flags["__r_unknown_study"] = t.study_id.notnull() & t["__sid"].isnull()
             extra["__v_sid"] = t.study_id
@@ -268,6 +294,8 @@ class TableChecks:
         rows = self._pull(t, flags, extra)
         if not len(rows):
             return
+        if through:
+            rows["__r_orphan"] = self._unknown_patients(rows, "__r_orphan_maybe")
         self._add_missing_and_ranges("findings", rows, missing, ranges)
         self._add(
             "findings",

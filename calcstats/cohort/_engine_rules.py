@@ -28,7 +28,20 @@ from calcstats.cohort._read import TABLE_NAMES
 from calcstats.cohort._schema import BASELINE_FLAGS, HARD_RANGES, TABLES
 from calcstats.cohort._validate import _ID_LINKS
 
-__all__ = ["EngineChecker", "derive_age"]
+__all__ = ["EngineChecker", "derive_age", "isin_values"]
+
+_LOOKUP_IN_LIST = 5_000  # ids listed in a query; more go through a joined table
+
+
+def isin_values(col: Any, values: Any) -> Any:
+    """``col`` in ``values`` (a literal list when short, else a joined memtable)."""
+    import ibis
+
+    values = list(values)
+    if len(values) <= _LOOKUP_IN_LIST:
+        return col.isin(values)
+    mt = ibis.memtable(pd.DataFrame({"__v": pd.Series(values, dtype=object)}))
+    return col.isin(mt["__v"])
 
 
 def derive_age(p: Any) -> tuple[Any, str | None]:
@@ -80,6 +93,8 @@ class EngineChecker(TableChecks):
         self.absent = absent
         self.store = store
         self.problems: list[pd.DataFrame] = []
+        #: tables whose key was found to be unique (no duplicate_id problem)
+        self.unique_keys: set[str] = set()
         counts = [
             self.t[n].aggregate(__n=self.t[n].count()).mutate(__t=ibis.literal(i))
             for i, n in enumerate(TABLE_NAMES)
@@ -96,20 +111,23 @@ class EngineChecker(TableChecks):
     def per_patient(self) -> Any:
         """One row per patient id (of the patients or events tables), stored once:
         ``__pp`` the id, ``__exists`` (1 when it has a patients row), ``__p_idx`` and
-        ``__p_fu`` (its first patients row's dates), ``__death``, ``__trans`` (earliest
-        dated death and transplant), ``__nd`` (death rows) and ``__first_<flag>`` (earliest
-        dated event of each baseline flag)."""
+        ``__p_fu`` (its first patients row's dates), ``__np`` (its patients rows: more than
+        one is a duplicate id), ``__death``, ``__trans`` (earliest dated death and
+        transplant), ``__nd`` (death rows) and ``__first_<flag>`` (earliest dated event of
+        each baseline flag)."""
         import ibis
 
         p = self.t["patients"]
         null_date = ibis.null().cast("date")
+        w = ibis.window(group_by=p.patient_id, order_by=p["__key"])
         first = p.filter(p.patient_id.notnull()).mutate(
-            __rn=ibis.row_number().over(group_by=p.patient_id, order_by=p["__key"])
+            __rn=ibis.row_number().over(w), __np=p.patient_id.count().over(w)
         )
         first = first.filter(first["__rn"] == 0)
         first = first.select(
             __fp=first.patient_id,
             __exists=ibis.literal(1).cast("int64"),
+            __np=first["__np"],
             __p_idx=first.index_date if self.has("patients", "index_date") else null_date,
             __p_fu=first.last_followup_date
             if self.has("patients", "last_followup_date")
@@ -121,6 +139,7 @@ class EngineChecker(TableChecks):
                 first.select(
                     __pp=first["__fp"],
                     __exists=first["__exists"],
+                    __np=first["__np"],
                     __p_idx=first["__p_idx"],
                     __p_fu=first["__p_fu"],
                     __death=null_date,
@@ -148,6 +167,7 @@ class EngineChecker(TableChecks):
             j.select(
                 __pp=ibis.coalesce(j["__fp"], j["__ep"]),
                 __exists=j["__exists"],
+                __np=j["__np"].fill_null(0),
                 __p_idx=j["__p_idx"],
                 __p_fu=j["__p_fu"],
                 __death=j["__death"],
@@ -156,6 +176,11 @@ class EngineChecker(TableChecks):
                 **{f"__first_{f}": j[f"__first_{f}"] for f in flags},
             )
         )
+
+    @property
+    def per(self) -> Any:
+        """The stored per-patient table (None when the patients table has no ids)."""
+        return self._per
 
     def with_patient(self, t: Any) -> Any:
         """``t`` with its patient's per-patient values (NULL for an unknown patient)."""
@@ -203,11 +228,21 @@ class EngineChecker(TableChecks):
         return out
 
     def _join_dup_key(self, t: Any, table: str, key: str) -> Any:
-        """``t`` with ``__dn``: the number of rows sharing the row's key (when > 1)."""
-        if not self.has(table, key):
+        """``t`` with ``__dn``: the number of rows sharing the row's key (when > 1).
+
+        One aggregate query first counts the distinct hashes of the keys: as many as
+        keys proves every key distinct (equal keys hash equally), and the check query
+        then joins nothing. Otherwise (a duplicate, or two keys with one hash) the keys
+        seen more than once are joined.
+        """
+        if not self.has(table, key) or not self.n_rows[table]:
             return t
         base = self.t[table]
         nn = base.filter(base[key].notnull())
+        got = nn.aggregate(__n=nn.count(), __h=nn[key].hash().nunique()).to_pandas()
+        if int(got["__n"].iloc[0]) == int(got["__h"].iloc[0]):
+            self.unique_keys.add(table)
+            return t
         counts = nn.group_by(__dk=nn[key]).agg(__dn=nn.count())
         counts = counts.filter(counts["__dn"] > 1)
         return t.left_join(counts, t[key] == counts["__dk"])
@@ -276,6 +311,28 @@ class EngineChecker(TableChecks):
                 what,
                 fix,
             )
+
+    def _found(self, table: str, rule: str) -> bool:
+        """Whether a problem of ``rule`` in ``table`` was found so far."""
+        return any(
+            bool(((p["table"] == table) & (p["rule"] == rule)).any())
+            for p in self.problems
+            if len(p)
+        )
+
+    def _unknown_patients(self, rows: pd.DataFrame, flag: str) -> np.ndarray:
+        """Which pulled rows flagged ``flag`` have a ``__v_pid`` that is no patient's id
+        (one lookup of those ids in the per-patient table)."""
+        maybe = rows[flag].to_numpy(dtype=bool)
+        out = np.zeros(len(rows), dtype=bool)
+        if not maybe.any():
+            return out
+        pids = rows["__v_pid"].to_numpy(dtype=object)[maybe]
+        per = self._per
+        known = per.filter(per["__exists"].notnull() & isin_values(per["__pp"], pd.unique(pids)))
+        found = set(known.select("__pp").to_pandas()["__pp"])
+        out[maybe] = [p not in found for p in pids]
+        return out
 
     def _add_orphans(self, table: str, rows: pd.DataFrame) -> None:
         if "__r_orphan" not in rows.columns or not rows["__r_orphan"].any():

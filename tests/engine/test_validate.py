@@ -217,3 +217,60 @@ def test_ids_with_surrounding_whitespace_are_trimmed_as_in_pandas(pandas_cohort)
     got = _problems(tables, engine="duckdb")
     pd.testing.assert_frame_equal(ref[COLS[:-1]], got[COLS[:-1]])
     assert list(got["rule"]) == ["missing_value"] and got["column"].iloc[0] == "finding_id"
+
+
+def _linked_problems(pandas_cohort, imaging_orphan: bool) -> dict[str, pd.DataFrame]:
+    """60 patients with the id problems that link the tables: a finding id used twice, a
+    finding of an unknown study, a finding of a study without patient, a finding filed
+    under the wrong patient; with ``imaging_orphan``, a study id used twice (its second
+    row under another patient) and a study and its finding of a patient not in the
+    patients table, else a finding of such a patient under a known study."""
+    keep = pandas_cohort.patients["patient_id"].head(60)
+    tables = {name: getattr(pandas_cohort, name) for name in TABLES}
+    tables = {
+        name: df.loc[df["patient_id"].isin(keep)]
+        .reset_index(drop=True)
+        .astype({"patient_id": object})
+        for name, df in tables.items()
+    }
+    img, fnd = tables["imaging"], tables["findings"]
+    fnd["finding_id"] = fnd["finding_id"].astype(object)
+    fnd["study_id"] = fnd["study_id"].astype(object)
+    img["study_id"] = img["study_id"].astype(object)
+    twin = img.loc[[5]].assign(patient_id=keep.iloc[7])
+    orphan = img.loc[[8]].assign(patient_id="P-GONE", study_id="S-GONE")
+    img = pd.concat([img, twin, orphan] if imaging_orphan else [img], ignore_index=True)
+    blank = img.index[img["study_id"] == fnd.loc[10, "study_id"]][0]
+    img.loc[blank, "patient_id"] = None  # the study of finding 10 has no patient
+    extra = fnd.loc[[0, 1, 2]].copy()
+    extra["finding_id"] = [fnd.loc[3, "finding_id"], "F-X1", "F-X2"]
+    extra["study_id"] = [
+        fnd.loc[3, "study_id"],
+        "S-NOWHERE",
+        "S-GONE" if imaging_orphan else fnd.loc[6, "study_id"],
+    ]
+    extra["patient_id"] = [fnd.loc[3, "patient_id"], fnd.loc[1, "patient_id"], "P-GONE"]
+    fnd = pd.concat([fnd, extra], ignore_index=True)
+    other = fnd.index[fnd["patient_id"] != fnd.loc[4, "patient_id"]][0]
+    fnd.loc[4, "patient_id"] = fnd.loc[other, "patient_id"]
+    tables["imaging"], tables["findings"] = img, fnd
+    return tables
+
+
+@pytest.mark.parametrize("imaging_orphan", [True, False])
+def test_id_problems_linking_the_tables_as_in_pandas(pandas_cohort, imaging_orphan):
+    tables = _linked_problems(pandas_cohort, imaging_orphan)
+    if not imaging_orphan:
+        fnd = tables["findings"]
+        fnd.loc[len(fnd) - 2, "patient_id"] = "P-NOBODY"  # unknown study and patient
+    ref = _problems(tables)
+    got = _problems(tables, engine="duckdb")
+    pd.testing.assert_frame_equal(ref[COLS[:-1]], got[COLS[:-1]])
+    rules = set(got["rule"])
+    assert {"duplicate_id", "unknown_study", "study_patient_mismatch", "orphan_row"} <= rules
+    ref, w_ref = quiet(cs.read_cohort, **tables, on_error="exclude")
+    got, w_got = quiet(cs.read_cohort, **tables, on_error="exclude", engine="duckdb")
+    pd.testing.assert_frame_equal(ref.flow.to_frame(detail=True), got.flow.to_frame(detail=True))
+    assert w_ref == w_got
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(ref, name), getattr(got, name).to_pandas())
