@@ -35,7 +35,7 @@ def test_folder_of_parquet_read_by_duckdb_equals_pandas(pandas_cohort, tmp_path)
     assert cohort.engine == "duckdb"
     for name in TABLES:
         pd.testing.assert_frame_equal(getattr(ref, name), getattr(cohort, name).to_pandas())
-    # the engine cohort's repr gives the pandas path's counts, then its engine
+    # the same counts as the pandas cohort, and the engine named
     assert repr(cohort) == repr(ref)[:-1] + "; engine 'duckdb')"
 
 
