@@ -38,11 +38,17 @@ class TableChecks:
     t: dict[str, Any]
     _per: Any
 
-    def _orphan(self, t: Any, flags: dict, extra: dict, table: str) -> None:
+    def _orphan(
+        self, t: Any, flags: dict, extra: dict, table: str, *, suspects: bool = False
+    ) -> None:
+        """The orphan flag; with ``suspects``, ``t`` joined only the suspect patients,
+        among them every id without a patients row."""
         if not self.has(table, "patient_id") or not self.n_rows[table]:
             return
         orphan = t.patient_id.notnull()
-        if "__exists" in t.columns:  # else the patients table has no ids: every id is unknown
+        if suspects and "__exists" in t.columns:
+            orphan = orphan & t["__pp"].notnull() & t["__exists"].isnull()
+        elif "__exists" in t.columns:  # else the patients table has no ids: every id is unknown
             orphan = orphan & t["__exists"].isnull()
         flags["__r_orphan"] = orphan
         extra["__v_pid"] = t.patient_id
@@ -57,7 +63,7 @@ class TableChecks:
         if self._per is not None:
             # the per-patient table counts each id's patients rows: more than one is a
             # duplicate id
-            t = self.with_patient(t)
+            t = self.with_patient(t, suspects=True)
             t = t.mutate(__dn=ibis.cases((t["__np"] > 1, t["__np"]), else_=ibis.null("int64")))
         missing = self._missing_flags(t, "patients", skip)
         ranges = self._range_flags(t, "patients")
@@ -342,15 +348,16 @@ class TableChecks:
             cols = [c for c in base.columns if not c.startswith("__")]
             w = ibis.window(group_by=[t[c] for c in cols], order_by=t["__key"])
             t = t.mutate(__dup_first=t["__row"].first().over(w), __dup_rn=ibis.row_number().over(w))
-        if self._per is not None and self.has("events", "patient_id"):
-            t = self.with_patient(t)
+        suspects = self._per is not None and self.has("events", "patient_id")
+        if suspects:
+            t = self.with_patient(t, suspects=True)
         missing = self._missing_flags(t, "events", skip)
         flags = {k: v[0] for k, v in missing.items()}
         extra = {"patient_id": t.patient_id} if "patient_id" in t.columns else {}
         if "__dup_rn" in t.columns:
             flags["__r_duprow"] = t["__dup_rn"] > 0
             extra.update(__v_first=t["__dup_first"], __v_event=t.event, __v_date=t.event_date)
-        self._orphan(t, flags, extra, "events")
+        self._orphan(t, flags, extra, "events", suspects=suspects)
         if dated and full and self.n_rows["events"] and "__exists" in t.columns:
             date, ev = t.event_date, t.event
             has_date = t["__exists"].notnull() & date.notnull()

@@ -25,7 +25,13 @@ from calcstats.cohort._cross import _orphan_texts
 from calcstats.cohort._engine_checks import TableChecks
 from calcstats.cohort._engine_convert import engine_problems
 from calcstats.cohort._read import TABLE_NAMES
-from calcstats.cohort._schema import BASELINE_FLAGS, HARD_RANGES, TABLES
+from calcstats.cohort._schema import (
+    BASELINE_FLAGS,
+    HARD_RANGES,
+    NATIVE_LIVER_OUTCOMES,
+    TABLES,
+    TERMINAL_EVENTS,
+)
 from calcstats.cohort._validate import _ID_LINKS
 
 __all__ = ["EngineChecker", "derive_age", "isin_values"]
@@ -113,8 +119,16 @@ class EngineChecker(TableChecks):
         ``__pp`` the id, ``__exists`` (1 when it has a patients row), ``__p_idx`` and
         ``__p_fu`` (its first patients row's dates), ``__np`` (its patients rows: more than
         one is a duplicate id), ``__death``, ``__trans`` (earliest dated death and
-        transplant), ``__nd`` (death rows) and ``__first_<flag>`` (earliest dated event of
-        each baseline flag)."""
+        transplant), ``__nd`` (death rows), ``__first_<flag>`` (earliest dated event of
+        each baseline flag) and ``__suspect``.
+
+        ``__suspect`` marks the patients whose patients or events rows can break a rule
+        that compares them with the patient's other rows: an id in several patients rows
+        or in none, several deaths, or a patient whose first patients row, latest events
+        and earliest terminal event (from the same aggregation) are out of order. The
+        other patients' rows cannot, so the patients and events checks join only the
+        suspects (in clean data none).
+        """
         import ibis
 
         p = self.t["patients"]
@@ -124,6 +138,7 @@ class EngineChecker(TableChecks):
             __rn=ibis.row_number().over(w), __np=p.patient_id.count().over(w)
         )
         first = first.filter(first["__rn"] == 0)
+        flags = [f for f in BASELINE_FLAGS if self.has("patients", f)]
         first = first.select(
             __fp=first.patient_id,
             __exists=ibis.literal(1).cast("int64"),
@@ -132,8 +147,8 @@ class EngineChecker(TableChecks):
             __p_fu=first.last_followup_date
             if self.has("patients", "last_followup_date")
             else null_date,
+            **{f"__p_{f}": first[f] for f in flags},
         )
-        flags = [f for f in BASELINE_FLAGS if self.has("patients", f)]
         if not self.has("events", "patient_id", "event", "event_date"):
             return self.store(
                 first.select(
@@ -146,34 +161,53 @@ class EngineChecker(TableChecks):
                     __trans=null_date,
                     __nd=ibis.literal(0).cast("int64"),
                     **{f"__first_{f}": null_date for f in flags},
+                    __suspect=first["__np"] > 1,
                 )
             )
         e = self.t["events"]
         e = e.filter(e.patient_id.notnull())
+        dated = e.event_date
 
         def first_of(name: str) -> Any:
-            return ibis.cases(
-                ((e.event == name) & e.event_date.notnull(), e.event_date), else_=null_date
-            ).min()
+            return dated.min(where=e.event == name)
 
         agg = e.group_by(__ep=e.patient_id).agg(
             __death=first_of("death"),
             __trans=first_of("liver_transplant"),
             __nd=(e.event == "death").fill_null(False).cast("int64").sum(),
             **{f"__first_{f}": first_of(BASELINE_FLAGS[f]) for f in flags},
+            __last=dated.max(),
+            __last_alive=dated.max(where=e.event != "death"),
+            __first_terminal=dated.min(where=e.event.isin(sorted(TERMINAL_EVENTS))),
+            __last_native=dated.max(where=e.event.isin(sorted(NATIVE_LIVER_OUTCOMES))),
         )
         j = first.outer_join(agg, first["__fp"] == agg["__ep"])
+        idx, fu, death = j["__p_idx"], j["__p_fu"], j["__death"]
+        out_of_order = [
+            j["__last"] > fu,
+            j["__last_alive"] > death,
+            j["__first_terminal"] < idx,
+            j["__last_native"] > j["__trans"],
+            fu > death,
+        ]
+        for f in flags:
+            out_of_order.append((j[f"__first_{f}"] <= idx) & ~j[f"__p_{f}"])
+            out_of_order.append(j[f"__p_{f}"] & (j[f"__first_{f}"] > idx))
+        suspect = (j["__np"].fill_null(0) != 1) | (j["__nd"].fill_null(0) > 1)
+        for cond in out_of_order:
+            suspect = suspect | cond.fill_null(False)
         return self.store(
             j.select(
                 __pp=ibis.coalesce(j["__fp"], j["__ep"]),
                 __exists=j["__exists"],
                 __np=j["__np"].fill_null(0),
-                __p_idx=j["__p_idx"],
-                __p_fu=j["__p_fu"],
-                __death=j["__death"],
+                __p_idx=idx,
+                __p_fu=fu,
+                __death=death,
                 __trans=j["__trans"],
                 __nd=j["__nd"].fill_null(0),
                 **{f"__first_{f}": j[f"__first_{f}"] for f in flags},
+                __suspect=suspect,
             )
         )
 
@@ -182,9 +216,12 @@ class EngineChecker(TableChecks):
         """The stored per-patient table (None when the patients table has no ids)."""
         return self._per
 
-    def with_patient(self, t: Any) -> Any:
-        """``t`` with its patient's per-patient values (NULL for an unknown patient)."""
+    def with_patient(self, t: Any, *, suspects: bool = False) -> Any:
+        """``t`` with its patient's per-patient values (NULL for an unknown patient), or
+        with ``suspects`` those of the suspect patients only (NULL for the others)."""
         per = self._per
+        if suspects:
+            per = per.filter(per["__suspect"])
         return t.left_join(per, t.patient_id == per["__pp"])
 
     # ------------------------------------------------------------------------ helpers

@@ -274,3 +274,30 @@ def test_id_problems_linking_the_tables_as_in_pandas(pandas_cohort, imaging_orph
     assert w_ref == w_got
     for name in TABLES:
         pd.testing.assert_frame_equal(getattr(ref, name), getattr(got, name).to_pandas())
+
+
+def test_rules_comparing_a_patients_rows_as_in_pandas(pandas_cohort):
+    """Rules that compare a patient's rows, in cases where no other rule flags the
+    patient: an event after death without a follow-up date, and cirrhosis at baseline
+    recorded while the first cirrhosis event comes after the index date."""
+    keep = pandas_cohort.patients["patient_id"].head(30)
+    tables = {name: getattr(pandas_cohort, name) for name in TABLES}
+    tables = {
+        name: df.loc[df["patient_id"].isin(keep)].reset_index(drop=True)
+        for name, df in tables.items()
+    }
+    p, e = tables["patients"], tables["events"]
+    a, b = keep.iloc[3], keep.iloc[4]
+    e = e.loc[~e["patient_id"].isin([a, b])].reset_index(drop=True)
+    idx = p.set_index("patient_id")["index_date"]
+    p.loc[p["patient_id"] == a, "last_followup_date"] = pd.NaT
+    p.loc[p["patient_id"] == b, "cirrhosis_at_baseline"] = True
+    day = pd.Timedelta(days=1)
+    e.loc[len(e)] = {"patient_id": a, "event": "death", "event_date": idx[a] + 100 * day}
+    e.loc[len(e)] = {"patient_id": a, "event": "hcc", "event_date": idx[a] + 200 * day}
+    e.loc[len(e)] = {"patient_id": b, "event": "cirrhosis", "event_date": idx[b] + 50 * day}
+    tables["patients"], tables["events"] = p, e
+    ref = _problems(tables)
+    got = _problems(tables, engine="duckdb")
+    pd.testing.assert_frame_equal(ref[COLS[:-1]], got[COLS[:-1]])
+    assert {"event_after_death", "baseline_flag_inconsistent"} <= set(got["rule"])
