@@ -19,7 +19,8 @@ It reports the wall and CPU seconds of each step and the process's peak resident
 steps produced (patients, rows at risk, events, rate, hazard ratios), so runs can be
 compared. The engine runs with ``memory_limit = 2GB`` and two threads. Targets for the
 engine at 10M: under 10 minutes and under 4 GB. Results: a table on stdout and
-``benchmarks/out/engine.json``. Not part of ``make test``.
+``benchmarks/out/engine.json`` (with the cores, memory, DuckDB version and load average
+of each run). Not part of ``make test``.
 """
 
 from __future__ import annotations
@@ -65,9 +66,6 @@ def child(kind: str, folder: Path, memory_limit: str, spill: Path) -> dict:
 
     warnings.simplefilter("ignore")
     if kind == "engine":
-        from calcstats.describe._engine import incidence_rate
-        from calcstats.survival._engine_cox import cox
-
         opts = {"memory_limit": memory_limit, "threads": 2, "temp_directory": str(spill)}
         cohort = step(
             "read_cohort", lambda: cs.read_cohort(folder, engine="duckdb", engine_options=opts)
@@ -78,7 +76,6 @@ def child(kind: str, folder: Path, memory_limit: str, spill: Path) -> dict:
         )
         n_risk = len(st)
     else:
-        incidence_rate, cox = cs.incidence_rate, cs.cox
         cohort = step("read_cohort", lambda: cs.read_cohort(folder))
         st = step(
             "survival_table", lambda: cohort.survival_table("cirrhosis", competing=("death",))
@@ -86,9 +83,13 @@ def child(kind: str, folder: Path, memory_limit: str, spill: Path) -> dict:
         n_risk = len(st)
     rates = step(
         "incidence_by_sex",
-        lambda: incidence_rate(st, time="time", event="status", cause=1, by="sex", per=1000).tidy(),
+        lambda: cs.incidence_rate(
+            st, time="time", event="status", cause=1, by="sex", per=1000
+        ).tidy(),
     )
-    fit = step("cox_2_covariates", lambda: cox(st, FORMULA, time="time", event="status", cause=1))
+    fit = step(
+        "cox_2_covariates", lambda: cs.cox(st, FORMULA, time="time", event="status", cause=1)
+    )
     total_wall = sum(s["wall"] for s in steps.values())
     return {
         "kind": kind,
@@ -101,6 +102,23 @@ def child(kind: str, folder: Path, memory_limit: str, spill: Path) -> dict:
         "hazard_ratios": {k: float(v) for k, v in fit.tidy().set_index("term")["estimate"].items()},
         "cox_iterations": int(fit.model.iterations),
         "cox_queries": int(getattr(fit.model, "queries", 0)),
+    }
+
+
+def _machine() -> dict:
+    """Cores, memory, DuckDB version and the load average (other processes share the
+    cores: a run on a busy machine takes longer)."""
+    import duckdb
+
+    mem = 0.0
+    if Path("/proc/meminfo").exists():
+        first = Path("/proc/meminfo").read_text().splitlines()[0].split()
+        mem = int(first[1]) * 1024 / 1e9
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem, 1),
+        "duckdb": duckdb.__version__,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -120,7 +138,9 @@ def _run(kind: str, folder: Path, memory_limit: str, spill: Path) -> dict:
     res = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if res.returncode != 0:
         raise SystemExit(f"{kind} run on {folder} failed:\n{res.stderr[-3000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    out["machine"] = _machine()
+    return out
 
 
 def main() -> None:
