@@ -19,7 +19,8 @@ It reports the wall and CPU seconds of each step and the process's peak resident
 steps produced (patients, rows at risk, events, rate, hazard ratios), so runs can be
 compared. The engine runs with ``memory_limit = 2GB`` and two threads. Targets for the
 engine at 10M: under 10 minutes and under 4 GB. Results: a table on stdout and
-``benchmarks/out/engine.json``. Not part of ``make test``.
+``benchmarks/out/engine.json`` (with the cores, memory, DuckDB version and load average
+of each run). Not part of ``make test``.
 """
 
 from __future__ import annotations
@@ -104,6 +105,23 @@ def child(kind: str, folder: Path, memory_limit: str, spill: Path) -> dict:
     }
 
 
+def _machine() -> dict:
+    """Cores, memory, DuckDB version and the load average (other processes share the
+    cores: a run on a busy machine takes longer)."""
+    import duckdb
+
+    mem = 0.0
+    if Path("/proc/meminfo").exists():
+        first = Path("/proc/meminfo").read_text().splitlines()[0].split()
+        mem = int(first[1]) * 1024 / 1e9
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem, 1),
+        "duckdb": duckdb.__version__,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
 def _run(kind: str, folder: Path, memory_limit: str, spill: Path) -> dict:
     cmd = [
         sys.executable,
@@ -120,7 +138,9 @@ def _run(kind: str, folder: Path, memory_limit: str, spill: Path) -> dict:
     res = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if res.returncode != 0:
         raise SystemExit(f"{kind} run on {folder} failed:\n{res.stderr[-3000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    out["machine"] = _machine()
+    return out
 
 
 def main() -> None:

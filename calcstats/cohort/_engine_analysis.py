@@ -91,9 +91,12 @@ def _study_patient_join(f: Any, s: Any, q: Any) -> Any:
 
 
 def _morphologies(c: Any) -> list[str]:
-    """Every morphology a finding of the cohort can have, in the pandas path's order (the
-    values were validated against the vocabulary; a missing one counts as ``unknown``)."""
-    return sorted({*c.vocabularies["morphology"], "unknown"})
+    """The morphologies of the cohort's findings (a missing one counts as ``unknown``),
+    in the pandas path's order: one small query, so that a study carries a count and a
+    largest size for these only."""
+    f = c._t["findings"]
+    got = f.select(__m=f.morphology.fill_null("unknown")).distinct().to_pandas()
+    return sorted(got["__m"].astype(str)) or ["unknown"]
 
 
 def _dominant(st: Any, names: list[str]) -> Any:
@@ -161,8 +164,9 @@ def _phenotype(c: Any) -> Any:
 
     One pass over the baseline findings (findings joined with the studies dated on or
     before the patient's index date): one row per study with everything the phenotype
-    needs (count, date, the Couinaud segments, and per morphology its count and largest
-    size, from which diffuse, the largest size and the dominant morphology follow), then
+    needs (date, the Couinaud segments, and per morphology its count and largest size,
+    from which the count, diffuse, the largest size and the dominant morphology follow),
+    then
     the phenotype study of each patient by a window (the pandas path's order: diffuse,
     more findings, later, smaller ``study_id``). The findings of a validated cohort belong
     to their study's patient, so a study is one group.
@@ -182,7 +186,6 @@ def _phenotype(c: Any) -> Any:
     seg_metrics, seg_parts = _segments(fs, seg, c.connection)
     metrics = {
         "__pid": fs.patient_id.arbitrary(),
-        "__nf": fs.count(),
         "__sdate": fs["__s_date"].max(),
         **seg_metrics,
         **{f"__n{i}": fs.count(where=morph == m) for i, m in enumerate(names)},
@@ -196,6 +199,9 @@ def _phenotype(c: Any) -> Any:
     n_seg, right, left = seg_parts(st)
     if other:
         n_seg = n_seg + st["__o_n"]
+    n_found = st["__n0"]  # every finding has one of the morphologies
+    for i in range(1, len(names)):
+        n_found = n_found + st[f"__n{i}"]
     sizes = [st[f"__b{i}"].fill_null(-_NONE) for i in range(len(names))]
     biggest = ibis.greatest(*sizes) if len(sizes) > 1 else sizes[0]
     diffuse = (
@@ -207,7 +213,7 @@ def _phenotype(c: Any) -> Any:
         __ph_pid=st["__pid"],
         __w_sid=st["__sid"],
         __w_date=st["__sdate"],
-        __ph_n=st["__nf"],
+        __ph_n=n_found,
         __ph_dif=diffuse,
         __ph_max=ibis.cases((biggest == -_NONE, ibis.null().cast("float64")), else_=biggest),
         __ph_nseg=n_seg,

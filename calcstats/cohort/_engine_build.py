@@ -22,6 +22,7 @@ from calcstats.cohort._build import step_reason
 from calcstats.cohort._cross import _d
 from calcstats.cohort._engine_convert import convert_table
 from calcstats.cohort._engine_rules import EngineChecker, derive_age
+from calcstats.cohort._engine_rules import isin_values as _isin
 from calcstats.cohort._engine_source import EngineSource
 from calcstats.cohort._flow import Flow, FlowStep
 from calcstats.cohort._problems import relocate
@@ -32,18 +33,6 @@ from calcstats.engine import materialise
 from calcstats.engine._aggregate import scalars
 
 __all__ = ["engine_validate_and_build"]
-
-_LOOKUP_IN_LIST = 5_000  # ids listed in a query; more go through a joined table
-
-
-def _isin(col: Any, values: list[Any]) -> Any:
-    """``col`` in ``values`` (a literal list when short, else a joined memtable)."""
-    import ibis
-
-    if len(values) <= _LOOKUP_IN_LIST:
-        return col.isin(values)
-    mt = ibis.memtable(pd.DataFrame({"__v": pd.Series(values, dtype=object)}))
-    return col.isin(mt["__v"])
 
 
 def _sort(allp: pd.DataFrame) -> pd.DataFrame:
@@ -311,14 +300,22 @@ def engine_validate_and_build(
     checker = EngineChecker(
         t,
         absent,
-        store=lambda e: materialise(src.con, e, "__calcstats_per_patient", owned=src.owned),
+        store=lambda e: materialise(
+            src.con, e, "__calcstats_per_patient", owned=src.owned, temp=True
+        ),
     )
     checker.problems = [p for n in TABLE_NAMES for p in converted[n].problems]
     checker.case = {(n, c): v for n in TABLE_NAMES for c, v in converted[n].case.items()}
     checker.run(skip, age_flag)
     found = [p for p in checker.problems if len(p)]
-    p = t["patients"]
-    n_in = int(p.filter(p.patient_id.notnull()).patient_id.nunique().execute())
+    per = checker.per
+    if per is not None:  # one row per patient id: those with a patients row
+        n_in = int(per.filter(per["__exists"].notnull()).count().execute())
+    else:
+        p = t["patients"]
+        n_in = int(p.filter(p.patient_id.notnull()).patient_id.nunique().execute())
+    if per is not None and src.owned:  # a temporary table: its memory back to DuckDB
+        src.con.raw_sql('DROP TABLE IF EXISTS temp.main."__calcstats_per_patient"')
     flow = Flow((FlowStep("Patients in source tables", n_in, 0, n_in),))
     final = t
     if found:

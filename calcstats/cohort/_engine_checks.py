@@ -38,11 +38,17 @@ class TableChecks:
     t: dict[str, Any]
     _per: Any
 
-    def _orphan(self, t: Any, flags: dict, extra: dict, table: str) -> None:
+    def _orphan(
+        self, t: Any, flags: dict, extra: dict, table: str, *, suspects: bool = False
+    ) -> None:
+        """The orphan flag; with ``suspects``, ``t`` joined only the suspect patients,
+        among them every id without a patients row."""
         if not self.has(table, "patient_id") or not self.n_rows[table]:
             return
         orphan = t.patient_id.notnull()
-        if "__exists" in t.columns:  # else the patients table has no ids: every id is unknown
+        if suspects and "__exists" in t.columns:
+            orphan = orphan & t["__pp"].notnull() & t["__exists"].isnull()
+        elif "__exists" in t.columns:  # else the patients table has no ids: every id is unknown
             orphan = orphan & t["__exists"].isnull()
         flags["__r_orphan"] = orphan
         extra["__v_pid"] = t.patient_id
@@ -51,9 +57,14 @@ class TableChecks:
     def check_patients(
         self, skip: Mapping[str, list[str]], age_flag: str | None, dated: bool
     ) -> None:
-        t = self._join_dup_key(self.t["patients"], "patients", "patient_id")
+        import ibis
+
+        t = self.t["patients"]
         if self._per is not None:
-            t = self.with_patient(t)
+            # the per-patient table counts each id's patients rows: more than one is a
+            # duplicate id
+            t = self.with_patient(t, suspects=True)
+            t = t.mutate(__dn=ibis.cases((t["__np"] > 1, t["__np"]), else_=ibis.null("int64")))
         missing = self._missing_flags(t, "patients", skip)
         ranges = self._range_flags(t, "patients")
         flags = {k: v[0] for k, v in {**missing, **ranges}.items()}
@@ -227,23 +238,37 @@ class TableChecks:
         import ibis
 
         t = self._join_dup_key(self.t["findings"], "findings", "finding_id")
-        if self._per is not None and self.has("findings", "patient_id"):
-            t = self.with_patient(t)
         img = self.t["imaging"]
         studies = (
             self.n_rows["findings"]
             and self.has("findings", "study_id")
             and self.has("imaging", "study_id")
         )
+        # A finding filed under its study's patient has a known patient when no imaging
+        # row is an orphan: then only the findings of an unknown study, of a study
+        # without patient or of another patient's study are looked up in the patients
+        # table (after the query, few), and the check joins no per-patient table.
+        through = (
+            studies
+            and self._per is not None
+            and self.has("findings", "patient_id")
+            and self.has("imaging", "patient_id")
+            and not self._found("imaging", "orphan_row")
+        )
+        if self._per is not None and self.has("findings", "patient_id") and not through:
+            t = self.with_patient(t)
         if studies:
             owner = (
                 img.patient_id if self.has("imaging", "patient_id") else ibis.null().cast("string")
             )
-            s = img.filter(img.study_id.notnull()).mutate(
-                __rn=ibis.row_number().over(group_by=img.study_id, order_by=img["__key"]),
-                __owner=owner,
-            )
-            s = s.filter(s["__rn"] == 0).select(__sid=s.study_id, __owner=s["__owner"])
+            if "imaging" in self.unique_keys:  # each study id once: its row is its first
+                s = img.filter(img.study_id.notnull()).select(__sid=img.study_id, __owner=owner)
+            else:
+                s = img.filter(img.study_id.notnull()).mutate(
+                    __rn=ibis.row_number().over(group_by=img.study_id, order_by=img["__key"]),
+                    __owner=owner,
+                )
+                s = s.filter(s["__rn"] == 0).select(__sid=s.study_id, __owner=s["__owner"])
             t = t.left_join(s, t.study_id == s["__sid"])
         missing = self._missing_flags(t, "findings", skip)
         ranges = self._range_flags(t, "findings")
@@ -253,7 +278,14 @@ class TableChecks:
         if "__dn" in t.columns:
             flags["__r_dup"] = t["__dn"].notnull()
             extra["__v_key"] = t.finding_id
-        self._orphan(t, flags, extra, "findings")
+        if through:
+            pid = t.patient_id
+            flags["__r_orphan_maybe"] = pid.notnull() & (
+                t["__owner"].isnull() | (t["__owner"] != pid)
+            )
+            extra["__v_pid"] = pid
+        else:
+            self._orphan(t, flags, extra, "findings")
         if studies:
             flags["__r_unknown_study"] = t.study_id.notnull() & t["__sid"].isnull()
             extra["__v_sid"] = t.study_id
@@ -268,6 +300,8 @@ class TableChecks:
         rows = self._pull(t, flags, extra)
         if not len(rows):
             return
+        if through:
+            rows["__r_orphan"] = self._unknown_patients(rows, "__r_orphan_maybe")
         self._add_missing_and_ranges("findings", rows, missing, ranges)
         self._add(
             "findings",
@@ -314,15 +348,16 @@ class TableChecks:
             cols = [c for c in base.columns if not c.startswith("__")]
             w = ibis.window(group_by=[t[c] for c in cols], order_by=t["__key"])
             t = t.mutate(__dup_first=t["__row"].first().over(w), __dup_rn=ibis.row_number().over(w))
-        if self._per is not None and self.has("events", "patient_id"):
-            t = self.with_patient(t)
+        suspects = self._per is not None and self.has("events", "patient_id")
+        if suspects:
+            t = self.with_patient(t, suspects=True)
         missing = self._missing_flags(t, "events", skip)
         flags = {k: v[0] for k, v in missing.items()}
         extra = {"patient_id": t.patient_id} if "patient_id" in t.columns else {}
         if "__dup_rn" in t.columns:
             flags["__r_duprow"] = t["__dup_rn"] > 0
             extra.update(__v_first=t["__dup_first"], __v_event=t.event, __v_date=t.event_date)
-        self._orphan(t, flags, extra, "events")
+        self._orphan(t, flags, extra, "events", suspects=suspects)
         if dated and full and self.n_rows["events"] and "__exists" in t.columns:
             date, ev = t.event_date, t.event
             has_date = t["__exists"].notnull() & date.notnull()

@@ -27,7 +27,7 @@ from calcstats.cohort._dates import _ORDER, read_dates
 from calcstats.cohort._problems import problem_frame
 from calcstats.cohort._schema import TABLES, Column, Vocabularies
 
-__all__ = ["MAP_LIMIT", "ConvertedTable", "convert_table", "engine_problems"]
+__all__ = ["CASE_COLUMNS", "MAP_LIMIT", "ConvertedTable", "convert_table", "engine_problems"]
 
 #: Most distinct values of a column converted through a mapping table.
 MAP_LIMIT = 1_000_000
@@ -126,21 +126,48 @@ def _identity(mapping: pd.DataFrame, dtype: Any) -> bool:
     return bool(np.all(v == mapping["k"].to_numpy(dtype=object)))
 
 
-def _text_facts(raw: Any, names: list[str]) -> dict[str, dict[str, bool]]:
-    """Per text column (one aggregate query): does it need trimming (surrounding spaces,
-    blank values; else it is used as it is, the pandas path's fast path for ids), and is
-    it all lower case or all upper case (then no two of its values differ only by case)."""
+#: Id columns whose letter case decides whether the case-clash check of their key runs:
+#: the ids the check reads (patients' and events' patient ids, the imaging study ids,
+#: the finding ids); other id columns add only ids the check finds as problems.
+CASE_COLUMNS = {
+    "patients": ("patient_id",),
+    "imaging": ("study_id",),
+    "findings": ("finding_id",),
+    "events": ("patient_id",),
+}
+#: The characters the engine trims (Python's ``string.whitespace``).
+_WHITESPACE = " \t\n\r\x0b\x0c"
+
+
+def _text_facts(raw: Any, names: list[str], case: list[str]) -> dict[str, dict[str, bool]]:
+    """Per text column (one aggregate query): does it need trimming (a value starting or
+    ending with whitespace, or blank; else it is used as it is, the pandas path's fast
+    path for ids), and for the columns in ``case``, is it all lower case or all upper
+    case (then no two of its values differ only by case).
+
+    The whitespace test reads the first character's code point and the last characters
+    (``endswith``), much cheaper than trimming every value; it finds exactly the values
+    trimming would change.
+    """
     if not names:
         return {}
     metrics = {}
     for i, n in enumerate(names):
         x = raw[n]
-        metrics[f"t{i}"] = ((x != x.strip()) | (x == "")).fill_null(False).cast("int64").sum()
-        metrics[f"l{i}"] = (x != x.lower()).fill_null(False).cast("int64").sum()
-        metrics[f"u{i}"] = (x != x.upper()).fill_null(False).cast("int64").sum()
+        edge = x.ascii_str().isin([ord(ch) for ch in _WHITESPACE])
+        for ch in _WHITESPACE:
+            edge = edge | x.endswith(ch)
+        metrics[f"t{i}"] = (edge | (x == "")).fill_null(False).cast("int64").sum()
+        if n in case:
+            metrics[f"l{i}"] = (x != x.lower()).fill_null(False).cast("int64").sum()
+            metrics[f"u{i}"] = (x != x.upper()).fill_null(False).cast("int64").sum()
     got = raw.aggregate(**metrics).to_pandas().iloc[0]
     return {
-        n: {"trim": bool(got[f"t{i}"]), "lower": not got[f"l{i}"], "upper": not got[f"u{i}"]}
+        n: {
+            "trim": bool(got[f"t{i}"]),
+            "lower": n in case and not got[f"l{i}"],
+            "upper": n in case and not got[f"u{i}"],
+        }
         for i, n in enumerate(names)
     }
 
@@ -285,6 +312,7 @@ def convert_table(
             for p in plans
             if p.column.kind in ("id", "str") and schema[p.column.name].is_string()
         ],
+        list(CASE_COLUMNS[table]),
     )
     trimmed = {n for n, f in facts.items() if f["trim"]}
     case = {
@@ -292,7 +320,7 @@ def convert_table(
         if p.column.name in facts
         else (True, True)
         for p in plans
-        if p.column.kind == "id"
+        if p.column.kind == "id" and p.column.name in CASE_COLUMNS[table]
     }
     # join the mapping tables (one per converted column)
     j = raw

@@ -25,10 +25,29 @@ from calcstats.cohort._cross import _orphan_texts
 from calcstats.cohort._engine_checks import TableChecks
 from calcstats.cohort._engine_convert import engine_problems
 from calcstats.cohort._read import TABLE_NAMES
-from calcstats.cohort._schema import BASELINE_FLAGS, HARD_RANGES, TABLES
+from calcstats.cohort._schema import (
+    BASELINE_FLAGS,
+    HARD_RANGES,
+    NATIVE_LIVER_OUTCOMES,
+    TABLES,
+    TERMINAL_EVENTS,
+)
 from calcstats.cohort._validate import _ID_LINKS
 
-__all__ = ["EngineChecker", "derive_age"]
+__all__ = ["EngineChecker", "derive_age", "isin_values"]
+
+_LOOKUP_IN_LIST = 5_000  # ids listed in a query; more go through a joined table
+
+
+def isin_values(col: Any, values: Any) -> Any:
+    """``col`` in ``values`` (a literal list when short, else a joined memtable)."""
+    import ibis
+
+    values = list(values)
+    if len(values) <= _LOOKUP_IN_LIST:
+        return col.isin(values)
+    mt = ibis.memtable(pd.DataFrame({"__v": pd.Series(values, dtype=object)}))
+    return col.isin(mt["__v"])
 
 
 def derive_age(p: Any) -> tuple[Any, str | None]:
@@ -80,6 +99,8 @@ class EngineChecker(TableChecks):
         self.absent = absent
         self.store = store
         self.problems: list[pd.DataFrame] = []
+        #: tables whose key was found to be unique (no duplicate_id problem)
+        self.unique_keys: set[str] = set()
         counts = [
             self.t[n].aggregate(__n=self.t[n].count()).mutate(__t=ibis.literal(i))
             for i, n in enumerate(TABLE_NAMES)
@@ -96,70 +117,111 @@ class EngineChecker(TableChecks):
     def per_patient(self) -> Any:
         """One row per patient id (of the patients or events tables), stored once:
         ``__pp`` the id, ``__exists`` (1 when it has a patients row), ``__p_idx`` and
-        ``__p_fu`` (its first patients row's dates), ``__death``, ``__trans`` (earliest
-        dated death and transplant), ``__nd`` (death rows) and ``__first_<flag>`` (earliest
-        dated event of each baseline flag)."""
+        ``__p_fu`` (its first patients row's dates), ``__np`` (its patients rows: more than
+        one is a duplicate id), ``__death``, ``__trans`` (earliest dated death and
+        transplant), ``__nd`` (death rows), ``__first_<flag>`` (earliest dated event of
+        each baseline flag) and ``__suspect``.
+
+        ``__suspect`` marks the patients whose patients or events rows can break a rule
+        that compares them with the patient's other rows: an id in several patients rows
+        or in none, several deaths, or a patient whose first patients row, latest events
+        and earliest terminal event (from the same aggregation) are out of order. The
+        other patients' rows cannot, so the patients and events checks join only the
+        suspects (in clean data none).
+        """
         import ibis
 
         p = self.t["patients"]
         null_date = ibis.null().cast("date")
+        w = ibis.window(group_by=p.patient_id, order_by=p["__key"])
         first = p.filter(p.patient_id.notnull()).mutate(
-            __rn=ibis.row_number().over(group_by=p.patient_id, order_by=p["__key"])
+            __rn=ibis.row_number().over(w), __np=p.patient_id.count().over(w)
         )
         first = first.filter(first["__rn"] == 0)
+        flags = [f for f in BASELINE_FLAGS if self.has("patients", f)]
         first = first.select(
             __fp=first.patient_id,
             __exists=ibis.literal(1).cast("int64"),
+            __np=first["__np"],
             __p_idx=first.index_date if self.has("patients", "index_date") else null_date,
             __p_fu=first.last_followup_date
             if self.has("patients", "last_followup_date")
             else null_date,
+            **{f"__p_{f}": first[f] for f in flags},
         )
-        flags = [f for f in BASELINE_FLAGS if self.has("patients", f)]
         if not self.has("events", "patient_id", "event", "event_date"):
             return self.store(
                 first.select(
                     __pp=first["__fp"],
                     __exists=first["__exists"],
+                    __np=first["__np"],
                     __p_idx=first["__p_idx"],
                     __p_fu=first["__p_fu"],
                     __death=null_date,
                     __trans=null_date,
                     __nd=ibis.literal(0).cast("int64"),
                     **{f"__first_{f}": null_date for f in flags},
+                    __suspect=first["__np"] > 1,
                 )
             )
         e = self.t["events"]
         e = e.filter(e.patient_id.notnull())
+        dated = e.event_date
 
         def first_of(name: str) -> Any:
-            return ibis.cases(
-                ((e.event == name) & e.event_date.notnull(), e.event_date), else_=null_date
-            ).min()
+            return dated.min(where=e.event == name)
 
         agg = e.group_by(__ep=e.patient_id).agg(
             __death=first_of("death"),
             __trans=first_of("liver_transplant"),
             __nd=(e.event == "death").fill_null(False).cast("int64").sum(),
             **{f"__first_{f}": first_of(BASELINE_FLAGS[f]) for f in flags},
+            __last=dated.max(),
+            __last_alive=dated.max(where=e.event != "death"),
+            __first_terminal=dated.min(where=e.event.isin(sorted(TERMINAL_EVENTS))),
+            __last_native=dated.max(where=e.event.isin(sorted(NATIVE_LIVER_OUTCOMES))),
         )
         j = first.outer_join(agg, first["__fp"] == agg["__ep"])
+        idx, fu, death = j["__p_idx"], j["__p_fu"], j["__death"]
+        out_of_order = [
+            j["__last"] > fu,
+            j["__last_alive"] > death,
+            j["__first_terminal"] < idx,
+            j["__last_native"] > j["__trans"],
+            fu > death,
+        ]
+        for f in flags:
+            out_of_order.append((j[f"__first_{f}"] <= idx) & ~j[f"__p_{f}"])
+            out_of_order.append(j[f"__p_{f}"] & (j[f"__first_{f}"] > idx))
+        suspect = (j["__np"].fill_null(0) != 1) | (j["__nd"].fill_null(0) > 1)
+        for cond in out_of_order:
+            suspect = suspect | cond.fill_null(False)
         return self.store(
             j.select(
                 __pp=ibis.coalesce(j["__fp"], j["__ep"]),
                 __exists=j["__exists"],
-                __p_idx=j["__p_idx"],
-                __p_fu=j["__p_fu"],
-                __death=j["__death"],
+                __np=j["__np"].fill_null(0),
+                __p_idx=idx,
+                __p_fu=fu,
+                __death=death,
                 __trans=j["__trans"],
                 __nd=j["__nd"].fill_null(0),
                 **{f"__first_{f}": j[f"__first_{f}"] for f in flags},
+                __suspect=suspect,
             )
         )
 
-    def with_patient(self, t: Any) -> Any:
-        """``t`` with its patient's per-patient values (NULL for an unknown patient)."""
+    @property
+    def per(self) -> Any:
+        """The stored per-patient table (None when the patients table has no ids)."""
+        return self._per
+
+    def with_patient(self, t: Any, *, suspects: bool = False) -> Any:
+        """``t`` with its patient's per-patient values (NULL for an unknown patient), or
+        with ``suspects`` those of the suspect patients only (NULL for the others)."""
         per = self._per
+        if suspects:
+            per = per.filter(per["__suspect"])
         return t.left_join(per, t.patient_id == per["__pp"])
 
     # ------------------------------------------------------------------------ helpers
@@ -203,11 +265,21 @@ class EngineChecker(TableChecks):
         return out
 
     def _join_dup_key(self, t: Any, table: str, key: str) -> Any:
-        """``t`` with ``__dn``: the number of rows sharing the row's key (when > 1)."""
-        if not self.has(table, key):
+        """``t`` with ``__dn``: the number of rows sharing the row's key (when > 1).
+
+        One aggregate query first counts the distinct hashes of the keys: as many as
+        keys proves every key distinct (equal keys hash equally), and the check query
+        then joins nothing. Otherwise (a duplicate, or two keys with one hash) the keys
+        seen more than once are joined.
+        """
+        if not self.has(table, key) or not self.n_rows[table]:
             return t
         base = self.t[table]
         nn = base.filter(base[key].notnull())
+        got = nn.aggregate(__n=nn.count(), __h=nn[key].hash().nunique()).to_pandas()
+        if int(got["__n"].iloc[0]) == int(got["__h"].iloc[0]):
+            self.unique_keys.add(table)
+            return t
         counts = nn.group_by(__dk=nn[key]).agg(__dn=nn.count())
         counts = counts.filter(counts["__dn"] > 1)
         return t.left_join(counts, t[key] == counts["__dk"])
@@ -277,6 +349,28 @@ class EngineChecker(TableChecks):
                 fix,
             )
 
+    def _found(self, table: str, rule: str) -> bool:
+        """Whether a problem of ``rule`` in ``table`` was found so far."""
+        return any(
+            bool(((p["table"] == table) & (p["rule"] == rule)).any())
+            for p in self.problems
+            if len(p)
+        )
+
+    def _unknown_patients(self, rows: pd.DataFrame, flag: str) -> np.ndarray:
+        """Which pulled rows flagged ``flag`` have a ``__v_pid`` that is no patient's id
+        (one lookup of those ids in the per-patient table)."""
+        maybe = rows[flag].to_numpy(dtype=bool)
+        out = np.zeros(len(rows), dtype=bool)
+        if not maybe.any():
+            return out
+        pids = rows["__v_pid"].to_numpy(dtype=object)[maybe]
+        per = self._per
+        known = per.filter(per["__exists"].notnull() & isin_values(per["__pp"], pd.unique(pids)))
+        found = set(known.select("__pp").to_pandas()["__pp"])
+        out[maybe] = [p not in found for p in pids]
+        return out
+
     def _add_orphans(self, table: str, rows: pd.DataFrame) -> None:
         if "__r_orphan" not in rows.columns or not rows["__r_orphan"].any():
             return
@@ -318,8 +412,8 @@ class EngineChecker(TableChecks):
 
         The ids of a key are every table's: patient ids are those of the per-patient table
         plus the orphans found, study ids the imaging table's plus the unknown studies
-        found. A key whose columns are all lower case (or all upper case) has no clash and
-        costs no query.
+        found. A key whose ids read are all lower case (or all upper case), with no orphan
+        or unknown study found, has no clash and costs no query.
         """
         import ibis
 
@@ -337,16 +431,20 @@ class EngineChecker(TableChecks):
         parts = []
         for i, (key, cols) in enumerate(groups.items()):
             present = [(t, c) for t, c in cols if self.has(t, c)]
-            facts = [case.get(tc, (False, False)) for tc in present]
-            if not present or all(f[0] for f in facts) or all(f[1] for f in facts):
-                if not extra[key]:
-                    continue
             if key == "patient_id" and self._per is not None:
                 sources = [self._per.select(__id=self._per["__pp"])]
+                read = [tc for tc in present if tc[0] in ("patients", "events")]
             elif key == "study_id" and self.has("imaging", "study_id"):
                 sources = [self.t["imaging"].select(__id=self.t["imaging"]["study_id"])]
+                read = [("imaging", "study_id")]
             else:
                 sources = [self.t[t].select(__id=self.t[t][c]) for t, c in present]
+                read = present
+            # the ids read are all lower case (or all upper case): no clash among them
+            facts = [case.get(tc, (False, False)) for tc in read]
+            if not read or all(f[0] for f in facts) or all(f[1] for f in facts):
+                if not extra[key]:
+                    continue
             if extra[key]:
                 sources.append(
                     ibis.memtable(pd.DataFrame({"__id": extra[key]}), schema={"__id": "string"})

@@ -99,13 +99,19 @@ def duckdb_connection(options: EngineOptions) -> Any:
     return con
 
 
-def materialise(con: Any, expr: Any, name: str, *, owned: bool) -> Any:
+def materialise(con: Any, expr: Any, name: str, *, owned: bool, temp: bool = False) -> Any:
     """Compute ``expr`` once and keep it in the engine.
 
     In calcstats' own DuckDB connection the result is a table of the working database
-    (on disk, read through DuckDB's buffer pool); in Spark a locally checkpointed
-    DataFrame under a temporary view; in other connections ibis' ``cache()``.
+    (on disk, compressed, read through DuckDB's buffer pool), or with ``temp`` a
+    temporary table (not compressed: written several times faster, held in memory and
+    spilled to the temporary directory only when memory runs short; for a narrow table
+    used a few times and dropped); in Spark a locally checkpointed DataFrame under a
+    temporary view; in other connections ibis' ``cache()``.
     """
+    if owned and temp:  # (ibis overwrites a temporary table by copying it)
+        con.raw_sql(f'DROP TABLE IF EXISTS temp.main."{name}"')
+        return con.create_table(name, expr, temp=True)
     if owned:
         return con.create_table(name, expr, overwrite=True)
     if backend_name(con) == "pyspark":

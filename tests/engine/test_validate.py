@@ -191,3 +191,114 @@ def _problems(tables, **kwargs):
     except cs.CohortValidationError as err:
         return err.problems
     raise AssertionError("no problem found")
+
+
+def test_ids_with_surrounding_whitespace_are_trimmed_as_in_pandas(pandas_cohort):
+    """An id written with a tab or spaces around it is the same id, and a blank id is
+    missing, in both paths (the engine trims only the columns that need it)."""
+    keep = pandas_cohort.patients["patient_id"].head(40)
+    tables = {name: getattr(pandas_cohort, name) for name in TABLES}
+    tables = {
+        name: df.loc[df["patient_id"].isin(keep)].reset_index(drop=True)
+        for name, df in tables.items()
+    }
+    img, fnd = tables["imaging"], tables["findings"]
+    img["patient_id"] = img["patient_id"].astype(object)
+    img.loc[0, "patient_id"] = img.loc[0, "patient_id"] + "\t"
+    img.loc[1, "study_id"] = "  " + img.loc[1, "study_id"]
+    fnd["finding_id"] = fnd["finding_id"].astype(object)
+    fnd.loc[2, "finding_id"] = "\x0b" + fnd.loc[2, "finding_id"] + "\r"
+    ref = cs.read_cohort(**tables)
+    got = cs.read_cohort(**tables, engine="duckdb")
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(ref, name), getattr(got, name).to_pandas())
+    assert got.imaging.to_pandas().loc[0, "patient_id"] == keep.iloc[0]
+    fnd.loc[3, "finding_id"] = " \t "
+    ref = _problems(tables)
+    got = _problems(tables, engine="duckdb")
+    pd.testing.assert_frame_equal(ref[COLS[:-1]], got[COLS[:-1]])
+    assert list(got["rule"]) == ["missing_value"] and got["column"].iloc[0] == "finding_id"
+
+
+def _linked_problems(pandas_cohort, imaging_orphan: bool) -> dict[str, pd.DataFrame]:
+    """60 patients with the id problems that link the tables: a finding id used twice, a
+    finding of an unknown study, a finding of a study without patient, a finding filed
+    under the wrong patient; with ``imaging_orphan``, a study id used twice (its second
+    row under another patient) and a study and its finding of a patient not in the
+    patients table, else a finding of such a patient under a known study."""
+    keep = pandas_cohort.patients["patient_id"].head(60)
+    tables = {name: getattr(pandas_cohort, name) for name in TABLES}
+    tables = {
+        name: df.loc[df["patient_id"].isin(keep)]
+        .reset_index(drop=True)
+        .astype({"patient_id": object})
+        for name, df in tables.items()
+    }
+    img, fnd = tables["imaging"], tables["findings"]
+    fnd["finding_id"] = fnd["finding_id"].astype(object)
+    fnd["study_id"] = fnd["study_id"].astype(object)
+    img["study_id"] = img["study_id"].astype(object)
+    twin = img.loc[[5]].assign(patient_id=keep.iloc[7])
+    orphan = img.loc[[8]].assign(patient_id="P-GONE", study_id="S-GONE")
+    img = pd.concat([img, twin, orphan] if imaging_orphan else [img], ignore_index=True)
+    blank = img.index[img["study_id"] == fnd.loc[10, "study_id"]][0]
+    img.loc[blank, "patient_id"] = None  # the study of finding 10 has no patient
+    extra = fnd.loc[[0, 1, 2]].copy()
+    extra["finding_id"] = [fnd.loc[3, "finding_id"], "F-X1", "F-X2"]
+    extra["study_id"] = [
+        fnd.loc[3, "study_id"],
+        "S-NOWHERE",
+        "S-GONE" if imaging_orphan else fnd.loc[6, "study_id"],
+    ]
+    extra["patient_id"] = [fnd.loc[3, "patient_id"], fnd.loc[1, "patient_id"], "P-GONE"]
+    fnd = pd.concat([fnd, extra], ignore_index=True)
+    other = fnd.index[fnd["patient_id"] != fnd.loc[4, "patient_id"]][0]
+    fnd.loc[4, "patient_id"] = fnd.loc[other, "patient_id"]
+    tables["imaging"], tables["findings"] = img, fnd
+    return tables
+
+
+@pytest.mark.parametrize("imaging_orphan", [True, False])
+def test_id_problems_linking_the_tables_as_in_pandas(pandas_cohort, imaging_orphan):
+    tables = _linked_problems(pandas_cohort, imaging_orphan)
+    if not imaging_orphan:
+        fnd = tables["findings"]
+        fnd.loc[len(fnd) - 2, "patient_id"] = "P-NOBODY"  # unknown study and patient
+    ref = _problems(tables)
+    got = _problems(tables, engine="duckdb")
+    pd.testing.assert_frame_equal(ref[COLS[:-1]], got[COLS[:-1]])
+    rules = set(got["rule"])
+    assert {"duplicate_id", "unknown_study", "study_patient_mismatch", "orphan_row"} <= rules
+    ref, w_ref = quiet(cs.read_cohort, **tables, on_error="exclude")
+    got, w_got = quiet(cs.read_cohort, **tables, on_error="exclude", engine="duckdb")
+    pd.testing.assert_frame_equal(ref.flow.to_frame(detail=True), got.flow.to_frame(detail=True))
+    assert w_ref == w_got
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(ref, name), getattr(got, name).to_pandas())
+
+
+def test_rules_comparing_a_patients_rows_as_in_pandas(pandas_cohort):
+    """Rules that compare a patient's rows, in cases where no other rule flags the
+    patient: an event after death without a follow-up date, and cirrhosis at baseline
+    recorded while the first cirrhosis event comes after the index date."""
+    keep = pandas_cohort.patients["patient_id"].head(30)
+    tables = {name: getattr(pandas_cohort, name) for name in TABLES}
+    tables = {
+        name: df.loc[df["patient_id"].isin(keep)].reset_index(drop=True)
+        for name, df in tables.items()
+    }
+    p, e = tables["patients"], tables["events"]
+    a, b = keep.iloc[3], keep.iloc[4]
+    e = e.loc[~e["patient_id"].isin([a, b])].reset_index(drop=True)
+    idx = p.set_index("patient_id")["index_date"]
+    p.loc[p["patient_id"] == a, "last_followup_date"] = pd.NaT
+    p.loc[p["patient_id"] == b, "cirrhosis_at_baseline"] = True
+    day = pd.Timedelta(days=1)
+    e.loc[len(e)] = {"patient_id": a, "event": "death", "event_date": idx[a] + 100 * day}
+    e.loc[len(e)] = {"patient_id": a, "event": "hcc", "event_date": idx[a] + 200 * day}
+    e.loc[len(e)] = {"patient_id": b, "event": "cirrhosis", "event_date": idx[b] + 50 * day}
+    tables["patients"], tables["events"] = p, e
+    ref = _problems(tables)
+    got = _problems(tables, engine="duckdb")
+    pd.testing.assert_frame_equal(ref[COLS[:-1]], got[COLS[:-1]])
+    assert {"event_after_death", "baseline_flag_inconsistent"} <= set(got["rule"])
