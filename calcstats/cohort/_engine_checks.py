@@ -37,6 +37,7 @@ class TableChecks:
 
     t: dict[str, Any]
     _per: Any
+    unique_keys: set[str]
 
     def _orphan(
         self, t: Any, flags: dict, extra: dict, table: str, *, suspects: bool = False
