@@ -16,6 +16,7 @@ $(STAMP): $(PY) pyproject.toml
 
 test: $(STAMP)
 	$(PY) -m ruff check calcstats tests examples benchmarks docs/scripts
+	$(PY) -m ruff format --check calcstats tests examples benchmarks docs/scripts
 	$(PY) -m mypy calcstats
 	MPLBACKEND=Agg $(PY) -m pytest
 

@@ -13,7 +13,9 @@ ratio (see its docstring):
   1,000,000 sojourn rows (target ≥ 20× faster; R's time is cached after its first run);
 - ``survival.py``: cox vs R coxph (500,000 × 10, target ≤ 1.2×), fine_gray vs cmprsk::crr
   (≥ 50× at 5,000, ≥ 100× at 20,000) and its scaling, kaplan_meier vs R survfit at
-  5,000,000 rows (≤ 1.5×). Needs R with survival and cmprsk.
+  5,000,000 rows (≤ 1.5×). Needs R with survival and cmprsk;
+- ``engine.py``: read, survival table, incidence and Cox on 10,000,000 patients in DuckDB
+  (target < 10 min, < 4 GB) against pandas at 1M and 2M; needs ``calcstats[duckdb]``.
 
 Wall times depend on what else the machine runs; the scripts also print CPU times and the
 load average. ``--quick`` passes each script its quick mode where it has one.
@@ -36,6 +38,7 @@ SCRIPTS = [
     ("memory.py", [], ["--rows", "20000"]),
     ("survival.py", [], ["--quick"]),
     ("multistate.py", [], ["--quick"]),
+    ("engine.py", [], ["--engine", "1000000", "--pandas", "1000000"]),
 ]
 
 
